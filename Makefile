@@ -1,0 +1,52 @@
+# Complaint lifecycle — the commands a developer and CI need.
+SHELL := /bin/bash
+GO    ?= go
+PKGS  := ./proto/... ./services/... ./tools/...
+
+# Pinned code-generation tools (make proto).
+BUF_VERSION           := v1.75.0
+PROTOC_GEN_GO_VERSION := v1.36.12
+TOOLS_BIN             := $(CURDIR)/.bin
+
+SERVICES := intake resolution compensation followup prevention
+
+.PHONY: run test vet fmt-check build proto bench loadgen clean
+
+## run: start the whole system in one process on the embedded event log (data in ./data)
+run:
+	$(GO) run ./services/system/cmd/complaints
+
+## test: formatting, vet, and every test (unit, contract suite, end-to-end)
+test: fmt-check vet
+	$(GO) test -count=1 -timeout 9m $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt-check:
+	@out=$$(gofmt -l proto services tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+## build: the five service binaries, the all-in-one binary and the tools, into ./bin
+build:
+	@mkdir -p bin
+	@for s in $(SERVICES); do $(GO) build -o bin/$$s ./services/$$s/cmd/$$s || exit 1; done
+	$(GO) build -o bin/complaints ./services/system/cmd/complaints
+	$(GO) build -o bin/complaintctl ./tools/cmd/complaintctl
+	$(GO) build -o bin/loadgen ./tools/cmd/loadgen
+
+## proto: regenerate the Go code of the event catalogue with pinned tools
+proto:
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/bufbuild/buf/cmd/buf@$(BUF_VERSION)
+	GOBIN=$(TOOLS_BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+	cd proto && PATH=$(TOOLS_BIN):$$PATH buf lint && PATH=$(TOOLS_BIN):$$PATH buf generate
+
+## bench: event-log benchmarks
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./services/platform/eventlog/...
+
+## loadgen: push complaints through a running system (make run in another shell)
+loadgen:
+	$(GO) run ./tools/cmd/loadgen -n 2000 -c 64
+
+clean:
+	rm -rf bin .bin

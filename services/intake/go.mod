@@ -1,0 +1,3 @@
+module github.com/complaintflow/complaintflow/services/intake
+
+go 1.26.0

@@ -1,0 +1,269 @@
+// Package eventlog is the port to the append-only event log that holds every
+// step of every complaint.
+//
+// Two adapters implement Log: jetstreamlog (an embedded or remote NATS
+// JetStream server, the default) and esdblog (EventStoreDB / KurrentDB, the
+// production log). Both pass the same contract suite in eventlogtest.
+//
+// Streams are named "<category>-<complaint id>", e.g. "complaint-0193…" or
+// "case-0193…", one stream per aggregate. The category is a lower-case word
+// without dashes; the id may contain dashes but no dots, spaces or wildcards.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Log is the event-log port.
+type Log interface {
+	// Append writes events to one stream atomically, provided the stream is at
+	// the expected revision. It returns the stream's new revision and the
+	// global position of the last event written. An append whose events (by
+	// event id) are already in the stream right after the expected revision is
+	// a retry and succeeds without writing anything again.
+	Append(ctx context.Context, stream string, expected ExpectedRevision, events ...EventData) (AppendResult, error)
+
+	// ReadStream returns the events of one stream whose revision is greater
+	// than after, oldest first. Use FromStart to read a whole stream. A stream
+	// that has no event returns ErrStreamNotFound.
+	ReadStream(ctx context.Context, stream string, after Revision) ([]RecordedEvent, error)
+
+	// ReadTimeline returns every event of one complaint, across the streams of
+	// every service, in log order. A complaint with no events returns an empty
+	// slice and no error.
+	ReadTimeline(ctx context.Context, complaintID string) ([]RecordedEvent, error)
+
+	// Subscribe delivers every event of the whole log whose global position is
+	// greater than after and which matches filter, in log order, first the
+	// events already written (catch-up) and then new ones as they are
+	// appended. Delivery is sequential. If handle returns an error the
+	// subscription stops with that error (see Subscription.Err). It stops
+	// without error when ctx is cancelled or Stop is called.
+	Subscribe(ctx context.Context, after Position, filter Filter, handle func(context.Context, RecordedEvent) error) (Subscription, error)
+
+	// Close releases the adapter's resources.
+	Close() error
+}
+
+// Subscription is a running catch-up subscription.
+type Subscription interface {
+	// Stop ends the subscription and waits for the handler to return.
+	Stop()
+	// Done is closed when the subscription has ended.
+	Done() <-chan struct{}
+	// Err is the error that ended the subscription, nil when it was stopped.
+	Err() error
+}
+
+// Revision identifies the last event of a stream as the adapter counts it. It
+// strictly increases within a stream. Only values returned by the same log may
+// be passed back to it.
+type Revision uint64
+
+// FromStart reads a stream from its first event.
+const FromStart Revision = 0
+
+// Position is the global position of an event in the whole log. It strictly
+// increases in log order. Position 0 is before the first event.
+type Position uint64
+
+// Beginning subscribes from the first event of the log.
+const Beginning Position = 0
+
+// ExpectedRevision states what the writer believes about the stream.
+type ExpectedRevision struct {
+	kind     expectedKind
+	revision Revision
+}
+
+type expectedKind int
+
+const (
+	expectAny expectedKind = iota
+	expectNoStream
+	expectStreamExists
+	expectExact
+)
+
+// Any appends whatever the stream's state.
+func Any() ExpectedRevision { return ExpectedRevision{kind: expectAny} }
+
+// NoStream appends only if the stream has no event yet.
+func NoStream() ExpectedRevision { return ExpectedRevision{kind: expectNoStream} }
+
+// StreamExists appends only if the stream has at least one event.
+func StreamExists() ExpectedRevision { return ExpectedRevision{kind: expectStreamExists} }
+
+// Exact appends only if the stream's last event has revision r.
+func Exact(r Revision) ExpectedRevision { return ExpectedRevision{kind: expectExact, revision: r} }
+
+// IsAny, IsNoStream, IsStreamExists and ExactRevision let adapters inspect an
+// expectation.
+func (e ExpectedRevision) IsAny() bool          { return e.kind == expectAny }
+func (e ExpectedRevision) IsNoStream() bool     { return e.kind == expectNoStream }
+func (e ExpectedRevision) IsStreamExists() bool { return e.kind == expectStreamExists }
+
+// ExactRevision returns the revision and true when the expectation is Exact.
+func (e ExpectedRevision) ExactRevision() (Revision, bool) {
+	return e.revision, e.kind == expectExact
+}
+
+func (e ExpectedRevision) String() string {
+	switch e.kind {
+	case expectNoStream:
+		return "no stream"
+	case expectStreamExists:
+		return "stream exists"
+	case expectExact:
+		return fmt.Sprintf("revision %d", e.revision)
+	default:
+		return "any"
+	}
+}
+
+// EventData is an event to append.
+type EventData struct {
+	// ID is unique per event (a UUID). Appending an event whose id the stream
+	// already holds does not write it twice.
+	ID string
+	// Type is the protobuf message's full name, e.g. "complaints.v1.CaseOpened".
+	Type string
+	// SchemaVersion of the payload; 1 for the v1 catalogue.
+	SchemaVersion int
+	// Data is the protobuf-encoded payload.
+	Data     []byte
+	Metadata Metadata
+}
+
+// Metadata travels beside every event.
+type Metadata struct {
+	// ComplaintID is the correlation id: every event of one complaint carries it.
+	ComplaintID string
+	// CausationID is the id of the event or command that caused this event.
+	CausationID string
+	// Service is the service that recorded the event (intake, resolution, ...).
+	Service string
+	// TraceParent and TraceState are the W3C trace context of the request that
+	// produced the event.
+	TraceParent string
+	TraceState  string
+	// RecordedAt is when the service recorded the event.
+	RecordedAt time.Time
+}
+
+// RecordedEvent is an event as read back from the log.
+type RecordedEvent struct {
+	EventData
+	Stream   string
+	Revision Revision
+	Position Position
+}
+
+// AppendResult tells where an append landed.
+type AppendResult struct {
+	// NextRevision is the stream's revision after the append: pass it as
+	// Exact(NextRevision) to append again.
+	NextRevision Revision
+	// Position is the global position of the last event written.
+	Position Position
+}
+
+// Filter selects events of the whole log for a subscription. An empty filter
+// matches every event.
+type Filter struct {
+	// Categories, if set, keeps only events of streams of these categories
+	// (the part of the stream name before the first dash).
+	Categories []string
+	// EventTypes, if set, keeps only events of these types.
+	EventTypes []string
+}
+
+// Matches reports whether the filter keeps an event.
+func (f Filter) Matches(stream, eventType string) bool {
+	if len(f.Categories) > 0 {
+		cat, _, _ := SplitStream(stream)
+		if !contains(f.Categories, cat) {
+			return false
+		}
+	}
+	if len(f.EventTypes) > 0 && !contains(f.EventTypes, eventType) {
+		return false
+	}
+	return true
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrStreamNotFound is returned when reading a stream that has no event.
+var ErrStreamNotFound = errors.New("eventlog: stream not found")
+
+// ErrInvalidStreamName is returned for a stream name not of the form
+// "<category>-<id>".
+var ErrInvalidStreamName = errors.New("eventlog: invalid stream name")
+
+// WrongExpectedVersionError is returned by Append when the stream is not at
+// the expected revision. Use errors.As to get it.
+type WrongExpectedVersionError struct {
+	Stream   string
+	Expected ExpectedRevision
+	// Actual is the stream's revision when known; HasActual is false when the
+	// stream has no event or the adapter could not tell.
+	Actual    Revision
+	HasActual bool
+}
+
+func (e *WrongExpectedVersionError) Error() string {
+	if e.HasActual {
+		return fmt.Sprintf("eventlog: stream %q expected at %s, is at revision %d", e.Stream, e.Expected, e.Actual)
+	}
+	return fmt.Sprintf("eventlog: stream %q expected at %s", e.Stream, e.Expected)
+}
+
+// IsWrongExpectedVersion reports whether err is a WrongExpectedVersionError.
+func IsWrongExpectedVersion(err error) bool {
+	var w *WrongExpectedVersionError
+	return errors.As(err, &w)
+}
+
+// StreamName builds "<category>-<id>".
+func StreamName(category, id string) string { return category + "-" + id }
+
+// SplitStream splits "<category>-<id>" and validates both parts.
+func SplitStream(stream string) (category, id string, err error) {
+	category, id, ok := strings.Cut(stream, "-")
+	if !ok || category == "" || id == "" {
+		return "", "", fmt.Errorf("%w: %q", ErrInvalidStreamName, stream)
+	}
+	if !validToken(category) || !validToken(id) {
+		return "", "", fmt.Errorf("%w: %q", ErrInvalidStreamName, stream)
+	}
+	return category, id, nil
+}
+
+// ValidID reports whether s can be used as the id part of a stream name.
+func ValidID(s string) bool { return s != "" && validToken(s) }
+
+func validToken(s string) bool {
+	if len(s) > 128 {
+		return false
+	}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}

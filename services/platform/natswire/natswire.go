@@ -1,0 +1,139 @@
+// Package natswire is the one place that says how an event looks on NATS:
+// its subject and its headers. The JetStream log adapter writes events in this
+// form, the EventStoreDB relay republishes them in this form, and every
+// service's consumer reads them back from it.
+package natswire
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+)
+
+// StreamName is the JetStream stream holding complaint events. With the
+// JetStream adapter it is the event log itself; with EventStoreDB it is the
+// bus the relay republishes to.
+const StreamName = "COMPLAINT_EVENTS"
+
+// SubjectPrefix starts every event subject: "complaints.events.<category>.<id>".
+const SubjectPrefix = "complaints.events"
+
+// AllSubjects matches every event subject.
+const AllSubjects = SubjectPrefix + ".>"
+
+// Header names carried by every event message.
+const (
+	HeaderMsgID         = nats.MsgIdHdr // event id, used by JetStream de-duplication
+	HeaderEventType     = "Event-Type"
+	HeaderSchemaVersion = "Event-Schema-Version"
+	HeaderComplaintID   = "Complaint-Id"
+	HeaderCausationID   = "Causation-Id"
+	HeaderService       = "Event-Service"
+	HeaderRecordedAt    = "Recorded-At"
+	HeaderStream        = "Event-Stream"
+	// HeaderLogPosition and HeaderLogRevision are set by the EventStoreDB relay:
+	// the event's place in the production log.
+	HeaderLogPosition = "Log-Position"
+	HeaderLogRevision = "Log-Revision"
+	HeaderTraceParent = "traceparent"
+	HeaderTraceState  = "tracestate"
+)
+
+// Subject returns the subject of a stream's events.
+func Subject(stream string) (string, error) {
+	cat, id, err := eventlog.SplitStream(stream)
+	if err != nil {
+		return "", err
+	}
+	return SubjectPrefix + "." + cat + "." + id, nil
+}
+
+// CategorySubject matches every stream of one category.
+func CategorySubject(category string) string { return SubjectPrefix + "." + category + ".*" }
+
+// ComplaintSubject matches every stream of one complaint, whatever its category.
+func ComplaintSubject(complaintID string) string { return SubjectPrefix + ".*." + complaintID }
+
+// StreamFromSubject turns "complaints.events.case.42" back into "case-42".
+func StreamFromSubject(subject string) (string, error) {
+	rest, ok := strings.CutPrefix(subject, SubjectPrefix+".")
+	if !ok {
+		return "", fmt.Errorf("natswire: subject %q is not an event subject", subject)
+	}
+	cat, id, ok := strings.Cut(rest, ".")
+	if !ok || strings.Contains(id, ".") {
+		return "", fmt.Errorf("natswire: subject %q is not an event subject", subject)
+	}
+	return eventlog.StreamName(cat, id), nil
+}
+
+// Message builds the NATS message for an event.
+func Message(stream string, e eventlog.EventData) (*nats.Msg, error) {
+	subj, err := Subject(stream)
+	if err != nil {
+		return nil, err
+	}
+	m := nats.NewMsg(subj)
+	m.Data = e.Data
+	h := m.Header
+	h.Set(HeaderMsgID, e.ID)
+	h.Set(HeaderEventType, e.Type)
+	h.Set(HeaderSchemaVersion, strconv.Itoa(e.SchemaVersion))
+	h.Set(HeaderStream, stream)
+	md := e.Metadata
+	setIf(h, HeaderComplaintID, md.ComplaintID)
+	setIf(h, HeaderCausationID, md.CausationID)
+	setIf(h, HeaderService, md.Service)
+	setIf(h, HeaderTraceParent, md.TraceParent)
+	setIf(h, HeaderTraceState, md.TraceState)
+	if !md.RecordedAt.IsZero() {
+		h.Set(HeaderRecordedAt, md.RecordedAt.UTC().Format(time.RFC3339Nano))
+	}
+	return m, nil
+}
+
+func setIf(h nats.Header, k, v string) {
+	if v != "" {
+		h.Set(k, v)
+	}
+}
+
+// Decode reads an event back from a message's subject, headers and data.
+// Revision and Position are left for the caller, who knows where the message
+// came from (stream sequence, or the relay's Log-* headers).
+func Decode(subject string, h nats.Header, data []byte) (eventlog.RecordedEvent, error) {
+	stream := h.Get(HeaderStream)
+	if stream == "" {
+		s, err := StreamFromSubject(subject)
+		if err != nil {
+			return eventlog.RecordedEvent{}, err
+		}
+		stream = s
+	}
+	ev := eventlog.RecordedEvent{Stream: stream}
+	ev.ID = h.Get(HeaderMsgID)
+	ev.Type = h.Get(HeaderEventType)
+	if ev.ID == "" || ev.Type == "" {
+		return eventlog.RecordedEvent{}, fmt.Errorf("natswire: message on %q lacks event id or type", subject)
+	}
+	ev.SchemaVersion, _ = strconv.Atoi(h.Get(HeaderSchemaVersion))
+	ev.Data = data
+	ev.Metadata = eventlog.Metadata{
+		ComplaintID: h.Get(HeaderComplaintID),
+		CausationID: h.Get(HeaderCausationID),
+		Service:     h.Get(HeaderService),
+		TraceParent: h.Get(HeaderTraceParent),
+		TraceState:  h.Get(HeaderTraceState),
+	}
+	if ts := h.Get(HeaderRecordedAt); ts != "" {
+		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+			ev.Metadata.RecordedAt = t
+		}
+	}
+	return ev, nil
+}

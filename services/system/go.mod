@@ -1,0 +1,3 @@
+module github.com/complaintflow/complaintflow/services/system
+
+go 1.26.0
