@@ -1,7 +1,10 @@
 # Complaint lifecycle — the commands a developer and CI need.
 SHELL := /bin/bash
 GO    ?= go
-PKGS  := ./proto/... ./services/... ./tools/...
+# Every module of go.work: patterns like ./services/... do not cross module
+# boundaries, so each module's packages are named one by one.
+MODULES := $(shell sed -n 's|^[[:space:]]*\./\([^[:space:]]*\)$$|\1|p' go.work)
+PKGS    := $(addprefix ./,$(addsuffix /...,$(MODULES)))
 
 # Pinned code-generation tools (make proto).
 BUF_VERSION           := v1.75.0

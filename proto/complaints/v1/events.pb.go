@@ -430,13 +430,11 @@ func (x *ComplaintAcknowledged) GetAcknowledgedAt() *timestamppb.Timestamp {
 
 // Case handling has started for a received complaint.
 type CaseOpened struct {
-	state       protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	Product     string                 `protobuf:"bytes,2,opt,name=product,proto3" json:"product,omitempty"`
-	Channel     string                 `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
-	OpenedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
-	// When the promised response is due (copied from the acknowledgement).
-	RespondBy     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=respond_by,json=respondBy,proto3" json:"respond_by,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Product       string                 `protobuf:"bytes,2,opt,name=product,proto3" json:"product,omitempty"`
+	Channel       string                 `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	OpenedAt      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -495,13 +493,6 @@ func (x *CaseOpened) GetChannel() string {
 func (x *CaseOpened) GetOpenedAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.OpenedAt
-	}
-	return nil
-}
-
-func (x *CaseOpened) GetRespondBy() *timestamppb.Timestamp {
-	if x != nil {
-		return x.RespondBy
 	}
 	return nil
 }
@@ -1092,15 +1083,13 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x129\n" +
 	"\n" +
 	"respond_by\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\trespondBy\x12C\n" +
-	"\x0facknowledged_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0eacknowledgedAt\"\xd7\x01\n" +
+	"\x0facknowledged_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0eacknowledgedAt\"\x9c\x01\n" +
 	"\n" +
 	"CaseOpened\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x18\n" +
 	"\aproduct\x18\x02 \x01(\tR\aproduct\x12\x18\n" +
 	"\achannel\x18\x03 \x01(\tR\achannel\x127\n" +
-	"\topened_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\x129\n" +
-	"\n" +
-	"respond_by\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\trespondBy\"\xa3\x01\n" +
+	"\topened_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\"\xa3\x01\n" +
 	"\fCaseAssigned\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12\x1f\n" +
@@ -1205,23 +1194,22 @@ var file_complaints_v1_events_proto_depIdxs = []int32{
 	13, // 3: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
 	13, // 4: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
 	13, // 5: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
-	13, // 6: complaints.v1.CaseOpened.respond_by:type_name -> google.protobuf.Timestamp
-	13, // 7: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
-	0,  // 8: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
-	13, // 9: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
-	1,  // 10: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
-	13, // 11: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
-	0,  // 12: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
-	1,  // 13: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
-	13, // 14: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
-	13, // 15: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
-	13, // 16: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
-	13, // 17: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
-	18, // [18:18] is the sub-list for method output_type
-	18, // [18:18] is the sub-list for method input_type
-	18, // [18:18] is the sub-list for extension type_name
-	18, // [18:18] is the sub-list for extension extendee
-	0,  // [0:18] is the sub-list for field type_name
+	13, // 6: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
+	0,  // 7: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
+	13, // 8: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
+	1,  // 9: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
+	13, // 10: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
+	0,  // 11: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
+	1,  // 12: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
+	13, // 13: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
+	13, // 14: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
+	13, // 15: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
+	13, // 16: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_complaints_v1_events_proto_init() }

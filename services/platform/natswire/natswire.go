@@ -5,12 +5,14 @@
 package natswire
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
@@ -136,4 +138,35 @@ func Decode(subject string, h nats.Header, data []byte) (eventlog.RecordedEvent,
 		}
 	}
 	return ev, nil
+}
+
+// DuplicateWindow is how long JetStream remembers event ids to drop a
+// republished event (a relay retry, an append retried after a lost
+// acknowledgement with expectation Any).
+const DuplicateWindow = time.Hour
+
+// EnsureStream creates the complaint-events stream, or brings its settings up
+// to date, and returns it. File storage, every event kept, atomic batches and
+// direct reads allowed.
+func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+		Name:               StreamName,
+		Description:        "every event of every complaint, in log order",
+		Subjects:           []string{AllSubjects},
+		Storage:            jetstream.FileStorage,
+		Retention:          jetstream.LimitsPolicy,
+		Discard:            jetstream.DiscardNew,
+		MaxMsgs:            -1,
+		MaxBytes:           -1,
+		MaxAge:             0,
+		Duplicates:         DuplicateWindow,
+		AllowDirect:        true,
+		AllowAtomicPublish: true,
+		DenyDelete:         true,
+		DenyPurge:          true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("natswire: stream %s: %w", StreamName, err)
+	}
+	return st, nil
 }

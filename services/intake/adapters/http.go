@@ -1,0 +1,251 @@
+// Package adapters holds intake's HTTP API.
+package adapters
+
+import (
+	"errors"
+	"net/http"
+	"net/mail"
+	"strings"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/intake/app"
+	"github.com/complaintflow/complaintflow/services/intake/domain"
+	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
+)
+
+// HTTP serves intake's routes under /v1/complaints.
+type HTTP struct{ App *app.Intake }
+
+// Routes registers the routes.
+func (h HTTP) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/complaints", h.submit)
+	mux.HandleFunc("GET /v1/complaints/{id}", h.show)
+	mux.HandleFunc("GET /v1/complaints/{id}/timeline", h.timeline)
+}
+
+type customerJSON struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+type submitRequest struct {
+	Customer       customerJSON `json:"customer"`
+	Channel        string       `json:"channel"`
+	Product        string       `json:"product"`
+	Description    string       `json:"description"`
+	DesiredOutcome string       `json:"desired_outcome"`
+}
+
+type acknowledgementJSON struct {
+	Message   string    `json:"message"`
+	RespondBy time.Time `json:"respond_by"`
+}
+
+type submitResponse struct {
+	ID              string              `json:"id"`
+	Reference       string              `json:"reference"`
+	Status          string              `json:"status"`
+	Acknowledgement acknowledgementJSON `json:"acknowledgement"`
+}
+
+// MaxIdempotencyKey bounds the Idempotency-Key header.
+const MaxIdempotencyKey = 200
+
+func (r submitRequest) validate(key string) *httpx.Problem {
+	var v httpx.Validator
+	v.Required(r.Customer.ID, "customer.id")
+	v.MaxLen(r.Customer.ID, 128, "customer.id")
+	v.Required(r.Customer.Name, "customer.name")
+	v.MaxLen(r.Customer.Name, 200, "customer.name")
+	v.Required(r.Customer.Email, "customer.email")
+	if r.Customer.Email != "" {
+		addr, err := mail.ParseAddress(r.Customer.Email)
+		v.Check(err == nil && addr.Address == r.Customer.Email, "customer.email", "must be a valid e-mail address")
+	}
+	v.Required(r.Channel, "channel")
+	if r.Channel != "" {
+		v.Check(domain.ValidChannel(r.Channel), "channel", "must be one of "+strings.Join(domain.Channels, ", "))
+	}
+	v.Required(r.Product, "product")
+	v.MaxLen(r.Product, 100, "product")
+	v.Required(r.Description, "description")
+	v.MaxLen(r.Description, 10000, "description")
+	v.MaxLen(r.DesiredOutcome, 2000, "desired_outcome")
+	v.Check(len(key) <= MaxIdempotencyKey, "Idempotency-Key", "must be at most 200 characters")
+	return v.Problem()
+}
+
+func (h HTTP) submit(w http.ResponseWriter, r *http.Request) {
+	var req submitRequest
+	if p := httpx.DecodeJSON(w, r, &req); p != nil {
+		httpx.WriteProblem(w, r, p)
+		return
+	}
+	key := r.Header.Get("Idempotency-Key")
+	if p := req.validate(key); p != nil {
+		httpx.WriteProblem(w, r, p)
+		return
+	}
+	res, err := h.App.Submit(r.Context(), app.Submission{
+		CustomerID: req.Customer.ID, CustomerName: req.Customer.Name, CustomerEmail: req.Customer.Email,
+		Channel: req.Channel, Product: req.Product, Description: req.Description,
+		DesiredOutcome: req.DesiredOutcome, IdempotencyKey: key,
+	})
+	if errors.Is(err, domain.ErrSubmissionDiffers) {
+		httpx.WriteProblem(w, r, &httpx.Problem{Type: httpx.TypeIdempotent, Status: http.StatusUnprocessableEntity,
+			Title: "Idempotency key already used for a different complaint", Detail: err.Error(),
+			Errors: []httpx.FieldError{{Field: "Idempotency-Key", Detail: "was used with a different body"}}})
+		return
+	}
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	c := res.Complaint
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Location", "/v1/complaints/"+c.ID)
+	httpx.WriteJSON(w, http.StatusCreated, submitResponse{
+		ID: c.ID, Reference: c.Reference, Status: domain.StatusAcknowledged,
+		Acknowledgement: acknowledgementJSON{Message: c.Acknowledgement, RespondBy: c.RespondBy},
+	})
+}
+
+type caseJSON struct {
+	Team       string     `json:"team,omitempty"`
+	Outcome    string     `json:"outcome,omitempty"`
+	RootCause  string     `json:"root_cause,omitempty"`
+	Summary    string     `json:"summary,omitempty"`
+	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
+}
+
+type redressJSON struct {
+	Kind        string `json:"kind"`
+	AmountMinor int64  `json:"amount_minor"`
+	Currency    string `json:"currency,omitempty"`
+	Issued      bool   `json:"issued"`
+}
+
+type followUpJSON struct {
+	CSAT       int32      `json:"csat,omitempty"`
+	Effort     int32      `json:"effort,omitempty"`
+	Resolved   *bool      `json:"resolved,omitempty"`
+	AnsweredAt *time.Time `json:"answered_at,omitempty"`
+}
+
+type viewJSON struct {
+	ID              string              `json:"id"`
+	Reference       string              `json:"reference"`
+	Status          string              `json:"status"`
+	Customer        customerJSON        `json:"customer"`
+	Channel         string              `json:"channel"`
+	Product         string              `json:"product"`
+	Description     string              `json:"description"`
+	DesiredOutcome  string              `json:"desired_outcome,omitempty"`
+	ReceivedAt      time.Time           `json:"received_at"`
+	Acknowledgement acknowledgementJSON `json:"acknowledgement"`
+	Case            *caseJSON           `json:"case,omitempty"`
+	Redress         *redressJSON        `json:"redress,omitempty"`
+	FollowUp        *followUpJSON       `json:"follow_up,omitempty"`
+	ClosedAt        *time.Time          `json:"closed_at,omitempty"`
+}
+
+func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	v, err := h.App.View(r.Context(), id)
+	if errors.Is(err, app.ErrComplaintNotFound) {
+		httpx.WriteProblem(w, r, httpx.NotFound("no complaint "+id))
+		return
+	}
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	name, email, err := h.App.OpenPersonalData(r.Context(), v)
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	out := viewJSON{
+		ID: v.ID, Reference: v.Reference, Status: v.Status,
+		Customer: customerJSON{ID: v.CustomerID, Name: name, Email: email},
+		Channel:  v.Channel, Product: v.Product, Description: v.Description, DesiredOutcome: v.DesiredOutcome,
+		ReceivedAt: v.ReceivedAt, Acknowledgement: acknowledgementJSON{Message: v.Acknowledgement, RespondBy: v.RespondBy},
+	}
+	if v.CaseOpened {
+		out.Case = &caseJSON{Team: v.Team, RootCause: v.RootCause, Summary: v.Summary}
+		if !v.ResolvedAt.IsZero() {
+			out.Case.Outcome = v.Outcome.APIName()
+			out.Case.ResolvedAt = &v.ResolvedAt
+		}
+	}
+	if v.RedressDecided {
+		out.Redress = &redressJSON{Kind: v.RedressKind.APIName(), AmountMinor: v.AmountMinor, Currency: v.Currency, Issued: v.RedressIssued}
+	}
+	if v.Answered {
+		out.FollowUp = &followUpJSON{CSAT: v.CSAT, Effort: v.Effort, Resolved: &v.ResolvedByWord, AnsweredAt: &v.AnsweredAt}
+	}
+	if !v.ClosedAt.IsZero() {
+		out.ClosedAt = &v.ClosedAt
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+type stepJSON struct {
+	Type       string         `json:"type"`
+	Service    string         `json:"service"`
+	RecordedAt time.Time      `json:"recorded_at"`
+	EventID    string         `json:"event_id"`
+	Stream     string         `json:"stream"`
+	Position   uint64         `json:"position"`
+	Data       protojsonValue `json:"data"`
+}
+
+type protojsonValue []byte
+
+func (p protojsonValue) MarshalJSON() ([]byte, error) { return p, nil }
+
+var timelineJSON = protojson.MarshalOptions{UseProtoNames: true}
+
+func (h HTTP) timeline(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	steps, err := h.App.Timeline(r.Context(), id)
+	if errors.Is(err, app.ErrComplaintNotFound) {
+		httpx.WriteProblem(w, r, httpx.NotFound("no complaint "+id))
+		return
+	}
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	out := struct {
+		ComplaintID string     `json:"complaint_id"`
+		Steps       []stepJSON `json:"steps"`
+	}{ComplaintID: id, Steps: make([]stepJSON, 0, len(steps))}
+	for _, s := range steps {
+		m := s.Message
+		if rec, ok := m.(*complaintsv1.ComplaintReceived); ok {
+			// Personal data stays sealed: the timeline is for audit, not contact.
+			rec = proto.Clone(rec).(*complaintsv1.ComplaintReceived)
+			rec.CustomerName, rec.CustomerEmail = nil, nil
+			m = rec
+		}
+		data, err := timelineJSON.Marshal(m)
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		out.Steps = append(out.Steps, stepJSON{
+			Type: es.ShortType(s.Event.Type), Service: s.Event.Metadata.Service, RecordedAt: s.Event.Metadata.RecordedAt,
+			EventID: s.Event.ID, Stream: s.Event.Stream, Position: uint64(s.Event.Position), Data: data,
+		})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}

@@ -1,0 +1,167 @@
+// Package httpx holds the HTTP conventions every service's API follows: JSON
+// bodies, and errors as RFC 9457 problem details naming the field at fault.
+package httpx
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+)
+
+// MaxBodyBytes bounds a request body.
+const MaxBodyBytes = 1 << 20
+
+// FieldError names one field at fault in a request.
+type FieldError struct {
+	Field  string `json:"field"`
+	Detail string `json:"detail"`
+}
+
+// Problem is an RFC 9457 problem detail.
+type Problem struct {
+	Type     string       `json:"type"`
+	Title    string       `json:"title"`
+	Status   int          `json:"status"`
+	Detail   string       `json:"detail,omitempty"`
+	Instance string       `json:"instance,omitempty"`
+	Errors   []FieldError `json:"errors,omitempty"`
+}
+
+func (p *Problem) Error() string {
+	if len(p.Errors) > 0 {
+		parts := make([]string, len(p.Errors))
+		for i, fe := range p.Errors {
+			parts[i] = fe.Field + ": " + fe.Detail
+		}
+		return fmt.Sprintf("%s: %s", p.Title, strings.Join(parts, "; "))
+	}
+	return p.Title + ": " + p.Detail
+}
+
+// Problem types.
+const (
+	TypeValidation = "https://complaintflow.dev/problems/validation"
+	TypeNotFound   = "https://complaintflow.dev/problems/not-found"
+	TypeConflict   = "https://complaintflow.dev/problems/conflict"
+	TypeIdempotent = "https://complaintflow.dev/problems/idempotency-key-reused"
+	TypeInternal   = "https://complaintflow.dev/problems/internal"
+	TypeBadRequest = "https://complaintflow.dev/problems/malformed-request"
+)
+
+// Invalid is a 400 naming the fields at fault.
+func Invalid(errs ...FieldError) *Problem {
+	return &Problem{Type: TypeValidation, Title: "The request has invalid fields", Status: http.StatusBadRequest, Errors: errs}
+}
+
+// NotFound is a 404.
+func NotFound(detail string) *Problem {
+	return &Problem{Type: TypeNotFound, Title: "Not found", Status: http.StatusNotFound, Detail: detail}
+}
+
+// Conflict is a 409: the request contradicts what has already happened.
+func Conflict(detail string, errs ...FieldError) *Problem {
+	return &Problem{Type: TypeConflict, Title: "Conflicts with the complaint's current state", Status: http.StatusConflict, Detail: detail, Errors: errs}
+}
+
+// Validator collects field errors.
+type Validator struct{ errs []FieldError }
+
+// Check records a field error when ok is false.
+func (v *Validator) Check(ok bool, field, detail string) {
+	if !ok {
+		v.errs = append(v.errs, FieldError{Field: field, Detail: detail})
+	}
+}
+
+// Required records an error when s is blank.
+func (v *Validator) Required(s, field string) {
+	v.Check(strings.TrimSpace(s) != "", field, "is required")
+}
+
+// MaxLen records an error when s is longer than n bytes.
+func (v *Validator) MaxLen(s string, n int, field string) {
+	v.Check(len(s) <= n, field, fmt.Sprintf("must be at most %d characters", n))
+}
+
+// Problem returns the collected errors as a 400, or nil.
+func (v *Validator) Problem() *Problem {
+	if len(v.errs) == 0 {
+		return nil
+	}
+	return Invalid(v.errs...)
+}
+
+// DecodeJSON reads a JSON body into dst, refusing unknown fields, trailing
+// data and bodies over MaxBodyBytes, and naming the field at fault.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) *Problem {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil {
+		if dec.More() || dec.Decode(&struct{}{}) != io.EOF {
+			return malformed("the body must hold a single JSON object")
+		}
+		return nil
+	}
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.As(err, &typeErr):
+		field := typeErr.Field
+		if field == "" {
+			field = "body"
+		}
+		return Invalid(FieldError{Field: field, Detail: "must be of JSON type " + typeErr.Type.Kind().String()})
+	case errors.As(err, &syntaxErr):
+		return malformed(fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
+	case errors.As(err, &maxErr):
+		return &Problem{Type: TypeBadRequest, Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
+			Detail: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes)}
+	case errors.Is(err, io.EOF):
+		return malformed("the body is empty")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return Invalid(FieldError{Field: name, Detail: "is not a known field"})
+	default:
+		return malformed(err.Error())
+	}
+}
+
+func malformed(detail string) *Problem {
+	return &Problem{Type: TypeBadRequest, Title: "Malformed request", Status: http.StatusBadRequest, Detail: detail}
+}
+
+// WriteJSON writes v with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// WriteProblem writes p as application/problem+json.
+func WriteProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
+	if p.Instance == "" && r != nil {
+		p.Instance = r.URL.Path
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+// WriteError writes err as a problem: a *Problem as it is, anything else as a
+// 500 whose detail is logged, not shown.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	var p *Problem
+	if errors.As(err, &p) {
+		WriteProblem(w, r, p)
+		return
+	}
+	slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	WriteProblem(w, r, &Problem{Type: TypeInternal, Title: "Internal error", Status: http.StatusInternalServerError,
+		Detail: "the request could not be completed; it is safe to retry"})
+}

@@ -1,0 +1,165 @@
+// Package projection keeps read models up to date from the whole event log.
+//
+// A projection folds events into in-memory state and saves a snapshot of that
+// state together with the log position it reflects, in one JetStream KV value.
+// Saving both at once is what makes it exact: after a restart the projection
+// restores the snapshot and resumes right after its position, so no event is
+// counted twice or missed. Deleting the snapshot rebuilds the projection from
+// the start of the log.
+package projection
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+)
+
+// State is what a projection folds events into. It must be JSON-serialisable.
+type State interface {
+	// Apply folds one event in.
+	Apply(e eventlog.RecordedEvent) error
+}
+
+// Options tune a projection.
+type Options struct {
+	// Name identifies the projection's snapshot.
+	Name string
+	// Filter selects the events it needs.
+	Filter eventlog.Filter
+	// SnapshotInterval is how often unsaved progress is saved (default 1s).
+	SnapshotInterval time.Duration
+}
+
+// Projection runs one read model.
+type Projection[S State] struct {
+	opts     Options
+	log      eventlog.Log
+	kv       jetstream.KeyValue
+	mu       sync.RWMutex
+	state    S
+	position eventlog.Position
+	dirty    int
+}
+
+type snapshot[S any] struct {
+	Position eventlog.Position `json:"position"`
+	State    S                 `json:"state"`
+}
+
+// BucketName is the KV bucket holding projection snapshots.
+const BucketName = "projections"
+
+// New prepares a projection over the log with snapshots in the KV bucket.
+func New[S State](ctx context.Context, log eventlog.Log, js jetstream.JetStream, initial S, opts Options) (*Projection[S], error) {
+	if opts.SnapshotInterval <= 0 {
+		opts.SnapshotInterval = time.Second
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketName, History: 1, Storage: jetstream.FileStorage})
+	if err != nil {
+		return nil, fmt.Errorf("projection %s: bucket: %w", opts.Name, err)
+	}
+	p := &Projection[S]{opts: opts, log: log, kv: kv, state: initial}
+	entry, err := kv.Get(ctx, opts.Name)
+	switch {
+	case errors.Is(err, jetstream.ErrKeyNotFound):
+	case err != nil:
+		return nil, fmt.Errorf("projection %s: load snapshot: %w", opts.Name, err)
+	default:
+		snap := snapshot[S]{State: initial}
+		if err := json.Unmarshal(entry.Value(), &snap); err != nil {
+			return nil, fmt.Errorf("projection %s: snapshot unreadable (delete key %q in bucket %q to rebuild): %w", opts.Name, opts.Name, BucketName, err)
+		}
+		p.state, p.position = snap.State, snap.Position
+	}
+	return p, nil
+}
+
+// Run follows the log until ctx is done, saving snapshots as it goes.
+func (p *Projection[S]) Run(ctx context.Context) error {
+	for {
+		err := p.follow(ctx)
+		if ctx.Err() != nil {
+			p.save(context.Background())
+			return nil
+		}
+		slog.Error("projection stopped; resuming", "projection", p.opts.Name, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+func (p *Projection[S]) follow(ctx context.Context) error {
+	p.mu.RLock()
+	from := p.position
+	p.mu.RUnlock()
+	sub, err := p.log.Subscribe(ctx, from, p.opts.Filter, func(_ context.Context, e eventlog.RecordedEvent) error {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if e.Position <= p.position {
+			return nil
+		}
+		if err := p.state.Apply(e); err != nil {
+			return err
+		}
+		p.position = e.Position
+		p.dirty++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	tick := time.NewTicker(p.opts.SnapshotInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-sub.Done():
+			return sub.Err()
+		case <-ctx.Done():
+			sub.Stop()
+			return ctx.Err()
+		case <-tick.C:
+			p.save(ctx)
+		}
+	}
+}
+
+func (p *Projection[S]) save(ctx context.Context) {
+	p.mu.RLock()
+	if p.dirty == 0 {
+		p.mu.RUnlock()
+		return
+	}
+	data, err := json.Marshal(snapshot[S]{Position: p.position, State: p.state})
+	dirty := p.dirty
+	p.mu.RUnlock()
+	if err != nil {
+		slog.Error("projection snapshot", "projection", p.opts.Name, "err", err)
+		return
+	}
+	if _, err := p.kv.Put(ctx, p.opts.Name, data); err != nil {
+		slog.Warn("projection snapshot not saved", "projection", p.opts.Name, "err", err)
+		return
+	}
+	p.mu.Lock()
+	p.dirty -= dirty
+	p.mu.Unlock()
+}
+
+// Read gives f the current state under a read lock, with the position it
+// reflects.
+func (p *Projection[S]) Read(f func(state S, position eventlog.Position)) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	f(p.state, p.position)
+}

@@ -1,0 +1,127 @@
+// Package adapters holds resolution's HTTP API and event consumer.
+package adapters
+
+import (
+	"errors"
+	"net/http"
+	"time"
+
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
+	"github.com/complaintflow/complaintflow/services/resolution/app"
+	"github.com/complaintflow/complaintflow/services/resolution/domain"
+)
+
+// HTTP serves resolution's routes under /v1/cases and /v1/root-causes.
+type HTTP struct{ App *app.Resolution }
+
+// Routes registers the routes.
+func (h HTTP) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/cases/{id}", h.show)
+	mux.HandleFunc("POST /v1/cases/{id}/assignment", h.assign)
+	mux.HandleFunc("POST /v1/cases/{id}/resolution", h.resolve)
+	mux.HandleFunc("GET /v1/root-causes", h.rootCauses)
+}
+
+type caseJSON struct {
+	ComplaintID string     `json:"complaint_id"`
+	Status      string     `json:"status"`
+	Team        string     `json:"team"`
+	Transfers   int        `json:"transfers"`
+	Product     string     `json:"product"`
+	Channel     string     `json:"channel"`
+	OpenedAt    time.Time  `json:"opened_at"`
+	Outcome     string     `json:"outcome,omitempty"`
+	RootCause   string     `json:"root_cause,omitempty"`
+	Summary     string     `json:"summary,omitempty"`
+	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
+}
+
+func toJSON(c domain.Case) caseJSON {
+	out := caseJSON{ComplaintID: c.ComplaintID, Status: "open", Team: c.Team, Transfers: c.Transfers,
+		Product: c.Product, Channel: c.Channel, OpenedAt: c.OpenedAt}
+	if c.Resolved {
+		out.Status = "resolved"
+		out.Outcome, out.RootCause, out.Summary = c.Outcome.APIName(), c.RootCause, c.Summary
+		out.ResolvedAt = &c.ResolvedAt
+	}
+	return out
+}
+
+func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
+	c, err := h.App.Case(r.Context(), r.PathValue("id"))
+	h.reply(w, r, c, err)
+}
+
+type assignRequest struct {
+	Team  string `json:"team"`
+	Agent string `json:"agent"`
+}
+
+func (h HTTP) assign(w http.ResponseWriter, r *http.Request) {
+	var req assignRequest
+	if p := httpx.DecodeJSON(w, r, &req); p != nil {
+		httpx.WriteProblem(w, r, p)
+		return
+	}
+	var v httpx.Validator
+	v.Required(req.Team, "team")
+	v.MaxLen(req.Team, 100, "team")
+	v.MaxLen(req.Agent, 100, "agent")
+	if p := v.Problem(); p != nil {
+		httpx.WriteProblem(w, r, p)
+		return
+	}
+	c, err := h.App.Assign(r.Context(), r.PathValue("id"), req.Team, req.Agent)
+	h.reply(w, r, c, err)
+}
+
+type resolveRequest struct {
+	Outcome   string `json:"outcome"`
+	RootCause string `json:"root_cause"`
+	Summary   string `json:"summary"`
+	Agent     string `json:"agent"`
+}
+
+func (h HTTP) resolve(w http.ResponseWriter, r *http.Request) {
+	var req resolveRequest
+	if p := httpx.DecodeJSON(w, r, &req); p != nil {
+		httpx.WriteProblem(w, r, p)
+		return
+	}
+	var v httpx.Validator
+	outcome, ok := complaintsv1.ParseOutcome(req.Outcome)
+	v.Check(ok, "outcome", "must be one of upheld, partly_upheld, rejected")
+	v.Required(req.RootCause, "root_cause")
+	if req.RootCause != "" {
+		v.Check(h.App.Policy.Taxonomy.Has(req.RootCause), "root_cause", "must be a code listed by GET /v1/root-causes")
+	}
+	v.MaxLen(req.Summary, 5000, "summary")
+	v.MaxLen(req.Agent, 100, "agent")
+	if p := v.Problem(); p != nil {
+		httpx.WriteProblem(w, r, p)
+		return
+	}
+	c, err := h.App.Resolve(r.Context(), r.PathValue("id"), domain.ResolveCase{
+		Outcome: outcome, RootCause: req.RootCause, Summary: req.Summary, Agent: req.Agent,
+	})
+	h.reply(w, r, c, err)
+}
+
+func (h HTTP) reply(w http.ResponseWriter, r *http.Request, c domain.Case, err error) {
+	switch {
+	case err == nil:
+		httpx.WriteJSON(w, http.StatusOK, toJSON(c))
+	case errors.Is(err, es.ErrNotFound), errors.Is(err, domain.ErrCaseNotOpen):
+		httpx.WriteProblem(w, r, httpx.NotFound("no case is open for complaint "+r.PathValue("id")+" (yet: cases open moments after the complaint is received)"))
+	case errors.Is(err, domain.ErrAlreadyResolved), errors.Is(err, domain.ErrResolvedCaseMoved):
+		httpx.WriteProblem(w, r, httpx.Conflict(err.Error()))
+	default:
+		httpx.WriteError(w, r, err)
+	}
+}
+
+func (h HTTP) rootCauses(w http.ResponseWriter, r *http.Request) {
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"root_causes": h.App.Policy.Taxonomy.Sorted()})
+}

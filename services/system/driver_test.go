@@ -1,0 +1,199 @@
+package system_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// api drives the HTTP API the way a support tool or customer portal would.
+// Each service may live on its own address (addr maps a path prefix to it).
+type api struct {
+	t    *testing.T
+	addr func(path string) string
+}
+
+func oneAddress(addr string) func(string) string { return func(string) string { return addr } }
+
+func (a api) do(method, path string, body any, headers map[string]string) (int, http.Header, []byte) {
+	a.t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, "http://"+a.addr(path)+path, r)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, data
+}
+
+// call performs a request expecting status want and decodes the answer.
+func (a api) call(method, path string, body any, want int, out any) {
+	a.t.Helper()
+	status, _, data := a.do(method, path, body, nil)
+	if status != want {
+		a.t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, want, data)
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			a.t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+}
+
+// eventually polls GET path until it answers 200 and ok accepts the body.
+func (a api) eventually(path string, ok func(body map[string]any) bool) map[string]any {
+	a.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var last string
+	for time.Now().Before(deadline) {
+		status, _, data := a.do(http.MethodGet, path, nil, nil)
+		last = fmt.Sprintf("%d %s", status, data)
+		if status == http.StatusOK {
+			var body map[string]any
+			if err := json.Unmarshal(data, &body); err != nil {
+				a.t.Fatal(err)
+			}
+			if ok == nil || ok(body) {
+				return body
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	a.t.Fatalf("GET %s never got there; last answer: %s", path, last)
+	return nil
+}
+
+var sampleComplaint = map[string]any{
+	"customer":        map[string]any{"id": "c-1", "name": "Ann Lee", "email": "ann@example.com"},
+	"channel":         "web",
+	"product":         "broadband",
+	"description":     "No service for 3 days",
+	"desired_outcome": "refund for the days without service",
+}
+
+type submitted struct {
+	ID              string `json:"id"`
+	Reference       string `json:"reference"`
+	Status          string `json:"status"`
+	Acknowledgement struct {
+		Message   string    `json:"message"`
+		RespondBy time.Time `json:"respond_by"`
+	} `json:"acknowledgement"`
+}
+
+type timeline struct {
+	ComplaintID string `json:"complaint_id"`
+	Steps       []struct {
+		Type       string          `json:"type"`
+		Service    string          `json:"service"`
+		RecordedAt time.Time       `json:"recorded_at"`
+		Position   uint64          `json:"position"`
+		Data       json.RawMessage `json:"data"`
+	} `json:"steps"`
+}
+
+// walkHappyPath takes one complaint from submission to closed and returns its id.
+func walkHappyPath(t *testing.T, a api) string {
+	t.Helper()
+	var sub submitted
+	a.call(http.MethodPost, "/v1/complaints", sampleComplaint, http.StatusCreated, &sub)
+	if sub.ID == "" || sub.Reference == "" || sub.Status != "acknowledged" || sub.Acknowledgement.Message == "" || sub.Acknowledgement.RespondBy.IsZero() {
+		t.Fatalf("submission answer incomplete: %+v", sub)
+	}
+	caseView := a.eventually("/v1/cases/"+sub.ID, nil)
+	if caseView["team"] != "network-support" {
+		t.Fatalf("case not routed by product: %v", caseView)
+	}
+	a.call(http.MethodPost, "/v1/cases/"+sub.ID+"/resolution", map[string]any{
+		"outcome": "upheld", "root_cause": "network.outage", "summary": "Exchange fault fixed; credit applied", "agent": "a-7",
+	}, http.StatusOK, nil)
+	a.eventually("/v1/redress/"+sub.ID, func(b map[string]any) bool { return b["status"] == "issued" })
+	a.eventually("/v1/followups/"+sub.ID, nil)
+	a.call(http.MethodPost, "/v1/followups/"+sub.ID+"/answer", map[string]any{
+		"csat": 5, "effort": 2, "resolved": true, "comment": "Thanks",
+	}, http.StatusOK, nil)
+	view := a.eventually("/v1/complaints/"+sub.ID, func(b map[string]any) bool { return b["status"] == "closed" })
+	if c, _ := view["customer"].(map[string]any); c["name"] != "Ann Lee" || c["email"] != "ann@example.com" {
+		t.Fatalf("personal data not opened in view: %v", view["customer"])
+	}
+	return sub.ID
+}
+
+// wantLifecycle is the happy path's timeline: each step and who recorded it.
+var wantLifecycle = []struct{ typ, service string }{
+	{"ComplaintReceived", "intake"},
+	{"ComplaintAcknowledged", "intake"},
+	{"CaseOpened", "resolution"},
+	{"CaseAssigned", "resolution"},
+	{"CaseResolved", "resolution"},
+	{"RedressDecided", "compensation"},
+	{"RedressIssued", "compensation"},
+	{"SurveyRequested", "followup"},
+	{"SurveyAnswered", "followup"},
+	{"ComplaintClosed", "followup"},
+}
+
+// checkTimeline checks the timeline holds every step once, in log order. The
+// redress and survey steps both follow the resolution and may interleave.
+func checkTimeline(t *testing.T, a api, id string) timeline {
+	t.Helper()
+	var tl timeline
+	a.call(http.MethodGet, "/v1/complaints/"+id+"/timeline", nil, http.StatusOK, &tl)
+	if tl.ComplaintID != id || len(tl.Steps) != len(wantLifecycle) {
+		t.Fatalf("timeline has %d steps, want %d: %+v", len(tl.Steps), len(wantLifecycle), tl)
+	}
+	index := map[string]int{}
+	for i, s := range tl.Steps {
+		if i > 0 && s.Position <= tl.Steps[i-1].Position {
+			t.Fatalf("timeline not in log order at step %d: %+v", i, tl.Steps)
+		}
+		if _, dup := index[s.Type]; dup {
+			t.Fatalf("step %s appears twice", s.Type)
+		}
+		index[s.Type] = i
+	}
+	for _, w := range wantLifecycle {
+		i, ok := index[w.typ]
+		if !ok {
+			t.Fatalf("timeline lacks %s: %+v", w.typ, tl.Steps)
+		}
+		if tl.Steps[i].Service != w.service {
+			t.Fatalf("%s recorded by %q, want %q", w.typ, tl.Steps[i].Service, w.service)
+		}
+	}
+	before := func(a, b string) {
+		if index[a] > index[b] {
+			t.Fatalf("%s after %s in timeline", a, b)
+		}
+	}
+	before("ComplaintReceived", "ComplaintAcknowledged")
+	before("ComplaintAcknowledged", "CaseOpened")
+	before("CaseOpened", "CaseAssigned")
+	before("CaseAssigned", "CaseResolved")
+	before("CaseResolved", "RedressDecided")
+	before("RedressDecided", "RedressIssued")
+	before("CaseResolved", "SurveyRequested")
+	before("SurveyRequested", "SurveyAnswered")
+	before("SurveyAnswered", "ComplaintClosed")
+	return tl
+}

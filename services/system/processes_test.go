@@ -1,0 +1,112 @@
+package system_test
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+)
+
+// TestHappyPathAcrossFiveProcesses builds the five service binaries, runs each
+// as its own process against one NATS server, and walks a complaint from
+// submission to closed through their separate HTTP addresses.
+func TestHappyPathAcrossFiveProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds five binaries")
+	}
+	bin := t.TempDir()
+	services := []string{"intake", "resolution", "compensation", "followup", "prevention"}
+	for _, s := range services {
+		out, err := exec.Command("go", "build", "-o", filepath.Join(bin, s),
+			"github.com/complaintflow/complaintflow/services/"+s+"/cmd/"+s).CombinedOutput()
+		if err != nil {
+			t.Fatalf("build %s: %v\n%s", s, err, out)
+		}
+	}
+	_, natsURL := natsserver.RunForTest(t)
+
+	addrs := map[string]string{}
+	for _, s := range services {
+		addrs[s] = freeAddr(t)
+		cmd := exec.Command(filepath.Join(bin, s))
+		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addrs[s], "LOG_LEVEL=warn")
+		logFile, err := os.Create(filepath.Join(bin, s+".log"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Signal(os.Interrupt)
+			done := make(chan struct{})
+			go func() { _ = cmd.Wait(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				_ = cmd.Process.Kill()
+			}
+			logFile.Close()
+			if t.Failed() {
+				b, _ := os.ReadFile(logFile.Name())
+				t.Logf("%s log:\n%s", s, b)
+			}
+		})
+	}
+	route := func(path string) string {
+		switch {
+		case strings.HasPrefix(path, "/v1/complaints"):
+			return addrs["intake"]
+		case strings.HasPrefix(path, "/v1/cases"), strings.HasPrefix(path, "/v1/root-causes"):
+			return addrs["resolution"]
+		case strings.HasPrefix(path, "/v1/redress"):
+			return addrs["compensation"]
+		case strings.HasPrefix(path, "/v1/followups"):
+			return addrs["followup"]
+		case strings.HasPrefix(path, "/v1/reports"):
+			return addrs["prevention"]
+		}
+		t.Fatalf("no service for %s", path)
+		return ""
+	}
+	for _, s := range services {
+		waitHealthy(t, addrs[s])
+	}
+	a := api{t: t, addr: route}
+	id := walkHappyPath(t, a)
+	checkTimeline(t, a, id)
+	a.eventually("/v1/reports/root-causes", func(b map[string]any) bool { return b["total"] == float64(1) })
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func waitHealthy(t *testing.T, addr string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("service at %s never became healthy", addr)
+}
