@@ -1,0 +1,121 @@
+package projection_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/projection"
+)
+
+// counts counts events by type.
+type counts struct {
+	ByType map[string]int `json:"by_type"`
+}
+
+func (c *counts) Apply(e eventlog.RecordedEvent) error {
+	c.ByType[e.Type]++
+	return nil
+}
+
+func newCounts() *counts { return &counts{ByType: map[string]int{}} }
+
+func appendN(t *testing.T, l eventlog.Log, typ string, n int) {
+	t.Helper()
+	for range n {
+		id := uuid.NewString()
+		if _, err := l.Append(context.Background(), eventlog.StreamName("case", id), eventlog.NoStream(),
+			eventlog.EventData{ID: uuid.NewString(), Type: typ, SchemaVersion: 1, Data: []byte("x")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func run(t *testing.T, l eventlog.Log, js jetstream.JetStream) (*projection.Projection[*counts], context.CancelFunc, chan struct{}) {
+	t.Helper()
+	p, err := projection.New(context.Background(), l, js, newCounts(), projection.Options{Name: "test-counts", SnapshotInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = p.Run(ctx) }()
+	return p, cancel, done
+}
+
+func waitCount(t *testing.T, p *projection.Projection[*counts], typ string, want int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var got int
+		p.Read(func(c *counts, _ eventlog.Position) { got = c.ByType[typ] })
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s counted %d times, want %d", typ, got, want)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestAProjectionResumesFromItsSnapshotWithoutCountingTwice(t *testing.T) {
+	_, url := natsserver.RunForTest(t)
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	l, err := jetstreamlog.New(context.Background(), nc, jetstreamlog.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+
+	appendN(t, l, "test.v1.A", 5)
+	p, stop, done := run(t, l, js)
+	waitCount(t, p, "test.v1.A", 5)
+	stop()
+	<-done // Run saves a last snapshot as it stops
+
+	// Restored from the snapshot before reading any event.
+	restored, err := projection.New(context.Background(), l, js, newCounts(), projection.Options{Name: "test-counts"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored.Read(func(c *counts, pos eventlog.Position) {
+		if c.ByType["test.v1.A"] != 5 || pos == 0 {
+			t.Fatalf("snapshot restored %v at position %d, want 5 events at their position", c.ByType, pos)
+		}
+	})
+
+	appendN(t, l, "test.v1.A", 3)
+	appendN(t, l, "test.v1.Marker", 1)
+	p2, stop2, done2 := run(t, l, js)
+	waitCount(t, p2, "test.v1.Marker", 1)
+	waitCount(t, p2, "test.v1.A", 8)
+	stop2()
+	<-done2
+
+	// Deleting the snapshot rebuilds the projection from the whole log.
+	kv, err := js.KeyValue(context.Background(), projection.BucketName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Delete(context.Background(), "test-counts"); err != nil {
+		t.Fatal(err)
+	}
+	p3, stop3, done3 := run(t, l, js)
+	waitCount(t, p3, "test.v1.Marker", 1)
+	waitCount(t, p3, "test.v1.A", 8)
+	stop3()
+	<-done3
+}
