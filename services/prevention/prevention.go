@@ -44,12 +44,13 @@ func New() host.Factory {
 		if err != nil {
 			return nil, err
 		}
-		return &service{report: p}, nil
+		return &service{report: p, goFn: d.Go}, nil
 	}
 }
 
 type service struct {
 	report *projection.Projection[rootCauses]
+	goFn   func(func())
 }
 
 func (s *service) Name() string { return ServiceName }
@@ -59,7 +60,7 @@ func (s *service) Routes(mux *http.ServeMux) {
 }
 
 func (s *service) Start(ctx context.Context) error {
-	go func() { _ = s.report.Run(ctx) }()
+	s.goFn(func() { _ = s.report.Run(ctx) })
 	return nil
 }
 

@@ -33,6 +33,10 @@ type Deps struct {
 	Vault       *pii.Vault
 	Checkpoints checkpoint.Store
 	Logger      *slog.Logger
+	// Go runs f in the background; Stop waits for it to return after the
+	// services' context is cancelled. Consumers and projections use it so
+	// that shutdown lets in-flight handling finish.
+	Go func(f func())
 }
 
 // Service is one of the five services, as the host runs it.
@@ -127,7 +131,11 @@ func Start(ctx context.Context, cfg Config, name string, factories ...Factory) (
 	if err != nil {
 		return nil, fmt.Errorf("personal-data vault: %w", err)
 	}
-	deps := Deps{Log: s.log, NATS: s.nc, JetStream: js, Vault: vault, Checkpoints: cps, Logger: slog.Default()}
+	deps := Deps{Log: s.log, NATS: s.nc, JetStream: js, Vault: vault, Checkpoints: cps, Logger: slog.Default(),
+		Go: func(f func()) {
+			s.wg.Add(1)
+			go func() { defer s.wg.Done(); f() }()
+		}}
 
 	mux := http.NewServeMux()
 	for _, f := range factories {

@@ -1,0 +1,693 @@
+// Package esdblog is the event log on EventStoreDB (KurrentDB), the
+// production log, through the gRPC client
+// github.com/EventStore/EventStore-Client-Go/v4.
+//
+// How the port maps onto EventStoreDB:
+//
+//   - Streams keep their names ("<category>-<complaint id>"), so the server's
+//     $ce-<category> and $bc-<correlation id> projections work on them.
+//   - Revision = EventStoreDB stream revision + 1: the first event of a stream
+//     has Revision 1, and Revision 0 (FromStart) means "no event". Exact(r)
+//     appends at EventStoreDB revision r-1; Exact(0) is NoStream.
+//   - Position = EventStoreDB commit position + 1, so Position 0 stays "before
+//     the first event". Every event appended through gRPC has its own commit
+//     position, equal to its prepare position, so one number is enough to
+//     resume a subscription: it starts again at {Commit: p-1, Prepare: p-1}
+//     and skips what it has already seen.
+//   - Each event is stored with binary content (the protobuf bytes as given)
+//     and JSON metadata: "$correlationId" (the complaint id), "$causationId",
+//     "service", "schemaVersion", "traceparent", "tracestate" and
+//     "recordedAt" (RFC 3339 with nanoseconds). The event id must be a UUID.
+//   - Appends are idempotent by event id: EventStoreDB itself recognises a
+//     retry carrying the same ids and the same expectation and writes nothing.
+//   - ReadTimeline reads the complaint's stream of every category in
+//     Options.TimelineCategories (always consistent with the last append), adds
+//     the events linked from $bc-<complaint id> (the $by_correlation_id system
+//     projection, when it runs, finds events of any other category), and,
+//     with Options.TimelineScanAll, scans $all with a server-side filter on
+//     the stream name. The union, without duplicates, is returned in log
+//     order.
+//   - Subscribe is a catch-up subscription to $all, filtered on the server by
+//     stream-name prefix ("<category>-") when the filter names categories,
+//     otherwise excluding system events; event types are filtered here. A
+//     dropped subscription is resumed after the last event delivered.
+package esdblog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+)
+
+// DefaultTimelineCategories are the categories of the services' streams.
+var DefaultTimelineCategories = []string{"complaint", "case", "redress", "followup"}
+
+// Options of the adapter.
+type Options struct {
+	// Logger receives the adapter's and the client's messages.
+	Logger *slog.Logger
+	// TimelineCategories are the categories whose "<category>-<complaint id>"
+	// stream ReadTimeline reads (DefaultTimelineCategories when empty).
+	TimelineCategories []string
+	// TimelineScanAll makes ReadTimeline also scan $all for streams of any
+	// category named after the complaint. Every event of the log is looked
+	// at on the server, so it suits small logs and tests.
+	TimelineScanAll bool
+	// ConnectTimeout bounds the check that the server answers (5 s when zero).
+	ConnectTimeout time.Duration
+}
+
+// Log is the EventStoreDB event log.
+type Log struct {
+	client     *esdb.Client
+	logger     *slog.Logger
+	categories []string
+	scanAll    bool
+
+	mu     sync.Mutex
+	subs   map[*subscription]struct{}
+	closed bool
+}
+
+var _ eventlog.Log = (*Log)(nil)
+
+// New connects to the EventStoreDB at url (a connection string such as
+// "esdb://127.0.0.1:2113?tls=false") and checks that it answers.
+func New(ctx context.Context, url string, o Options) (*Log, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if len(o.TimelineCategories) == 0 {
+		o.TimelineCategories = DefaultTimelineCategories
+	}
+	if o.ConnectTimeout <= 0 {
+		o.ConnectTimeout = 5 * time.Second
+	}
+	cfg, err := esdb.ParseConnectionString(url)
+	if err != nil {
+		// The error may quote the connection string, credentials included.
+		return nil, errors.New("esdblog: invalid EventStoreDB connection string")
+	}
+	logger := o.Logger.With("component", "esdblog")
+	cfg.Logger = clientLogger(logger)
+	target := describe(cfg)
+	client, err := esdb.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("esdblog: EventStoreDB at %s: %w", target, err)
+	}
+	if err := probe(ctx, client, o.ConnectTimeout); err != nil {
+		client.Close()
+		return nil, fmt.Errorf("esdblog: EventStoreDB at %s does not answer: %w", target, err)
+	}
+	return &Log{
+		client:     client,
+		logger:     logger,
+		categories: append([]string(nil), o.TimelineCategories...),
+		scanAll:    o.TimelineScanAll,
+		subs:       map[*subscription]struct{}{},
+	}, nil
+}
+
+// describe names the server(s) of a configuration, without credentials.
+func describe(cfg *esdb.Configuration) string {
+	if cfg.Address != "" {
+		return cfg.Address
+	}
+	seeds := make([]string, 0, len(cfg.GossipSeeds))
+	for _, s := range cfg.GossipSeeds {
+		seeds = append(seeds, s.String())
+	}
+	return strings.Join(seeds, ",")
+}
+
+// clientLogger routes the client's messages to slog: its errors as
+// warnings (a dropped subscription is resumed), the rest at debug level.
+func clientLogger(l *slog.Logger) esdb.LoggingFunc {
+	return func(level esdb.LogLevel, format string, args ...interface{}) {
+		lvl := slog.LevelDebug
+		switch level {
+		case esdb.LogError, esdb.LogWarn:
+			lvl = slog.LevelWarn
+		}
+		l.Log(context.Background(), lvl, fmt.Sprintf(format, args...), "source", "esdb-client")
+	}
+}
+
+// probe reads the last event of $all. Access denied or not found still
+// prove the server answers.
+func probe(ctx context.Context, client *esdb.Client, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		rs, err := client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}, Deadline: &timeout}, 1)
+		if err == nil {
+			_, err = rs.Recv()
+			rs.Close()
+		}
+		done <- err
+	}()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	if err == nil || errors.Is(err, io.EOF) {
+		return nil
+	}
+	if code, ok := errorCode(err); ok {
+		switch code {
+		case esdb.ErrorCodeAccessDenied, esdb.ErrorCodeResourceNotFound:
+			return nil
+		}
+	}
+	return err
+}
+
+// errorCode is the EventStoreDB error code of err, if it carries one.
+func errorCode(err error) (esdb.ErrorCode, bool) {
+	var e *esdb.Error
+	if errors.As(err, &e) {
+		return e.Code(), true
+	}
+	return 0, false
+}
+
+func isCode(err error, code esdb.ErrorCode) bool {
+	c, ok := errorCode(err)
+	return ok && c == code
+}
+
+// Append implements eventlog.Log.
+func (l *Log) Append(ctx context.Context, stream string, expected eventlog.ExpectedRevision, events ...eventlog.EventData) (eventlog.AppendResult, error) {
+	if _, _, err := eventlog.SplitStream(stream); err != nil {
+		return eventlog.AppendResult{}, err
+	}
+	if len(events) == 0 {
+		return eventlog.AppendResult{}, fmt.Errorf("esdblog: append to %s: no events", stream)
+	}
+	data := make([]esdb.EventData, 0, len(events))
+	for _, e := range events {
+		d, err := toEventData(e)
+		if err != nil {
+			return eventlog.AppendResult{}, err
+		}
+		data = append(data, d)
+	}
+	wr, err := l.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}, data...)
+	if err != nil {
+		if isCode(err, esdb.ErrorCodeWrongExpectedVersion) {
+			w := &eventlog.WrongExpectedVersionError{Stream: stream, Expected: expected}
+			if a, ok := actualFromWrongExpected(err.Error()); ok {
+				w.Actual, w.HasActual = a, true
+			} else if a, ok, rerr := l.lastRevision(ctx, stream); rerr == nil && ok {
+				w.Actual, w.HasActual = a, true
+			}
+			return eventlog.AppendResult{}, w
+		}
+		return eventlog.AppendResult{}, fmt.Errorf("esdblog: append to %s: %w", stream, err)
+	}
+	res := eventlog.AppendResult{NextRevision: toRevision(wr.NextExpectedVersion)}
+	known := wr.CommitPosition != 0 && wr.CommitPosition != noPosition
+	if known && len(events) == 1 {
+		res.Position = eventlog.Position(wr.CommitPosition + 1)
+		return res, nil
+	}
+	// A retry recognised by the server comes back without a position, and
+	// the position the server reports for several events is that of the
+	// write rather than of its last event: read the last event to tell
+	// where it is.
+	last, err := l.readOne(ctx, stream, esdb.Revision(wr.NextExpectedVersion))
+	if err != nil {
+		return eventlog.AppendResult{}, fmt.Errorf("esdblog: append to %s: position of the last event: %w", stream, err)
+	}
+	if last != nil {
+		if p, ok := positionOf(last.Position); ok {
+			res.Position = p
+			return res, nil
+		}
+	}
+	if known {
+		res.Position = eventlog.Position(wr.CommitPosition + 1)
+	}
+	return res, nil
+}
+
+// lastRevision is the Revision of a stream's last event; false when the
+// stream has no event.
+func (l *Log) lastRevision(ctx context.Context, stream string) (eventlog.Revision, bool, error) {
+	rs, err := l.client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	if err != nil {
+		return 0, false, err
+	}
+	defer rs.Close()
+	ev, err := rs.Recv()
+	switch {
+	case errors.Is(err, io.EOF), isCode(err, esdb.ErrorCodeResourceNotFound):
+		return 0, false, nil
+	case err != nil:
+		return 0, false, err
+	}
+	return toRevision(ev.OriginalEvent().EventNumber), true, nil
+}
+
+// readOne reads the event of a stream at an EventStoreDB revision; nil when
+// there is none.
+func (l *Log) readOne(ctx context.Context, stream string, at esdb.StreamPosition) (*esdb.RecordedEvent, error) {
+	rs, err := l.client.ReadStream(ctx, stream, esdb.ReadStreamOptions{Direction: esdb.Backwards, From: at}, 1)
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	ev, err := rs.Recv()
+	switch {
+	case errors.Is(err, io.EOF), isCode(err, esdb.ErrorCodeResourceNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	return ev.OriginalEvent(), nil
+}
+
+// ReadStream implements eventlog.Log.
+func (l *Log) ReadStream(ctx context.Context, stream string, after eventlog.Revision) ([]eventlog.RecordedEvent, error) {
+	if _, _, err := eventlog.SplitStream(stream); err != nil {
+		return nil, err
+	}
+	evs, err := l.readStream(ctx, stream, after, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]eventlog.RecordedEvent, 0, len(evs))
+	for _, e := range evs {
+		out = append(out, e.ev)
+	}
+	return out, nil
+}
+
+// timelineEvent is an event with what ReadTimeline orders it by.
+type timelineEvent struct {
+	ev       eventlog.RecordedEvent
+	created  time.Time
+	knownPos bool
+}
+
+// readStream reads a stream forward from after; ErrStreamNotFound when the
+// stream has no event. With resolve, links are followed and the linked
+// events returned (links to deleted events are left out).
+func (l *Log) readStream(ctx context.Context, stream string, after eventlog.Revision, resolve bool) ([]timelineEvent, error) {
+	rs, err := l.client.ReadStream(ctx, stream, esdb.ReadStreamOptions{
+		Direction:      esdb.Forwards,
+		From:           readFrom(after),
+		ResolveLinkTos: resolve,
+	}, math.MaxInt64)
+	if err != nil {
+		return nil, fmt.Errorf("esdblog: read %s: %w", stream, err)
+	}
+	defer rs.Close()
+	var out []timelineEvent
+	for {
+		re, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if isCode(err, esdb.ErrorCodeResourceNotFound) || isCode(err, esdb.ErrorCodeStreamDeleted) {
+			return nil, fmt.Errorf("%w: %s", eventlog.ErrStreamNotFound, stream)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("esdblog: read %s: %w", stream, err)
+		}
+		r := re.Event
+		if r == nil {
+			continue
+		}
+		ev, err := fromRecorded(r)
+		if err != nil {
+			return nil, err
+		}
+		_, known := positionOf(r.Position)
+		out = append(out, timelineEvent{ev: ev, created: r.CreatedDate, knownPos: known})
+	}
+}
+
+// ReadTimeline implements eventlog.Log (see the package comment for how).
+func (l *Log) ReadTimeline(ctx context.Context, complaintID string) ([]eventlog.RecordedEvent, error) {
+	if !eventlog.ValidID(complaintID) {
+		return nil, fmt.Errorf("%w: complaint id %q", eventlog.ErrInvalidStreamName, complaintID)
+	}
+	seen := map[string]int{}
+	var all []timelineEvent
+	add := func(evs []timelineEvent) {
+		for _, e := range evs {
+			if !isLogEvent(e.ev.Stream, e.ev.Type) {
+				continue
+			}
+			if i, ok := seen[e.ev.ID]; ok {
+				if !all[i].knownPos && e.knownPos {
+					all[i] = e
+				}
+				continue
+			}
+			seen[e.ev.ID] = len(all)
+			all = append(all, e)
+		}
+	}
+	for _, c := range l.categories {
+		evs, err := l.readStream(ctx, eventlog.StreamName(c, complaintID), eventlog.FromStart, false)
+		if err != nil && !errors.Is(err, eventlog.ErrStreamNotFound) {
+			return nil, err
+		}
+		add(evs)
+	}
+	bc, err := l.readStream(ctx, "$bc-"+complaintID, eventlog.FromStart, true)
+	if err != nil && !errors.Is(err, eventlog.ErrStreamNotFound) && !isCode(err, esdb.ErrorCodeAccessDenied) {
+		return nil, err
+	}
+	add(bc)
+	if l.scanAll {
+		evs, err := l.scanTimeline(ctx, complaintID)
+		if err != nil {
+			return nil, err
+		}
+		add(evs)
+	}
+	sortTimeline(all)
+	out := make([]eventlog.RecordedEvent, 0, len(all))
+	for _, e := range all {
+		out = append(out, e.ev)
+	}
+	return out, nil
+}
+
+// sortTimeline orders events by position when every position is known,
+// otherwise by the time the server recorded them; events of one stream
+// always keep their order.
+func sortTimeline(evs []timelineEvent) {
+	byPos := true
+	for _, e := range evs {
+		if !e.knownPos {
+			byPos = false
+			break
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool {
+		a, b := evs[i], evs[j]
+		if a.ev.Stream == b.ev.Stream {
+			return a.ev.Revision < b.ev.Revision
+		}
+		if byPos {
+			return a.ev.Position < b.ev.Position
+		}
+		if !a.created.Equal(b.created) {
+			return a.created.Before(b.created)
+		}
+		return a.ev.Stream < b.ev.Stream
+	})
+}
+
+// scanTimeline reads $all, filtered on the server to the streams named
+// "<category>-<complaint id>", up to the last event written when it starts.
+func (l *Log) scanTimeline(ctx context.Context, complaintID string) ([]timelineEvent, error) {
+	end, err := l.lastPosition(ctx)
+	if err != nil || end == nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sub, err := l.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{
+		From: esdb.Start{},
+		Filter: &esdb.SubscriptionFilter{
+			Type:  esdb.StreamFilterType,
+			Regex: "^[A-Za-z0-9_]+-" + regexp.QuoteMeta(complaintID) + "$",
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("esdblog: scan $all: %w", err)
+	}
+	defer sub.Close()
+	var out []timelineEvent
+	for {
+		m := sub.Recv()
+		switch {
+		case m.EventAppeared != nil:
+			r := m.EventAppeared.Event
+			if r == nil {
+				continue
+			}
+			if r.Position.Commit > end.Commit {
+				return out, nil
+			}
+			ev, err := fromRecorded(r)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, timelineEvent{ev: ev, created: r.CreatedDate, knownPos: true})
+			if r.Position.Commit == end.Commit {
+				return out, nil
+			}
+		case m.CheckPointReached != nil:
+			if m.CheckPointReached.Commit >= end.Commit {
+				return out, nil
+			}
+		case m.CaughtUp != nil:
+			return out, nil
+		case m.SubscriptionDropped != nil:
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("esdblog: scan $all: %w", m.SubscriptionDropped.Error)
+		}
+	}
+}
+
+// lastPosition is the position of the last event of $all; nil when empty.
+func (l *Log) lastPosition(ctx context.Context) (*esdb.Position, error) {
+	rs, err := l.client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	if err != nil {
+		return nil, fmt.Errorf("esdblog: read $all: %w", err)
+	}
+	defer rs.Close()
+	ev, err := rs.Recv()
+	if errors.Is(err, io.EOF) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("esdblog: read $all: %w", err)
+	}
+	p := ev.OriginalEvent().Position
+	return &p, nil
+}
+
+// Subscribe implements eventlog.Log.
+func (l *Log) Subscribe(ctx context.Context, after eventlog.Position, filter eventlog.Filter, handle func(context.Context, eventlog.RecordedEvent) error) (eventlog.Subscription, error) {
+	sctx, cancel := context.WithCancel(ctx)
+	sub, err := l.subscribeAll(sctx, after, filter)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s := &subscription{
+		log:    l,
+		cancel: cancel,
+		done:   make(chan struct{}),
+		filter: filter,
+		handle: handle,
+		last:   after,
+	}
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		cancel()
+		sub.Close()
+		return nil, errors.New("esdblog: log closed")
+	}
+	l.subs[s] = struct{}{}
+	l.mu.Unlock()
+	go s.run(sctx, sub)
+	return s, nil
+}
+
+func (l *Log) subscribeAll(ctx context.Context, after eventlog.Position, filter eventlog.Filter) (*esdb.Subscription, error) {
+	sub, err := l.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{
+		From:   subscribeFrom(after),
+		Filter: subscriptionFilter(filter),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("esdblog: subscribe to $all after %d: %w", after, err)
+	}
+	return sub, nil
+}
+
+// Close implements eventlog.Log: it stops the running subscriptions and
+// closes the connection.
+func (l *Log) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	subs := make([]*subscription, 0, len(l.subs))
+	for s := range l.subs {
+		subs = append(subs, s)
+	}
+	l.mu.Unlock()
+	for _, s := range subs {
+		s.Stop()
+	}
+	return l.client.Close()
+}
+
+// subscription is a running catch-up subscription to $all.
+type subscription struct {
+	log    *Log
+	cancel context.CancelFunc
+	done   chan struct{}
+	filter eventlog.Filter
+	handle func(context.Context, eventlog.RecordedEvent) error
+
+	last eventlog.Position // last event delivered (or the start bound)
+	err  error
+}
+
+// Stop implements eventlog.Subscription.
+func (s *subscription) Stop() {
+	s.cancel()
+	<-s.done
+}
+
+// Done implements eventlog.Subscription.
+func (s *subscription) Done() <-chan struct{} { return s.done }
+
+// Err implements eventlog.Subscription.
+func (s *subscription) Err() error {
+	select {
+	case <-s.done:
+		return s.err
+	default:
+		return nil
+	}
+}
+
+func (s *subscription) run(ctx context.Context, sub *esdb.Subscription) {
+	defer func() {
+		s.log.mu.Lock()
+		delete(s.log.subs, s)
+		s.log.mu.Unlock()
+		close(s.done)
+	}()
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.consume(ctx, sub)
+		sub.Close()
+		if ctx.Err() != nil {
+			return
+		}
+		var he handlerError
+		if errors.As(err, &he) {
+			s.err = he.err
+			return
+		}
+		if permanent(err) {
+			s.err = err
+			return
+		}
+		s.log.logger.Warn("subscription to $all dropped, resuming", "after", uint64(s.last), "err", err)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 5*time.Second)
+			sub, err = s.log.subscribeAll(ctx, s.last, s.filter)
+			if err == nil {
+				break
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if permanent(err) {
+				s.err = err
+				return
+			}
+			s.log.logger.Warn("resubscribing to $all failed", "after", uint64(s.last), "err", err)
+		}
+		backoff = 100 * time.Millisecond
+	}
+}
+
+// handlerError carries the handler's error out of consume.
+type handlerError struct{ err error }
+
+func (h handlerError) Error() string { return h.err.Error() }
+
+// permanent reports whether resubscribing cannot help.
+func permanent(err error) bool {
+	c, ok := errorCode(err)
+	if !ok {
+		return false
+	}
+	switch c {
+	case esdb.ErrorCodeConnectionClosed, esdb.ErrorCodeAccessDenied, esdb.ErrorCodeUnauthenticated, esdb.ErrorCodeUnsupportedFeature:
+		return true
+	}
+	return false
+}
+
+// consume delivers events until the subscription drops or the handler fails.
+func (s *subscription) consume(ctx context.Context, sub *esdb.Subscription) error {
+	for {
+		m := sub.Recv()
+		if m.SubscriptionDropped != nil {
+			return m.SubscriptionDropped.Error
+		}
+		if m.EventAppeared == nil || m.EventAppeared.Event == nil {
+			continue
+		}
+		r := m.EventAppeared.Event
+		if !isLogEvent(r.StreamID, r.EventType) {
+			continue
+		}
+		pos, ok := positionOf(r.Position)
+		if !ok || pos <= s.last {
+			continue
+		}
+		if !s.filter.Matches(r.StreamID, r.EventType) {
+			continue
+		}
+		ev, err := fromRecorded(r)
+		if err != nil {
+			s.log.logger.Warn("event metadata unreadable, delivered without it", "stream", r.StreamID, "id", r.EventID.String(), "err", err)
+			ev = eventlog.RecordedEvent{
+				EventData: eventlog.EventData{ID: r.EventID.String(), Type: r.EventType, Data: r.Data},
+				Stream:    r.StreamID,
+				Revision:  toRevision(r.EventNumber),
+			}
+		}
+		ev.Position = pos
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err := s.handle(ctx, ev); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return handlerError{err: err}
+		}
+		s.last = pos
+	}
+}
