@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/complaintflow/complaintflow/tools/client"
+	"github.com/complaintflow/complaintflow/tools/internal/systemtest"
+)
+
+func TestLoadgenClosesEveryComplaint(t *testing.T) {
+	url := systemtest.Start(t)
+
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-url", url, "-n", "20", "-c", "4", "-timeout", "2m", "-progress", "0"}, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	text := out.String()
+	for _, want := range []string{
+		"complaints done    20", "complaints failed  0", "wall time", "complaints/s", "closed complaints per second of wall time",
+		"p50", "p90", "p99", "max", "submit→acknowledged", "submit→closed",
+		"includes the load generator's own agent and customer steps",
+	} {
+		if !strings.Contains(text, want) {
+			t.Fatalf("report lacks %q:\n%s", want, text)
+		}
+	}
+
+	out.Reset()
+	if code := run([]string{"-url", url, "-n", "6", "-c", "3", "-json", "-progress", "0"}, &out, &errOut); code != 0 {
+		t.Fatalf("-json exit %d: %s", code, errOut.String())
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
+	}
+	if rep.Done != 6 || rep.Failed != 0 || rep.SubmitToAck.Count != 6 || rep.SubmitToClosed.Count != 6 ||
+		rep.SubmitToClosed.P50 <= 0 || rep.SubmitToClosed.Max < rep.SubmitToClosed.P99 || rep.SubmitToClosed.P99 < rep.SubmitToClosed.P50 ||
+		rep.PerSecond <= 0 || rep.SubmitClosedNote == "" {
+		t.Fatalf("json report: %+v", rep)
+	}
+
+	// Every complaint went through resolution: the report counts them all.
+	c := client.New(url, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := client.WaitFor(ctx, client.Backoff{}, func(ctx context.Context) (client.RootCauseReport, error) { return c.RootCauseReport(ctx) },
+		func(r client.RootCauseReport) bool { return r.Total == 26 }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLoadgenReportsFailures(t *testing.T) {
+	// Nothing listens on port 1 of the loopback: every submission fails.
+	var out, errOut bytes.Buffer
+	code := run([]string{"-url", "127.0.0.1:1", "-n", "3", "-c", "2", "-progress", "0", "-poll-min", "1ms"}, &out, &errOut)
+	if code != 1 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	for _, want := range []string{"complaints done    0", "complaints failed  3", "failures:", "submit:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestLoadgenUsage(t *testing.T) {
+	for _, args := range [][]string{{"-n", "0"}, {"-c", "0"}, {"extra"}, {"-nope"}} {
+		var out, errOut bytes.Buffer
+		if code := run(args, &out, &errOut); code != 2 {
+			t.Errorf("loadgen %q: exit %d, want 2", args, code)
+		}
+	}
+}
+
+func TestPercentilesUseTheNearestRank(t *testing.T) {
+	var ds []time.Duration
+	for i := 100; i >= 1; i-- {
+		ds = append(ds, time.Duration(i)*time.Millisecond)
+	}
+	p := percentiles(ds)
+	if p.Count != 100 || p.P50 != 50 || p.P90 != 90 || p.P99 != 99 || p.Max != 100 {
+		t.Fatalf("%+v", p)
+	}
+	if p := percentiles([]time.Duration{7 * time.Millisecond}); p.P50 != 7 || p.P99 != 7 || p.Max != 7 {
+		t.Fatalf("one sample: %+v", p)
+	}
+	if p := percentiles(nil); p != (Percentiles{}) {
+		t.Fatalf("no samples: %+v", p)
+	}
+}
