@@ -31,6 +31,9 @@ type Config struct {
 	Relay bool
 	// ShutdownGrace bounds a graceful shutdown (SHUTDOWN_GRACE).
 	ShutdownGrace time.Duration
+	// DebugAddr, when set, serves Go's profiling endpoints (/debug/pprof/)
+	// on a separate address (DEBUG_ADDR). Keep it on loopback.
+	DebugAddr string
 }
 
 // ConfigFromEnv reads the configuration, with defaultAddr as HTTP_ADDR's
@@ -44,6 +47,7 @@ func ConfigFromEnv(defaultAddr string, relay bool) (Config, error) {
 		EventStoreURL:    os.Getenv("EVENTSTORE_URL"),
 		Relay:            relay,
 		ShutdownGrace:    10 * time.Second,
+		DebugAddr:        os.Getenv("DEBUG_ADDR"),
 	}
 	var err error
 	if c.EmbeddedNATSPort, err = strconv.Atoi(env("EMBEDDED_NATS_PORT", "4222")); err != nil {

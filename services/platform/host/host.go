@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -64,6 +65,7 @@ type System struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	shutdown func(context.Context) error
+	debug    *http.Server
 	names    []string
 }
 
@@ -160,6 +162,11 @@ func Start(ctx context.Context, cfg Config, name string, factories ...Factory) (
 		httpx.WriteProblem(w, r, httpx.NotFound("no route for "+r.Method+" "+r.URL.Path))
 	})
 
+	if cfg.DebugAddr != "" {
+		if err := s.serveDebug(cfg.DebugAddr); err != nil {
+			return nil, err
+		}
+	}
 	s.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
@@ -196,6 +203,9 @@ func (s *System) Stop() {
 	if s.http != nil {
 		_ = s.http.Shutdown(ctx)
 	}
+	if s.debug != nil {
+		_ = s.debug.Close()
+	}
 	if s.cancel != nil {
 		s.cancel()
 	}
@@ -224,5 +234,24 @@ func Run(ctx context.Context, cfg Config, name string, factories ...Factory) err
 	slog.Info("complaint API listening", "url", "http://"+s.Addr(), "services", s.names)
 	<-ctx.Done()
 	s.Stop()
+	return nil
+}
+
+// serveDebug serves the profiling endpoints on their own address, never on
+// the API's.
+func (s *System) serveDebug(addr string) error {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on DEBUG_ADDR %s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	s.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = s.debug.Serve(l) }()
+	slog.Info("profiling endpoints listening", "url", "http://"+l.Addr().String()+"/debug/pprof/")
 	return nil
 }

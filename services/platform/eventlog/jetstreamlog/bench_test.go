@@ -20,8 +20,7 @@ func BenchmarkAppend(b *testing.B) {
 		opts Options
 	}{
 		{"coalesced", Options{}},
-		{"coalesced-1-writer", Options{Writers: 1}},
-		{"coalesced-16-writers", Options{Writers: 16}},
+		{"coalesced-4-writers", Options{Writers: 4}},
 		{"one-by-one", Options{NoCoalescing: true}},
 		{"one-by-one-32-writers", Options{NoCoalescing: true, Writers: 32}},
 	} {
@@ -29,7 +28,7 @@ func BenchmarkAppend(b *testing.B) {
 			l := openLog(b, c.opts)
 			ctx := context.Background()
 			payload := make([]byte, 512)
-			b.SetParallelism(16)
+			b.SetParallelism(benchParallelism)
 			b.ReportAllocs()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -72,3 +71,6 @@ func BenchmarkReadTimeline(b *testing.B) {
 		}
 	}
 }
+
+// benchParallelism times GOMAXPROCS goroutines append at once.
+var benchParallelism = 16
