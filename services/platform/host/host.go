@@ -244,13 +244,14 @@ func (s *System) serveDebug(addr string) error {
 	if err != nil {
 		return fmt.Errorf("listen on DEBUG_ADDR %s: %w", addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	s.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	// Not the API's mux: these routes are not part of the documented API.
+	profiling := http.NewServeMux()
+	profiling.HandleFunc("/debug/pprof/", pprof.Index)
+	profiling.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	profiling.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	profiling.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	profiling.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	s.debug = &http.Server{Handler: profiling, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.debug.Serve(l) }()
 	slog.Info("profiling endpoints listening", "url", "http://"+l.Addr().String()+"/debug/pprof/")
 	return nil

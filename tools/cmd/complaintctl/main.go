@@ -109,7 +109,7 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintln(w, "usage: complaintctl [-url URL] [-json] [-timeout D] <command> [flags] [args]")
 	fmt.Fprintln(w, "\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-12s %s\n  %-12s   %s\n", c.name, c.args, "", c.help)
+		fmt.Fprintf(w, "  %s\n      %s\n", strings.TrimSpace(c.name+" "+c.args), c.help)
 	}
 	fmt.Fprintln(w, "\nglobal flags (also accepted after the command):")
 	out := fs.Output()
@@ -153,7 +153,7 @@ func (g *cli) exit(err error) int {
 }
 
 func (g *cli) globalFlags(fs *flag.FlagSet, url string, asJSON bool, timeout time.Duration) {
-	fs.StringVar(&g.url, "url", url, "base URL of the complaint API (default from $COMPLAINTS_URL)")
+	fs.StringVar(&g.url, "url", url, "base URL of the complaint API ($COMPLAINTS_URL, else "+client.DefaultURL+")")
 	fs.BoolVar(&g.json, "json", asJSON, "print answers as JSON")
 	fs.DurationVar(&g.timeout, "timeout", timeout, "give up after this long")
 }

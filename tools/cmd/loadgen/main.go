@@ -68,7 +68,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var cfg config
 	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&cfg.url, "url", defaultURL(), "base URL of the complaint API (default from $COMPLAINTS_URL)")
+	fs.StringVar(&cfg.url, "url", defaultURL(), "base URL of the complaint API ($COMPLAINTS_URL, else "+client.DefaultURL+")")
 	fs.IntVar(&cfg.n, "n", 1000, "complaints to push through")
 	fs.IntVar(&cfg.c, "c", 32, "complaints in flight at once")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Minute, "give up on the whole run after this long")
