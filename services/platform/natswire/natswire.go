@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nuid"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
@@ -169,4 +170,43 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream
 		return nil, fmt.Errorf("natswire: stream %s: %w", StreamName, err)
 	}
 	return st, nil
+}
+
+// Headers of JetStream's atomic batch publish.
+const (
+	headerBatchID     = "Nats-Batch-Id"
+	headerBatchSeq    = "Nats-Batch-Sequence"
+	headerBatchCommit = "Nats-Batch-Commit"
+)
+
+// StageBatch makes msgs one atomic batch: it marks each with the batch id and
+// its place, publishes every message but the last without waiting, and marks
+// the last as the commit. The caller sends the last message as a request;
+// its acknowledgement (or error) covers the whole batch, which the stream
+// writes all at once or not at all.
+func StageBatch(nc *nats.Conn, msgs []*nats.Msg) (commit *nats.Msg, err error) {
+	if len(msgs) == 0 {
+		return nil, fmt.Errorf("natswire: empty batch")
+	}
+	id := nuid.Next()
+	for i, m := range msgs {
+		ClearBatch(m)
+		m.Header.Set(headerBatchID, id)
+		m.Header.Set(headerBatchSeq, strconv.Itoa(i+1))
+		if i == len(msgs)-1 {
+			m.Header.Set(headerBatchCommit, "1")
+			break
+		}
+		if err := nc.PublishMsg(m); err != nil {
+			return nil, err
+		}
+	}
+	return msgs[len(msgs)-1], nil
+}
+
+// ClearBatch removes the batch headers, to publish a message on its own.
+func ClearBatch(m *nats.Msg) {
+	m.Header.Del(headerBatchID)
+	m.Header.Del(headerBatchSeq)
+	m.Header.Del(headerBatchCommit)
 }

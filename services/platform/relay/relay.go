@@ -33,7 +33,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nuid"
 
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
@@ -257,7 +256,7 @@ func (r *Relay) publishMsgs(ctx context.Context, msgs []*nats.Msg) bool {
 		backoff = min(backoff*2, maxBackoff)
 	}
 	for _, m := range msgs {
-		clearBatch(m)
+		natswire.ClearBatch(m)
 		backoff = minBackoff
 		for {
 			err := r.publishOne(ctx, m)
@@ -284,40 +283,17 @@ func (r *Relay) publishOne(ctx context.Context, m *nats.Msg) error {
 	return err
 }
 
-// Headers of JetStream's atomic batch publish.
-const (
-	headerBatchID     = "Nats-Batch-Id"
-	headerBatchSeq    = "Nats-Batch-Sequence"
-	headerBatchCommit = "Nats-Batch-Commit"
-)
-
-func clearBatch(m *nats.Msg) {
-	m.Header.Del(headerBatchID)
-	m.Header.Del(headerBatchSeq)
-	m.Header.Del(headerBatchCommit)
-}
-
 // publishBatch publishes msgs as one atomic batch: all but the last without
 // waiting, the last with the commit header; its acknowledgement covers the
 // whole batch.
 func (r *Relay) publishBatch(ctx context.Context, msgs []*nats.Msg) error {
 	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
 	defer cancel()
-	nc := r.js.Conn()
-	id := nuid.Next()
-	for i, m := range msgs {
-		clearBatch(m)
-		m.Header.Set(headerBatchID, id)
-		m.Header.Set(headerBatchSeq, strconv.Itoa(i+1))
-		if i == len(msgs)-1 {
-			m.Header.Set(headerBatchCommit, "1")
-			break
-		}
-		if err := nc.PublishMsg(m); err != nil {
-			return err
-		}
+	commit, err := natswire.StageBatch(r.js.Conn(), msgs)
+	if err != nil {
+		return err
 	}
-	_, err := r.js.PublishMsg(ctx, msgs[len(msgs)-1])
+	_, err = r.js.PublishMsg(ctx, commit)
 	return err
 }
 

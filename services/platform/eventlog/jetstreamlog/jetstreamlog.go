@@ -37,7 +37,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/nats-io/nuid"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
@@ -326,7 +325,7 @@ func (l *Log) publishOne(r *appendRequest) (eventlog.AppendResult, error) {
 		err error
 	)
 	if len(r.msgs) == 1 {
-		clearBatch(r.msgs[0])
+		natswire.ClearBatch(r.msgs[0])
 		ack, err = l.request(ctx, r.msgs[0])
 	} else {
 		ack, err = l.publishBatch(ctx, r.msgs)
@@ -421,36 +420,15 @@ func setExpectation(m *nats.Msg, expected eventlog.ExpectedRevision, first bool)
 	}
 }
 
-const (
-	headerBatchID     = "Nats-Batch-Id"
-	headerBatchSeq    = "Nats-Batch-Sequence"
-	headerBatchCommit = "Nats-Batch-Commit"
-)
-
-func clearBatch(m *nats.Msg) {
-	m.Header.Del(headerBatchID)
-	m.Header.Del(headerBatchSeq)
-	m.Header.Del(headerBatchCommit)
-}
-
 // publishBatch publishes msgs as one atomic batch: every message but the last
 // without waiting, the last with the commit header, whose acknowledgement
 // covers the whole batch.
 func (l *Log) publishBatch(ctx context.Context, msgs []*nats.Msg) (*pubAck, error) {
-	id := nuid.Next()
-	for i, m := range msgs {
-		clearBatch(m)
-		m.Header.Set(headerBatchID, id)
-		m.Header.Set(headerBatchSeq, strconv.Itoa(i+1))
-		if i == len(msgs)-1 {
-			m.Header.Set(headerBatchCommit, "1")
-			break
-		}
-		if err := l.nc.PublishMsg(m); err != nil {
-			return nil, err
-		}
+	commit, err := natswire.StageBatch(l.nc, msgs)
+	if err != nil {
+		return nil, err
 	}
-	return l.request(ctx, msgs[len(msgs)-1])
+	return l.request(ctx, commit)
 }
 
 // Error codes of the JetStream API that the adapter acts on.
