@@ -33,16 +33,9 @@ func (s *service) Name() string              { return app.ServiceName }
 func (s *service) Routes(mux *http.ServeMux) { adapters.HTTP{App: s.app}.Routes(mux) }
 
 func (s *service) Start(ctx context.Context) error {
-	c, err := bus.Consume(ctx, s.deps.JetStream, bus.Subscription{
+	return s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
 		Durable:    "followup-requests-surveys",
 		Categories: []string{"case"},
 		EventTypes: []string{adapters.CaseResolvedType},
-		Trace:      telemetry.ConsumerTrace(app.ServiceName),
-		Logger:     s.deps.Logger,
 	}, adapters.OnCaseResolved(s.app))
-	if err != nil {
-		return err
-	}
-	s.deps.Go(func() { <-ctx.Done(); c.Stop() })
-	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/esdblog"
@@ -254,5 +255,23 @@ func (s *System) serveDebug(addr string) error {
 	s.debug = &http.Server{Handler: profiling, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.debug.Serve(l) }()
 	slog.Info("profiling endpoints listening", "url", "http://"+l.Addr().String()+"/debug/pprof/")
+	return nil
+}
+
+// Consume starts one of a service's durable consumers (see bus.Consume): its
+// handling is traced as the service's, and when ctx ends it stops after the
+// handlers in flight have finished, before the host closes the log.
+func (d Deps) Consume(ctx context.Context, service string, sub bus.Subscription, h bus.Handler) error {
+	if sub.Trace == nil {
+		sub.Trace = telemetry.ConsumerTrace(service)
+	}
+	if sub.Logger == nil {
+		sub.Logger = d.Logger
+	}
+	c, err := bus.Consume(ctx, d.JetStream, sub, h)
+	if err != nil {
+		return err
+	}
+	d.Go(func() { <-ctx.Done(); c.Stop() })
 	return nil
 }
