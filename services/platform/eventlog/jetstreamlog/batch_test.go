@@ -111,3 +111,35 @@ func TestCoalescedBatchAnswersEachAppend(t *testing.T) {
 		t.Fatalf("stats %+v, want one batch of three appends", s)
 	}
 }
+
+// A stream longer than one direct-get batch is read whole and in order.
+func TestReadingMoreEventsThanOneReadBatch(t *testing.T) {
+	l := openLog(t, Options{})
+	ctx := context.Background()
+	var want []string
+	for len(want) < 2*readBatch+10 {
+		r := request(t, "complaint-long", eventlog.Any(), 100)
+		if _, err := l.Append(ctx, "complaint-long", eventlog.Any(), r.events...); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range r.events {
+			want = append(want, e.ID)
+		}
+	}
+	got, err := l.ReadStream(ctx, "complaint-long", eventlog.FromStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("read %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i] {
+			t.Fatalf("event %d is %s, want %s", i, got[i].ID, want[i])
+		}
+	}
+	tail, err := l.ReadStream(ctx, "complaint-long", got[readBatch+5].Revision)
+	if err != nil || len(tail) != len(want)-readBatch-6 {
+		t.Fatalf("read after revision: %d events, %v", len(tail), err)
+	}
+}

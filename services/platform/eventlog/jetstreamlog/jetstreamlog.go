@@ -489,26 +489,85 @@ func (l *Log) lastSequence(ctx context.Context, subject string) (uint64, bool, e
 	return m.Sequence, true, nil
 }
 
+// readBatch is how many events one direct-get request returns at most.
+const readBatch = 256
+
 // read returns the events on subject (which may hold wildcards) from
-// sequence from on, at most limit of them (0: all).
+// sequence from on, at most limit of them (0: all). It uses batched direct
+// gets: one request answers with up to readBatch events, then an end-of-batch
+// message saying how many more match.
 func (l *Log) read(ctx context.Context, subject string, from uint64, limit int) ([]eventlog.RecordedEvent, error) {
+	ctx, cancel := l.publishContext(ctx)
+	defer cancel()
+	inbox := l.nc.NewInbox()
+	// Room for a whole batch and its end-of-batch message: the next request
+	// goes out only once this one's answers are read, so none is dropped.
+	answers := make(chan *nats.Msg, readBatch+1)
+	sub, err := l.nc.ChanSubscribe(inbox, answers)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = sub.Unsubscribe() }()
 	var out []eventlog.RecordedEvent
-	for seq := max(from, 1); limit == 0 || len(out) < limit; {
-		m, err := l.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			break
+	for seq := max(from, 1); ; {
+		batch := readBatch
+		if limit > 0 {
+			batch = min(batch, limit-len(out))
 		}
+		req, _ := json.Marshal(directGet{Seq: seq, NextBySubject: subject, Batch: batch})
+		if err := l.nc.PublishRequest(directGetSubject, inbox, req); err != nil {
+			return nil, err
+		}
+		more, last, err := receiveBatch(ctx, answers, &out)
 		if err != nil {
 			return nil, fmt.Errorf("jetstreamlog: read %s: %w", subject, err)
 		}
-		e, err := decode(m.Subject, m.Header, m.Data, m.Sequence)
-		if err != nil {
-			return nil, err
+		if !more || (limit > 0 && len(out) >= limit) {
+			return out, nil
 		}
-		out = append(out, e)
-		seq = m.Sequence + 1
+		seq = last + 1
 	}
-	return out, nil
+}
+
+var directGetSubject = "$JS.API.DIRECT.GET." + natswire.StreamName
+
+type directGet struct {
+	Seq           uint64 `json:"seq"`
+	NextBySubject string `json:"next_by_subj"`
+	Batch         int    `json:"batch"`
+}
+
+// receiveBatch collects one batch's events; more tells whether further
+// events match, last is the sequence of the last one received.
+func receiveBatch(ctx context.Context, answers <-chan *nats.Msg, out *[]eventlog.RecordedEvent) (more bool, last uint64, err error) {
+	for {
+		var m *nats.Msg
+		select {
+		case m = <-answers:
+		case <-ctx.Done():
+			return false, 0, ctx.Err()
+		}
+		switch m.Header.Get("Status") {
+		case "404":
+			return false, last, nil
+		case "204": // end of batch
+			pending, _ := strconv.ParseUint(m.Header.Get("Nats-Num-Pending"), 10, 64)
+			return pending > 0, last, nil
+		case "":
+		default:
+			return false, 0, fmt.Errorf("direct get answered %s %s", m.Header.Get("Status"), m.Header.Get("Description"))
+		}
+		seq, err := strconv.ParseUint(m.Header.Get("Nats-Sequence"), 10, 64)
+		if err != nil {
+			return false, 0, fmt.Errorf("direct get without sequence: %w", err)
+		}
+		e, err := decode(m.Header.Get("Nats-Subject"), m.Header, m.Data, seq)
+		if err != nil {
+			return false, 0, err
+		}
+		*out = append(*out, e)
+		last = seq
+	}
 }
 
 func decode(subject string, h nats.Header, data []byte, seq uint64) (eventlog.RecordedEvent, error) {
