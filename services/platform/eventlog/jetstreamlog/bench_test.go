@@ -2,6 +2,7 @@ package jetstreamlog
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/uuid"
@@ -74,3 +75,26 @@ func BenchmarkReadTimeline(b *testing.B) {
 
 // benchParallelism times GOMAXPROCS goroutines append at once.
 var benchParallelism = 16
+
+// BenchmarkAppendAlone measures one append at a time (no coalescing
+// possible): the latency of an append on an idle log, for one event (a plain
+// publish) and for two (an atomic batch of its own).
+func BenchmarkAppendAlone(b *testing.B) {
+	for _, n := range []int{1, 2} {
+		b.Run(fmt.Sprintf("%d-events", n), func(b *testing.B) {
+			l := openLog(b, Options{})
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				id := uuid.NewString()
+				events := make([]eventlog.EventData, n)
+				for i := range events {
+					events[i] = eventlog.EventData{ID: uuid.NewString(), Type: "bench.v1.E", SchemaVersion: 1, Data: []byte("x")}
+				}
+				if _, err := l.Append(ctx, eventlog.StreamName("complaint", id), eventlog.NoStream(), events...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
