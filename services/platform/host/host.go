@@ -234,7 +234,9 @@ func Run(ctx context.Context, cfg Config, name string, factories ...Factory) err
 	}
 	slog.Info("complaint API listening", "url", "http://"+s.Addr(), "services", s.names)
 	<-ctx.Done()
+	slog.Info("stopping: finishing requests and handlers in flight")
 	s.Stop()
+	slog.Info("stopped")
 	return nil
 }
 
