@@ -21,7 +21,7 @@ run:
 
 ## test: formatting, vet, and every test (unit, contract suite, end-to-end)
 test: fmt-check vet
-	$(GO) test -count=1 -timeout 9m $(PKGS)
+	$(GO) test -race -count=1 -timeout 9m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
