@@ -67,6 +67,7 @@ type System struct {
 	wg       sync.WaitGroup
 	shutdown func(context.Context) error
 	debug    *http.Server
+	vault    *pii.Vault
 	names    []string
 }
 
@@ -134,6 +135,7 @@ func Start(ctx context.Context, cfg Config, name string, factories ...Factory) (
 	if err != nil {
 		return nil, fmt.Errorf("personal-data vault: %w", err)
 	}
+	s.vault = vault
 	deps := Deps{Log: s.log, NATS: s.nc, JetStream: js, Vault: vault, Checkpoints: cps, Logger: slog.Default(),
 		Go: func(f func()) {
 			s.wg.Add(1)
@@ -211,6 +213,9 @@ func (s *System) Stop() {
 		s.cancel()
 	}
 	s.wg.Wait()
+	if s.vault != nil {
+		s.vault.Close()
+	}
 	if s.log != nil {
 		_ = s.log.Close()
 	}
