@@ -214,7 +214,7 @@ func (s *System) Stop() {
 	}
 	s.wg.Wait()
 	if s.vault != nil {
-		s.vault.Close()
+		_ = s.vault.Close()
 	}
 	if s.log != nil {
 		_ = s.log.Close()
