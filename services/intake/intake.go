@@ -41,12 +41,25 @@ func New(cfg Config) host.Factory {
 			return nil, err
 		}
 		a := app.New(d.Log, d.Vault, regime, telemetry.InjectMetadata)
-		return &service{http: adapters.HTTP{App: a}}, nil
+		return &service{deps: d, http: adapters.HTTP{App: a}, nats: adapters.NATS{App: a}}, nil
 	}
 }
 
-type service struct{ http adapters.HTTP }
+type service struct {
+	deps host.Deps
+	http adapters.HTTP
+	nats adapters.NATS
+}
 
-func (s *service) Name() string                    { return app.ServiceName }
-func (s *service) Routes(mux *http.ServeMux)       { s.http.Routes(mux) }
-func (s *service) Start(ctx context.Context) error { return nil }
+func (s *service) Name() string              { return app.ServiceName }
+func (s *service) Routes(mux *http.ServeMux) { s.http.Routes(mux) }
+
+// Start serves intake's request/reply API on NATS until ctx ends.
+func (s *service) Start(ctx context.Context) error {
+	svc, err := s.nats.Serve(s.deps.NATS)
+	if err != nil {
+		return err
+	}
+	s.deps.Go(func() { <-ctx.Done(); _ = svc.Stop() })
+	return nil
+}

@@ -1,7 +1,8 @@
-// Package adapters holds intake's HTTP API.
+// Package adapters holds intake's APIs: HTTP, and request/reply on NATS.
 package adapters
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/mail"
@@ -87,35 +88,42 @@ func (h HTTP) submit(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, p)
 		return
 	}
-	key := r.Header.Get("Idempotency-Key")
-	if p := req.validate(key); p != nil {
-		httpx.WriteProblem(w, r, p)
+	out, replayed, err := submit(r.Context(), h.App, req, r.Header.Get("Idempotency-Key"))
+	if err != nil {
+		httpx.WriteError(w, r, err)
 		return
 	}
-	res, err := h.App.Submit(r.Context(), app.Submission{
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Location", "/v1/complaints/"+out.ID)
+	httpx.WriteJSON(w, http.StatusCreated, out)
+}
+
+// submit validates a submission and receives it. A refusal is a
+// *httpx.Problem naming the field at fault.
+func submit(ctx context.Context, a *app.Intake, req submitRequest, key string) (submitResponse, bool, error) {
+	if p := req.validate(key); p != nil {
+		return submitResponse{}, false, p
+	}
+	res, err := a.Submit(ctx, app.Submission{
 		CustomerID: req.Customer.ID, CustomerName: req.Customer.Name, CustomerEmail: req.Customer.Email,
 		Channel: req.Channel, Product: req.Product, Description: req.Description,
 		DesiredOutcome: req.DesiredOutcome, IdempotencyKey: key,
 	})
 	if errors.Is(err, domain.ErrSubmissionDiffers) {
-		httpx.WriteProblem(w, r, &httpx.Problem{Type: httpx.TypeIdempotent, Status: http.StatusUnprocessableEntity,
+		return submitResponse{}, false, &httpx.Problem{Type: httpx.TypeIdempotent, Status: http.StatusUnprocessableEntity,
 			Title: "Idempotency key already used for a different complaint", Detail: err.Error(),
-			Errors: []httpx.FieldError{{Field: "Idempotency-Key", Detail: "was used with a different body"}}})
-		return
+			Errors: []httpx.FieldError{{Field: "Idempotency-Key", Detail: "was used with a different body"}}}
 	}
 	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
+		return submitResponse{}, false, err
 	}
 	c := res.Complaint
-	if res.Replayed {
-		w.Header().Set("Idempotent-Replayed", "true")
-	}
-	w.Header().Set("Location", "/v1/complaints/"+c.ID)
-	httpx.WriteJSON(w, http.StatusCreated, submitResponse{
+	return submitResponse{
 		ID: c.ID, Reference: c.Reference, Status: domain.StatusAcknowledged,
 		Acknowledgement: acknowledgementJSON{Message: c.Acknowledgement, RespondBy: c.RespondBy},
-	})
+	}, res.Replayed, nil
 }
 
 type caseJSON struct {
@@ -158,20 +166,27 @@ type viewJSON struct {
 }
 
 func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
-	id := r.PathValue("id")
-	v, err := h.App.View(r.Context(), id)
+	out, err := view(r.Context(), h.App, r.PathValue("id"))
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// view is the complaint's current view as the API shows it, personal data
+// opened. An unknown complaint is a *httpx.Problem (not found).
+func view(ctx context.Context, a *app.Intake, id string) (viewJSON, error) {
+	v, err := a.View(ctx, id)
 	if errors.Is(err, app.ErrComplaintNotFound) {
-		httpx.WriteProblem(w, r, httpx.NotFound("no complaint "+id))
-		return
+		return viewJSON{}, httpx.NotFound("no complaint " + id)
 	}
 	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
+		return viewJSON{}, err
 	}
-	name, email, err := h.App.OpenPersonalData(r.Context(), v)
+	name, email, err := a.OpenPersonalData(ctx, v)
 	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
+		return viewJSON{}, err
 	}
 	out := viewJSON{
 		ID: v.ID, Reference: v.Reference, Status: v.Status,
@@ -195,7 +210,7 @@ func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
 	if !v.ClosedAt.IsZero() {
 		out.ClosedAt = &v.ClosedAt
 	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	return out, nil
 }
 
 type stepJSON struct {

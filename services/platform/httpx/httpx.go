@@ -3,6 +3,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -98,7 +99,14 @@ func (v *Validator) Problem() *Problem {
 // DecodeJSON reads a JSON body into dst, refusing unknown fields, trailing
 // data and bodies over MaxBodyBytes, and naming the field at fault.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) *Problem {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	return Decode(http.MaxBytesReader(w, r.Body, MaxBodyBytes), dst)
+}
+
+// Decode reads one JSON object from body into dst, refusing unknown fields,
+// and describes what is wrong as a problem naming the field at fault. NATS
+// request handlers use it on a message's data.
+func Decode(body io.Reader, dst any) *Problem {
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	err := dec.Decode(dst)
 	if err == nil {
@@ -156,12 +164,18 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 // WriteError writes err as a problem: a *Problem as it is, anything else as a
 // 500 whose detail is logged, not shown.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	WriteProblem(w, r, ProblemFor(r.Context(), err, r.Method+" "+r.URL.Path))
+}
+
+// ProblemFor is the problem to answer err with: a *Problem as it is, anything
+// else an internal error, logged with where it happened (a route or a
+// subject) and not shown to the caller.
+func ProblemFor(ctx context.Context, err error, where string) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
-		WriteProblem(w, r, p)
-		return
+		return p
 	}
-	slog.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	WriteProblem(w, r, &Problem{Type: TypeInternal, Title: "Internal error", Status: http.StatusInternalServerError,
-		Detail: "the request could not be completed; it is safe to retry"})
+	slog.ErrorContext(ctx, "request failed", "request", where, "err", err)
+	return &Problem{Type: TypeInternal, Title: "Internal error", Status: http.StatusInternalServerError,
+		Detail: "the request could not be completed; it is safe to retry"}
 }

@@ -308,3 +308,26 @@ func spanName(_ string, r *http.Request) string {
 	}
 	return r.Method + " " + r.Pattern
 }
+
+// RequestTrace starts the server span of a NATS request to subject, as a
+// child of the trace context the requester put in the message headers
+// (traceparent, tracestate). It returns the context to handle the request
+// with and the function that ends the span with the handling's error.
+func RequestTrace(ctx context.Context, service, subject string, headers map[string][]string) (context.Context, func(error)) {
+	ctx = otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(http.Header(headers)))
+	ctx, span := Tracer().Start(ctx, subject,
+		trace.WithSpanKind(trace.SpanKindServer),
+		trace.WithAttributes(
+			semconv.MessagingSystemKey.String("nats"),
+			semconv.MessagingOperationTypeProcess,
+			semconv.MessagingDestinationName(subject),
+			semconv.MessagingConsumerGroupName(service),
+		))
+	return ctx, func(err error) {
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+		span.End()
+	}
+}

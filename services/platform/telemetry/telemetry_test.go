@@ -436,3 +436,26 @@ func TestSetupFromEnvironment(t *testing.T) {
 		}
 	})
 }
+
+func TestRequestTraceContinuesTheRequestersTrace(t *testing.T) {
+	sr := record(t)
+	ctx, client := Tracer().Start(context.Background(), "client")
+	headers := http.Header{}
+	otel.GetTextMapPropagator().Inject(ctx, propagation.HeaderCarrier(headers))
+	client.End()
+
+	hctx, end := RequestTrace(context.Background(), "intake", "complaints.intake.submit", headers)
+	inHandler := trace.SpanContextFromContext(hctx)
+	end(errors.New("refused"))
+
+	s := onlySpan(t, sr, "complaints.intake.submit")
+	if s.SpanKind() != trace.SpanKindServer || s.Parent().SpanID() != client.SpanContext().SpanID() {
+		t.Errorf("span kind %v parent %v, want a server span under the requester's", s.SpanKind(), s.Parent())
+	}
+	if !inHandler.Equal(s.SpanContext()) {
+		t.Errorf("the handler's context holds %v, not the request span", inHandler)
+	}
+	if s.Status().Code != codes.Error {
+		t.Errorf("status %v, want the handling's error", s.Status())
+	}
+}

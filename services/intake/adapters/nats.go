@@ -1,0 +1,145 @@
+package adapters
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/complaintflow/complaintflow/services/intake/app"
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
+	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+)
+
+// Subjects of intake's request/reply API on NATS, for the company's other
+// systems. Requests and replies are the JSON bodies of the HTTP API.
+const (
+	// SubjectSubmit receives a complaint: the body of POST /v1/complaints,
+	// with an optional Idempotency-Key header. The reply is the HTTP 201
+	// body, with the header Idempotent-Replayed: true for a retry.
+	SubjectSubmit = "complaints.intake.submit"
+	// SubjectShow answers a complaint's current view: the request is
+	// {"id": "<complaint id>"}, the reply the body of GET /v1/complaints/{id}.
+	SubjectShow = "complaints.intake.show"
+)
+
+// An error reply carries the headers Nats-Service-Error-Code (the HTTP
+// status the same error would have, e.g. "400") and Nats-Service-Error (the
+// problem's title), and a problem+json body naming the fields at fault.
+
+// NATS serves intake's request/reply API as a NATS service ("intake"), in the
+// queue group "intake" so that replicas share the requests.
+type NATS struct {
+	App *app.Intake
+	// MaxInFlight bounds the requests handled at once (default 64).
+	MaxInFlight int
+}
+
+// Serve registers the endpoints on nc. Stop the returned service to stop
+// serving; requests in flight finish first.
+func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
+	if n.MaxInFlight <= 0 {
+		n.MaxInFlight = 64
+	}
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        app.ServiceName,
+		Version:     "1.0.0",
+		Description: "Receives complaints and shows their current view",
+		QueueGroup:  app.ServiceName,
+	})
+	if err != nil {
+		return nil, err
+	}
+	slots := make(chan struct{}, n.MaxInFlight)
+	concurrent := func(h func(micro.Request)) micro.Handler {
+		// A micro endpoint hands requests over one at a time: handle each in
+		// its own goroutine, at most MaxInFlight at once.
+		return micro.HandlerFunc(func(r micro.Request) {
+			slots <- struct{}{}
+			go func() {
+				defer func() { <-slots }()
+				h(r)
+			}()
+		})
+	}
+	if err := svc.AddEndpoint("submit", concurrent(n.submit), micro.WithEndpointSubject(SubjectSubmit)); err != nil {
+		_ = svc.Stop()
+		return nil, err
+	}
+	if err := svc.AddEndpoint("show", concurrent(n.show), micro.WithEndpointSubject(SubjectShow)); err != nil {
+		_ = svc.Stop()
+		return nil, err
+	}
+	return svc, nil
+}
+
+func (n NATS) submit(r micro.Request) {
+	ctx, end := requestContext(r)
+	var req submitRequest
+	if p := httpx.Decode(bytes.NewReader(r.Data()), &req); p != nil {
+		end(replyProblem(ctx, r, p))
+		return
+	}
+	out, replayed, err := submit(ctx, n.App, req, r.Headers().Get("Idempotency-Key"))
+	if err != nil {
+		end(replyProblem(ctx, r, err))
+		return
+	}
+	var opts []micro.RespondOpt
+	if replayed {
+		opts = append(opts, micro.WithHeaders(micro.Headers{"Idempotent-Replayed": {"true"}}))
+	}
+	end(r.RespondJSON(out, opts...))
+}
+
+type showRequest struct {
+	ID string `json:"id"`
+}
+
+func (n NATS) show(r micro.Request) {
+	ctx, end := requestContext(r)
+	var req showRequest
+	if p := httpx.Decode(bytes.NewReader(r.Data()), &req); p != nil {
+		end(replyProblem(ctx, r, p))
+		return
+	}
+	var v httpx.Validator
+	v.Required(req.ID, "id")
+	if p := v.Problem(); p != nil {
+		end(replyProblem(ctx, r, p))
+		return
+	}
+	out, err := view(ctx, n.App, req.ID)
+	if err != nil {
+		end(replyProblem(ctx, r, err))
+		return
+	}
+	end(r.RespondJSON(out))
+}
+
+// requestContext is the context a request is handled in: bounded in time
+// and inside the requester's trace.
+func requestContext(r micro.Request) (context.Context, func(error)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, end := telemetry.RequestTrace(ctx, app.ServiceName, r.Subject(), r.Headers())
+	return ctx, func(err error) {
+		end(err)
+		cancel()
+	}
+}
+
+// replyProblem answers with the problem err is; it returns err for the trace.
+func replyProblem(ctx context.Context, r micro.Request, err error) error {
+	p := httpx.ProblemFor(ctx, err, r.Subject())
+	if p.Instance == "" {
+		p.Instance = r.Subject()
+	}
+	body, _ := json.Marshal(p)
+	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
+		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
+	return err
+}
