@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/bus"
@@ -19,19 +18,8 @@ import (
 
 func setup(t *testing.T) (eventlog.Log, jetstream.JetStream) {
 	t.Helper()
-	_, url := natsserver.RunForTest(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	l, err := jetstreamlog.New(context.Background(), nc, jetstreamlog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	js, _ := jetstream.New(nc)
-	return l, js
+	nc, js := natsserver.JetStreamForTest(t)
+	return jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{}), js
 }
 
 func appendEvent(t *testing.T, l eventlog.Log, category, complaint, typ string) string {

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/nats-io/nats.go"
 	"google.golang.org/protobuf/proto"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
@@ -37,17 +36,8 @@ var transfers = es.Decider[int, string]{
 
 func repository(t *testing.T) *es.Repository[int, string] {
 	t.Helper()
-	_, url := natsserver.RunForTest(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	l, err := jetstreamlog.New(context.Background(), nc, jetstreamlog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
+	nc, _ := natsserver.JetStreamForTest(t)
+	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
 	return &es.Repository[int, string]{Log: l, Category: "case", Service: "test", Decider: transfers, MaxAttempts: 50}
 }
 

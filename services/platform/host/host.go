@@ -8,7 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"os"
+	"os/signal"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -281,4 +284,20 @@ func (d Deps) Consume(ctx context.Context, service string, sub bus.Subscription,
 	}
 	d.Go(func() { <-ctx.Done(); c.Stop() })
 	return nil
+}
+
+// Main is a service binary's main: it reads the configuration from the
+// environment (defaultAddr and relay being HTTP_ADDR's and RELAY's defaults),
+// runs the services until SIGINT or SIGTERM, and exits 1 on error.
+func Main(name, defaultAddr string, relay bool, factories ...Factory) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := ConfigFromEnv(defaultAddr, relay)
+	if err == nil {
+		err = Run(ctx, cfg, name, factories...)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
 }

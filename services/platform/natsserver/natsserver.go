@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Options of the embedded server.
@@ -82,4 +84,29 @@ func RunForTest(t testing.TB) (*server.Server, string) {
 		srv.WaitForShutdown()
 	})
 	return srv, srv.ClientURL()
+}
+
+// ConnectForTest connects to url and closes the connection when the test
+// ends.
+func ConnectForTest(t testing.TB, url string) *nats.Conn {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc
+}
+
+// JetStreamForTest starts a server for the test (RunForTest) and connects to
+// it.
+func JetStreamForTest(t testing.TB) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	_, url := RunForTest(t)
+	nc := ConnectForTest(t, url)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return nc, js
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 
@@ -22,12 +21,7 @@ import (
 // would, and opens the default bucket.
 func newVault(t *testing.T, url string, opts ...pii.Option) *pii.Vault {
 	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
+	js, err := jetstream.New(natsserver.ConnectForTest(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
@@ -67,18 +66,8 @@ func waitCount(t *testing.T, p *projection.Projection[*counts], typ string, want
 }
 
 func TestAProjectionResumesFromItsSnapshotWithoutCountingTwice(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	l, err := jetstreamlog.New(context.Background(), nc, jetstreamlog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	nc, js := natsserver.JetStreamForTest(t)
+	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
 
 	appendN(t, l, "test.v1.A", 5)
 	p, stop, done := run(t, l, js)

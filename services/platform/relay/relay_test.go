@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
@@ -29,27 +28,17 @@ type env struct {
 	mu   sync.Mutex
 }
 
-func connect(t *testing.T, url string) *nats.Conn {
-	t.Helper()
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	return nc
-}
-
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
 	_, urlA := natsserver.RunForTest(t)
 	_, urlB := natsserver.RunForTest(t)
-	src, err := jetstreamlog.New(ctx, connect(t, urlA), jetstreamlog.Options{})
+	src, err := jetstreamlog.New(ctx, natsserver.ConnectForTest(t, urlA), jetstreamlog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = src.Close() })
-	js, err := jetstream.New(connect(t, urlB))
+	js, err := jetstream.New(natsserver.ConnectForTest(t, urlB))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,12 +294,12 @@ func TestStopsWhileTargetIsDown(t *testing.T) {
 	ctx := context.Background()
 	_, urlA := natsserver.RunForTest(t)
 	srvB, urlB := natsserver.RunForTest(t)
-	src, err := jetstreamlog.New(ctx, connect(t, urlA), jetstreamlog.Options{})
+	src, err := jetstreamlog.New(ctx, natsserver.ConnectForTest(t, urlA), jetstreamlog.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = src.Close() })
-	js, err := jetstream.New(connect(t, urlB))
+	js, err := jetstream.New(natsserver.ConnectForTest(t, urlB))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,25 +2,10 @@
 package main
 
 import (
-	"context"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
-
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	cfg, err := host.ConfigFromEnv(intake.DefaultAddr, false)
-	if err == nil {
-		err = host.Run(ctx, cfg, "intake", intake.New(intake.ConfigFromEnv()))
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "intake:", err)
-		os.Exit(1)
-	}
+	host.Main("intake", intake.DefaultAddr, false, intake.New(intake.ConfigFromEnv()))
 }

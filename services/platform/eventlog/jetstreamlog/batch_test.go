@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/nats-io/nats.go"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
@@ -14,18 +13,8 @@ import (
 
 func openLog(t testing.TB, o Options) *Log {
 	t.Helper()
-	_, url := natsserver.RunForTest(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	l, err := New(context.Background(), nc, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	return l
+	nc, _ := natsserver.JetStreamForTest(t)
+	return OpenForTest(t, nc, o)
 }
 
 func request(t *testing.T, stream string, exp eventlog.ExpectedRevision, n int) *appendRequest {

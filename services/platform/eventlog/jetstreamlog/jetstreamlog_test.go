@@ -1,10 +1,7 @@
 package jetstreamlog_test
 
 import (
-	"context"
 	"testing"
-
-	"github.com/nats-io/nats.go"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/eventlogtest"
@@ -16,18 +13,8 @@ import (
 // log on it.
 func open(t testing.TB, o jetstreamlog.Options) *jetstreamlog.Log {
 	t.Helper()
-	_, url := natsserver.RunForTest(t)
-	nc, err := nats.Connect(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	l, err := jetstreamlog.New(context.Background(), nc, o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = l.Close() })
-	return l
+	nc, _ := natsserver.JetStreamForTest(t)
+	return jetstreamlog.OpenForTest(t, nc, o)
 }
 
 func TestContract(t *testing.T) {
