@@ -168,7 +168,9 @@ func (RedressKind) EnumDescriptor() ([]byte, []int) {
 // report built from the log stays intact.
 type SealedValue struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Identifies the key that sealed the value (the customer id).
+	// Identifies the key that sealed the value: "<customer id>#<key generation>"
+	// (the generation tells a value of a forgotten key from one sealed under the
+	// key the customer got afterwards).
 	KeyId string `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	// 12-byte GCM nonce followed by the ciphertext and tag.
 	Ciphertext    []byte `protobuf:"bytes,2,opt,name=ciphertext,proto3" json:"ciphertext,omitempty"`
