@@ -275,7 +275,14 @@ func retryAfterLostAcknowledgement(t *testing.T, l eventlog.Log) {
 		t.Errorf("retried any append answered %+v, first answer %+v", again, r3)
 	}
 
-	all := append(append(append([]eventlog.EventData{}, first...), second...), third...)
+	fourth := []eventlog.EventData{event(id, "contract.v1.RedressDecided"), event(id, "contract.v1.RedressIssued")}
+	r4 := mustAppend(t, l, stream, eventlog.Any(), fourth...)
+	again = mustAppend(t, l, stream, eventlog.Any(), fourth...)
+	if again.NextRevision != r4.NextRevision || again.Position != r4.Position {
+		t.Errorf("retried any append of two events answered %+v, first answer %+v", again, r4)
+	}
+
+	all := append(append(append(append([]eventlog.EventData{}, first...), second...), third...), fourth...)
 	sameIDs(t, "stream after retries", ids(mustRead(t, l, stream, eventlog.FromStart)), dataIDs(all))
 
 	// A different event with the stale expectation is still a conflict.
