@@ -5,7 +5,9 @@ package natsserver
 import (
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -43,6 +45,16 @@ func Start(o Options) (*server.Server, error) {
 	}
 	if o.ServerName == "" {
 		o.ServerName = "complaints"
+	}
+	if o.Port > 0 {
+		// The server would only log that it cannot listen and never become
+		// ready: say so at once, and what to do.
+		addr := net.JoinHostPort(o.Host, strconv.Itoa(o.Port))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("natsserver: cannot listen on %s (is another NATS server or complaints process running? set EMBEDDED_NATS_PORT, or NATS_URL to use that server): %w", addr, err)
+		}
+		_ = l.Close()
 	}
 	dir, err := filepath.Abs(o.StoreDir)
 	if err != nil {
