@@ -9,11 +9,11 @@
 //   - Revision = EventStoreDB stream revision + 1: the first event of a stream
 //     has Revision 1, and Revision 0 (FromStart) means "no event". Exact(r)
 //     appends at EventStoreDB revision r-1; Exact(0) is NoStream.
-//   - Position = EventStoreDB commit position + 1, so Position 0 stays "before
-//     the first event". Every event appended through gRPC has its own commit
-//     position, equal to its prepare position, so one number is enough to
-//     resume a subscription: it starts again at {Commit: p-1, Prepare: p-1}
-//     and skips what it has already seen.
+//   - Position = EventStoreDB prepare position + 1, so Position 0 stays
+//     "before the first event". The prepare position is each event's own;
+//     the commit position may be shared by the events of one append (see
+//     positionOf). A subscription resumes at {Commit: p-1, Prepare: p-1} and
+//     skips what it has already seen.
 //   - Each event is stored with binary content (the protobuf bytes as given)
 //     and JSON metadata: "$correlationId" (the complaint id), "$causationId",
 //     "service", "schemaVersion", "traceparent", "tracestate" and
@@ -221,9 +221,9 @@ func (l *Log) Append(ctx context.Context, stream string, expected eventlog.Expec
 		return eventlog.AppendResult{}, fmt.Errorf("esdblog: append to %s: %w", stream, err)
 	}
 	res := eventlog.AppendResult{NextRevision: toRevision(wr.NextExpectedVersion)}
-	known := wr.CommitPosition != 0 && wr.CommitPosition != noPosition
+	known := wr.PreparePosition != 0 && wr.PreparePosition != noPosition
 	if known && len(events) == 1 {
-		res.Position = eventlog.Position(wr.CommitPosition + 1)
+		res.Position = eventlog.Position(wr.PreparePosition + 1)
 		return res, nil
 	}
 	// A retry recognised by the server comes back without a position, and
@@ -240,7 +240,12 @@ func (l *Log) Append(ctx context.Context, stream string, expected eventlog.Expec
 			return res, nil
 		}
 	}
-	if known {
+	// Last resort: the position the server gave for the write as a whole (a
+	// zero means the server left it out).
+	switch {
+	case known:
+		res.Position = eventlog.Position(wr.PreparePosition + 1)
+	case wr.CommitPosition != 0 && wr.CommitPosition != noPosition:
 		res.Position = eventlog.Position(wr.CommitPosition + 1)
 	}
 	return res, nil

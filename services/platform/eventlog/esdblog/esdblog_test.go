@@ -254,6 +254,16 @@ func TestPositionMapping(t *testing.T) {
 	if p, ok := positionOf(esdb.Position{Commit: noPosition, Prepare: 700}); !ok || p != 701 {
 		t.Errorf("prepare only maps to %d %v", p, ok)
 	}
+	// Two events of one append sharing the write's commit position keep
+	// distinct, increasing positions.
+	first, _ := positionOf(esdb.Position{Commit: 900, Prepare: 820})
+	second, _ := positionOf(esdb.Position{Commit: 900, Prepare: 860})
+	if first != 821 || second != 861 {
+		t.Errorf("events of one write map to %d and %d, want 821 and 861", first, second)
+	}
+	if p, ok := positionOf(esdb.Position{Commit: 400, Prepare: noPosition}); !ok || p != 401 {
+		t.Errorf("commit only maps to %d %v", p, ok)
+	}
 	if _, ok := positionOf(esdb.Position{Commit: noPosition, Prepare: noPosition}); ok {
 		t.Error("an unknown position mapped to a known one")
 	}

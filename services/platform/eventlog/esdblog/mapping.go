@@ -163,11 +163,15 @@ func toExpected(e eventlog.ExpectedRevision) esdb.ExpectedRevision {
 	return esdb.Any{}
 }
 
-// Positions: an event's Position is its EventStoreDB commit position plus
+// Positions: an event's Position is its EventStoreDB prepare position plus
 // one, so that Position 0 stays "before the first event" even for an event
-// at log position 0. Events appended through the gRPC API (every event this
-// adapter writes) have equal commit and prepare positions, each event its
-// own, so the commit position alone identifies an event in $all.
+// at log position 0. The prepare position is where the event's own record
+// is: every event has its own, and in the order of $all they increase for
+// the appends this adapter makes (one write, its records side by side). The
+// commit position is the write's: when several events are appended at once
+// they may share it, so it cannot tell them apart, and a subscription
+// resumed after one of them by commit position could skip the others. The
+// commit position is used only when the prepare position is not known.
 
 // noPosition is how EventStoreDB says it does not know a position (-1).
 const noPosition = math.MaxUint64
@@ -176,18 +180,20 @@ const noPosition = math.MaxUint64
 // server did not send it (older servers leave it out of stream reads).
 func positionOf(p esdb.Position) (eventlog.Position, bool) {
 	switch {
-	case p.Commit != noPosition:
-		return eventlog.Position(p.Commit + 1), true
 	case p.Prepare != noPosition:
 		return eventlog.Position(p.Prepare + 1), true
+	case p.Commit != noPosition:
+		return eventlog.Position(p.Commit + 1), true
 	}
 	return 0, false
 }
 
 // subscribeFrom is where to subscribe to $all to get the events whose
-// Position is greater than after. The subscription starts right after the
-// event at commit position after-1; events at or before after are skipped
-// by the subscriber as well, whatever the server does with the bound.
+// Position is greater than after: at {Commit: p, Prepare: p} with p the
+// prepare position of the last event seen. A write's commit position is at
+// or after the prepare positions of its events, so this bound is at or
+// before every event of that write still to come; the subscriber skips the
+// events at or before after, whatever the server does with the bound.
 func subscribeFrom(after eventlog.Position) esdb.AllPosition {
 	if after == eventlog.Beginning {
 		return esdb.Start{}
