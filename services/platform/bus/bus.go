@@ -15,6 +15,9 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
@@ -40,6 +43,8 @@ type Subscription struct {
 	// trace context.
 	Trace  func(ctx context.Context, e eventlog.RecordedEvent) (context.Context, func(error))
 	Logger *slog.Logger
+
+	duration metric.Float64Histogram
 }
 
 // Consumer is a running durable consumer.
@@ -61,6 +66,10 @@ func Consume(ctx context.Context, js jetstream.JetStream, sub Subscription, h Ha
 	}
 	if sub.Logger == nil {
 		sub.Logger = slog.Default()
+	}
+	var err error
+	if sub.duration, err = handleDuration(); err != nil {
+		return nil, fmt.Errorf("bus: metrics: %w", err)
 	}
 	cfg := jetstream.ConsumerConfig{
 		Durable:       sub.Durable,
@@ -131,11 +140,27 @@ func (c *Consumer) stopWorkers() {
 	c.wg.Wait()
 }
 
+// handleDuration measures event handling, by consumer, event type and
+// outcome (handled, retry, terminated, stopped), on the meter provider in
+// place when the consumer starts.
+func handleDuration() (metric.Float64Histogram, error) {
+	return otel.GetMeterProvider().Meter("github.com/complaintflow/complaintflow/services/platform/bus").
+		Float64Histogram("complaints.bus.handle.duration",
+			metric.WithUnit("s"), metric.WithDescription("Time to handle one event delivered to a durable consumer"))
+}
+
+func record(ctx context.Context, sub Subscription, eventType, outcome string, started time.Time) {
+	sub.duration.Record(ctx, time.Since(started).Seconds(), metric.WithAttributes(
+		attribute.String("consumer", sub.Durable), attribute.String("event.type", eventType), attribute.String("outcome", outcome)))
+}
+
 func handle(ctx context.Context, sub Subscription, wantType map[string]bool, h Handler, msg jetstream.Msg) {
+	started := time.Now()
 	e, err := Decode(msg)
 	if err != nil {
 		sub.Logger.Error("bus: undecodable message terminated", "consumer", sub.Durable, "subject", msg.Subject(), "err", err)
 		_ = msg.Term()
+		record(ctx, sub, msg.Headers().Get(natswire.HeaderEventType), "terminated", started)
 		return
 	}
 	if len(wantType) > 0 && !wantType[e.Type] {
@@ -153,15 +178,18 @@ func handle(ctx context.Context, sub Subscription, wantType map[string]bool, h H
 	}
 	if err != nil {
 		if ctx.Err() != nil {
+			record(context.WithoutCancel(ctx), sub, e.Type, "stopped", started)
 			return // stopping: the message is redelivered to whoever runs next
 		}
 		delay := redeliveryDelay(msg)
 		sub.Logger.Warn("bus: handler failed, will retry", "consumer", sub.Durable, "event_type", e.Type,
 			"event_id", e.ID, "complaint_id", e.Metadata.ComplaintID, "retry_in", delay, "err", err)
 		_ = msg.NakWithDelay(delay)
+		record(ctx, sub, e.Type, "retry", started)
 		return
 	}
 	_ = msg.Ack()
+	record(ctx, sub, e.Type, "handled", started)
 }
 
 func redeliveryDelay(msg jetstream.Msg) time.Duration {

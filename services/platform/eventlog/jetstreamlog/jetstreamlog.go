@@ -37,6 +37,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
@@ -63,15 +66,16 @@ type Options struct {
 
 // Log is the JetStream event log.
 type Log struct {
-	opts   Options
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	queue  chan *appendRequest
-	quit   chan struct{}
-	wg     sync.WaitGroup
-	once   sync.Once
-	stats  struct{ batches, batchedAppends, fallbacks atomic.Uint64 }
+	opts    Options
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	stream  jetstream.Stream
+	queue   chan *appendRequest
+	quit    chan struct{}
+	wg      sync.WaitGroup
+	once    sync.Once
+	stats   struct{ batches, batchedAppends, fallbacks atomic.Uint64 }
+	metrics metrics
 }
 
 // Stats counts how appends were published since New.
@@ -117,7 +121,11 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{opts: o, nc: nc, js: js, stream: st, queue: make(chan *appendRequest, 4096), quit: make(chan struct{})}
+	m, err := newMetrics()
+	if err != nil {
+		return nil, fmt.Errorf("jetstreamlog: metrics: %w", err)
+	}
+	l := &Log{opts: o, nc: nc, js: js, stream: st, queue: make(chan *appendRequest, 4096), quit: make(chan struct{}), metrics: m}
 	for range o.Writers {
 		l.wg.Add(1)
 		go l.write()
@@ -162,8 +170,45 @@ func (r *appendRequest) finish(res eventlog.AppendResult, err error) {
 	r.done <- appendOutcome{res, err}
 }
 
+// metrics of appends: how long each takes, by outcome (ok, conflict, error),
+// and how many appends each committed batch holds.
+type metrics struct {
+	appendDuration metric.Float64Histogram
+	batchAppends   metric.Int64Histogram
+}
+
+// newMetrics makes the instruments on the meter provider in place when the
+// log is opened.
+func newMetrics() (m metrics, err error) {
+	meter := otel.GetMeterProvider().Meter("github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog")
+	m.appendDuration, err = meter.Float64Histogram("complaints.eventlog.append.duration",
+		metric.WithUnit("s"), metric.WithDescription("Time from an append's call to its acknowledgement, fsync included"))
+	if err != nil {
+		return m, err
+	}
+	m.batchAppends, err = meter.Int64Histogram("complaints.eventlog.batch.appends",
+		metric.WithUnit("{append}"), metric.WithDescription("Appends coalesced into one committed atomic batch"),
+		metric.WithExplicitBucketBoundaries(1, 2, 4, 8, 16, 32, 64, 128, 256))
+	return m, err
+}
+
 // Append implements eventlog.Log.
 func (l *Log) Append(ctx context.Context, stream string, expected eventlog.ExpectedRevision, events ...eventlog.EventData) (eventlog.AppendResult, error) {
+	started := time.Now()
+	res, err := l.append(ctx, stream, expected, events)
+	outcome := "ok"
+	switch {
+	case eventlog.IsWrongExpectedVersion(err):
+		outcome = "conflict"
+	case err != nil:
+		outcome = "error"
+	}
+	l.metrics.appendDuration.Record(context.WithoutCancel(ctx), time.Since(started).Seconds(),
+		metric.WithAttributes(attribute.String("outcome", outcome)))
+	return res, err
+}
+
+func (l *Log) append(ctx context.Context, stream string, expected eventlog.ExpectedRevision, events []eventlog.EventData) (eventlog.AppendResult, error) {
 	subject, err := natswire.Subject(stream)
 	if err != nil {
 		return eventlog.AppendResult{}, err
@@ -285,6 +330,7 @@ func (l *Log) publishGroup(group []*appendRequest) {
 	if err == nil {
 		l.stats.batches.Add(1)
 		l.stats.batchedAppends.Add(uint64(len(live)))
+		l.metrics.batchAppends.Record(ctx, int64(len(live)))
 		// A committed batch is contiguous in the stream: its last message has
 		// ack.Sequence, so the i-th of n messages has ack.Sequence-n+1+i.
 		seq := ack.Sequence - uint64(len(msgs))
