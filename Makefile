@@ -12,12 +12,13 @@ RACE := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && command -v gcc >/dev/null
 
 # Pinned code-generation tools (make proto).
 BUF_VERSION           := v1.75.0
+STATICCHECK_VERSION   := v0.8.2
 PROTOC_GEN_GO_VERSION := v1.36.12
 TOOLS_BIN             := $(CURDIR)/.bin
 
 SERVICES := intake resolution compensation followup prevention
 
-.PHONY: run test vet fmt-check build proto bench loadgen clean
+.PHONY: run test vet lint fmt-check build proto bench loadgen clean
 
 ## run: start the whole system in one process on the embedded event log (data in ./data)
 run:
@@ -30,6 +31,11 @@ test: fmt-check vet
 
 vet:
 	$(GO) vet $(PKGS)
+
+## lint: staticcheck (pinned) over every module
+lint:
+	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(TOOLS_BIN)/staticcheck $(PKGS)
 
 fmt-check:
 	@out=$$(gofmt -l proto services tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

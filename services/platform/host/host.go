@@ -177,7 +177,15 @@ func Start(ctx context.Context, cfg Config, name string, factories ...Factory) (
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
-	s.http = &http.Server{Handler: telemetry.HTTPHandler(mux, name), ReadHeaderTimeout: 10 * time.Second}
+	s.http = &http.Server{
+		Handler: telemetry.HTTPHandler(mux, name),
+		// Bound what a slow or idle client can hold: bodies are at most
+		// httpx.MaxBodyBytes, and no answer takes long to write.
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

@@ -133,7 +133,7 @@ func TestTraceFollowsTheEvent(t *testing.T) {
 		"messaging.consumer.group.name": attribute.StringValue("resolution"),
 	} {
 		if a[k] != want {
-			t.Errorf("%s = %v, want %v", k, a[k].Emit(), want.Emit())
+			t.Errorf("%s = %v, want %v", k, a[k].String(), want.String())
 		}
 	}
 	if s.Status().Code != codes.Error || s.Status().Description != "policy store unavailable" {
@@ -199,7 +199,7 @@ func TestHTTPHandler(t *testing.T) {
 		t.Errorf("the handler's context holds %v, not the server span", inHandler)
 	}
 	if got := attrs(s)["http.response.status_code"]; got.AsInt64() != 404 {
-		t.Errorf("status code attribute %v", got.Emit())
+		t.Errorf("status code attribute %v", got.String())
 	}
 
 	// A request without trace context starts a trace.
