@@ -1,0 +1,96 @@
+package system_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
+)
+
+// Delivery is at least once, so every handler must be idempotent: when every
+// consumer loses its place and the whole log is delivered again, no event is
+// appended twice.
+func TestEveryEventDeliveredAgainChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	s := startSystem(t, dir)
+	a := api{t: t, addr: oneAddress(s.Addr())}
+	id := walkHappyPath(t, a)
+	before := checkTimeline(t, a, id)
+	s.Stop()
+
+	// Forget where every consumer was, with the system down: on start they
+	// are created again and receive the whole log from the beginning.
+	s = startSystemKeepingConsumersAway(t, dir)
+	defer s.Stop()
+	a = api{t: t, addr: oneAddress(s.Addr())}
+	nc, err := nats.Connect(s.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	waitUntilConsumersCaughtUp(t, js)
+
+	after := checkTimeline(t, a, id)
+	b1, _ := json.Marshal(before)
+	b2, _ := json.Marshal(after)
+	if string(b1) != string(b2) {
+		t.Fatalf("redelivering every event changed the timeline:\nbefore %s\nafter  %s", b1, b2)
+	}
+	var view map[string]any
+	a.call(http.MethodGet, "/v1/complaints/"+id, nil, http.StatusOK, &view)
+	if view["status"] != "closed" {
+		t.Fatalf("complaint is %v after redelivery", view["status"])
+	}
+}
+
+var durables = []string{"resolution-opens-cases", "compensation-decides-redress", "followup-requests-surveys"}
+
+// startSystemKeepingConsumersAway deletes the services' durable consumers
+// from the stored stream before starting the system on dir again.
+func startSystemKeepingConsumersAway(t *testing.T, dir string) *host.System {
+	t.Helper()
+	s := startSystem(t, dir)
+	nc, err := nats.Connect(s.NATSURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	for _, d := range durables {
+		if err := js.DeleteConsumer(context.Background(), natswire.StreamName, d); err != nil {
+			t.Fatalf("delete consumer %s: %v", d, err)
+		}
+	}
+	nc.Close()
+	s.Stop()
+	return startSystem(t, dir)
+}
+
+// waitUntilConsumersCaughtUp waits until every durable consumer has been
+// delivered, and has acknowledged, every event of the stream.
+func waitUntilConsumersCaughtUp(t *testing.T, js jetstream.JetStream) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, d := range durables {
+		for {
+			c, err := js.Consumer(context.Background(), natswire.StreamName, d)
+			if err == nil {
+				info, err := c.Info(context.Background())
+				if err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Stream > 0 {
+					break
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("consumer %s did not catch up", d)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
