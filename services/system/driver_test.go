@@ -197,3 +197,24 @@ func checkTimeline(t *testing.T, a api, id string) timeline {
 	before("SurveyAnswered", "ComplaintClosed")
 	return tl
 }
+
+// tryDo is do for requests that may fail in transit (a server going away):
+// status 0 then, and safe to call from any goroutine.
+func (a api) tryDo(method, path string, body any) (int, http.Header, []byte) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, nil, nil
+	}
+	req, err := http.NewRequest(method, "http://"+a.addr(path)+path, bytes.NewReader(b))
+	if err != nil {
+		return 0, nil, nil
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, nil, nil
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, data
+}
