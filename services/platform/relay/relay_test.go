@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
@@ -29,24 +30,24 @@ type env struct {
 }
 
 func newEnv(t *testing.T) *env {
+	e, _ := newEnvWithTarget(t)
+	return e
+}
+
+// newEnvWithTarget also returns server B, for tests that stop it.
+func newEnvWithTarget(t *testing.T) (*env, *server.Server) {
 	t.Helper()
-	ctx := context.Background()
-	_, urlA := natsserver.RunForTest(t)
-	_, urlB := natsserver.RunForTest(t)
-	src, err := jetstreamlog.New(ctx, natsserver.ConnectForTest(t, urlA), jetstreamlog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = src.Close() })
+	ncA, _ := natsserver.JetStreamForTest(t)
+	srvB, urlB := natsserver.RunForTest(t)
 	js, err := jetstream.New(natsserver.ConnectForTest(t, urlB))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cps, err := checkpoint.NewKV(ctx, js, "RELAY_CHECKPOINTS")
+	cps, err := checkpoint.NewKV(context.Background(), js, "RELAY_CHECKPOINTS")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{src: src, js: js, cps: cps}
+	return &env{src: jetstreamlog.OpenForTest(t, ncA, jetstreamlog.Options{}), js: js, cps: cps}, srvB
 }
 
 // appendEvents appends n events spread over a few complaints' streams, from
@@ -291,26 +292,10 @@ func TestOlderCheckpointRepublishesWithoutDuplicates(t *testing.T) {
 // TestStopsWhileTargetIsDown: with nothing to publish to, the relay keeps
 // retrying without skipping, and still stops cleanly when asked.
 func TestStopsWhileTargetIsDown(t *testing.T) {
-	ctx := context.Background()
-	_, urlA := natsserver.RunForTest(t)
-	srvB, urlB := natsserver.RunForTest(t)
-	src, err := jetstreamlog.New(ctx, natsserver.ConnectForTest(t, urlA), jetstreamlog.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = src.Close() })
-	js, err := jetstream.New(natsserver.ConnectForTest(t, urlB))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cps, err := checkpoint.NewKV(ctx, js, "RELAY_CHECKPOINTS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{src: src, js: js, cps: cps}
+	e, srvB := newEnvWithTarget(t)
 	e.appendEvents(t, 5)
-	rr := start(t, relay.New(src, js, cps, relay.Options{}))
-	waitFor(t, "the events on the target", func() bool { return targetCount(t, js) == 5 })
+	rr := start(t, relay.New(e.src, e.js, e.cps, relay.Options{}))
+	waitFor(t, "the events on the target", func() bool { return targetCount(t, e.js) == 5 })
 	srvB.Shutdown()
 	srvB.WaitForShutdown()
 	e.appendEvents(t, 5)
