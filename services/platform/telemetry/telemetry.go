@@ -44,6 +44,7 @@ import (
 	semconv "go.opentelemetry.io/otel/semconv/v1.43.0"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
 
@@ -258,7 +259,7 @@ func ContextFromMetadata(ctx context.Context, md eventlog.Metadata) context.Cont
 func ConsumerTrace(service string) func(ctx context.Context, e eventlog.RecordedEvent) (context.Context, func(error)) {
 	return func(ctx context.Context, e eventlog.RecordedEvent) (context.Context, func(error)) {
 		ctx = ContextFromMetadata(ctx, e.Metadata)
-		ctx, span := Tracer().Start(ctx, "handle "+shortType(e.Type),
+		ctx, span := Tracer().Start(ctx, "handle "+es.ShortType(e.Type),
 			trace.WithSpanKind(trace.SpanKindConsumer),
 			trace.WithAttributes(
 				attribute.String("complaint.id", e.Metadata.ComplaintID),
@@ -274,21 +275,8 @@ func ConsumerTrace(service string) func(ctx context.Context, e eventlog.Recorded
 				semconv.MessagingMessageID(e.ID),
 				semconv.MessagingConsumerGroupName(service),
 			))
-		return ctx, func(err error) {
-			if err != nil {
-				span.RecordError(err)
-				span.SetStatus(codes.Error, err.Error())
-			}
-			span.End()
-		}
+		return ctx, endSpan(span)
 	}
-}
-
-func shortType(t string) string {
-	if i := strings.LastIndexByte(t, '.'); i >= 0 {
-		return t[i+1:]
-	}
-	return t
 }
 
 // HTTPHandler traces every request h serves with a server span named after
@@ -323,7 +311,13 @@ func RequestTrace(ctx context.Context, service, subject string, headers map[stri
 			semconv.MessagingDestinationName(subject),
 			semconv.MessagingConsumerGroupName(service),
 		))
-	return ctx, func(err error) {
+	return ctx, endSpan(span)
+}
+
+// endSpan returns the function that ends span with the outcome of the work
+// it covers: an error is recorded and sets the span's status.
+func endSpan(span trace.Span) func(error) {
+	return func(err error) {
 		if err != nil {
 			span.RecordError(err)
 			span.SetStatus(codes.Error, err.Error())
