@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
-	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 )
 
 // Category is the stream category of redress: "redress-<complaint id>".
@@ -42,8 +42,8 @@ type DecideRedress struct {
 var ErrNoRule = errors.New("the redress policy has no rule for this resolution")
 
 // NewDecider builds the redress decider for a policy.
-func NewDecider(p Policy) es.Decider[Redress, DecideRedress] {
-	return es.Decider[Redress, DecideRedress]{
+func NewDecider(p Policy) decider.Decider[Redress, DecideRedress] {
+	return decider.Decider[Redress, DecideRedress]{
 		Initial: func() Redress { return Redress{} },
 		Decide:  func(cmd DecideRedress, r Redress) ([]proto.Message, error) { return Decide(p, cmd, r) },
 		Evolve:  Evolve,

@@ -8,7 +8,7 @@ import (
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
-	"github.com/complaintflow/complaintflow/services/platform/es/estest"
+	"github.com/complaintflow/complaintflow/services/platform/decider/decidertest"
 )
 
 var (
@@ -24,7 +24,7 @@ func decide(outcome complaintsv1.Outcome, product string) domain.DecideRedress {
 }
 
 func TestUpheldBroadbandComplaintGetsAnAccountCreditIssuedAtOnce(t *testing.T) {
-	estest.For(t, decider).
+	decidertest.For(t, decider).
 		When(decide(complaintsv1.Outcome_OUTCOME_UPHELD, "broadband")).
 		Then(
 			&complaintsv1.RedressDecided{ComplaintId: id, Kind: complaintsv1.RedressKind_REDRESS_KIND_ACCOUNT_CREDIT, AmountMinor: 2500,
@@ -45,7 +45,7 @@ func TestTheFirstMatchingRuleWins(t *testing.T) {
 		{complaintsv1.Outcome_OUTCOME_REJECTED, "broadband", "rejected-apology"},
 	}
 	for _, c := range cases {
-		events, err := estest.For(t, decider).When(decide(c.outcome, c.product)).Events()
+		events, err := decidertest.For(t, decider).When(decide(c.outcome, c.product)).Events()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,7 +59,7 @@ func TestRedressAboveTheApprovalLimitIsDecidedButNotIssued(t *testing.T) {
 	p := domain.Policy{AutoApproveLimitMinor: 1000, Rules: []domain.Rule{
 		{ID: "big", Outcome: complaintsv1.Outcome_OUTCOME_UPHELD, Product: "*", Kind: complaintsv1.RedressKind_REDRESS_KIND_REFUND, AmountMinor: 50000, Currency: "GBP"},
 	}}
-	events, err := estest.For(t, domain.NewDecider(p)).When(decide(complaintsv1.Outcome_OUTCOME_UPHELD, "tv")).Events()
+	events, err := decidertest.For(t, domain.NewDecider(p)).When(decide(complaintsv1.Outcome_OUTCOME_UPHELD, "tv")).Events()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,14 +69,14 @@ func TestRedressAboveTheApprovalLimitIsDecidedButNotIssued(t *testing.T) {
 }
 
 func TestRedressIsDecidedOnlyOnce(t *testing.T) {
-	estest.For(t, decider).
+	decidertest.For(t, decider).
 		Given(&complaintsv1.RedressDecided{ComplaintId: id, Kind: complaintsv1.RedressKind_REDRESS_KIND_REFUND, AmountMinor: 2000, PolicyRule: "upheld-refund"}).
 		When(decide(complaintsv1.Outcome_OUTCOME_UPHELD, "billing")).
 		ThenNothing()
 }
 
 func TestAResolutionWithoutARuleIsRefused(t *testing.T) {
-	estest.For(t, domain.NewDecider(domain.Policy{})).
+	decidertest.For(t, domain.NewDecider(domain.Policy{})).
 		When(decide(complaintsv1.Outcome_OUTCOME_UPHELD, "tv")).
 		ThenError(domain.ErrNoRule)
 }

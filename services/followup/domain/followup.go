@@ -10,7 +10,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
-	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 )
 
 // Category is the stream category of follow-ups: "followup-<complaint id>".
@@ -62,7 +62,7 @@ var (
 const ReasonCustomerAgreed = "customer-confirmed-resolved"
 
 // Decider is follow-up's decider.
-var Decider = es.Decider[Followup, any]{
+var Decider = decider.Decider[Followup, any]{
 	Initial: func() Followup { return Followup{} },
 	Decide:  Decide,
 	Evolve:  Evolve,

@@ -9,7 +9,7 @@ import (
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/followup/domain"
-	"github.com/complaintflow/complaintflow/services/platform/es/estest"
+	"github.com/complaintflow/complaintflow/services/platform/decider/decidertest"
 )
 
 var at = time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)
@@ -21,15 +21,15 @@ func requested() *complaintsv1.SurveyRequested {
 }
 
 func TestAResolvedComplaintGetsASurvey(t *testing.T) {
-	estest.For(t, domain.Decider).When(domain.RequestSurvey{ComplaintID: id, At: at}).Then(requested())
+	decidertest.For(t, domain.Decider).When(domain.RequestSurvey{ComplaintID: id, At: at}).Then(requested())
 }
 
 func TestASurveyIsRequestedOnce(t *testing.T) {
-	estest.For(t, domain.Decider).Given(requested()).When(domain.RequestSurvey{ComplaintID: id, At: at}).ThenNothing()
+	decidertest.For(t, domain.Decider).Given(requested()).When(domain.RequestSurvey{ComplaintID: id, At: at}).ThenNothing()
 }
 
 func TestACustomerWhoSaysItIsFixedClosesTheComplaint(t *testing.T) {
-	estest.For(t, domain.Decider).Given(requested()).
+	decidertest.For(t, domain.Decider).Given(requested()).
 		When(domain.RecordAnswer{CSAT: 4, Effort: 2, Resolved: true, Comment: "thanks", At: at}).
 		Then(
 			&complaintsv1.SurveyAnswered{ComplaintId: id, Csat: 4, Effort: 2, Resolved: true, Comment: "thanks", AnsweredAt: timestamppb.New(at)},
@@ -38,7 +38,7 @@ func TestACustomerWhoSaysItIsFixedClosesTheComplaint(t *testing.T) {
 }
 
 func TestACustomerWhoSaysItIsNotFixedKeepsTheComplaintOpen(t *testing.T) {
-	estest.For(t, domain.Decider).Given(requested()).
+	decidertest.For(t, domain.Decider).Given(requested()).
 		When(domain.RecordAnswer{CSAT: 2, Effort: 6, Resolved: false, At: at}).
 		Then(&complaintsv1.SurveyAnswered{ComplaintId: id, Csat: 2, Effort: 6, Resolved: false, AnsweredAt: timestamppb.New(at)})
 }
@@ -53,7 +53,7 @@ func TestAnswerValuesAreChecked(t *testing.T) {
 		{domain.RecordAnswer{CSAT: 3, Effort: 0}, "effort"},
 		{domain.RecordAnswer{CSAT: 3, Effort: 8}, "effort"},
 	} {
-		_, err := estest.For(t, domain.Decider).Given(requested()).When(c.answer).Events()
+		_, err := decidertest.For(t, domain.Decider).Given(requested()).When(c.answer).Events()
 		var fe *domain.FieldError
 		if !errors.As(err, &fe) || fe.Field != c.field {
 			t.Errorf("answer %+v: got %v, want a field error on %s", c.answer, err, c.field)
@@ -62,8 +62,8 @@ func TestAnswerValuesAreChecked(t *testing.T) {
 }
 
 func TestAnAnswerNeedsASurveyAndIsGivenOnce(t *testing.T) {
-	estest.For(t, domain.Decider).When(domain.RecordAnswer{CSAT: 4, Effort: 2, At: at}).ThenError(domain.ErrNoSurvey)
+	decidertest.For(t, domain.Decider).When(domain.RecordAnswer{CSAT: 4, Effort: 2, At: at}).ThenError(domain.ErrNoSurvey)
 	answered := &complaintsv1.SurveyAnswered{ComplaintId: id, Csat: 4, Effort: 2, Resolved: false}
-	estest.For(t, domain.Decider).Given(requested(), answered).When(domain.RecordAnswer{CSAT: 4, Effort: 2, At: at}).ThenNothing()
-	estest.For(t, domain.Decider).Given(requested(), answered).When(domain.RecordAnswer{CSAT: 1, Effort: 7, At: at}).ThenError(domain.ErrAlreadyAnswered)
+	decidertest.For(t, domain.Decider).Given(requested(), answered).When(domain.RecordAnswer{CSAT: 4, Effort: 2, At: at}).ThenNothing()
+	decidertest.For(t, domain.Decider).Given(requested(), answered).When(domain.RecordAnswer{CSAT: 1, Effort: 7, At: at}).ThenError(domain.ErrAlreadyAnswered)
 }

@@ -11,7 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
-	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 )
 
 // Category is the stream category of complaints: "complaint-<id>".
@@ -66,7 +66,7 @@ type SubmitComplaint struct {
 var ErrSubmissionDiffers = errors.New("a different complaint was already submitted with this idempotency key")
 
 // Decider is intake's complaint decider.
-var Decider = es.Decider[Complaint, SubmitComplaint]{
+var Decider = decider.Decider[Complaint, SubmitComplaint]{
 	Initial: func() Complaint { return Complaint{} },
 	Decide:  Decide,
 	Evolve:  Evolve,

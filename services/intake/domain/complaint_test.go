@@ -9,7 +9,7 @@ import (
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/intake/domain"
-	"github.com/complaintflow/complaintflow/services/platform/es/estest"
+	"github.com/complaintflow/complaintflow/services/platform/decider/decidertest"
 )
 
 var receivedAt = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC) // a Friday
@@ -27,7 +27,7 @@ func submit() domain.SubmitComplaint {
 func TestSubmittedComplaintIsReceivedAndAcknowledgedWithADatedPromise(t *testing.T) {
 	cmd := submit()
 	respondBy := time.Date(2026, 12, 4, 23, 59, 59, 0, time.UTC) // 10 business days later
-	estest.For(t, domain.Decider).Given().When(cmd).Then(
+	decidertest.For(t, domain.Decider).Given().When(cmd).Then(
 		&complaintsv1.ComplaintReceived{
 			ComplaintId: "c1", Reference: "CMP-TEST", CustomerId: "cust-1",
 			CustomerName: cmd.CustomerName, CustomerEmail: cmd.CustomerEmail,
@@ -53,15 +53,15 @@ func TestAcknowledgementThanksApologisesAndPromisesADate(t *testing.T) {
 }
 
 func TestSameSubmissionAgainChangesNothing(t *testing.T) {
-	events, _ := estest.For(t, domain.Decider).When(submit()).Events()
-	estest.For(t, domain.Decider).Given(events...).When(submit()).ThenNothing()
+	events, _ := decidertest.For(t, domain.Decider).When(submit()).Events()
+	decidertest.For(t, domain.Decider).Given(events...).When(submit()).ThenNothing()
 }
 
 func TestDifferentSubmissionUnderSameIDIsRefused(t *testing.T) {
-	events, _ := estest.For(t, domain.Decider).When(submit()).Events()
+	events, _ := decidertest.For(t, domain.Decider).When(submit()).Events()
 	other := submit()
 	other.Description = "Something else entirely"
-	estest.For(t, domain.Decider).Given(events...).When(other).ThenError(domain.ErrSubmissionDiffers)
+	decidertest.For(t, domain.Decider).Given(events...).When(other).ThenError(domain.ErrSubmissionDiffers)
 }
 
 func TestRegimeClocks(t *testing.T) {
@@ -99,7 +99,7 @@ func TestReferenceIsStableAndReadable(t *testing.T) {
 }
 
 func TestViewFollowsTheWholeLifecycle(t *testing.T) {
-	events, _ := estest.For(t, domain.Decider).When(submit()).Events()
+	events, _ := decidertest.For(t, domain.Decider).When(submit()).Events()
 	v := domain.View{}
 	for _, e := range events {
 		v = domain.ApplyToView(v, e)

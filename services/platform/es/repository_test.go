@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
@@ -18,7 +19,7 @@ import (
 
 // transfers counts the teams a case went through; each command moves it to
 // the next team.
-var transfers = es.Decider[int, string]{
+var transfers = decider.Decider[int, string]{
 	Initial: func() int { return 0 },
 	Decide: func(team string, n int) ([]proto.Message, error) {
 		if team == "" {

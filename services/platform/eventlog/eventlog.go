@@ -147,12 +147,47 @@ type Metadata struct {
 	CausationID string
 	// Service is the service that recorded the event (intake, resolution, ...).
 	Service string
+	// Actor is who caused the event: a customer, an agent, a company system
+	// or the scheduler (see Actor).
+	Actor Actor
 	// TraceParent and TraceState are the W3C trace context of the request that
 	// produced the event.
 	TraceParent string
 	TraceState  string
 	// RecordedAt is when the service recorded the event.
 	RecordedAt time.Time
+}
+
+// Actor says who caused an event, as "<kind>:<id>": "customer:<customer
+// id>", "agent:<agent id>", "system:<company system>" or "scheduler:<timer>".
+// It feeds the audit trail and the timeline. It never holds personal data:
+// ids only, no names.
+type Actor string
+
+// Kinds of actor.
+const (
+	ActorCustomer  = "customer"
+	ActorAgent     = "agent"
+	ActorSystem    = "system"
+	ActorScheduler = "scheduler"
+)
+
+// NewActor builds "<kind>:<id>".
+func NewActor(kind, id string) Actor { return Actor(kind + ":" + id) }
+
+// Kind is the part before the colon ("agent"), or "" when there is none.
+func (a Actor) Kind() string {
+	k, _, ok := strings.Cut(string(a), ":")
+	if !ok {
+		return ""
+	}
+	return k
+}
+
+// ID is the part after the colon.
+func (a Actor) ID() string {
+	_, id, _ := strings.Cut(string(a), ":")
+	return id
 }
 
 // RecordedEvent is an event as read back from the log.

@@ -37,6 +37,7 @@ const (
 	HeaderComplaintID   = "Complaint-Id"
 	HeaderCausationID   = "Causation-Id"
 	HeaderService       = "Event-Service"
+	HeaderActor         = "Event-Actor"
 	HeaderRecordedAt    = "Recorded-At"
 	HeaderStream        = "Event-Stream"
 	// HeaderLogPosition and HeaderLogRevision are set by the EventStoreDB relay:
@@ -92,6 +93,7 @@ func Message(stream string, e eventlog.EventData) (*nats.Msg, error) {
 	setIf(h, HeaderComplaintID, md.ComplaintID)
 	setIf(h, HeaderCausationID, md.CausationID)
 	setIf(h, HeaderService, md.Service)
+	setIf(h, HeaderActor, string(md.Actor))
 	setIf(h, HeaderTraceParent, md.TraceParent)
 	setIf(h, HeaderTraceState, md.TraceState)
 	if !md.RecordedAt.IsZero() {
@@ -130,6 +132,7 @@ func Decode(subject string, h nats.Header, data []byte) (eventlog.RecordedEvent,
 		ComplaintID: h.Get(HeaderComplaintID),
 		CausationID: h.Get(HeaderCausationID),
 		Service:     h.Get(HeaderService),
+		Actor:       eventlog.Actor(h.Get(HeaderActor)),
 		TraceParent: h.Get(HeaderTraceParent),
 		TraceState:  h.Get(HeaderTraceState),
 	}

@@ -12,7 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
-	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 )
 
 // Category is the stream category of cases: "case-<complaint id>".
@@ -76,8 +76,8 @@ type Policy struct {
 }
 
 // NewDecider builds the case decider for a policy.
-func NewDecider(p Policy) es.Decider[Case, any] {
-	return es.Decider[Case, any]{
+func NewDecider(p Policy) decider.Decider[Case, any] {
+	return decider.Decider[Case, any]{
 		Initial: func() Case { return Case{} },
 		Decide:  func(cmd any, c Case) ([]proto.Message, error) { return Decide(p, cmd, c) },
 		Evolve:  Evolve,

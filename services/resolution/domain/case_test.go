@@ -7,7 +7,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
-	"github.com/complaintflow/complaintflow/services/platform/es/estest"
+	"github.com/complaintflow/complaintflow/services/platform/decider/decidertest"
 	"github.com/complaintflow/complaintflow/services/resolution/domain"
 )
 
@@ -27,13 +27,13 @@ func routed() *complaintsv1.CaseAssigned {
 }
 
 func TestAReceivedComplaintOpensACaseRoutedByProduct(t *testing.T) {
-	estest.For(t, decider).
+	decidertest.For(t, decider).
 		When(domain.OpenCase{ComplaintID: id, Product: "broadband", Channel: "web", At: at}).
 		Then(opened(), routed())
 }
 
 func TestAProductWithoutARouteGoesToTheDefaultTeam(t *testing.T) {
-	events, err := estest.For(t, decider).When(domain.OpenCase{ComplaintID: id, Product: "pet insurance", At: at}).Events()
+	events, err := decidertest.For(t, decider).When(domain.OpenCase{ComplaintID: id, Product: "pet insurance", At: at}).Events()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,26 +43,26 @@ func TestAProductWithoutARouteGoesToTheDefaultTeam(t *testing.T) {
 }
 
 func TestOpeningTwiceChangesNothing(t *testing.T) {
-	estest.For(t, decider).Given(opened(), routed()).
+	decidertest.For(t, decider).Given(opened(), routed()).
 		When(domain.OpenCase{ComplaintID: id, Product: "broadband", At: at}).
 		ThenNothing()
 }
 
 func TestAssigningToAnotherTeamIsATransfer(t *testing.T) {
-	estest.For(t, decider).Given(opened(), routed()).
+	decidertest.For(t, decider).Given(opened(), routed()).
 		When(domain.AssignCase{Team: "billing", Agent: "agent-7", At: at}).
 		Then(&complaintsv1.CaseAssigned{ComplaintId: id, Team: "billing", AssignedBy: "agent-7", AssignedAt: timestamppb.New(at)})
 }
 
 func TestAssigningToTheSameTeamChangesNothing(t *testing.T) {
-	estest.For(t, decider).Given(opened(), routed()).
+	decidertest.For(t, decider).Given(opened(), routed()).
 		When(domain.AssignCase{Team: "network-support", Agent: "agent-7", At: at}).
 		ThenNothing()
 }
 
 func TestAssignmentNeedsAnOpenCaseAndATeam(t *testing.T) {
-	estest.For(t, decider).When(domain.AssignCase{Team: "billing", At: at}).ThenError(domain.ErrCaseNotOpen)
-	estest.For(t, decider).Given(opened(), routed()).When(domain.AssignCase{At: at}).ThenError(domain.ErrTeamRequired)
+	decidertest.For(t, decider).When(domain.AssignCase{Team: "billing", At: at}).ThenError(domain.ErrCaseNotOpen)
+	decidertest.For(t, decider).Given(opened(), routed()).When(domain.AssignCase{At: at}).ThenError(domain.ErrTeamRequired)
 }
 
 func resolve(outcome complaintsv1.Outcome, cause string) domain.ResolveCase {
@@ -77,34 +77,34 @@ func resolved() *complaintsv1.CaseResolved {
 }
 
 func TestResolvingRecordsOutcomeAndRootCause(t *testing.T) {
-	estest.For(t, decider).Given(opened(), routed()).
+	decidertest.For(t, decider).Given(opened(), routed()).
 		When(resolve(complaintsv1.Outcome_OUTCOME_UPHELD, "network.outage")).
 		Then(resolved())
 }
 
 func TestResolutionRules(t *testing.T) {
-	estest.For(t, decider).
+	decidertest.For(t, decider).
 		When(resolve(complaintsv1.Outcome_OUTCOME_UPHELD, "network.outage")).
 		ThenError(domain.ErrCaseNotOpen)
-	estest.For(t, decider).Given(opened(), routed()).
+	decidertest.For(t, decider).Given(opened(), routed()).
 		When(resolve(complaintsv1.Outcome_OUTCOME_UNSPECIFIED, "network.outage")).
 		ThenError(domain.ErrOutcomeRequired)
-	estest.For(t, decider).Given(opened(), routed()).
+	decidertest.For(t, decider).Given(opened(), routed()).
 		When(resolve(complaintsv1.Outcome_OUTCOME_UPHELD, "the-engineer-was-lazy")).
 		ThenError(domain.ErrUnknownRootCause)
 }
 
 func TestResolvingAgainTheSameWayChangesNothing(t *testing.T) {
-	estest.For(t, decider).Given(opened(), routed(), resolved()).
+	decidertest.For(t, decider).Given(opened(), routed(), resolved()).
 		When(resolve(complaintsv1.Outcome_OUTCOME_UPHELD, "network.outage")).
 		ThenNothing()
 }
 
 func TestAResolvedCaseIsNotResolvedDifferentlyNorMoved(t *testing.T) {
-	estest.For(t, decider).Given(opened(), routed(), resolved()).
+	decidertest.For(t, decider).Given(opened(), routed(), resolved()).
 		When(resolve(complaintsv1.Outcome_OUTCOME_REJECTED, "network.outage")).
 		ThenError(domain.ErrAlreadyResolved)
-	estest.For(t, decider).Given(opened(), routed(), resolved()).
+	decidertest.For(t, decider).Given(opened(), routed(), resolved()).
 		When(domain.AssignCase{Team: "billing", At: at}).
 		ThenError(domain.ErrResolvedCaseMoved)
 }

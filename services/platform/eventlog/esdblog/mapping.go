@@ -22,6 +22,7 @@ const (
 	keyCorrelationID = "$correlationId"
 	keyCausationID   = "$causationId"
 	keyService       = "service"
+	keyActor         = "actor"
 	keySchemaVersion = "schemaVersion"
 	keyTraceParent   = "traceparent"
 	keyTraceState    = "tracestate"
@@ -33,6 +34,7 @@ type wireMetadata struct {
 	CorrelationID string `json:"$correlationId,omitempty"`
 	CausationID   string `json:"$causationId,omitempty"`
 	Service       string `json:"service,omitempty"`
+	Actor         string `json:"actor,omitempty"`
 	SchemaVersion int    `json:"schemaVersion"`
 	TraceParent   string `json:"traceparent,omitempty"`
 	TraceState    string `json:"tracestate,omitempty"`
@@ -46,6 +48,7 @@ func encodeMetadata(schemaVersion int, md eventlog.Metadata) ([]byte, error) {
 		CorrelationID: md.ComplaintID,
 		CausationID:   md.CausationID,
 		Service:       md.Service,
+		Actor:         string(md.Actor),
 		SchemaVersion: schemaVersion,
 		TraceParent:   md.TraceParent,
 		TraceState:    md.TraceState,
@@ -70,6 +73,7 @@ func decodeMetadata(b []byte) (int, eventlog.Metadata, error) {
 		ComplaintID: w.CorrelationID,
 		CausationID: w.CausationID,
 		Service:     w.Service,
+		Actor:       eventlog.Actor(w.Actor),
 		TraceParent: w.TraceParent,
 		TraceState:  w.TraceState,
 	}

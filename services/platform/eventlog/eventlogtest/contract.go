@@ -71,6 +71,7 @@ func event(complaintID, typ string) eventlog.EventData {
 			ComplaintID: complaintID,
 			CausationID: uuid.NewString(),
 			Service:     "contract",
+			Actor:       eventlog.NewActor(eventlog.ActorSystem, "contract-suite"),
 			TraceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 			TraceState:  "vendor=value",
 			RecordedAt:  time.Now().UTC().Truncate(time.Microsecond),

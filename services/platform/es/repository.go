@@ -9,26 +9,9 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
-
-// Decider is an aggregate's pure logic: Decide says which events a command
-// produces in a state (or why it is refused), Evolve folds one event into the
-// state. Neither may do I/O.
-type Decider[S, C any] struct {
-	Initial func() S
-	Decide  func(cmd C, state S) ([]proto.Message, error)
-	Evolve  func(state S, event proto.Message) S
-}
-
-// Fold evolves the initial state through events.
-func (d Decider[S, C]) Fold(events []proto.Message) S {
-	s := d.Initial()
-	for _, e := range events {
-		s = d.Evolve(s, e)
-	}
-	return s
-}
 
 // Command carries what every command needs besides its own fields.
 type Command[C any] struct {
@@ -37,6 +20,8 @@ type Command[C any] struct {
 	ComplaintID string
 	// CausationID is the event or request that caused the command.
 	CausationID string
+	// Actor is who asked for the command; it is stamped on every event.
+	Actor eventlog.Actor
 	// IdempotencyKey, when set, makes the event ids deterministic so that a
 	// retried command appends nothing new (the log de-duplicates by id).
 	IdempotencyKey string
@@ -58,7 +43,7 @@ type Repository[S, C any] struct {
 	Log      eventlog.Log
 	Category string
 	Service  string
-	Decider  Decider[S, C]
+	Decider  decider.Decider[S, C]
 	// Metadata fills trace context into event metadata; may be nil.
 	Metadata func(ctx context.Context, md *eventlog.Metadata)
 	// MaxAttempts bounds retries after a concurrent writer won (default 5).
@@ -149,7 +134,7 @@ func (r *Repository[S, C]) Handle(ctx context.Context, id string, cmd Command[C]
 var eventIDNamespace = uuid.MustParse("5b0c8a52-7f3e-4e1a-9c55-2f0d1c6b7a10")
 
 func (r *Repository[S, C]) encode(ctx context.Context, cmd Command[C], events []proto.Message) ([]eventlog.EventData, error) {
-	md := eventlog.Metadata{ComplaintID: cmd.ComplaintID, CausationID: cmd.CausationID, Service: r.Service}
+	md := eventlog.Metadata{ComplaintID: cmd.ComplaintID, CausationID: cmd.CausationID, Service: r.Service, Actor: cmd.Actor}
 	if r.Metadata != nil {
 		r.Metadata(ctx, &md)
 	}
