@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 )
 
 // MaxBodyBytes bounds a request body.
@@ -51,6 +53,9 @@ const (
 	TypeIdempotent = "https://complaintflow.dev/problems/idempotency-key-reused"
 	TypeInternal   = "https://complaintflow.dev/problems/internal"
 	TypeBadRequest = "https://complaintflow.dev/problems/malformed-request"
+	// TypeUnacceptable is a well-formed request that the complaint policy
+	// refuses (a rule, not the syntax, says no).
+	TypeUnacceptable = "https://complaintflow.dev/problems/refused-by-policy"
 )
 
 // Invalid is a 400 naming the fields at fault.
@@ -66,6 +71,31 @@ func NotFound(detail string) *Problem {
 // Conflict is a 409: the request contradicts what has already happened.
 func Conflict(detail string, errs ...FieldError) *Problem {
 	return &Problem{Type: TypeConflict, Title: "Conflicts with the complaint's current state", Status: http.StatusConflict, Detail: detail, Errors: errs}
+}
+
+// Refused answers a command the complaint rules refused: 404 when what it is
+// about does not exist (yet), 422 for a value the policy does not accept, 409
+// when it contradicts what already happened. err is the refusal with any
+// detail wrapped around it. None of these is worth retrying unchanged.
+func Refused(r *decider.Refusal, err error) *Problem {
+	detail := err.Error()
+	switch r.Kind {
+	case decider.Missing:
+		return NotFound(detail)
+	case decider.Unacceptable:
+		field := r.Field
+		if field == "" {
+			field = "body"
+		}
+		return &Problem{Type: TypeUnacceptable, Title: "Refused by the complaint policy", Status: http.StatusUnprocessableEntity,
+			Detail: detail, Errors: []FieldError{{Field: field, Detail: r.Reason}}}
+	default:
+		var errs []FieldError
+		if r.Field != "" {
+			errs = append(errs, FieldError{Field: r.Field, Detail: r.Reason})
+		}
+		return Conflict(detail, errs...)
+	}
 }
 
 // Validator collects field errors.
@@ -174,6 +204,9 @@ func ProblemFor(ctx context.Context, err error, where string) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
 		return p
+	}
+	if r, ok := decider.AsRefusal(err); ok {
+		return Refused(r, err)
 	}
 	slog.ErrorContext(ctx, "request failed", "request", where, "err", err)
 	return &Problem{Type: TypeInternal, Title: "Internal error", Status: http.StatusInternalServerError,

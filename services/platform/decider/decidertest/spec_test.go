@@ -43,3 +43,18 @@ func TestSpecKit(t *testing.T) {
 	decidertest.For(t, counter).Given(wrapperspb.Int64(2)).When(add(0)).ThenNothing().ThenStateEquals(2)
 	decidertest.For(t, counter).When(add(-1)).ThenError(errNegative)
 }
+
+func TestRefusalsMatchThroughWrapping(t *testing.T) {
+	declared := decider.Rejects("root_cause", "is not in the taxonomy")
+	err := decider.Refusef(declared, "%q", "people.bad-agent")
+	if !errors.Is(err, declared) {
+		t.Fatal("errors.Is lost the declared refusal")
+	}
+	r, ok := decider.AsRefusal(err)
+	if !ok || r.Kind != decider.Unacceptable || r.Field != "root_cause" {
+		t.Fatalf("AsRefusal = %+v, %v", r, ok)
+	}
+	if _, ok := decider.AsRefusal(errors.New("disk full")); ok {
+		t.Fatal("a plain error is not a refusal")
+	}
+}

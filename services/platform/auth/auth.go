@@ -1,0 +1,197 @@
+// Package auth says who is calling the HTTP APIs and what they may do.
+//
+// Every request carries a bearer token. A Verifier turns it into a
+// Principal: who the caller is (an agent id, a company system's name, a
+// customer acting on their own complaint) and which roles they hold. Each
+// route declares the roles it needs with Require; a request without a valid
+// token gets 401, one whose principal lacks the role 403, both as
+// problem+json. The principal becomes the actor stamped on the events the
+// request causes (ActorFrom).
+//
+// Verifiers: StaticTokens (the development tokens written on first start,
+// and tests) and, in production, OIDC/JWT verification against the issuer's
+// JWKS.
+package auth
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
+)
+
+// Role is what a caller may do.
+type Role string
+
+// The roles of the complaint process.
+const (
+	// RoleIntakeSystem: company systems that submit complaints (web form,
+	// e-mail gateway, call-centre system) and read them back.
+	RoleIntakeSystem Role = "intake-system"
+	// RoleAgent: complaint handlers working cases.
+	RoleAgent Role = "agent"
+	// RoleApprover: approves redress above an agent's limit.
+	RoleApprover Role = "approver"
+	// RoleProcessOwner: reads reports, owns preventive actions.
+	RoleProcessOwner Role = "process-owner"
+	// RoleAuditor: reads everything, changes nothing.
+	RoleAuditor Role = "auditor"
+	// RoleAdmin: operates the system (erasure, dead letters, rebuilds).
+	RoleAdmin Role = "admin"
+	// RoleCustomer: a customer acting on their own complaint through the
+	// per-complaint capability token returned at submission.
+	RoleCustomer Role = "customer"
+)
+
+// StaffRoles are the roles development tokens are issued for, in order.
+var StaffRoles = []Role{RoleIntakeSystem, RoleAgent, RoleApprover, RoleProcessOwner, RoleAuditor, RoleAdmin}
+
+// Principal is an authenticated caller.
+type Principal struct {
+	// Subject identifies the caller: an agent id, a system's name, a
+	// customer id. Never a name or an e-mail address.
+	Subject string
+	Roles   []Role
+	// ComplaintID is set for customers: the one complaint their capability
+	// token opens.
+	ComplaintID string
+}
+
+// Has reports whether p holds role.
+func (p Principal) Has(role Role) bool { return slices.Contains(p.Roles, role) }
+
+// Actor is the principal as an event's actor: customers as customers, company
+// systems as systems, every other staff role as an agent.
+func (p Principal) Actor() eventlog.Actor {
+	switch {
+	case p.Has(RoleCustomer):
+		return eventlog.NewActor(eventlog.ActorCustomer, p.Subject)
+	case p.Has(RoleIntakeSystem) && len(p.Roles) == 1:
+		return eventlog.NewActor(eventlog.ActorSystem, p.Subject)
+	default:
+		return eventlog.NewActor(eventlog.ActorAgent, p.Subject)
+	}
+}
+
+type principalKey struct{}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the caller of the request ctx belongs to.
+func PrincipalFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(principalKey{}).(Principal)
+	return p, ok
+}
+
+// ActorFrom is the actor of the request ctx belongs to; empty when the
+// request is not authenticated.
+func ActorFrom(ctx context.Context) eventlog.Actor {
+	if p, ok := PrincipalFrom(ctx); ok {
+		return p.Actor()
+	}
+	return ""
+}
+
+// Verifier turns a bearer token into a principal.
+type Verifier interface {
+	Verify(ctx context.Context, token string) (Principal, error)
+}
+
+// Authenticate verifies the bearer token of every request that has one and
+// puts its principal in the request's context. It refuses nothing itself:
+// routes say what they need with Require, so unauthenticated routes
+// (/healthz) stay open. A token that fails verification is answered 401 at
+// once.
+func Authenticate(v Verifier, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := r.Header.Get("Authorization")
+		if h == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			httpx.WriteProblem(w, r, Unauthenticated("the Authorization header must be \"Bearer <token>\""))
+			return
+		}
+		p, err := v.Verify(r.Context(), strings.TrimSpace(token))
+		if err != nil {
+			httpx.WriteProblem(w, r, Unauthenticated("the bearer token is not valid: "+err.Error()))
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
+	})
+}
+
+// Require lets a request through only when its caller holds one of roles:
+// 401 without credentials, 403 with the wrong ones.
+func Require(h http.HandlerFunc, roles ...Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := PrincipalFrom(r.Context())
+		if !ok {
+			httpx.WriteProblem(w, r, Unauthenticated("this route needs a bearer token with one of the roles "+list(roles)))
+			return
+		}
+		if !slices.ContainsFunc(roles, p.Has) {
+			httpx.WriteProblem(w, r, Forbidden("this route needs one of the roles "+list(roles)))
+			return
+		}
+		h(w, r)
+	}
+}
+
+// RequireOwnComplaint is Require for routes a customer may also call: staff
+// with one of roles pass, and so does a customer whose capability token is
+// for the complaint named by the path value pathKey.
+func RequireOwnComplaint(h http.HandlerFunc, pathKey string, roles ...Role) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		p, ok := PrincipalFrom(r.Context())
+		if !ok {
+			httpx.WriteProblem(w, r, Unauthenticated("this route needs a bearer token: the complaint's customer token or one with one of the roles "+list(roles)))
+			return
+		}
+		if p.Has(RoleCustomer) {
+			if p.ComplaintID == "" || p.ComplaintID != r.PathValue(pathKey) {
+				httpx.WriteProblem(w, r, Forbidden("a customer token opens only its own complaint"))
+				return
+			}
+			h(w, r)
+			return
+		}
+		if !slices.ContainsFunc(roles, p.Has) {
+			httpx.WriteProblem(w, r, Forbidden("this route needs the complaint's customer token or one of the roles "+list(roles)))
+			return
+		}
+		h(w, r)
+	}
+}
+
+func list(roles []Role) string {
+	s := make([]string, len(roles))
+	for i, r := range roles {
+		s[i] = string(r)
+	}
+	return strings.Join(s, ", ")
+}
+
+// Problem types of authentication and authorisation.
+const (
+	TypeUnauthenticated = "https://complaintflow.dev/problems/unauthenticated"
+	TypeForbidden       = "https://complaintflow.dev/problems/forbidden"
+)
+
+// Unauthenticated is a 401.
+func Unauthenticated(detail string) *httpx.Problem {
+	return &httpx.Problem{Type: TypeUnauthenticated, Title: "Authentication required", Status: http.StatusUnauthorized, Detail: detail}
+}
+
+// Forbidden is a 403.
+func Forbidden(detail string) *httpx.Problem {
+	return &httpx.Problem{Type: TypeForbidden, Title: "Not allowed", Status: http.StatusForbidden, Detail: detail}
+}

@@ -1,0 +1,63 @@
+package auth_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/complaintflow/complaintflow/services/platform/auth"
+)
+
+func TestRolesAndCustomerTokens(t *testing.T) {
+	v := auth.StaticTokens{
+		"agent-token":    {Subject: "agent-7", Roles: []auth.Role{auth.RoleAgent}},
+		"auditor-token":  {Subject: "audit", Roles: []auth.Role{auth.RoleAuditor}},
+		"customer-token": {Subject: "cust-1", Roles: []auth.Role{auth.RoleCustomer}, ComplaintID: "c1"},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/cases/{id}/resolution", auth.Require(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, string(auth.ActorFrom(r.Context())))
+	}, auth.RoleAgent))
+	mux.HandleFunc("POST /v1/followups/{id}/answer", auth.RequireOwnComplaint(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.WriteString(w, string(auth.ActorFrom(r.Context())))
+	}, "id", auth.RoleAgent))
+	srv := httptest.NewServer(auth.Authenticate(v, mux))
+	defer srv.Close()
+
+	for _, tc := range []struct {
+		path, token string
+		status      int
+		body        string
+	}{
+		{"/v1/cases/c1/resolution", "", http.StatusUnauthorized, ""},
+		{"/v1/cases/c1/resolution", "nonsense", http.StatusUnauthorized, ""},
+		{"/v1/cases/c1/resolution", "auditor-token", http.StatusForbidden, ""},
+		{"/v1/cases/c1/resolution", "agent-token", http.StatusOK, "agent:agent-7"},
+		{"/v1/cases/c1/resolution", "customer-token", http.StatusForbidden, ""},
+		{"/v1/followups/c1/answer", "customer-token", http.StatusOK, "customer:cust-1"},
+		{"/v1/followups/c2/answer", "customer-token", http.StatusForbidden, ""},
+		{"/v1/followups/c2/answer", "agent-token", http.StatusOK, "agent:agent-7"},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+tc.path, nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status {
+			t.Errorf("%s with %q: status %d, want %d (%s)", tc.path, tc.token, resp.StatusCode, tc.status, b)
+			continue
+		}
+		if tc.status >= 400 && resp.Header.Get("Content-Type") != "application/problem+json" {
+			t.Errorf("%s with %q: content type %q", tc.path, tc.token, resp.Header.Get("Content-Type"))
+		}
+		if tc.body != "" && string(b) != tc.body {
+			t.Errorf("%s with %q: body %q, want %q", tc.path, tc.token, b, tc.body)
+		}
+	}
+}
