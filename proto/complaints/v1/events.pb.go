@@ -358,6 +358,76 @@ func (x *ComplaintReceived) GetRegime() string {
 	return ""
 }
 
+// PolicyRef names the policy that decided an event: which file, which
+// version of it, and which of its rules matched. Policies (routing, root-cause
+// taxonomy, redress, regimes, message templates) are versioned data files, so
+// an auditor can tell from any decision event exactly what rule produced it.
+type PolicyRef struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The policy's name: "routing", "taxonomy", "redress", "regimes",
+	// "templates".
+	Policy string `protobuf:"bytes,1,opt,name=policy,proto3" json:"policy,omitempty"`
+	// The policy's version: the file's own version label, a "+" and the first
+	// 12 hex digits of the SHA-256 of its content, e.g. "2026-11-01+3f2a9c81d0e4".
+	Version string `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
+	// The id of the rule that matched; empty when the policy as a whole decided
+	// (a taxonomy lookup).
+	RuleId        string `protobuf:"bytes,3,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PolicyRef) Reset() {
+	*x = PolicyRef{}
+	mi := &file_complaints_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PolicyRef) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PolicyRef) ProtoMessage() {}
+
+func (x *PolicyRef) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PolicyRef.ProtoReflect.Descriptor instead.
+func (*PolicyRef) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *PolicyRef) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *PolicyRef) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *PolicyRef) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
 // The customer has been acknowledged: thanked, told why the complaint is
 // welcome, apologised to, and promised a response by a concrete date.
 type ComplaintAcknowledged struct {
@@ -368,13 +438,15 @@ type ComplaintAcknowledged struct {
 	// The date by which the company has promised a response.
 	RespondBy      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=respond_by,json=respondBy,proto3" json:"respond_by,omitempty"`
 	AcknowledgedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=acknowledged_at,json=acknowledgedAt,proto3" json:"acknowledged_at,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The regime (and its version) whose clock set respond_by.
+	DecidedBy     *PolicyRef `protobuf:"bytes,5,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ComplaintAcknowledged) Reset() {
 	*x = ComplaintAcknowledged{}
-	mi := &file_complaints_v1_events_proto_msgTypes[2]
+	mi := &file_complaints_v1_events_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +458,7 @@ func (x *ComplaintAcknowledged) String() string {
 func (*ComplaintAcknowledged) ProtoMessage() {}
 
 func (x *ComplaintAcknowledged) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[2]
+	mi := &file_complaints_v1_events_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +471,7 @@ func (x *ComplaintAcknowledged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplaintAcknowledged.ProtoReflect.Descriptor instead.
 func (*ComplaintAcknowledged) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ComplaintAcknowledged) GetComplaintId() string {
@@ -430,6 +502,13 @@ func (x *ComplaintAcknowledged) GetAcknowledgedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ComplaintAcknowledged) GetDecidedBy() *PolicyRef {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return nil
+}
+
 // Case handling has started for a received complaint.
 type CaseOpened struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -443,7 +522,7 @@ type CaseOpened struct {
 
 func (x *CaseOpened) Reset() {
 	*x = CaseOpened{}
-	mi := &file_complaints_v1_events_proto_msgTypes[3]
+	mi := &file_complaints_v1_events_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -455,7 +534,7 @@ func (x *CaseOpened) String() string {
 func (*CaseOpened) ProtoMessage() {}
 
 func (x *CaseOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[3]
+	mi := &file_complaints_v1_events_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -468,7 +547,7 @@ func (x *CaseOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseOpened.ProtoReflect.Descriptor instead.
 func (*CaseOpened) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CaseOpened) GetComplaintId() string {
@@ -506,15 +585,17 @@ type CaseAssigned struct {
 	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
 	Team        string                 `protobuf:"bytes,2,opt,name=team,proto3" json:"team,omitempty"`
 	// Who routed it: "routing-table" for automatic routing, otherwise the agent.
-	AssignedBy    string                 `protobuf:"bytes,3,opt,name=assigned_by,json=assignedBy,proto3" json:"assigned_by,omitempty"`
-	AssignedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=assigned_at,json=assignedAt,proto3" json:"assigned_at,omitempty"`
+	AssignedBy string                 `protobuf:"bytes,3,opt,name=assigned_by,json=assignedBy,proto3" json:"assigned_by,omitempty"`
+	AssignedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=assigned_at,json=assignedAt,proto3" json:"assigned_at,omitempty"`
+	// The routing rule that chose the team; unset when an agent chose it.
+	DecidedBy     *PolicyRef `protobuf:"bytes,5,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CaseAssigned) Reset() {
 	*x = CaseAssigned{}
-	mi := &file_complaints_v1_events_proto_msgTypes[4]
+	mi := &file_complaints_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -526,7 +607,7 @@ func (x *CaseAssigned) String() string {
 func (*CaseAssigned) ProtoMessage() {}
 
 func (x *CaseAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[4]
+	mi := &file_complaints_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -539,7 +620,7 @@ func (x *CaseAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseAssigned.ProtoReflect.Descriptor instead.
 func (*CaseAssigned) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CaseAssigned) GetComplaintId() string {
@@ -570,6 +651,13 @@ func (x *CaseAssigned) GetAssignedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *CaseAssigned) GetDecidedBy() *PolicyRef {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return nil
+}
+
 // The case has been resolved with an outcome and the process cause that led to
 // the complaint. Root causes name a process, never a person.
 type CaseResolved struct {
@@ -583,14 +671,16 @@ type CaseResolved struct {
 	ResolvedBy string                 `protobuf:"bytes,5,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
 	ResolvedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
 	// The product, repeated so consumers of this event need no other stream.
-	Product       string `protobuf:"bytes,7,opt,name=product,proto3" json:"product,omitempty"`
+	Product string `protobuf:"bytes,7,opt,name=product,proto3" json:"product,omitempty"`
+	// The taxonomy version root_cause was checked against.
+	DecidedBy     *PolicyRef `protobuf:"bytes,8,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CaseResolved) Reset() {
 	*x = CaseResolved{}
-	mi := &file_complaints_v1_events_proto_msgTypes[5]
+	mi := &file_complaints_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -602,7 +692,7 @@ func (x *CaseResolved) String() string {
 func (*CaseResolved) ProtoMessage() {}
 
 func (x *CaseResolved) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[5]
+	mi := &file_complaints_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -615,7 +705,7 @@ func (x *CaseResolved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseResolved.ProtoReflect.Descriptor instead.
 func (*CaseResolved) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *CaseResolved) GetComplaintId() string {
@@ -667,6 +757,13 @@ func (x *CaseResolved) GetProduct() string {
 	return ""
 }
 
+func (x *CaseResolved) GetDecidedBy() *PolicyRef {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return nil
+}
+
 // Redress for a resolved complaint has been decided by the redress policy.
 type RedressDecided struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -678,16 +775,19 @@ type RedressDecided struct {
 	// ISO 4217 currency code; empty for non-monetary redress.
 	Currency string `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
 	// The policy rule that produced this decision, for audit.
-	PolicyRule    string                 `protobuf:"bytes,5,opt,name=policy_rule,json=policyRule,proto3" json:"policy_rule,omitempty"`
-	DecidedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
-	Outcome       Outcome                `protobuf:"varint,7,opt,name=outcome,proto3,enum=complaints.v1.Outcome" json:"outcome,omitempty"`
+	PolicyRule string                 `protobuf:"bytes,5,opt,name=policy_rule,json=policyRule,proto3" json:"policy_rule,omitempty"`
+	DecidedAt  *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
+	Outcome    Outcome                `protobuf:"varint,7,opt,name=outcome,proto3,enum=complaints.v1.Outcome" json:"outcome,omitempty"`
+	// The redress policy version and rule (policy_rule repeats the rule id for
+	// readers of the first events).
+	DecidedBy     *PolicyRef `protobuf:"bytes,8,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RedressDecided) Reset() {
 	*x = RedressDecided{}
-	mi := &file_complaints_v1_events_proto_msgTypes[6]
+	mi := &file_complaints_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -699,7 +799,7 @@ func (x *RedressDecided) String() string {
 func (*RedressDecided) ProtoMessage() {}
 
 func (x *RedressDecided) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[6]
+	mi := &file_complaints_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -712,7 +812,7 @@ func (x *RedressDecided) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressDecided.ProtoReflect.Descriptor instead.
 func (*RedressDecided) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RedressDecided) GetComplaintId() string {
@@ -764,6 +864,13 @@ func (x *RedressDecided) GetOutcome() Outcome {
 	return Outcome_OUTCOME_UNSPECIFIED
 }
 
+func (x *RedressDecided) GetDecidedBy() *PolicyRef {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return nil
+}
+
 // Redress has been issued. Payment, voucher and CRM systems act on this event;
 // issue_id is stable so they can de-duplicate.
 type RedressIssued struct {
@@ -780,7 +887,7 @@ type RedressIssued struct {
 
 func (x *RedressIssued) Reset() {
 	*x = RedressIssued{}
-	mi := &file_complaints_v1_events_proto_msgTypes[7]
+	mi := &file_complaints_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -792,7 +899,7 @@ func (x *RedressIssued) String() string {
 func (*RedressIssued) ProtoMessage() {}
 
 func (x *RedressIssued) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[7]
+	mi := &file_complaints_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -805,7 +912,7 @@ func (x *RedressIssued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressIssued.ProtoReflect.Descriptor instead.
 func (*RedressIssued) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RedressIssued) GetComplaintId() string {
@@ -862,7 +969,7 @@ type SurveyRequested struct {
 
 func (x *SurveyRequested) Reset() {
 	*x = SurveyRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[8]
+	mi := &file_complaints_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -874,7 +981,7 @@ func (x *SurveyRequested) String() string {
 func (*SurveyRequested) ProtoMessage() {}
 
 func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[8]
+	mi := &file_complaints_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -887,7 +994,7 @@ func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyRequested.ProtoReflect.Descriptor instead.
 func (*SurveyRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SurveyRequested) GetComplaintId() string {
@@ -923,7 +1030,7 @@ type SurveyAnswered struct {
 
 func (x *SurveyAnswered) Reset() {
 	*x = SurveyAnswered{}
-	mi := &file_complaints_v1_events_proto_msgTypes[9]
+	mi := &file_complaints_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1042,7 @@ func (x *SurveyAnswered) String() string {
 func (*SurveyAnswered) ProtoMessage() {}
 
 func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[9]
+	mi := &file_complaints_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1055,7 @@ func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyAnswered.ProtoReflect.Descriptor instead.
 func (*SurveyAnswered) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SurveyAnswered) GetComplaintId() string {
@@ -1006,7 +1113,7 @@ type ComplaintClosed struct {
 
 func (x *ComplaintClosed) Reset() {
 	*x = ComplaintClosed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[10]
+	mi := &file_complaints_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1018,7 +1125,7 @@ func (x *ComplaintClosed) String() string {
 func (*ComplaintClosed) ProtoMessage() {}
 
 func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[10]
+	mi := &file_complaints_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1031,7 +1138,7 @@ func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplaintClosed.ProtoReflect.Descriptor instead.
 func (*ComplaintClosed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ComplaintClosed) GetComplaintId() string {
@@ -1079,26 +1186,34 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\vreceived_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"receivedAt\x12\x16\n" +
-	"\x06regime\x18\v \x01(\tR\x06regime\"\xd4\x01\n" +
+	"\x06regime\x18\v \x01(\tR\x06regime\"V\n" +
+	"\tPolicyRef\x12\x16\n" +
+	"\x06policy\x18\x01 \x01(\tR\x06policy\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\tR\aversion\x12\x17\n" +
+	"\arule_id\x18\x03 \x01(\tR\x06ruleId\"\x8d\x02\n" +
 	"\x15ComplaintAcknowledged\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x129\n" +
 	"\n" +
 	"respond_by\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\trespondBy\x12C\n" +
-	"\x0facknowledged_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0eacknowledgedAt\"\x9c\x01\n" +
+	"\x0facknowledged_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0eacknowledgedAt\x127\n" +
+	"\n" +
+	"decided_by\x18\x05 \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\x9c\x01\n" +
 	"\n" +
 	"CaseOpened\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x18\n" +
 	"\aproduct\x18\x02 \x01(\tR\aproduct\x12\x18\n" +
 	"\achannel\x18\x03 \x01(\tR\achannel\x127\n" +
-	"\topened_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\"\xa3\x01\n" +
+	"\topened_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\"\xdc\x01\n" +
 	"\fCaseAssigned\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12\x1f\n" +
 	"\vassigned_by\x18\x03 \x01(\tR\n" +
 	"assignedBy\x12;\n" +
 	"\vassigned_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"assignedAt\"\x94\x02\n" +
+	"assignedAt\x127\n" +
+	"\n" +
+	"decided_by\x18\x05 \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\xcd\x02\n" +
 	"\fCaseResolved\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x120\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x16.complaints.v1.OutcomeR\aoutcome\x12\x1d\n" +
@@ -1109,7 +1224,9 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"resolvedBy\x12;\n" +
 	"\vresolved_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"resolvedAt\x12\x18\n" +
-	"\aproduct\x18\a \x01(\tR\aproduct\"\xb0\x02\n" +
+	"\aproduct\x18\a \x01(\tR\aproduct\x127\n" +
+	"\n" +
+	"decided_by\x18\b \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\xe9\x02\n" +
 	"\x0eRedressDecided\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12.\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1a.complaints.v1.RedressKindR\x04kind\x12!\n" +
@@ -1119,7 +1236,9 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"policyRule\x129\n" +
 	"\n" +
 	"decided_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x120\n" +
-	"\aoutcome\x18\a \x01(\x0e2\x16.complaints.v1.OutcomeR\aoutcome\"\xf5\x01\n" +
+	"\aoutcome\x18\a \x01(\x0e2\x16.complaints.v1.OutcomeR\aoutcome\x127\n" +
+	"\n" +
+	"decided_by\x18\b \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\xf5\x01\n" +
 	"\rRedressIssued\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x19\n" +
 	"\bissue_id\x18\x02 \x01(\tR\aissueId\x12.\n" +
@@ -1172,46 +1291,51 @@ func file_complaints_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_complaints_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_complaints_v1_events_proto_goTypes = []any{
 	(Outcome)(0),                  // 0: complaints.v1.Outcome
 	(RedressKind)(0),              // 1: complaints.v1.RedressKind
 	(*SealedValue)(nil),           // 2: complaints.v1.SealedValue
 	(*ComplaintReceived)(nil),     // 3: complaints.v1.ComplaintReceived
-	(*ComplaintAcknowledged)(nil), // 4: complaints.v1.ComplaintAcknowledged
-	(*CaseOpened)(nil),            // 5: complaints.v1.CaseOpened
-	(*CaseAssigned)(nil),          // 6: complaints.v1.CaseAssigned
-	(*CaseResolved)(nil),          // 7: complaints.v1.CaseResolved
-	(*RedressDecided)(nil),        // 8: complaints.v1.RedressDecided
-	(*RedressIssued)(nil),         // 9: complaints.v1.RedressIssued
-	(*SurveyRequested)(nil),       // 10: complaints.v1.SurveyRequested
-	(*SurveyAnswered)(nil),        // 11: complaints.v1.SurveyAnswered
-	(*ComplaintClosed)(nil),       // 12: complaints.v1.ComplaintClosed
-	(*timestamppb.Timestamp)(nil), // 13: google.protobuf.Timestamp
+	(*PolicyRef)(nil),             // 4: complaints.v1.PolicyRef
+	(*ComplaintAcknowledged)(nil), // 5: complaints.v1.ComplaintAcknowledged
+	(*CaseOpened)(nil),            // 6: complaints.v1.CaseOpened
+	(*CaseAssigned)(nil),          // 7: complaints.v1.CaseAssigned
+	(*CaseResolved)(nil),          // 8: complaints.v1.CaseResolved
+	(*RedressDecided)(nil),        // 9: complaints.v1.RedressDecided
+	(*RedressIssued)(nil),         // 10: complaints.v1.RedressIssued
+	(*SurveyRequested)(nil),       // 11: complaints.v1.SurveyRequested
+	(*SurveyAnswered)(nil),        // 12: complaints.v1.SurveyAnswered
+	(*ComplaintClosed)(nil),       // 13: complaints.v1.ComplaintClosed
+	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
 }
 var file_complaints_v1_events_proto_depIdxs = []int32{
 	2,  // 0: complaints.v1.ComplaintReceived.customer_name:type_name -> complaints.v1.SealedValue
 	2,  // 1: complaints.v1.ComplaintReceived.customer_email:type_name -> complaints.v1.SealedValue
-	13, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
-	13, // 3: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
-	13, // 4: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
-	13, // 5: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
-	13, // 6: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
-	0,  // 7: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
-	13, // 8: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
-	1,  // 9: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
-	13, // 10: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
-	0,  // 11: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
-	1,  // 12: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
-	13, // 13: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
-	13, // 14: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
-	13, // 15: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
-	13, // 16: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
-	17, // [17:17] is the sub-list for method output_type
-	17, // [17:17] is the sub-list for method input_type
-	17, // [17:17] is the sub-list for extension type_name
-	17, // [17:17] is the sub-list for extension extendee
-	0,  // [0:17] is the sub-list for field type_name
+	14, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
+	14, // 3: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
+	14, // 4: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
+	4,  // 5: complaints.v1.ComplaintAcknowledged.decided_by:type_name -> complaints.v1.PolicyRef
+	14, // 6: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
+	14, // 7: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
+	4,  // 8: complaints.v1.CaseAssigned.decided_by:type_name -> complaints.v1.PolicyRef
+	0,  // 9: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
+	14, // 10: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
+	4,  // 11: complaints.v1.CaseResolved.decided_by:type_name -> complaints.v1.PolicyRef
+	1,  // 12: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
+	14, // 13: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
+	0,  // 14: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
+	4,  // 15: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
+	1,  // 16: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
+	14, // 17: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
+	14, // 18: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
+	14, // 19: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
+	14, // 20: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
+	21, // [21:21] is the sub-list for method output_type
+	21, // [21:21] is the sub-list for method input_type
+	21, // [21:21] is the sub-list for extension type_name
+	21, // [21:21] is the sub-list for extension extendee
+	0,  // [0:21] is the sub-list for field type_name
 }
 
 func init() { file_complaints_v1_events_proto_init() }
@@ -1225,7 +1349,7 @@ func file_complaints_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_complaints_v1_events_proto_rawDesc), len(file_complaints_v1_events_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
