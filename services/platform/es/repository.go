@@ -23,16 +23,20 @@ type Command[C any] struct {
 	// Actor is who asked for the command; it is stamped on every event.
 	Actor eventlog.Actor
 	// IdempotencyKey, when set, makes the event ids deterministic so that a
-	// retried command appends nothing new (the log de-duplicates by id).
+	// retried command appends nothing new: Handle leaves out the decided
+	// events whose ids the stream already holds.
 	IdempotencyKey string
 }
 
 // Result is the outcome of a handled command.
 type Result[S any] struct {
+	// State and Revision are the aggregate as the log holds it after the
+	// command.
 	State    S
 	Revision eventlog.Revision
-	// Events are the events this command appended; empty when the command
-	// changed nothing (already done).
+	// Events are the events this command appended; empty when it appended
+	// nothing: the decider decided nothing, or the events it decided are
+	// already in the stream (a retried command).
 	Events []proto.Message
 	// Recorded is the metadata under which the events were appended.
 	Recorded []eventlog.EventData
@@ -56,37 +60,59 @@ var ErrNotFound = errors.New("not found")
 // Load reads an aggregate's stream and folds it. It returns ErrNotFound when
 // the stream has no event.
 func (r *Repository[S, C]) Load(ctx context.Context, id string) (S, eventlog.Revision, error) {
-	state, rev, exists, err := r.load(ctx, id)
-	if err == nil && !exists {
+	l, err := r.load(ctx, id, false)
+	if err == nil && !l.exists {
 		err = ErrNotFound
 	}
-	return state, rev, err
+	return l.state, l.rev, err
 }
 
-func (r *Repository[S, C]) load(ctx context.Context, id string) (S, eventlog.Revision, bool, error) {
-	state := r.Decider.Initial()
+// loaded is an aggregate as read from its stream.
+type loaded[S any] struct {
+	state  S
+	rev    eventlog.Revision
+	exists bool
+	ids    map[string]bool // ids of the stream's events, when asked for
+}
+
+func (r *Repository[S, C]) load(ctx context.Context, id string, withIDs bool) (loaded[S], error) {
+	l := loaded[S]{state: r.Decider.Initial()}
 	recorded, err := r.Log.ReadStream(ctx, eventlog.StreamName(r.Category, id), eventlog.FromStart)
 	if errors.Is(err, eventlog.ErrStreamNotFound) {
-		return state, 0, false, nil
+		return l, nil
 	}
 	if err != nil {
-		return state, 0, false, err
+		return l, err
 	}
-	var rev eventlog.Revision
+	if withIDs {
+		l.ids = make(map[string]bool, len(recorded))
+	}
 	for _, e := range recorded {
 		m, err := Decode(e)
 		if err != nil {
-			return state, 0, false, err
+			return l, err
 		}
-		state = r.Decider.Evolve(state, m)
-		rev = e.Revision
+		l.state = r.Decider.Evolve(l.state, m)
+		l.rev = e.Revision
+		if withIDs {
+			l.ids[e.ID] = true
+		}
 	}
-	return state, rev, len(recorded) > 0, nil
+	l.exists = len(recorded) > 0
+	return l, nil
 }
 
 // Handle runs a command against aggregate id: load, decide, append with the
-// expected revision, and retry from a fresh load when another writer got
-// there first. Decider errors are returned as they are.
+// exact revision it decided on (NoStream for a new stream), and on a
+// conflict load again and decide again. Decider errors are returned as they
+// are.
+//
+// Handle, not the log, makes a retried command idempotent: with an
+// IdempotencyKey the event ids are deterministic, and the decided events
+// whose ids the loaded stream already holds are left out. When all are, the
+// command was done before: nothing is appended and the result is the
+// aggregate as the log holds it. This holds on every log, since no append
+// here relies on the log recognising an id (see eventlog.Log.Append).
 func (r *Repository[S, C]) Handle(ctx context.Context, id string, cmd Command[C]) (Result[S], error) {
 	attempts := r.MaxAttempts
 	if attempts <= 0 {
@@ -95,24 +121,26 @@ func (r *Repository[S, C]) Handle(ctx context.Context, id string, cmd Command[C]
 	stream := eventlog.StreamName(r.Category, id)
 	var lastErr error
 	for range attempts {
-		state, rev, exists, err := r.load(ctx, id)
+		agg, err := r.load(ctx, id, cmd.IdempotencyKey != "")
 		if err != nil {
 			return Result[S]{}, err
 		}
-		events, err := r.Decider.Decide(cmd.Body, state)
+		done := Result[S]{State: agg.state, Revision: agg.rev}
+		events, err := r.Decider.Decide(cmd.Body, agg.state)
 		if err != nil {
-			return Result[S]{State: state, Revision: rev}, err
-		}
-		if len(events) == 0 {
-			return Result[S]{State: state, Revision: rev}, nil
+			return done, err
 		}
 		data, err := r.encode(ctx, cmd, events)
 		if err != nil {
 			return Result[S]{}, err
 		}
+		events, data = notIn(agg.ids, events, data)
+		if len(events) == 0 {
+			return done, nil
+		}
 		expected := eventlog.NoStream()
-		if exists {
-			expected = eventlog.Exact(rev)
+		if agg.exists {
+			expected = eventlog.Exact(agg.rev)
 		}
 		res, err := r.Log.Append(ctx, stream, expected, data...)
 		if eventlog.IsWrongExpectedVersion(err) {
@@ -122,12 +150,29 @@ func (r *Repository[S, C]) Handle(ctx context.Context, id string, cmd Command[C]
 		if err != nil {
 			return Result[S]{}, err
 		}
+		state := agg.state
 		for _, e := range events {
 			state = r.Decider.Evolve(state, e)
 		}
 		return Result[S]{State: state, Revision: res.NextRevision, Events: events, Recorded: data}, nil
 	}
 	return Result[S]{}, fmt.Errorf("%s: gave up after %d concurrent changes: %w", stream, attempts, lastErr)
+}
+
+// notIn keeps the events whose ids are not in have.
+func notIn(have map[string]bool, events []proto.Message, data []eventlog.EventData) ([]proto.Message, []eventlog.EventData) {
+	if len(have) == 0 {
+		return events, data
+	}
+	var keptE []proto.Message
+	var keptD []eventlog.EventData
+	for i, d := range data {
+		if !have[d.ID] {
+			keptE = append(keptE, events[i])
+			keptD = append(keptD, d)
+		}
+	}
+	return keptE, keptD
 }
 
 // eventIDNamespace derives deterministic event ids from idempotency keys.

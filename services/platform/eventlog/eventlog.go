@@ -22,9 +22,22 @@ import (
 type Log interface {
 	// Append writes events to one stream atomically, provided the stream is at
 	// the expected revision. It returns the stream's new revision and the
-	// global position of the last event written. An append whose events (by
-	// event id) are already in the stream right after the expected revision is
-	// a retry and succeeds without writing anything again.
+	// global position of the last event written.
+	//
+	// Retries: with NoStream or Exact(r), if the stream already holds, right
+	// after revision r (after nothing, for NoStream), events with the same
+	// ids in the same order, the append is a retry: nothing is written and
+	// the original result is returned. That is all a log promises about
+	// event ids:
+	//   - with Any or StreamExists no retry is recognised for sure (JetStream
+	//     drops repeats within its duplicate window, EventStoreDB only while
+	//     an in-memory cache lasts, which a restart empties): do not rely on
+	//     it;
+	//   - Exact(current) with ids the stream already holds further back is
+	//     not checked: the events are written again.
+	// Writers that must not write an event twice append with the exact
+	// revision they decided on and leave out the events whose ids the stream
+	// they loaded holds (see es.Repository).
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events ...EventData) (AppendResult, error)
 
 	// ReadStream returns the events of one stream whose revision is greater
@@ -127,8 +140,8 @@ func (e ExpectedRevision) String() string {
 
 // EventData is an event to append.
 type EventData struct {
-	// ID is unique per event (a UUID). Appending an event whose id the stream
-	// already holds does not write it twice.
+	// ID is unique per event (a UUID). The log does not refuse an id it
+	// already holds; it only recognises a retried append (see Log.Append).
 	ID string
 	// Type is the protobuf message's full name, e.g. "complaints.v1.CaseOpened".
 	Type string
@@ -203,7 +216,10 @@ type AppendResult struct {
 	// NextRevision is the stream's revision after the append: pass it as
 	// Exact(NextRevision) to append again.
 	NextRevision Revision
-	// Position is the global position of the last event written.
+	// Position is the global position of the last event written. For a
+	// retry recognised by the log it is the original one; 0 only when the
+	// log could not tell it without turning the successful append into an
+	// error (EventStoreDB, when reading it back fails).
 	Position Position
 }
 
@@ -269,6 +285,20 @@ func (e *WrongExpectedVersionError) Error() string {
 func IsWrongExpectedVersion(err error) bool {
 	var w *WrongExpectedVersionError
 	return errors.As(err, &w)
+}
+
+// TooLargeError is returned by Append, before anything is sent, when the
+// events are larger than the log accepts in one append. Nothing is written;
+// retrying the same append cannot succeed. Use errors.As to get it.
+type TooLargeError struct {
+	Stream string
+	// Size is what the append would take, as the adapter counts it; Limit is
+	// the most it accepts.
+	Size, Limit int
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("eventlog: append to %q is %d bytes, more than the log's limit of %d", e.Stream, e.Size, e.Limit)
 }
 
 // StreamName builds "<category>-<id>".
