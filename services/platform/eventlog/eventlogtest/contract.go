@@ -16,10 +16,37 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
 
+// Option adds the cases of a promise an adapter makes beyond the port's.
+type Option func(*options)
+
+type options struct {
+	anyRetries bool
+	restart    func(t *testing.T, l eventlog.Log) eventlog.Log
+}
+
+// RecognisesAnyRetries runs the case where an append with expectation Any
+// is retried with the same events: the adapter promises to write them once
+// (JetStream does, within its duplicate window). The port does not promise
+// it, and no layer above relies on it.
+func RecognisesAnyRetries() Option { return func(o *options) { o.anyRetries = true } }
+
+// RecognisesAnyRetriesAcrossRestart runs the case where an append with
+// expectation Any is retried after the server restarted: restart stops and
+// starts the server under l and returns a log on it. Only for an adapter
+// that promises it.
+func RecognisesAnyRetriesAcrossRestart(restart func(t *testing.T, l eventlog.Log) eventlog.Log) Option {
+	return func(o *options) { o.restart = restart }
+}
+
 // Run runs the contract suite. open returns a log for one test; the log may
-// be shared with other tests (names are unique per test) and is closed by
-// the caller's cleanup or by open's.
-func Run(t *testing.T, open func(t *testing.T) eventlog.Log) {
+// be shared with other tests and with a server that holds other events
+// (names are unique per test, subscriptions start after the test's first
+// append) and is closed by the caller's cleanup or by open's.
+func Run(t *testing.T, open func(t *testing.T) eventlog.Log, opts ...Option) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cases := []struct {
 		name string
 		run  func(t *testing.T, l eventlog.Log)
@@ -28,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) eventlog.Log) {
 		{"ExpectedRevisions", expectedRevisions},
 		{"ConcurrentWritersOneWins", concurrentWritersOneWins},
 		{"RetryAfterLostAcknowledgement", retryAfterLostAcknowledgement},
+		{"ExactCurrentRevisionDoesNotCheckIDs", exactCurrentRevisionDoesNotCheckIDs},
 		{"RefusedAppendWritesNothing", refusedAppendWritesNothing},
 		{"ReadStreamNotFound", readStreamNotFound},
 		{"ReadStreamAfterRevision", readStreamAfterRevision},
@@ -36,6 +64,18 @@ func Run(t *testing.T, open func(t *testing.T) eventlog.Log) {
 		{"SubscriptionStopAndResume", subscriptionStopAndResume},
 		{"SubscriptionFilters", subscriptionFilters},
 		{"SubscriptionHandlerError", subscriptionHandlerError},
+	}
+	if o.anyRetries {
+		cases = append(cases, struct {
+			name string
+			run  func(t *testing.T, l eventlog.Log)
+		}{"AnyRetryAfterLostAcknowledgement", anyRetryAfterLostAcknowledgement})
+	}
+	if o.restart != nil {
+		cases = append(cases, struct {
+			name string
+			run  func(t *testing.T, l eventlog.Log)
+		}{"AnyRetryAfterRestart", func(t *testing.T, l eventlog.Log) { anyRetryAfterRestart(t, l, o.restart) }})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -249,6 +289,8 @@ func concurrentWritersOneWins(t *testing.T, l eventlog.Log) {
 	sameIDs(t, "events after the base revision", ids(got), won)
 }
 
+// retryAfterLostAcknowledgement: what the port promises of a retry, with
+// NoStream or an exact revision.
 func retryAfterLostAcknowledgement(t *testing.T, l eventlog.Log) {
 	cat, id := unique()
 	stream := eventlog.StreamName(cat, id)
@@ -269,26 +311,79 @@ func retryAfterLostAcknowledgement(t *testing.T, l eventlog.Log) {
 		t.Errorf("retried exact append answered %+v, first answer %+v", again, r2)
 	}
 
-	third := []eventlog.EventData{event(id, "contract.v1.Resolved")}
-	r3 := mustAppend(t, l, stream, eventlog.Any(), third...)
-	again = mustAppend(t, l, stream, eventlog.Any(), third...)
-	if again.NextRevision != r3.NextRevision || again.Position != r3.Position {
-		t.Errorf("retried any append answered %+v, first answer %+v", again, r3)
+	// A retry comes after further events were appended: still recognised.
+	third := []eventlog.EventData{event(id, "contract.v1.Resolved"), event(id, "contract.v1.Closed")}
+	r3 := mustAppend(t, l, stream, eventlog.Exact(r2.NextRevision), third...)
+	mustAppend(t, l, stream, eventlog.Exact(r3.NextRevision), event(id, "contract.v1.Reopened"))
+	again = mustAppend(t, l, stream, eventlog.Exact(r1.NextRevision), second...)
+	if again.NextRevision != r2.NextRevision {
+		t.Errorf("exact append retried after later events answered revision %d, first answer %d", again.NextRevision, r2.NextRevision)
 	}
 
-	fourth := []eventlog.EventData{event(id, "contract.v1.RedressDecided"), event(id, "contract.v1.RedressIssued")}
-	r4 := mustAppend(t, l, stream, eventlog.Any(), fourth...)
-	again = mustAppend(t, l, stream, eventlog.Any(), fourth...)
-	if again.NextRevision != r4.NextRevision || again.Position != r4.Position {
-		t.Errorf("retried any append of two events answered %+v, first answer %+v", again, r4)
+	all := mustRead(t, l, stream, eventlog.FromStart)
+	if len(all) != 6 {
+		t.Fatalf("stream holds %d events after retries, want 6", len(all))
 	}
-
-	all := append(append(append(append([]eventlog.EventData{}, first...), second...), third...), fourth...)
-	sameIDs(t, "stream after retries", ids(mustRead(t, l, stream, eventlog.FromStart)), dataIDs(all))
+	sameIDs(t, "stream after retries", ids(all[:5]), dataIDs(append(append(append([]eventlog.EventData{}, first...), second...), third...)))
 
 	// A different event with the stale expectation is still a conflict.
 	_, err := l.Append(ctxFor(t), stream, eventlog.Exact(r1.NextRevision), event(id, "contract.v1.Assigned"))
 	wantWrongVersion(t, err, "new event with a stale revision")
+}
+
+// exactCurrentRevisionDoesNotCheckIDs records what the port does NOT
+// promise: appending at the stream's current revision an event whose id the
+// stream already holds may write it again (EventStoreDB does) or not
+// (JetStream, within its duplicate window). Either way the append succeeds
+// and its answer agrees with the stream.
+func exactCurrentRevisionDoesNotCheckIDs(t *testing.T, l eventlog.Log) {
+	cat, id := unique()
+	stream := eventlog.StreamName(cat, id)
+	e := event(id, "contract.v1.Opened")
+	r1 := mustAppend(t, l, stream, eventlog.NoStream(), e)
+	r2 := mustAppend(t, l, stream, eventlog.Exact(r1.NextRevision), e)
+	got := mustRead(t, l, stream, eventlog.FromStart)
+	switch {
+	case len(got) == 1 && r2 == r1:
+	case len(got) == 2 && got[1].ID == e.ID && r2.NextRevision == got[1].Revision && r2.Position == got[1].Position:
+	default:
+		t.Fatalf("stream holds %d events, second append answered %+v (first %+v): want one event and the first answer, or two and the second's", len(got), r2, r1)
+	}
+}
+
+// anyRetryAfterLostAcknowledgement: a promise some adapters make beyond the
+// port's (see RecognisesAnyRetries).
+func anyRetryAfterLostAcknowledgement(t *testing.T, l eventlog.Log) {
+	cat, id := unique()
+	stream := eventlog.StreamName(cat, id)
+	first := []eventlog.EventData{event(id, "contract.v1.Resolved")}
+	r1 := mustAppend(t, l, stream, eventlog.Any(), first...)
+	again := mustAppend(t, l, stream, eventlog.Any(), first...)
+	if again.NextRevision != r1.NextRevision || again.Position != r1.Position {
+		t.Errorf("retried any append answered %+v, first answer %+v", again, r1)
+	}
+	second := []eventlog.EventData{event(id, "contract.v1.RedressDecided"), event(id, "contract.v1.RedressIssued")}
+	r2 := mustAppend(t, l, stream, eventlog.Any(), second...)
+	again = mustAppend(t, l, stream, eventlog.Any(), second...)
+	if again.NextRevision != r2.NextRevision || again.Position != r2.Position {
+		t.Errorf("retried any append of two events answered %+v, first answer %+v", again, r2)
+	}
+	sameIDs(t, "stream after retries", ids(mustRead(t, l, stream, eventlog.FromStart)), dataIDs(append(first, second...)))
+}
+
+// anyRetryAfterRestart: the Any retry comes after the server restarted
+// (see RecognisesAnyRetriesAcrossRestart).
+func anyRetryAfterRestart(t *testing.T, l eventlog.Log, restart func(t *testing.T, l eventlog.Log) eventlog.Log) {
+	cat, id := unique()
+	stream := eventlog.StreamName(cat, id)
+	events := []eventlog.EventData{event(id, "contract.v1.Received"), event(id, "contract.v1.Acknowledged")}
+	r1 := mustAppend(t, l, stream, eventlog.Any(), events...)
+	l = restart(t, l)
+	again := mustAppend(t, l, stream, eventlog.Any(), events...)
+	if again.NextRevision != r1.NextRevision {
+		t.Errorf("any append retried after a restart answered %+v, first answer %+v", again, r1)
+	}
+	sameIDs(t, "stream after the retry", ids(mustRead(t, l, stream, eventlog.FromStart)), dataIDs(events))
 }
 
 func refusedAppendWritesNothing(t *testing.T, l eventlog.Log) {
@@ -446,14 +541,25 @@ func appendEach(t *testing.T, l eventlog.Log, category string, n int, typ string
 	return out
 }
 
+// here is a position at the current end of the log (the position of an
+// event of a category of its own), so that a subscription of a test starts
+// after what other tests wrote, and a reused server is not read from its
+// beginning.
+func here(t *testing.T, l eventlog.Log) eventlog.Position {
+	t.Helper()
+	cat, id := unique()
+	return mustAppend(t, l, eventlog.StreamName(cat, id), eventlog.NoStream(), event(id, "contract.v1.Here")).Position
+}
+
 func subscriptionStopAndResume(t *testing.T, l eventlog.Log) {
 	ctx := ctxFor(t)
 	cat, _ := unique()
 	filter := eventlog.Filter{Categories: []string{cat}}
+	start := here(t, l)
 	before := appendEach(t, l, cat, 5, "contract.v1.Before")
 
 	c1 := newCollector()
-	sub, err := l.Subscribe(ctx, eventlog.Beginning, filter, c1.handle)
+	sub, err := l.Subscribe(ctx, start, filter, c1.handle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,6 +597,7 @@ func subscriptionFilters(t *testing.T, l eventlog.Log) {
 	ctx := ctxFor(t)
 	catA, _ := unique()
 	catB, _ := unique()
+	start := here(t, l)
 	wantA := appendEach(t, l, catA, 2, "contract.v1.Wanted")
 	appendEach(t, l, catB, 2, "contract.v1.Wanted")
 	appendEach(t, l, catA, 2, "contract.v1.Unwanted")
@@ -498,7 +605,7 @@ func subscriptionFilters(t *testing.T, l eventlog.Log) {
 	marker := appendEach(t, l, catA, 1, "contract.v1.Marker")
 
 	c := newCollector()
-	sub, err := l.Subscribe(ctx, eventlog.Beginning, eventlog.Filter{Categories: []string{catA}, EventTypes: []string{"contract.v1.Wanted", "contract.v1.Marker"}}, c.handle)
+	sub, err := l.Subscribe(ctx, start, eventlog.Filter{Categories: []string{catA}, EventTypes: []string{"contract.v1.Wanted", "contract.v1.Marker"}}, c.handle)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,10 +617,11 @@ func subscriptionFilters(t *testing.T, l eventlog.Log) {
 func subscriptionHandlerError(t *testing.T, l eventlog.Log) {
 	ctx := ctxFor(t)
 	cat, _ := unique()
+	start := here(t, l)
 	appendEach(t, l, cat, 3, "contract.v1.E")
 	boom := errors.New("handler refused the event")
 	calls := 0
-	sub, err := l.Subscribe(ctx, eventlog.Beginning, eventlog.Filter{Categories: []string{cat}}, func(context.Context, eventlog.RecordedEvent) error {
+	sub, err := l.Subscribe(ctx, start, eventlog.Filter{Categories: []string{cat}}, func(context.Context, eventlog.RecordedEvent) error {
 		calls++
 		if calls == 2 {
 			return boom
