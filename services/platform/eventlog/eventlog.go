@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 )
@@ -258,6 +259,58 @@ func contains(list []string, s string) bool {
 
 // ErrStreamNotFound is returned when reading a stream that has no event.
 var ErrStreamNotFound = errors.New("eventlog: stream not found")
+
+// ErrAccessDenied is returned, wrapped with the operation and the right it
+// needs, when the log refuses the user an operation. Retrying does not help
+// until an operator grants the right.
+var ErrAccessDenied = errors.New("eventlog: access denied")
+
+// Origin names one log: the adapter that reads it (its package name, e.g.
+// "jetstreamlog", "esdblog") and, when the adapter can tell, an identity
+// that tells two logs of that adapter apart. Positions mean something only
+// on the log they came from: whoever saves a position saves its origin
+// with it and refuses a position saved from another log.
+type Origin struct {
+	Kind string
+	// ID is empty when the adapter cannot tell (for instance, a log with no
+	// event yet).
+	ID string
+}
+
+func (o Origin) String() string {
+	if o.ID == "" {
+		return o.Kind
+	}
+	return o.Kind + ":" + o.ID
+}
+
+// Same reports whether o and p may be the same log: same kind, and the
+// same identity when both know one.
+func (o Origin) Same(p Origin) bool {
+	return o.Kind == p.Kind && (o.ID == "" || p.ID == "" || o.ID == p.ID)
+}
+
+// Named is implemented by a log that can name its origin.
+type Named interface {
+	Origin(ctx context.Context) (Origin, error)
+}
+
+// OriginOf is l's origin: what l says when it is Named, otherwise the name
+// of l's package with no identity.
+func OriginOf(ctx context.Context, l Log) (Origin, error) {
+	if n, ok := l.(Named); ok {
+		return n.Origin(ctx)
+	}
+	t := reflect.TypeOf(l)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	pkg := t.PkgPath()
+	if i := strings.LastIndex(pkg, "/"); i >= 0 {
+		pkg = pkg[i+1:]
+	}
+	return Origin{Kind: pkg}, nil
+}
 
 // ErrInvalidStreamName is returned for a stream name not of the form
 // "<category>-<id>".

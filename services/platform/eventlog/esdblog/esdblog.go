@@ -10,16 +10,30 @@
 //     has Revision 1, and Revision 0 (FromStart) means "no event". Exact(r)
 //     appends at EventStoreDB revision r-1; Exact(0) is NoStream.
 //   - Position = EventStoreDB prepare position + 1, so Position 0 stays
-//     "before the first event". The prepare position is each event's own;
-//     the commit position may be shared by the events of one append (see
-//     positionOf). A subscription resumes at {Commit: p-1, Prepare: p-1} and
-//     skips what it has already seen.
+//     "before the first event". The prepare position is each event's own
+//     (see positionOf). An append's reply carries the position of its last
+//     event, which is what Append answers; nothing is read back, so a write
+//     the server committed is never reported as failed. A subscription
+//     resumes at {Commit: p-1, Prepare: p-1} and skips what it has already
+//     seen.
 //   - Each event is stored with binary content (the protobuf bytes as given)
 //     and JSON metadata: "$correlationId" (the complaint id), "$causationId",
 //     "service", "schemaVersion", "traceparent", "tracestate" and
 //     "recordedAt" (RFC 3339 with nanoseconds). The event id must be a UUID.
-//   - Appends are idempotent by event id: EventStoreDB itself recognises a
-//     retry carrying the same ids and the same expectation and writes nothing.
+//   - Retries: EventStoreDB recognises an append retried with NoStream or a
+//     stale exact revision when the stream holds the same ids right after
+//     it, as the port promises. With Any or StreamExists it only looks in a
+//     cache that a restart or a leader change empties, and at the current
+//     revision it does not look at all: the port promises nothing there.
+//   - Appends larger than Options.MaxAppendSize are refused before sending
+//     (*eventlog.TooLargeError).
+//   - Rights: New fails when the user may not read $all (subscriptions, the
+//     relay) or $bc- streams (timelines). A refusal later is returned as
+//     eventlog.ErrAccessDenied naming the right, logged and counted
+//     (metric complaints.eventlog.refusals).
+//   - The connection must go to the leader (the default): the repository
+//     reads its own writes. Connection strings may use the esdb:// or
+//     kurrentdb:// schemes (ADR 0010); credentials need TLS.
 //   - ReadTimeline reads the complaint's stream of every category in
 //     Options.TimelineCategories (always consistent with the last append), adds
 //     the events linked from $bc-<complaint id> (the $by_correlation_id system
@@ -47,6 +61,11 @@ import (
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/cenkalti/backoff/v5"
+	"github.com/google/uuid"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
@@ -67,57 +86,81 @@ type Options struct {
 	TimelineScanAll bool
 	// ConnectTimeout bounds the check that the server answers (5 s when zero).
 	ConnectTimeout time.Duration
+	// MaxAppendSize is the most one append may carry, as the server counts
+	// it (DefaultMaxAppendSize when zero). Set it to the server's
+	// MaxAppendSize setting when that was changed.
+	MaxAppendSize int
 }
+
+// DefaultMaxAppendSize is the server's default limit on one append: 1 MiB.
+const DefaultMaxAppendSize = 1 << 20
 
 // Log is the EventStoreDB event log.
 type Log struct {
-	client     *esdb.Client
+	client     client
 	logger     *slog.Logger
 	categories []string
 	scanAll    bool
+	maxAppend  int
+	refusals   metric.Int64Counter
 
 	mu     sync.Mutex
 	subs   map[*subscription]struct{}
 	closed bool
+	origin eventlog.Origin
 }
 
 var _ eventlog.Log = (*Log)(nil)
 
 // New connects to the EventStoreDB at url (a connection string such as
-// "esdb://127.0.0.1:2113?tls=false") and checks that it answers.
+// "esdb://127.0.0.1:2113?tls=false" or "kurrentdb://…"), checks that it
+// answers and that the user has the rights the services need.
 func New(ctx context.Context, url string, o Options) (*Log, error) {
+	cfg, err := parseConnectionString(url)
+	if err != nil {
+		return nil, err
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	logger := o.Logger.With("component", "esdblog")
+	cfg.Logger = clientLogger(logger)
+	target := describe(cfg)
+	c, err := esdb.NewClient(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("esdblog: EventStoreDB at %s: %w", target, err)
+	}
+	l := open(grpcClient{c}, o)
+	if err := l.probe(ctx, o.ConnectTimeout); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("esdblog: EventStoreDB at %s: %w", target, err)
+	}
+	return l, nil
+}
+
+// open builds the log on a client, with the defaults of o filled in.
+func open(c client, o Options) *Log {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
 	if len(o.TimelineCategories) == 0 {
 		o.TimelineCategories = DefaultTimelineCategories
 	}
-	if o.ConnectTimeout <= 0 {
-		o.ConnectTimeout = 5 * time.Second
+	if o.MaxAppendSize <= 0 {
+		o.MaxAppendSize = DefaultMaxAppendSize
 	}
-	cfg, err := esdb.ParseConnectionString(url)
-	if err != nil {
-		// The error may quote the connection string, credentials included.
-		return nil, errors.New("esdblog: invalid EventStoreDB connection string")
-	}
-	logger := o.Logger.With("component", "esdblog")
-	cfg.Logger = clientLogger(logger)
-	target := describe(cfg)
-	client, err := esdb.NewClient(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("esdblog: EventStoreDB at %s: %w", target, err)
-	}
-	if err := probe(ctx, client, o.ConnectTimeout); err != nil {
-		client.Close()
-		return nil, fmt.Errorf("esdblog: EventStoreDB at %s does not answer: %w", target, err)
-	}
+	meter := otel.GetMeterProvider().Meter("github.com/complaintflow/complaintflow/services/platform/eventlog/esdblog")
+	refusals, _ := meter.Int64Counter("complaints.eventlog.refusals", metric.WithUnit("{refusal}"),
+		metric.WithDescription("Operations EventStoreDB refused for want of a right (access denied)"))
 	return &Log{
-		client:     client,
-		logger:     logger,
+		client:     c,
+		logger:     o.Logger.With("component", "esdblog"),
 		categories: append([]string(nil), o.TimelineCategories...),
 		scanAll:    o.TimelineScanAll,
+		maxAppend:  o.MaxAppendSize,
+		refusals:   refusals,
 		subs:       map[*subscription]struct{}{},
-	}, nil
+	}
 }
 
 // describe names the server(s) of a configuration, without credentials.
@@ -134,6 +177,8 @@ func describe(cfg *esdb.Configuration) string {
 
 // clientLogger routes the client's messages to slog: its errors as
 // warnings (a dropped subscription is resumed), the rest at debug level.
+// What the client reports of a call this side cancelled (every Stop of a
+// subscription, every Close) is not a problem: debug level too.
 func clientLogger(l *slog.Logger) esdb.LoggingFunc {
 	return func(level esdb.LogLevel, format string, args ...interface{}) {
 		lvl := slog.LevelDebug
@@ -141,54 +186,137 @@ func clientLogger(l *slog.Logger) esdb.LoggingFunc {
 		case esdb.LogError, esdb.LogWarn:
 			lvl = slog.LevelWarn
 		}
+		for _, a := range args {
+			if err, ok := a.(error); ok && cancelled(err) {
+				lvl = slog.LevelDebug
+			}
+		}
 		l.Log(context.Background(), lvl, fmt.Sprintf(format, args...), "source", "esdb-client")
 	}
 }
 
-// probe reads the last event of $all. Access denied or not found still
-// prove the server answers.
-func probe(ctx context.Context, client *esdb.Client, timeout time.Duration) error {
+// right is a right the services need: its name (the attribute of the
+// refusals metric) and how an operator grants it.
+type right struct{ name, grant string }
+
+func (r right) String() string { return r.name + " (" + r.grant + ")" }
+
+// Rights the services need, as refusals name them.
+var (
+	rightReadAll = right{"read $all", "subscriptions and the relay read the whole log: make the user a member of $admins, or grant it $r in the metadata of $all (stream $$$all)"}
+	rightReadBC  = right{"read $bc- streams", "timelines read the $by_correlation_id projection's links: make the user a member of $admins, or grant it $r on system streams ($systemStreamAcl in the $settings stream)"}
+	rightRead    = right{"read complaint streams", "grant it $r in $userStreamAcl of the $settings stream, or in the streams' metadata"}
+	rightWrite   = right{"write complaint streams", "grant it $w in $userStreamAcl of the $settings stream, or in the streams' metadata"}
+)
+
+// refused logs and counts a refusal for want of a right, and returns the
+// error to give the caller.
+func (l *Log) refused(ctx context.Context, op string, r right, err error) error {
+	l.refusals.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("right", r.name)))
+	l.logger.Error("EventStoreDB refused access", "operation", op, "right", r.name, "grant", r.grant, "err", err)
+	return fmt.Errorf("%w: %s needs the right to %s: %v", eventlog.ErrAccessDenied, op, r, err)
+}
+
+// probe checks that the server answers and that the user may read $all and
+// $bc- streams. Not found proves the server answers.
+func (l *Log) probe(ctx context.Context, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		rs, err := client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}, Deadline: &timeout}, 1)
-		if err == nil {
-			_, err = rs.Recv()
-			rs.Close()
+	checks := []struct {
+		op    string
+		right right
+		read  func(ctx context.Context) (reader, error)
+	}{
+		{"read $all", rightReadAll, func(ctx context.Context) (reader, error) {
+			return l.client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}, Deadline: &timeout}, 1)
+		}},
+		{"read $bc-", rightReadBC, func(ctx context.Context) (reader, error) {
+			return l.client.ReadStream(ctx, "$bc-"+uuid.NewString(), esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Start{}, Deadline: &timeout}, 1)
+		}},
+	}
+	for _, c := range checks {
+		done := make(chan error, 1)
+		// The client may wait for a connection without watching ctx.
+		go func() {
+			rs, err := c.read(ctx)
+			if err == nil {
+				_, err = rs.Recv()
+				rs.Close()
+			}
+			done <- err
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-ctx.Done():
+			return fmt.Errorf("does not answer: %w", ctx.Err())
 		}
-		done <- err
-	}()
-	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	if err == nil || errors.Is(err, io.EOF) {
-		return nil
-	}
-	if code, ok := errorCode(err); ok {
-		switch code {
-		case esdb.ErrorCodeAccessDenied, esdb.ErrorCodeResourceNotFound:
-			return nil
+		switch {
+		case err == nil, errors.Is(err, io.EOF), isCode(err, esdb.ErrorCodeResourceNotFound):
+		case isCode(err, esdb.ErrorCodeAccessDenied):
+			return l.refused(ctx, c.op, c.right, err)
+		case isCode(err, esdb.ErrorCodeUnauthenticated):
+			return fmt.Errorf("the user name or password is refused: %w", err)
+		default:
+			return fmt.Errorf("does not answer: %w", err)
 		}
 	}
-	return err
+	return nil
 }
 
-// errorCode is the EventStoreDB error code of err, if it carries one.
-func errorCode(err error) (esdb.ErrorCode, bool) {
-	var e *esdb.Error
-	if errors.As(err, &e) {
-		return e.Code(), true
+// Origin implements eventlog.Named: kind "esdblog", identity the id of the
+// first record of $all, which the database wrote when it was created. A
+// log with no record yet has no identity.
+func (l *Log) Origin(ctx context.Context) (eventlog.Origin, error) {
+	l.mu.Lock()
+	o := l.origin
+	l.mu.Unlock()
+	if o.ID != "" {
+		return o, nil
 	}
-	return 0, false
+	o = eventlog.Origin{Kind: "esdblog"}
+	rs, err := l.client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Forwards, From: esdb.Start{}}, 1)
+	if err != nil {
+		return o, l.fail(ctx, "read $all", rightReadAll, err)
+	}
+	defer rs.Close()
+	ev, err := rs.Recv()
+	switch {
+	case errors.Is(err, io.EOF):
+		return o, nil
+	case err != nil:
+		return o, l.fail(ctx, "read $all", rightReadAll, err)
+	}
+	o.ID = ev.OriginalEvent().EventID.String()
+	l.mu.Lock()
+	l.origin = o
+	l.mu.Unlock()
+	return o, nil
 }
 
-func isCode(err error, code esdb.ErrorCode) bool {
-	c, ok := errorCode(err)
-	return ok && c == code
+// fail is the error to return for a failed operation: a refusal names the
+// right (and is logged and counted), anything else is wrapped.
+func (l *Log) fail(ctx context.Context, op string, r right, err error) error {
+	if isCode(err, esdb.ErrorCodeAccessDenied) {
+		return l.refused(ctx, op, r, err)
+	}
+	return fmt.Errorf("esdblog: %s: %w", op, err)
+}
+
+// appendSize is what an append takes as the server counts it against its
+// limit (the size of the proposed messages), over-estimated a little.
+func appendSize(events []esdb.EventData) int {
+	n := 0
+	for _, e := range events {
+		// id, field tags, the "type" and "content-type" keys and the
+		// content type's value ("application/octet-stream")
+		const overhead = 128
+		n += len(e.Data) + len(e.Metadata) + len(e.EventType) + overhead
+	}
+	return n
 }
 
 // Append implements eventlog.Log.
@@ -207,6 +335,9 @@ func (l *Log) Append(ctx context.Context, stream string, expected eventlog.Expec
 		}
 		data = append(data, d)
 	}
+	if n := appendSize(data); n > l.maxAppend {
+		return eventlog.AppendResult{}, &eventlog.TooLargeError{Stream: stream, Size: n, Limit: l.maxAppend}
+	}
 	wr, err := l.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}, data...)
 	if err != nil {
 		if isCode(err, esdb.ErrorCodeWrongExpectedVersion) {
@@ -218,35 +349,27 @@ func (l *Log) Append(ctx context.Context, stream string, expected eventlog.Expec
 			}
 			return eventlog.AppendResult{}, w
 		}
-		return eventlog.AppendResult{}, fmt.Errorf("esdblog: append to %s: %w", stream, err)
+		return eventlog.AppendResult{}, l.fail(ctx, "append to "+stream, rightWrite, err)
 	}
+	// From here on the events are in the log: nothing may turn this into an
+	// error.
 	res := eventlog.AppendResult{NextRevision: toRevision(wr.NextExpectedVersion)}
-	known := wr.PreparePosition != 0 && wr.PreparePosition != noPosition
-	if known && len(events) == 1 {
-		res.Position = eventlog.Position(wr.PreparePosition + 1)
+	if p, ok := replyPosition(wr); ok {
+		res.Position = p
 		return res, nil
 	}
-	// A retry recognised by the server comes back without a position, and
-	// the position the server reports for several events is that of the
-	// write rather than of its last event: read the last event to tell
-	// where it is.
+	// A retry recognised by the server may come back without a position
+	// (when the server could not tell where the events are): read the last
+	// event to tell, if that works.
 	last, err := l.readOne(ctx, stream, esdb.Revision(wr.NextExpectedVersion))
 	if err != nil {
-		return eventlog.AppendResult{}, fmt.Errorf("esdblog: append to %s: position of the last event: %w", stream, err)
+		l.logger.Warn("append succeeded, its position could not be read back", "stream", stream, "revision", uint64(res.NextRevision), "err", err)
+		return res, nil
 	}
 	if last != nil {
 		if p, ok := positionOf(last.Position); ok {
 			res.Position = p
-			return res, nil
 		}
-	}
-	// Last resort: the position the server gave for the write as a whole (a
-	// zero means the server left it out).
-	switch {
-	case known:
-		res.Position = eventlog.Position(wr.PreparePosition + 1)
-	case wr.CommitPosition != 0 && wr.CommitPosition != noPosition:
-		res.Position = eventlog.Position(wr.CommitPosition + 1)
 	}
 	return res, nil
 }
@@ -320,7 +443,7 @@ func (l *Log) readStream(ctx context.Context, stream string, after eventlog.Revi
 		ResolveLinkTos: resolve,
 	}, math.MaxInt64)
 	if err != nil {
-		return nil, fmt.Errorf("esdblog: read %s: %w", stream, err)
+		return nil, l.failRead(ctx, stream, err)
 	}
 	defer rs.Close()
 	var out []timelineEvent
@@ -333,7 +456,7 @@ func (l *Log) readStream(ctx context.Context, stream string, after eventlog.Revi
 			return nil, fmt.Errorf("%w: %s", eventlog.ErrStreamNotFound, stream)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("esdblog: read %s: %w", stream, err)
+			return nil, l.failRead(ctx, stream, err)
 		}
 		r := re.Event
 		if r == nil {
@@ -346,6 +469,15 @@ func (l *Log) readStream(ctx context.Context, stream string, after eventlog.Revi
 		_, known := positionOf(r.Position)
 		out = append(out, timelineEvent{ev: ev, created: r.CreatedDate, knownPos: known})
 	}
+}
+
+// failRead is the error of a failed read of stream.
+func (l *Log) failRead(ctx context.Context, stream string, err error) error {
+	r := rightRead
+	if strings.HasPrefix(stream, "$bc-") {
+		r = rightReadBC
+	}
+	return l.fail(ctx, "read "+stream, r, err)
 }
 
 // ReadTimeline implements eventlog.Log (see the package comment for how).
@@ -378,7 +510,7 @@ func (l *Log) ReadTimeline(ctx context.Context, complaintID string) ([]eventlog.
 		add(evs)
 	}
 	bc, err := l.readStream(ctx, "$bc-"+complaintID, eventlog.FromStart, true)
-	if err != nil && !errors.Is(err, eventlog.ErrStreamNotFound) && !isCode(err, esdb.ErrorCodeAccessDenied) {
+	if err != nil && !errors.Is(err, eventlog.ErrStreamNotFound) {
 		return nil, err
 	}
 	add(bc)
@@ -440,7 +572,7 @@ func (l *Log) scanTimeline(ctx context.Context, complaintID string) ([]timelineE
 		},
 	})
 	if err != nil {
-		return nil, fmt.Errorf("esdblog: scan $all: %w", err)
+		return nil, l.fail(ctx, "scan $all", rightReadAll, err)
 	}
 	defer sub.Close()
 	var out []timelineEvent
@@ -473,7 +605,7 @@ func (l *Log) scanTimeline(ctx context.Context, complaintID string) ([]timelineE
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			return nil, fmt.Errorf("esdblog: scan $all: %w", m.SubscriptionDropped.Error)
+			return nil, l.fail(ctx, "scan $all", rightReadAll, m.SubscriptionDropped.Error)
 		}
 	}
 }
@@ -482,7 +614,7 @@ func (l *Log) scanTimeline(ctx context.Context, complaintID string) ([]timelineE
 func (l *Log) lastPosition(ctx context.Context) (*esdb.Position, error) {
 	rs, err := l.client.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
 	if err != nil {
-		return nil, fmt.Errorf("esdblog: read $all: %w", err)
+		return nil, l.fail(ctx, "read $all", rightReadAll, err)
 	}
 	defer rs.Close()
 	ev, err := rs.Recv()
@@ -490,7 +622,7 @@ func (l *Log) lastPosition(ctx context.Context) (*esdb.Position, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("esdblog: read $all: %w", err)
+		return nil, l.fail(ctx, "read $all", rightReadAll, err)
 	}
 	p := ev.OriginalEvent().Position
 	return &p, nil
@@ -516,7 +648,7 @@ func (l *Log) Subscribe(ctx context.Context, after eventlog.Position, filter eve
 	if l.closed {
 		l.mu.Unlock()
 		cancel()
-		sub.Close()
+		_ = sub.Close()
 		return nil, errors.New("esdblog: log closed")
 	}
 	l.subs[s] = struct{}{}
@@ -525,13 +657,13 @@ func (l *Log) Subscribe(ctx context.Context, after eventlog.Position, filter eve
 	return s, nil
 }
 
-func (l *Log) subscribeAll(ctx context.Context, after eventlog.Position, filter eventlog.Filter) (*esdb.Subscription, error) {
+func (l *Log) subscribeAll(ctx context.Context, after eventlog.Position, filter eventlog.Filter) (feed, error) {
 	sub, err := l.client.SubscribeToAll(ctx, esdb.SubscribeToAllOptions{
 		From:   subscribeFrom(after),
 		Filter: subscriptionFilter(filter),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("esdblog: subscribe to $all after %d: %w", after, err)
+		return nil, l.fail(ctx, fmt.Sprintf("subscribe to $all after %d", after), rightReadAll, err)
 	}
 	return sub, nil
 }
@@ -587,17 +719,20 @@ func (s *subscription) Err() error {
 	}
 }
 
-func (s *subscription) run(ctx context.Context, sub *esdb.Subscription) {
+// resubscribeDelay is the least wait before resubscribing after a drop, so
+// that a server dropping every subscription at once is not hammered.
+const resubscribeDelay = 100 * time.Millisecond
+
+func (s *subscription) run(ctx context.Context, sub feed) {
 	defer func() {
 		s.log.mu.Lock()
 		delete(s.log.subs, s)
 		s.log.mu.Unlock()
 		close(s.done)
 	}()
-	backoff := 100 * time.Millisecond
 	for {
 		err := s.consume(ctx, sub)
-		sub.Close()
+		_ = sub.Close()
 		if ctx.Err() != nil {
 			return
 		}
@@ -607,31 +742,32 @@ func (s *subscription) run(ctx context.Context, sub *esdb.Subscription) {
 			return
 		}
 		if permanent(err) {
-			s.err = err
+			s.err = s.log.fail(ctx, "subscription to $all", rightReadAll, err)
 			return
 		}
 		s.log.logger.Warn("subscription to $all dropped, resuming", "after", uint64(s.last), "err", err)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(backoff*2, 5*time.Second)
-			sub, err = s.log.subscribeAll(ctx, s.last, s.filter)
-			if err == nil {
-				break
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			if permanent(err) {
-				s.err = err
-				return
-			}
-			s.log.logger.Warn("resubscribing to $all failed", "after", uint64(s.last), "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(resubscribeDelay):
 		}
-		backoff = 100 * time.Millisecond
+		b := backoff.NewExponentialBackOff()
+		b.InitialInterval, b.MaxInterval = resubscribeDelay, 5*time.Second
+		sub, err = backoff.Retry(ctx, func() (feed, error) {
+			f, err := s.log.subscribeAll(ctx, s.last, s.filter)
+			if err != nil && permanent(err) {
+				return nil, backoff.Permanent(err)
+			}
+			return f, err
+		}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, next time.Duration) {
+			s.log.logger.Warn("resubscribing to $all failed", "after", uint64(s.last), "retry_in", next, "err", err)
+		}))
+		if err != nil {
+			if ctx.Err() == nil {
+				s.err = err
+			}
+			return
+		}
 	}
 }
 
@@ -640,8 +776,12 @@ type handlerError struct{ err error }
 
 func (h handlerError) Error() string { return h.err.Error() }
 
-// permanent reports whether resubscribing cannot help.
+// permanent reports whether resubscribing cannot help. The error of a
+// dropped subscription is the raw gRPC status (errorCode reads it too).
 func permanent(err error) bool {
+	if errors.Is(err, eventlog.ErrAccessDenied) {
+		return true
+	}
 	c, ok := errorCode(err)
 	if !ok {
 		return false
@@ -654,7 +794,7 @@ func permanent(err error) bool {
 }
 
 // consume delivers events until the subscription drops or the handler fails.
-func (s *subscription) consume(ctx context.Context, sub *esdb.Subscription) error {
+func (s *subscription) consume(ctx context.Context, sub feed) error {
 	for {
 		m := sub.Recv()
 		if m.SubscriptionDropped != nil {

@@ -78,7 +78,7 @@ func TestNewFailsFastWithoutServer(t *testing.T) {
 	ln.Close()
 
 	start := time.Now()
-	_, err = New(context.Background(), "esdb://admin:secret@"+addr+"?tls=false", Options{ConnectTimeout: 2 * time.Second})
+	_, err = New(context.Background(), "esdb://admin:secret@"+addr+"?tlsVerifyCert=false", Options{ConnectTimeout: 2 * time.Second})
 	if err == nil {
 		t.Fatal("New succeeded without a server")
 	}

@@ -170,12 +170,12 @@ func toExpected(e eventlog.ExpectedRevision) esdb.ExpectedRevision {
 // Positions: an event's Position is its EventStoreDB prepare position plus
 // one, so that Position 0 stays "before the first event" even for an event
 // at log position 0. The prepare position is where the event's own record
-// is: every event has its own, and in the order of $all they increase for
-// the appends this adapter makes (one write, its records side by side). The
-// commit position is the write's: when several events are appended at once
-// they may share it, so it cannot tell them apart, and a subscription
-// resumed after one of them by commit position could skip the others. The
-// commit position is used only when the prepare position is not known.
+// is. Events appended over gRPC each commit themselves: every event has its
+// own prepare and commit position, they increase in the order of $all, and
+// an append's reply carries the position of its last event (for a retry the
+// server recognised, that of the original last event, or none when the
+// server could not tell). The commit position is used only when the prepare
+// position is not known.
 
 // noPosition is how EventStoreDB says it does not know a position (-1).
 const noPosition = math.MaxUint64
@@ -188,6 +188,20 @@ func positionOf(p esdb.Position) (eventlog.Position, bool) {
 		return eventlog.Position(p.Prepare + 1), true
 	case p.Commit != noPosition:
 		return eventlog.Position(p.Commit + 1), true
+	}
+	return 0, false
+}
+
+// replyPosition is the Position of the last event of an append, from the
+// server's reply; false when the reply has none (the client gives zeros
+// when the server sent no position).
+func replyPosition(wr *esdb.WriteResult) (eventlog.Position, bool) {
+	known := func(p uint64) bool { return p != 0 && p != noPosition }
+	switch {
+	case known(wr.PreparePosition):
+		return eventlog.Position(wr.PreparePosition + 1), true
+	case known(wr.CommitPosition):
+		return eventlog.Position(wr.CommitPosition + 1), true
 	}
 	return 0, false
 }
