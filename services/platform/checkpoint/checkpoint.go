@@ -1,9 +1,16 @@
 // Package checkpoint stores how far a reader of the event log has come: a
 // relay, a projection or any subscriber that resumes after a restart.
+//
+// A position means something only on the log it came from: a JetStream
+// sequence number read as an EventStoreDB position would skip or replay
+// events at random. So every checkpoint records the log it belongs to
+// (eventlog.Origin), and one saved from another log is refused with a
+// *MismatchError that says what to do.
 package checkpoint
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -13,22 +20,55 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
 
-// Store keeps one position per named reader.
+// Store keeps one position per named reader, with the log it belongs to.
 type Store interface {
 	// Load returns the reader's saved position, or eventlog.Beginning when it
-	// has none.
-	Load(ctx context.Context, reader string) (eventlog.Position, error)
-	// Save records the reader's position. Positions only move forward: saving
-	// a position lower than the saved one is an error.
-	Save(ctx context.Context, reader string, p eventlog.Position) error
+	// has none. A position saved from another log than log is refused with a
+	// *MismatchError.
+	Load(ctx context.Context, reader string, log eventlog.Origin) (eventlog.Position, error)
+	// Save records the reader's position on log. Positions only move
+	// forward: saving a position lower than the saved one is an error, and so
+	// is saving over a position of another log (*MismatchError).
+	Save(ctx context.Context, reader string, log eventlog.Origin, p eventlog.Position) error
 }
 
 // ErrBackwards is returned by Save for a position behind the saved one.
 var ErrBackwards = errors.New("checkpoint: position would move backwards")
 
+// MismatchError is returned for a checkpoint saved from another log.
+type MismatchError struct {
+	Reader, Bucket string
+	Saved, Current eventlog.Origin
+}
+
+func (e *MismatchError) Error() string {
+	return fmt.Sprintf("checkpoint %q was saved from the log %s, but this is the log %s: its position means nothing here. "+
+		"To start this reader from the beginning of this log, delete key %q in the NATS key-value bucket %q", e.Reader, e.Saved, e.Current, e.Reader, e.Bucket)
+}
+
+// value is a checkpoint as stored. Checkpoints written before origins were
+// recorded hold only the decimal position; they are taken to belong to the
+// log that reads them.
+type value struct {
+	Log      eventlog.Origin   `json:"log"`
+	Position eventlog.Position `json:"position"`
+}
+
+func decode(b []byte) (value, error) {
+	if p, err := strconv.ParseUint(string(b), 10, 64); err == nil {
+		return value{Position: eventlog.Position(p)}, nil
+	}
+	var v value
+	err := json.Unmarshal(b, &v)
+	return v, err
+}
+
 // KV is a Store in a JetStream key-value bucket (file storage, one value per
 // reader, no history).
-type KV struct{ kv jetstream.KeyValue }
+type KV struct {
+	kv     jetstream.KeyValue
+	bucket string
+}
 
 // NewKV opens or creates the bucket.
 func NewKV(ctx context.Context, js jetstream.JetStream, bucket string) (*KV, error) {
@@ -41,11 +81,20 @@ func NewKV(ctx context.Context, js jetstream.JetStream, bucket string) (*KV, err
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint bucket %s: %w", bucket, err)
 	}
-	return &KV{kv: kv}, nil
+	return &KV{kv: kv, bucket: bucket}, nil
+}
+
+// Check refuses a checkpoint of reader saved from the log saved when the
+// reader now reads current. An origin not recorded is taken to be current.
+func Check(bucket, reader string, saved, current eventlog.Origin) error {
+	if saved.Kind == "" || saved.Same(current) {
+		return nil
+	}
+	return &MismatchError{Reader: reader, Bucket: bucket, Saved: saved, Current: current}
 }
 
 // Load implements Store.
-func (s *KV) Load(ctx context.Context, reader string) (eventlog.Position, error) {
+func (s *KV) Load(ctx context.Context, reader string, log eventlog.Origin) (eventlog.Position, error) {
 	e, err := s.kv.Get(ctx, reader)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return eventlog.Beginning, nil
@@ -53,21 +102,27 @@ func (s *KV) Load(ctx context.Context, reader string) (eventlog.Position, error)
 	if err != nil {
 		return 0, fmt.Errorf("checkpoint %s: %w", reader, err)
 	}
-	p, err := strconv.ParseUint(string(e.Value()), 10, 64)
+	v, err := decode(e.Value())
 	if err != nil {
-		return 0, fmt.Errorf("checkpoint %s: %w", reader, err)
+		return 0, fmt.Errorf("checkpoint %s unreadable (delete key %q in bucket %q to start over): %w", reader, reader, s.bucket, err)
 	}
-	return eventlog.Position(p), nil
+	if err := Check(s.bucket, reader, v.Log, log); err != nil {
+		return 0, err
+	}
+	return v.Position, nil
 }
 
 // Save implements Store. A compare-and-set on the key's revision keeps two
 // writers from moving one checkpoint backwards.
-func (s *KV) Save(ctx context.Context, reader string, p eventlog.Position) error {
-	value := []byte(strconv.FormatUint(uint64(p), 10))
+func (s *KV) Save(ctx context.Context, reader string, log eventlog.Origin, p eventlog.Position) error {
+	data, err := json.Marshal(value{Log: log, Position: p})
+	if err != nil {
+		return err
+	}
 	for {
 		e, err := s.kv.Get(ctx, reader)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
-			if _, err := s.kv.Create(ctx, reader, value); err == nil {
+			if _, err := s.kv.Create(ctx, reader, data); err == nil {
 				return nil
 			} else if !errors.Is(err, jetstream.ErrKeyExists) {
 				return fmt.Errorf("checkpoint %s: %w", reader, err)
@@ -77,14 +132,20 @@ func (s *KV) Save(ctx context.Context, reader string, p eventlog.Position) error
 		if err != nil {
 			return fmt.Errorf("checkpoint %s: %w", reader, err)
 		}
-		cur, _ := strconv.ParseUint(string(e.Value()), 10, 64)
-		if uint64(p) < cur {
-			return fmt.Errorf("%w: %s at %d, asked %d", ErrBackwards, reader, cur, p)
+		cur, err := decode(e.Value())
+		if err != nil {
+			return fmt.Errorf("checkpoint %s unreadable (delete key %q in bucket %q to start over): %w", reader, reader, s.bucket, err)
 		}
-		if uint64(p) == cur {
+		if err := Check(s.bucket, reader, cur.Log, log); err != nil {
+			return err
+		}
+		if p < cur.Position {
+			return fmt.Errorf("%w: %s at %d, asked %d", ErrBackwards, reader, cur.Position, p)
+		}
+		if p == cur.Position && cur.Log == log {
 			return nil
 		}
-		if _, err := s.kv.Update(ctx, reader, value, e.Revision()); err == nil {
+		if _, err := s.kv.Update(ctx, reader, data, e.Revision()); err == nil {
 			return nil
 		} else if !errors.Is(err, jetstream.ErrKeyExists) {
 			return fmt.Errorf("checkpoint %s: %w", reader, err)

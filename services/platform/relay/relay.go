@@ -20,7 +20,9 @@
 // retried with backoff until the relay is stopped. The checkpoint is saved
 // only after the acknowledgement, at most every 200 ms and when the relay
 // stops, so after a crash the relay republishes at most what followed the
-// last save, and JetStream drops those duplicates.
+// last save, and JetStream drops those duplicates. The checkpoint records
+// which log it belongs to: the relay refuses to start from a checkpoint of
+// another log (checkpoint.MismatchError).
 package relay
 
 import (
@@ -31,6 +33,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -85,7 +88,8 @@ func New(src eventlog.Log, js jetstream.JetStream, cps checkpoint.Store, o Optio
 
 // Run relays events until ctx is cancelled, then saves its checkpoint and
 // returns nil. It returns an error only when it cannot start: the stream
-// cannot be created or the checkpoint cannot be read, and ctx is still live.
+// cannot be created, or the checkpoint cannot be read or belongs to another
+// log, and ctx is still live.
 func (r *Relay) Run(ctx context.Context) error {
 	if _, err := natswire.EnsureStream(ctx, r.js); err != nil {
 		if ctx.Err() != nil {
@@ -93,30 +97,50 @@ func (r *Relay) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("relay %s: %w", r.o.Name, err)
 	}
-	start, err := r.cps.Load(ctx, r.o.Name)
+	origin, err := eventlog.OriginOf(ctx, r.src)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("relay %s: %w", r.o.Name, err)
 	}
-	r.log.Info("relay starting", "after", uint64(start))
-	st := &state{acked: start, saved: start, lastSave: time.Now()}
+	start, err := r.cps.Load(ctx, r.o.Name, origin)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return fmt.Errorf("relay %s: %w", r.o.Name, err)
+	}
+	r.log.Info("relay starting", "after", uint64(start), "log", origin.String())
+	st := &state{acked: start, saved: start, lastSave: time.Now(), origin: origin}
 	defer r.finalSave(st)
 
-	backoff := minBackoff
-	for ctx.Err() == nil {
+	_, _ = backoff.Retry(ctx, func() (struct{}, error) {
 		err := r.session(ctx, st)
 		if ctx.Err() != nil {
-			break
+			return struct{}{}, backoff.Permanent(ctx.Err())
 		}
-		r.log.Warn("subscription to the log ended, resubscribing", "after", uint64(st.acked), "err", err)
-		if !sleep(ctx, backoff) {
-			break
+		if err == nil {
+			err = errors.New("subscription stopped")
 		}
-		backoff = min(backoff*2, maxBackoff)
-	}
+		return struct{}{}, err
+	}, retryForever(func(err error, next time.Duration) {
+		if errors.Is(err, eventlog.ErrAccessDenied) {
+			// Nothing reaches the bus until an operator grants the right.
+			r.log.Error("the log refuses the relay, resubscribing", "after", uint64(st.acked), "retry_in", next, "err", err)
+			return
+		}
+		r.log.Warn("subscription to the log ended, resubscribing", "after", uint64(st.acked), "retry_in", next, "err", err)
+	})...)
 	return nil
+}
+
+// retryForever are the options of a retry that goes on until it succeeds
+// or ctx ends, waiting from minBackoff up to maxBackoff between tries.
+func retryForever(notify backoff.Notify) []backoff.RetryOption {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval = minBackoff, maxBackoff
+	return []backoff.RetryOption{backoff.WithBackOff(b), backoff.WithMaxElapsedTime(0), backoff.WithNotify(notify)}
 }
 
 // state is how far the relay has come.
@@ -124,6 +148,7 @@ type state struct {
 	acked    eventlog.Position // last event acknowledged by JetStream
 	saved    eventlog.Position // last position saved in the checkpoint store
 	lastSave time.Time
+	origin   eventlog.Origin // the log the positions belong to
 }
 
 // session subscribes after the last acknowledged event and publishes until
@@ -233,44 +258,36 @@ func message(e eventlog.RecordedEvent) (*nats.Msg, error) {
 // several, one by one when the batch is refused. It retries until every
 // message is acknowledged; false when ctx was cancelled first.
 func (r *Relay) publishMsgs(ctx context.Context, msgs []*nats.Msg) bool {
-	backoff := minBackoff
-	for len(msgs) > 1 {
-		err := r.publishBatch(ctx, msgs)
+	if len(msgs) > 1 {
+		_, err := backoff.Retry(ctx, func() (struct{}, error) {
+			err := r.publishBatch(ctx, msgs)
+			var apiErr *jetstream.APIError
+			if errors.As(err, &apiErr) {
+				// Refused as a whole, nothing written: go one by one
+				// (events already in the stream come back as duplicates).
+				r.log.Debug("batch refused, publishing event by event", "events", len(msgs), "err", err)
+				return struct{}{}, backoff.Permanent(err)
+			}
+			return struct{}{}, err
+		}, retryForever(func(err error, next time.Duration) {
+			r.log.Warn("publishing a batch failed, retrying", "events", len(msgs), "retry_in", next, "err", err)
+		})...)
 		if err == nil {
 			return true
 		}
 		if ctx.Err() != nil {
 			return false
 		}
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) {
-			// Refused as a whole, nothing written: go one by one (events
-			// already in the stream come back as duplicates).
-			r.log.Debug("batch refused, publishing event by event", "events", len(msgs), "err", err)
-			break
-		}
-		r.log.Warn("publishing a batch failed, retrying", "events", len(msgs), "err", err)
-		if !sleep(ctx, backoff) {
-			return false
-		}
-		backoff = min(backoff*2, maxBackoff)
 	}
 	for _, m := range msgs {
 		natswire.ClearBatch(m)
-		backoff = minBackoff
-		for {
-			err := r.publishOne(ctx, m)
-			if err == nil {
-				break
-			}
-			if ctx.Err() != nil {
-				return false
-			}
-			r.log.Warn("publishing an event failed, retrying", "subject", m.Subject, "id", m.Header.Get(natswire.HeaderMsgID), "err", err)
-			if !sleep(ctx, backoff) {
-				return false
-			}
-			backoff = min(backoff*2, maxBackoff)
+		_, err := backoff.Retry(ctx, func() (struct{}, error) {
+			return struct{}{}, r.publishOne(ctx, m)
+		}, retryForever(func(err error, next time.Duration) {
+			r.log.Warn("publishing an event failed, retrying", "subject", m.Subject, "id", m.Header.Get(natswire.HeaderMsgID), "retry_in", next, "err", err)
+		})...)
+		if err != nil {
+			return false // only when ctx ended
 		}
 	}
 	return true
@@ -303,8 +320,18 @@ func (r *Relay) save(ctx context.Context, st *state) {
 		st.lastSave = time.Now()
 		return
 	}
-	if err := r.cps.Save(ctx, r.o.Name, st.acked); err != nil {
-		if errors.Is(err, checkpoint.ErrBackwards) {
+	if st.origin.ID == "" {
+		// The log may have had no event to name it by when the relay
+		// started: learn its identity now that it has some.
+		if o, err := eventlog.OriginOf(ctx, r.src); err == nil {
+			st.origin = o
+		}
+	}
+	if err := r.cps.Save(ctx, r.o.Name, st.origin, st.acked); err != nil {
+		var mismatch *checkpoint.MismatchError
+		if errors.As(err, &mismatch) {
+			r.log.Error("checkpoint not saved", "err", err)
+		} else if errors.Is(err, checkpoint.ErrBackwards) {
 			// Another relay with the same name is ahead: keep going, the
 			// checkpoint is only ever moved forward.
 			r.log.Warn("checkpoint is ahead of this relay", "err", err)
@@ -326,16 +353,4 @@ func (r *Relay) finalSave(st *state) {
 	defer cancel()
 	r.save(ctx, st)
 	r.log.Info("relay stopped", "position", uint64(st.saved))
-}
-
-// sleep waits d; false when ctx ends first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -2,8 +2,10 @@ package relay_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,6 +50,16 @@ func newEnvWithTarget(t *testing.T) (*env, *server.Server) {
 		t.Fatal(err)
 	}
 	return &env{src: jetstreamlog.OpenForTest(t, ncA, jetstreamlog.Options{}), js: js, cps: cps}, srvB
+}
+
+// origin is the source log's origin, as checkpoints record it.
+func (e *env) origin(t *testing.T) eventlog.Origin {
+	t.Helper()
+	o, err := eventlog.OriginOf(context.Background(), e.src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 // appendEvents appends n events spread over a few complaints' streams, from
@@ -234,12 +246,12 @@ func TestRelaysEveryEventInLogOrder(t *testing.T) {
 	// The checkpoint follows the acknowledgements while the relay runs.
 	last := e.inLogOrder()[499].Position
 	waitFor(t, "the checkpoint to reach the last event", func() bool {
-		p, err := e.cps.Load(context.Background(), "relay")
+		p, err := e.cps.Load(context.Background(), "relay", e.origin(t))
 		return err == nil && p == last
 	})
 	rr.stop(t)
 	checkTarget(t, e)
-	got, err := e.cps.Load(context.Background(), "relay")
+	got, err := e.cps.Load(context.Background(), "relay", e.origin(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +292,7 @@ func TestOlderCheckpointRepublishesWithoutDuplicates(t *testing.T) {
 	rr = start(t, relay.New(e.src, e.js, fresh, relay.Options{MaxInFlight: 32}))
 	last := e.inLogOrder()[119].Position
 	waitFor(t, "the second relay to catch up", func() bool {
-		p, err := fresh.Load(context.Background(), "relay")
+		p, err := fresh.Load(context.Background(), "relay", e.origin(t))
 		return err == nil && p == last
 	})
 	e.appendEvents(t, 10)
@@ -300,4 +312,31 @@ func TestStopsWhileTargetIsDown(t *testing.T) {
 	srvB.WaitForShutdown()
 	e.appendEvents(t, 5)
 	rr.stop(t)
+}
+
+// TestRefusesACheckpointOfAnotherLog: a checkpoint saved while relaying
+// another log (here, an EventStoreDB one) is not read as a position of this
+// one; the relay does not start, and says what to do.
+func TestRefusesACheckpointOfAnotherLog(t *testing.T) {
+	e := newEnv(t)
+	e.appendEvents(t, 3)
+	other := eventlog.Origin{Kind: "esdblog", ID: "5f0c3c1e-0000-4000-8000-000000000001"}
+	if err := e.cps.Save(context.Background(), "relay", other, 123456); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err := relay.New(e.src, e.js, e.cps, relay.Options{}).Run(ctx)
+	var mismatch *checkpoint.MismatchError
+	if !errors.As(err, &mismatch) {
+		t.Fatalf("relay started from another log's checkpoint: %v", err)
+	}
+	for _, want := range []string{"esdblog:5f0c3c1e", "jetstreamlog", `delete key "relay"`, "RELAY_CHECKPOINTS"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
+	}
+	if n := targetCount(t, e.js); n != 0 {
+		t.Errorf("relayed %d events", n)
+	}
 }
