@@ -271,10 +271,10 @@ var ErrAccessDenied = errors.New("eventlog: access denied")
 // on the log they came from: whoever saves a position saves its origin
 // with it and refuses a position saved from another log.
 type Origin struct {
-	Kind string
+	Kind string `json:"kind"`
 	// ID is empty when the adapter cannot tell (for instance, a log with no
 	// event yet).
-	ID string
+	ID string `json:"id,omitempty"`
 }
 
 func (o Origin) String() string {

@@ -5,7 +5,11 @@
 // Saving both at once is what makes it exact: after a restart the projection
 // restores the snapshot and resumes right after its position, so no event is
 // counted twice or missed. Deleting the snapshot rebuilds the projection from
-// the start of the log.
+// the start of the log. The snapshot records which log its position belongs
+// to: New refuses a snapshot of another log (a *checkpoint.MismatchError,
+// which names the key to delete), so switching the event log from JetStream
+// to EventStoreDB never reads a JetStream sequence as an EventStoreDB
+// position.
 package projection
 
 import (
@@ -17,8 +21,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
 
@@ -46,10 +52,14 @@ type Projection[S State] struct {
 	mu       sync.RWMutex
 	state    S
 	position eventlog.Position
+	origin   eventlog.Origin
 	dirty    int
 }
 
 type snapshot[S any] struct {
+	// Log is the log Position belongs to; empty in snapshots saved before
+	// it was recorded, which are taken to belong to the log that reads them.
+	Log      eventlog.Origin   `json:"log"`
 	Position eventlog.Position `json:"position"`
 	State    S                 `json:"state"`
 }
@@ -66,7 +76,11 @@ func New[S State](ctx context.Context, log eventlog.Log, js jetstream.JetStream,
 	if err != nil {
 		return nil, fmt.Errorf("projection %s: bucket: %w", opts.Name, err)
 	}
-	p := &Projection[S]{opts: opts, log: log, kv: kv, state: initial}
+	origin, err := eventlog.OriginOf(ctx, log)
+	if err != nil {
+		return nil, fmt.Errorf("projection %s: %w", opts.Name, err)
+	}
+	p := &Projection[S]{opts: opts, log: log, kv: kv, state: initial, origin: origin}
 	entry, err := kv.Get(ctx, opts.Name)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
@@ -77,6 +91,9 @@ func New[S State](ctx context.Context, log eventlog.Log, js jetstream.JetStream,
 		if err := json.Unmarshal(entry.Value(), &snap); err != nil {
 			return nil, fmt.Errorf("projection %s: snapshot unreadable (delete key %q in bucket %q to rebuild): %w", opts.Name, opts.Name, BucketName, err)
 		}
+		if err := checkpoint.Check(BucketName, opts.Name, snap.Log, origin); err != nil {
+			return nil, fmt.Errorf("projection %s: %w", opts.Name, err)
+		}
 		p.state, p.position = snap.State, snap.Position
 	}
 	return p, nil
@@ -84,19 +101,19 @@ func New[S State](ctx context.Context, log eventlog.Log, js jetstream.JetStream,
 
 // Run follows the log until ctx is done, saving snapshots as it goes.
 func (p *Projection[S]) Run(ctx context.Context) error {
-	for {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval = 100*time.Millisecond, 10*time.Second
+	_, _ = backoff.Retry(ctx, func() (struct{}, error) {
 		err := p.follow(ctx)
 		if ctx.Err() != nil {
-			p.save(context.Background())
-			return nil
+			return struct{}{}, backoff.Permanent(ctx.Err())
 		}
-		slog.Error("projection stopped; resuming", "projection", p.opts.Name, "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
-		}
-	}
+		return struct{}{}, err
+	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, next time.Duration) {
+		slog.Error("projection stopped; resuming", "projection", p.opts.Name, "retry_in", next, "err", err)
+	}))
+	p.save(context.WithoutCancel(ctx))
+	return nil
 }
 
 func (p *Projection[S]) follow(ctx context.Context) error {
@@ -140,9 +157,21 @@ func (p *Projection[S]) save(ctx context.Context) {
 		p.mu.RUnlock()
 		return
 	}
-	data, err := json.Marshal(snapshot[S]{Position: p.position, State: p.state})
+	origin := p.origin
+	data, err := json.Marshal(snapshot[S]{Log: origin, Position: p.position, State: p.state})
 	dirty := p.dirty
 	p.mu.RUnlock()
+	if origin.ID == "" {
+		// The log may have had no event to name it by when the projection
+		// started: learn its identity now that it has some.
+		if o, oerr := eventlog.OriginOf(ctx, p.log); oerr == nil && o.ID != "" {
+			p.mu.Lock()
+			p.origin = o
+			p.mu.Unlock()
+			p.save(ctx)
+			return
+		}
+	}
 	if err != nil {
 		slog.Error("projection snapshot", "projection", p.opts.Name, "err", err)
 		return

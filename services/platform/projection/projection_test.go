@@ -2,12 +2,16 @@ package projection_test
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
@@ -107,4 +111,46 @@ func TestAProjectionResumesFromItsSnapshotWithoutCountingTwice(t *testing.T) {
 	waitCount(t, p3, "test.v1.A", 8)
 	stop3()
 	<-done3
+}
+
+// TestASnapshotOfAnotherLogIsRefused: a snapshot saved while the projection
+// read another log (here, an EventStoreDB one) is not restored on this one.
+func TestASnapshotOfAnotherLogIsRefused(t *testing.T) {
+	nc, js := natsserver.JetStreamForTest(t)
+	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	appendN(t, l, "test.v1.A", 2)
+	p, stop, done := run(t, l, js)
+	waitCount(t, p, "test.v1.A", 2)
+	stop()
+	<-done
+
+	kv, err := js.KeyValue(context.Background(), projection.BucketName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := kv.Get(context.Background(), "test-counts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved map[string]json.RawMessage
+	if err := json.Unmarshal(entry.Value(), &saved); err != nil {
+		t.Fatal(err)
+	}
+	if string(saved["log"]) != `{"kind":"jetstreamlog"}` {
+		t.Errorf("snapshot names its log as %s", saved["log"])
+	}
+
+	saved["log"] = json.RawMessage(`{"kind":"esdblog","id":"5f0c3c1e-0000-4000-8000-000000000001"}`)
+	b, _ := json.Marshal(saved)
+	if _, err := kv.Put(context.Background(), "test-counts", b); err != nil {
+		t.Fatal(err)
+	}
+	_, err = projection.New(context.Background(), l, js, newCounts(), projection.Options{Name: "test-counts"})
+	var mismatch *checkpoint.MismatchError
+	if !errors.As(err, &mismatch) {
+		t.Fatalf("restored a snapshot of another log: %v", err)
+	}
+	if !strings.Contains(err.Error(), `delete key "test-counts"`) {
+		t.Errorf("error %q does not say what to do", err)
+	}
 }
