@@ -66,12 +66,17 @@ type Options struct {
 
 // Log is the JetStream event log.
 type Log struct {
-	opts    Options
-	nc      *nats.Conn
-	js      jetstream.JetStream
-	stream  jetstream.Stream
-	queue   chan *appendRequest
-	quit    chan struct{}
+	opts   Options
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	queue  chan *appendRequest
+	quit   chan struct{}
+	// closing guards closed: an append enqueues under its read lock, and
+	// Close sets closed under its write lock before the writers stop, so no
+	// append can enqueue once the queue is drained.
+	closing sync.RWMutex
+	closed  bool
 	wg      sync.WaitGroup
 	once    sync.Once
 	stats   struct{ batches, batchedAppends, fallbacks atomic.Uint64 }
@@ -133,9 +138,13 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Log, error) {
 	return l, nil
 }
 
-// Close stops the writers; appends still queued fail with ErrClosed.
+// Close stops the writers; appends still queued, and every append made
+// after, fail with ErrClosed.
 func (l *Log) Close() error {
 	l.once.Do(func() {
+		l.closing.Lock()
+		l.closed = true
+		l.closing.Unlock()
 		close(l.quit)
 		l.wg.Wait()
 		for {
@@ -249,12 +258,8 @@ func (l *Log) append(ctx context.Context, stream string, expected eventlog.Expec
 		}
 		r.msgs = append(r.msgs, m)
 	}
-	select {
-	case l.queue <- r:
-	case <-l.quit:
-		return eventlog.AppendResult{}, ErrClosed
-	case <-ctx.Done():
-		return eventlog.AppendResult{}, ctx.Err()
+	if err := l.enqueue(ctx, r); err != nil {
+		return eventlog.AppendResult{}, err
 	}
 	select {
 	case out := <-r.done:
@@ -263,6 +268,23 @@ func (l *Log) append(ctx context.Context, stream string, expected eventlog.Expec
 		// The writer may still publish it; a retry with the same event ids is
 		// recognised and answered with the original result.
 		return eventlog.AppendResult{}, ctx.Err()
+	}
+}
+
+// enqueue hands r to the writers, unless the log is closed. While it waits
+// for room in the queue, Close waits too; the writers, still running, make
+// the room.
+func (l *Log) enqueue(ctx context.Context, r *appendRequest) error {
+	l.closing.RLock()
+	defer l.closing.RUnlock()
+	if l.closed {
+		return ErrClosed
+	}
+	select {
+	case l.queue <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 
