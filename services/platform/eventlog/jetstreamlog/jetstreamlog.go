@@ -362,7 +362,7 @@ func (l *Log) publishGroup(group []*appendRequest) {
 		}
 		return
 	}
-	var apiErr *apiError
+	var apiErr *jetstream.APIError
 	if !errors.As(err, &apiErr) {
 		// The batch's fate is unknown (timeout, connection lost): report it;
 		// each caller's retry with the same event ids is safe.
@@ -389,12 +389,12 @@ func (l *Log) publishOne(r *appendRequest) (eventlog.AppendResult, error) {
 		setExpectation(m, r.expected, i == 0)
 	}
 	var (
-		ack *pubAck
+		ack *jetstream.PubAck
 		err error
 	)
 	if len(r.msgs) == 1 {
 		natswire.ClearBatch(r.msgs[0])
-		ack, err = l.request(ctx, r.msgs[0])
+		ack, err = l.publish(ctx, r.msgs[0])
 	} else {
 		ack, err = l.publishBatch(ctx, r.msgs)
 	}
@@ -406,12 +406,12 @@ func (l *Log) publishOne(r *appendRequest) (eventlog.AppendResult, error) {
 		}
 		return eventlog.AppendResult{NextRevision: eventlog.Revision(ack.Sequence), Position: eventlog.Position(ack.Sequence)}, nil
 	}
-	var apiErr *apiError
+	var apiErr *jetstream.APIError
 	if !errors.As(err, &apiErr) {
 		return eventlog.AppendResult{}, err
 	}
-	switch apiErr.ErrCode {
-	case errCodeWrongLastSequence, errCodeWrongLastSequenceConstant:
+	switch apiErr.ErrorCode {
+	case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant:
 		after := uint64(0)
 		if rev, ok := r.expected.ExactRevision(); ok {
 			after = uint64(rev)
@@ -424,7 +424,7 @@ func (l *Log) publishOne(r *appendRequest) (eventlog.AppendResult, error) {
 	case errCodeBatchDuplicate, errCodeDuplicateInProcess:
 		return l.recoverRetry(ctx, r, 0)
 	}
-	return eventlog.AppendResult{}, fmt.Errorf("jetstreamlog: append to %s: %w", r.stream, apiErr)
+	return eventlog.AppendResult{}, fmt.Errorf("jetstreamlog: append to %s: %w", r.stream, err)
 }
 
 func (l *Log) publishContext(parent context.Context) (context.Context, context.CancelFunc) {
@@ -491,58 +491,36 @@ func setExpectation(m *nats.Msg, expected eventlog.ExpectedRevision, first bool)
 // publishBatch publishes msgs as one atomic batch: every message but the last
 // without waiting, the last with the commit header, whose acknowledgement
 // covers the whole batch.
-func (l *Log) publishBatch(ctx context.Context, msgs []*nats.Msg) (*pubAck, error) {
+func (l *Log) publishBatch(ctx context.Context, msgs []*nats.Msg) (*jetstream.PubAck, error) {
 	commit, err := natswire.StageBatch(l.nc, msgs)
 	if err != nil {
 		return nil, err
 	}
-	return l.request(ctx, commit)
+	return l.publish(ctx, commit)
 }
 
-// Error codes of the JetStream API that the adapter acts on.
+// Error codes of the JetStream API that the adapter acts on, beside
+// jetstream.JSErrCodeStreamWrongLastSequence and its constant variant, which
+// the jetstream package names.
 const (
-	errCodeWrongLastSequence         = 10071
-	errCodeWrongLastSequenceConstant = 10164
-	errCodeDuplicateInProcess        = 10158
-	errCodeBatchDuplicate            = 10201
+	errCodeDuplicateInProcess jetstream.ErrorCode = 10158
+	errCodeBatchDuplicate     jetstream.ErrorCode = 10201
 )
 
-type apiError struct {
-	Code        int    `json:"code"`
-	ErrCode     int    `json:"err_code"`
-	Description string `json:"description"`
-}
-
-func (e *apiError) Error() string {
-	return fmt.Sprintf("JetStream: %s (code %d, err_code %d)", e.Description, e.Code, e.ErrCode)
-}
-
-type pubAck struct {
-	Stream    string    `json:"stream"`
-	Sequence  uint64    `json:"seq"`
-	Duplicate bool      `json:"duplicate"`
-	Error     *apiError `json:"error"`
-}
-
-func (l *Log) request(ctx context.Context, m *nats.Msg) (*pubAck, error) {
-	resp, err := l.nc.RequestMsgWithContext(ctx, m)
+// publish sends m and waits for its acknowledgement. A refusal by the
+// server is a *jetstream.APIError.
+func (l *Log) publish(ctx context.Context, m *nats.Msg) (*jetstream.PubAck, error) {
+	ack, err := l.js.PublishMsg(ctx, m)
 	if err != nil {
-		if errors.Is(err, nats.ErrNoResponders) {
+		if errors.Is(err, jetstream.ErrNoStreamResponse) {
 			return nil, fmt.Errorf("jetstreamlog: no JetStream stream answers on %s: %w", m.Subject, err)
 		}
 		return nil, err
 	}
-	var ack pubAck
-	if err := json.Unmarshal(resp.Data, &ack); err != nil {
-		return nil, fmt.Errorf("jetstreamlog: unreadable acknowledgement %q: %w", resp.Data, err)
-	}
-	if ack.Error != nil {
-		return nil, ack.Error
-	}
 	if ack.Sequence == 0 {
-		return nil, fmt.Errorf("jetstreamlog: acknowledgement without sequence: %q", resp.Data)
+		return nil, fmt.Errorf("jetstreamlog: acknowledgement without sequence from stream %s", ack.Stream)
 	}
-	return &ack, nil
+	return ack, nil
 }
 
 // lastSequence returns the sequence of the last event on subject.
