@@ -81,6 +81,7 @@ type Log struct {
 	closed  bool
 	wg      sync.WaitGroup
 	once    sync.Once
+	subs    eventlog.Subscriptions
 	stats   struct{ batches, batchedAppends, fallbacks atomic.Uint64 }
 	metrics metrics
 }
@@ -140,10 +141,12 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Log, error) {
 	return l, nil
 }
 
-// Close stops the writers; appends still queued, and every append made
+// Close stops the running subscriptions (waiting for their handlers) and
+// the writers; appends still queued, and every append or subscription made
 // after, fail with ErrClosed.
 func (l *Log) Close() error {
 	l.once.Do(func() {
+		l.subs.Close()
 		l.closing.Lock()
 		l.closed = true
 		l.closing.Unlock()

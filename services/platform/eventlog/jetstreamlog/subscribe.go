@@ -12,8 +12,20 @@ import (
 )
 
 // Subscribe implements eventlog.Log with an ordered consumer, which JetStream
-// recreates from the last delivered sequence if it ever loses it.
+// recreates from the last delivered sequence if it ever loses it: the
+// subscription never needs to resume it, so every failure of the feed ends
+// it.
 func (l *Log) Subscribe(ctx context.Context, after eventlog.Position, filter eventlog.Filter, handle func(context.Context, eventlog.RecordedEvent) error) (eventlog.Subscription, error) {
+	sub, err := l.subs.Run(ctx, l.openFeed, after, filter, handle, eventlog.SubscriptionOptions{})
+	if errors.Is(err, eventlog.ErrSubscriptionsClosed) {
+		return nil, ErrClosed
+	}
+	return sub, err
+}
+
+// openFeed starts an ordered consumer on the events after position after,
+// narrowed to the filter's categories on the server.
+func (l *Log) openFeed(ctx context.Context, after eventlog.Position, filter eventlog.Filter) (eventlog.Feed, error) {
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
 	if after > 0 {
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
@@ -30,61 +42,28 @@ func (l *Log) Subscribe(ctx context.Context, after eventlog.Position, filter eve
 	if err != nil {
 		return nil, fmt.Errorf("jetstreamlog: subscribe: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	s := &subscription{cancel: cancel, done: make(chan struct{}), it: it}
-	go func() {
-		<-ctx.Done()
-		it.Stop()
-	}()
-	go func() {
-		defer close(s.done)
-		defer cancel()
-		for {
-			m, err := it.Next()
-			if err != nil {
-				if ctx.Err() == nil && !errors.Is(err, jetstream.ErrMsgIteratorClosed) {
-					s.err = fmt.Errorf("jetstreamlog: subscription: %w", err)
-				}
-				return
-			}
-			meta, err := m.Metadata()
-			if err != nil {
-				s.err = err
-				return
-			}
-			e, err := decode(m.Subject(), m.Headers(), m.Data(), meta.Sequence.Stream)
-			if err != nil {
-				s.err = err
-				return
-			}
-			if !filter.Matches(e.Stream, e.Type) {
-				continue
-			}
-			if err := handle(ctx, e); err != nil {
-				if ctx.Err() == nil {
-					s.err = err
-				}
-				return
-			}
+	// The iterator's Next waits without a context: stop the iterator when
+	// the subscription ends, which makes Next return.
+	context.AfterFunc(ctx, it.Stop)
+	return &feed{it: it}, nil
+}
+
+// feed reads an ordered consumer's messages.
+type feed struct{ it jetstream.MessagesContext }
+
+func (f *feed) Next(ctx context.Context) (eventlog.RecordedEvent, error) {
+	m, err := f.it.Next()
+	if err != nil {
+		if ctx.Err() != nil {
+			return eventlog.RecordedEvent{}, ctx.Err()
 		}
-	}()
-	return s, nil
-}
-
-type subscription struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	it     jetstream.MessagesContext
-	err    error
-}
-
-func (s *subscription) Stop()                 { s.cancel(); <-s.done }
-func (s *subscription) Done() <-chan struct{} { return s.done }
-func (s *subscription) Err() error {
-	select {
-	case <-s.done:
-		return s.err
-	default:
-		return nil
+		return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", err)
 	}
+	meta, err := m.Metadata()
+	if err != nil {
+		return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", err)
+	}
+	return decode(m.Subject(), m.Headers(), m.Data(), meta.Sequence.Stream)
 }
+
+func (f *feed) Close() { f.it.Stop() }
