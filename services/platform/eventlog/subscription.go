@@ -45,8 +45,11 @@ type SubscriptionOptions struct {
 	// OnResume, if set, is told of every failure the subscription resumes
 	// after (to log it).
 	OnResume func(after Position, err error)
-	// MaxBackoff caps the wait between two attempts to resume (default 5s).
-	MaxBackoff time.Duration
+	// ResumeDelay is the wait before the first attempt to resume, so that a
+	// server dropping every subscription at once is not hammered, and the
+	// first wait between two attempts (default 100ms); MaxBackoff caps the
+	// wait between two attempts (default 5s).
+	ResumeDelay, MaxBackoff time.Duration
 }
 
 // RunningSubscription is a Subscription run over a Feed.
@@ -175,10 +178,19 @@ func (h handlerError) Error() string { return h.err.Error() }
 // failures are transient.
 func reopen(ctx context.Context, open OpenFeed, last Position, filter Filter, o SubscriptionOptions) (Feed, error) {
 	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = 100 * time.Millisecond
-	b.MaxInterval = o.MaxBackoff
+	b.InitialInterval, b.MaxInterval = o.ResumeDelay, o.MaxBackoff
+	if b.InitialInterval <= 0 {
+		b.InitialInterval = 100 * time.Millisecond
+	}
 	if b.MaxInterval <= 0 {
 		b.MaxInterval = 5 * time.Second
+	}
+	wait := time.NewTimer(b.InitialInterval)
+	defer wait.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-wait.C:
 	}
 	return backoff.Retry(ctx, func() (Feed, error) {
 		f, err := open(ctx, last, filter)

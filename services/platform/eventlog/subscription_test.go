@@ -114,7 +114,7 @@ func TestSubscriptionResumesAfterTheLastEventDelivered(t *testing.T) {
 	var resumes []eventlog.Position
 	var mu sync.Mutex
 	sub, err := eventlog.RunSubscription(context.Background(), src.open, 1, eventlog.Filter{Categories: []string{"a"}}, g.handle,
-		eventlog.SubscriptionOptions{Transient: transient, MaxBackoff: 200 * time.Millisecond, OnResume: func(after eventlog.Position, _ error) {
+		eventlog.SubscriptionOptions{Transient: transient, ResumeDelay: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, OnResume: func(after eventlog.Position, _ error) {
 			mu.Lock()
 			resumes = append(resumes, after)
 			mu.Unlock()

@@ -59,3 +59,28 @@ func TestAppendRacingCloseFails(t *testing.T) {
 		t.Errorf("%d appends failed with ErrClosed, want at least the %d made after Close", closed, appends)
 	}
 }
+
+// Close stops the running subscriptions, without error, and refuses new
+// ones.
+func TestCloseStopsSubscriptions(t *testing.T) {
+	l := openLog(t, Options{})
+	ctx := context.Background()
+	sub, err := l.Subscribe(ctx, eventlog.Beginning, eventlog.Filter{}, func(context.Context, eventlog.RecordedEvent) error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-sub.Done():
+	default:
+		t.Fatal("subscription still running after Close returned")
+	}
+	if err := sub.Err(); err != nil {
+		t.Fatalf("subscription ended by Close reports %v", err)
+	}
+	if _, err := l.Subscribe(ctx, eventlog.Beginning, eventlog.Filter{}, nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("subscribe after Close: %v, want ErrClosed", err)
+	}
+}
