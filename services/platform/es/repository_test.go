@@ -19,6 +19,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/esdblog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 )
 
@@ -41,12 +42,17 @@ var transfers = decider.Decider[int, string]{
 	},
 }
 
-// logs opens every event log available here, one per subtest: JetStream
-// always, EventStoreDB when EVENTSTORE_URL names a server.
+// logs opens every event log available here, one per subtest: memory and
+// JetStream always, EventStoreDB when EVENTSTORE_URL names a server.
 var logs = []struct {
 	name string
 	open func(t *testing.T) eventlog.Log
 }{
+	{"memory", func(t *testing.T) eventlog.Log {
+		l := memlog.New()
+		t.Cleanup(func() { _ = l.Close() })
+		return l
+	}},
 	{"jetstream", func(t *testing.T) eventlog.Log {
 		nc, _ := natsserver.JetStreamForTest(t)
 		return jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})

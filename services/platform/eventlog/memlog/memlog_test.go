@@ -22,4 +22,4 @@ func TestContract(t *testing.T) {
 
 // portCaseOnly is true once RetryAfterLostAcknowledgement checks only what
 // the port promises (retries with NoStream or an exact revision).
-const portCaseOnly = false
+const portCaseOnly = true
