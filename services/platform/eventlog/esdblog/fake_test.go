@@ -418,13 +418,17 @@ func TestStopLogsNothingAlarming(t *testing.T) {
 	}
 }
 
-func TestOriginIsTheFirstRecordOfAll(t *testing.T) {
+func TestOriginIsTheFirstComplaintEventOfAll(t *testing.T) {
 	id := uuid.New()
 	fc := &fakeClient{readAll: func(o esdb.ReadAllOptions) (reader, error) {
 		if o.Direction != esdb.Forwards {
 			t.Errorf("origin read $all %v", o.Direction)
 		}
-		return &fakeReader{events: []*esdb.ResolvedEvent{{Event: &esdb.RecordedEvent{EventID: id, StreamID: "$epoch-information"}}}}, nil
+		return &fakeReader{events: []*esdb.ResolvedEvent{
+			{Event: &esdb.RecordedEvent{EventID: uuid.New(), StreamID: "$epoch-information", EventType: "$epoch-information"}},
+			{Event: &esdb.RecordedEvent{EventID: uuid.New(), StreamID: "$users", EventType: "$user-created"}},
+			{Event: &esdb.RecordedEvent{EventID: id, StreamID: "complaint-1", EventType: "complaints.v1.ComplaintReceived"}},
+		}}, nil
 	}}
 	o, err := open(fc, Options{}).Origin(context.Background())
 	if err != nil || o != (eventlog.Origin{Kind: "esdblog", ID: id.String()}) {
