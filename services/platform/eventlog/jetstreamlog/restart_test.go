@@ -1,0 +1,61 @@
+package jetstreamlog_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/eventlogtest"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+)
+
+// restartable is a log on an embedded server that a test may restart on the
+// same store.
+type restartable struct {
+	srv *server.Server
+	dir string
+}
+
+var servers sync.Map // *jetstreamlog.Log -> *restartable
+
+func startServer(t *testing.T, dir string) *server.Server {
+	t.Helper()
+	srv, err := natsserver.Start(natsserver.Options{Host: "127.0.0.1", Port: -1, StoreDir: dir, SyncAlways: true, ServerName: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	})
+	return srv
+}
+
+func openRestartable(t *testing.T, dir string) eventlog.Log {
+	t.Helper()
+	srv := startServer(t, dir)
+	l := jetstreamlog.OpenForTest(t, natsserver.ConnectForTest(t, srv.ClientURL()), jetstreamlog.Options{})
+	servers.Store(l, &restartable{srv: srv, dir: dir})
+	return l
+}
+
+// TestContractAcrossRestart: JetStream recognises an Any retry even after
+// the server restarted (its duplicate window is kept on disk).
+func TestContractAcrossRestart(t *testing.T) {
+	eventlogtest.Run(t, func(t *testing.T) eventlog.Log { return openRestartable(t, t.TempDir()) },
+		eventlogtest.RecognisesAnyRetries(),
+		eventlogtest.RecognisesAnyRetriesAcrossRestart(func(t *testing.T, l eventlog.Log) eventlog.Log {
+			v, ok := servers.LoadAndDelete(l)
+			if !ok {
+				t.Fatal("log not opened by openRestartable")
+			}
+			r := v.(*restartable)
+			_ = l.Close()
+			r.srv.Shutdown()
+			r.srv.WaitForShutdown()
+			return openRestartable(t, r.dir)
+		}))
+}
