@@ -61,7 +61,6 @@ import (
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
-	"github.com/cenkalti/backoff/v5"
 	"github.com/google/uuid"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -104,9 +103,10 @@ type Log struct {
 	maxAppend  int
 	refusals   metric.Int64Counter
 
+	subs      eventlog.Subscriptions
+	closeOnce sync.Once
+
 	mu     sync.Mutex
-	subs   map[*subscription]struct{}
-	closed bool
 	origin eventlog.Origin
 }
 
@@ -159,7 +159,6 @@ func open(c client, o Options) *Log {
 		scanAll:    o.TimelineScanAll,
 		maxAppend:  o.MaxAppendSize,
 		refusals:   refusals,
-		subs:       map[*subscription]struct{}{},
 	}
 }
 
@@ -638,33 +637,35 @@ func (l *Log) lastPosition(ctx context.Context) (*esdb.Position, error) {
 	return &p, nil
 }
 
-// Subscribe implements eventlog.Log.
+// Subscribe implements eventlog.Log. It runs as eventlog.RunSubscription
+// over one catch-up subscription to $all at a time: a dropped one is
+// resumed after the last event delivered, unless resuming cannot help
+// (access denied, unauthenticated, closed, unsupported).
 func (l *Log) Subscribe(ctx context.Context, after eventlog.Position, filter eventlog.Filter, handle func(context.Context, eventlog.RecordedEvent) error) (eventlog.Subscription, error) {
-	sctx, cancel := context.WithCancel(ctx)
-	sub, err := l.subscribeAll(sctx, after, filter)
-	if err != nil {
-		cancel()
-		return nil, err
-	}
-	s := &subscription{
-		log:    l,
-		cancel: cancel,
-		done:   make(chan struct{}),
-		filter: filter,
-		handle: handle,
-		last:   after,
-	}
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		cancel()
-		_ = sub.Close()
+	sub, err := l.subs.Run(ctx, l.openFeed, after, filter, handle, eventlog.SubscriptionOptions{
+		Transient: func(err error) bool { return !permanent(err) },
+		OnResume: func(after eventlog.Position, err error) {
+			l.logger.Warn("subscription to $all dropped, resuming", "after", uint64(after), "err", err)
+		},
+		ResumeDelay: resubscribeDelay,
+		MaxBackoff:  5 * time.Second,
+	})
+	if errors.Is(err, eventlog.ErrSubscriptionsClosed) {
 		return nil, errors.New("esdblog: log closed")
 	}
-	l.subs[s] = struct{}{}
-	l.mu.Unlock()
-	go s.run(sctx, sub)
-	return s, nil
+	return sub, err
+}
+
+// resubscribeDelay is the least wait before resubscribing after a drop, so
+// that a server dropping every subscription at once is not hammered.
+const resubscribeDelay = 100 * time.Millisecond
+
+func (l *Log) openFeed(ctx context.Context, after eventlog.Position, filter eventlog.Filter) (eventlog.Feed, error) {
+	sub, err := l.subscribeAll(ctx, after, filter)
+	if err != nil {
+		return nil, err
+	}
+	return &allFeed{log: l, sub: sub}, nil
 }
 
 func (l *Log) subscribeAll(ctx context.Context, after eventlog.Position, filter eventlog.Filter) (feed, error) {
@@ -681,110 +682,13 @@ func (l *Log) subscribeAll(ctx context.Context, after eventlog.Position, filter 
 // Close implements eventlog.Log: it stops the running subscriptions and
 // closes the connection.
 func (l *Log) Close() error {
-	l.mu.Lock()
-	if l.closed {
-		l.mu.Unlock()
-		return nil
-	}
-	l.closed = true
-	subs := make([]*subscription, 0, len(l.subs))
-	for s := range l.subs {
-		subs = append(subs, s)
-	}
-	l.mu.Unlock()
-	for _, s := range subs {
-		s.Stop()
-	}
-	return l.client.Close()
+	var err error
+	l.closeOnce.Do(func() {
+		l.subs.Close()
+		err = l.client.Close()
+	})
+	return err
 }
-
-// subscription is a running catch-up subscription to $all.
-type subscription struct {
-	log    *Log
-	cancel context.CancelFunc
-	done   chan struct{}
-	filter eventlog.Filter
-	handle func(context.Context, eventlog.RecordedEvent) error
-
-	last eventlog.Position // last event delivered (or the start bound)
-	err  error
-}
-
-// Stop implements eventlog.Subscription.
-func (s *subscription) Stop() {
-	s.cancel()
-	<-s.done
-}
-
-// Done implements eventlog.Subscription.
-func (s *subscription) Done() <-chan struct{} { return s.done }
-
-// Err implements eventlog.Subscription.
-func (s *subscription) Err() error {
-	select {
-	case <-s.done:
-		return s.err
-	default:
-		return nil
-	}
-}
-
-// resubscribeDelay is the least wait before resubscribing after a drop, so
-// that a server dropping every subscription at once is not hammered.
-const resubscribeDelay = 100 * time.Millisecond
-
-func (s *subscription) run(ctx context.Context, sub feed) {
-	defer func() {
-		s.log.mu.Lock()
-		delete(s.log.subs, s)
-		s.log.mu.Unlock()
-		close(s.done)
-	}()
-	for {
-		err := s.consume(ctx, sub)
-		_ = sub.Close()
-		if ctx.Err() != nil {
-			return
-		}
-		var he handlerError
-		if errors.As(err, &he) {
-			s.err = he.err
-			return
-		}
-		if permanent(err) {
-			s.err = s.log.fail(ctx, "subscription to $all", rightReadAll, err)
-			return
-		}
-		s.log.logger.Warn("subscription to $all dropped, resuming", "after", uint64(s.last), "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(resubscribeDelay):
-		}
-		b := backoff.NewExponentialBackOff()
-		b.InitialInterval, b.MaxInterval = resubscribeDelay, 5*time.Second
-		sub, err = backoff.Retry(ctx, func() (feed, error) {
-			f, err := s.log.subscribeAll(ctx, s.last, s.filter)
-			if err != nil && permanent(err) {
-				return nil, backoff.Permanent(err)
-			}
-			return f, err
-		}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, next time.Duration) {
-			s.log.logger.Warn("resubscribing to $all failed", "after", uint64(s.last), "retry_in", next, "err", err)
-		}))
-		if err != nil {
-			if ctx.Err() == nil {
-				s.err = err
-			}
-			return
-		}
-	}
-}
-
-// handlerError carries the handler's error out of consume.
-type handlerError struct{ err error }
-
-func (h handlerError) Error() string { return h.err.Error() }
 
 // permanent reports whether resubscribing cannot help. The error of a
 // dropped subscription is the raw gRPC status (errorCode reads it too).
@@ -803,12 +707,26 @@ func permanent(err error) bool {
 	return false
 }
 
-// consume delivers events until the subscription drops or the handler fails.
-func (s *subscription) consume(ctx context.Context, sub feed) error {
+// allFeed is the eventlog.Feed of one catch-up subscription to $all: the
+// events of the complaint log, system events left out.
+type allFeed struct {
+	log *Log
+	sub feed
+}
+
+// Next implements eventlog.Feed.
+func (f *allFeed) Next(ctx context.Context) (eventlog.RecordedEvent, error) {
 	for {
-		m := sub.Recv()
+		m := f.sub.Recv()
 		if m.SubscriptionDropped != nil {
-			return m.SubscriptionDropped.Error
+			if err := ctx.Err(); err != nil {
+				return eventlog.RecordedEvent{}, err
+			}
+			err := m.SubscriptionDropped.Error
+			if isCode(err, esdb.ErrorCodeAccessDenied) {
+				return eventlog.RecordedEvent{}, f.log.refused(ctx, "subscription to $all", rightReadAll, err)
+			}
+			return eventlog.RecordedEvent{}, fmt.Errorf("esdblog: subscription to $all dropped: %w", err)
 		}
 		if m.EventAppeared == nil || m.EventAppeared.Event == nil {
 			continue
@@ -818,15 +736,12 @@ func (s *subscription) consume(ctx context.Context, sub feed) error {
 			continue
 		}
 		pos, ok := positionOf(r.Position)
-		if !ok || pos <= s.last {
-			continue
-		}
-		if !s.filter.Matches(r.StreamID, r.EventType) {
+		if !ok {
 			continue
 		}
 		ev, err := fromRecorded(r)
 		if err != nil {
-			s.log.logger.Warn("event metadata unreadable, delivered without it", "stream", r.StreamID, "id", r.EventID.String(), "err", err)
+			f.log.logger.Warn("event metadata unreadable, delivered without it", "stream", r.StreamID, "id", r.EventID.String(), "err", err)
 			ev = eventlog.RecordedEvent{
 				EventData: eventlog.EventData{ID: r.EventID.String(), Type: r.EventType, Data: r.Data},
 				Stream:    r.StreamID,
@@ -834,15 +749,9 @@ func (s *subscription) consume(ctx context.Context, sub feed) error {
 			}
 		}
 		ev.Position = pos
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err := s.handle(ctx, ev); err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return handlerError{err: err}
-		}
-		s.last = pos
+		return ev, nil
 	}
 }
+
+// Close implements eventlog.Feed.
+func (f *allFeed) Close() { _ = f.sub.Close() }
