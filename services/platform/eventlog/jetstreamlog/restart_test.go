@@ -1,9 +1,11 @@
 package jetstreamlog_test
 
 import (
+	"context"
 	"sync"
 	"testing"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats-server/v2/server"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
@@ -58,4 +60,26 @@ func TestContractAcrossRestart(t *testing.T) {
 			r.srv.WaitForShutdown()
 			return openRestartable(t, r.dir)
 		}))
+}
+
+// TestOriginIsTheFirstEvent: the log's identity is the id of its first
+// event; an empty log has none yet.
+func TestOriginIsTheFirstEvent(t *testing.T) {
+	ctx := context.Background()
+	l := openRestartable(t, t.TempDir())
+	o, err := eventlog.OriginOf(ctx, l)
+	if err != nil || o != (eventlog.Origin{Kind: "jetstreamlog"}) {
+		t.Fatalf("origin of an empty log: %+v, %v", o, err)
+	}
+	first := uuid.NewString()
+	for _, id := range []string{first, uuid.NewString()} {
+		e := eventlog.EventData{ID: id, Type: "test.v1.E", SchemaVersion: 1}
+		if _, err := l.Append(ctx, "case-"+uuid.NewString(), eventlog.NoStream(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o, err = eventlog.OriginOf(ctx, l)
+	if err != nil || o != (eventlog.Origin{Kind: "jetstreamlog", ID: first}) {
+		t.Fatalf("origin %+v, %v; want the first event's id", o, err)
+	}
 }
