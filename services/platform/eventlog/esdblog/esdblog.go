@@ -12,8 +12,10 @@
 //   - Position = EventStoreDB prepare position + 1, so Position 0 stays
 //     "before the first event". The prepare position is each event's own
 //     (see positionOf). An append's reply carries the position of its last
-//     event, which is what Append answers; nothing is read back, so a write
-//     the server committed is never reported as failed. A subscription
+//     event, which is what Append answers. Only a recognised retry whose
+//     reply has no position reads it back, and a failed read then leaves
+//     the position 0: a write the server committed is never reported as
+//     failed. A subscription
 //     resumes at {Commit: p-1, Prepare: p-1} and skips what it has already
 //     seen.
 //   - Each event is stored with binary content (the protobuf bytes as given)
@@ -44,7 +46,11 @@
 //   - Subscribe is a catch-up subscription to $all, filtered on the server by
 //     stream-name prefix ("<category>-") when the filter names categories,
 //     otherwise excluding system events; event types are filtered here. A
-//     dropped subscription is resumed after the last event delivered.
+//     dropped subscription is resumed after the last event delivered, unless
+//     resuming cannot help (access denied, unauthenticated): the gRPC status
+//     the client hands over for a drop is read like its own errors.
+//   - Origin (for checkpoints) is the id of the first complaint event in
+//     $all.
 package esdblog
 
 import (
