@@ -90,10 +90,10 @@ func killAndRestart(t *testing.T, afterDue bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts, err := timer.New(t.Context(), js, timer.Options{})
-	if err != nil {
+	if _, err := timer.EnsureStream(t.Context(), js); err != nil {
 		t.Fatal(err)
 	}
+	ts := timer.New(js, timer.Options{})
 	got := consume(t, ts, nil)
 	f := got.next(t)
 	if f.ID != restartTimer || !f.Due.Equal(due) || string(f.Command) != "set before the kill" {
@@ -129,10 +129,10 @@ func scheduleThenWaitToBeKilled(dir string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	ts, err := timer.New(ctx, js, timer.Options{})
-	if err != nil {
+	if _, err := timer.EnsureStream(ctx, js); err != nil {
 		fail(err)
 	}
+	ts := timer.New(js, timer.Options{})
 	due := time.Now().Add(1500 * time.Millisecond)
 	if err := ts.Schedule(ctx, timer.Timer{Service: service, ID: restartTimer, Due: due, Command: []byte("set before the kill")}); err != nil {
 		fail(err)

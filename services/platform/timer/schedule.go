@@ -34,11 +34,10 @@ type Timer struct {
 	Actor eventlog.Actor
 }
 
-// JetStream is what the timers need of JetStream: publish, create the stream
-// and the services' consumers.
+// JetStream is what the timers need of JetStream: publish schedules and
+// create the services' consumers.
 type JetStream interface {
 	jetstream.Publisher
-	jetstream.StreamManager
 	jetstream.StreamConsumerManager
 }
 
@@ -58,18 +57,17 @@ type Timers struct {
 	logger *slog.Logger
 }
 
-// New ensures the timers stream exists and returns the timers over it.
-func New(ctx context.Context, js JetStream, o Options) (*Timers, error) {
+// New returns the timers over js. It does not touch the stream: the process
+// that sets up JetStream calls EnsureStream once, so a service's NATS user
+// needs no right to create or change streams.
+func New(js JetStream, o Options) *Timers {
 	if o.Clock == nil {
 		o.Clock = SystemClock{}
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	if _, err := EnsureStream(ctx, js); err != nil {
-		return nil, err
-	}
-	return &Timers{js: js, clock: o.Clock, logger: o.Logger}, nil
+	return &Timers{js: js, clock: o.Clock, logger: o.Logger}
 }
 
 // Schedule sets t, replacing any pending schedule of the same timer. It

@@ -26,10 +26,10 @@ const wait = 15 * time.Second
 func open(t *testing.T, clock timer.Clock) (*timer.Timers, jetstream.JetStream) {
 	t.Helper()
 	_, js := natsserver.JetStreamForTest(t)
-	ts, err := timer.New(t.Context(), js, timer.Options{Clock: clock})
-	if err != nil {
+	if _, err := timer.EnsureStream(t.Context(), js); err != nil {
 		t.Fatal(err)
 	}
+	ts := timer.New(js, timer.Options{Clock: clock})
 	return ts, js
 }
 
