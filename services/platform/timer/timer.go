@@ -16,7 +16,10 @@
 // since rescheduled, or a firing that raced its Cancel. Fired carries the
 // timer id, its due time and a firing key (timer id + due time), so handlers
 // must be idempotent: a decider ignores a firing that its state has already
-// seen or that no longer matches the deadline it keeps.
+// seen or that no longer matches the deadline it keeps. On such a stale firing
+// a handler whose state still holds a deadline it has not acted on schedules
+// that deadline again: a reschedule that lands while the old schedule is being
+// fired is purged with it by the server (ADR 0012).
 package timer
 
 import (
