@@ -1,0 +1,180 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
+)
+
+// watch keeps the durable alive: when the server says it was deleted (an
+// operator's mistake), or a periodic check finds it gone, it is created again
+// from the last position this consumer acknowledged, and consumption goes on.
+// If that fails the consumer reports itself unhealthy until it succeeds.
+type watch struct {
+	c    *Consumer
+	kick chan struct{}
+	done chan struct{}
+	wg   sync.WaitGroup
+
+	mu        sync.Mutex
+	cc        jetstream.ConsumeContext
+	unhealthy error
+}
+
+func (w *watch) start(cons jetstream.Consumer) error {
+	w.c.acks.startAfter(cons.CachedInfo().AckFloor.Stream)
+	if err := w.consume(cons); err != nil {
+		return err
+	}
+	w.wg.Add(1)
+	go w.loop()
+	return nil
+}
+
+func (w *watch) consume(cons jetstream.Consumer) error {
+	cc, err := cons.Consume(w.c.dispatch, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
+			errors.Is(err, jetstream.ErrNoHeartbeat) {
+			select {
+			case w.kick <- struct{}{}:
+			default:
+			}
+		}
+	}))
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.cc = cc
+	w.mu.Unlock()
+	return nil
+}
+
+func (w *watch) loop() {
+	defer w.wg.Done()
+	t := time.NewTicker(w.c.sub.CheckEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case <-t.C:
+		case <-w.kick:
+		}
+		w.check()
+	}
+}
+
+// check looks the durable up and recreates it if it is gone.
+func (w *watch) check() {
+	ctx, cancel := context.WithTimeout(w.c.runCtx, 10*time.Second)
+	defer cancel()
+	_, err := w.c.js.Consumer(ctx, natswire.StreamName, w.c.sub.Durable)
+	if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return // there, or the server unreachable (which the host's health shows)
+	}
+	start := w.c.acks.resumeFrom()
+	w.mu.Lock()
+	if w.cc != nil {
+		w.cc.Stop()
+		w.cc = nil
+	}
+	w.mu.Unlock()
+	cons, err := w.c.createConsumer(ctx, start)
+	if err == nil {
+		err = w.consume(cons)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err != nil {
+		w.unhealthy = fmt.Errorf("bus: durable consumer %s was deleted and cannot be created again: %w", w.c.sub.Durable, err)
+		w.c.sub.Logger.Error("bus: durable consumer deleted; recreating it failed", "consumer", w.c.sub.Durable, "err", err)
+		return
+	}
+	w.unhealthy = nil
+	w.c.metrics.recreated.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("consumer", w.c.sub.Durable)))
+	w.c.sub.Logger.Warn("bus: durable consumer was deleted while running; created again from its last acknowledged position",
+		"consumer", w.c.sub.Durable, "start_stream_seq", start)
+}
+
+func (w *watch) stop() {
+	close(w.done)
+	w.wg.Wait()
+	w.mu.Lock()
+	cc := w.cc
+	w.mu.Unlock()
+	if cc != nil {
+		cc.Drain()
+		<-cc.Closed()
+	}
+}
+
+func (w *watch) health() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.unhealthy
+}
+
+// Healthy is nil while the consumer runs on its durable; an error when the
+// durable was deleted and could not be created again.
+func (c *Consumer) Healthy() error {
+	if c.watch == nil {
+		return nil
+	}
+	return c.watch.health()
+}
+
+// ackFloor knows where a recreated durable must start: the lowest stream
+// sequence still in hand, else the one after the highest acknowledged.
+// Starting a little early is harmless: handlers are idempotent.
+type ackFloor struct {
+	mu       sync.Mutex
+	inFlight map[uint64]int
+	highest  uint64 // highest stream sequence acknowledged
+}
+
+func newAckFloor() *ackFloor { return &ackFloor{inFlight: map[uint64]int{}} }
+
+func (a *ackFloor) startAfter(seq uint64) {
+	a.mu.Lock()
+	a.highest = max(a.highest, seq)
+	a.mu.Unlock()
+}
+
+func (a *ackFloor) started(seq uint64) {
+	a.mu.Lock()
+	a.inFlight[seq]++
+	a.mu.Unlock()
+}
+
+func (a *ackFloor) finished(seq uint64) {
+	a.mu.Lock()
+	if a.inFlight[seq]--; a.inFlight[seq] <= 0 {
+		delete(a.inFlight, seq)
+	}
+	a.mu.Unlock()
+}
+
+func (a *ackFloor) acked(seq uint64) {
+	a.mu.Lock()
+	a.highest = max(a.highest, seq)
+	a.mu.Unlock()
+}
+
+func (a *ackFloor) resumeFrom() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	from := a.highest + 1
+	for seq := range a.inFlight {
+		from = min(from, seq)
+	}
+	return from
+}
