@@ -232,3 +232,33 @@ func (c *Consumer) publishDeadLetter(ctx context.Context, dl DeadLetter, msgID s
 		"stream_seq", dl.StreamSequence, "attempts", dl.Attempts, "dead_letter_seq", ack.Sequence, "err", headerSafe(dl.Error, maxErrorLen))
 	return nil
 }
+
+// ListDeadLetters reads the dead letters in store order, those of one
+// consumer when consumer is not empty, at most limit of them when limit > 0.
+func ListDeadLetters(ctx context.Context, st jetstream.Stream, consumer string, limit int) ([]DeadLetter, error) {
+	info, err := st.Info(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []DeadLetter
+	if info.State.Msgs == 0 {
+		return out, nil
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		d, err := ReadDeadLetter(ctx, st, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue // removed after a re-drive
+		}
+		if err != nil {
+			return out, fmt.Errorf("dead letter %d: %w", seq, err)
+		}
+		if consumer != "" && d.Consumer != consumer {
+			continue
+		}
+		out = append(out, d)
+		if limit > 0 && len(out) == limit {
+			break
+		}
+	}
+	return out, nil
+}

@@ -3,6 +3,8 @@ package bus
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -72,4 +74,25 @@ func (c *Consumer) redriveOne(m *nats.Msg) RedriveResult {
 	c.sub.Logger.Info("bus: dead letter re-driven", "consumer", c.sub.Durable, "event_type", e.Type, "event_id", e.ID,
 		"stream_seq", dl.StreamSequence, "outcome", res.Outcome, "reason", res.Reason)
 	return res
+}
+
+// Redrive sends a dead letter back to its consumer's handler and returns the
+// consumer's answer. It does not remove the dead letter: the caller does so
+// once the answer is RedriveHandled or RedriveIgnored. Re-driving the same
+// dead letter twice is safe, as handlers are idempotent.
+func Redrive(ctx context.Context, nc *nats.Conn, dl DeadLetter) (RedriveResult, error) {
+	m := dl.Message("")
+	m.Subject = RedriveSubject(dl.Consumer)
+	reply, err := nc.RequestMsgWithContext(ctx, m)
+	if err != nil {
+		if errors.Is(err, nats.ErrNoResponders) {
+			return RedriveResult{}, fmt.Errorf("consumer %s is not running: start its service and try again", dl.Consumer)
+		}
+		return RedriveResult{}, err
+	}
+	var res RedriveResult
+	if err := json.Unmarshal(reply.Data, &res); err != nil {
+		return res, fmt.Errorf("answer of consumer %s: %w", dl.Consumer, err)
+	}
+	return res, nil
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -73,36 +74,70 @@ func (w *watch) loop() {
 	}
 }
 
-// check looks the durable up and recreates it if it is gone.
+// settle is how long the watch waits, once it finds the durable gone, before
+// creating it again: the server tells pulls the durable was deleted before it
+// has removed the durable's stored state, and a durable created again in that
+// window would inherit the old state.
+const settle = 250 * time.Millisecond
+
+// check looks the durable up and creates it again if it is gone.
 func (w *watch) check() {
-	ctx, cancel := context.WithTimeout(w.c.runCtx, 10*time.Second)
+	ctx, cancel := context.WithTimeout(w.c.runCtx, 30*time.Second)
 	defer cancel()
-	_, err := w.c.js.Consumer(ctx, natswire.StreamName, w.c.sub.Durable)
-	if !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return // there, or the server unreachable (which the host's health shows)
+	if !w.gone(ctx) {
+		return
 	}
-	start := w.c.acks.resumeFrom()
 	w.mu.Lock()
 	if w.cc != nil {
 		w.cc.Stop()
 		w.cc = nil
 	}
 	w.mu.Unlock()
-	cons, err := w.c.createConsumer(ctx, start)
-	if err == nil {
-		err = w.consume(cons)
-	}
+	start := w.c.acks.resumeFrom()
+	_, err := backoff.Retry(ctx, func() (struct{}, error) {
+		select {
+		case <-time.After(settle):
+		case <-ctx.Done():
+			return struct{}{}, backoff.Permanent(ctx.Err())
+		}
+		cons, err := w.c.js.Consumer(ctx, natswire.StreamName, w.c.sub.Durable)
+		if err == nil {
+			return struct{}{}, w.consume(cons) // another replica created it again
+		}
+		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return struct{}{}, err
+		}
+		cons, err = w.c.js.CreateConsumer(ctx, natswire.StreamName, w.c.consumerConfig(start))
+		if err != nil {
+			return struct{}{}, err
+		}
+		if i := cons.CachedInfo(); i.Delivered.Consumer != 0 || i.NumAckPending != 0 {
+			// Created while the old one's state was still being removed.
+			_ = w.c.js.DeleteConsumer(ctx, natswire.StreamName, w.c.sub.Durable)
+			return struct{}{}, errors.New("the durable created again inherited the deleted one's state")
+		}
+		return struct{}{}, w.consume(cons)
+	}, backoff.WithMaxTries(5), backoff.WithBackOff(backoff.NewConstantBackOff(settle)))
+
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err != nil {
 		w.unhealthy = fmt.Errorf("bus: durable consumer %s was deleted and cannot be created again: %w", w.c.sub.Durable, err)
 		w.c.sub.Logger.Error("bus: durable consumer deleted; recreating it failed", "consumer", w.c.sub.Durable, "err", err)
+		// Try again at the next check.
 		return
 	}
 	w.unhealthy = nil
 	w.c.metrics.recreated.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("consumer", w.c.sub.Durable)))
 	w.c.sub.Logger.Warn("bus: durable consumer was deleted while running; created again from its last acknowledged position",
 		"consumer", w.c.sub.Durable, "start_stream_seq", start)
+}
+
+// gone says whether the durable is missing on the server (not merely
+// unreachable, which the host's own health shows).
+func (w *watch) gone(ctx context.Context) bool {
+	_, err := w.c.js.Consumer(ctx, natswire.StreamName, w.c.sub.Durable)
+	return errors.Is(err, jetstream.ErrConsumerNotFound)
 }
 
 func (w *watch) stop() {
