@@ -72,19 +72,19 @@ func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream) (jetstr
 type DeadLetter struct {
 	// Sequence is the dead letter's own sequence in COMPLAINT_DEAD_LETTERS
 	// (0 until stored), and At when it was written.
-	Sequence uint64
-	At       time.Time
-	Consumer string
-	Reason   string
-	Error    string
-	Attempts int
+	Sequence uint64    `json:"sequence"`
+	At       time.Time `json:"at"`
+	Consumer string    `json:"consumer"`
+	Reason   string    `json:"reason"`
+	Error    string    `json:"error"`
+	Attempts int       `json:"attempts"`
 	// Subject and StreamSequence place the event in COMPLAINT_EVENTS.
-	Subject        string
-	StreamSequence uint64
+	Subject        string `json:"subject"`
+	StreamSequence uint64 `json:"stream_sequence"`
 	// Header holds the event's own headers (Nats-Msg-Id included), Data its
 	// payload, as they were delivered.
-	Header nats.Header
-	Data   []byte
+	Header nats.Header `json:"header"`
+	Data   []byte      `json:"data"`
 }
 
 // EventType and EventID are the event's, from its headers.
