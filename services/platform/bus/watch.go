@@ -20,10 +20,12 @@ import (
 // from the last position this consumer acknowledged, and consumption goes on.
 // If that fails the consumer reports itself unhealthy until it succeeds.
 type watch struct {
-	c    *Consumer
-	kick chan struct{}
-	done chan struct{}
-	wg   sync.WaitGroup
+	c      *Consumer
+	kick   chan struct{}
+	done   chan struct{}
+	wg     sync.WaitGroup
+	ctx    context.Context // ends when the watch stops
+	cancel context.CancelFunc
 
 	mu        sync.Mutex
 	cc        jetstream.ConsumeContext
@@ -32,6 +34,7 @@ type watch struct {
 
 func (w *watch) start(cons jetstream.Consumer) error {
 	w.c.acks.startAfter(cons.CachedInfo().AckFloor.Stream)
+	w.ctx, w.cancel = context.WithCancel(w.c.runCtx)
 	if err := w.consume(cons); err != nil {
 		return err
 	}
@@ -82,7 +85,7 @@ const settle = 250 * time.Millisecond
 
 // check looks the durable up and creates it again if it is gone.
 func (w *watch) check() {
-	ctx, cancel := context.WithTimeout(w.c.runCtx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(w.ctx, 30*time.Second)
 	defer cancel()
 	if !w.gone(ctx) {
 		return
@@ -142,6 +145,9 @@ func (w *watch) gone(ctx context.Context) bool {
 
 func (w *watch) stop() {
 	close(w.done)
+	if w.cancel != nil {
+		w.cancel()
+	}
 	w.wg.Wait()
 	w.mu.Lock()
 	cc := w.cc
