@@ -414,7 +414,9 @@ func TestADeletedDurableIsCreatedAgainFromItsLastPosition(t *testing.T) {
 	}
 	s.waitFor(t, 5)
 	waitCaughtUp(t, js, "test-deleted")
-	if err := c.Healthy(); err != nil {
+	var health bus.Consumers
+	health.Add(c)
+	if err := health.Healthy(); err != nil {
 		t.Fatalf("consumer unhealthy after recreating its durable: %v", err)
 	}
 	s.mu.Lock()
@@ -427,5 +429,45 @@ func TestADeletedDurableIsCreatedAgainFromItsLastPosition(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("handled %v, want %v", got, want)
 		}
+	}
+}
+
+// When the durable cannot be created again (here its whole stream is gone),
+// the consumer says it is unhealthy, and healthy again once it can.
+func TestADurableThatCannotBeCreatedAgainMakesItsConsumerUnhealthy(t *testing.T) {
+	l, js := setup(t)
+	ctx := context.Background()
+	appendEvent(t, l, "case", uuid.NewString(), "test.v1.Step")
+	s := newSeen()
+	c, err := bus.Consume(ctx, js, bus.Subscription{Durable: "test-unhealthy", Authenticate: bus.TrustEveryWriter, CheckEvery: 50 * time.Millisecond},
+		func(_ context.Context, e eventlog.RecordedEvent) error { s.add(e); return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	s.waitFor(t, 1)
+	var health bus.Consumers
+	health.Add(c)
+
+	if err := js.DeleteStream(ctx, natswire.StreamName); err != nil {
+		t.Fatal(err)
+	}
+	waitHealth := func(healthy bool) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for (health.Healthy() == nil) != healthy {
+			if time.Now().After(deadline) {
+				t.Fatalf("health never became %v: %v", healthy, health.Healthy())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitHealth(false)
+	if _, err := natswire.EnsureStream(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	waitHealth(true)
+	if _, err := js.Consumer(ctx, natswire.StreamName, "test-unhealthy"); err != nil {
+		t.Fatalf("durable not created again: %v", err)
 	}
 }

@@ -107,7 +107,7 @@ func (w *watch) check() {
 		if err == nil {
 			return struct{}{}, w.consume(cons) // another replica created it again
 		}
-		if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		if !errors.Is(err, jetstream.ErrConsumerNotFound) && !errors.Is(err, jetstream.ErrStreamNotFound) {
 			return struct{}{}, err
 		}
 		cons, err = w.c.js.CreateConsumer(ctx, natswire.StreamName, w.c.consumerConfig(start))
@@ -136,11 +136,11 @@ func (w *watch) check() {
 		"consumer", w.c.sub.Durable, "start_stream_seq", start)
 }
 
-// gone says whether the durable is missing on the server (not merely
-// unreachable, which the host's own health shows).
+// gone says whether the durable (or its whole stream) is missing on the
+// server, not merely unreachable, which the host's own health shows.
 func (w *watch) gone(ctx context.Context) bool {
 	_, err := w.c.js.Consumer(ctx, natswire.StreamName, w.c.sub.Durable)
-	return errors.Is(err, jetstream.ErrConsumerNotFound)
+	return errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 func (w *watch) stop() {
