@@ -92,6 +92,7 @@ func TestDeadLettersListShowAndRedrive(t *testing.T) {
 	}
 
 	out := mustCtl(t, "dead-letters", "list")
+	t.Logf("$ complaintctl dead-letters list\n%s", out)
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if len(lines) != 3 || !strings.HasPrefix(lines[0], "SEQ") {
 		t.Fatalf("list:\n%s", out)
@@ -107,6 +108,7 @@ func TestDeadLettersListShowAndRedrive(t *testing.T) {
 		"Nats-Msg-Id", "Payload (", `"rootCause"`, `"network.outage"`)
 
 	code, _, errOut := ctl(t, "dead-letters", "redrive", "1")
+	t.Logf("$ complaintctl dead-letters redrive 1 (exit %d)\n%s", code, errOut)
 	if code != 1 || !strings.Contains(errOut, "failed again (refused)") || !strings.Contains(errOut, "the dead letter stays") {
 		t.Fatalf("re-drive while refusing: exit %d: %s", code, errOut)
 	}
@@ -114,6 +116,7 @@ func TestDeadLettersListShowAndRedrive(t *testing.T) {
 	refusing = false
 	mu.Unlock()
 	out = mustCtl(t, "dead-letters", "redrive", "1")
+	t.Logf("$ complaintctl dead-letters redrive 1\n%s", out)
 	wantLines(t, out, "dead letter 1 re-driven to test-ctl: handled; removed from dead letters")
 	mu.Lock()
 	if handled != 1 {
