@@ -56,6 +56,10 @@ type Subscription struct {
 	// write it, before the handler sees it; an error dead-letters the event as
 	// forged. Nil means CheckWriter (the catalogue's writers table).
 	Authenticate func(category string, e eventlog.RecordedEvent) error
+	// AckWait is how long the server waits for an event's acknowledgement
+	// before delivering it again; a worker still busy with an event (or
+	// retrying one) tells the server so every AckWait/3. Default 30s.
+	AckWait time.Duration
 	// CheckEvery is how often the consumer checks that its durable still
 	// exists on the server (it also checks whenever the server reports it
 	// deleted). Default 5s.
@@ -100,11 +104,6 @@ func (r Retry) withDefaults() Retry {
 	return r
 }
 
-// ackWait is how long the server waits for an acknowledgement before it
-// delivers an event again; a worker still busy with an event tells the server
-// so every ackWait/3.
-const ackWait = 30 * time.Second
-
 // Consumer is a running durable consumer.
 type Consumer struct {
 	sub      Subscription
@@ -136,6 +135,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, sub Subscription, h Ha
 	if sub.Authenticate == nil {
 		sub.Authenticate = CheckWriter
 	}
+	if sub.AckWait <= 0 {
+		sub.AckWait = 30 * time.Second
+	}
 	if sub.CheckEvery <= 0 {
 		sub.CheckEvery = 5 * time.Second
 	}
@@ -162,7 +164,11 @@ func Consume(ctx context.Context, js jetstream.JetStream, sub Subscription, h Ha
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			for msg := range w.next {
+			for {
+				msg, ok := w.pop()
+				if !ok {
+					return
+				}
 				c.process(c.runCtx, w, msg)
 			}
 		}()
@@ -192,7 +198,7 @@ func (c *Consumer) consumerConfig(start uint64) jetstream.ConsumerConfig {
 	cfg := jetstream.ConsumerConfig{
 		Durable:       c.sub.Durable,
 		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       ackWait,
+		AckWait:       c.sub.AckWait,
 		MaxAckPending: 4096,
 		// Unbounded on the server: the bus bounds attempts itself (Retry), and
 		// dead-letters an event rather than leave it undelivered and unacked.
@@ -294,55 +300,48 @@ type worker struct {
 	queue  []jetstream.Msg
 	closed bool
 	wake   chan struct{}
-	next   chan jetstream.Msg
 }
 
-func newWorker() *worker {
-	w := &worker{wake: make(chan struct{}, 1), next: make(chan jetstream.Msg)}
-	go w.feed()
-	return w
-}
+func newWorker() *worker { return &worker{wake: make(chan struct{}, 1)} }
 
 func (w *worker) push(msg jetstream.Msg) {
 	w.mu.Lock()
 	w.queue = append(w.queue, msg)
 	w.mu.Unlock()
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
+	w.signal()
 }
 
 func (w *worker) close() {
 	w.mu.Lock()
 	w.closed = true
 	w.mu.Unlock()
+	w.signal()
+}
+
+func (w *worker) signal() {
 	select {
 	case w.wake <- struct{}{}:
 	default:
 	}
 }
 
-// feed passes queued messages to the worker's handling loop one at a time,
-// and closes next once closed and empty.
-func (w *worker) feed() {
+// pop waits for the next message; false once closed and empty.
+func (w *worker) pop() (jetstream.Msg, bool) {
 	for {
 		w.mu.Lock()
-		if len(w.queue) == 0 {
-			closed := w.closed
+		if len(w.queue) > 0 {
+			msg := w.queue[0]
+			w.queue[0] = nil
+			w.queue = w.queue[1:]
 			w.mu.Unlock()
-			if closed {
-				close(w.next)
-				return
-			}
-			<-w.wake
-			continue
+			return msg, true
 		}
-		msg := w.queue[0]
-		w.queue[0] = nil
-		w.queue = w.queue[1:]
+		closed := w.closed
 		w.mu.Unlock()
-		w.next <- msg
+		if closed {
+			return nil, false
+		}
+		<-w.wake
 	}
 }
 

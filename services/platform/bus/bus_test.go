@@ -14,6 +14,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
 func setup(t *testing.T) (eventlog.Log, jetstream.JetStream) {
@@ -149,5 +150,60 @@ func TestADurableConsumerResumesWhereItStopped(t *testing.T) {
 	}
 	if first.n != 2 {
 		t.Fatalf("first consumer handled %d events, want the 2 wanted ones", first.n)
+	}
+}
+
+// Retrying an event for longer than AckWait delivers neither it nor the
+// events queued behind it again: the worker tells the server they are in
+// progress.
+func TestRetriesLongerThanAckWaitDeliverNothingTwice(t *testing.T) {
+	l, js := setup(t)
+	complaint := uuid.NewString()
+	first := appendEvent(t, l, "case", complaint, "test.v1.Step")
+	second := appendEvent(t, l, "case", complaint, "test.v1.Step")
+	const ackWait = 600 * time.Millisecond
+	s := newSeen()
+	var firstTry time.Time
+	c, err := bus.Consume(context.Background(), js, bus.Subscription{Durable: "test-in-progress", Authenticate: bus.TrustEveryWriter,
+		AckWait: ackWait, Retry: bus.Retry{MaxAttempts: 1000, InitialInterval: 20 * time.Millisecond, MaxInterval: 50 * time.Millisecond}},
+		func(_ context.Context, e eventlog.RecordedEvent) error {
+			if e.ID == first {
+				if firstTry.IsZero() {
+					firstTry = time.Now()
+				}
+				if time.Since(firstTry) < 4*ackWait {
+					return errors.New("not yet")
+				}
+			}
+			s.add(e)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	s.waitFor(t, 2)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		cons, err := js.Consumer(context.Background(), natswire.StreamName, "test-in-progress")
+		if err != nil {
+			t.Fatal(err)
+		}
+		info, err := cons.Info(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.NumAckPending == 0 && info.NumPending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer did not catch up: %+v", info)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if got := s.ids[complaint]; len(got) != 2 || got[0] != first || got[1] != second {
+		t.Fatalf("handled %v, want %s then %s, each once", got, first, second)
 	}
 }

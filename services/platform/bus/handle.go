@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -105,12 +106,16 @@ func (c *Consumer) process(ctx context.Context, w *worker, msg jetstream.Msg) {
 			return
 		}
 	}
-	if err := msg.DoubleAck(ctx); err != nil && ctx.Err() == nil {
-		c.sub.Logger.Warn("bus: acknowledgement lost", "consumer", c.sub.Durable, "stream_seq", seq, "err", err)
-	} else if err == nil {
+	if err := msg.Ack(); err != nil {
+		c.sub.Logger.Warn("bus: acknowledgement not sent", "consumer", c.sub.Durable, "stream_seq", seq, "err", err)
+	} else {
 		c.acks.acked(seq)
 	}
-	c.metrics.handled(ctx, c.sub.Durable, e.Type, out.name, started)
+	eventType := e.Type
+	if eventType == "" {
+		eventType = msg.Headers().Get(natswire.HeaderEventType)
+	}
+	c.metrics.handled(ctx, c.sub.Durable, eventType, out.name, started)
 }
 
 const (
@@ -123,7 +128,7 @@ const (
 // handle runs the handler on a decoded event: type filter, authentication,
 // then attempts with backoff until success, a permanent error, the last
 // attempt, or the consumer stopping. keepAlive is called while attempts go
-// on, at least every ackWait/3.
+// on, at least every AckWait/3.
 func (c *Consumer) handle(ctx context.Context, subject string, e eventlog.RecordedEvent, keepAlive func()) outcome {
 	if len(c.wantType) > 0 && !c.wantType[e.Type] {
 		return outcome{name: outcomeIgnored}
@@ -139,8 +144,9 @@ func (c *Consumer) handle(ctx context.Context, subject string, e eventlog.Record
 		return outcome{name: outcomeDeadLettered, reason: ReasonForged, err: err}
 	}
 
-	stopKeepAlive := keepAliveEvery(ackWait/3, keepAlive)
-	defer stopKeepAlive()
+	// While the event takes long (a slow handler, or attempts going on), keep
+	// it and the events queued behind it from being delivered again.
+	defer keepAliveAfter(c.sub.AckWait/3, keepAlive)()
 	attempts := 0
 	reason := ""
 	_, err = backoff.Retry(ctx, func() (struct{}, error) {
@@ -203,21 +209,42 @@ type panicError struct {
 
 func (p *panicError) Error() string { return fmt.Sprintf("handler panicked: %v", p.value) }
 
-// keepAliveEvery calls f every d until the returned stop is called.
-func keepAliveEvery(d time.Duration, f func()) (stop func()) {
-	t := time.NewTicker(d)
+// keepAliveAfter calls f every d, starting d from now, until the returned
+// stop is called. Handling that ends sooner costs one timer.
+func keepAliveAfter(d time.Duration, f func()) (stop func()) {
+	var mu sync.Mutex
+	stopped := false
+	var ticker *time.Ticker
 	done := make(chan struct{})
-	go func() {
-		for {
-			select {
-			case <-t.C:
-				f()
-			case <-done:
-				return
-			}
+	timer := time.AfterFunc(d, func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopped {
+			return
 		}
-	}()
-	return func() { t.Stop(); close(done) }
+		f()
+		ticker = time.NewTicker(d)
+		go func() {
+			for {
+				select {
+				case <-ticker.C:
+					f()
+				case <-done:
+					return
+				}
+			}
+		}()
+	})
+	return func() {
+		timer.Stop()
+		mu.Lock()
+		defer mu.Unlock()
+		stopped = true
+		if ticker != nil {
+			ticker.Stop()
+			close(done)
+		}
+	}
 }
 
 // decodeDelivered reads an event from a delivered message, and for an event
