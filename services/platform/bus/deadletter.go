@@ -204,7 +204,7 @@ func (d DeadLetter) Event() (eventlog.RecordedEvent, error) {
 	if r, err := strconv.ParseUint(h.Get(natswire.HeaderLogRevision), 10, 64); err == nil {
 		e.Revision = eventlog.Revision(r)
 	}
-	return e, checkPayload(e)
+	return e, nil
 }
 
 // deadLetterMsgID names a consumer's dead letter of one stream sequence, so

@@ -80,7 +80,7 @@ func (c *Consumer) process(ctx context.Context, w *worker, msg jetstream.Msg) {
 		return // stopping: the message is delivered again to whoever runs next
 	}
 	var out outcome
-	e, err := decodeDelivered(msg)
+	e, err := Decode(msg)
 	switch {
 	case err != nil:
 		out = outcome{name: outcomeDeadLettered, reason: ReasonUndecodable, err: err}
@@ -125,13 +125,17 @@ const (
 	outcomeStopped      = "stopped"
 )
 
-// handle runs the handler on a decoded event: type filter, authentication,
-// then attempts with backoff until success, a permanent error, the last
+// handle runs the handler on an event: type filter, payload check (a payload
+// that is not its registered protobuf type can never be handled),
+// authentication, then attempts with backoff until success, a permanent error, the last
 // attempt, or the consumer stopping. keepAlive is called while attempts go
 // on, at least every AckWait/3.
 func (c *Consumer) handle(ctx context.Context, subject string, e eventlog.RecordedEvent, keepAlive func()) outcome {
 	if len(c.wantType) > 0 && !c.wantType[e.Type] {
 		return outcome{name: outcomeIgnored}
+	}
+	if err := checkPayload(e); err != nil {
+		return outcome{name: outcomeDeadLettered, reason: ReasonUndecodable, err: err}
 	}
 	category, _, err := eventlog.SplitStream(e.Stream)
 	if err == nil {
@@ -247,19 +251,8 @@ func keepAliveAfter(d time.Duration, f func()) (stop func()) {
 	}
 }
 
-// decodeDelivered reads an event from a delivered message, and for an event
-// type the program knows (a registered protobuf message) checks that its
-// payload is one: an event no handler could ever read is dead-lettered at once.
-func decodeDelivered(msg jetstream.Msg) (eventlog.RecordedEvent, error) {
-	e, err := Decode(msg)
-	if err != nil {
-		return e, err
-	}
-	return e, checkPayload(e)
-}
-
 // checkPayload verifies that a payload decodes as its type, when the type is
-// a registered protobuf message.
+// a registered protobuf message (the catalogue's are).
 func checkPayload(e eventlog.RecordedEvent) error {
 	mt, err := protoregistry.GlobalTypes.FindMessageByName(protoreflect.FullName(e.Type))
 	if err != nil {
