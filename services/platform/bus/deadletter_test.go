@@ -264,7 +264,8 @@ func TestForgedEventsAreDeadLettered(t *testing.T) {
 	noService := publishCatalogueEvent(t, js, "case", complaint, resolved, "")
 	wrongCategory := publishCatalogueEvent(t, js, "complaint", complaint, resolved, "resolution")
 	wrongType := publishCatalogueEvent(t, js, "case", complaint, &complaintsv1.ComplaintReceived{ComplaintId: complaint}, "intake")
-	// Headers naming the case stream, on a complaint subject.
+	// Headers naming the case stream, on a complaint subject; and another
+	// complaint's case stream, on this one's case subject.
 	header, _ := natswire.Message(eventlog.StreamName("case", complaint), eventlog.EventData{
 		ID: uuid.NewString(), Type: "complaints.v1.CaseResolved", Metadata: eventlog.Metadata{ComplaintID: complaint, Service: "resolution"}})
 	header.Subject = natswire.SubjectPrefix + ".complaint." + complaint
@@ -273,6 +274,12 @@ func TestForgedEventsAreDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	streamHeader := header.Header.Get(natswire.HeaderMsgID)
+	header.Header.Set(natswire.HeaderMsgID, uuid.NewString())
+	header.Subject = natswire.SubjectPrefix + ".case." + uuid.NewString()
+	if _, err := js.PublishMsg(context.Background(), header); err != nil {
+		t.Fatal(err)
+	}
+	otherComplaint := header.Header.Get(natswire.HeaderMsgID)
 	// Right headers, garbage payload.
 	garbage, _ := natswire.Message(eventlog.StreamName("case", complaint), eventlog.EventData{
 		ID: uuid.NewString(), Type: "complaints.v1.CaseResolved", Data: []byte{0xff, 0xff, 0xff},
@@ -289,12 +296,12 @@ func TestForgedEventsAreDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Stop()
-	dls := byEventID(waitDeadLetters(t, js, 6))
+	dls := byEventID(waitDeadLetters(t, js, 7))
 	waitCaughtUp(t, js, "test-forged")
 	if got := s.ids[complaint]; len(got) != 1 || got[0] != genuine {
 		t.Fatalf("handled %v, want only the genuine event %s", got, genuine)
 	}
-	for _, id := range []string{claimsIntake, noService, wrongCategory, wrongType, streamHeader} {
+	for _, id := range []string{claimsIntake, noService, wrongCategory, wrongType, streamHeader, otherComplaint} {
 		if d := dls[id]; d.Reason != bus.ReasonForged {
 			t.Fatalf("event %s dead-lettered as %q, want forged: %+v", id, d.Reason, d)
 		}

@@ -139,7 +139,7 @@ func (c *Consumer) handle(ctx context.Context, subject string, e eventlog.Record
 	}
 	category, _, err := eventlog.SplitStream(e.Stream)
 	if err == nil {
-		err = sameCategory(subject, category)
+		err = sameStream(subject, e.Stream)
 	}
 	if err == nil {
 		err = c.sub.Authenticate(category, e)
@@ -264,19 +264,16 @@ func checkPayload(e eventlog.RecordedEvent) error {
 	return nil
 }
 
-// sameCategory checks that the category an event's headers claim is the one
-// of the subject it was published on (which NATS permissions guard).
-func sameCategory(subject, category string) error {
-	stream, err := natswire.StreamFromSubject(subject)
+// sameStream checks that the stream an event's headers name is the one of
+// the subject it was published on (which NATS permissions guard).
+func sameStream(subject, stream string) error {
+	subjectStream, err := natswire.StreamFromSubject(subject)
 	if err != nil {
 		return err
 	}
-	subjectCategory, _, err := eventlog.SplitStream(stream)
-	if err != nil {
-		return err
-	}
-	if subjectCategory != category {
-		return &writers.ForgedError{Category: subjectCategory, Reason: "its stream header names category " + category}
+	if subjectStream != stream {
+		category, _, _ := eventlog.SplitStream(subjectStream)
+		return &writers.ForgedError{Category: category, Reason: "its headers name stream " + stream + ", not its subject's"}
 	}
 	return nil
 }
