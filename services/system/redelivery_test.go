@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
@@ -54,11 +55,16 @@ func TestEveryEventDeliveredAgainChangesNothing(t *testing.T) {
 var durables = []string{"resolution-opens-cases", "compensation-decides-redress", "followup-requests-surveys"}
 
 // startSystemKeepingConsumersAway deletes the services' durable consumers
-// from the stored stream before starting the system on dir again.
+// from the stored stream before starting the system on dir again. It deletes
+// them with the services down: a running consumer whose durable is deleted
+// creates it again from where it was.
 func startSystemKeepingConsumersAway(t *testing.T, dir string) *host.System {
 	t.Helper()
-	s := startSystem(t, dir)
-	nc, err := nats.Connect(s.NATSURL())
+	srv, err := natsserver.Start(natsserver.Options{Host: "127.0.0.1", Port: -1, StoreDir: dir, SyncAlways: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +75,8 @@ func startSystemKeepingConsumersAway(t *testing.T, dir string) *host.System {
 		}
 	}
 	nc.Close()
-	s.Stop()
+	srv.Shutdown()
+	srv.WaitForShutdown()
 	return startSystem(t, dir)
 }
 

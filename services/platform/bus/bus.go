@@ -2,6 +2,15 @@
 // durable consumer on the complaint-events stream, whatever the log adapter
 // (with JetStream the log stream is the bus; with EventStoreDB the relay fills
 // it). Delivery is at least once, so every handler must be idempotent.
+//
+// Events of one complaint are handled in log order. Each complaint belongs to
+// one worker; when its handler fails, that worker retries the event in place
+// with backoff (telling the server the event is still in progress) while the
+// other workers go on, so a later event of the same complaint never overtakes
+// a failed one. An event that cannot be handled (undecodable, forged, refused
+// by the domain, a permanent error, or still failing after the last attempt)
+// goes to the dead-letter stream and the consumer goes on past it; an
+// operator can re-drive it to the same consumer's handler later.
 package bus
 
 import (
@@ -11,25 +20,27 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
-	"go.opentelemetry.io/otel"
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
-// Handler handles one event. Returning an error asks for redelivery later.
+// Handler handles one event. An error that is not permanent (see
+// IsPermanent) asks for another attempt after a backoff; a permanent one, or
+// the last attempt's error, sends the event to the dead letters.
 type Handler func(ctx context.Context, e eventlog.RecordedEvent) error
 
 // Subscription describes a durable consumer.
 type Subscription struct {
 	// Durable is the consumer's name: it keeps its place across restarts and is
-	// shared by every replica of the service.
+	// shared by every replica of the service. It also names the consumer's
+	// dead letters and re-drive subject, so it is one subject token.
 	Durable string
 	// Categories limits delivery to streams of these categories.
 	Categories []string
@@ -39,27 +50,81 @@ type Subscription struct {
 	// Workers handle events of different complaints in parallel; events of one
 	// complaint are handled in order by one worker. Default 16.
 	Workers int
+	// Retry bounds the attempts at one event; zero fields take DefaultRetry's.
+	Retry Retry
+	// Authenticate checks that an event comes from the service allowed to
+	// write it, before the handler sees it; an error dead-letters the event as
+	// forged. Nil means CheckWriter (the catalogue's writers table).
+	Authenticate func(category string, e eventlog.RecordedEvent) error
+	// AckWait is how long the server waits for an event's acknowledgement
+	// before delivering it again; a worker still busy with an event (or
+	// retrying one) tells the server so every AckWait/3. Default 30s.
+	AckWait time.Duration
+	// CheckEvery is how often the consumer checks that its durable still
+	// exists on the server (it also checks whenever the server reports it
+	// deleted). Default 5s.
+	CheckEvery time.Duration
 	// Trace, when set, wraps each handling in a span built from the event's
 	// trace context.
 	Trace  func(ctx context.Context, e eventlog.RecordedEvent) (context.Context, func(error))
 	Logger *slog.Logger
+}
 
-	duration metric.Float64Histogram
+// Retry bounds the handling of one event.
+type Retry struct {
+	// MaxAttempts is how many times the handler is called for one delivery
+	// before the event is dead-lettered. Default 10.
+	MaxAttempts int
+	// InitialInterval is the wait after the first failure; each wait doubles
+	// up to MaxInterval. Defaults 200ms and 30s.
+	InitialInterval, MaxInterval time.Duration
+	// MaxDeliveries bounds deliveries of one event across restarts (a process
+	// that dies while handling it): a delivery beyond it is dead-lettered
+	// without calling the handler. Default 10.
+	MaxDeliveries int
+}
+
+// DefaultRetry is the retry policy of a Subscription that sets none: about
+// 80 seconds of attempts before an event that keeps failing is dead-lettered.
+var DefaultRetry = Retry{MaxAttempts: 10, InitialInterval: 200 * time.Millisecond, MaxInterval: 30 * time.Second, MaxDeliveries: 10}
+
+func (r Retry) withDefaults() Retry {
+	if r.MaxAttempts <= 0 {
+		r.MaxAttempts = DefaultRetry.MaxAttempts
+	}
+	if r.InitialInterval <= 0 {
+		r.InitialInterval = DefaultRetry.InitialInterval
+	}
+	if r.MaxInterval <= 0 {
+		r.MaxInterval = DefaultRetry.MaxInterval
+	}
+	if r.MaxDeliveries <= 0 {
+		r.MaxDeliveries = DefaultRetry.MaxDeliveries
+	}
+	return r
 }
 
 // Consumer is a running durable consumer.
 type Consumer struct {
-	cc      jetstream.ConsumeContext
-	cancel  context.CancelFunc
-	workers []chan jetstream.Msg
-	wg      sync.WaitGroup
-	once    sync.Once
+	sub      Subscription
+	h        Handler
+	js       jetstream.JetStream
+	wantType map[string]bool
+	metrics  metrics
+	runCtx   context.Context
+	cancel   context.CancelFunc
+	workers  []*worker
+	wg       sync.WaitGroup
+	once     sync.Once
+	redrive  *nats.Subscription
+	watch    *watch
+	acks     *ackFloor
 }
 
 // Consume starts handling events for sub until ctx is done or Stop is called.
 func Consume(ctx context.Context, js jetstream.JetStream, sub Subscription, h Handler) (*Consumer, error) {
-	if sub.Durable == "" {
-		return nil, errors.New("bus: durable name required")
+	if sub.Durable == "" || strings.ContainsAny(sub.Durable, ".*> \t\r\n") {
+		return nil, fmt.Errorf("bus: durable name %q must be one subject token", sub.Durable)
 	}
 	if sub.Workers <= 0 {
 		sub.Workers = 16
@@ -67,138 +132,141 @@ func Consume(ctx context.Context, js jetstream.JetStream, sub Subscription, h Ha
 	if sub.Logger == nil {
 		sub.Logger = slog.Default()
 	}
-	var err error
-	if sub.duration, err = handleDuration(); err != nil {
+	if sub.Authenticate == nil {
+		sub.Authenticate = CheckWriter
+	}
+	if sub.AckWait <= 0 {
+		sub.AckWait = 30 * time.Second
+	}
+	if sub.CheckEvery <= 0 {
+		sub.CheckEvery = 5 * time.Second
+	}
+	sub.Retry = sub.Retry.withDefaults()
+	m, err := newMetrics()
+	if err != nil {
 		return nil, fmt.Errorf("bus: metrics: %w", err)
 	}
-	cfg := jetstream.ConsumerConfig{
-		Durable:       sub.Durable,
-		AckPolicy:     jetstream.AckExplicitPolicy,
-		AckWait:       30 * time.Second,
-		MaxAckPending: 4096,
-		DeliverPolicy: jetstream.DeliverAllPolicy,
+	if _, err := EnsureDeadLetterStream(ctx, js); err != nil {
+		return nil, err
 	}
-	for _, c := range sub.Categories {
-		cfg.FilterSubjects = append(cfg.FilterSubjects, natswire.CategorySubject(c))
-	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, natswire.StreamName, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("bus: consumer %s: %w", sub.Durable, err)
-	}
-	wantType := map[string]bool{}
+	c := &Consumer{sub: sub, h: h, js: js, metrics: m, wantType: map[string]bool{}, acks: newAckFloor()}
 	for _, t := range sub.EventTypes {
-		wantType[t] = true
+		c.wantType[t] = true
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	c := &Consumer{cancel: cancel}
+	cons, err := c.createConsumer(ctx, 0)
+	if err != nil {
+		return nil, err
+	}
+	c.runCtx, c.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	for range sub.Workers {
-		ch := make(chan jetstream.Msg, 64)
-		c.workers = append(c.workers, ch)
+		w := newWorker()
+		c.workers = append(c.workers, w)
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
-			for msg := range ch {
-				handle(runCtx, sub, wantType, h, msg)
+			for {
+				msg, ok := w.pop()
+				if !ok {
+					return
+				}
+				c.process(c.runCtx, w, msg)
 			}
 		}()
 	}
-	cc, err := cons.Consume(func(msg jetstream.Msg) {
-		key := msg.Headers().Get(natswire.HeaderComplaintID)
-		if key == "" {
-			key = msg.Subject()
-		}
-		f := fnv.New32a()
-		f.Write([]byte(key))
-		c.workers[f.Sum32()%uint32(len(c.workers))] <- msg
-	})
-	if err != nil {
+	c.watch = &watch{c: c, kick: make(chan struct{}, 1), done: make(chan struct{})}
+	if err := c.watch.start(cons); err != nil {
 		c.stopWorkers()
 		return nil, fmt.Errorf("bus: consume %s: %w", sub.Durable, err)
 	}
-	c.cc = cc
-	go func() {
-		<-runCtx.Done()
+	if c.redrive, err = c.listenForRedrives(); err != nil {
 		c.Stop()
+		return nil, fmt.Errorf("bus: re-drive subject of %s: %w", sub.Durable, err)
+	}
+	go func() {
+		select {
+		case <-ctx.Done():
+			c.Stop()
+		case <-c.runCtx.Done():
+		}
 	}()
 	return c, nil
+}
+
+// consumerConfig is the durable's configuration. start > 0 recreates it from
+// that stream sequence.
+func (c *Consumer) consumerConfig(start uint64) jetstream.ConsumerConfig {
+	cfg := jetstream.ConsumerConfig{
+		Durable:       c.sub.Durable,
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.sub.AckWait,
+		MaxAckPending: 4096,
+		// Unbounded on the server: the bus bounds attempts itself (Retry), and
+		// dead-letters an event rather than leave it undelivered and unacked.
+		MaxDeliver:    -1,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+	if start > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = start
+	}
+	for _, cat := range c.sub.Categories {
+		cfg.FilterSubjects = append(cfg.FilterSubjects, natswire.CategorySubject(cat))
+	}
+	return cfg
+}
+
+// createConsumer creates the durable, or updates it keeping where it starts
+// (a durable recreated from a position keeps that position).
+func (c *Consumer) createConsumer(ctx context.Context, start uint64) (jetstream.Consumer, error) {
+	cfg := c.consumerConfig(start)
+	if start == 0 {
+		if existing, err := c.js.Consumer(ctx, natswire.StreamName, c.sub.Durable); err == nil {
+			cur := existing.CachedInfo().Config
+			cfg.DeliverPolicy, cfg.OptStartSeq = cur.DeliverPolicy, cur.OptStartSeq
+		}
+	}
+	cons, err := c.js.CreateOrUpdateConsumer(ctx, natswire.StreamName, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("bus: consumer %s: %w", c.sub.Durable, err)
+	}
+	return cons, nil
+}
+
+// dispatch hands a message to the worker that owns its complaint.
+func (c *Consumer) dispatch(msg jetstream.Msg) {
+	if md, err := msg.Metadata(); err == nil {
+		c.acks.started(md.Sequence.Stream)
+	}
+	key := msg.Headers().Get(natswire.HeaderComplaintID)
+	if key == "" {
+		key = msg.Subject()
+	}
+	f := fnv.New32a()
+	f.Write([]byte(key))
+	c.workers[f.Sum32()%uint32(len(c.workers))].push(msg)
 }
 
 // Stop ends consumption and waits for in-flight handlers.
 func (c *Consumer) Stop() {
 	c.once.Do(func() {
-		c.cc.Drain()
-		<-c.cc.Closed()
+		if c.redrive != nil {
+			_ = c.redrive.Drain()
+		}
+		if c.watch != nil {
+			c.watch.stop()
+		}
 		c.stopWorkers()
 	})
 }
 
 func (c *Consumer) stopWorkers() {
-	c.cancel()
-	for _, ch := range c.workers {
-		close(ch)
+	if c.cancel != nil {
+		c.cancel()
+	}
+	for _, w := range c.workers {
+		w.close()
 	}
 	c.wg.Wait()
-}
-
-// handleDuration measures event handling, by consumer, event type and
-// outcome (handled, retry, terminated, stopped), on the meter provider in
-// place when the consumer starts.
-func handleDuration() (metric.Float64Histogram, error) {
-	return otel.GetMeterProvider().Meter("github.com/complaintflow/complaintflow/services/platform/bus").
-		Float64Histogram("complaints.bus.handle.duration",
-			metric.WithUnit("s"), metric.WithDescription("Time to handle one event delivered to a durable consumer"))
-}
-
-func record(ctx context.Context, sub Subscription, eventType, outcome string, started time.Time) {
-	sub.duration.Record(ctx, time.Since(started).Seconds(), metric.WithAttributes(
-		attribute.String("consumer", sub.Durable), attribute.String("event.type", eventType), attribute.String("outcome", outcome)))
-}
-
-func handle(ctx context.Context, sub Subscription, wantType map[string]bool, h Handler, msg jetstream.Msg) {
-	started := time.Now()
-	e, err := Decode(msg)
-	if err != nil {
-		sub.Logger.Error("bus: undecodable message terminated", "consumer", sub.Durable, "subject", msg.Subject(), "err", err)
-		_ = msg.Term()
-		record(ctx, sub, msg.Headers().Get(natswire.HeaderEventType), "terminated", started)
-		return
-	}
-	if len(wantType) > 0 && !wantType[e.Type] {
-		_ = msg.Ack()
-		return
-	}
-	hctx := ctx
-	var end func(error)
-	if sub.Trace != nil {
-		hctx, end = sub.Trace(ctx, e)
-	}
-	err = h(hctx, e)
-	if end != nil {
-		end(err)
-	}
-	if err != nil {
-		if ctx.Err() != nil {
-			record(context.WithoutCancel(ctx), sub, e.Type, "stopped", started)
-			return // stopping: the message is redelivered to whoever runs next
-		}
-		delay := redeliveryDelay(msg)
-		sub.Logger.Warn("bus: handler failed, will retry", "consumer", sub.Durable, "event_type", e.Type,
-			"event_id", e.ID, "complaint_id", e.Metadata.ComplaintID, "retry_in", delay, "err", err)
-		_ = msg.NakWithDelay(delay)
-		record(ctx, sub, e.Type, "retry", started)
-		return
-	}
-	_ = msg.Ack()
-	record(ctx, sub, e.Type, "handled", started)
-}
-
-func redeliveryDelay(msg jetstream.Msg) time.Duration {
-	n := uint64(1)
-	if md, err := msg.Metadata(); err == nil {
-		n = md.NumDelivered
-	}
-	d := 100 * time.Millisecond << min(n-1, 8)
-	return min(d, 30*time.Second)
 }
 
 // Decode reads a bus message as a recorded event. The position is the one the
@@ -223,3 +291,70 @@ func Decode(msg jetstream.Msg) (eventlog.RecordedEvent, error) {
 	}
 	return e, nil
 }
+
+// worker is one lane of handling: a queue with no bound of its own (the
+// durable's MaxAckPending bounds every queue together), so that a worker
+// retrying one complaint's event never stops the others from receiving.
+type worker struct {
+	mu     sync.Mutex
+	queue  []jetstream.Msg
+	closed bool
+	wake   chan struct{}
+}
+
+func newWorker() *worker { return &worker{wake: make(chan struct{}, 1)} }
+
+func (w *worker) push(msg jetstream.Msg) {
+	w.mu.Lock()
+	w.queue = append(w.queue, msg)
+	w.mu.Unlock()
+	w.signal()
+}
+
+func (w *worker) close() {
+	w.mu.Lock()
+	w.closed = true
+	w.mu.Unlock()
+	w.signal()
+}
+
+func (w *worker) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// pop waits for the next message; false once closed and empty.
+func (w *worker) pop() (jetstream.Msg, bool) {
+	for {
+		w.mu.Lock()
+		if len(w.queue) > 0 {
+			msg := w.queue[0]
+			w.queue[0] = nil
+			w.queue = w.queue[1:]
+			w.mu.Unlock()
+			return msg, true
+		}
+		closed := w.closed
+		w.mu.Unlock()
+		if closed {
+			return nil, false
+		}
+		<-w.wake
+	}
+}
+
+// touchQueued tells the server that every event waiting behind the one being
+// retried is still in progress, so none is delivered again meanwhile.
+func (w *worker) touchQueued() {
+	w.mu.Lock()
+	queued := append([]jetstream.Msg(nil), w.queue...)
+	w.mu.Unlock()
+	for _, m := range queued {
+		_ = m.InProgress()
+	}
+}
+
+// errStopping is why an event is left for the next run: the consumer stops.
+var errStopping = errors.New("bus: consumer stopping")

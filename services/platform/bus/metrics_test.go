@@ -25,7 +25,7 @@ func TestHandlingIsMeasured(t *testing.T) {
 	appendEvent(t, l, "case", complaint, "test.v1.Measured")
 	appendEvent(t, l, "case", complaint, "test.v1.Measured")
 	s := newSeen()
-	c, err := bus.Consume(context.Background(), js, bus.Subscription{Durable: "test-metrics"},
+	c, err := bus.Consume(context.Background(), js, bus.Subscription{Durable: "test-metrics", Authenticate: bus.TrustEveryWriter},
 		func(_ context.Context, e eventlog.RecordedEvent) error { s.add(e); return nil })
 	if err != nil {
 		t.Fatal(err)

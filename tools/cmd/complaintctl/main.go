@@ -62,6 +62,7 @@ func init() {
 		{"root-causes", "", "list the root-cause codes cases are resolved with", cmdRootCauses},
 		{"report", "", "show resolved complaints by root cause (Pareto)", cmdReport},
 		{"walk", "[flags]", "submit one complaint and drive it to closed, printing each step", cmdWalk},
+		{"dead-letters", deadLettersUsage, "list, show and re-drive events consumers gave up on (NATS: $NATS_URL, $NATS_CREDS)", cmdDeadLetters},
 	}
 }
 

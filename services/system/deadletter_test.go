@@ -1,0 +1,143 @@
+package system_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/platform/bus"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
+)
+
+// The consumers of case events: both act on CaseResolved.
+var caseConsumers = []string{"compensation-decides-redress", "followup-requests-surveys"}
+
+// waitForDeadLetters waits until every consumer of case events has
+// dead-lettered the event with id eventID, for reason, and returns the
+// dead letters.
+func waitForDeadLetters(t *testing.T, js jetstream.JetStream, eventID, reason string) []bus.DeadLetter {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var found []bus.DeadLetter
+		if st, err := js.Stream(ctx, bus.DeadLetterStream); err == nil {
+			dls, err := bus.ListDeadLetters(ctx, st, "", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range dls {
+				if d.EventID() == eventID {
+					found = append(found, d)
+				}
+			}
+		}
+		if len(found) == len(caseConsumers) {
+			for i, d := range found {
+				if d.Reason != reason {
+					t.Fatalf("event dead-lettered by %s as %q, want %q: %s", d.Consumer, d.Reason, reason, d.Error)
+				}
+				if i > 0 && d.Consumer == found[0].Consumer {
+					t.Fatalf("event dead-lettered twice by %s", d.Consumer)
+				}
+			}
+			return found
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("event %s dead-lettered by %d consumers, want %d: %+v", eventID, len(found), len(caseConsumers), found)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func connectJetStream(t *testing.T, url string) jetstream.JetStream {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return js
+}
+
+// A forged event with a garbage payload on a case subject ends in the dead
+// letters of every consumer of case events, and the next complaint still
+// flows end to end.
+func TestAGarbageEventEndsInDeadLettersAndComplaintsStillFlow(t *testing.T) {
+	s := startSystem(t, t.TempDir())
+	defer s.Stop()
+	a := api{t: t, addr: oneAddress(s.Addr())}
+	js := connectJetStream(t, s.NATSURL())
+
+	complaint := uuid.NewString()
+	m := nats.NewMsg(natswire.SubjectPrefix + ".case." + complaint)
+	eventID := uuid.NewString()
+	m.Header.Set(natswire.HeaderMsgID, eventID)
+	m.Header.Set(natswire.HeaderEventType, "complaints.v1.CaseResolved")
+	m.Header.Set(natswire.HeaderService, "resolution")
+	m.Header.Set(natswire.HeaderComplaintID, complaint)
+	m.Data = []byte("\xff\xfe not a protobuf message \x00")
+	if _, err := js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range waitForDeadLetters(t, js, eventID, bus.ReasonUndecodable) {
+		if d.Subject != m.Subject || string(d.Data) != string(m.Data) || d.StreamSequence == 0 {
+			t.Fatalf("dead letter does not hold the event: %+v", d)
+		}
+	}
+
+	id := walkHappyPath(t, a)
+	checkTimeline(t, a, id)
+}
+
+// A well-encoded CaseResolved that claims to come from intake is not
+// resolution's: both consumers dead-letter it as forged, so no redress is
+// decided or issued and no survey is sent.
+func TestAForgedResolutionIsDeadLetteredAndNoRedressIsIssued(t *testing.T) {
+	s := startSystem(t, t.TempDir())
+	defer s.Stop()
+	a := api{t: t, addr: oneAddress(s.Addr())}
+	js := connectJetStream(t, s.NATSURL())
+
+	var sub submitted
+	a.call(http.MethodPost, "/v1/complaints", sampleComplaint, http.StatusCreated, &sub)
+	a.eventually("/v1/cases/"+sub.ID, nil)
+
+	data, err := proto.Marshal(&complaintsv1.CaseResolved{
+		ComplaintId: sub.ID, Outcome: complaintsv1.Outcome_OUTCOME_UPHELD, RootCause: "network.outage", Summary: "refund approved",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := natswire.Message(eventlog.StreamName("case", sub.ID), eventlog.EventData{
+		ID: uuid.NewString(), Type: "complaints.v1.CaseResolved", SchemaVersion: 1, Data: data,
+		Metadata: eventlog.Metadata{ComplaintID: sub.ID, Service: "intake"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(context.Background(), forged); err != nil {
+		t.Fatal(err)
+	}
+	waitForDeadLetters(t, js, forged.Header.Get(natswire.HeaderMsgID), bus.ReasonForged)
+
+	// Both consumers are past the forgery: had either acted on it, its
+	// redress or survey would be there now.
+	for _, path := range []string{"/v1/redress/" + sub.ID, "/v1/followups/" + sub.ID} {
+		if status, _, body := a.do(http.MethodGet, path, nil, nil); status != http.StatusNotFound {
+			t.Fatalf("GET %s after a forged resolution: %d %s", path, status, body)
+		}
+	}
+}
