@@ -7,10 +7,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
@@ -30,7 +30,7 @@ func TestEveryEventDeliveredAgainChangesNothing(t *testing.T) {
 	s = startSystemKeepingConsumersAway(t, dir)
 	defer s.Stop()
 	a = api{t: t, addr: oneAddress(s.Addr())}
-	nc, err := nats.Connect(s.NATSURL())
+	nc, err := s.ConnectAs(natsauth.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ var durables = []string{"resolution-opens-cases", "compensation-decides-redress"
 func startSystemKeepingConsumersAway(t *testing.T, dir string) *host.System {
 	t.Helper()
 	s := startSystem(t, dir)
-	nc, err := nats.Connect(s.NATSURL())
+	nc, err := s.ConnectAs(natsauth.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
