@@ -5,10 +5,14 @@ import (
 	"strings"
 )
 
+// KeyVariable is the environment variable that carries a user's public nkey
+// in deploy/nats/nats-server.conf, e.g. INTAKE_NKEY.
+func KeyVariable(user string) string { return strings.ToUpper(user) + "_NKEY" }
+
 // ServerConf renders the matrix as a nats-server.conf authorization block.
-// pubs maps a user to its public nkey; a user without one gets the
-// placeholder "<USER>_NKEY" (upper case), to fill in from
-// `nk -inkey <user>.nk -pubout`.
+// pubs maps a user to its public nkey; a user without one gets a reference
+// to the environment variable KeyVariable(user), which nats-server resolves
+// at start.
 func ServerConf(pubs map[string]string) string {
 	var b strings.Builder
 	b.WriteString("# Generated from services/platform/natsauth (the permission matrix).\n")
@@ -18,7 +22,7 @@ func ServerConf(pubs map[string]string) string {
 		p, _ := For(u)
 		key := pubs[u]
 		if key == "" {
-			key = "$" + strings.ToUpper(u) + "_NKEY"
+			key = "$" + KeyVariable(u)
 		} else {
 			key = quote(key)
 		}
@@ -36,21 +40,20 @@ func ServerConf(pubs map[string]string) string {
 
 func writeList(b *strings.Builder, name string, allow, deny []string) {
 	fmt.Fprintf(b, "        %s: {\n", name)
-	if len(allow) > 0 {
-		fmt.Fprintf(b, "          allow: [%s]\n", quoteAll(allow))
-	}
-	if len(deny) > 0 {
-		fmt.Fprintf(b, "          deny: [%s]\n", quoteAll(deny))
+	for _, l := range []struct {
+		name     string
+		subjects []string
+	}{{"allow", allow}, {"deny", deny}} {
+		if len(l.subjects) == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "          %s: [\n", l.name)
+		for _, s := range l.subjects {
+			fmt.Fprintf(b, "            %s\n", quote(s))
+		}
+		b.WriteString("          ]\n")
 	}
 	b.WriteString("        }\n")
-}
-
-func quoteAll(s []string) string {
-	q := make([]string, len(s))
-	for i, x := range s {
-		q[i] = quote(x)
-	}
-	return strings.Join(q, ", ")
 }
 
 func quote(s string) string { return `"` + s + `"` }
