@@ -20,11 +20,13 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
 // probe is a service that records what its dependencies let it do.
@@ -73,8 +75,34 @@ func TestServicesRunOnAnExternalServerWithTheirOwnNkeyUsers(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
 
+	// The operator provisions the event stream once; the process holds its
+	// services' seeds only.
+	op, err := natsauth.ClientOptions(creds, natsauth.Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL(), op...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := jetstream.New(nc)
+	if _, err := natswire.EnsureStream(context.Background(), js); err != nil {
+		t.Fatal(err)
+	}
+	nc.Close()
+	own := t.TempDir()
+	for _, u := range []string{"intake", "resolution"} {
+		b, err := os.ReadFile(natsauth.SeedFile(creds, u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(natsauth.SeedFile(own, u), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	probes := map[string]*probe{}
-	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), NATSURL: srv.ClientURL(), NATSCredentialsDir: creds}
+	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), NATSURL: srv.ClientURL(), NATSCredentialsDir: own}
 	s, err := host.Start(context.Background(), cfg, "external-test", units(probes, "intake", "resolution")...)
 	if err != nil {
 		t.Fatal(err)

@@ -254,3 +254,16 @@ func (v *Vault) Rewrap(ctx context.Context) (int, error) {
 	}
 	return n, nil
 }
+
+// Rotate returns the ring with a new current KEK in front of the existing
+// ones, which stay to unwrap until Rewrap has run.
+func (r *KeyRing) Rotate() (*KeyRing, error) {
+	k, err := NewKEK()
+	if err != nil {
+		return nil, err
+	}
+	if _, taken := r.find(k.ID); taken {
+		k.ID += "-" + fmt.Sprint(len(r.keks))
+	}
+	return NewKeyRing(append([]KEK{k}, r.keks...)...)
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -136,6 +137,10 @@ func TestKeyRingFile(t *testing.T) {
 	again, created, err := pii.LoadKeyRing(path, true)
 	if err != nil || created || again.Current() != r.Current() || again.Format() != r.Format() {
 		t.Fatalf("reloaded ring differs: %v, created %v", err, created)
+	}
+	rotated, err := r.Rotate()
+	if err != nil || rotated.Current() == r.Current() || !strings.HasSuffix(rotated.Format(), r.Format()[strings.Index(r.Format(), "\n")+1:]) {
+		t.Fatalf("Rotate: %v\n%s", err, rotated.Format())
 	}
 	if _, _, err := pii.LoadKeyRing(filepath.Join(t.TempDir(), "missing"), false); err == nil {
 		t.Fatal("a missing KEK file was accepted")
