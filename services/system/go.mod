@@ -3,6 +3,7 @@ module github.com/complaintflow/complaintflow/services/system
 go 1.26.0
 
 require (
+	github.com/complaintflow/complaintflow/proto v0.0.0
 	github.com/complaintflow/complaintflow/services/compensation v0.0.0
 	github.com/complaintflow/complaintflow/services/followup v0.0.0
 	github.com/complaintflow/complaintflow/services/intake v0.0.0
@@ -10,6 +11,7 @@ require (
 	github.com/complaintflow/complaintflow/services/prevention v0.0.0
 	github.com/complaintflow/complaintflow/services/resolution v0.0.0
 	github.com/nats-io/nats.go v1.55.0
+	google.golang.org/protobuf v1.36.12
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -17,9 +19,9 @@ require (
 	github.com/EventStore/EventStore-Client-Go/v4 v4.2.0 // indirect
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/caarlos0/env/v11 v11.4.2 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
-	github.com/complaintflow/complaintflow/proto v0.0.0 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
@@ -69,7 +71,6 @@ require (
 	google.golang.org/genproto/googleapis/api v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260928230214-8a89bd6388cc // indirect
 	google.golang.org/grpc v1.84.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
 )
 
 replace (

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/caarlos0/env/v11"
+
+	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
 // Config is a process's configuration, read from the environment by
@@ -51,6 +53,9 @@ type Config struct {
 	Relay bool `env:"RELAY"`
 	// ShutdownGrace bounds a graceful shutdown.
 	ShutdownGrace time.Duration `env:"SHUTDOWN_GRACE" envDefault:"10s"`
+	// Telemetry is what telemetry.Setup installs (OTEL_* and LOG_LEVEL).
+	// Nil reads it from the environment at Start.
+	Telemetry *telemetry.Config `env:"-"`
 	// DebugAddr, when set, serves Go's profiling endpoints (/debug/pprof/)
 	// on a separate address. Keep it on loopback.
 	DebugAddr string `env:"DEBUG_ADDR"`
@@ -87,6 +92,11 @@ func ConfigFromEnv(defaults Config) (Config, error) {
 	if err := env.Parse(&c); err != nil {
 		return c, fmt.Errorf("configuration: %w", err)
 	}
+	tc, err := telemetry.ConfigFromEnv()
+	if err != nil {
+		return c, err
+	}
+	c.Telemetry = &tc
 	return c, nil
 }
 

@@ -103,7 +103,12 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 			s.Stop()
 		}
 	}()
-	if s.shutdown, err = telemetry.Setup(ctx, name); err != nil {
+	if cfg.Telemetry != nil {
+		s.shutdown, err = telemetry.SetupWith(ctx, name, *cfg.Telemetry)
+	} else {
+		s.shutdown, err = telemetry.Setup(ctx, name)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
 	if err := s.startNATS(ctx, name); err != nil {
