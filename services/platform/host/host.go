@@ -138,14 +138,9 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		}
 		s.ownsRead = true
 	}
-	keks, err := s.keyRing()
-	if err != nil {
-		return nil, err
-	}
-
 	mux := http.NewServeMux()
 	for _, u := range units {
-		deps, err := s.open(ctx, name, u.Name, keks)
+		deps, err := s.open(ctx, name, u.Name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", u.Name, err)
 		}
@@ -217,7 +212,7 @@ func protect(mux *http.ServeMux) http.Handler { return mux }
 // open makes one service's dependencies over a NATS connection of its own,
 // with its own user: its event-log adapter, checkpoint store and, for the
 // service that holds personal-data keys, its vault.
-func (s *System) open(ctx context.Context, process, service string, keks *pii.KeyRing) (Deps, error) {
+func (s *System) open(ctx context.Context, process, service string) (Deps, error) {
 	nc, err := s.connect(process, service)
 	if err != nil {
 		return Deps{}, err
@@ -240,6 +235,10 @@ func (s *System) open(ctx context.Context, process, service string, keks *pii.Ke
 		return Deps{}, fmt.Errorf("checkpoint store: %w", err)
 	}
 	if m, ok := natsauth.ServiceNamed(service); ok && m.Vault {
+		keks, err := s.keyRing()
+		if err != nil {
+			return Deps{}, err
+		}
 		if u.vault, err = pii.NewVault(ctx, js, pii.DefaultBucket, pii.WithKEKs(keks)); err != nil {
 			return Deps{}, fmt.Errorf("personal-data vault: %w", err)
 		}

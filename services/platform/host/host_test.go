@@ -20,13 +20,10 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
-	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
 // probe is a service that records what its dependencies let it do.
@@ -63,46 +60,20 @@ func appendEvent(d host.Deps, stream string) error {
 // Production with nkeys: an external server configured with the matrix, and
 // each process holding its users' seeds in NATS_CREDENTIALS_DIR.
 func TestServicesRunOnAnExternalServerWithTheirOwnNkeyUsers(t *testing.T) {
-	creds := filepath.Join(t.TempDir(), "nats-users")
-	pubs, err := natsauth.EnsureSeeds(creds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	users, _ := natsauth.ServerUsers(pubs)
-	srv, err := natsserver.Start(natsserver.Options{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir(), Users: users, ServerName: "external"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-
-	// The operator provisions the event stream once; the process holds its
+	// The operator provisioned the event stream; the process holds its
 	// services' seeds only.
-	op, err := natsauth.ClientOptions(creds, natsauth.Operator)
+	url, creds := natsauth.RunForTest(t)
+	own := natsauth.OwnCredentialsForTest(t, creds, "intake")
+	b, err := os.ReadFile(natsauth.SeedFile(creds, "resolution"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	nc, err := nats.Connect(srv.ClientURL(), op...)
-	if err != nil {
+	if err := os.WriteFile(natsauth.SeedFile(own, "resolution"), b, 0o600); err != nil {
 		t.Fatal(err)
-	}
-	js, _ := jetstream.New(nc)
-	if _, err := natswire.EnsureStream(context.Background(), js); err != nil {
-		t.Fatal(err)
-	}
-	nc.Close()
-	own := t.TempDir()
-	for _, u := range []string{"intake", "resolution"} {
-		b, err := os.ReadFile(natsauth.SeedFile(creds, u))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(natsauth.SeedFile(own, u), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
 	}
 
 	probes := map[string]*probe{}
-	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), NATSURL: srv.ClientURL(), NATSCredentialsDir: own}
+	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), NATSURL: url, NATSCredentialsDir: own}
 	s, err := host.Start(context.Background(), cfg, "external-test", units(probes, "intake", "resolution")...)
 	if err != nil {
 		t.Fatal(err)

@@ -11,36 +11,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
-// secured starts an embedded server that accepts only the generated users,
-// with the event stream and the key bucket provisioned by the operator.
+// secured starts a server that accepts only the generated users, with the
+// event stream and a customer key in place.
 func secured(t *testing.T) (url, creds string) {
 	t.Helper()
-	dir := t.TempDir()
-	creds = dir + "/nats-users"
-	pubs, err := natsauth.EnsureSeeds(creds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	users, err := natsauth.ServerUsers(pubs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := natsserver.Start(natsserver.Options{Host: "127.0.0.1", Port: -1, StoreDir: dir + "/store", Users: users, ServerName: "auth-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	url = srv.ClientURL()
+	url, creds = natsauth.RunForTest(t)
 	op, _ := connect(t, url, creds, natsauth.Operator)
 	js, _ := jetstream.New(op)
 	ctx := context.Background()
-	if _, err := natswire.EnsureStream(ctx, js); err != nil {
-		t.Fatal(err)
-	}
 	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: natsauth.CustomerKeys})
 	if err != nil {
 		t.Fatal(err)
