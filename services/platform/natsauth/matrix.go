@@ -123,6 +123,12 @@ func service(s Service) Permissions {
 	p.pub("complaints.events." + s.Category + ".*")
 	p.pub("complaints.timers.schedule." + s.Name + ".>")
 	p.pub(api+"STREAM.INFO."+EventStream, api+"STREAM.INFO."+TimerStream, api+"STREAM.INFO."+DeadLetterStream)
+	// The timer and dead-letter streams are created by the services that use
+	// them; the event stream only by the operator (natswire.EnsureStream reads
+	// it when its settings are right).
+	for _, st := range []string{TimerStream, DeadLetterStream} {
+		p.pub(api+"STREAM.CREATE."+st, api+"STREAM.UPDATE."+st)
+	}
 	p.pub(directGet(EventStream)...)
 	timers := s.Name + "-timers"
 	p.durable(TimerStream, timers)
