@@ -30,11 +30,14 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
-// Deps is what a service is built from.
+// Deps is what a service is built from. Its NATS connection is the
+// service's own, made with the service's NATS user (see natsauth), and so
+// are the log adapter, checkpoint store and vault made over it.
 type Deps struct {
-	Log         eventlog.Log
-	NATS        *nats.Conn
-	JetStream   jetstream.JetStream
+	Log       eventlog.Log
+	NATS      *nats.Conn
+	JetStream jetstream.JetStream
+	// Vault is nil unless the service holds the personal-data keys (intake).
 	Vault       *pii.Vault
 	Checkpoints checkpoint.Store
 	Logger      *slog.Logger

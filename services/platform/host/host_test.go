@@ -2,6 +2,7 @@ package host_test
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -10,20 +11,27 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
 // probe is a service that records what its dependencies let it do.
@@ -267,4 +275,85 @@ func TestConfigFromEnv(t *testing.T) {
 	if _, err := host.ConfigFromEnv(host.Config{}); err == nil {
 		t.Fatal("a bad EMBEDDED_NATS_PORT was accepted")
 	}
+}
+
+// A permission violation a service's connection is told of is logged, without
+// the ids in the subject, and counted.
+func TestPermissionViolationsAreLoggedAndCounted(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	prev := otel.GetMeterProvider()
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+	t.Cleanup(func() { otel.SetMeterProvider(prev) })
+
+	probes := map[string]*probe{}
+	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1,
+		Telemetry: &telemetry.Config{Disabled: true}}
+	s, err := host.Start(context.Background(), cfg, "violations-test", units(probes, "resolution")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	var logs syncBuffer
+	prevLogger := slog.Default()
+	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
+	t.Cleanup(func() { slog.SetDefault(prevLogger) })
+
+	if err := probes["resolution"].deps.NATS.Publish("complaints.events.complaint.secret-complaint-id", []byte("forged")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for counted(t, reader) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("violation not counted; logs: %s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "NATS permission violation") || !strings.Contains(out, `"subject":"complaints.events.complaint.…"`) {
+		t.Fatalf("violation not logged as expected: %s", out)
+	}
+	if strings.Contains(out, "secret-complaint-id") {
+		t.Fatalf("the log names the id in the subject: %s", out)
+	}
+}
+
+func counted(t *testing.T, reader *sdkmetric.ManualReader) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != "complaints.nats.permission_violations" {
+				continue
+			}
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				user, _ := dp.Attributes.Value(attribute.Key("user"))
+				op, _ := dp.Attributes.Value(attribute.Key("operation"))
+				if user.AsString() == "resolution" && op.AsString() == "publish" {
+					n += dp.Value
+				}
+			}
+		}
+	}
+	return n
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -173,18 +172,13 @@ func parseVersion(s string) []int {
 	return out
 }
 
-var (
-	violationsOnce    sync.Once
-	violationsCounter metric.Int64Counter
-)
-
+// violations is the counter of permission violations, from the meter
+// provider installed when one happens (the SDK keeps one instrument per name).
 func violations() metric.Int64Counter {
-	violationsOnce.Do(func() {
-		violationsCounter, _ = otel.Meter("github.com/complaintflow/complaintflow/services/platform/host").Int64Counter(
-			"complaints.nats.permission_violations",
-			metric.WithDescription("NATS permission violations a service's connection was told of"))
-	})
-	return violationsCounter
+	c, _ := otel.Meter("github.com/complaintflow/complaintflow/services/platform/host").Int64Counter(
+		"complaints.nats.permission_violations",
+		metric.WithDescription("NATS permission violations a service's connection was told of"))
+	return c
 }
 
 // asyncErrors logs and counts the permission violations the server reports
