@@ -213,13 +213,14 @@ func (p *permBuilder) bucket(bucket string, keys ...string) {
 	}
 }
 
-// orderedReads allows ordered consumers on the event log (names chosen by
-// the client), never another service's durable.
+// orderedReads allows consumers on the event log whose names the client
+// chooses (ordered consumers, an outside system's own durables), never
+// another service's durable.
 func (p *permBuilder) orderedReads(user string) {
 	for _, verb := range []string{"CREATE", "DELETE", "INFO", "MSG.NEXT"} {
 		p.pub(api + "CONSUMER." + verb + "." + EventStream + ".>")
 	}
-	p.pub("$JS.FC." + EventStream + ".>")
+	p.pub("$JS.FC."+EventStream+".>", "$JS.ACK."+EventStream+".>")
 	for _, s := range Services {
 		if s.Name == user {
 			continue

@@ -179,10 +179,24 @@ func TestOutsideSystemCannotPublishAnyEvent(t *testing.T) {
 	if n := stored(t, url, creds, "complaints.events.>"); n != 0 {
 		t.Fatalf("stream holds %d events published by an outside system", n)
 	}
-	// It may read the stream.
+	// It may read the stream, with a consumer of its own.
+	intake, _ := connect(t, url, creds, "intake")
+	ijs, _ := jetstream.New(intake)
+	if _, err := ijs.PublishMsg(context.Background(), event("complaints.events.complaint.c-9", "complaints.v1.ComplaintReceived", "intake")); err != nil {
+		t.Fatal(err)
+	}
 	js, _ := jetstream.New(nc)
-	if _, err := js.Stream(context.Background(), natsauth.EventStream); err != nil {
+	st, err := js.Stream(context.Background(), natsauth.EventStream)
+	if err != nil {
 		t.Fatalf("outside system reading the stream's info: %v", err)
+	}
+	cons, err := st.OrderedConsumer(context.Background(), jetstream.OrderedConsumerConfig{})
+	if err != nil {
+		t.Fatalf("outside system reading the stream: %v", err)
+	}
+	m, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+	if err != nil || m.Subject() != "complaints.events.complaint.c-9" {
+		t.Fatalf("outside system reading an event: %v", err)
 	}
 }
 
