@@ -125,10 +125,11 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 	}
 
 	if cfg.EventStoreURL != "" {
-		s.esdb, err = esdblog.New(ctx, cfg.EventStoreURL, esdblog.Options{})
+		el, err := esdblog.New(ctx, cfg.EventStoreURL, esdblog.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("EventStoreDB: %w", err)
 		}
+		s.esdb = el
 		s.readLog = s.esdb
 		if cfg.Relay {
 			if err := s.startRelay(ctx, runCtx, name); err != nil {
@@ -136,9 +137,11 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 			}
 		}
 	} else if s.admin != nil {
-		if s.readLog, err = jetstreamlog.New(ctx, s.admin, jetstreamlog.Options{}); err != nil {
+		jl, err := jetstreamlog.New(ctx, s.admin, jetstreamlog.Options{})
+		if err != nil {
 			return nil, fmt.Errorf("JetStream event log: %w", err)
 		}
+		s.readLog = jl
 		s.ownsRead = true
 	}
 	mux := http.NewServeMux()
@@ -228,9 +231,15 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 	}
 	log := s.esdb
 	if log == nil {
-		if u.log, err = jetstreamlog.New(ctx, nc, jetstreamlog.Options{}); err != nil {
+		jl, err := jetstreamlog.New(ctx, nc, jetstreamlog.Options{})
+		if err != nil {
+			if s.admin == nil {
+				return Deps{}, fmt.Errorf("JetStream event log (a service's user may only read the stream: create it or bring it up to date as the operator, "+
+					"e.g. `natsusers -dir <credentials> -format none -provision %s`): %w", s.url, err)
+			}
 			return Deps{}, fmt.Errorf("JetStream event log: %w", err)
 		}
+		u.log = jl
 		log = u.log
 	}
 	cps, err := checkpoint.NewKV(ctx, js, natsauth.CheckpointBucket)

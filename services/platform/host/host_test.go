@@ -31,6 +31,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
@@ -356,4 +357,30 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A service's user may not create the event stream: the process says who
+// must, and how.
+func TestAServiceOnAnUnprovisionedServerSaysHowToProvision(t *testing.T) {
+	creds := filepath.Join(t.TempDir(), "nats-users")
+	pubs, err := natsauth.EnsureSeeds(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, _ := natsauth.ServerUsers(pubs)
+	srv, err := natsserver.Start(natsserver.Options{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir(), Users: users, ServerName: "unprovisioned"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), NATSURL: srv.ClientURL(),
+		NATSCredentialsDir: natsauth.OwnCredentialsForTest(t, creds, "resolution")}
+	s, err := host.Start(context.Background(), cfg, "unprovisioned-test", units(map[string]*probe{}, "resolution")...)
+	if err == nil {
+		s.Stop()
+		t.Fatal("started without the event stream")
+	}
+	if !strings.Contains(err.Error(), "-provision "+srv.ClientURL()) {
+		t.Fatalf("error does not say how to provision: %v", err)
+	}
 }

@@ -200,6 +200,22 @@ func TestOutsideSystemCannotPublishAnyEvent(t *testing.T) {
 	}
 }
 
+func TestRelayRepublishesEveryCategoryButTouchesNoKey(t *testing.T) {
+	url, creds := secured(t)
+	nc, violations := connect(t, url, creds, natsauth.Relay)
+	js, _ := jetstream.New(nc)
+	for _, s := range natsauth.Services {
+		subject := "complaints.events." + s.Category + ".relayed-1"
+		if _, err := js.PublishMsg(context.Background(), event(subject, "complaints.v1.Relayed", s.Name)); err != nil {
+			t.Fatalf("relay republishing %s: %v", subject, err)
+		}
+	}
+	if err := nc.Publish("$KV.customer-keys.c.someone", nil); err != nil {
+		t.Fatal(err)
+	}
+	waitViolation(t, violations, "$KV.customer-keys")
+}
+
 func TestOutsideSystemCannotTakeOverAServicesConsumer(t *testing.T) {
 	url, creds := secured(t)
 	nc, violations := connect(t, url, creds, natsauth.Outside)
