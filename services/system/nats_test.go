@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 )
 
 // Other company systems submit complaints by request/reply on NATS; bad input
@@ -14,7 +16,7 @@ import (
 func TestSubmittingAComplaintOverNATS(t *testing.T) {
 	s := startSystem(t, t.TempDir())
 	defer s.Stop()
-	nc, err := nats.Connect(s.NATSURL())
+	nc, err := s.ConnectAs(natsauth.Outside)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,12 +10,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 )
 
 // TestHappyPathAcrossFiveProcesses builds the five service binaries, runs each
-// as its own process against one NATS server, and walks a complaint from
-// submission to closed through their separate HTTP addresses.
+// as its own process against one NATS server that accepts only the generated
+// users, each process holding only its own user's seed, and walks a complaint
+// from submission to closed through their separate HTTP addresses.
 func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds five binaries")
@@ -29,13 +30,14 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 			t.Fatalf("build %s: %v\n%s", s, err, out)
 		}
 	}
-	_, natsURL := natsserver.RunForTest(t)
+	natsURL, creds := natsauth.RunForTest(t)
 
 	addrs := map[string]string{}
 	for _, s := range services {
 		addrs[s] = freeAddr(t)
 		cmd := exec.Command(filepath.Join(bin, s))
-		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addrs[s], "LOG_LEVEL=warn")
+		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addrs[s], "DATA_DIR="+filepath.Join(bin, s+"-data"),
+			"NATS_CREDENTIALS_DIR="+natsauth.OwnCredentialsForTest(t, creds, s), "LOG_LEVEL=warn")
 		logFile, err := os.Create(filepath.Join(bin, s+".log"))
 		if err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
@@ -31,7 +32,7 @@ func TestEveryEventDeliveredAgainChangesNothing(t *testing.T) {
 	s = startSystemKeepingConsumersAway(t, dir)
 	defer s.Stop()
 	a = api{t: t, addr: oneAddress(s.Addr())}
-	nc, err := nats.Connect(s.NATSURL())
+	nc, err := s.ConnectAs(natsauth.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}

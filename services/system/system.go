@@ -17,12 +17,12 @@ import (
 const DefaultAddr = "127.0.0.1:8080"
 
 // Services are the five services with their default policies.
-func Services(intakeCfg intake.Config) []host.Factory {
-	return []host.Factory{
-		intake.New(intakeCfg),
-		resolution.New(resolutiondomain.DefaultPolicy()),
-		compensation.New(compensationdomain.DefaultPolicy()),
-		followup.New(),
-		prevention.New(),
+func Services(intakeCfg intake.Config) []host.Unit {
+	return []host.Unit{
+		{Name: "intake", Build: intake.New(intakeCfg)},
+		{Name: "resolution", Build: resolution.New(resolutiondomain.DefaultPolicy())},
+		{Name: "compensation", Build: compensation.New(compensationdomain.DefaultPolicy())},
+		{Name: "followup", Build: followup.New()},
+		{Name: "prevention", Build: prevention.New()},
 	}
 }

@@ -7,68 +7,100 @@ package host
 import (
 	"fmt"
 	"os"
-	"strconv"
+	"path/filepath"
 	"time"
+
+	"github.com/caarlos0/env/v11"
+
+	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
-// Config is a process's configuration, read from the environment.
+// Config is a process's configuration, read from the environment by
+// ConfigFromEnv. The zero value of every field but HTTPAddr and DataDir is a
+// working default.
 type Config struct {
-	// HTTPAddr is where the HTTP API listens (HTTP_ADDR).
-	HTTPAddr string
-	// NATSURL is the NATS server to use (NATS_URL). Empty starts an embedded
-	// server keeping its data in DataDir.
-	NATSURL string
-	// DataDir holds the embedded server's JetStream files (DATA_DIR).
-	DataDir string
-	// EmbeddedNATSAddr is where the embedded server accepts other processes'
-	// connections (EMBEDDED_NATS_ADDR, host:port; port -1 picks a free one).
-	EmbeddedNATSHost string
-	EmbeddedNATSPort int
-	// EventStoreURL selects EventStoreDB as the event log (EVENTSTORE_URL).
-	EventStoreURL string
-	// Relay runs the EventStoreDB-to-bus relay in this process (RELAY=true).
-	// Exactly one process should run it. Ignored with the JetStream log.
-	Relay bool
-	// ShutdownGrace bounds a graceful shutdown (SHUTDOWN_GRACE).
-	ShutdownGrace time.Duration
+	// HTTPAddr is where the HTTP API listens.
+	HTTPAddr string `env:"HTTP_ADDR"`
+	// NATSURL is the NATS server to use. Empty starts an embedded server
+	// keeping its data in DataDir.
+	NATSURL string `env:"NATS_URL"`
+	// DataDir holds the embedded server's JetStream files and the
+	// development credentials (NATS users, key-encryption key).
+	DataDir string `env:"DATA_DIR" envDefault:"data"`
+	// EmbeddedNATSHost and EmbeddedNATSPort are where the embedded server
+	// accepts other processes' connections (port -1 picks a free one).
+	EmbeddedNATSHost string `env:"EMBEDDED_NATS_HOST" envDefault:"127.0.0.1"`
+	EmbeddedNATSPort int    `env:"EMBEDDED_NATS_PORT" envDefault:"4222"`
+	// NATSCredentialsDir holds each NATS user's credentials: <user>.creds (a
+	// JWT and seed, operator/account setups) or <user>.nk (an nkey seed).
+	// Default <DataDir>/nats-users, where the embedded server generates them.
+	NATSCredentialsDir string `env:"NATS_CREDENTIALS_DIR"`
+	// NATSTLS: with the embedded server, its certificate (Cert, Key) and the
+	// authority the process's own clients trust (CA); with NATS_URL, the
+	// authority that signed the server's certificate (CA) and, for mutual
+	// TLS, the client's certificate (Cert, Key).
+	NATSTLS TLSFiles `envPrefix:"NATS_TLS_"`
+	// HTTPTLS serves the HTTP API over TLS when Cert and Key are set.
+	HTTPTLS TLSFiles `envPrefix:"HTTP_TLS_"`
+	// PIIKEKFile holds the key-encryption keys of the personal-data keys
+	// (see pii.KeyRing). Default <DataDir>/pii-kek, created on first start;
+	// when set, the file must exist.
+	PIIKEKFile string `env:"PII_KEK_FILE"`
+	// EventStoreURL selects EventStoreDB as the event log.
+	EventStoreURL string `env:"EVENTSTORE_URL"`
+	// Relay runs the EventStoreDB-to-bus relay in this process. Exactly one
+	// process should run it. Ignored with the JetStream log.
+	Relay bool `env:"RELAY"`
+	// ShutdownGrace bounds a graceful shutdown.
+	ShutdownGrace time.Duration `env:"SHUTDOWN_GRACE" envDefault:"10s"`
+	// Telemetry is what telemetry.Setup installs (OTEL_* and LOG_LEVEL).
+	// Nil reads it from the environment at Start.
+	Telemetry *telemetry.Config `env:"-"`
 	// DebugAddr, when set, serves Go's profiling endpoints (/debug/pprof/)
-	// on a separate address (DEBUG_ADDR). Keep it on loopback.
-	DebugAddr string
+	// on a separate address. Keep it on loopback.
+	DebugAddr string `env:"DEBUG_ADDR"`
 }
 
-// ConfigFromEnv reads the configuration, with defaultAddr as HTTP_ADDR's
-// default and relay as RELAY's.
-func ConfigFromEnv(defaultAddr string, relay bool) (Config, error) {
-	c := Config{
-		HTTPAddr:         env("HTTP_ADDR", defaultAddr),
-		NATSURL:          os.Getenv("NATS_URL"),
-		DataDir:          env("DATA_DIR", "data"),
-		EmbeddedNATSHost: env("EMBEDDED_NATS_HOST", "127.0.0.1"),
-		EventStoreURL:    os.Getenv("EVENTSTORE_URL"),
-		Relay:            relay,
-		ShutdownGrace:    10 * time.Second,
-		DebugAddr:        os.Getenv("DEBUG_ADDR"),
+// TLSFiles name PEM files.
+type TLSFiles struct {
+	Cert string `env:"CERT"`
+	Key  string `env:"KEY"`
+	CA   string `env:"CA"`
+}
+
+func (t TLSFiles) hasCert() bool { return t.Cert != "" && t.Key != "" }
+
+func (c Config) credentialsDir() string {
+	if c.NATSCredentialsDir != "" {
+		return c.NATSCredentialsDir
 	}
-	var err error
-	if c.EmbeddedNATSPort, err = strconv.Atoi(env("EMBEDDED_NATS_PORT", "4222")); err != nil {
-		return c, fmt.Errorf("EMBEDDED_NATS_PORT: %w", err)
+	return filepath.Join(c.DataDir, "nats-users")
+}
+
+func (c Config) kekFile() (path string, generate bool) {
+	if c.PIIKEKFile != "" {
+		return c.PIIKEKFile, false
 	}
-	if v := os.Getenv("RELAY"); v != "" {
-		if c.Relay, err = strconv.ParseBool(v); err != nil {
-			return c, fmt.Errorf("RELAY: %w", err)
-		}
+	return filepath.Join(c.DataDir, "pii-kek"), true
+}
+
+// ConfigFromEnv reads the configuration from the environment, with the
+// process's defaults (its HTTP address, whether it runs the relay) applied
+// first.
+func ConfigFromEnv(defaults Config) (Config, error) {
+	c := defaults
+	if err := env.Parse(&c); err != nil {
+		return c, fmt.Errorf("configuration: %w", err)
 	}
-	if v := os.Getenv("SHUTDOWN_GRACE"); v != "" {
-		if c.ShutdownGrace, err = time.ParseDuration(v); err != nil {
-			return c, fmt.Errorf("SHUTDOWN_GRACE: %w", err)
-		}
+	tc, err := telemetry.ConfigFromEnv()
+	if err != nil {
+		return c, err
 	}
+	c.Telemetry = &tc
 	return c, nil
 }
 
-func env(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }

@@ -24,17 +24,20 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/esdblog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 	"github.com/complaintflow/complaintflow/services/platform/relay"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
-// Deps is what a service is built from.
+// Deps is what a service is built from. Its NATS connection is the
+// service's own, made with the service's NATS user (see natsauth), and so
+// are the log adapter, checkpoint store and vault made over it.
 type Deps struct {
-	Log         eventlog.Log
-	NATS        *nats.Conn
-	JetStream   jetstream.JetStream
+	Log       eventlog.Log
+	NATS      *nats.Conn
+	JetStream jetstream.JetStream
+	// Vault is nil unless the service holds the personal-data keys (intake).
 	Vault       *pii.Vault
 	Checkpoints checkpoint.Store
 	Logger      *slog.Logger
@@ -58,96 +61,97 @@ type Service interface {
 // Factory builds a service from its dependencies.
 type Factory func(Deps) (Service, error)
 
+// Unit is a service as the host runs it: its name, which is also its NATS
+// user (see natsauth), and its factory.
+type Unit struct {
+	Name  string
+	Build Factory
+}
+
 // System is a running process hosting services.
 type System struct {
 	cfg      Config
 	srv      *server.Server
-	nc       *nats.Conn
-	log      eventlog.Log
+	admin    *nats.Conn // the operator's connection, when the process has its credentials
+	units    []*unitRuntime
+	esdb     eventlog.Log
+	readLog  eventlog.Log // the log Log returns
+	ownsRead bool
+	relayNC  *nats.Conn
 	http     *http.Server
 	listener net.Listener
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	shutdown func(context.Context) error
 	debug    *http.Server
-	vault    *pii.Vault
 	names    []string
+	url      string
+}
+
+// unitRuntime is what the host opened for one service: its own NATS
+// connection, made with its own user, and everything made over it.
+type unitRuntime struct {
+	name  string
+	nc    *nats.Conn
+	log   eventlog.Log // nil when the log is EventStoreDB's, shared
+	vault *pii.Vault
 }
 
 // Start brings up NATS (embedded unless NATSURL is set), the event log, the
 // services and the HTTP API. Stop undoes it.
-func Start(ctx context.Context, cfg Config, name string, factories ...Factory) (_ *System, err error) {
+func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *System, err error) {
 	s := &System{cfg: cfg}
 	defer func() {
 		if err != nil {
 			s.Stop()
 		}
 	}()
-	if s.shutdown, err = telemetry.Setup(ctx, name); err != nil {
+	if cfg.Telemetry != nil {
+		s.shutdown, err = telemetry.SetupWith(ctx, name, *cfg.Telemetry)
+	} else {
+		s.shutdown, err = telemetry.Setup(ctx, name)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
-	url := cfg.NATSURL
-	if url == "" {
-		s.srv, err = natsserver.Start(natsserver.Options{
-			Host: cfg.EmbeddedNATSHost, Port: cfg.EmbeddedNATSPort, StoreDir: cfg.DataDir,
-			SyncAlways: true, ServerName: name,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("embedded NATS: %w", err)
-		}
-		url = s.srv.ClientURL()
-		slog.Info("embedded NATS server started", "url", url, "data_dir", cfg.DataDir)
-	}
-	s.nc, err = nats.Connect(url, nats.Name(name), nats.MaxReconnects(-1))
-	if err != nil {
-		return nil, fmt.Errorf("connect to NATS at %s: %w", url, err)
-	}
-	js, err := jetstream.New(s.nc)
-	if err != nil {
+	if err := s.startNATS(ctx, name); err != nil {
 		return nil, err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
-
-	cps, err := checkpoint.NewKV(ctx, js, "checkpoints")
-	if err != nil {
-		return nil, fmt.Errorf("checkpoint store: %w", err)
+	goFn := func(f func()) {
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); f() }()
 	}
+
 	if cfg.EventStoreURL != "" {
-		s.log, err = esdblog.New(ctx, cfg.EventStoreURL, esdblog.Options{})
+		el, err := esdblog.New(ctx, cfg.EventStoreURL, esdblog.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("EventStoreDB: %w", err)
 		}
+		s.esdb = el
+		s.readLog = s.esdb
 		if cfg.Relay {
-			r := relay.New(s.log, js, cps, relay.Options{})
-			s.wg.Add(1)
-			go func() {
-				defer s.wg.Done()
-				if err := r.Run(runCtx); err != nil && runCtx.Err() == nil {
-					slog.Error("relay stopped", "err", err)
-				}
-			}()
+			if err := s.startRelay(ctx, runCtx, name); err != nil {
+				return nil, err
+			}
 		}
-	} else {
-		s.log, err = jetstreamlog.New(ctx, s.nc, jetstreamlog.Options{})
+	} else if s.admin != nil {
+		jl, err := jetstreamlog.New(ctx, s.admin, jetstreamlog.Options{})
 		if err != nil {
 			return nil, fmt.Errorf("JetStream event log: %w", err)
 		}
+		s.readLog = jl
+		s.ownsRead = true
 	}
-	vault, err := pii.NewVault(ctx, js, pii.DefaultBucket)
-	if err != nil {
-		return nil, fmt.Errorf("personal-data vault: %w", err)
-	}
-	s.vault = vault
-	deps := Deps{Log: s.log, NATS: s.nc, JetStream: js, Vault: vault, Checkpoints: cps, Logger: slog.Default(),
-		Go: func(f func()) {
-			s.wg.Add(1)
-			go func() { defer s.wg.Done(); f() }()
-		}}
-
 	mux := http.NewServeMux()
-	for _, f := range factories {
-		svc, err := f(deps)
+	for _, u := range units {
+		deps, err := s.open(ctx, name, u.Name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", u.Name, err)
+		}
+		deps.Go = goFn
+		svc, err := u.Build(deps)
 		if err != nil {
 			return nil, err
 		}
@@ -157,10 +161,15 @@ func Start(ctx context.Context, cfg Config, name string, factories ...Factory) (
 		}
 		s.names = append(s.names, svc.Name())
 	}
+	if s.readLog == nil && len(s.units) > 0 {
+		s.readLog = s.units[0].log
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		if s.nc.Status() != nats.CONNECTED {
-			httpx.WriteProblem(w, r, &httpx.Problem{Type: httpx.TypeInternal, Title: "NATS not connected", Status: http.StatusServiceUnavailable})
-			return
+		for _, u := range s.units {
+			if u.nc.Status() != nats.CONNECTED {
+				httpx.WriteProblem(w, r, &httpx.Problem{Type: httpx.TypeInternal, Title: "NATS not connected", Status: http.StatusServiceUnavailable})
+				return
+			}
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "services": s.names})
 	})
@@ -178,7 +187,7 @@ func Start(ctx context.Context, cfg Config, name string, factories ...Factory) (
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	s.http = &http.Server{
-		Handler: telemetry.HTTPHandler(mux, name),
+		Handler: telemetry.HTTPHandler(protect(mux), name),
 		// Bound what a slow or idle client can hold: bodies are at most
 		// httpx.MaxBodyBytes, and no answer takes long to write.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -189,21 +198,122 @@ func Start(ctx context.Context, cfg Config, name string, factories ...Factory) (
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		var err error
+		if cfg.HTTPTLS.hasCert() {
+			err = s.http.ServeTLS(s.listener, cfg.HTTPTLS.Cert, cfg.HTTPTLS.Key)
+		} else {
+			err = s.http.Serve(s.listener)
+		}
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
 			slog.Error("HTTP server stopped", "err", err)
 		}
 	}()
 	return s, nil
 }
 
+// protect is where the API's authentication wraps every route but the
+// health check's; today it lets every request through.
+func protect(mux *http.ServeMux) http.Handler { return mux }
+
+// open makes one service's dependencies over a NATS connection of its own,
+// with its own user: its event-log adapter, checkpoint store and, for the
+// service that holds personal-data keys, its vault.
+func (s *System) open(ctx context.Context, process, service string) (Deps, error) {
+	nc, err := s.connect(process, service)
+	if err != nil {
+		return Deps{}, err
+	}
+	u := &unitRuntime{name: service, nc: nc}
+	s.units = append(s.units, u)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return Deps{}, err
+	}
+	log := s.esdb
+	if log == nil {
+		jl, err := jetstreamlog.New(ctx, nc, jetstreamlog.Options{})
+		if err != nil {
+			if s.admin == nil {
+				return Deps{}, fmt.Errorf("JetStream event log (a service's user may only read the stream: create it or bring it up to date as the operator, "+
+					"e.g. `natsusers -dir <credentials> -format none -provision %s`): %w", s.url, err)
+			}
+			return Deps{}, fmt.Errorf("JetStream event log: %w", err)
+		}
+		u.log = jl
+		log = u.log
+	}
+	cps, err := checkpoint.NewKV(ctx, js, natsauth.CheckpointBucket)
+	if err != nil {
+		return Deps{}, fmt.Errorf("checkpoint store: %w", err)
+	}
+	if m, ok := natsauth.ServiceNamed(service); ok && m.Vault {
+		keks, err := s.keyRing()
+		if err != nil {
+			return Deps{}, err
+		}
+		if u.vault, err = pii.NewVault(ctx, js, pii.DefaultBucket, pii.WithKEKs(keks)); err != nil {
+			return Deps{}, fmt.Errorf("personal-data vault: %w", err)
+		}
+		n, err := u.vault.Rewrap(ctx)
+		if err != nil {
+			return Deps{}, fmt.Errorf("personal-data vault: %w", err)
+		}
+		if n > 0 {
+			slog.Info("personal-data keys wrapped with the current key-encryption key", "keys", n, "kek", keks.Current())
+		}
+	}
+	return Deps{Log: log, NATS: nc, JetStream: js, Vault: u.vault, Checkpoints: cps, Logger: slog.Default().With("service", service)}, nil
+}
+
+func (s *System) startRelay(ctx, runCtx context.Context, process string) error {
+	nc, err := s.connect(process, natsauth.Relay)
+	if err != nil {
+		return err
+	}
+	s.relayNC = nc
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return err
+	}
+	cps, err := checkpoint.NewKV(ctx, js, natsauth.CheckpointBucket)
+	if err != nil {
+		return fmt.Errorf("relay checkpoint store: %w", err)
+	}
+	r := relay.New(s.esdb, js, cps, relay.Options{})
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := r.Run(runCtx); err != nil && runCtx.Err() == nil {
+			slog.Error("relay stopped", "err", err)
+		}
+	}()
+	return nil
+}
+
+// keyRing reads the key-encryption keys of the personal-data keys, creating
+// the development file on first start.
+func (s *System) keyRing() (*pii.KeyRing, error) {
+	path, generate := s.cfg.kekFile()
+	r, created, err := pii.LoadKeyRing(path, generate)
+	if err != nil {
+		return nil, fmt.Errorf("personal-data key-encryption keys (PII_KEK_FILE): %w", err)
+	}
+	if created {
+		slog.Info("development key-encryption key for personal-data keys created", "file", path)
+	}
+	return r, nil
+}
+
 // Addr is the address the HTTP API listens on.
 func (s *System) Addr() string { return s.listener.Addr().String() }
 
 // NATSURL is the URL of the NATS server in use.
-func (s *System) NATSURL() string { return s.nc.ConnectedUrl() }
+func (s *System) NATSURL() string { return s.url }
 
 // Log is the event log in use.
-func (s *System) Log() eventlog.Log { return s.log }
+// With JetStream, it reads over the operator's connection when the process
+// has the operator's credentials (always with the embedded server).
+func (s *System) Log() eventlog.Log { return s.readLog }
 
 // Stop shuts everything down gracefully: HTTP first, then consumers, the log,
 // NATS and telemetry.
@@ -224,14 +334,27 @@ func (s *System) Stop() {
 		s.cancel()
 	}
 	s.wg.Wait()
-	if s.vault != nil {
-		_ = s.vault.Close()
+	for _, u := range s.units {
+		if u.vault != nil {
+			_ = u.vault.Close()
+		}
+		if u.log != nil {
+			_ = u.log.Close()
+		}
 	}
-	if s.log != nil {
-		_ = s.log.Close()
+	if s.ownsRead {
+		_ = s.readLog.Close()
 	}
-	if s.nc != nil {
-		_ = s.nc.Drain()
+	if s.esdb != nil {
+		_ = s.esdb.Close()
+	}
+	for _, u := range s.units {
+		_ = u.nc.Drain()
+	}
+	for _, nc := range []*nats.Conn{s.relayNC, s.admin} {
+		if nc != nil {
+			_ = nc.Drain()
+		}
 	}
 	if s.srv != nil {
 		s.srv.Shutdown()
@@ -243,12 +366,16 @@ func (s *System) Stop() {
 }
 
 // Run starts the system and blocks until ctx is cancelled, then stops it.
-func Run(ctx context.Context, cfg Config, name string, factories ...Factory) error {
-	s, err := Start(ctx, cfg, name, factories...)
+func Run(ctx context.Context, cfg Config, name string, units ...Unit) error {
+	s, err := Start(ctx, cfg, name, units...)
 	if err != nil {
 		return err
 	}
-	slog.Info("complaint API listening", "url", "http://"+s.Addr(), "services", s.names)
+	scheme := "http://"
+	if cfg.HTTPTLS.hasCert() {
+		scheme = "https://"
+	}
+	slog.Info("complaint API listening", "url", scheme+s.Addr(), "services", s.names)
 	<-ctx.Done()
 	slog.Info("stopping: finishing requests and handlers in flight")
 	s.Stop()
@@ -294,15 +421,26 @@ func (d Deps) Consume(ctx context.Context, service string, sub bus.Subscription,
 	return nil
 }
 
+// Option is a process's default, set by its main.
+type Option func(*Config)
+
+// RelayByDefault makes the process run the EventStoreDB-to-bus relay unless
+// RELAY says otherwise: the all-in-one process does.
+func RelayByDefault() Option { return func(c *Config) { c.Relay = true } }
+
 // Main is a service binary's main: it reads the configuration from the
-// environment (defaultAddr and relay being HTTP_ADDR's and RELAY's defaults),
-// runs the services until SIGINT or SIGTERM, and exits 1 on error.
-func Main(name, defaultAddr string, relay bool, factories ...Factory) {
+// environment (defaultAddr being HTTP_ADDR's default), runs the services
+// until SIGINT or SIGTERM, and exits 1 on error.
+func Main(name, defaultAddr string, units []Unit, opts ...Option) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := ConfigFromEnv(defaultAddr, relay)
+	defaults := Config{HTTPAddr: defaultAddr}
+	for _, o := range opts {
+		o(&defaults)
+	}
+	cfg, err := ConfigFromEnv(defaults)
 	if err == nil {
-		err = Run(ctx, cfg, name, factories...)
+		err = Run(ctx, cfg, name, units...)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, name+":", err)

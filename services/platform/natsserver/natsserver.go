@@ -3,6 +3,7 @@
 package natsserver
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -30,6 +31,11 @@ type Options struct {
 	SyncAlways bool
 	// ServerName names the server in its logs and in JetStream's metadata.
 	ServerName string
+	// Users are the only clients the server accepts (see natsauth). Without
+	// users it accepts anonymous connections: tests only.
+	Users []*server.NkeyUser
+	// TLS, when set, makes the server require TLS from every client.
+	TLS *tls.Config
 }
 
 // Start starts the server and waits until it accepts clients.
@@ -70,6 +76,13 @@ func Start(o Options) (*server.Server, error) {
 		NoSigs:     true,
 		// The log and the bus share one server; 8 MiB is ample for an event.
 		MaxPayload: 8 << 20,
+		Nkeys:      o.Users,
+	}
+	if o.TLS != nil {
+		opts.TLSConfig = o.TLS
+		opts.TLS = true
+		opts.TLSVerify = o.TLS.ClientAuth == tls.RequireAndVerifyClientCert
+		opts.TLSTimeout = 5
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {

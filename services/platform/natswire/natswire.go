@@ -151,9 +151,10 @@ const DuplicateWindow = time.Hour
 
 // EnsureStream creates the complaint-events stream, or brings its settings up
 // to date, and returns it. File storage, every event kept, atomic batches and
-// direct reads allowed.
+// direct reads allowed. A stream that already has these settings is only
+// read: a service's NATS user may read the stream's info but not change it.
 func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+	want := jetstream.StreamConfig{
 		Name:               StreamName,
 		Description:        "every event of every complaint, in log order",
 		Subjects:           []string{AllSubjects},
@@ -168,11 +169,23 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream
 		AllowAtomicPublish: true,
 		DenyDelete:         true,
 		DenyPurge:          true,
-	})
+	}
+	if st, err := js.Stream(ctx, StreamName); err == nil && upToDate(st.CachedInfo().Config, want) {
+		return st, nil
+	}
+	st, err := js.CreateOrUpdateStream(ctx, want)
 	if err != nil {
 		return nil, fmt.Errorf("natswire: stream %s: %w", StreamName, err)
 	}
 	return st, nil
+}
+
+func upToDate(have, want jetstream.StreamConfig) bool {
+	return have.Description == want.Description && len(have.Subjects) == 1 && have.Subjects[0] == want.Subjects[0] &&
+		have.Storage == want.Storage && have.Retention == want.Retention && have.Discard == want.Discard &&
+		have.MaxMsgs == want.MaxMsgs && have.MaxBytes == want.MaxBytes && have.MaxAge == want.MaxAge &&
+		have.Duplicates == want.Duplicates && have.AllowDirect && have.AllowAtomicPublish &&
+		have.DenyDelete && have.DenyPurge
 }
 
 // Headers of JetStream's atomic batch publish.

@@ -17,6 +17,10 @@
 // after being forgotten gets a new key, and the old values still read as
 // forgotten rather than as corrupt.
 //
+// With WithKEKs, each key is stored wrapped by a key-encryption key from
+// configuration (see KeyRing): the bucket, or a backup of it, opens nothing
+// without that KEK.
+//
 // Keys are cached in memory. A Vault watches the bucket and drops a key from
 // its cache as soon as another process forgets it; should the watch be
 // interrupted, no cached key is used for longer than the cache TTL (one
@@ -82,11 +86,18 @@ type Option func(*Vault)
 // from the bucket. Zero or less disables the cache.
 func WithCacheTTL(d time.Duration) Option { return func(v *Vault) { v.ttl = d } }
 
+// WithKEKs wraps every key stored in the bucket with the ring's current
+// key-encryption key, and unwraps with whichever of the ring's keys wrapped
+// it: a copy of the bucket alone opens nothing.
+func WithKEKs(r *KeyRing) Option { return func(v *Vault) { v.keks = r } }
+
 // Vault seals and opens customers' personal data. It is safe for concurrent
 // use, and several Vaults (in several processes) may share one bucket.
 type Vault struct {
 	kv  jetstream.KeyValue
 	ttl time.Duration
+	// keks wrap the keys in the bucket; nil stores them unwrapped.
+	keks *KeyRing
 
 	// cache maps a bucket key to its *cachedKey.
 	cache sync.Map
@@ -231,10 +242,14 @@ func (v *Vault) currentKey(ctx context.Context, customerID string) (*cachedKey, 
 		}
 		// No key yet: create one. Of two first seals racing, one creates and
 		// the other finds the key exists and reads it.
-		value := make([]byte, storedSize)
-		value[0] = valueVersion
-		if _, err := rand.Read(value[1:]); err != nil {
+		plain := make([]byte, storedSize)
+		plain[0] = valueVersion
+		if _, err := rand.Read(plain[1:]); err != nil {
 			return nil, fmt.Errorf("pii: new key: %w", err)
+		}
+		value, err := v.wrap(name, plain)
+		if err != nil {
+			return nil, err
 		}
 		rev, err := v.kv.Create(ctx, name, value)
 		if errors.Is(err, jetstream.ErrKeyExists) && attempt < 5 {
@@ -243,7 +258,7 @@ func (v *Vault) currentKey(ctx context.Context, customerID string) (*cachedKey, 
 		if err != nil {
 			return nil, fmt.Errorf("pii: new key for customer: %w", err)
 		}
-		return v.remember(name, value, rev)
+		return v.remember(name, plain, rev)
 	}
 }
 
@@ -286,7 +301,11 @@ func (v *Vault) load(ctx context.Context, name string) (*cachedKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pii: read key: %w", err)
 	}
-	return v.remember(name, e.Value(), e.Revision())
+	plain, err := v.unwrap(name, e.Value())
+	if err != nil {
+		return nil, err
+	}
+	return v.remember(name, plain, e.Revision())
 }
 
 // remember decodes a stored key and caches it.

@@ -28,10 +28,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/caarlos0/env/v11"
 	"go.opentelemetry.io/contrib/exporters/autoexport"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel"
@@ -76,10 +76,19 @@ var (
 // still running flushes and tears it down. Each shutdown may be called more
 // than once.
 func Setup(ctx context.Context, service string) (shutdown func(context.Context) error, err error) {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return SetupWith(ctx, service, cfg)
+}
+
+// SetupWith is Setup with the configuration read already.
+func SetupWith(ctx context.Context, service string, cfg Config) (shutdown func(context.Context) error, err error) {
 	mu.Lock()
 	defer mu.Unlock()
 	if users == 0 {
-		inst, err := install(ctx, service)
+		inst, err := install(ctx, service, cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -113,13 +122,44 @@ func release(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func install(ctx context.Context, service string) (*installed, error) {
-	slog.SetDefault(slog.New(NewLogHandler(os.Stderr, logLevel())))
+// Config is what decides what Setup installs: the standard OpenTelemetry
+// variables that select exporters, and LOG_LEVEL. The exporters themselves
+// read the rest of the OTEL_* variables (endpoints, protocol, headers).
+type Config struct {
+	Disabled            bool   `env:"OTEL_SDK_DISABLED"`
+	TracesExporter      string `env:"OTEL_TRACES_EXPORTER"`
+	MetricsExporter     string `env:"OTEL_METRICS_EXPORTER"`
+	OTLPEndpoint        string `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTLPTracesEndpoint  string `env:"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"`
+	OTLPMetricsEndpoint string `env:"OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"`
+	// LogLevel is debug, info (default), warn or error.
+	LogLevel string `env:"LOG_LEVEL"`
+}
+
+// ConfigFromEnv reads the configuration from the environment.
+func ConfigFromEnv() (Config, error) {
+	var c Config
+	if err := env.Parse(&c); err != nil {
+		return c, fmt.Errorf("telemetry configuration: %w", err)
+	}
+	return c, nil
+}
+
+func (c Config) exportsTraces() bool {
+	return c.TracesExporter != "" || c.OTLPEndpoint != "" || c.OTLPTracesEndpoint != ""
+}
+
+func (c Config) exportsMetrics() bool {
+	return c.MetricsExporter != "" || c.OTLPEndpoint != "" || c.OTLPMetricsEndpoint != ""
+}
+
+func install(ctx context.Context, service string, cfg Config) (*installed, error) {
+	slog.SetDefault(slog.New(NewLogHandler(os.Stderr, cfg.level())))
 	otel.SetTextMapPropagator(propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{}))
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
 		slog.Warn("telemetry error", "err", err)
 	}))
-	if disabled, _ := strconv.ParseBool(os.Getenv("OTEL_SDK_DISABLED")); disabled {
+	if cfg.Disabled {
 		return &installed{}, nil
 	}
 
@@ -136,7 +176,7 @@ func install(ctx context.Context, service string) (*installed, error) {
 
 	inst := &installed{}
 	traceOpts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
-	if anyEnv("OTEL_TRACES_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") {
+	if cfg.exportsTraces() {
 		exp, err := autoexport.NewSpanExporter(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("span exporter: %w", err)
@@ -147,7 +187,7 @@ func install(ctx context.Context, service string) (*installed, error) {
 		}
 	}
 	metricOpts := []sdkmetric.Option{sdkmetric.WithResource(res)}
-	if anyEnv("OTEL_METRICS_EXPORTER", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT") {
+	if cfg.exportsMetrics() {
 		reader, err := autoexport.NewMetricReader(ctx)
 		if err != nil {
 			if inst.spanExporter != nil {
@@ -174,18 +214,15 @@ func serviceName(service string) string {
 	return "complaints-" + service
 }
 
-func anyEnv(names ...string) bool {
-	for _, n := range names {
-		if os.Getenv(n) != "" {
-			return true
-		}
-	}
-	return false
+// logLevel is LOG_LEVEL's level.
+func logLevel() slog.Level {
+	c, _ := ConfigFromEnv()
+	return c.level()
 }
 
-func logLevel() slog.Level {
+func (c Config) level() slog.Level {
 	var l slog.Level
-	if s := strings.TrimSpace(os.Getenv("LOG_LEVEL")); s != "" {
+	if s := strings.TrimSpace(c.LogLevel); s != "" {
 		if s == "warning" || s == "WARNING" {
 			s = "warn"
 		}

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	host.Main("compensation", compensation.DefaultAddr, false, compensation.New(domain.DefaultPolicy()))
+	host.Main("compensation", compensation.DefaultAddr, []host.Unit{{Name: "compensation", Build: compensation.New(domain.DefaultPolicy())}})
 }

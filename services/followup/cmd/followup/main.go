@@ -7,5 +7,5 @@ import (
 )
 
 func main() {
-	host.Main("followup", followup.DefaultAddr, false, followup.New())
+	host.Main("followup", followup.DefaultAddr, []host.Unit{{Name: "followup", Build: followup.New()}})
 }

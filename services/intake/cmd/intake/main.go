@@ -7,5 +7,5 @@ import (
 )
 
 func main() {
-	host.Main("intake", intake.DefaultAddr, false, intake.New(intake.ConfigFromEnv()))
+	host.Main("intake", intake.DefaultAddr, []host.Unit{{Name: "intake", Build: intake.New(intake.ConfigFromEnv())}})
 }

@@ -7,5 +7,5 @@ import (
 )
 
 func main() {
-	host.Main("prevention", prevention.DefaultAddr, false, prevention.New())
+	host.Main("prevention", prevention.DefaultAddr, []host.Unit{{Name: "prevention", Build: prevention.New()}})
 }

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	host.Main("resolution", resolution.DefaultAddr, false, resolution.New(domain.DefaultPolicy()))
+	host.Main("resolution", resolution.DefaultAddr, []host.Unit{{Name: "resolution", Build: resolution.New(domain.DefaultPolicy())}})
 }

@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	host.Main("complaints", system.DefaultAddr, true, system.Services(intake.ConfigFromEnv())...)
+	host.Main("complaints", system.DefaultAddr, system.Services(intake.ConfigFromEnv()), host.RelayByDefault())
 }

@@ -1,0 +1,220 @@
+package host
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
+)
+
+// MinServerVersion is the oldest NATS server the services run on: atomic
+// batch publish and message schedules came with 2.12.
+const MinServerVersion = "2.12.0"
+
+// startNATS starts the embedded server (unless NATSURL is set) with the
+// generated users, and provisions the event stream over the operator's
+// connection when the process has the operator's credentials.
+func (s *System) startNATS(ctx context.Context, process string) error {
+	cfg := s.cfg
+	dir := cfg.credentialsDir()
+	s.url = cfg.NATSURL
+	if s.url == "" {
+		pubs, err := natsauth.EnsureSeeds(dir)
+		if err != nil {
+			return fmt.Errorf("embedded NATS users: %w", err)
+		}
+		users, err := natsauth.ServerUsers(pubs)
+		if err != nil {
+			return err
+		}
+		var serverTLS *tls.Config
+		if cfg.NATSTLS.hasCert() {
+			cert, err := tls.LoadX509KeyPair(cfg.NATSTLS.Cert, cfg.NATSTLS.Key)
+			if err != nil {
+				return fmt.Errorf("NATS_TLS_CERT, NATS_TLS_KEY: %w", err)
+			}
+			serverTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		s.srv, err = natsserver.Start(natsserver.Options{
+			Host: cfg.EmbeddedNATSHost, Port: cfg.EmbeddedNATSPort, StoreDir: cfg.DataDir,
+			SyncAlways: true, ServerName: process, Users: users, TLS: serverTLS,
+		})
+		if err != nil {
+			return fmt.Errorf("embedded NATS: %w", err)
+		}
+		s.url = s.srv.ClientURL()
+		slog.Info("embedded NATS server started", "url", s.url, "data_dir", cfg.DataDir)
+		slog.Info("NATS users (one per service, relay, outside systems, operator) written", "dir", dir,
+			"nats_cli", "nats --server "+s.url+" --nkey "+natsauth.SeedFile(dir, natsauth.Operator)+" stream ls")
+	}
+	if haveCredentials(dir, natsauth.Operator) || s.srv != nil {
+		admin, err := s.connect(process, natsauth.Operator)
+		if err != nil {
+			return err
+		}
+		s.admin = admin
+		js, err := jetstream.New(admin)
+		if err != nil {
+			return err
+		}
+		if cfg.EventStoreURL == "" {
+			if _, err := natswire.EnsureStream(ctx, js); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func haveCredentials(dir, user string) bool {
+	return fileExists(natsauth.CredsFile(dir, user)) || fileExists(natsauth.SeedFile(dir, user))
+}
+
+// connect connects to the server as user, checks the server's version, and
+// reports permission violations.
+func (s *System) connect(process, user string) (*nats.Conn, error) {
+	cfg := s.cfg
+	dir := cfg.credentialsDir()
+	opts := []nats.Option{nats.Name(process + "/" + user), nats.MaxReconnects(-1), nats.ErrorHandler(asyncErrors(user))}
+	if haveCredentials(dir, user) {
+		creds, err := natsauth.ClientOptions(dir, user)
+		if err != nil {
+			return nil, err
+		}
+		opts = append(opts, creds...)
+	} else {
+		slog.Warn("no NATS credentials for this user: connecting without any (NATS_CREDENTIALS_DIR)", "user", user, "dir", dir)
+	}
+	if cfg.NATSTLS.CA != "" {
+		opts = append(opts, nats.RootCAs(cfg.NATSTLS.CA))
+	}
+	if cfg.NATSURL != "" && cfg.NATSTLS.hasCert() {
+		opts = append(opts, nats.ClientCert(cfg.NATSTLS.Cert, cfg.NATSTLS.Key))
+	}
+	nc, err := nats.Connect(s.url, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to NATS at %s as %s: %w", s.url, user, err)
+	}
+	if err := CheckServerVersion(nc.ConnectedServerVersion()); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("NATS at %s: %w", s.url, err)
+	}
+	return nc, nil
+}
+
+// ConnectAs connects to the process's NATS server as one of the users whose
+// credentials the process holds (natsauth.Operator for tests and tools).
+func (s *System) ConnectAs(user string, opts ...nats.Option) (*nats.Conn, error) {
+	creds, err := natsauth.ClientOptions(s.cfg.credentialsDir(), user)
+	if err != nil {
+		return nil, err
+	}
+	if s.cfg.NATSTLS.CA != "" {
+		creds = append(creds, nats.RootCAs(s.cfg.NATSTLS.CA))
+	}
+	return nats.Connect(s.url, append(creds, opts...)...)
+}
+
+// CheckServerVersion refuses a NATS server older than MinServerVersion.
+func CheckServerVersion(version string) error {
+	if !atLeast(version, MinServerVersion) {
+		return fmt.Errorf("the NATS server is version %q; the complaint services need nats-server %s or later "+
+			"(atomic batch publish, message schedules). Install a recent one, e.g. "+
+			"`go install github.com/nats-io/nats-server/v2@v2.15.2`, or unset NATS_URL to use the embedded server",
+			version, MinServerVersion)
+	}
+	return nil
+}
+
+func atLeast(version, min string) bool {
+	v, m := parseVersion(version), parseVersion(min)
+	if v == nil {
+		return false
+	}
+	for i := range 3 {
+		if v[i] != m[i] {
+			return v[i] > m[i]
+		}
+	}
+	return true
+}
+
+func parseVersion(s string) []int {
+	s = strings.TrimPrefix(s, "v")
+	if i := strings.IndexAny(s, "-+"); i >= 0 {
+		s = s[:i]
+	}
+	parts := strings.Split(s, ".")
+	if len(parts) != 3 {
+		return nil
+	}
+	out := make([]int, 3)
+	for i, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			return nil
+		}
+		out[i] = n
+	}
+	return out
+}
+
+// violations is the counter of permission violations, from the meter
+// provider installed when one happens (the SDK keeps one instrument per name).
+func violations() metric.Int64Counter {
+	c, _ := otel.Meter("github.com/complaintflow/complaintflow/services/platform/host").Int64Counter(
+		"complaints.nats.permission_violations",
+		metric.WithDescription("NATS permission violations a service's connection was told of"))
+	return c
+}
+
+// asyncErrors logs and counts the permission violations the server reports
+// on a user's connection. The log names the operation and the subject's
+// first tokens only: later tokens may carry a complaint or customer id.
+func asyncErrors(user string) nats.ErrHandler {
+	return func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		if !errors.Is(err, nats.ErrPermissionViolation) {
+			slog.Warn("NATS asynchronous error", "user", user, "err", err)
+			return
+		}
+		op, subject := violationDetail(err.Error())
+		if c := violations(); c != nil {
+			c.Add(context.Background(), 1, metric.WithAttributes(attribute.String("user", user), attribute.String("operation", op)))
+		}
+		slog.Warn("NATS permission violation", "user", user, "operation", op, "subject", subject)
+	}
+}
+
+// violationDetail turns `nats: permissions violation for publish to
+// "complaints.events.case.42"` into ("publish", "complaints.events.case.…").
+func violationDetail(msg string) (op, subject string) {
+	lower := strings.ToLower(msg)
+	switch {
+	case strings.Contains(lower, "for publish"):
+		op = "publish"
+	case strings.Contains(lower, "for subscription"):
+		op = "subscribe"
+	default:
+		op = "unknown"
+	}
+	if i := strings.IndexByte(msg, '"'); i >= 0 {
+		subject = strings.Trim(msg[i:], `"' `)
+	}
+	if tokens := strings.Split(subject, "."); len(tokens) > 3 {
+		subject = strings.Join(tokens[:3], ".") + ".…"
+	}
+	return op, subject
+}

@@ -1,0 +1,251 @@
+// Package natsauth says who may do what on NATS: one user per service, a user
+// for the EventStoreDB relay, one for the company's other systems and one for
+// operators. The permission matrix lives here, as data, and is rendered both
+// for the embedded server (development) and as a nats-server.conf block
+// (production).
+//
+// A service may publish only its own events (complaints.events.<category>.*),
+// its own timers and dead letters and answers to requests it received;
+// subscribe only to its own inbox, its request subjects and its re-drive
+// requests; and call only the JetStream API it needs: stream info, direct
+// gets on the log, its own durable consumers, its own keys in the shared
+// buckets.
+package natsauth
+
+import (
+	"slices"
+	"sort"
+)
+
+// Fixed names of the streams, buckets and subjects the matrix covers.
+const (
+	EventStream      = "COMPLAINT_EVENTS"
+	TimerStream      = "COMPLAINT_TIMERS"
+	DeadLetterStream = "COMPLAINT_DEAD_LETTERS"
+	CheckpointBucket = "checkpoints"
+	ProjectionBucket = "projections"
+	CustomerKeys     = "customer-keys"
+)
+
+// Users that are not services.
+const (
+	// Operator has every permission: the nats CLI, provisioning streams and
+	// buckets, the embedded host's own connection.
+	Operator = "operator"
+	// Outside is the company's other systems: they read the event stream and
+	// call the documented request subjects, and never publish an event.
+	Outside = "outside"
+	// Relay republishes EventStoreDB's events to the bus: it publishes every
+	// category, and nothing else.
+	Relay = "relay"
+)
+
+// Service is one service's place in the matrix.
+type Service struct {
+	Name string
+	// Category is the only event category the service writes.
+	Category string
+	// Durables are its durable consumers on COMPLAINT_EVENTS.
+	Durables []string
+	// Projections: it reads the log with ordered (ephemeral) consumers and
+	// keeps snapshots in the projections bucket.
+	Projections bool
+	// Vault: it seals and opens personal data (the customer-keys bucket).
+	Vault bool
+}
+
+// Services is the matrix of the five services. A new durable consumer is
+// added here, or its user may not create it.
+var Services = []Service{
+	{Name: "intake", Category: "complaint", Vault: true},
+	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases"}},
+	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}},
+	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"}},
+	{Name: "prevention", Category: "prevention", Projections: true},
+}
+
+// DocumentedRequests are the request/reply subjects other systems may call.
+var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show"}
+
+// ServiceNamed returns the matrix entry of a service.
+func ServiceNamed(name string) (Service, bool) {
+	for _, s := range Services {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Service{}, false
+}
+
+// Users are every user's name, services first.
+func Users() []string {
+	var out []string
+	for _, s := range Services {
+		out = append(out, s.Name)
+	}
+	return append(out, Relay, Outside, Operator)
+}
+
+// Permissions of one user. Deny wins over allow.
+type Permissions struct {
+	PublishAllow, PublishDeny     []string
+	SubscribeAllow, SubscribeDeny []string
+	// Responses lets the user answer the requests it receives (publish once
+	// to each request's reply subject).
+	Responses bool
+}
+
+// InboxPrefix is the user's own inbox prefix: replies, JetStream API answers
+// and pulled messages arrive under it, and no other user may subscribe there.
+func InboxPrefix(user string) string { return "_INBOX_" + user }
+
+// For returns a user's permissions; ok is false for an unknown user.
+func For(user string) (p Permissions, ok bool) {
+	switch user {
+	case Operator:
+		return Permissions{PublishAllow: []string{">"}, SubscribeAllow: []string{">"}, Responses: true}, true
+	case Outside:
+		return outside(), true
+	case Relay:
+		return relay(), true
+	}
+	s, ok := ServiceNamed(user)
+	if !ok {
+		return Permissions{}, false
+	}
+	return service(s), true
+}
+
+const api = "$JS.API."
+
+func service(s Service) Permissions {
+	var p permBuilder
+	p.pub("complaints.events." + s.Category + ".*")
+	p.pub("complaints.timers.schedule." + s.Name + ".>")
+	p.pub(api+"STREAM.INFO."+EventStream, api+"STREAM.INFO."+TimerStream, api+"STREAM.INFO."+DeadLetterStream)
+	// The timer and dead-letter streams are created by the services that use
+	// them; the event stream only by the operator (natswire.EnsureStream reads
+	// it when its settings are right).
+	for _, st := range []string{TimerStream, DeadLetterStream} {
+		p.pub(api+"STREAM.CREATE."+st, api+"STREAM.UPDATE."+st)
+	}
+	p.pub(directGet(EventStream)...)
+	timers := s.Name + "-timers"
+	p.durable(TimerStream, timers)
+	p.pub("complaints.deadletters." + timers)
+	p.sub("complaints.redrive." + timers)
+	for _, d := range s.Durables {
+		p.durable(EventStream, d)
+		p.pub("complaints.deadletters." + d)
+		p.sub("complaints.redrive." + d)
+	}
+	// Re-driving reads the service's own dead letters.
+	p.pub(directGet(DeadLetterStream)...)
+	for _, d := range append([]string{timers}, s.Durables...) {
+		p.durable(DeadLetterStream, d)
+	}
+	// Its own checkpoints: keys "<service>" and "<service>.<reader>".
+	p.bucket(CheckpointBucket, s.Name, s.Name+".>")
+	if s.Projections {
+		p.bucket(ProjectionBucket, ">")
+		p.orderedReads(s.Name)
+	}
+	if s.Vault {
+		p.bucket(CustomerKeys, ">")
+		// The vault watches the bucket for keys forgotten elsewhere.
+		p.pub(api+"CONSUMER.CREATE.KV_"+CustomerKeys+".>", api+"CONSUMER.DELETE.KV_"+CustomerKeys+".>",
+			api+"CONSUMER.INFO.KV_"+CustomerKeys+".>", "$JS.FC.KV_"+CustomerKeys+".>")
+	}
+	p.sub(InboxPrefix(s.Name)+".>", "complaints."+s.Name+".*", "$SRV.>")
+	return p.build(true)
+}
+
+func relay() Permissions {
+	var p permBuilder
+	p.pub("complaints.events.>")
+	p.pub(api + "STREAM.INFO." + EventStream)
+	p.pub(directGet(EventStream)...)
+	p.bucket(CheckpointBucket, Relay, Relay+".>")
+	p.sub(InboxPrefix(Relay) + ".>")
+	return p.build(false)
+}
+
+func outside() Permissions {
+	var p permBuilder
+	p.pub(DocumentedRequests...)
+	p.pub(api + "STREAM.INFO." + EventStream)
+	p.pub(directGet(EventStream)...)
+	p.orderedReads(Outside)
+	p.sub("_INBOX.>", InboxPrefix(Outside)+".>", "complaints.events.>")
+	// Never an event, a timer, a dead letter or a re-drive, whatever the
+	// allow list above says.
+	p.pubDeny("complaints.events.>", "complaints.timers.>", "complaints.deadletters.>", "complaints.redrive.>", "$KV.>")
+	return p.build(false)
+}
+
+func directGet(stream string) []string {
+	return []string{api + "DIRECT.GET." + stream, api + "DIRECT.GET." + stream + ".>"}
+}
+
+type permBuilder struct {
+	allowPub, denyPub, allowSub, denySub []string
+}
+
+func (p *permBuilder) pub(s ...string)     { p.allowPub = append(p.allowPub, s...) }
+func (p *permBuilder) pubDeny(s ...string) { p.denyPub = append(p.denyPub, s...) }
+func (p *permBuilder) sub(s ...string)     { p.allowSub = append(p.allowSub, s...) }
+
+// durable allows one named durable consumer on a stream: create it (with or
+// without a filter subject), read its info, pull from it and acknowledge.
+func (p *permBuilder) durable(stream, name string) {
+	p.pub(api+"CONSUMER.CREATE."+stream+"."+name, api+"CONSUMER.CREATE."+stream+"."+name+".>",
+		api+"CONSUMER.INFO."+stream+"."+name, api+"CONSUMER.MSG.NEXT."+stream+"."+name,
+		"$JS.ACK."+stream+"."+name+".>")
+}
+
+// bucket allows the keys of a KV bucket: open it, create or update its
+// stream, read keys with direct gets and write them.
+func (p *permBuilder) bucket(bucket string, keys ...string) {
+	st := "KV_" + bucket
+	p.pub(api+"INFO", api+"STREAM.INFO."+st, api+"STREAM.CREATE."+st, api+"STREAM.UPDATE."+st)
+	for _, k := range keys {
+		p.pub("$KV."+bucket+"."+k, api+"DIRECT.GET."+st+".$KV."+bucket+"."+k)
+	}
+}
+
+// orderedReads allows consumers on the event log whose names the client
+// chooses (ordered consumers, an outside system's own durables), never
+// another service's durable.
+func (p *permBuilder) orderedReads(user string) {
+	for _, verb := range []string{"CREATE", "DELETE", "INFO", "MSG.NEXT"} {
+		p.pub(api + "CONSUMER." + verb + "." + EventStream + ".>")
+	}
+	p.pub("$JS.FC."+EventStream+".>", "$JS.ACK."+EventStream+".>")
+	for _, s := range Services {
+		if s.Name == user {
+			continue
+		}
+		for _, d := range s.Durables {
+			for _, verb := range []string{"CREATE", "DELETE", "INFO", "MSG.NEXT"} {
+				p.pubDeny(api+"CONSUMER."+verb+"."+EventStream+"."+d, api+"CONSUMER."+verb+"."+EventStream+"."+d+".>")
+			}
+			p.pubDeny("$JS.ACK." + EventStream + "." + d + ".>")
+		}
+	}
+}
+
+func (p *permBuilder) build(responses bool) Permissions {
+	return Permissions{
+		PublishAllow: uniq(p.allowPub), PublishDeny: uniq(p.denyPub),
+		SubscribeAllow: uniq(p.allowSub), SubscribeDeny: uniq(p.denySub), Responses: responses,
+	}
+}
+
+func uniq(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	out := slices.Clone(s)
+	sort.Strings(out)
+	return slices.Compact(out)
+}

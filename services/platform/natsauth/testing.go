@@ -1,0 +1,68 @@
+package natsauth
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
+)
+
+// RunForTest starts a server on a free loopback port that accepts only the
+// matrix's users, with every user's seed in creds and the event stream
+// provisioned by the operator, as in production. It stops when the test ends.
+func RunForTest(t testing.TB) (url, creds string) {
+	t.Helper()
+	dir := t.TempDir()
+	creds = filepath.Join(dir, "nats-users")
+	pubs, err := EnsureSeeds(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := ServerUsers(pubs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := natsserver.Start(natsserver.Options{Host: "127.0.0.1", Port: -1, StoreDir: filepath.Join(dir, "store"), SyncAlways: true, Users: users, ServerName: "secured-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
+	opts, err := ClientOptions(creds, Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(srv.ClientURL(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := natswire.EnsureStream(context.Background(), js); err != nil {
+		t.Fatal(err)
+	}
+	return srv.ClientURL(), creds
+}
+
+// OwnCredentialsForTest copies one user's seed from creds into a folder of
+// its own, as a process holding only its own credentials would have.
+func OwnCredentialsForTest(t testing.TB, creds, user string) string {
+	t.Helper()
+	b, err := os.ReadFile(SeedFile(creds, user))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := t.TempDir()
+	if err := os.WriteFile(SeedFile(own, user), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return own
+}
