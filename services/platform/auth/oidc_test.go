@@ -94,7 +94,7 @@ func (p *provider) addEC(kid string) {
 func (p *provider) sign(kid string, edit func(b *jwt.Builder)) string {
 	p.t.Helper()
 	b := jwt.NewBuilder().Issuer(testIssuer).Audience([]string{testAudience}).Subject("agent-7").
-		IssuedAt(time.Now()).Expiration(time.Now().Add(5 * time.Minute)).
+		IssuedAt(time.Now()).Expiration(time.Now().Add(5*time.Minute)).
 		Claim("roles", []string{"agent", "approver", "customer", "something-else"})
 	if edit != nil {
 		edit(b)
