@@ -91,7 +91,11 @@ func DecodeBytes(data []byte, dst any) *Problem {
 		if uq, e := unquote(name); e == nil {
 			name = uq
 		}
-		return Invalid(FieldError{Field: unknownFieldPath(data, reflect.TypeOf(dst), name), Detail: "is not a known field"})
+		field := unknownFieldPath(data, reflect.TypeOf(dst), name)
+		if field == "" {
+			field = `""`
+		}
+		return Invalid(FieldError{Field: field, Detail: "is not a known field"})
 	default:
 		return malformed("the body is not the expected JSON object")
 	}
@@ -138,6 +142,9 @@ func jsonKind(t reflect.Type) string {
 // is "id" or ends in "_id". Identifiers may hold no control characters.
 func IsID(path string) bool {
 	last := path[strings.LastIndexByte(path, '.')+1:]
+	if path == "" {
+		return false
+	}
 	return last == "id" || strings.HasSuffix(last, "_id")
 }
 
@@ -177,7 +184,8 @@ func textProblem(s string, id bool) (string, bool) {
 func checkStrings(data []byte) (FieldError, bool) {
 	var found FieldError
 	bad := false
-	_ = walkJSON(data, func(path string, raw []byte, s string, key bool) bool {
+	_ = walkJSON(data, func(segs []string, raw []byte, s string, key bool) bool {
+		path := joinPath(segs)
 		detail := ""
 		if !utf8.Valid(raw) || strings.Count(s, "\uFFFD") > literalReplacementChars(raw) {
 			detail = "must be valid UTF-8"
@@ -205,29 +213,43 @@ func literalReplacementChars(raw []byte) int {
 type frame struct {
 	array     bool
 	key       string
+	hasKey    bool
 	expectKey bool
+}
+
+// joinPath names a field by its path: segments joined by dots, an empty
+// key shown as "".
+func joinPath(segs []string) string {
+	parts := make([]string, len(segs))
+	for i, s := range segs {
+		if s == "" {
+			s = `""`
+		}
+		parts[i] = s
+	}
+	if len(parts) == 0 {
+		return "body"
+	}
+	return strings.Join(parts, ".")
 }
 
 // walkJSON calls visit for every object key (key true, path ending in the
 // key) and string value of the JSON value in data, with the raw bytes the
-// token was read from. Paths are dotted names without array indexes, as
-// encoding/json names fields (customer.phones.number). visit returns false
-// to stop.
-func walkJSON(data []byte, visit func(path string, raw []byte, s string, key bool) bool) error {
+// token was read from. Paths are the keys leading there, without array
+// indexes, as encoding/json names fields (customer.phones.number). visit
+// returns false to stop.
+func walkJSON(data []byte, visit func(segs []string, raw []byte, s string, key bool) bool) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var stack []frame
-	path := func(extra string) string {
-		parts := make([]string, 0, len(stack)+1)
+	path := func() []string {
+		segs := make([]string, 0, len(stack))
 		for _, f := range stack {
-			if !f.array && f.key != "" {
-				parts = append(parts, f.key)
+			if !f.array && f.hasKey {
+				segs = append(segs, f.key)
 			}
 		}
-		if extra != "" {
-			parts = append(parts, extra)
-		}
-		return strings.Join(parts, ".")
+		return segs
 	}
 	valueDone := func() {
 		if n := len(stack); n > 0 && !stack[n-1].array {
@@ -259,14 +281,14 @@ func walkJSON(data []byte, visit func(path string, raw []byte, s string, key boo
 			}
 		case string:
 			if n := len(stack); n > 0 && !stack[n-1].array && stack[n-1].expectKey {
-				stack[n-1].key = t
+				stack[n-1].key, stack[n-1].hasKey = t, true
 				stack[n-1].expectKey = false
-				if !visit(path(""), raw, t, true) {
+				if !visit(path(), raw, t, true) {
 					return nil
 				}
 				continue
 			}
-			if !visit(path(""), raw, t, false) {
+			if !visit(path(), raw, t, false) {
 				return nil
 			}
 			valueDone()
@@ -281,13 +303,12 @@ func walkJSON(data []byte, visit func(path string, raw []byte, s string, key boo
 // field. It falls back to name alone.
 func unknownFieldPath(data []byte, dst reflect.Type, name string) string {
 	result := name
-	_ = walkJSON(data, func(path string, _ []byte, s string, key bool) bool {
+	_ = walkJSON(data, func(segs []string, _ []byte, s string, key bool) bool {
 		if !key || s != name {
 			return true
 		}
-		segs := strings.Split(path, ".")
 		if !knownPath(dst, segs) {
-			result = path
+			result = joinPath(segs)
 			return false
 		}
 		return true

@@ -69,6 +69,8 @@ func TestDecodeRefusesWhatTheBadInputBatteryFound(t *testing.T) {
 		{"unknown field in an array element", "application/json",
 			`{"attachments":[{"file_id":"f"},{"file_id":"g","phone":1}]}`, 400, "attachments.phone", "is not a known field"},
 		{"unknown top-level field", "application/json", `{"phone":"555"}`, 400, "phone", "is not a known field"},
+		{"empty key", "application/json", `{"":""}`, 400, `""`, "is not a known field"},
+		{"unknown field under an empty key's neighbour", "application/json", `{"customer":{"":1}}`, 400, `customer.""`, "is not a known field"},
 		{"a known name elsewhere does not hide the unknown one", "application/json",
 			`{"description":"x","customer":{"description":"y"}}`, 400, "customer.description", "is not a known field"},
 		{"free-form map takes any key", "application/json", `{"extra":{"phone":"555"}}`, 0, "", ""},
