@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/lestrrat-go/jwx/v3/jwa"
@@ -63,30 +62,29 @@ func NewCustomerTokens(key ed25519.PrivateKey, ttl time.Duration) (*CustomerToke
 
 // LoadOrCreateCustomerTokens signs with the key in path (an Ed25519 private
 // JWK), generating it (file mode 0600) when the file does not exist.
+// Processes starting together on one data directory end up with the same
+// key.
 func LoadOrCreateCustomerTokens(path string, ttl time.Duration) (*CustomerTokens, error) {
 	data, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			return nil, err
+	if errors.Is(err, fs.ErrNotExist) {
+		_, priv, gerr := ed25519.GenerateKey(rand.Reader)
+		if gerr != nil {
+			return nil, gerr
 		}
-		ct, err := NewCustomerTokens(priv, ttl)
-		if err != nil {
-			return nil, err
+		key, ierr := jwk.Import(priv)
+		if ierr != nil {
+			return nil, ierr
 		}
-		out, err := json.Marshal(ct.private)
-		if err != nil {
-			return nil, err
+		out, merr := json.Marshal(key)
+		if merr != nil {
+			return nil, merr
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
-		}
-		if err := writeFileAtomic(path, out); err != nil {
+		if err := createFileOnce(path, out); err != nil {
 			return nil, fmt.Errorf("customer token key %s: %w", path, err)
 		}
-		return ct, nil
-	case err != nil:
+		data, err = os.ReadFile(path)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("customer token key: %w", err)
 	}
 	key, err := jwk.ParseKey(data)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,5 +113,46 @@ func TestCustomerTokenOpensOnlyItsComplaint(t *testing.T) {
 	auth.SetClock(again, func() time.Time { return later })
 	if _, err := again.Verify(context.Background(), tok); err == nil {
 		t.Fatal("an expired token passed")
+	}
+}
+
+func TestProcessesStartingTogetherShareTokensAndKey(t *testing.T) {
+	dir := t.TempDir()
+	const n = 8
+	devs := make([]auth.StaticTokens, n)
+	customers := make([]*auth.CustomerTokens, n)
+	errs := make(chan error, 2*n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			var err error
+			if devs[i], err = auth.LoadOrCreateDevTokens(filepath.Join(dir, auth.DevTokensFile)); err != nil {
+				errs <- err
+			}
+			if customers[i], err = auth.LoadOrCreateCustomerTokens(filepath.Join(dir, auth.CustomerKeyFile), time.Hour); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	byRole, err := auth.ReadDevTokens(filepath.Join(dir, auth.DevTokensFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if _, err := devs[i].Verify(context.Background(), byRole[auth.RoleAdmin]); err != nil {
+			t.Fatalf("process %d has other development tokens", i)
+		}
+		tok, err := customers[i].Issue("cust-1", "c1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := customers[(i+1)%n].Verify(context.Background(), tok); err != nil {
+			t.Fatalf("process %d signs with another key: %v", i, err)
+		}
 	}
 }
