@@ -31,11 +31,15 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 	}
 	_, natsURL := natsserver.RunForTest(t)
 
+	// One data directory for the five: they share the development tokens
+	// and the key that signs customer tokens.
+	data := t.TempDir()
+	writeTestTokens(t, data)
 	addrs := map[string]string{}
 	for _, s := range services {
 		addrs[s] = freeAddr(t)
 		cmd := exec.Command(filepath.Join(bin, s))
-		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addrs[s], "LOG_LEVEL=warn")
+		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "DATA_DIR="+data, "HTTP_ADDR="+addrs[s], "LOG_LEVEL=warn")
 		logFile, err := os.Create(filepath.Join(bin, s+".log"))
 		if err != nil {
 			t.Fatal(err)
