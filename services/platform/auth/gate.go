@@ -65,6 +65,16 @@ type Gate struct {
 	oidc          *OIDC
 }
 
+// GateFromEnv is NewGate over the configuration in the environment: the
+// one call a host makes.
+func GateFromEnv(ctx context.Context, dataDir string) (*Gate, error) {
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		return nil, fmt.Errorf("authentication config: %w", err)
+	}
+	return NewGate(ctx, cfg, dataDir)
+}
+
 // NewGate builds a process's authentication from cfg, keeping generated
 // files (development tokens, customer-token key) in dataDir.
 func NewGate(ctx context.Context, cfg Config, dataDir string) (*Gate, error) {
