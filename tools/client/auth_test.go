@@ -2,12 +2,14 @@ package client_test
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/complaintflow/complaintflow/tools/client"
@@ -124,5 +126,29 @@ func TestLoadCredentials(t *testing.T) {
 	}
 	if _, err = client.LoadCredentials(); err == nil || !strings.Contains(err.Error(), "dev-tokens.json") {
 		t.Fatalf("a broken default file: %v", err)
+	}
+}
+
+func TestA429IsSentAgainAfterRetryAfter(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.Header().Set("Content-Type", "application/problem+json")
+			w.WriteHeader(http.StatusTooManyRequests)
+			_, _ = w.Write([]byte(`{"type":"` + client.TypeRateLimited + `","title":"Too many requests","status":429}`))
+			return
+		}
+		body, _ := io.ReadAll(r.Body)
+		if !strings.Contains(string(body), `"team":"t1"`) {
+			t.Errorf("the retry lost its body: %s", body)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"complaint_id":"c1"}`))
+	}))
+	defer srv.Close()
+	cs, err := client.New(srv.URL, 1).Assign(testContext(t), "c1", client.AssignRequest{Team: "t1"})
+	if err != nil || cs.ComplaintID != "c1" || calls.Load() != 2 {
+		t.Fatalf("case %+v, err %v after %d calls", cs, err, calls.Load())
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -185,16 +186,50 @@ func (c *Client) do(ctx context.Context, role, method, path string, header http.
 	return c.doAs(ctx, c.Auth.For(role), method, path, header, body, out)
 }
 
+// RateLimitRetries is how many times a request the API refused with 429
+// (over this client's rate) is sent again, after the Retry-After it named
+// (at most MaxRetryAfter). A 429 means the request was not handled, so
+// sending it again is safe whatever it is.
+const (
+	RateLimitRetries = 5
+	MaxRetryAfter    = 5 * time.Second
+)
+
 // doAs sends one request with an optional bearer token and JSON body and
 // decodes a 2xx JSON answer into out; any other answer becomes a *Problem.
 func (c *Client) doAs(ctx context.Context, token, method, path string, header http.Header, body, out any) (http.Header, error) {
-	var r io.Reader
+	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: encoding request: %w", method, path, err)
 		}
-		r = bytes.NewReader(b)
+		payload = b
+	}
+	for attempt := 0; ; attempt++ {
+		got, err := c.send(ctx, token, method, path, header, payload, body != nil, out)
+		p, ok := AsProblem(err)
+		if !ok || p.Status != http.StatusTooManyRequests || attempt >= RateLimitRetries {
+			return got, err
+		}
+		wait := time.Second
+		if secs, perr := strconv.Atoi(got.Get("Retry-After")); perr == nil && secs >= 0 {
+			wait = time.Duration(secs) * time.Second
+		}
+		wait = min(wait, MaxRetryAfter)
+		select {
+		case <-ctx.Done():
+			return got, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// send sends one request once.
+func (c *Client) send(ctx context.Context, token, method, path string, header http.Header, payload []byte, hasBody bool, out any) (http.Header, error) {
+	var r io.Reader
+	if hasBody {
+		r = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.BaseURL, "/")+path, r)
 	if err != nil {
@@ -205,7 +240,7 @@ func (c *Client) doAs(ctx context.Context, token, method, path string, header ht
 			req.Header.Add(k, v)
 		}
 	}
-	if body != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")

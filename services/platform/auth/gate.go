@@ -37,8 +37,8 @@ type Config struct {
 	// RatePerSecond and RateBurst limit each client's requests
 	// (HTTP_RATE_LIMIT, HTTP_RATE_BURST); a negative rate turns limiting
 	// off.
-	RatePerSecond float64 `env:"HTTP_RATE_LIMIT" envDefault:"2000"`
-	RateBurst     int     `env:"HTTP_RATE_BURST" envDefault:"4000"`
+	RatePerSecond float64 `env:"HTTP_RATE_LIMIT" envDefault:"10000"`
+	RateBurst     int     `env:"HTTP_RATE_BURST" envDefault:"20000"`
 	// Extra verifiers tried first, before the development tokens (tests).
 	Extra []Verifier `env:"-"`
 }

@@ -175,7 +175,7 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.OIDC.JWKSURL != "https://id.example.test/keys" || cfg.OIDC.RolesClaim != "realm_access.roles" || cfg.OIDC.SubjectClaim != "sub" ||
-		cfg.DevTokens != "auto" || cfg.RatePerSecond != -1 || cfg.RateBurst != 4000 || cfg.CustomerTokenTTL == 0 {
+		cfg.DevTokens != "auto" || cfg.RatePerSecond != -1 || cfg.RateBurst != 20000 || cfg.CustomerTokenTTL == 0 {
 		t.Fatalf("config %+v", cfg)
 	}
 }
