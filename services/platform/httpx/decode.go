@@ -396,3 +396,13 @@ func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
 	}
 	return fold, fold != nil
 }
+
+// PathID is the path value name of r, refused (400 naming it) when it is
+// empty, not valid UTF-8 or holds a control character.
+func PathID(r *http.Request, name string) (string, *Problem) {
+	id := r.PathValue(name)
+	var v Validator
+	v.Required(id, name)
+	v.CheckID(id, name)
+	return id, v.Problem()
+}

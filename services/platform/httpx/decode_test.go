@@ -170,3 +170,16 @@ func TestRateLimitOff(t *testing.T) {
 		}
 	}
 }
+
+func TestPathIDRefusesControlCharacters(t *testing.T) {
+	mux := http.NewServeMux()
+	var got *httpx.Problem
+	mux.HandleFunc("GET /v1/cases/{id}", func(w http.ResponseWriter, r *http.Request) { _, got = httpx.PathID(r, "id") })
+	for path, bad := range map[string]bool{"/v1/cases/c-1": false, "/v1/cases/c%00": true, "/v1/cases/c%0A1": true, "/v1/cases/%FF": true} {
+		got = nil
+		mux.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, path, nil))
+		if (got != nil) != bad || bad && (got.Status != 400 || got.Errors[0].Field != "id") {
+			t.Errorf("%s: %+v", path, got)
+		}
+	}
+}
