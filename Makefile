@@ -18,7 +18,7 @@ TOOLS_BIN             := $(CURDIR)/.bin
 
 SERVICES := intake resolution compensation followup prevention
 
-.PHONY: run test vet lint fmt-check build proto bench loadgen clean
+.PHONY: run test vet lint fmt-check build proto bench loadgen fuzz clean
 
 ## run: start the whole system in one process on the embedded event log (data in ./data)
 run:
@@ -57,6 +57,16 @@ proto:
 ## bench: event-log benchmarks
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./services/platform/eventlog/...
+
+## fuzz: run every fuzz target of every module for FUZZTIME each (e.g. make fuzz FUZZTIME=10s)
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$target ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 ## loadgen: push complaints through a running system (make run in another shell)
 loadgen:

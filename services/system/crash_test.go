@@ -25,6 +25,7 @@ func TestAcknowledgedComplaintsSurviveAKill(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	data := t.TempDir()
+	writeTestTokens(t, data)
 	start := func() (*exec.Cmd, string) {
 		addr := freeAddr(t)
 		cmd := exec.Command(bin)

@@ -6,15 +6,78 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 )
 
 // api drives the HTTP API the way a support tool or customer portal would.
 // Each service may live on its own address (addr maps a path prefix to it).
+// Requests carry the test token of the role they need (roleFor), or token
+// when set: a customer's capability token.
 type api struct {
-	t    *testing.T
-	addr func(path string) string
+	t     *testing.T
+	addr  func(path string) string
+	token string
+}
+
+// as is a with every request sent with token (a customer's own steps).
+func (a api) as(token string) api {
+	a.token = token
+	return a
+}
+
+// testTokens are the development tokens of the system under test, by role:
+// written into its data directory before it starts (writeTestTokens), which
+// it then reuses instead of making its own.
+var testTokens = func() map[string]string {
+	m := map[string]string{}
+	for _, r := range auth.StaffRoles {
+		m[string(r)] = "system-test-token-" + string(r)
+	}
+	return m
+}()
+
+// writeTestTokens puts testTokens where a system started on dataDir finds
+// its development tokens.
+func writeTestTokens(t *testing.T, dataDir string) {
+	t.Helper()
+	b, err := json.Marshal(testTokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dataDir, auth.DevTokensFile), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// roleFor is the role a request is sent with: intake systems submit, process
+// owners read reports, agents do the rest (customers' steps go through
+// api.as with their own token).
+func roleFor(method, path string) auth.Role {
+	switch {
+	case method == http.MethodPost && path == "/v1/complaints":
+		return auth.RoleIntakeSystem
+	case strings.HasPrefix(path, "/v1/reports/"):
+		return auth.RoleProcessOwner
+	}
+	return auth.RoleAgent
+}
+
+// authorize sets the request's bearer token.
+func (a api) authorize(req *http.Request, method, path string) {
+	token := a.token
+	if token == "" {
+		token = testTokens[string(roleFor(method, path))]
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
 }
 
 func oneAddress(addr string) func(string) string { return func(string) string { return addr } }
@@ -34,6 +97,7 @@ func (a api) do(method, path string, body any, headers map[string]string) (int, 
 		a.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	a.authorize(req, method, path)
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -93,6 +157,7 @@ var sampleComplaint = map[string]any{
 
 type submitted struct {
 	ID              string `json:"id"`
+	CustomerToken   string `json:"customer_token"`
 	Reference       string `json:"reference"`
 	Status          string `json:"status"`
 	Acknowledgement struct {
@@ -129,7 +194,11 @@ func walkHappyPath(t *testing.T, a api) string {
 	}, http.StatusOK, nil)
 	a.eventually("/v1/redress/"+sub.ID, func(b map[string]any) bool { return b["status"] == "issued" })
 	a.eventually("/v1/followups/"+sub.ID, nil)
-	a.call(http.MethodPost, "/v1/followups/"+sub.ID+"/answer", map[string]any{
+	customer := a
+	if sub.CustomerToken != "" {
+		customer = a.as(sub.CustomerToken)
+	}
+	customer.call(http.MethodPost, "/v1/followups/"+sub.ID+"/answer", map[string]any{
 		"csat": 5, "effort": 2, "resolved": true, "comment": "Thanks",
 	}, http.StatusOK, nil)
 	view := a.eventually("/v1/complaints/"+sub.ID, func(b map[string]any) bool { return b["status"] == "closed" })
@@ -210,6 +279,7 @@ func (a api) tryDo(method, path string, body any) (int, http.Header, []byte) {
 		return 0, nil, nil
 	}
 	req.Header.Set("Content-Type", "application/json")
+	a.authorize(req, method, path)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return 0, nil, nil

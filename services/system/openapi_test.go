@@ -668,6 +668,7 @@ func (c *oaClient) call(key string, body []byte, headers map[string]string, para
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	req.Header.Set("Authorization", "Bearer "+testTokens[string(roleFor(o.method, path))])
 	for k, v := range headers {
 		req.Header.Set(k, v)
 	}
@@ -763,7 +764,9 @@ func oaBody(t *testing.T, v any) []byte {
 
 func TestOpenAPIMatchesTheRunningSystem(t *testing.T) {
 	_, ops := oaLoad(t)
-	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
+	dataDir := t.TempDir()
+	writeTestTokens(t, dataDir)
+	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: dataDir, EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
 	s, err := host.Start(context.Background(), cfg, "complaints-openapi-test", system.Services(intake.Config{Regime: "default"})...)
 	if err != nil {
 		t.Fatal(err)

@@ -32,11 +32,15 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 	}
 	natsURL, creds := natsauth.RunForTest(t)
 
+	// One data directory for the five: they share the development tokens
+	// and the key that signs customer tokens.
+	data := t.TempDir()
+	writeTestTokens(t, data)
 	addrs := map[string]string{}
 	for _, s := range services {
 		addrs[s] = freeAddr(t)
 		cmd := exec.Command(filepath.Join(bin, s))
-		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addrs[s], "DATA_DIR="+filepath.Join(bin, s+"-data"),
+		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addrs[s], "DATA_DIR="+data,
 			"NATS_CREDENTIALS_DIR="+natsauth.OwnCredentialsForTest(t, creds, s), "LOG_LEVEL=warn")
 		logFile, err := os.Create(filepath.Join(bin, s+".log"))
 		if err != nil {

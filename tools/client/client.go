@@ -17,7 +17,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -34,6 +36,12 @@ type Client struct {
 	BaseURL string
 	// HTTP sends the requests.
 	HTTP *http.Client
+	// Auth are the bearer tokens sent; see LoadCredentials.
+	Auth Credentials
+
+	// customers holds the capability token each submission returned, by
+	// complaint id: the customer's own steps (Answer) send it.
+	customers sync.Map
 }
 
 // New returns a client of the API at baseURL with its own connection pool,
@@ -71,25 +79,28 @@ func (c *Client) Submit(ctx context.Context, req SubmitRequest, idempotencyKey s
 	if idempotencyKey != "" {
 		h = http.Header{"Idempotency-Key": {idempotencyKey}}
 	}
-	got, err := c.do(ctx, http.MethodPost, "/v1/complaints", h, req, &out)
+	got, err := c.do(ctx, RoleIntakeSystem, http.MethodPost, "/v1/complaints", h, req, &out)
 	if err != nil {
 		return Complaint{}, err
 	}
 	out.Replayed = got.Get("Idempotent-Replayed") == "true"
+	if out.CustomerToken != "" {
+		c.customers.Store(out.ID, out.CustomerToken)
+	}
 	return out, nil
 }
 
 // Complaint returns the whole story of one complaint.
 func (c *Client) Complaint(ctx context.Context, id string) (Complaint, error) {
 	var out Complaint
-	_, err := c.do(ctx, http.MethodGet, "/v1/complaints/"+url.PathEscape(id), nil, nil, &out)
+	_, err := c.do(ctx, RoleAgent, http.MethodGet, "/v1/complaints/"+url.PathEscape(id), nil, nil, &out)
 	return out, err
 }
 
 // Timeline returns every event of a complaint in log order.
 func (c *Client) Timeline(ctx context.Context, id string) (Timeline, error) {
 	var out Timeline
-	_, err := c.do(ctx, http.MethodGet, "/v1/complaints/"+url.PathEscape(id)+"/timeline", nil, nil, &out)
+	_, err := c.do(ctx, RoleAgent, http.MethodGet, "/v1/complaints/"+url.PathEscape(id)+"/timeline", nil, nil, &out)
 	return out, err
 }
 
@@ -97,21 +108,21 @@ func (c *Client) Timeline(ctx context.Context, id string) (Timeline, error) {
 // complaint is received: until then the answer is a not-found Problem.
 func (c *Client) Case(ctx context.Context, id string) (Case, error) {
 	var out Case
-	_, err := c.do(ctx, http.MethodGet, "/v1/cases/"+url.PathEscape(id), nil, nil, &out)
+	_, err := c.do(ctx, RoleAgent, http.MethodGet, "/v1/cases/"+url.PathEscape(id), nil, nil, &out)
 	return out, err
 }
 
 // Assign assigns a case to a team (a transfer when it has another one).
 func (c *Client) Assign(ctx context.Context, id string, req AssignRequest) (Case, error) {
 	var out Case
-	_, err := c.do(ctx, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/assignment", nil, req, &out)
+	_, err := c.do(ctx, RoleAgent, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/assignment", nil, req, &out)
 	return out, err
 }
 
 // Resolve records the outcome and root cause of a case.
 func (c *Client) Resolve(ctx context.Context, id string, req ResolveRequest) (Case, error) {
 	var out Case
-	_, err := c.do(ctx, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/resolution", nil, req, &out)
+	_, err := c.do(ctx, RoleAgent, http.MethodPost, "/v1/cases/"+url.PathEscape(id)+"/resolution", nil, req, &out)
 	return out, err
 }
 
@@ -120,7 +131,7 @@ func (c *Client) RootCauses(ctx context.Context) ([]RootCause, error) {
 	var out struct {
 		RootCauses []RootCause `json:"root_causes"`
 	}
-	_, err := c.do(ctx, http.MethodGet, "/v1/root-causes", nil, nil, &out)
+	_, err := c.do(ctx, RoleAgent, http.MethodGet, "/v1/root-causes", nil, nil, &out)
 	return out.RootCauses, err
 }
 
@@ -128,7 +139,7 @@ func (c *Client) RootCauses(ctx context.Context) ([]RootCause, error) {
 // until its case is resolved.
 func (c *Client) Redress(ctx context.Context, id string) (Redress, error) {
 	var out Redress
-	_, err := c.do(ctx, http.MethodGet, "/v1/redress/"+url.PathEscape(id), nil, nil, &out)
+	_, err := c.do(ctx, RoleAgent, http.MethodGet, "/v1/redress/"+url.PathEscape(id), nil, nil, &out)
 	return out, err
 }
 
@@ -136,35 +147,89 @@ func (c *Client) Redress(ctx context.Context, id string) (Redress, error) {
 // Problem until its case is resolved.
 func (c *Client) FollowUp(ctx context.Context, id string) (FollowUp, error) {
 	var out FollowUp
-	_, err := c.do(ctx, http.MethodGet, "/v1/followups/"+url.PathEscape(id), nil, nil, &out)
+	_, err := c.do(ctx, RoleAgent, http.MethodGet, "/v1/followups/"+url.PathEscape(id), nil, nil, &out)
 	return out, err
 }
 
 // Answer records the customer's survey answer. An answer saying the
-// complaint is resolved closes it.
+// complaint is resolved closes it. It is sent with the customer's
+// capability token when this client submitted the complaint (or was given
+// the token with CustomerToken), else with an agent's token.
 func (c *Client) Answer(ctx context.Context, id string, req AnswerRequest) (FollowUp, error) {
 	var out FollowUp
-	_, err := c.do(ctx, http.MethodPost, "/v1/followups/"+url.PathEscape(id)+"/answer", nil, req, &out)
+	_, err := c.doAs(ctx, c.customerToken(id), http.MethodPost, "/v1/followups/"+url.PathEscape(id)+"/answer", nil, req, &out)
 	return out, err
 }
 
 // RootCauseReport returns resolved cases counted by root cause.
 func (c *Client) RootCauseReport(ctx context.Context) (RootCauseReport, error) {
 	var out RootCauseReport
-	_, err := c.do(ctx, http.MethodGet, "/v1/reports/root-causes", nil, nil, &out)
+	_, err := c.do(ctx, RoleProcessOwner, http.MethodGet, "/v1/reports/root-causes", nil, nil, &out)
 	return out, err
 }
 
-// do sends one request with an optional JSON body and decodes a 2xx JSON
-// answer into out; any other answer becomes a *Problem.
-func (c *Client) do(ctx context.Context, method, path string, header http.Header, body, out any) (http.Header, error) {
-	var r io.Reader
+// CustomerToken makes the customer's steps on complaint id send token, the
+// capability token its submission returned.
+func (c *Client) CustomerToken(id, token string) { c.customers.Store(id, token) }
+
+// customerToken is the token for a customer's step on complaint id: its
+// capability token when known, else an agent's.
+func (c *Client) customerToken(id string) string {
+	if t, ok := c.customers.Load(id); ok && c.Auth.Token == "" {
+		return t.(string)
+	}
+	return c.Auth.For(RoleAgent)
+}
+
+// do sends one request with the token of role; see doAs.
+func (c *Client) do(ctx context.Context, role, method, path string, header http.Header, body, out any) (http.Header, error) {
+	return c.doAs(ctx, c.Auth.For(role), method, path, header, body, out)
+}
+
+// RateLimitRetries is how many times a request the API refused with 429
+// (over this client's rate) is sent again, after the Retry-After it named
+// (at most MaxRetryAfter). A 429 means the request was not handled, so
+// sending it again is safe whatever it is.
+const (
+	RateLimitRetries = 5
+	MaxRetryAfter    = 5 * time.Second
+)
+
+// doAs sends one request with an optional bearer token and JSON body and
+// decodes a 2xx JSON answer into out; any other answer becomes a *Problem.
+func (c *Client) doAs(ctx context.Context, token, method, path string, header http.Header, body, out any) (http.Header, error) {
+	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: encoding request: %w", method, path, err)
 		}
-		r = bytes.NewReader(b)
+		payload = b
+	}
+	for attempt := 0; ; attempt++ {
+		got, err := c.send(ctx, token, method, path, header, payload, body != nil, out)
+		p, ok := AsProblem(err)
+		if !ok || p.Status != http.StatusTooManyRequests || attempt >= RateLimitRetries {
+			return got, err
+		}
+		wait := time.Second
+		if secs, perr := strconv.Atoi(got.Get("Retry-After")); perr == nil && secs >= 0 {
+			wait = time.Duration(secs) * time.Second
+		}
+		wait = min(wait, MaxRetryAfter)
+		select {
+		case <-ctx.Done():
+			return got, err
+		case <-time.After(wait):
+		}
+	}
+}
+
+// send sends one request once.
+func (c *Client) send(ctx context.Context, token, method, path string, header http.Header, payload []byte, hasBody bool, out any) (http.Header, error) {
+	var r io.Reader
+	if hasBody {
+		r = bytes.NewReader(payload)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.BaseURL, "/")+path, r)
 	if err != nil {
@@ -175,10 +240,13 @@ func (c *Client) do(ctx context.Context, method, path string, header http.Header
 			req.Header.Add(k, v)
 		}
 	}
-	if body != nil {
+	if hasBody {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json, application/problem+json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
@@ -227,6 +295,14 @@ const (
 	TypeIdempotent = "https://complaintflow.dev/problems/idempotency-key-reused"
 	TypeInternal   = "https://complaintflow.dev/problems/internal"
 	TypeBadRequest = "https://complaintflow.dev/problems/malformed-request"
+	// TypeUnauthenticated: no valid bearer token (401).
+	TypeUnauthenticated = "https://complaintflow.dev/problems/unauthenticated"
+	// TypeForbidden: the token lacks the role the route needs (403).
+	TypeForbidden = "https://complaintflow.dev/problems/forbidden"
+	// TypeUnsupportedMediaType: the body is not application/json (415).
+	TypeUnsupportedMediaType = "https://complaintflow.dev/problems/unsupported-media-type"
+	// TypeRateLimited: the client is over its request rate (429).
+	TypeRateLimited = "https://complaintflow.dev/problems/rate-limited"
 )
 
 func (p *Problem) Error() string {

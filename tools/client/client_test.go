@@ -28,7 +28,7 @@ func testContext(t *testing.T) context.Context {
 }
 
 func TestClientWalksTheWholeLifecycle(t *testing.T) {
-	c := client.New(systemtest.Start(t), 4)
+	c := systemtest.Client(t, systemtest.Start(t), 4)
 	ctx := testContext(t)
 	var poll client.Backoff
 
@@ -158,7 +158,7 @@ func TestClientWalksTheWholeLifecycle(t *testing.T) {
 }
 
 func TestClientReturnsProblemsNamingTheField(t *testing.T) {
-	c := client.New(systemtest.Start(t), 4)
+	c := systemtest.Client(t, systemtest.Start(t), 4)
 	ctx := testContext(t)
 
 	bad := sample

@@ -73,20 +73,25 @@ type ComplaintFollowUp struct {
 // across every service. The answer to a submission fills only ID,
 // Reference, Status and Acknowledgement.
 type Complaint struct {
-	ID              string             `json:"id"`
-	Reference       string             `json:"reference"`
-	Status          string             `json:"status"`
-	Customer        Customer           `json:"customer,omitzero"`
-	Channel         string             `json:"channel,omitempty"`
-	Product         string             `json:"product,omitempty"`
-	Description     string             `json:"description,omitempty"`
-	DesiredOutcome  string             `json:"desired_outcome,omitempty"`
-	ReceivedAt      time.Time          `json:"received_at,omitzero"`
-	Acknowledgement Acknowledgement    `json:"acknowledgement"`
-	Case            *ComplaintCase     `json:"case,omitempty"`
-	Redress         *ComplaintRedress  `json:"redress,omitempty"`
-	FollowUp        *ComplaintFollowUp `json:"follow_up,omitempty"`
-	ClosedAt        *time.Time         `json:"closed_at,omitempty"`
+	ID              string          `json:"id"`
+	Reference       string          `json:"reference"`
+	Status          string          `json:"status"`
+	Customer        Customer        `json:"customer,omitzero"`
+	Channel         string          `json:"channel,omitempty"`
+	Product         string          `json:"product,omitempty"`
+	Description     string          `json:"description,omitempty"`
+	DesiredOutcome  string          `json:"desired_outcome,omitempty"`
+	ReceivedAt      time.Time       `json:"received_at,omitzero"`
+	Acknowledgement Acknowledgement `json:"acknowledgement"`
+	// CustomerToken is the customer's capability token, in the answer to
+	// a submission only: it lets the customer act on this complaint, and
+	// on no other (their survey answer, information they are asked for).
+	// Hand it to the customer; it is not shown again.
+	CustomerToken string             `json:"customer_token,omitempty"`
+	Case          *ComplaintCase     `json:"case,omitempty"`
+	Redress       *ComplaintRedress  `json:"redress,omitempty"`
+	FollowUp      *ComplaintFollowUp `json:"follow_up,omitempty"`
+	ClosedAt      *time.Time         `json:"closed_at,omitempty"`
 
 	// Replayed is set on a submission answered from an earlier request with
 	// the same Idempotency-Key (the Idempotent-Replayed header).

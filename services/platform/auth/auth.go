@@ -8,9 +8,14 @@
 // problem+json. The principal becomes the actor stamped on the events the
 // request causes (ActorFrom).
 //
-// Verifiers: StaticTokens (the development tokens written on first start,
-// and tests) and, in production, OIDC/JWT verification against the issuer's
-// JWKS.
+// Verifiers, tried in this order by the Chain a Gate builds: StaticTokens
+// (the development tokens written on first start, and tests),
+// CustomerTokens (per-complaint capability tokens, signed JWTs), and in
+// production OIDC (JWTs verified against the identity provider's JWKS).
+// Every 401 and 403 is logged and counted without personal data.
+//
+// A process builds it all with NewGate and wraps its mux with
+// Gate.Handler.
 package auth
 
 import (
@@ -45,6 +50,9 @@ const (
 	// per-complaint capability token returned at submission.
 	RoleCustomer Role = "customer"
 )
+
+// Known reports whether r is one of the roles above.
+func (r Role) Known() bool { return r == RoleCustomer || slices.Contains(StaffRoles, r) }
 
 // StaffRoles are the roles development tokens are issued for, in order.
 var StaffRoles = []Role{RoleIntakeSystem, RoleAgent, RoleApprover, RoleProcessOwner, RoleAuditor, RoleAdmin}
@@ -106,8 +114,9 @@ type Verifier interface {
 // Authenticate verifies the bearer token of every request that has one and
 // puts its principal in the request's context. It refuses nothing itself:
 // routes say what they need with Require, so unauthenticated routes
-// (/healthz) stay open. A token that fails verification is answered 401 at
-// once.
+// (/healthz) stay open. A token that fails verification leaves the request
+// unauthenticated, and Require answers it 401 naming why, once the route
+// (and so its pattern, for the audit) is known.
 func Authenticate(v Verifier, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := r.Header.Get("Authorization")
@@ -115,31 +124,60 @@ func Authenticate(v Verifier, next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			httpx.WriteProblem(w, r, Unauthenticated("the Authorization header must be \"Bearer <token>\""))
-			return
-		}
-		p, err := v.Verify(r.Context(), strings.TrimSpace(token))
-		if err != nil {
-			httpx.WriteProblem(w, r, Unauthenticated("the bearer token is not valid: "+err.Error()))
+		p, reason := verifyHeader(r.Context(), v, h)
+		if reason != "" {
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), failureKey{}, reason)))
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(WithPrincipal(r.Context(), p)))
 	})
 }
 
+// verifyHeader turns an Authorization header into a principal, or says
+// why it cannot (ReasonMalformed, ReasonInvalidToken).
+func verifyHeader(ctx context.Context, v Verifier, header string) (Principal, string) {
+	scheme, token, ok := strings.Cut(header, " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return Principal{}, ReasonMalformed
+	}
+	p, err := v.Verify(ctx, token)
+	if err != nil {
+		return Principal{}, ReasonInvalidToken
+	}
+	return p, ""
+}
+
+type failureKey struct{}
+
+// unauthenticated answers a request that has no principal: 401 saying
+// whether the token was missing, malformed or not valid.
+func unauthenticated(w http.ResponseWriter, r *http.Request, need string) {
+	reason, _ := r.Context().Value(failureKey{}).(string)
+	detail := "this route needs a bearer token " + need
+	switch reason {
+	case ReasonMalformed:
+		detail = "the Authorization header must be \"Bearer <token>\""
+	case ReasonInvalidToken:
+		detail = "the bearer token is not valid (unknown, expired or not for this API)"
+	default:
+		reason = ReasonNoToken
+	}
+	deny(w, r, Unauthenticated(detail), reason, nil)
+}
+
 // Require lets a request through only when its caller holds one of roles:
-// 401 without credentials, 403 with the wrong ones.
+// 401 without credentials, 403 with the wrong ones. Both are logged and
+// counted (see DeniedMetric).
 func Require(h http.HandlerFunc, roles ...Role) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := PrincipalFrom(r.Context())
 		if !ok {
-			httpx.WriteProblem(w, r, Unauthenticated("this route needs a bearer token with one of the roles "+list(roles)))
+			unauthenticated(w, r, "with one of the roles "+list(roles))
 			return
 		}
 		if !slices.ContainsFunc(roles, p.Has) {
-			httpx.WriteProblem(w, r, Forbidden("this route needs one of the roles "+list(roles)))
+			deny(w, r, Forbidden("this route needs one of the roles "+list(roles)), ReasonMissingRole, p.Roles)
 			return
 		}
 		h(w, r)
@@ -153,19 +191,19 @@ func RequireOwnComplaint(h http.HandlerFunc, pathKey string, roles ...Role) http
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := PrincipalFrom(r.Context())
 		if !ok {
-			httpx.WriteProblem(w, r, Unauthenticated("this route needs a bearer token: the complaint's customer token or one with one of the roles "+list(roles)))
+			unauthenticated(w, r, "(the complaint's customer token or one with one of the roles "+list(roles)+")")
 			return
 		}
 		if p.Has(RoleCustomer) {
 			if p.ComplaintID == "" || p.ComplaintID != r.PathValue(pathKey) {
-				httpx.WriteProblem(w, r, Forbidden("a customer token opens only its own complaint"))
+				deny(w, r, Forbidden("a customer token opens only its own complaint"), ReasonOtherComplaint, p.Roles)
 				return
 			}
 			h(w, r)
 			return
 		}
 		if !slices.ContainsFunc(roles, p.Has) {
-			httpx.WriteProblem(w, r, Forbidden("this route needs the complaint's customer token or one of the roles "+list(roles)))
+			deny(w, r, Forbidden("this route needs the complaint's customer token or one of the roles "+list(roles)), ReasonMissingRole, p.Roles)
 			return
 		}
 		h(w, r)

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -53,6 +52,10 @@ const (
 	TypeIdempotent = "https://complaintflow.dev/problems/idempotency-key-reused"
 	TypeInternal   = "https://complaintflow.dev/problems/internal"
 	TypeBadRequest = "https://complaintflow.dev/problems/malformed-request"
+	// TypeUnsupportedMediaType is a body that is not application/json.
+	TypeUnsupportedMediaType = "https://complaintflow.dev/problems/unsupported-media-type"
+	// TypeRateLimited is a client over its request rate.
+	TypeRateLimited = "https://complaintflow.dev/problems/rate-limited"
 	// TypeUnacceptable is a well-formed request that the complaint policy
 	// refuses (a rule, not the syntax, says no).
 	TypeUnacceptable = "https://complaintflow.dev/problems/refused-by-policy"
@@ -124,50 +127,6 @@ func (v *Validator) Problem() *Problem {
 		return nil
 	}
 	return Invalid(v.errs...)
-}
-
-// DecodeJSON reads a JSON body into dst, refusing unknown fields, trailing
-// data and bodies over MaxBodyBytes, and naming the field at fault.
-func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) *Problem {
-	return Decode(http.MaxBytesReader(w, r.Body, MaxBodyBytes), dst)
-}
-
-// Decode reads one JSON object from body into dst, refusing unknown fields,
-// and describes what is wrong as a problem naming the field at fault. NATS
-// request handlers use it on a message's data.
-func Decode(body io.Reader, dst any) *Problem {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil {
-		if dec.More() || dec.Decode(&struct{}{}) != io.EOF {
-			return malformed("the body must hold a single JSON object")
-		}
-		return nil
-	}
-	var typeErr *json.UnmarshalTypeError
-	var syntaxErr *json.SyntaxError
-	var maxErr *http.MaxBytesError
-	switch {
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			field = "body"
-		}
-		return Invalid(FieldError{Field: field, Detail: "must be of JSON type " + typeErr.Type.Kind().String()})
-	case errors.As(err, &syntaxErr):
-		return malformed(fmt.Sprintf("malformed JSON at byte %d", syntaxErr.Offset))
-	case errors.As(err, &maxErr):
-		return &Problem{Type: TypeBadRequest, Title: "Request body too large", Status: http.StatusRequestEntityTooLarge,
-			Detail: fmt.Sprintf("the body must be at most %d bytes", MaxBodyBytes)}
-	case errors.Is(err, io.EOF):
-		return malformed("the body is empty")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return Invalid(FieldError{Field: name, Detail: "is not a known field"})
-	default:
-		return malformed(err.Error())
-	}
 }
 
 func malformed(detail string) *Problem {

@@ -6,6 +6,11 @@
 //	complaintctl [-url URL] [-json] [-timeout D] <command> [flags] [args]
 //
 // The API address defaults to $COMPLAINTS_URL, else http://127.0.0.1:8080.
+// Requests carry the bearer token in $COMPLAINTS_TOKEN, else the
+// development token of the role each command needs, read from
+// $COMPLAINTS_TOKENS_FILE (default data/dev-tokens.json, written by the
+// system on its first start). walk answers the survey with the customer's
+// capability token that its submission returned.
 // API errors exit with status 1 and name the fields at fault; usage errors
 // exit with status 2.
 package main
@@ -39,6 +44,7 @@ type cli struct {
 	url            string
 	json           bool
 	timeout        time.Duration
+	auth           client.Credentials
 }
 
 type command struct {
@@ -95,6 +101,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if name == "help" {
 		usage(stdout, fs)
 		return 0
+	}
+	var err error
+	if g.auth, err = client.LoadCredentials(); err != nil {
+		fmt.Fprintf(stderr, "complaintctl: credentials: %v\n", err)
+		return 2
 	}
 	for _, c := range commands {
 		if c.name == name {
@@ -226,7 +237,9 @@ func (g *cli) client() *client.Client {
 	if !strings.Contains(u, "://") {
 		u = "http://" + u
 	}
-	return client.New(u, 4)
+	c := client.New(u, 4)
+	c.Auth = g.auth
+	return c
 }
 
 func (g *cli) context() (context.Context, context.CancelFunc) {

@@ -113,7 +113,7 @@ func TestCommandsWorkACaseStepByStep(t *testing.T) {
 		"-channel", "phone", "-product", "delivery", "-description", "Parcel a week late", "-idempotency-key", "ctl-1")
 	wantLines(t, out, id, "Replayed", sub.Acknowledgement.Message)
 
-	c := client.New(url, 1)
+	c := systemtest.Client(t, url, 1)
 	if _, err := client.WaitFor(testContext(t), client.Backoff{}, func(ctx context.Context) (client.Case, error) { return c.Case(ctx, id) }, nil); err != nil {
 		t.Fatal(err)
 	}

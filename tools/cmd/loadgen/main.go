@@ -15,6 +15,12 @@
 //     which includes the load generator's own agent and customer steps and
 //     its polling, not only the system's processing.
 //
+// Requests carry bearer tokens: $COMPLAINTS_TOKEN when set, else the
+// development tokens in $COMPLAINTS_TOKENS_FILE (default
+// data/dev-tokens.json), the intake-system's to submit and the agent's to
+// work cases; each customer answers with the capability token their
+// submission returned.
+//
 // The exit status is 0 when every complaint closed, 1 when some failed and
 // 2 on usage errors.
 package main
@@ -53,6 +59,7 @@ type config struct {
 	poll             client.Backoff
 	progress         time.Duration
 	json             bool
+	auth             client.Credentials
 }
 
 func defaultURL() string {
@@ -98,6 +105,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !strings.Contains(cfg.url, "://") {
 		cfg.url = "http://" + cfg.url
 	}
+	var err error
+	if cfg.auth, err = client.LoadCredentials(); err != nil {
+		fmt.Fprintln(stderr, "loadgen: credentials:", err)
+		return 2
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -132,6 +144,7 @@ type outcome struct {
 // generate runs the load and reports on it.
 func generate(ctx context.Context, cfg config, progress io.Writer) report {
 	c := client.New(cfg.url, cfg.c)
+	c.Auth = cfg.auth
 	defer c.CloseIdleConnections()
 	runID := newRunID()
 	results := make([]outcome, cfg.n)

@@ -45,7 +45,7 @@ func TestLoadgenClosesEveryComplaint(t *testing.T) {
 	}
 
 	// Every complaint went through resolution: the report counts them all.
-	c := client.New(url, 1)
+	c := systemtest.Client(t, url, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if _, err := client.WaitFor(ctx, client.Backoff{}, func(ctx context.Context) (client.RootCauseReport, error) { return c.RootCauseReport(ctx) },

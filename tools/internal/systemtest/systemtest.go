@@ -5,22 +5,49 @@ package systemtest
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/complaintflow/complaintflow/services/intake"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/system"
+	"github.com/complaintflow/complaintflow/tools/client"
 )
 
 // Start runs every service in this process until the test ends and
 // returns the API's base URL (http://127.0.0.1:port).
+//
+// The development tokens are written into the data directory before the
+// system starts (which then reuses them), and $COMPLAINTS_TOKENS_FILE
+// names them for the rest of the test, so the tools find them the way
+// they find data/dev-tokens.json after make run. Tests that call Start
+// cannot run in parallel.
 func Start(t testing.TB) string {
 	t.Helper()
-	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, auth.DevTokensFile)
+	if _, err := auth.LoadOrCreateDevTokens(tokens); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("COMPLAINTS_TOKENS_FILE", tokens)
+	t.Setenv("COMPLAINTS_TOKEN", "")
+	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: dir, EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
 	s, err := host.Start(context.Background(), cfg, "complaints-tools-test", system.Services(intake.Config{Regime: "default"})...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.Stop)
 	return "http://" + s.Addr()
+}
+
+// Client is a client of the system at url with the test's credentials.
+func Client(t testing.TB, url string, maxConns int) *client.Client {
+	t.Helper()
+	c := client.New(url, maxConns)
+	var err error
+	if c.Auth, err = client.LoadCredentials(); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
