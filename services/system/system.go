@@ -4,7 +4,6 @@ package system
 
 import (
 	"github.com/complaintflow/complaintflow/services/compensation"
-	compensationdomain "github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/followup"
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
@@ -21,7 +20,7 @@ func Services(intakeCfg intake.Config) []host.Factory {
 	return []host.Factory{
 		intake.New(intakeCfg),
 		resolution.New(resolutiondomain.DefaultPolicy()),
-		compensation.New(compensationdomain.DefaultPolicy()),
+		compensation.New(compensation.ConfigFromEnv()),
 		followup.New(),
 		prevention.New(),
 	}

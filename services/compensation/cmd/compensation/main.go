@@ -3,10 +3,9 @@ package main
 
 import (
 	"github.com/complaintflow/complaintflow/services/compensation"
-	"github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 )
 
 func main() {
-	host.Main("compensation", compensation.DefaultAddr, false, compensation.New(domain.DefaultPolicy()))
+	host.Main("compensation", compensation.DefaultAddr, false, compensation.New(compensation.ConfigFromEnv()))
 }
