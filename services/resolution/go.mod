@@ -3,6 +3,7 @@ module github.com/complaintflow/complaintflow/services/resolution
 go 1.26.0
 
 require (
+	github.com/caarlos0/env/v11 v11.4.2
 	github.com/complaintflow/complaintflow/proto v0.0.0
 	github.com/complaintflow/complaintflow/services/platform v0.0.0
 	google.golang.org/protobuf v1.36.12
@@ -17,6 +18,7 @@ require (
 	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
 	github.com/go-logr/stdr v1.2.2 // indirect
+	github.com/goccy/go-yaml v1.19.2 // indirect
 	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/google/go-tpm v0.9.8 // indirect
 	github.com/google/uuid v1.6.0 // indirect

@@ -9,7 +9,6 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/prevention"
 	"github.com/complaintflow/complaintflow/services/resolution"
-	resolutiondomain "github.com/complaintflow/complaintflow/services/resolution/domain"
 )
 
 // DefaultAddr is where the all-in-one process listens.
@@ -19,8 +18,8 @@ const DefaultAddr = "127.0.0.1:8080"
 func Services(intakeCfg intake.Config) []host.Factory {
 	return []host.Factory{
 		intake.New(intakeCfg),
-		resolution.New(resolutiondomain.DefaultPolicy()),
-		compensation.New(compensation.ConfigFromEnv()),
+		resolution.New(resolution.Config{ConfigDir: intakeCfg.ConfigDir}),
+		compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir}),
 		followup.New(),
 		prevention.New(),
 	}
