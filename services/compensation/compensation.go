@@ -5,8 +5,10 @@ package compensation
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"os"
+
+	"github.com/caarlos0/env/v11"
 
 	"github.com/complaintflow/complaintflow/services/compensation/adapters"
 	"github.com/complaintflow/complaintflow/services/compensation/app"
@@ -30,7 +32,13 @@ type Config struct {
 }
 
 // ConfigFromEnv reads compensation's configuration.
-func ConfigFromEnv() Config { return Config{ConfigDir: os.Getenv("CONFIG_DIR")} }
+func ConfigFromEnv() (Config, error) {
+	c, err := env.ParseAs[Config]()
+	if err != nil {
+		return Config{}, fmt.Errorf("compensation configuration: %w", err)
+	}
+	return c, nil
+}
 
 // LoadPolicy reads and validates the redress policy: dir/redress.yaml when
 // there is one, the embedded default otherwise. Its error names the file and

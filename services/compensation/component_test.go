@@ -247,3 +247,12 @@ func TestAResolutionWithoutARuleIsRefusedForGoodNotRetried(t *testing.T) {
 		t.Fatalf("%d redress events after a refusal", n)
 	}
 }
+
+func TestConfigDirIsReadFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CONFIG_DIR", dir)
+	cfg, err := compensation.ConfigFromEnv()
+	if err != nil || cfg.ConfigDir != dir {
+		t.Fatalf("config %+v, %v; want ConfigDir %s", cfg, err, dir)
+	}
+}
