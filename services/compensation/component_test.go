@@ -23,6 +23,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
+	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
 )
@@ -216,10 +217,10 @@ func TestABrokenPolicyFileStopsTheStartNamingFileAndField(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "redress.yaml"), []byte("version: \"x\"\nrules:\n  - {id: r, outcome: upheld, kind: cash}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := compensation.LoadPolicy(dir)
+	_, err := compensation.New(compensation.Config{ConfigDir: dir})(host.Deps{})
 	var pe *policy.Error
 	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "redress.yaml: rules[0].kind:") {
-		t.Fatalf("got %v, want an error naming redress.yaml and rules[0].kind", err)
+		t.Fatalf("got %v, want the start refused naming redress.yaml and rules[0].kind", err)
 	}
 }
 

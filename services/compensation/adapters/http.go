@@ -66,6 +66,8 @@ type ruleJSON struct {
 	Kind        string   `json:"kind"`
 	AmountMinor int64    `json:"amount_minor"`
 	Currency    string   `json:"currency,omitempty"`
+	// AutoApproveLimitMinor is the rule's own approval limit, when it has one.
+	AutoApproveLimitMinor *int64 `json:"auto_approve_limit_minor,omitempty"`
 }
 
 func (h HTTP) policy(w http.ResponseWriter, r *http.Request) {
@@ -77,7 +79,8 @@ func (h HTTP) policy(w http.ResponseWriter, r *http.Request) {
 			product = strings.Join(rule.Products, ",")
 		}
 		rules = append(rules, ruleJSON{ID: rule.ID, Product: product, Products: rule.Products, RootCauses: rule.RootCauses,
-			Outcome: rule.OutcomeValue().APIName(), Kind: rule.KindValue().APIName(), AmountMinor: rule.AmountMinor, Currency: rule.Currency})
+			Outcome: rule.OutcomeValue().APIName(), Kind: rule.KindValue().APIName(), AmountMinor: rule.AmountMinor, Currency: rule.Currency,
+			AutoApproveLimitMinor: rule.AutoApproveLimitMinor})
 	}
 	httpx.WriteJSON(w, http.StatusOK, map[string]any{
 		"rules": rules, "auto_approve_limit_minor": p.AutoApproveLimitMinor, "version": p.Version, "source": p.Source,

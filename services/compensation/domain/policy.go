@@ -40,6 +40,9 @@ type Rule struct {
 	AmountMinor int64  `yaml:"amount_minor" json:"amount_minor"`
 	// Currency is the ISO 4217 code; required when AmountMinor > 0.
 	Currency string `yaml:"currency,omitempty" json:"currency,omitempty"`
+	// AutoApproveLimitMinor, when set, replaces the policy's limit for this
+	// rule (0: this redress always waits for an approver).
+	AutoApproveLimitMinor *int64 `yaml:"auto_approve_limit_minor,omitempty" json:"auto_approve_limit_minor,omitempty"`
 
 	outcome complaintsv1.Outcome
 	kind    complaintsv1.RedressKind
@@ -80,6 +83,9 @@ func (p *Policy) Validate() error {
 		if r.AmountMinor < 0 {
 			fail("%s.amount_minor: must not be negative", at)
 		}
+		if l := r.AutoApproveLimitMinor; l != nil && *l < 0 {
+			fail("%s.auto_approve_limit_minor: must not be negative", at)
+		}
 		if r.AmountMinor > 0 && (len(r.Currency) != 3 || strings.ToUpper(r.Currency) != r.Currency) {
 			fail("%s.currency: an amount needs an ISO 4217 code such as GBP", at)
 		}
@@ -100,6 +106,15 @@ func (p Policy) Match(outcome complaintsv1.Outcome, product, rootCause string) (
 		}
 	}
 	return Rule{}, false
+}
+
+// ApprovalLimit is the amount up to which redress decided by rule r is
+// issued without an approver: the rule's own limit, or the policy's.
+func (p Policy) ApprovalLimit(r Rule) int64 {
+	if r.AutoApproveLimitMinor != nil {
+		return *r.AutoApproveLimitMinor
+	}
+	return p.AutoApproveLimitMinor
 }
 
 // OutcomeValue and KindValue are the rule's outcome and kind as read by

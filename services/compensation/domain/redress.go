@@ -105,7 +105,7 @@ func decide(p Policy, cmd DecideRedress, r Redress) ([]proto.Message, error) {
 		PolicyRule: rule.ID, DecidedAt: timestamppb.New(cmd.At), Outcome: cmd.Outcome,
 		DecidedBy: &complaintsv1.PolicyRef{Policy: PolicyName, Version: p.Version, RuleId: rule.ID},
 	}}
-	if rule.AmountMinor <= p.AutoApproveLimitMinor {
+	if rule.AmountMinor <= p.ApprovalLimit(rule) {
 		events = append(events, &complaintsv1.RedressIssued{
 			ComplaintId: cmd.ComplaintID, IssueId: IssueID(cmd.ComplaintID), Kind: rule.kind,
 			AmountMinor: rule.AmountMinor, Currency: rule.Currency, IssuedAt: timestamppb.New(cmd.At),

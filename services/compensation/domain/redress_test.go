@@ -116,6 +116,26 @@ rules:
 		})
 }
 
+func TestARuleMayHaveItsOwnApprovalLimit(t *testing.T) {
+	d := domain.NewDecider(parse(t, `version: "t"
+auto_approve_limit_minor: 10000
+rules:
+  - {id: distress, outcome: upheld, kind: distress_and_inconvenience, amount_minor: 500, currency: GBP, auto_approve_limit_minor: 0}
+  - {id: small, outcome: partly_upheld, kind: voucher, amount_minor: 500, currency: GBP}
+`))
+	for outcome, want := range map[complaintsv1.Outcome]domain.Status{
+		complaintsv1.Outcome_OUTCOME_UPHELD:        domain.AwaitingApproval,
+		complaintsv1.Outcome_OUTCOME_PARTLY_UPHELD: domain.Issued,
+	} {
+		decidertest.For(t, d).When(decide(outcome, "tv", "billing.error")).
+			ThenState(func(t testing.TB, r domain.Redress) {
+				if r.Status != want {
+					t.Errorf("%s: status %s, want %s", outcome, r.Status, want)
+				}
+			})
+	}
+}
+
 func TestRedressIsDecidedOnlyOnce(t *testing.T) {
 	decidertest.For(t, domain.NewDecider(defaultPolicy(t))).
 		Given(&complaintsv1.RedressDecided{ComplaintId: id, Kind: complaintsv1.RedressKind_REDRESS_KIND_REFUND, AmountMinor: 20000, PolicyRule: "upheld-refund"}).
@@ -138,13 +158,13 @@ func TestAPolicyFileWithMistakesNamesEachField(t *testing.T) {
 auto_approve_limit_minor: -1
 rules:
   - {id: a, outcome: upheld, kind: refund, amount_minor: 100}
-  - {id: a, outcome: maybe, kind: cash, root_causes: ["net*work"]}
+  - {id: a, outcome: maybe, kind: cash, root_causes: ["net*work"], auto_approve_limit_minor: -5}
 `))
 	var pe *policy.Error
 	if !errors.As(err, &pe) || pe.File != "redress.yaml" {
 		t.Fatalf("got %v, want a policy.Error naming redress.yaml", err)
 	}
-	for _, want := range []string{"auto_approve_limit_minor", "rules[0].currency", "rules[1].id", "rules[1].outcome", "rules[1].kind", "rules[1].root_causes[0]"} {
+	for _, want := range []string{"auto_approve_limit_minor", "rules[0].currency", "rules[1].id", "rules[1].outcome", "rules[1].kind", "rules[1].root_causes[0]", "rules[1].auto_approve_limit_minor"} {
 		if !strings.Contains(err.Error(), "redress.yaml: "+want+":") {
 			t.Errorf("no problem named %s in:\n%v", want, err)
 		}
