@@ -41,7 +41,7 @@ type Rule struct {
 	// Currency is the ISO 4217 code; required when AmountMinor > 0.
 	Currency string `yaml:"currency,omitempty" json:"currency,omitempty"`
 	// AutoApproveLimitMinor, when set, replaces the policy's limit for this
-	// rule (0: this redress always waits for an approver).
+	// rule (0: any amount above zero waits for an approver).
 	AutoApproveLimitMinor *int64 `yaml:"auto_approve_limit_minor,omitempty" json:"auto_approve_limit_minor,omitempty"`
 
 	outcome complaintsv1.Outcome
