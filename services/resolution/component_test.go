@@ -286,3 +286,22 @@ default:
 		t.Fatalf("a misspelt field: %v", err)
 	}
 }
+
+// The bus may deliver an event again: the consumer opens the case once.
+func TestARedeliveredComplaintOpensNothingNew(t *testing.T) {
+	c := start(t, "")
+	id := c.receive(t, "delivery")
+	received, err := c.log.ReadStream(context.Background(), "complaint-"+id, 0)
+	if err != nil || len(received) != 1 {
+		t.Fatalf("complaint stream %v, %v", received, err)
+	}
+	handle := adapters.OnComplaintReceived(c.app)
+	for range 2 {
+		if err := handle(context.Background(), received[0]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, msgs := c.caseEvents(t, id); len(msgs) != 2 || msgs[1].(*complaintsv1.CaseAssigned).Team != "logistics" {
+		t.Fatalf("case events after redelivery: %v", msgs)
+	}
+}

@@ -53,7 +53,7 @@ func (a *Intake) View(ctx context.Context, complaintID string) (domain.View, err
 	}
 	var v domain.View
 	for _, s := range steps {
-		v = domain.ApplyToView(v, s.Message)
+		v = domain.EvolveView(v, s.Message)
 	}
 	if !v.Found() {
 		return v, ErrComplaintNotFound

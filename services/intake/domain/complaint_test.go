@@ -168,24 +168,24 @@ func TestViewFollowsTheWholeLifecycle(t *testing.T) {
 	events, _ := decidertest.For(t, complaints).When(submit()).Events()
 	v := domain.View{}
 	for _, e := range events {
-		v = domain.ApplyToView(v, e)
+		v = domain.EvolveView(v, e)
 	}
 	if v.Status != domain.StatusAcknowledged || v.Reference != "CMP-TEST" {
 		t.Fatalf("after intake: %+v", v)
 	}
-	v = domain.ApplyToView(v, &complaintsv1.CaseOpened{ComplaintId: "c1"})
+	v = domain.EvolveView(v, &complaintsv1.CaseOpened{ComplaintId: "c1"})
 	if v.Status != domain.StatusInvestigating {
 		t.Fatalf("after case opened: %s", v.Status)
 	}
-	v = domain.ApplyToView(v, &complaintsv1.CaseResolved{ComplaintId: "c1", Outcome: complaintsv1.Outcome_OUTCOME_UPHELD, RootCause: "network.outage", ResolvedAt: timestamppb.Now()})
+	v = domain.EvolveView(v, &complaintsv1.CaseResolved{ComplaintId: "c1", Outcome: complaintsv1.Outcome_OUTCOME_UPHELD, RootCause: "network.outage", ResolvedAt: timestamppb.Now()})
 	if v.Status != domain.StatusResolved || v.RootCause != "network.outage" {
 		t.Fatalf("after resolution: %+v", v)
 	}
-	v = domain.ApplyToView(v, &complaintsv1.SurveyRequested{ComplaintId: "c1"})
+	v = domain.EvolveView(v, &complaintsv1.SurveyRequested{ComplaintId: "c1"})
 	if v.Status != domain.StatusAwaitingFeedback {
 		t.Fatalf("after survey: %s", v.Status)
 	}
-	v = domain.ApplyToView(v, &complaintsv1.ComplaintClosed{ComplaintId: "c1", ClosedAt: timestamppb.Now()})
+	v = domain.EvolveView(v, &complaintsv1.ComplaintClosed{ComplaintId: "c1", ClosedAt: timestamppb.Now()})
 	if v.Status != domain.StatusClosed {
 		t.Fatalf("after close: %s", v.Status)
 	}
