@@ -5,23 +5,72 @@ package compensation
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+
+	"github.com/caarlos0/env/v11"
 
 	"github.com/complaintflow/complaintflow/services/compensation/adapters"
 	"github.com/complaintflow/complaintflow/services/compensation/app"
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/platform/bus"
+	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/policy"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
 // DefaultAddr is where compensation listens when run on its own.
 const DefaultAddr = "127.0.0.1:8083"
 
-// New returns the factory the host runs compensation with.
-func New(policy domain.Policy) host.Factory {
+// Config is compensation's own configuration.
+type Config struct {
+	// ConfigDir holds policy files overriding the embedded defaults
+	// (CONFIG_DIR); compensation reads redress.yaml from it.
+	ConfigDir string `env:"CONFIG_DIR"`
+}
+
+// ConfigFromEnv reads compensation's configuration.
+func ConfigFromEnv() (Config, error) {
+	c, err := env.ParseAs[Config]()
+	if err != nil {
+		return Config{}, fmt.Errorf("compensation configuration: %w", err)
+	}
+	return c, nil
+}
+
+// LoadPolicy reads and validates the redress policy: dir/redress.yaml when
+// there is one, the embedded default otherwise. Its error names the file and
+// every field at fault.
+func LoadPolicy(dir string) (app.Policy, error) {
+	l, err := policy.Load[domain.Policy](dir, domain.PolicyName)
+	if err != nil {
+		return app.Policy{}, err
+	}
+	return app.Policy{Policy: l.Value, Source: l.Source}, nil
+}
+
+// NewApp builds the application over log with policy p.
+func NewApp(log eventlog.Log, p app.Policy, metadata func(context.Context, *eventlog.Metadata)) *app.Compensation {
+	return app.New(&es.Repository[domain.Redress, domain.Command]{
+		Log: log, Category: domain.Category, Service: app.ServiceName, Decider: domain.NewDecider(p.Policy), Metadata: metadata,
+	}, p)
+}
+
+// New returns the factory the host runs compensation with. The redress
+// policy is loaded and checked when the service is built, so a broken
+// policy file stops the start with the file and field at fault.
+func New(cfg Config) host.Factory {
 	return func(d host.Deps) (host.Service, error) {
-		return &service{deps: d, app: app.New(d.Log, policy, telemetry.InjectMetadata)}, nil
+		p, err := LoadPolicy(cfg.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		if d.Logger != nil {
+			d.Logger.Info("redress policy loaded", "version", p.Version, "source", p.Source, "rules", len(p.Rules))
+		}
+		return &service{deps: d, app: NewApp(d.Log, p, telemetry.InjectMetadata)}, nil
 	}
 }
 
@@ -35,7 +84,7 @@ func (s *service) Routes(mux *http.ServeMux) { adapters.HTTP{App: s.app}.Routes(
 
 func (s *service) Start(ctx context.Context) error {
 	return s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
-		Durable:    "compensation-decides-redress",
+		Durable:    adapters.DecidesRedress,
 		Categories: []string{"case"},
 		EventTypes: []string{adapters.CaseResolvedType},
 	}, adapters.OnCaseResolved(s.app))

@@ -5,42 +5,78 @@ package intake
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"os"
+
+	"github.com/caarlos0/env/v11"
 
 	"github.com/complaintflow/complaintflow/services/intake/adapters"
 	"github.com/complaintflow/complaintflow/services/intake/app"
 	"github.com/complaintflow/complaintflow/services/intake/domain"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/policy"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
 // DefaultAddr is where intake listens when run on its own.
 const DefaultAddr = "127.0.0.1:8081"
 
-// Config is intake's own configuration.
+// Config is intake's own configuration, read from the environment.
 type Config struct {
-	// Regime names the clocks that apply (REGIME, default "default").
-	Regime string
+	// Regime names the clocks that apply (REGIME); empty for the default
+	// regime of regimes.yaml.
+	Regime string `env:"REGIME"`
+	// ConfigDir holds policy files overriding the embedded defaults
+	// (CONFIG_DIR): regimes.yaml, templates.yaml.
+	ConfigDir string `env:"CONFIG_DIR"`
 }
 
 // ConfigFromEnv reads intake's configuration.
-func ConfigFromEnv() Config {
-	c := Config{Regime: os.Getenv("REGIME")}
-	if c.Regime == "" {
-		c.Regime = "default"
+func ConfigFromEnv() (Config, error) {
+	c, err := env.ParseAs[Config]()
+	if err != nil {
+		return Config{}, fmt.Errorf("intake configuration: %w", err)
 	}
-	return c
+	return c, nil
 }
 
-// New returns the factory the host runs intake with.
-func New(cfg Config) host.Factory {
+// Option adds to what intake is built with.
+type Option func(*app.Deps)
+
+// WithTokenIssuer makes every submission's answer carry a customer
+// capability token issued by t.
+func WithTokenIssuer(t app.TokenIssuer) Option { return func(d *app.Deps) { d.Tokens = t } }
+
+// LoadPolicy loads the policies intake decides with from dir (empty: the
+// embedded defaults), validated.
+func LoadPolicy(dir string) (domain.Policy, error) {
+	regimes, err := policy.Load[domain.Regimes](dir, "regimes")
+	if err != nil {
+		return domain.Policy{}, err
+	}
+	templates, err := policy.Load[domain.Templates](dir, "templates")
+	if err != nil {
+		return domain.Policy{}, err
+	}
+	return domain.Policy{Regimes: regimes.Value, Templates: templates.Value}, nil
+}
+
+// New returns the factory the host runs intake with. Policies are loaded
+// when the service is built: a policy file in error stops the start.
+func New(cfg Config, opts ...Option) host.Factory {
 	return func(d host.Deps) (host.Service, error) {
-		regime, err := domain.RegimeNamed(cfg.Regime)
+		p, err := LoadPolicy(cfg.ConfigDir)
 		if err != nil {
 			return nil, err
 		}
-		a := app.New(d.Log, d.Vault, regime, telemetry.InjectMetadata)
+		deps := app.Deps{Log: d.Log, Vault: d.Vault, Policy: p, Regime: cfg.Regime, Metadata: telemetry.InjectMetadata}
+		for _, o := range opts {
+			o(&deps)
+		}
+		a, err := app.New(deps)
+		if err != nil {
+			return nil, err
+		}
 		return &service{deps: d, http: adapters.HTTP{App: a}, nats: adapters.NATS{App: a}}, nil
 	}
 }

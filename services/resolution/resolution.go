@@ -5,10 +5,14 @@ package resolution
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+
+	"github.com/caarlos0/env/v11"
 
 	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/policy"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 	"github.com/complaintflow/complaintflow/services/resolution/adapters"
 	"github.com/complaintflow/complaintflow/services/resolution/app"
@@ -18,10 +22,45 @@ import (
 // DefaultAddr is where resolution listens when run on its own.
 const DefaultAddr = "127.0.0.1:8082"
 
-// New returns the factory the host runs resolution with.
-func New(policy domain.Policy) host.Factory {
+// Config is resolution's own configuration, read from the environment.
+type Config struct {
+	// ConfigDir holds policy files overriding the embedded defaults
+	// (CONFIG_DIR): routing.yaml, taxonomy.yaml.
+	ConfigDir string `env:"CONFIG_DIR"`
+}
+
+// ConfigFromEnv reads resolution's configuration.
+func ConfigFromEnv() (Config, error) {
+	c, err := env.ParseAs[Config]()
+	if err != nil {
+		return Config{}, fmt.Errorf("resolution configuration: %w", err)
+	}
+	return c, nil
+}
+
+// LoadPolicy loads the policies resolution decides with from dir (empty:
+// the embedded defaults), validated.
+func LoadPolicy(dir string) (domain.Policy, error) {
+	routing, err := policy.Load[domain.Routing](dir, "routing")
+	if err != nil {
+		return domain.Policy{}, err
+	}
+	taxonomy, err := policy.Load[domain.Taxonomy](dir, "taxonomy")
+	if err != nil {
+		return domain.Policy{}, err
+	}
+	return domain.Policy{Routing: routing.Value, Taxonomy: taxonomy.Value}, nil
+}
+
+// New returns the factory the host runs resolution with. Policies are
+// loaded when the service is built: a policy file in error stops the start.
+func New(cfg Config) host.Factory {
 	return func(d host.Deps) (host.Service, error) {
-		a := app.New(d.Log, policy, telemetry.InjectMetadata)
+		p, err := LoadPolicy(cfg.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
+		a := app.New(app.Deps{Log: d.Log, Policy: p, Metadata: telemetry.InjectMetadata})
 		return &service{deps: d, app: a}, nil
 	}
 }

@@ -4,13 +4,11 @@ package system
 
 import (
 	"github.com/complaintflow/complaintflow/services/compensation"
-	compensationdomain "github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/followup"
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/prevention"
 	"github.com/complaintflow/complaintflow/services/resolution"
-	resolutiondomain "github.com/complaintflow/complaintflow/services/resolution/domain"
 )
 
 // DefaultAddr is where the all-in-one process listens.
@@ -20,8 +18,8 @@ const DefaultAddr = "127.0.0.1:8080"
 func Services(intakeCfg intake.Config) []host.Unit {
 	return []host.Unit{
 		{Name: "intake", Build: intake.New(intakeCfg)},
-		{Name: "resolution", Build: resolution.New(resolutiondomain.DefaultPolicy())},
-		{Name: "compensation", Build: compensation.New(compensationdomain.DefaultPolicy())},
+		{Name: "resolution", Build: resolution.New(resolution.Config{ConfigDir: intakeCfg.ConfigDir})},
+		{Name: "compensation", Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "followup", Build: followup.New()},
 		{Name: "prevention", Build: prevention.New()},
 	}

@@ -1,12 +1,13 @@
-// Package app holds compensation's use cases: decide and issue redress for a
-// resolved complaint, and show it.
+// Package app holds compensation's use cases: decide (and within the
+// approval limit issue) redress for a resolved complaint, and show it.
+// Commands are in commands.go, queries in queries.go; the ports the use cases
+// need are declared here and implemented by the platform.
 package app
 
 import (
 	"context"
 	"time"
 
-	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
@@ -15,42 +16,37 @@ import (
 // ServiceName is how compensation signs its events.
 const ServiceName = "compensation"
 
+// Actor is compensation acting on its own, on events it consumes.
+var Actor = eventlog.NewActor(eventlog.ActorSystem, ServiceName)
+
+// Redresses loads and changes redress aggregates (es.Repository).
+type Redresses interface {
+	Handle(ctx context.Context, id string, cmd es.Command[domain.Command]) (es.Result[domain.Redress], error)
+	Load(ctx context.Context, id string) (domain.Redress, eventlog.Revision, error)
+}
+
+// Policy is the loaded redress policy: its rules and where it came from.
+type Policy struct {
+	domain.Policy
+	// Source says where it was read from: "embedded default" or a path.
+	Source string
+}
+
 // Compensation is the compensation application.
 type Compensation struct {
-	Policy domain.Policy
-	repo   *es.Repository[domain.Redress, domain.DecideRedress]
-	now    func() time.Time
+	Policy    Policy
+	redresses Redresses
+	now       func() time.Time
 }
 
-// New builds the application.
-func New(log eventlog.Log, policy domain.Policy, metadata func(context.Context, *eventlog.Metadata)) *Compensation {
-	return &Compensation{
-		Policy: policy,
-		now:    func() time.Time { return time.Now().UTC() },
-		repo: &es.Repository[domain.Redress, domain.DecideRedress]{
-			Log: log, Category: domain.Category, Service: ServiceName, Decider: domain.NewDecider(policy), Metadata: metadata,
-		},
-	}
+// New builds the application over a redress repository built with
+// domain.NewDecider(policy.Policy).
+func New(redresses Redresses, policy Policy) *Compensation {
+	return &Compensation{Policy: policy, redresses: redresses, now: func() time.Time { return time.Now().UTC() }}
 }
 
-// DecideFor decides (and, within the approval limit, issues) redress for a
-// resolved case. causationID is the CaseResolved event's id.
-func (a *Compensation) DecideFor(ctx context.Context, resolved *complaintsv1.CaseResolved, causationID string) error {
-	_, err := a.repo.Handle(ctx, resolved.ComplaintId, es.Command[domain.DecideRedress]{
-		Body: domain.DecideRedress{
-			ComplaintID: resolved.ComplaintId, Outcome: resolved.Outcome, Product: resolved.Product,
-			RootCause: resolved.RootCause, At: a.now(),
-		},
-		ComplaintID: resolved.ComplaintId, CausationID: causationID, IdempotencyKey: causationID,
-	})
-	return err
-}
-
-// Redress loads a complaint's redress; es.ErrNotFound until decided.
-func (a *Compensation) Redress(ctx context.Context, complaintID string) (domain.Redress, error) {
-	if !eventlog.ValidID(complaintID) {
-		return domain.Redress{}, es.ErrNotFound
-	}
-	r, _, err := a.repo.Load(ctx, complaintID)
-	return r, err
+// WithClock replaces the clock, for tests.
+func (a *Compensation) WithClock(now func() time.Time) *Compensation {
+	a.now = now
+	return a
 }

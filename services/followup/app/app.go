@@ -1,5 +1,6 @@
 // Package app holds follow-up's use cases: ask the customer after
-// resolution, record the answer, close on a "yes".
+// resolution, record the answer, close on a "yes". Commands are in
+// commands.go, queries in queries.go; the ports they need are declared here.
 package app
 
 import (
@@ -14,47 +15,23 @@ import (
 // ServiceName is how follow-up signs its events.
 const ServiceName = "followup"
 
+// Actor is follow-up acting on its own, on events it consumes.
+var Actor = eventlog.NewActor(eventlog.ActorSystem, ServiceName)
+
+// Followups loads and changes follow-up aggregates (es.Repository).
+type Followups interface {
+	Handle(ctx context.Context, id string, cmd es.Command[domain.Command]) (es.Result[domain.Followup], error)
+	Load(ctx context.Context, id string) (domain.Followup, eventlog.Revision, error)
+}
+
 // Followup is the follow-up application.
 type Followup struct {
-	repo *es.Repository[domain.Followup, any]
-	now  func() time.Time
+	followups Followups
+	now       func() time.Time
 }
 
-// New builds the application.
-func New(log eventlog.Log, metadata func(context.Context, *eventlog.Metadata)) *Followup {
-	return &Followup{
-		now: func() time.Time { return time.Now().UTC() },
-		repo: &es.Repository[domain.Followup, any]{
-			Log: log, Category: domain.Category, Service: ServiceName, Decider: domain.Decider, Metadata: metadata,
-		},
-	}
-}
-
-// RequestSurvey asks the customer of a resolved complaint. causationID is the
-// CaseResolved event's id.
-func (a *Followup) RequestSurvey(ctx context.Context, complaintID, causationID string) error {
-	_, err := a.repo.Handle(ctx, complaintID, es.Command[any]{
-		Body:        domain.RequestSurvey{ComplaintID: complaintID, At: a.now()},
-		ComplaintID: complaintID, CausationID: causationID, IdempotencyKey: causationID,
-	})
-	return err
-}
-
-// RecordAnswer records the customer's answer.
-func (a *Followup) RecordAnswer(ctx context.Context, complaintID string, ans domain.RecordAnswer) (domain.Followup, error) {
-	if !eventlog.ValidID(complaintID) {
-		return domain.Followup{}, domain.ErrNoSurvey
-	}
-	ans.At = a.now()
-	res, err := a.repo.Handle(ctx, complaintID, es.Command[any]{Body: ans, ComplaintID: complaintID, CausationID: complaintID})
-	return res.State, err
-}
-
-// Followup loads a follow-up; es.ErrNotFound until the survey is requested.
-func (a *Followup) Followup(ctx context.Context, complaintID string) (domain.Followup, error) {
-	if !eventlog.ValidID(complaintID) {
-		return domain.Followup{}, es.ErrNotFound
-	}
-	f, _, err := a.repo.Load(ctx, complaintID)
-	return f, err
+// New builds the application over a follow-up repository built with
+// domain.Decider.
+func New(followups Followups) *Followup {
+	return &Followup{followups: followups, now: func() time.Time { return time.Now().UTC() }}
 }

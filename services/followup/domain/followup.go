@@ -3,7 +3,6 @@
 package domain
 
 import (
-	"errors"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -16,17 +15,47 @@ import (
 // Category is the stream category of follow-ups: "followup-<complaint id>".
 const Category = "followup"
 
+// Status is where a complaint's follow-up stands.
+type Status int
+
+const (
+	// NotRequested: no survey yet (the case is not resolved).
+	NotRequested Status = iota
+	// Requested: the customer has been asked and has not answered.
+	Requested
+	// Answered: the customer answered that it is not fixed; the complaint
+	// stays open.
+	Answered
+	// Closed: the customer confirmed it is fixed.
+	Closed
+)
+
+func (s Status) String() string {
+	switch s {
+	case Requested:
+		return "survey_requested"
+	case Answered:
+		return "answered"
+	case Closed:
+		return "closed"
+	default:
+		return "not_requested"
+	}
+}
+
 // Followup is the follow-up aggregate's state.
 type Followup struct {
 	ComplaintID string
-	Requested   bool
-	Answered    bool
-	CSAT        int32
-	Effort      int32
-	Resolved    bool
-	Comment     string
-	Closed      bool
+	Status      Status
+	// The answer, once given.
+	CSAT     int32
+	Effort   int32
+	Resolved bool
+	Comment  string
 }
+
+// Command is what the follow-up aggregate accepts.
+type Command interface{ isFollowupCommand() }
 
 // RequestSurvey asks the customer about a resolved complaint.
 type RequestSurvey struct {
@@ -43,18 +72,15 @@ type RecordAnswer struct {
 	At       time.Time
 }
 
-// FieldError is an answer value out of range; Field names it as the API does.
-type FieldError struct {
-	Field  string
-	Detail string
-}
+func (RequestSurvey) isFollowupCommand() {}
+func (RecordAnswer) isFollowupCommand()  {}
 
-func (e *FieldError) Error() string { return e.Field + " " + e.Detail }
-
-// Errors a command can be refused with.
+// Refusals.
 var (
-	ErrNoSurvey        = errors.New("no survey has been requested for this complaint")
-	ErrAlreadyAnswered = errors.New("the survey has already been answered differently")
+	ErrNoSurvey        = decider.NotFound("no survey has been requested for this complaint (yet: it is requested once the case is resolved)")
+	ErrAlreadyAnswered = decider.Conflicts("the survey has already been answered differently")
+	ErrCSAT            = decider.Rejects("csat", "must be from 1 to 5")
+	ErrEffort          = decider.Rejects("effort", "must be from 1 to 7")
 )
 
 // ReasonCustomerAgreed is the closing reason when the customer confirms the
@@ -62,57 +88,66 @@ var (
 const ReasonCustomerAgreed = "customer-confirmed-resolved"
 
 // Decider is follow-up's decider.
-var Decider = decider.Decider[Followup, any]{
+var Decider = decider.Decider[Followup, Command]{
 	Initial: func() Followup { return Followup{} },
 	Decide:  Decide,
 	Evolve:  Evolve,
 }
 
 // Decide applies RequestSurvey or RecordAnswer.
-func Decide(cmd any, f Followup) ([]proto.Message, error) {
+func Decide(cmd Command, f Followup) ([]proto.Message, error) {
 	switch cmd := cmd.(type) {
 	case RequestSurvey:
-		if f.Requested {
-			return nil, nil
-		}
-		return []proto.Message{&complaintsv1.SurveyRequested{ComplaintId: cmd.ComplaintID, RequestedAt: timestamppb.New(cmd.At)}}, nil
+		return requestSurvey(cmd, f)
 	case RecordAnswer:
-		if cmd.CSAT < 1 || cmd.CSAT > 5 {
-			return nil, &FieldError{Field: "csat", Detail: "must be from 1 to 5"}
-		}
-		if cmd.Effort < 1 || cmd.Effort > 7 {
-			return nil, &FieldError{Field: "effort", Detail: "must be from 1 to 7"}
-		}
-		switch {
-		case !f.Requested:
-			return nil, ErrNoSurvey
-		case f.Answered && f.CSAT == cmd.CSAT && f.Effort == cmd.Effort && f.Resolved == cmd.Resolved:
-			return nil, nil
-		case f.Answered:
-			return nil, ErrAlreadyAnswered
-		}
-		events := []proto.Message{&complaintsv1.SurveyAnswered{
-			ComplaintId: f.ComplaintID, Csat: cmd.CSAT, Effort: cmd.Effort, Resolved: cmd.Resolved,
-			Comment: cmd.Comment, AnsweredAt: timestamppb.New(cmd.At),
-		}}
-		if cmd.Resolved {
-			events = append(events, &complaintsv1.ComplaintClosed{ComplaintId: f.ComplaintID, Reason: ReasonCustomerAgreed, ClosedAt: timestamppb.New(cmd.At)})
-		}
-		return events, nil
-	default:
-		return nil, errors.New("followup: unknown command")
+		return recordAnswer(cmd, f)
 	}
+	return nil, nil // unreachable: Command is sealed
+}
+
+func requestSurvey(cmd RequestSurvey, f Followup) ([]proto.Message, error) {
+	if f.Status != NotRequested {
+		return nil, nil
+	}
+	return []proto.Message{&complaintsv1.SurveyRequested{ComplaintId: cmd.ComplaintID, RequestedAt: timestamppb.New(cmd.At)}}, nil
+}
+
+func recordAnswer(cmd RecordAnswer, f Followup) ([]proto.Message, error) {
+	if cmd.CSAT < 1 || cmd.CSAT > 5 {
+		return nil, ErrCSAT
+	}
+	if cmd.Effort < 1 || cmd.Effort > 7 {
+		return nil, ErrEffort
+	}
+	switch f.Status {
+	case NotRequested:
+		return nil, ErrNoSurvey
+	case Answered, Closed:
+		if f.CSAT == cmd.CSAT && f.Effort == cmd.Effort && f.Resolved == cmd.Resolved {
+			return nil, nil // the same answer again
+		}
+		return nil, ErrAlreadyAnswered
+	case Requested:
+	}
+	events := []proto.Message{&complaintsv1.SurveyAnswered{
+		ComplaintId: f.ComplaintID, Csat: cmd.CSAT, Effort: cmd.Effort, Resolved: cmd.Resolved,
+		Comment: cmd.Comment, AnsweredAt: timestamppb.New(cmd.At),
+	}}
+	if cmd.Resolved {
+		events = append(events, &complaintsv1.ComplaintClosed{ComplaintId: f.ComplaintID, Reason: ReasonCustomerAgreed, ClosedAt: timestamppb.New(cmd.At)})
+	}
+	return events, nil
 }
 
 // Evolve folds one event into the follow-up.
 func Evolve(f Followup, event proto.Message) Followup {
 	switch e := event.(type) {
 	case *complaintsv1.SurveyRequested:
-		f.ComplaintID, f.Requested = e.ComplaintId, true
+		f.ComplaintID, f.Status = e.ComplaintId, Requested
 	case *complaintsv1.SurveyAnswered:
-		f.Answered, f.CSAT, f.Effort, f.Resolved, f.Comment = true, e.Csat, e.Effort, e.Resolved, e.Comment
+		f.Status, f.CSAT, f.Effort, f.Resolved, f.Comment = Answered, e.Csat, e.Effort, e.Resolved, e.Comment
 	case *complaintsv1.ComplaintClosed:
-		f.Closed = true
+		f.Status = Closed
 	}
 	return f
 }

@@ -1,7 +1,6 @@
 package domain_test
 
 import (
-	"errors"
 	"testing"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/followup/domain"
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/decider/decidertest"
 )
 
@@ -21,7 +21,9 @@ func requested() *complaintsv1.SurveyRequested {
 }
 
 func TestAResolvedComplaintGetsASurvey(t *testing.T) {
-	decidertest.For(t, domain.Decider).When(domain.RequestSurvey{ComplaintID: id, At: at}).Then(requested())
+	decidertest.For(t, domain.Decider).When(domain.RequestSurvey{ComplaintID: id, At: at}).
+		Then(requested()).
+		ThenStateEquals(domain.Followup{ComplaintID: id, Status: domain.Requested})
 }
 
 func TestASurveyIsRequestedOnce(t *testing.T) {
@@ -34,30 +36,35 @@ func TestACustomerWhoSaysItIsFixedClosesTheComplaint(t *testing.T) {
 		Then(
 			&complaintsv1.SurveyAnswered{ComplaintId: id, Csat: 4, Effort: 2, Resolved: true, Comment: "thanks", AnsweredAt: timestamppb.New(at)},
 			&complaintsv1.ComplaintClosed{ComplaintId: id, Reason: domain.ReasonCustomerAgreed, ClosedAt: timestamppb.New(at)},
-		)
+		).
+		ThenStateEquals(domain.Followup{ComplaintID: id, Status: domain.Closed, CSAT: 4, Effort: 2, Resolved: true, Comment: "thanks"})
 }
 
 func TestACustomerWhoSaysItIsNotFixedKeepsTheComplaintOpen(t *testing.T) {
 	decidertest.For(t, domain.Decider).Given(requested()).
 		When(domain.RecordAnswer{CSAT: 2, Effort: 6, Resolved: false, At: at}).
-		Then(&complaintsv1.SurveyAnswered{ComplaintId: id, Csat: 2, Effort: 6, Resolved: false, AnsweredAt: timestamppb.New(at)})
+		Then(&complaintsv1.SurveyAnswered{ComplaintId: id, Csat: 2, Effort: 6, Resolved: false, AnsweredAt: timestamppb.New(at)}).
+		ThenState(func(t testing.TB, f domain.Followup) {
+			if f.Status != domain.Answered {
+				t.Fatalf("status %s, want answered (still open)", f.Status)
+			}
+		})
 }
 
 func TestAnswerValuesAreChecked(t *testing.T) {
 	for _, c := range []struct {
 		answer domain.RecordAnswer
-		field  string
+		want   error
 	}{
-		{domain.RecordAnswer{CSAT: 0, Effort: 3}, "csat"},
-		{domain.RecordAnswer{CSAT: 6, Effort: 3}, "csat"},
-		{domain.RecordAnswer{CSAT: 3, Effort: 0}, "effort"},
-		{domain.RecordAnswer{CSAT: 3, Effort: 8}, "effort"},
+		{domain.RecordAnswer{CSAT: 0, Effort: 3}, domain.ErrCSAT},
+		{domain.RecordAnswer{CSAT: 6, Effort: 3}, domain.ErrCSAT},
+		{domain.RecordAnswer{CSAT: 3, Effort: 0}, domain.ErrEffort},
+		{domain.RecordAnswer{CSAT: 3, Effort: 8}, domain.ErrEffort},
 	} {
-		_, err := decidertest.For(t, domain.Decider).Given(requested()).When(c.answer).Events()
-		var fe *domain.FieldError
-		if !errors.As(err, &fe) || fe.Field != c.field {
-			t.Errorf("answer %+v: got %v, want a field error on %s", c.answer, err, c.field)
-		}
+		decidertest.For(t, domain.Decider).Given(requested()).When(c.answer).ThenError(c.want)
+	}
+	if r, _ := decider.AsRefusal(domain.ErrEffort); r.Kind != decider.Unacceptable || r.Field != "effort" {
+		t.Fatalf("ErrEffort is %+v, want an Unacceptable refusal of field effort", r)
 	}
 }
 
@@ -66,4 +73,8 @@ func TestAnAnswerNeedsASurveyAndIsGivenOnce(t *testing.T) {
 	answered := &complaintsv1.SurveyAnswered{ComplaintId: id, Csat: 4, Effort: 2, Resolved: false}
 	decidertest.For(t, domain.Decider).Given(requested(), answered).When(domain.RecordAnswer{CSAT: 4, Effort: 2, At: at}).ThenNothing()
 	decidertest.For(t, domain.Decider).Given(requested(), answered).When(domain.RecordAnswer{CSAT: 1, Effort: 7, At: at}).ThenError(domain.ErrAlreadyAnswered)
+	closed := &complaintsv1.ComplaintClosed{ComplaintId: id}
+	yes := &complaintsv1.SurveyAnswered{ComplaintId: id, Csat: 5, Effort: 1, Resolved: true}
+	decidertest.For(t, domain.Decider).Given(requested(), yes, closed).When(domain.RecordAnswer{CSAT: 5, Effort: 1, Resolved: true, At: at}).ThenNothing()
+	decidertest.For(t, domain.Decider).Given(requested(), yes, closed).When(domain.RecordAnswer{CSAT: 5, Effort: 1, Resolved: false, At: at}).ThenError(domain.ErrAlreadyAnswered)
 }

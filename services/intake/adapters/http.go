@@ -1,4 +1,5 @@
-// Package adapters holds intake's APIs: HTTP, and request/reply on NATS.
+// Package adapters holds intake's APIs: HTTP (http.go) and request/reply
+// on NATS (nats.go). Every HTTP route names the roles it admits.
 package adapters
 
 import (
@@ -15,7 +16,9 @@ import (
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/intake/app"
 	"github.com/complaintflow/complaintflow/services/intake/domain"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 )
 
@@ -24,9 +27,10 @@ type HTTP struct{ App *app.Intake }
 
 // Routes registers the routes.
 func (h HTTP) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /v1/complaints", h.submit)
-	mux.HandleFunc("GET /v1/complaints/{id}", h.show)
-	mux.HandleFunc("GET /v1/complaints/{id}/timeline", h.timeline)
+	readers := []auth.Role{auth.RoleIntakeSystem, auth.RoleAgent, auth.RoleAuditor, auth.RoleAdmin}
+	mux.HandleFunc("POST /v1/complaints", auth.Require(h.submit, auth.RoleIntakeSystem))
+	mux.HandleFunc("GET /v1/complaints/{id}", auth.RequireOwnComplaint(h.show, "id", readers...))
+	mux.HandleFunc("GET /v1/complaints/{id}/timeline", auth.RequireOwnComplaint(h.timeline, "id", readers...))
 }
 
 type customerJSON struct {
@@ -53,6 +57,9 @@ type submitResponse struct {
 	Reference       string              `json:"reference"`
 	Status          string              `json:"status"`
 	Acknowledgement acknowledgementJSON `json:"acknowledgement"`
+	// CustomerToken is the capability token the intake system hands to the
+	// customer: it opens this complaint, and no other, to its customer.
+	CustomerToken string `json:"customer_token,omitempty"`
 }
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
@@ -88,7 +95,7 @@ func (h HTTP) submit(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, p)
 		return
 	}
-	out, replayed, err := submit(r.Context(), h.App, req, r.Header.Get("Idempotency-Key"))
+	out, replayed, err := submit(r.Context(), h.App, req, r.Header.Get("Idempotency-Key"), auth.ActorFrom(r.Context()))
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
@@ -102,14 +109,14 @@ func (h HTTP) submit(w http.ResponseWriter, r *http.Request) {
 
 // submit validates a submission and receives it. A refusal is a
 // *httpx.Problem naming the field at fault.
-func submit(ctx context.Context, a *app.Intake, req submitRequest, key string) (submitResponse, bool, error) {
+func submit(ctx context.Context, a *app.Intake, req submitRequest, key string, actor eventlog.Actor) (submitResponse, bool, error) {
 	if p := req.validate(key); p != nil {
 		return submitResponse{}, false, p
 	}
 	res, err := a.Submit(ctx, app.Submission{
 		CustomerID: req.Customer.ID, CustomerName: req.Customer.Name, CustomerEmail: req.Customer.Email,
 		Channel: req.Channel, Product: req.Product, Description: req.Description,
-		DesiredOutcome: req.DesiredOutcome, IdempotencyKey: key,
+		DesiredOutcome: req.DesiredOutcome, IdempotencyKey: key, Actor: actor,
 	})
 	if errors.Is(err, domain.ErrSubmissionDiffers) {
 		return submitResponse{}, false, &httpx.Problem{Type: httpx.TypeIdempotent, Status: http.StatusUnprocessableEntity,
@@ -123,6 +130,7 @@ func submit(ctx context.Context, a *app.Intake, req submitRequest, key string) (
 	return submitResponse{
 		ID: c.ID, Reference: c.Reference, Status: domain.StatusAcknowledged,
 		Acknowledgement: acknowledgementJSON{Message: c.Acknowledgement, RespondBy: c.RespondBy},
+		CustomerToken:   res.CustomerToken,
 	}, res.Replayed, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/complaintflow/complaintflow/services/intake/app"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
@@ -26,6 +27,10 @@ const (
 	// {"id": "<complaint id>"}, the reply the body of GET /v1/complaints/{id}.
 	SubjectShow = "complaints.intake.show"
 )
+
+// NATSActor is the actor of submissions made over NATS: a company system,
+// authenticated by its NATS user, not by a bearer token.
+var NATSActor = eventlog.NewActor(eventlog.ActorSystem, "nats")
 
 // An error reply carries the headers Nats-Service-Error-Code (the HTTP
 // status the same error would have, e.g. "400") and Nats-Service-Error (the
@@ -84,7 +89,7 @@ func (n NATS) submit(r micro.Request) {
 		end(replyProblem(ctx, r, p))
 		return
 	}
-	out, replayed, err := submit(ctx, n.App, req, r.Headers().Get("Idempotency-Key"))
+	out, replayed, err := submit(ctx, n.App, req, r.Headers().Get("Idempotency-Key"), NATSActor)
 	if err != nil {
 		end(replyProblem(ctx, r, err))
 		return

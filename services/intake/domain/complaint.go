@@ -3,7 +3,6 @@
 package domain
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -30,8 +29,32 @@ func ValidChannel(c string) bool {
 	return false
 }
 
+// ComplaintStatus is where a complaint stands in intake.
+type ComplaintStatus int
+
+const (
+	// NotReceived: no complaint under this id yet.
+	NotReceived ComplaintStatus = iota
+	// Received: recorded, not yet acknowledged.
+	Received
+	// Acknowledged: the customer has been thanked and given a due date.
+	Acknowledged
+)
+
+func (s ComplaintStatus) String() string {
+	switch s {
+	case Received:
+		return "received"
+	case Acknowledged:
+		return "acknowledged"
+	default:
+		return "not received"
+	}
+}
+
 // Complaint is the intake aggregate's state.
 type Complaint struct {
+	Status          ComplaintStatus
 	ID              string
 	Reference       string
 	CustomerID      string
@@ -39,11 +62,12 @@ type Complaint struct {
 	Product         string
 	Description     string
 	DesiredOutcome  string
-	Received        bool
-	Acknowledged    bool
 	Acknowledgement string
 	RespondBy       time.Time
 }
+
+// ComplaintCommand is a command intake's complaint decider accepts.
+type ComplaintCommand interface{ isComplaintCommand() }
 
 // SubmitComplaint records a complaint from a customer. Personal data arrives
 // already sealed with the customer's key.
@@ -58,32 +82,78 @@ type SubmitComplaint struct {
 	Description    string
 	DesiredOutcome string
 	ReceivedAt     time.Time
-	Regime         Regime
+	// Regime names the clocks that apply; "" for the policy's default.
+	Regime string
 }
 
-// ErrSubmissionDiffers is returned when a complaint id (derived from an
-// idempotency key) is reused for a different submission.
-var ErrSubmissionDiffers = errors.New("a different complaint was already submitted with this idempotency key")
+func (SubmitComplaint) isComplaintCommand() {}
 
-// Decider is intake's complaint decider.
-var Decider = decider.Decider[Complaint, SubmitComplaint]{
-	Initial: func() Complaint { return Complaint{} },
-	Decide:  Decide,
-	Evolve:  Evolve,
+// Refusals.
+var (
+	// ErrSubmissionDiffers: a complaint id (derived from an idempotency key)
+	// reused for a different submission.
+	ErrSubmissionDiffers = &decider.Refusal{Kind: decider.Conflict, Field: "Idempotency-Key",
+		Reason: "a different complaint was already submitted with this idempotency key"}
+	// ErrUnknownRegime: the regime named is not in the regimes policy.
+	ErrUnknownRegime = decider.Rejects("regime", "is not a regime of the regimes policy")
+)
+
+// Policy is the data intake decides with.
+type Policy struct {
+	Regimes   Regimes
+	Templates Templates
+}
+
+// CheckRegime says whether the policy knows regime ("" for its default).
+func (p Policy) CheckRegime(regime string) error {
+	if _, ok := p.Regimes.Named(regime); !ok {
+		return fmt.Errorf("regime %q is not in regimes.yaml (known: %v)", regime, p.Regimes.Names())
+	}
+	return nil
+}
+
+// NewDecider is intake's complaint decider under policy p.
+func NewDecider(p Policy) decider.Decider[Complaint, ComplaintCommand] {
+	return decider.Decider[Complaint, ComplaintCommand]{
+		Initial: func() Complaint { return Complaint{} },
+		Decide:  func(cmd ComplaintCommand, c Complaint) ([]proto.Message, error) { return Decide(p, cmd, c) },
+		Evolve:  Evolve,
+	}
 }
 
 // Decide receives and acknowledges a new complaint. Receiving the same
 // submission again changes nothing; a different one under the same id is
 // refused.
-func Decide(cmd SubmitComplaint, c Complaint) ([]proto.Message, error) {
-	if c.Received {
+func Decide(p Policy, cmd ComplaintCommand, c Complaint) ([]proto.Message, error) {
+	switch cmd := cmd.(type) {
+	case SubmitComplaint:
+		return submit(p, cmd, c)
+	default:
+		return nil, fmt.Errorf("intake: unknown command %T", cmd)
+	}
+}
+
+func submit(p Policy, cmd SubmitComplaint, c Complaint) ([]proto.Message, error) {
+	switch c.Status {
+	case Received, Acknowledged:
 		if c.CustomerID == cmd.CustomerID && c.Channel == cmd.Channel && c.Product == cmd.Product &&
 			c.Description == cmd.Description && c.DesiredOutcome == cmd.DesiredOutcome {
 			return nil, nil
 		}
 		return nil, ErrSubmissionDiffers
+	case NotReceived:
 	}
-	respondBy := cmd.Regime.RespondBy(cmd.ReceivedAt)
+	regime, ok := p.Regimes.Named(cmd.Regime)
+	if !ok {
+		return nil, decider.Refusef(ErrUnknownRegime, "%q", cmd.Regime)
+	}
+	respondBy := regime.RespondBy(cmd.ReceivedAt)
+	message, err := render(p.Templates.Templates[AcknowledgementTemplate], AcknowledgementFields{
+		Reference: cmd.Reference, Product: cmd.Product, RespondBy: regime.promise(respondBy),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("intake: acknowledgement template: %w", err)
+	}
 	return []proto.Message{
 		&complaintsv1.ComplaintReceived{
 			ComplaintId:    cmd.ComplaintID,
@@ -96,27 +166,16 @@ func Decide(cmd SubmitComplaint, c Complaint) ([]proto.Message, error) {
 			Description:    cmd.Description,
 			DesiredOutcome: cmd.DesiredOutcome,
 			ReceivedAt:     timestamppb.New(cmd.ReceivedAt),
-			Regime:         cmd.Regime.Name,
+			Regime:         regime.Name,
 		},
 		&complaintsv1.ComplaintAcknowledged{
 			ComplaintId:    cmd.ComplaintID,
-			Message:        AcknowledgementMessage(cmd.Reference, cmd.Product, respondBy),
+			Message:        message,
 			RespondBy:      timestamppb.New(respondBy),
 			AcknowledgedAt: timestamppb.New(cmd.ReceivedAt),
+			DecidedBy:      &complaintsv1.PolicyRef{Policy: "regimes", Version: p.Regimes.Version, RuleId: regime.Name},
 		},
 	}, nil
-}
-
-// AcknowledgementMessage follows the first recovery steps: thank the customer,
-// say why the complaint is welcome, apologise, promise to act and when. It
-// holds no personal data, since it is kept in the log in clear.
-func AcknowledgementMessage(reference, product string, respondBy time.Time) string {
-	return fmt.Sprintf("Thank you for telling us about the problem with your %s. "+
-		"Complaints like yours show us what we must fix, so we are glad you told us. "+
-		"We are sorry for the trouble this has caused you. "+
-		"We have recorded your complaint under reference %s, we are looking into it now, "+
-		"and we will give you our response by %s at the latest.",
-		product, reference, respondBy.Format("Monday 2 January 2006"))
 }
 
 // Evolve folds one event into the complaint.
@@ -125,9 +184,9 @@ func Evolve(c Complaint, event proto.Message) Complaint {
 	case *complaintsv1.ComplaintReceived:
 		c.ID, c.Reference, c.CustomerID = e.ComplaintId, e.Reference, e.CustomerId
 		c.Channel, c.Product, c.Description, c.DesiredOutcome = e.Channel, e.Product, e.Description, e.DesiredOutcome
-		c.Received = true
+		c.Status = Received
 	case *complaintsv1.ComplaintAcknowledged:
-		c.Acknowledged = true
+		c.Status = Acknowledged
 		c.Acknowledgement = e.Message
 		c.RespondBy = e.RespondBy.AsTime()
 	}

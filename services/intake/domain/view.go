@@ -60,8 +60,8 @@ type View struct {
 // Found reports whether the complaint has been received.
 func (v View) Found() bool { return v.ID != "" }
 
-// ApplyToView folds one event of any service into the view.
-func ApplyToView(v View, event proto.Message) View {
+// EvolveView folds one event of any service into the view.
+func EvolveView(v View, event proto.Message) View {
 	switch e := event.(type) {
 	case *complaintsv1.ComplaintReceived:
 		v.ID, v.Reference, v.CustomerID = e.ComplaintId, e.Reference, e.CustomerId

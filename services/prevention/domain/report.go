@@ -1,8 +1,10 @@
 // Package domain holds prevention's analysis of the whole log: which process
-// causes produce complaints. Pure.
+// causes produce complaints. Pure: reports are projections, folded from
+// events by Evolve and read by their own methods.
 package domain
 
 import (
+	"maps"
 	"sort"
 
 	"google.golang.org/protobuf/proto"
@@ -10,21 +12,44 @@ import (
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 )
 
-// RootCauseCounts counts resolved complaints by root cause.
-type RootCauseCounts struct {
+// RootCauses counts resolved complaints by root cause: the data of the
+// Pareto report. Its JSON form is its snapshot.
+type RootCauses struct {
 	ByCause map[string]int64 `json:"by_cause"`
 	Total   int64            `json:"total"`
 }
 
-// NewRootCauseCounts is an empty count.
-func NewRootCauseCounts() *RootCauseCounts { return &RootCauseCounts{ByCause: map[string]int64{}} }
+// NewRootCauses is the report before any event.
+func NewRootCauses() RootCauses { return RootCauses{ByCause: map[string]int64{}} }
 
-// Apply counts one event; events other than CaseResolved are ignored.
-func (c *RootCauseCounts) Apply(event proto.Message) {
-	if e, ok := event.(*complaintsv1.CaseResolved); ok && e.RootCause != "" {
-		c.ByCause[e.RootCause]++
-		c.Total++
+// Evolve folds one event into the report: a CaseResolved with a root cause
+// counts once; every other event leaves it as it is. The returned report
+// shares r's map, which Evolve updates: a fold owns its state.
+func Evolve(r RootCauses, event proto.Message) RootCauses {
+	e, ok := event.(*complaintsv1.CaseResolved)
+	if !ok || e.RootCause == "" {
+		return r
 	}
+	if r.ByCause == nil {
+		r.ByCause = map[string]int64{}
+	}
+	r.ByCause[e.RootCause]++
+	r.Total++
+	return r
+}
+
+// Fold evolves the empty report through events.
+func Fold(events ...proto.Message) RootCauses {
+	r := NewRootCauses()
+	for _, e := range events {
+		r = Evolve(r, e)
+	}
+	return r
+}
+
+// Clone is a copy that later events do not change.
+func (r RootCauses) Clone() RootCauses {
+	return RootCauses{ByCause: maps.Clone(r.ByCause), Total: r.Total}
 }
 
 // CauseShare is one line of the Pareto report.
@@ -37,9 +62,9 @@ type CauseShare struct {
 }
 
 // Pareto orders causes by complaints, most first (ties by code).
-func (c *RootCauseCounts) Pareto() []CauseShare {
-	out := make([]CauseShare, 0, len(c.ByCause))
-	for cause, n := range c.ByCause {
+func (r RootCauses) Pareto() []CauseShare {
+	out := make([]CauseShare, 0, len(r.ByCause))
+	for cause, n := range r.ByCause {
 		out = append(out, CauseShare{RootCause: cause, Complaints: n})
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -51,9 +76,9 @@ func (c *RootCauseCounts) Pareto() []CauseShare {
 	var cum int64
 	for i := range out {
 		cum += out[i].Complaints
-		if c.Total > 0 {
-			out[i].Share = float64(out[i].Complaints) / float64(c.Total)
-			out[i].Cumulative = float64(cum) / float64(c.Total)
+		if r.Total > 0 {
+			out[i].Share = float64(out[i].Complaints) / float64(r.Total)
+			out[i].Cumulative = float64(cum) / float64(r.Total)
 		}
 	}
 	return out

@@ -1,4 +1,5 @@
-// Package adapters holds resolution's HTTP API and event consumer.
+// Package adapters holds resolution's HTTP API (http.go) and its event
+// consumer (consumers.go). Every HTTP route names the roles it admits.
 package adapters
 
 import (
@@ -7,7 +8,7 @@ import (
 	"time"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
-	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/resolution/app"
 	"github.com/complaintflow/complaintflow/services/resolution/domain"
@@ -18,10 +19,10 @@ type HTTP struct{ App *app.Resolution }
 
 // Routes registers the routes.
 func (h HTTP) Routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v1/cases/{id}", h.show)
-	mux.HandleFunc("POST /v1/cases/{id}/assignment", h.assign)
-	mux.HandleFunc("POST /v1/cases/{id}/resolution", h.resolve)
-	mux.HandleFunc("GET /v1/root-causes", h.rootCauses)
+	mux.HandleFunc("GET /v1/cases/{id}", auth.Require(h.show, auth.RoleAgent, auth.RoleAuditor))
+	mux.HandleFunc("POST /v1/cases/{id}/assignment", auth.Require(h.assign, auth.RoleAgent))
+	mux.HandleFunc("POST /v1/cases/{id}/resolution", auth.Require(h.resolve, auth.RoleAgent))
+	mux.HandleFunc("GET /v1/root-causes", auth.Require(h.rootCauses, auth.StaffRoles...))
 }
 
 type caseJSON struct {
@@ -39,10 +40,9 @@ type caseJSON struct {
 }
 
 func toJSON(c domain.Case) caseJSON {
-	out := caseJSON{ComplaintID: c.ComplaintID, Status: "open", Team: c.Team, Transfers: c.Transfers,
+	out := caseJSON{ComplaintID: c.ComplaintID, Status: c.Status.String(), Team: c.Team, Transfers: c.Transfers,
 		Product: c.Product, Channel: c.Channel, OpenedAt: c.OpenedAt}
-	if c.Resolved {
-		out.Status = "resolved"
+	if c.Status == domain.Resolved {
 		out.Outcome, out.RootCause, out.Summary = c.Outcome.APIName(), c.RootCause, c.Summary
 		out.ResolvedAt = &c.ResolvedAt
 	}
@@ -73,7 +73,7 @@ func (h HTTP) assign(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, p)
 		return
 	}
-	c, err := h.App.Assign(r.Context(), r.PathValue("id"), req.Team, req.Agent)
+	c, err := h.App.Assign(r.Context(), auth.ActorFrom(r.Context()), r.PathValue("id"), req.Team, req.Agent)
 	h.reply(w, r, c, err)
 }
 
@@ -95,7 +95,7 @@ func (h HTTP) resolve(w http.ResponseWriter, r *http.Request) {
 	v.Check(ok, "outcome", "must be one of upheld, partly_upheld, rejected")
 	v.Required(req.RootCause, "root_cause")
 	if req.RootCause != "" {
-		v.Check(h.App.Policy.Taxonomy.Has(req.RootCause), "root_cause", "must be a code listed by GET /v1/root-causes")
+		v.Check(h.App.KnowsRootCause(req.RootCause), "root_cause", "must be a code listed by GET /v1/root-causes")
 	}
 	v.MaxLen(req.Summary, 5000, "summary")
 	v.MaxLen(req.Agent, 100, "agent")
@@ -103,25 +103,25 @@ func (h HTTP) resolve(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, p)
 		return
 	}
-	c, err := h.App.Resolve(r.Context(), r.PathValue("id"), domain.ResolveCase{
+	c, err := h.App.Resolve(r.Context(), auth.ActorFrom(r.Context()), r.PathValue("id"), domain.ResolveCase{
 		Outcome: outcome, RootCause: req.RootCause, Summary: req.Summary, Agent: req.Agent,
 	})
 	h.reply(w, r, c, err)
 }
 
+// reply answers with the case, or the problem err is: every refusal of the
+// case decider is a *decider.Refusal, answered 404, 409 or 422 by httpx.
 func (h HTTP) reply(w http.ResponseWriter, r *http.Request, c domain.Case, err error) {
 	switch {
 	case err == nil:
 		httpx.WriteJSON(w, http.StatusOK, toJSON(c))
-	case errors.Is(err, es.ErrNotFound), errors.Is(err, domain.ErrCaseNotOpen):
+	case errors.Is(err, domain.ErrCaseNotOpen):
 		httpx.WriteProblem(w, r, httpx.NotFound("no case is open for complaint "+r.PathValue("id")+" (yet: cases open moments after the complaint is received)"))
-	case errors.Is(err, domain.ErrAlreadyResolved), errors.Is(err, domain.ErrResolvedCaseMoved):
-		httpx.WriteProblem(w, r, httpx.Conflict(err.Error()))
 	default:
 		httpx.WriteError(w, r, err)
 	}
 }
 
 func (h HTTP) rootCauses(w http.ResponseWriter, r *http.Request) {
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"root_causes": h.App.Policy.Taxonomy.Sorted()})
+	httpx.WriteJSON(w, http.StatusOK, map[string]any{"root_causes": h.App.RootCauses()})
 }

@@ -1,5 +1,6 @@
 // Package app holds resolution's use cases: open a case for each received
-// complaint, transfer it between teams, resolve it.
+// complaint, transfer it between teams, resolve it (commands.go); show a
+// case and the taxonomy (queries.go).
 package app
 
 import (
@@ -14,58 +15,38 @@ import (
 // ServiceName is how resolution signs its events.
 const ServiceName = "resolution"
 
+// Actor is resolution's own actor, for the cases it opens on its own when a
+// complaint is received.
+var Actor = eventlog.NewActor(eventlog.ActorSystem, ServiceName)
+
 // Resolution is the resolution application.
 type Resolution struct {
-	Policy domain.Policy
-	repo   *es.Repository[domain.Case, any]
+	policy domain.Policy
+	repo   *es.Repository[domain.Case, domain.CaseCommand]
 	now    func() time.Time
 }
 
+// Deps are what the application works with.
+type Deps struct {
+	Log    eventlog.Log
+	Policy domain.Policy
+	// Metadata adds to every event's metadata (trace context).
+	Metadata func(context.Context, *eventlog.Metadata)
+	// Now is the clock; nil for the system clock.
+	Now func() time.Time
+}
+
 // New builds the application.
-func New(log eventlog.Log, policy domain.Policy, metadata func(context.Context, *eventlog.Metadata)) *Resolution {
+func New(d Deps) *Resolution {
+	now := d.Now
+	if now == nil {
+		now = func() time.Time { return time.Now().UTC() }
+	}
 	return &Resolution{
-		Policy: policy,
-		now:    func() time.Time { return time.Now().UTC() },
-		repo: &es.Repository[domain.Case, any]{
-			Log: log, Category: domain.Category, Service: ServiceName, Decider: domain.NewDecider(policy), Metadata: metadata,
+		policy: d.Policy,
+		now:    now,
+		repo: &es.Repository[domain.Case, domain.CaseCommand]{
+			Log: d.Log, Category: domain.Category, Service: ServiceName, Decider: domain.NewDecider(d.Policy), Metadata: d.Metadata,
 		},
 	}
-}
-
-// OpenCase opens (and routes) the case of a received complaint. causationID
-// is the ComplaintReceived event's id; a redelivered event opens nothing new.
-func (a *Resolution) OpenCase(ctx context.Context, complaintID, product, channel, causationID string) error {
-	_, err := a.repo.Handle(ctx, complaintID, es.Command[any]{
-		Body:        domain.OpenCase{ComplaintID: complaintID, Product: product, Channel: channel, At: a.now()},
-		ComplaintID: complaintID, CausationID: causationID, IdempotencyKey: causationID,
-	})
-	return err
-}
-
-// Assign transfers the case to a team.
-func (a *Resolution) Assign(ctx context.Context, complaintID, team, agent string) (domain.Case, error) {
-	return a.handle(ctx, complaintID, domain.AssignCase{Team: team, Agent: agent, At: a.now()})
-}
-
-// Resolve records the outcome and root cause.
-func (a *Resolution) Resolve(ctx context.Context, complaintID string, cmd domain.ResolveCase) (domain.Case, error) {
-	cmd.At = a.now()
-	return a.handle(ctx, complaintID, cmd)
-}
-
-// Case loads a case; es.ErrNotFound until it has been opened.
-func (a *Resolution) Case(ctx context.Context, complaintID string) (domain.Case, error) {
-	if !eventlog.ValidID(complaintID) {
-		return domain.Case{}, es.ErrNotFound
-	}
-	c, _, err := a.repo.Load(ctx, complaintID)
-	return c, err
-}
-
-func (a *Resolution) handle(ctx context.Context, complaintID string, cmd any) (domain.Case, error) {
-	if !eventlog.ValidID(complaintID) {
-		return domain.Case{}, domain.ErrCaseNotOpen
-	}
-	res, err := a.repo.Handle(ctx, complaintID, es.Command[any]{Body: cmd, ComplaintID: complaintID, CausationID: complaintID})
-	return res.State, err
 }

@@ -4,7 +4,6 @@
 package domain
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
@@ -18,21 +17,46 @@ import (
 // Category is the stream category of cases: "case-<complaint id>".
 const Category = "case"
 
+// CaseStatus is where a case stands.
+type CaseStatus int
+
+const (
+	// NotOpened: no case for this complaint yet.
+	NotOpened CaseStatus = iota
+	// Open: being investigated by its team.
+	Open
+	// Resolved: an outcome and a root cause have been recorded.
+	Resolved
+)
+
+func (s CaseStatus) String() string {
+	switch s {
+	case Open:
+		return "open"
+	case Resolved:
+		return "resolved"
+	default:
+		return "not opened"
+	}
+}
+
 // Case is the resolution aggregate's state.
 type Case struct {
+	Status      CaseStatus
 	ComplaintID string
 	Product     string
 	Channel     string
-	Opened      bool
 	OpenedAt    time.Time
 	Team        string
 	Transfers   int
-	Resolved    bool
 	Outcome     complaintsv1.Outcome
 	RootCause   string
 	Summary     string
 	ResolvedAt  time.Time
 }
+
+// CaseCommand is a command the case decider accepts.
+type CaseCommand interface{ isCaseCommand() }
 
 // OpenCase starts handling a received complaint.
 type OpenCase struct {
@@ -58,89 +82,127 @@ type ResolveCase struct {
 	At        time.Time
 }
 
-// Errors a command can be refused with.
+func (OpenCase) isCaseCommand()    {}
+func (AssignCase) isCaseCommand()  {}
+func (ResolveCase) isCaseCommand() {}
+
+// Refusals a command can meet.
 var (
-	ErrCaseNotOpen       = errors.New("no case is open for this complaint")
-	ErrAlreadyResolved   = errors.New("the case is already resolved with a different outcome")
-	ErrUnknownRootCause  = errors.New("root cause is not in the taxonomy")
-	ErrOutcomeRequired   = errors.New("an outcome (upheld, partly upheld or rejected) is required")
-	ErrTeamRequired      = errors.New("a team is required")
-	ErrResolvedCaseMoved = errors.New("a resolved case cannot be transferred")
+	ErrCaseNotOpen       = decider.NotFound("no case is open for this complaint")
+	ErrAlreadyResolved   = decider.Conflicts("the case is already resolved with a different outcome or root cause")
+	ErrUnknownRootCause  = decider.Rejects("root_cause", "is not in the root-cause taxonomy")
+	ErrOutcomeRequired   = decider.Rejects("outcome", "an outcome (upheld, partly upheld or rejected) is required")
+	ErrTeamRequired      = decider.Rejects("team", "a team is required")
+	ErrResolvedCaseMoved = decider.Conflicts("a resolved case cannot be transferred")
 )
+
+// Refusals lists every refusal of the case decider.
+var Refusals = []*decider.Refusal{
+	ErrCaseNotOpen, ErrAlreadyResolved, ErrUnknownRootCause, ErrOutcomeRequired, ErrTeamRequired, ErrResolvedCaseMoved,
+}
 
 // Policy is the data resolution decides with: where cases go and which root
 // causes exist.
 type Policy struct {
-	Routing  RoutingTable
+	Routing  Routing
 	Taxonomy Taxonomy
 }
 
 // NewDecider builds the case decider for a policy.
-func NewDecider(p Policy) decider.Decider[Case, any] {
-	return decider.Decider[Case, any]{
+func NewDecider(p Policy) decider.Decider[Case, CaseCommand] {
+	return decider.Decider[Case, CaseCommand]{
 		Initial: func() Case { return Case{} },
-		Decide:  func(cmd any, c Case) ([]proto.Message, error) { return Decide(p, cmd, c) },
+		Decide:  func(cmd CaseCommand, c Case) ([]proto.Message, error) { return Decide(p, cmd, c) },
 		Evolve:  Evolve,
 	}
 }
 
-// Decide applies a command (OpenCase, AssignCase or ResolveCase) to a case.
-func Decide(p Policy, cmd any, c Case) ([]proto.Message, error) {
+// Decide applies a command to a case.
+func Decide(p Policy, cmd CaseCommand, c Case) ([]proto.Message, error) {
 	switch cmd := cmd.(type) {
 	case OpenCase:
-		if c.Opened {
-			return nil, nil
-		}
-		return []proto.Message{
-			&complaintsv1.CaseOpened{ComplaintId: cmd.ComplaintID, Product: cmd.Product, Channel: cmd.Channel, OpenedAt: timestamppb.New(cmd.At)},
-			&complaintsv1.CaseAssigned{ComplaintId: cmd.ComplaintID, Team: p.Routing.TeamFor(cmd.Product), AssignedBy: RoutingTableAssigner, AssignedAt: timestamppb.New(cmd.At)},
-		}, nil
+		return open(p, cmd, c)
 	case AssignCase:
-		switch {
-		case !c.Opened:
-			return nil, ErrCaseNotOpen
-		case cmd.Team == "":
-			return nil, ErrTeamRequired
-		case c.Team == cmd.Team:
-			return nil, nil
-		case c.Resolved:
-			return nil, ErrResolvedCaseMoved
-		}
-		return []proto.Message{&complaintsv1.CaseAssigned{ComplaintId: c.ComplaintID, Team: cmd.Team, AssignedBy: cmd.Agent, AssignedAt: timestamppb.New(cmd.At)}}, nil
+		return assign(cmd, c)
 	case ResolveCase:
-		switch {
-		case !c.Opened:
-			return nil, ErrCaseNotOpen
-		case cmd.Outcome == complaintsv1.Outcome_OUTCOME_UNSPECIFIED:
-			return nil, ErrOutcomeRequired
-		case !p.Taxonomy.Has(cmd.RootCause):
-			return nil, fmt.Errorf("%w: %q", ErrUnknownRootCause, cmd.RootCause)
-		case c.Resolved && c.Outcome == cmd.Outcome && c.RootCause == cmd.RootCause:
-			return nil, nil
-		case c.Resolved:
-			return nil, ErrAlreadyResolved
-		}
-		return []proto.Message{&complaintsv1.CaseResolved{
-			ComplaintId: c.ComplaintID, Outcome: cmd.Outcome, RootCause: cmd.RootCause, Summary: cmd.Summary,
-			ResolvedBy: cmd.Agent, ResolvedAt: timestamppb.New(cmd.At), Product: c.Product,
-		}}, nil
+		return resolve(p, cmd, c)
 	default:
 		return nil, fmt.Errorf("resolution: unknown command %T", cmd)
 	}
+}
+
+func open(p Policy, cmd OpenCase, c Case) ([]proto.Message, error) {
+	switch c.Status {
+	case Open, Resolved:
+		return nil, nil
+	case NotOpened:
+	}
+	rule := p.Routing.Route(cmd.Product)
+	return []proto.Message{
+		&complaintsv1.CaseOpened{ComplaintId: cmd.ComplaintID, Product: cmd.Product, Channel: cmd.Channel, OpenedAt: timestamppb.New(cmd.At)},
+		&complaintsv1.CaseAssigned{
+			ComplaintId: cmd.ComplaintID, Team: rule.Team, AssignedBy: RoutingTableAssigner, AssignedAt: timestamppb.New(cmd.At),
+			DecidedBy: &complaintsv1.PolicyRef{Policy: "routing", Version: p.Routing.Version, RuleId: rule.ID},
+		},
+	}, nil
+}
+
+// RoutingTableAssigner marks assignments made by the routing policy.
+const RoutingTableAssigner = "routing-table"
+
+func assign(cmd AssignCase, c Case) ([]proto.Message, error) {
+	switch c.Status {
+	case NotOpened:
+		return nil, ErrCaseNotOpen
+	case Open, Resolved:
+	}
+	switch {
+	case cmd.Team == "":
+		return nil, ErrTeamRequired
+	case c.Team == cmd.Team:
+		return nil, nil
+	case c.Status == Resolved:
+		return nil, ErrResolvedCaseMoved
+	}
+	return []proto.Message{&complaintsv1.CaseAssigned{ComplaintId: c.ComplaintID, Team: cmd.Team, AssignedBy: cmd.Agent, AssignedAt: timestamppb.New(cmd.At)}}, nil
+}
+
+func resolve(p Policy, cmd ResolveCase, c Case) ([]proto.Message, error) {
+	switch {
+	case c.Status == NotOpened:
+		return nil, ErrCaseNotOpen
+	case cmd.Outcome == complaintsv1.Outcome_OUTCOME_UNSPECIFIED:
+		return nil, ErrOutcomeRequired
+	case !p.Taxonomy.Has(cmd.RootCause):
+		return nil, decider.Refusef(ErrUnknownRootCause, "%q", cmd.RootCause)
+	}
+	switch c.Status {
+	case Resolved:
+		if c.Outcome == cmd.Outcome && c.RootCause == cmd.RootCause {
+			return nil, nil
+		}
+		return nil, ErrAlreadyResolved
+	case Open, NotOpened:
+	}
+	return []proto.Message{&complaintsv1.CaseResolved{
+		ComplaintId: c.ComplaintID, Outcome: cmd.Outcome, RootCause: cmd.RootCause, Summary: cmd.Summary,
+		ResolvedBy: cmd.Agent, ResolvedAt: timestamppb.New(cmd.At), Product: c.Product,
+		DecidedBy: &complaintsv1.PolicyRef{Policy: "taxonomy", Version: p.Taxonomy.Version},
+	}}, nil
 }
 
 // Evolve folds one event into the case.
 func Evolve(c Case, event proto.Message) Case {
 	switch e := event.(type) {
 	case *complaintsv1.CaseOpened:
-		c.ComplaintID, c.Product, c.Channel, c.Opened, c.OpenedAt = e.ComplaintId, e.Product, e.Channel, true, e.OpenedAt.AsTime()
+		c.Status, c.ComplaintID, c.Product, c.Channel, c.OpenedAt = Open, e.ComplaintId, e.Product, e.Channel, e.OpenedAt.AsTime()
 	case *complaintsv1.CaseAssigned:
 		if c.Team != "" {
 			c.Transfers++
 		}
 		c.Team = e.Team
 	case *complaintsv1.CaseResolved:
-		c.Resolved, c.Outcome, c.RootCause, c.Summary, c.ResolvedAt = true, e.Outcome, e.RootCause, e.Summary, e.ResolvedAt.AsTime()
+		c.Status, c.Outcome, c.RootCause, c.Summary, c.ResolvedAt = Resolved, e.Outcome, e.RootCause, e.Summary, e.ResolvedAt.AsTime()
 	}
 	return c
 }

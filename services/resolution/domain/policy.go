@@ -1,37 +1,129 @@
 package domain
 
-import "sort"
+import (
+	"errors"
+	"fmt"
+	"sort"
+)
 
-// RoutingTableAssigner marks assignments made by the routing table.
-const RoutingTableAssigner = "routing-table"
-
-// RoutingTable sends a case to the team owning the product.
-type RoutingTable struct {
-	ByProduct   map[string]string
-	DefaultTeam string
+// Routing is the routing policy (routing.yaml): which team a new case goes
+// to. Rules are tried in order; the first naming the case's product decides,
+// and the default rule decides for a product no rule names.
+type Routing struct {
+	// Version is the file's label as written; label+digest once loaded.
+	Version string        `yaml:"version"`
+	Rules   []RoutingRule `yaml:"rules"`
+	Default RoutingRule   `yaml:"default"`
 }
 
-// TeamFor returns the team for a product.
-func (r RoutingTable) TeamFor(product string) string {
-	if t, ok := r.ByProduct[product]; ok {
-		return t
+// RoutingRule sends the cases of some products to a team.
+type RoutingRule struct {
+	ID       string   `yaml:"id"`
+	Products []string `yaml:"products"`
+	Team     string   `yaml:"team"`
+}
+
+// SetVersion records the loaded version.
+func (r *Routing) SetVersion(v string) { r.Version = v }
+
+// Validate reports every field in error.
+func (r *Routing) Validate() error {
+	var errs []error
+	ids := map[string]string{}
+	routed := map[string]string{}
+	check := func(at string, rule RoutingRule) {
+		switch {
+		case rule.ID == "":
+			errs = append(errs, errors.New(at+".id: is required"))
+		case ids[rule.ID] != "":
+			errs = append(errs, fmt.Errorf("%s.id: %q is already the id of %s", at, rule.ID, ids[rule.ID]))
+		default:
+			ids[rule.ID] = at
+		}
+		if rule.Team == "" {
+			errs = append(errs, errors.New(at+".team: is required"))
+		}
 	}
-	return r.DefaultTeam
+	for i, rule := range r.Rules {
+		at := fmt.Sprintf("rules[%d]", i)
+		check(at, rule)
+		if len(rule.Products) == 0 {
+			errs = append(errs, errors.New(at+".products: at least one product is required"))
+		}
+		for j, p := range rule.Products {
+			switch {
+			case p == "":
+				errs = append(errs, fmt.Errorf("%s.products[%d]: is empty", at, j))
+			case routed[p] != "":
+				errs = append(errs, fmt.Errorf("%s.products[%d]: %q is already routed by rule %q", at, j, p, routed[p]))
+			default:
+				routed[p] = rule.ID
+			}
+		}
+	}
+	check("default", r.Default)
+	if len(r.Default.Products) > 0 {
+		errs = append(errs, errors.New("default.products: the default rule takes every other product and lists none"))
+	}
+	return errors.Join(errs...)
+}
+
+// Route returns the rule that decides where a case for product goes.
+func (r Routing) Route(product string) RoutingRule {
+	for _, rule := range r.Rules {
+		for _, p := range rule.Products {
+			if p == product {
+				return rule
+			}
+		}
+	}
+	return r.Default
 }
 
 // RootCause is one entry of the taxonomy of process causes. Causes name a
 // process that failed, never a person.
 type RootCause struct {
-	Code        string `json:"code"`
-	Description string `json:"description"`
+	Code        string `json:"code" yaml:"code"`
+	Description string `json:"description" yaml:"description"`
 }
 
-// Taxonomy is the set of root causes a case may be resolved with.
-type Taxonomy []RootCause
+// Taxonomy is the root-cause taxonomy policy (taxonomy.yaml): the causes a
+// case may be resolved with.
+type Taxonomy struct {
+	// Version is the file's label as written; label+digest once loaded.
+	Version    string      `yaml:"version"`
+	RootCauses []RootCause `yaml:"root_causes"`
+}
+
+// SetVersion records the loaded version.
+func (t *Taxonomy) SetVersion(v string) { t.Version = v }
+
+// Validate reports every field in error.
+func (t *Taxonomy) Validate() error {
+	var errs []error
+	if len(t.RootCauses) == 0 {
+		errs = append(errs, errors.New("root_causes: at least one root cause is required"))
+	}
+	seen := map[string]bool{}
+	for i, c := range t.RootCauses {
+		at := fmt.Sprintf("root_causes[%d]", i)
+		switch {
+		case c.Code == "":
+			errs = append(errs, errors.New(at+".code: is required"))
+		case seen[c.Code]:
+			errs = append(errs, fmt.Errorf("%s.code: %q is listed twice", at, c.Code))
+		}
+		seen[c.Code] = true
+		if c.Description == "" {
+			errs = append(errs, errors.New(at+".description: is required"))
+		}
+	}
+	return errors.Join(errs...)
+}
 
 // Has reports whether code is in the taxonomy.
 func (t Taxonomy) Has(code string) bool {
-	for _, c := range t {
+	for _, c := range t.RootCauses {
 		if c.Code == code {
 			return true
 		}
@@ -39,34 +131,9 @@ func (t Taxonomy) Has(code string) bool {
 	return false
 }
 
-// Sorted returns the taxonomy ordered by code.
-func (t Taxonomy) Sorted() Taxonomy {
-	out := append(Taxonomy(nil), t...)
+// Sorted returns the root causes ordered by code.
+func (t Taxonomy) Sorted() []RootCause {
+	out := append([]RootCause(nil), t.RootCauses...)
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out
-}
-
-// DefaultPolicy is the out-of-the-box routing table and taxonomy.
-func DefaultPolicy() Policy {
-	return Policy{
-		Routing: RoutingTable{
-			ByProduct: map[string]string{
-				"broadband": "network-support", "mobile": "network-support", "tv": "network-support",
-				"billing": "billing", "payments": "billing", "delivery": "logistics",
-			},
-			DefaultTeam: "customer-care",
-		},
-		Taxonomy: Taxonomy{
-			{"network.outage", "The service was unavailable because of a network fault"},
-			{"billing.incorrect-charge", "The customer was charged the wrong amount"},
-			{"billing.proration-error", "A part-period charge or refund was calculated wrongly"},
-			{"delivery.late", "A delivery or appointment was later than promised"},
-			{"delivery.damaged", "Goods arrived damaged"},
-			{"service.installation-missed", "An installation or engineer visit did not happen"},
-			{"communication.unclear-information", "What the customer was told was unclear or wrong"},
-			{"product.defect", "The product did not work as described"},
-			{"policy.unclear-terms", "Terms or policy were unclear or unfair in effect"},
-			{"process.handoff-failure", "Work was lost or delayed between teams or systems"},
-		},
-	}
 }

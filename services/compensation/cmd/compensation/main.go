@@ -2,11 +2,18 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/complaintflow/complaintflow/services/compensation"
-	"github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 )
 
 func main() {
-	host.Main("compensation", compensation.DefaultAddr, []host.Unit{{Name: "compensation", Build: compensation.New(domain.DefaultPolicy())}})
+	cfg, err := compensation.ConfigFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	host.Main("compensation", compensation.DefaultAddr, []host.Unit{{Name: "compensation", Build: compensation.New(cfg)}})
 }

@@ -2,10 +2,18 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 )
 
 func main() {
-	host.Main("intake", intake.DefaultAddr, []host.Unit{{Name: "intake", Build: intake.New(intake.ConfigFromEnv())}})
+	cfg, err := intake.ConfigFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	host.Main("intake", intake.DefaultAddr, []host.Unit{{Name: "intake", Build: intake.New(cfg)}})
 }

@@ -2,11 +2,18 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/resolution"
-	"github.com/complaintflow/complaintflow/services/resolution/domain"
 )
 
 func main() {
-	host.Main("resolution", resolution.DefaultAddr, []host.Unit{{Name: "resolution", Build: resolution.New(domain.DefaultPolicy())}})
+	cfg, err := resolution.ConfigFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	host.Main("resolution", resolution.DefaultAddr, []host.Unit{{Name: "resolution", Build: resolution.New(cfg)}})
 }

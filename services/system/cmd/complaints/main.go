@@ -4,11 +4,19 @@
 package main
 
 import (
+	"fmt"
+	"os"
+
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/system"
 )
 
 func main() {
-	host.Main("complaints", system.DefaultAddr, system.Services(intake.ConfigFromEnv()), host.RelayByDefault())
+	cfg, err := intake.ConfigFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	host.Main("complaints", system.DefaultAddr, system.Services(cfg), host.RelayByDefault())
 }

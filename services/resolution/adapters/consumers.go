@@ -12,14 +12,18 @@ import (
 // ComplaintReceivedType is the event resolution reacts to.
 var ComplaintReceivedType = es.TypeOf(&complaintsv1.ComplaintReceived{})
 
-// OnComplaintReceived opens a case for every received complaint.
+// OnComplaintReceived opens a case for every received complaint, as
+// resolution's own actor.
 func OnComplaintReceived(a *app.Resolution) func(context.Context, eventlog.RecordedEvent) error {
 	return func(ctx context.Context, e eventlog.RecordedEvent) error {
 		m, err := es.Decode(e)
 		if err != nil {
 			return err
 		}
-		rec := m.(*complaintsv1.ComplaintReceived)
+		rec, ok := m.(*complaintsv1.ComplaintReceived)
+		if !ok {
+			return nil // not an event this consumer subscribes to
+		}
 		return a.OpenCase(ctx, rec.ComplaintId, rec.Product, rec.Channel, e.ID)
 	}
 }

@@ -1,0 +1,259 @@
+package compensation_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/compensation"
+	"github.com/complaintflow/complaintflow/services/compensation/adapters"
+	"github.com/complaintflow/complaintflow/services/compensation/app"
+	"github.com/complaintflow/complaintflow/services/compensation/domain"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
+	"github.com/complaintflow/complaintflow/services/platform/decider"
+	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
+	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
+	"github.com/complaintflow/complaintflow/services/platform/policy"
+)
+
+// Component tests: compensation's app and adapters alone, over the in-memory
+// event log, called through its HTTP routes with static tokens and through
+// its consumer with the events resolution would publish.
+
+var tokens = auth.StaticTokens{
+	"agent-token":   {Subject: "agent-7", Roles: []auth.Role{auth.RoleAgent}},
+	"auditor-token": {Subject: "audit-1", Roles: []auth.Role{auth.RoleAuditor}},
+	"owner-token":   {Subject: "owner-1", Roles: []auth.Role{auth.RoleProcessOwner}},
+}
+
+type component struct {
+	t    *testing.T
+	log  *memlog.Log
+	app  *app.Compensation
+	http http.Handler
+}
+
+func start(t *testing.T, configDir string) *component {
+	t.Helper()
+	p, err := compensation.LoadPolicy(configDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := memlog.New()
+	t.Cleanup(func() { _ = log.Close() })
+	a := compensation.NewApp(log, p, nil)
+	mux := http.NewServeMux()
+	adapters.HTTP{App: a}.Routes(mux)
+	return &component{t: t, log: log, app: a, http: auth.Authenticate(tokens, mux)}
+}
+
+// resolve appends a CaseResolved as resolution would and hands it to the
+// consumer, returning the consumer's answer and the event's id.
+func (c *component) resolve(complaintID string, outcome complaintsv1.Outcome, product, cause string) (string, error) {
+	c.t.Helper()
+	ctx := context.Background()
+	data, err := es.Encode(uuid.NewString(), &complaintsv1.CaseResolved{ComplaintId: complaintID, Outcome: outcome, Product: product, RootCause: cause},
+		eventlog.Metadata{ComplaintID: complaintID, Service: "resolution", Actor: eventlog.NewActor(eventlog.ActorAgent, "agent-7")})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if _, err := c.log.Append(ctx, eventlog.StreamName("case", complaintID), eventlog.Any(), data); err != nil {
+		c.t.Fatal(err)
+	}
+	recorded, err := c.log.ReadStream(ctx, eventlog.StreamName("case", complaintID), eventlog.FromStart)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	e := recorded[len(recorded)-1]
+	return e.ID, c.redeliver(e)
+}
+
+func (c *component) redeliver(e eventlog.RecordedEvent) error {
+	return adapters.OnCaseResolved(c.app)(context.Background(), e)
+}
+
+func (c *component) get(path, token string) (int, map[string]any) {
+	c.t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	rec := httptest.NewRecorder()
+	c.http.ServeHTTP(rec, req)
+	var body map[string]any
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		c.t.Fatalf("GET %s: %d %q is not JSON", path, rec.Code, rec.Body.String())
+	}
+	return rec.Code, body
+}
+
+func (c *component) redressEvents(complaintID string) []eventlog.RecordedEvent {
+	c.t.Helper()
+	events, err := c.log.ReadStream(context.Background(), eventlog.StreamName(domain.Category, complaintID), eventlog.FromStart)
+	if errors.Is(err, eventlog.ErrStreamNotFound) {
+		return nil
+	}
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return events
+}
+
+func TestAResolvedComplaintGetsItsRedressIssuedOnceUnderTheNamedRule(t *testing.T) {
+	c := start(t, "")
+	id := uuid.NewString()
+	causation, err := c.resolve(id, complaintsv1.Outcome_OUTCOME_UPHELD, "broadband", "network.outage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := c.get("/v1/redress/"+id, "agent-token")
+	if code != http.StatusOK || body["status"] != "issued" || body["kind"] != "account_credit" ||
+		body["amount_minor"] != 2500.0 || body["policy_rule"] != "upheld-broadband-credit" || body["issue_id"] != domain.IssueID(id) {
+		t.Fatalf("GET redress: %d %v", code, body)
+	}
+	by, _ := body["decided_by"].(map[string]any)
+	if by["policy"] != "redress" || by["rule_id"] != "upheld-broadband-credit" || !strings.HasPrefix(by["version"].(string), "2026-11-25+") {
+		t.Fatalf("decided_by %v", body["decided_by"])
+	}
+
+	events := c.redressEvents(id)
+	if len(events) != 2 {
+		t.Fatalf("%d redress events, want RedressDecided and RedressIssued", len(events))
+	}
+	for _, e := range events {
+		if e.Metadata.Actor != "system:compensation" || e.Metadata.CausationID != causation || e.Metadata.ComplaintID != id {
+			t.Fatalf("event %s metadata %+v: want actor system:compensation caused by %s", e.Type, e.Metadata, causation)
+		}
+	}
+
+	// The bus delivers at least once: the same CaseResolved again adds nothing.
+	if err := c.redeliver(events[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(c.redressEvents(id)); n != 2 {
+		t.Fatalf("after a redelivery %d redress events, want still 2", n)
+	}
+}
+
+func TestRedressReadsNeedAStaffRoleThatMayReadRedress(t *testing.T) {
+	c := start(t, "")
+	id := uuid.NewString()
+	if _, err := c.resolve(id, complaintsv1.Outcome_OUTCOME_REJECTED, "tv", "billing.error"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		token string
+		want  int
+	}{{"", 401}, {"forged", 401}, {"owner-token", 403}, {"auditor-token", 200}, {"agent-token", 200}} {
+		if code, body := c.get("/v1/redress/"+id, tc.token); code != tc.want {
+			t.Errorf("token %q: %d %v, want %d", tc.token, code, body, tc.want)
+		}
+	}
+	if code, body := c.get("/v1/redress-policy", "owner-token"); code != 200 || len(body["rules"].([]any)) != 4 {
+		t.Errorf("policy for a process owner: %d %v", code, body)
+	}
+}
+
+func TestRedressNotDecidedYetIsNotFound(t *testing.T) {
+	c := start(t, "")
+	for _, id := range []string{uuid.NewString(), "not-an-id"} {
+		if code, body := c.get("/v1/redress/"+id, "agent-token"); code != http.StatusNotFound {
+			t.Errorf("redress of %s: %d %v, want 404", id, code, body)
+		}
+	}
+}
+
+func TestACompanyChangesARuleWithoutCodeThroughConfigDir(t *testing.T) {
+	dir := t.TempDir()
+	file := `version: "acme-2"
+auto_approve_limit_minor: 3000
+rules:
+  - id: outage-distress
+    outcome: upheld
+    root_causes: [network.*]
+    kind: distress_and_inconvenience
+    amount_minor: 5000
+    currency: EUR
+  - id: upheld-refund
+    outcome: upheld
+    kind: refund
+    amount_minor: 2000
+    currency: EUR
+`
+	if err := os.WriteFile(filepath.Join(dir, "redress.yaml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, dir)
+	id := uuid.NewString()
+	if _, err := c.resolve(id, complaintsv1.Outcome_OUTCOME_UPHELD, "broadband", "network.outage"); err != nil {
+		t.Fatal(err)
+	}
+	code, body := c.get("/v1/redress/"+id, "agent-token")
+	by, _ := body["decided_by"].(map[string]any)
+	// 5000 is above the company's limit of 3000: decided, awaiting approval.
+	if code != 200 || body["status"] != "decided" || body["amount_minor"] != 5000.0 || body["currency"] != "EUR" ||
+		by["rule_id"] != "outage-distress" || !strings.HasPrefix(by["version"].(string), "acme-2+") {
+		t.Fatalf("GET redress under the company's policy: %d %v", code, body)
+	}
+	if n := len(c.redressEvents(id)); n != 1 {
+		t.Fatalf("%d events, want RedressDecided only (not issued above the limit)", n)
+	}
+}
+
+func TestABrokenPolicyFileStopsTheStartNamingFileAndField(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "redress.yaml"), []byte("version: \"x\"\nrules:\n  - {id: r, outcome: upheld, kind: cash}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := compensation.New(compensation.Config{ConfigDir: dir})(host.Deps{})
+	var pe *policy.Error
+	if !errors.As(err, &pe) || !strings.Contains(err.Error(), "redress.yaml: rules[0].kind:") {
+		t.Fatalf("got %v, want the start refused naming redress.yaml and rules[0].kind", err)
+	}
+}
+
+// A resolution the policy has no rule for used to be a plain error: the
+// consumer retried it for ever and an API answered it 500 "safe to retry".
+// It is now a permanent refusal, answered 422.
+func TestAResolutionWithoutARuleIsRefusedForGoodNotRetried(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "redress.yaml"), []byte("version: \"x\"\nrules:\n  - {id: r, outcome: rejected, kind: apology}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, dir)
+	id := uuid.NewString()
+	_, err := c.resolve(id, complaintsv1.Outcome_OUTCOME_UPHELD, "tv", "billing.error")
+	if !errors.Is(err, domain.ErrNoRule) {
+		t.Fatalf("got %v, want ErrNoRule", err)
+	}
+	if _, ok := decider.AsRefusal(err); !ok {
+		t.Fatalf("%v is not a permanent refusal", err)
+	}
+	if p := httpx.ProblemFor(context.Background(), err, "test"); p.Status != http.StatusUnprocessableEntity {
+		t.Fatalf("answered %d %q, want 422", p.Status, p.Detail)
+	}
+	if n := len(c.redressEvents(id)); n != 0 {
+		t.Fatalf("%d redress events after a refusal", n)
+	}
+}
+
+func TestConfigDirIsReadFromTheEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("CONFIG_DIR", dir)
+	cfg, err := compensation.ConfigFromEnv()
+	if err != nil || cfg.ConfigDir != dir {
+		t.Fatalf("config %+v, %v; want ConfigDir %s", cfg, err, dir)
+	}
+}
