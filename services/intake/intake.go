@@ -70,6 +70,9 @@ func New(cfg Config, opts ...Option) host.Factory {
 			return nil, err
 		}
 		deps := app.Deps{Log: d.Log, Vault: d.Vault, Policy: p, Regime: cfg.Regime, Metadata: telemetry.InjectMetadata}
+		if d.CustomerTokens != nil {
+			deps.Tokens = d.CustomerTokens
+		}
 		for _, o := range opts {
 			o(&deps)
 		}

@@ -14,6 +14,8 @@ import (
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
@@ -58,9 +60,12 @@ func waitForDeadLetters(t *testing.T, js jetstream.JetStream, eventID, reason st
 	}
 }
 
-func connectJetStream(t *testing.T, url string) jetstream.JetStream {
+// connectJetStream connects as the operator, who may publish anything: the
+// consumers' own writer check is what these tests exercise, as it would be
+// where NATS permissions were misconfigured.
+func connectJetStream(t *testing.T, s *host.System) jetstream.JetStream {
 	t.Helper()
-	nc, err := nats.Connect(url)
+	nc, err := s.ConnectAs(natsauth.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +84,7 @@ func TestAGarbageEventEndsInDeadLettersAndComplaintsStillFlow(t *testing.T) {
 	s := startSystem(t, t.TempDir())
 	defer s.Stop()
 	a := api{t: t, addr: oneAddress(s.Addr())}
-	js := connectJetStream(t, s.NATSURL())
+	js := connectJetStream(t, s)
 
 	complaint := uuid.NewString()
 	m := nats.NewMsg(natswire.SubjectPrefix + ".case." + complaint)
@@ -109,7 +114,7 @@ func TestAForgedResolutionIsDeadLetteredAndNoRedressIsIssued(t *testing.T) {
 	s := startSystem(t, t.TempDir())
 	defer s.Stop()
 	a := api{t: t, addr: oneAddress(s.Addr())}
-	js := connectJetStream(t, s.NATSURL())
+	js := connectJetStream(t, s)
 
 	var sub submitted
 	a.call(http.MethodPost, "/v1/complaints", sampleComplaint, http.StatusCreated, &sub)

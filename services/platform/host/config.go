@@ -12,6 +12,7 @@ import (
 
 	"github.com/caarlos0/env/v11"
 
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
@@ -53,6 +54,9 @@ type Config struct {
 	Relay bool `env:"RELAY"`
 	// ShutdownGrace bounds a graceful shutdown.
 	ShutdownGrace time.Duration `env:"SHUTDOWN_GRACE" envDefault:"10s"`
+	// Auth is how API callers authenticate: development tokens, customer
+	// capability tokens, OIDC (AUTH_*, CUSTOMER_TOKEN_*, OIDC_*, HTTP_RATE_*).
+	Auth auth.Config
 	// Telemetry is what telemetry.Setup installs (OTEL_* and LOG_LEVEL).
 	// Nil reads it from the environment at Start.
 	Telemetry *telemetry.Config `env:"-"`

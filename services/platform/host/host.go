@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
@@ -28,6 +29,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 	"github.com/complaintflow/complaintflow/services/platform/relay"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
 
 // Deps is what a service is built from. Its NATS connection is the
@@ -41,6 +43,15 @@ type Deps struct {
 	Vault       *pii.Vault
 	Checkpoints checkpoint.Store
 	Logger      *slog.Logger
+	// Timers schedules commands for later ("at T, deliver X to service S"),
+	// durably, on JetStream message schedules (see package timer).
+	Timers *timer.Timers
+	// CustomerTokens issues the per-complaint capability tokens customers act
+	// with (intake hands one out with every new complaint).
+	CustomerTokens *auth.CustomerTokens
+	// consumers collects the process's durable consumers, so /healthz can
+	// tell when one is not running.
+	consumers *bus.Consumers
 	// Go runs f in the background; Stop waits for it to return after the
 	// services' context is cancelled. Consumers and projections use it so
 	// that shutdown lets in-flight handling finish.
@@ -86,6 +97,9 @@ type System struct {
 	debug    *http.Server
 	names    []string
 	url      string
+	gate     *auth.Gate
+	// consumers are every service's durable consumers, for /healthz.
+	consumers bus.Consumers
 }
 
 // unitRuntime is what the host opened for one service: its own NATS
@@ -113,6 +127,12 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 	}
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	if s.gate, err = auth.NewGate(ctx, cfg.Auth, cfg.DataDir); err != nil {
+		return nil, fmt.Errorf("authentication: %w", err)
+	}
+	if s.gate.DevTokensFile != "" {
+		slog.Info("development API tokens, one per role", "file", s.gate.DevTokensFile)
 	}
 	if err := s.startNATS(ctx, name); err != nil {
 		return nil, err
@@ -151,6 +171,8 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 			return nil, fmt.Errorf("%s: %w", u.Name, err)
 		}
 		deps.Go = goFn
+		deps.CustomerTokens = s.gate.Customers
+		deps.consumers = &s.consumers
 		svc, err := u.Build(deps)
 		if err != nil {
 			return nil, err
@@ -171,6 +193,11 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 				return
 			}
 		}
+		if err := s.consumers.Healthy(); err != nil {
+			httpx.WriteProblem(w, r, &httpx.Problem{Type: httpx.TypeInternal, Title: "A durable consumer is not running",
+				Detail: err.Error(), Status: http.StatusServiceUnavailable})
+			return
+		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "services": s.names})
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -187,7 +214,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	s.http = &http.Server{
-		Handler: telemetry.HTTPHandler(protect(mux), name),
+		Handler: telemetry.HTTPHandler(s.gate.Handler(mux), name),
 		// Bound what a slow or idle client can hold: bodies are at most
 		// httpx.MaxBodyBytes, and no answer takes long to write.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -210,10 +237,6 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 	}()
 	return s, nil
 }
-
-// protect is where the API's authentication wraps every route but the
-// health check's; today it lets every request through.
-func protect(mux *http.ServeMux) http.Handler { return mux }
 
 // open makes one service's dependencies over a NATS connection of its own,
 // with its own user: its event-log adapter, checkpoint store and, for the
@@ -262,7 +285,12 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 			slog.Info("personal-data keys wrapped with the current key-encryption key", "keys", n, "kek", keks.Current())
 		}
 	}
-	return Deps{Log: log, NATS: nc, JetStream: js, Vault: u.vault, Checkpoints: cps, Logger: slog.Default().With("service", service)}, nil
+	if _, err := timer.EnsureStream(ctx, js); err != nil {
+		return Deps{}, fmt.Errorf("timers: %w", err)
+	}
+	logger := slog.Default().With("service", service)
+	return Deps{Log: log, NATS: nc, JetStream: js, Vault: u.vault, Checkpoints: cps, Logger: logger,
+		Timers: timer.New(js, timer.Options{Logger: logger})}, nil
 }
 
 func (s *System) startRelay(ctx, runCtx context.Context, process string) error {
@@ -326,6 +354,9 @@ func (s *System) Stop() {
 	defer cancel()
 	if s.http != nil {
 		_ = s.http.Shutdown(ctx)
+	}
+	if s.gate != nil {
+		_ = s.gate.Close()
 	}
 	if s.debug != nil {
 		_ = s.debug.Close()
@@ -416,6 +447,9 @@ func (d Deps) Consume(ctx context.Context, service string, sub bus.Subscription,
 	c, err := bus.Consume(ctx, d.JetStream, sub, h)
 	if err != nil {
 		return err
+	}
+	if d.consumers != nil {
+		d.consumers.Add(c)
 	}
 	d.Go(func() { <-ctx.Done(); c.Stop() })
 	return nil
