@@ -81,23 +81,26 @@ type Unit struct {
 
 // System is a running process hosting services.
 type System struct {
-	cfg      Config
-	srv      *server.Server
-	admin    *nats.Conn // the operator's connection, when the process has its credentials
-	units    []*unitRuntime
-	esdb     eventlog.Log
-	readLog  eventlog.Log // the log Log returns
-	ownsRead bool
-	relayNC  *nats.Conn
-	http     *http.Server
-	listener net.Listener
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup
-	shutdown func(context.Context) error
-	debug    *http.Server
-	names    []string
-	url      string
-	gate     *auth.Gate
+	cfg     Config
+	srv     *server.Server
+	admin   *nats.Conn // the operator's connection, when the process has its credentials
+	units   []*unitRuntime
+	esdb    eventlog.Log
+	readLog eventlog.Log // the log Log returns
+	// sharedLog, when set, is the one JetStream log adapter every service of
+	// this process appends through (see Start).
+	sharedLog eventlog.Log
+	ownsRead  bool
+	relayNC   *nats.Conn
+	http      *http.Server
+	listener  net.Listener
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	shutdown  func(context.Context) error
+	debug     *http.Server
+	names     []string
+	url       string
+	gate      *auth.Gate
 	// consumers are every service's durable consumers, for /healthz.
 	consumers bus.Consumers
 }
@@ -163,6 +166,18 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		}
 		s.readLog = jl
 		s.ownsRead = true
+		// A process hosting several services holds every one of their
+		// credentials (and the operator's) anyway, so separate NATS users
+		// for their appends would isolate nothing. One adapter for all of
+		// them lets concurrent appends of different services share one
+		// atomic batch: the stream stages each batch in a store of its own,
+		// and one writer per service multiplied the batches (and cut the
+		// lifecycle's throughput by about two thirds). Each service still
+		// consumes, schedules and keeps its keys over its own connection.
+		// A process running one service appends with its own user.
+		if len(units) > 1 {
+			s.sharedLog = jl
+		}
 	}
 	mux := http.NewServeMux()
 	for _, u := range units {
@@ -253,6 +268,9 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 		return Deps{}, err
 	}
 	log := s.esdb
+	if log == nil && s.sharedLog != nil {
+		log = s.sharedLog
+	}
 	if log == nil {
 		jl, err := jetstreamlog.New(ctx, nc, jetstreamlog.Options{})
 		if err != nil {
