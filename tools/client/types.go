@@ -102,6 +102,7 @@ type Complaint struct {
 type Step struct {
 	Type       string          `json:"type"`
 	Service    string          `json:"service"`
+	Actor      string          `json:"actor,omitempty"`
 	RecordedAt time.Time       `json:"recorded_at"`
 	EventID    string          `json:"event_id"`
 	Stream     string          `json:"stream"`

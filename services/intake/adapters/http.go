@@ -224,6 +224,7 @@ func view(ctx context.Context, a *app.Intake, id string) (viewJSON, error) {
 type stepJSON struct {
 	Type       string         `json:"type"`
 	Service    string         `json:"service"`
+	Actor      string         `json:"actor,omitempty"`
 	RecordedAt time.Time      `json:"recorded_at"`
 	EventID    string         `json:"event_id"`
 	Stream     string         `json:"stream"`
@@ -266,7 +267,7 @@ func (h HTTP) timeline(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		out.Steps = append(out.Steps, stepJSON{
-			Type: es.ShortType(s.Event.Type), Service: s.Event.Metadata.Service, RecordedAt: s.Event.Metadata.RecordedAt,
+			Type: es.ShortType(s.Event.Type), Service: s.Event.Metadata.Service, Actor: string(s.Event.Metadata.Actor), RecordedAt: s.Event.Metadata.RecordedAt,
 			EventID: s.Event.ID, Stream: s.Event.Stream, Position: uint64(s.Event.Position), Data: data,
 		})
 	}

@@ -136,7 +136,7 @@ func cmdTimeline(g *cli, args []string) error {
 	return g.print(tl, func(w io.Writer) {
 		t := table(w)
 		for _, s := range tl.Steps {
-			fmt.Fprintf(t, "%s\t%s\t%s\n", fmtTime(s.RecordedAt), s.Service, s.Type)
+			fmt.Fprintf(t, "%s\t%s\t%s\t%s\n", fmtTime(s.RecordedAt), s.Service, s.Type, s.Actor)
 		}
 		t.Flush()
 	})

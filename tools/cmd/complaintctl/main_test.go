@@ -70,8 +70,9 @@ func TestWalkDrivesOneComplaintToClosed(t *testing.T) {
 		t.Fatalf("timeline has %d lines:\n%s", len(lines), out)
 	}
 	first, last := strings.Fields(lines[0]), strings.Fields(lines[len(lines)-1])
-	if len(first) != 3 || first[1] != "intake" || first[2] != "ComplaintReceived" || last[1] != "followup" || last[2] != "ComplaintClosed" {
-		t.Fatalf("timeline lines want time, service, type:\n%s", out)
+	if len(first) != 4 || first[1] != "intake" || first[2] != "ComplaintReceived" || first[3] != "system:dev-intake-system" ||
+		last[1] != "followup" || last[2] != "ComplaintClosed" || !strings.HasPrefix(last[3], "customer:") {
+		t.Fatalf("timeline lines want time, service, type, actor (the intake system submits; the customer closes):\n%s", out)
 	}
 	if _, err := time.Parse(timeLayout, first[0]); err != nil {
 		t.Fatalf("timeline time %q: %v", first[0], err)
