@@ -82,10 +82,17 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	return svc, nil
 }
 
+// decodeSubmit reads a submit request's data; submit validates it.
+func decodeSubmit(data []byte) (submitRequest, *httpx.Problem) {
+	var req submitRequest
+	p := httpx.Decode(bytes.NewReader(data), &req)
+	return req, p
+}
+
 func (n NATS) submit(r micro.Request) {
 	ctx, end := requestContext(r)
-	var req submitRequest
-	if p := httpx.Decode(bytes.NewReader(r.Data()), &req); p != nil {
+	req, p := decodeSubmit(r.Data())
+	if p != nil {
 		end(replyProblem(ctx, r, p))
 		return
 	}
@@ -105,16 +112,21 @@ type showRequest struct {
 	ID string `json:"id"`
 }
 
-func (n NATS) show(r micro.Request) {
-	ctx, end := requestContext(r)
+// decodeShow reads and validates a show request's data.
+func decodeShow(data []byte) (showRequest, *httpx.Problem) {
 	var req showRequest
-	if p := httpx.Decode(bytes.NewReader(r.Data()), &req); p != nil {
-		end(replyProblem(ctx, r, p))
-		return
+	if p := httpx.Decode(bytes.NewReader(data), &req); p != nil {
+		return req, p
 	}
 	var v httpx.Validator
 	v.Required(req.ID, "id")
-	if p := v.Problem(); p != nil {
+	return req, v.Problem()
+}
+
+func (n NATS) show(r micro.Request) {
+	ctx, end := requestContext(r)
+	req, p := decodeShow(r.Data())
+	if p != nil {
 		end(replyProblem(ctx, r, p))
 		return
 	}

@@ -137,7 +137,9 @@ func Decode(subject string, h nats.Header, data []byte) (eventlog.RecordedEvent,
 		TraceState:  h.Get(HeaderTraceState),
 	}
 	if ts := h.Get(HeaderRecordedAt); ts != "" {
-		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil {
+		// A time is kept only if Message can write it back: in UTC its
+		// year must still have four digits (RFC 3339).
+		if t, err := time.Parse(time.RFC3339Nano, ts); err == nil && t.UTC().Year() <= 9999 && t.UTC().Year() >= 0 {
 			ev.Metadata.RecordedAt = t
 		}
 	}

@@ -130,7 +130,7 @@ func Parse[T any, PT Document[T]](name, source string, data []byte) (Loaded[T], 
 	var label struct {
 		Version any `yaml:"version"`
 	}
-	if err := yaml.Unmarshal(data, &label); err != nil {
+	if err := safely(func() error { return yaml.Unmarshal(data, &label) }); err != nil {
 		return Loaded[T]{}, &Error{File: file, Problems: []string{yamlProblem(err)}}
 	}
 	var problems []string
@@ -145,7 +145,7 @@ func Parse[T any, PT Document[T]](name, source string, data []byte) (Loaded[T], 
 	}
 	var value T
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.DisallowUnknownField())
-	if err := dec.Decode(&value); err != nil {
+	if err := safely(func() error { return dec.Decode(&value) }); err != nil {
 		problems = append(problems, yamlProblem(err))
 		return Loaded[T]{}, &Error{File: file, Problems: problems}
 	}
@@ -159,6 +159,17 @@ func Parse[T any, PT Document[T]](name, source string, data []byte) (Loaded[T], 
 	version := labelText + "+" + hex.EncodeToString(sum[:])[:12]
 	PT(&value).SetVersion(version)
 	return Loaded[T]{Name: name, Version: version, Source: source, Value: value}, nil
+}
+
+// safely runs a YAML decoding step, turning a panic of the decoder (it has
+// panicked on a tagged sequence entry such as "rules:\n !0 0") into an error.
+func safely(decode func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("the file could not be decoded as YAML (%v)", r)
+		}
+	}()
+	return decode()
 }
 
 // split flattens joined errors into one problem each.
