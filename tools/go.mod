@@ -19,6 +19,7 @@ require (
 	github.com/caarlos0/env/v11 v11.4.2 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/complaintflow/complaintflow/services/api v0.0.0
 	github.com/complaintflow/complaintflow/services/compensation v0.0.0 // indirect
 	github.com/complaintflow/complaintflow/services/followup v0.0.0 // indirect
 	github.com/complaintflow/complaintflow/services/prevention v0.0.0 // indirect
@@ -76,7 +77,7 @@ require (
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
 	go.opentelemetry.io/proto/otlp v1.11.1 // indirect
 	golang.org/x/crypto v0.58.0 // indirect
-	golang.org/x/net v0.60.0 // indirect
+	golang.org/x/net v0.62.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
@@ -95,3 +96,5 @@ replace (
 	github.com/complaintflow/complaintflow/services/resolution => ../services/resolution
 	github.com/complaintflow/complaintflow/services/system => ../services/system
 )
+
+replace github.com/complaintflow/complaintflow/services/api => ../services/api

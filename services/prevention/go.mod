@@ -18,6 +18,7 @@ require (
 	github.com/caarlos0/env/v11 v11.4.2 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/complaintflow/complaintflow/services/api v0.0.0
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
@@ -83,3 +84,5 @@ replace (
 	github.com/complaintflow/complaintflow/proto => ../../proto
 	github.com/complaintflow/complaintflow/services/platform => ../platform
 )
+
+replace github.com/complaintflow/complaintflow/services/api => ../api

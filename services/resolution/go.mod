@@ -16,6 +16,7 @@ require (
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
+	github.com/complaintflow/complaintflow/services/api v0.0.0
 	github.com/decred/dcrd/dcrec/secp256k1/v4 v4.4.1 // indirect
 	github.com/felixge/httpsnoop v1.1.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect
@@ -84,3 +85,5 @@ replace (
 	github.com/complaintflow/complaintflow/proto => ../../proto
 	github.com/complaintflow/complaintflow/services/platform => ../platform
 )
+
+replace github.com/complaintflow/complaintflow/services/api => ../api

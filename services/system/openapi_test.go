@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math"
 	"mime"
 	"net/http"
-	"net/mail"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -34,7 +32,9 @@ import (
 // code in step: every route the code registers is documented and every
 // documented operation is served; the running system answers only with
 // documented statuses, content types and bodies matching the documented
-// schemas field for field.
+// schemas field for field. The schemas are checked by libopenapi-validator
+// (openapi_validate_test.go): every request the test sends and every answer
+// the system gives, and every example in the documents.
 
 const oaDocsGlob = "../../docs/api/*.openapi.yaml"
 
@@ -383,11 +383,7 @@ func oaCheckOperation(t *testing.T, o oaOperation) {
 	if err != nil {
 		t.Error(err)
 	} else if schema != nil {
-		var v any
-		_ = json.Unmarshal(example, &v)
-		for _, e := range oaValidate(o.doc, schema, v, "body") {
-			t.Errorf("%s: request example: %s", o.key(), e)
-		}
+		oaCheckRequestExample(t, o, example)
 	}
 
 	responses, _ := o.op["responses"].(map[string]any)
@@ -424,196 +420,13 @@ func oaCheckOperation(t *testing.T, o oaOperation) {
 			}
 		}
 		if ex, ok := media["example"]; ok {
-			var v any
-			b, _ := json.Marshal(ex)
-			_ = json.Unmarshal(b, &v)
-			for _, e := range oaValidate(o.doc, media["schema"], v, "body") {
-				t.Errorf("%s %d: example: %s", o.key(), status, e)
+			b, err := json.Marshal(ex)
+			if err != nil {
+				t.Fatal(err)
 			}
+			oaCheckResponseExample(t, o, status, want, b)
 		}
 	}
-}
-
-// oaValidate checks a JSON value against a schema strictly: an object may hold
-// only the properties its schema lists, unless it states additionalProperties.
-// It knows the keywords the API documents use.
-func oaValidate(d *oaDoc, schema any, v any, at string) []string {
-	s, err := d.resolve(schema)
-	if err != nil {
-		return []string{at + ": " + err.Error()}
-	}
-	var errs []string
-	fail := func(format string, args ...any) { errs = append(errs, at+": "+fmt.Sprintf(format, args...)) }
-
-	if all, ok := s["allOf"].([]any); ok {
-		for _, sub := range all {
-			errs = append(errs, oaValidate(d, sub, v, at)...)
-		}
-	}
-	for _, kw := range []string{"anyOf", "oneOf"} {
-		alts, ok := s[kw].([]any)
-		if !ok {
-			continue
-		}
-		passed := 0
-		for _, sub := range alts {
-			if len(oaValidate(d, sub, v, at)) == 0 {
-				passed++
-			}
-		}
-		if passed == 0 || (kw == "oneOf" && passed > 1) {
-			fail("%d alternatives of %s match", passed, kw)
-		}
-	}
-
-	jt := oaJSONType(v)
-	if ty, ok := s["type"]; ok {
-		allowed := map[string]bool{}
-		switch x := ty.(type) {
-		case string:
-			allowed[x] = true
-		case []any:
-			for _, e := range x {
-				allowed[fmt.Sprint(e)] = true
-			}
-		}
-		if !allowed[jt] && !(jt == "integer" && allowed["number"]) {
-			fail("is %s, want %v", jt, ty)
-			return errs
-		}
-	}
-	if enum, ok := s["enum"].([]any); ok {
-		match := false
-		for _, e := range enum {
-			match = match || reflect.DeepEqual(oaJSONish(e), v)
-		}
-		if !match {
-			fail("%v is not one of %v", v, enum)
-		}
-	}
-	if c, ok := s["const"]; ok && !reflect.DeepEqual(oaJSONish(c), v) {
-		fail("%v is not %v", v, c)
-	}
-
-	switch x := v.(type) {
-	case string:
-		n := len([]rune(x))
-		if m, ok := oaNumber(s["minLength"]); ok && float64(n) < m {
-			fail("shorter than %v", m)
-		}
-		if m, ok := oaNumber(s["maxLength"]); ok && float64(n) > m {
-			fail("longer than %v", m)
-		}
-		if p, ok := s["pattern"].(string); ok {
-			if re, err := regexp.Compile(p); err != nil {
-				fail("pattern %q: %v", p, err)
-			} else if !re.MatchString(x) {
-				fail("%q does not match %s", x, p)
-			}
-		}
-		switch s["format"] {
-		case "date-time":
-			if _, err := time.Parse(time.RFC3339Nano, x); err != nil {
-				fail("%q is not an RFC 3339 date-time", x)
-			}
-		case "uuid":
-			if !oaUUID.MatchString(x) {
-				fail("%q is not a UUID", x)
-			}
-		case "email":
-			if _, err := mail.ParseAddress(x); err != nil {
-				fail("%q is not an e-mail address", x)
-			}
-		}
-	case float64:
-		if m, ok := oaNumber(s["minimum"]); ok && x < m {
-			fail("%v is below %v", x, m)
-		}
-		if m, ok := oaNumber(s["maximum"]); ok && x > m {
-			fail("%v is above %v", x, m)
-		}
-	case []any:
-		if items, ok := s["items"]; ok {
-			for i, e := range x {
-				errs = append(errs, oaValidate(d, items, e, fmt.Sprintf("%s[%d]", at, i))...)
-			}
-		}
-	case map[string]any:
-		props, _ := s["properties"].(map[string]any)
-		req, _ := s["required"].([]any)
-		for _, r := range req {
-			if _, ok := x[fmt.Sprint(r)]; !ok {
-				fail("lacks required field %q", r)
-			}
-		}
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			if ps, ok := props[k]; ok {
-				errs = append(errs, oaValidate(d, ps, x[k], at+"."+k)...)
-				continue
-			}
-			switch ap := s["additionalProperties"].(type) {
-			case bool:
-				if !ap {
-					fail("field %q is not documented", k)
-				}
-			case map[string]any:
-				errs = append(errs, oaValidate(d, ap, x[k], at+"."+k)...)
-			default:
-				fail("field %q is not documented", k)
-			}
-		}
-	}
-	return errs
-}
-
-var oaUUID = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-func oaJSONType(v any) string {
-	switch x := v.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "boolean"
-	case float64:
-		if x == math.Trunc(x) {
-			return "integer"
-		}
-		return "number"
-	case string:
-		return "string"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", v)
-}
-
-// oaJSONish converts a YAML scalar to what encoding/json decodes.
-func oaJSONish(v any) any {
-	if n, ok := oaNumber(v); ok {
-		return n
-	}
-	return v
-}
-
-func oaNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case int:
-		return float64(x), true
-	case int64:
-		return float64(x), true
-	case uint64:
-		return float64(x), true
-	case float64:
-		return x, true
-	}
-	return 0, false
 }
 
 // oaResponse is one answer of the running system.
@@ -682,11 +495,14 @@ func (c *oaClient) call(key string, body []byte, headers map[string]string, para
 		c.t.Fatal(err)
 	}
 	r := oaResponse{status: resp.StatusCode, header: resp.Header, body: data}
-	c.check(o, o.method+" "+path, r)
+	c.check(o, o.method+" "+path, req, body, r)
 	return r
 }
 
-func (c *oaClient) check(o oaOperation, request string, r oaResponse) {
+// check checks an answer: a documented status and content type, and, by
+// libopenapi-validator, the request sent and the answer given against the
+// operation's document.
+func (c *oaClient) check(o oaOperation, request string, req *http.Request, body []byte, r oaResponse) {
 	c.t.Helper()
 	if c.seen[o.key()] == nil {
 		c.seen[o.key()] = map[int]bool{}
@@ -712,8 +528,7 @@ func (c *oaClient) check(o oaOperation, request string, r oaResponse) {
 		return
 	}
 	mt, _, _ := mime.ParseMediaType(r.header.Get("Content-Type"))
-	media, ok := content[mt].(map[string]any)
-	if !ok {
+	if _, ok := content[mt]; !ok {
 		c.t.Errorf("%s answered %d as %q; documented: %v", request, r.status, mt, reflect.ValueOf(content).MapKeys())
 		return
 	}
@@ -722,8 +537,8 @@ func (c *oaClient) check(o oaOperation, request string, r oaResponse) {
 		c.t.Errorf("%s answered %d with a body that is not JSON: %v: %s", request, r.status, err, r.body)
 		return
 	}
-	for _, e := range oaValidate(o.doc, media["schema"], v, "body") {
-		c.t.Errorf("%s answered %d not as documented in %s: %s\n%s", request, r.status, o.doc.file, e, r.body)
+	for _, e := range oaCheckExchange(c.t, o, req, body, r) {
+		c.t.Errorf("%s answered %d; the exchange is not as documented in %s: %s\n%s", request, r.status, o.doc.file, e, r.body)
 	}
 }
 

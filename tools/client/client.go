@@ -21,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/complaintflow/complaintflow/services/api"
 )
 
 // DefaultURL is where the all-in-one process listens by default.
@@ -128,9 +130,7 @@ func (c *Client) Resolve(ctx context.Context, id string, req ResolveRequest) (Ca
 
 // RootCauses returns the taxonomy cases are resolved with.
 func (c *Client) RootCauses(ctx context.Context) ([]RootCause, error) {
-	var out struct {
-		RootCauses []RootCause `json:"root_causes"`
-	}
+	var out api.RootCauses
 	_, err := c.do(ctx, RoleAgent, http.MethodGet, "/v1/root-causes", nil, nil, &out)
 	return out.RootCauses, err
 }

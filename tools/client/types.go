@@ -1,206 +1,48 @@
 package client
 
-import (
-	"encoding/json"
-	"time"
-)
+import "github.com/complaintflow/complaintflow/services/api"
+
+// The wire types are written once, in services/api, and shared with the
+// services' HTTP adapters; the names below keep the client's API.
 
 // Complaint statuses as the intake API reports them.
 const (
-	StatusAcknowledged     = "acknowledged"
-	StatusInvestigating    = "investigating"
-	StatusResolved         = "resolved"
-	StatusAwaitingFeedback = "awaiting_feedback"
-	StatusClosed           = "closed"
+	StatusAcknowledged     = api.StatusAcknowledged
+	StatusInvestigating    = api.StatusInvestigating
+	StatusResolved         = api.StatusResolved
+	StatusAwaitingFeedback = api.StatusAwaitingFeedback
+	StatusClosed           = api.StatusClosed
 )
 
 // Outcomes a case may be resolved with.
 const (
-	OutcomeUpheld       = "upheld"
-	OutcomePartlyUpheld = "partly_upheld"
-	OutcomeRejected     = "rejected"
+	OutcomeUpheld       = api.OutcomeUpheld
+	OutcomePartlyUpheld = api.OutcomePartlyUpheld
+	OutcomeRejected     = api.OutcomeRejected
 )
 
-// Customer is who complains. Name and e-mail are personal data: the API
-// stores them sealed and opens them only in the complaint view.
-type Customer struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Email string `json:"email"`
-}
-
-// SubmitRequest is the body of POST /v1/complaints.
-type SubmitRequest struct {
-	Customer       Customer `json:"customer"`
-	Channel        string   `json:"channel"`
-	Product        string   `json:"product"`
-	Description    string   `json:"description"`
-	DesiredOutcome string   `json:"desired_outcome"`
-}
-
-// Acknowledgement is what the customer is told on submission.
-type Acknowledgement struct {
-	Message   string    `json:"message"`
-	RespondBy time.Time `json:"respond_by"`
-}
-
-// ComplaintCase is the case as the complaint view shows it.
-type ComplaintCase struct {
-	Team       string     `json:"team,omitempty"`
-	Outcome    string     `json:"outcome,omitempty"`
-	RootCause  string     `json:"root_cause,omitempty"`
-	Summary    string     `json:"summary,omitempty"`
-	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
-}
-
-// ComplaintRedress is the redress as the complaint view shows it.
-type ComplaintRedress struct {
-	Kind        string `json:"kind"`
-	AmountMinor int64  `json:"amount_minor"`
-	Currency    string `json:"currency,omitempty"`
-	Issued      bool   `json:"issued"`
-}
-
-// ComplaintFollowUp is the survey answer as the complaint view shows it.
-type ComplaintFollowUp struct {
-	CSAT       int32      `json:"csat,omitempty"`
-	Effort     int32      `json:"effort,omitempty"`
-	Resolved   *bool      `json:"resolved,omitempty"`
-	AnsweredAt *time.Time `json:"answered_at,omitempty"`
-}
-
-// Complaint is GET /v1/complaints/{id}: the whole story of one complaint
-// across every service. The answer to a submission fills only ID,
-// Reference, Status and Acknowledgement.
-type Complaint struct {
-	ID              string          `json:"id"`
-	Reference       string          `json:"reference"`
-	Status          string          `json:"status"`
-	Customer        Customer        `json:"customer,omitzero"`
-	Channel         string          `json:"channel,omitempty"`
-	Product         string          `json:"product,omitempty"`
-	Description     string          `json:"description,omitempty"`
-	DesiredOutcome  string          `json:"desired_outcome,omitempty"`
-	ReceivedAt      time.Time       `json:"received_at,omitzero"`
-	Acknowledgement Acknowledgement `json:"acknowledgement"`
-	// CustomerToken is the customer's capability token, in the answer to
-	// a submission only: it lets the customer act on this complaint, and
-	// on no other (their survey answer, information they are asked for).
-	// Hand it to the customer; it is not shown again.
-	CustomerToken string             `json:"customer_token,omitempty"`
-	Case          *ComplaintCase     `json:"case,omitempty"`
-	Redress       *ComplaintRedress  `json:"redress,omitempty"`
-	FollowUp      *ComplaintFollowUp `json:"follow_up,omitempty"`
-	ClosedAt      *time.Time         `json:"closed_at,omitempty"`
-
-	// Replayed is set on a submission answered from an earlier request with
-	// the same Idempotency-Key (the Idempotent-Replayed header).
-	Replayed bool `json:"-"`
-}
-
-// Step is one event of a complaint's timeline.
-type Step struct {
-	Type       string          `json:"type"`
-	Service    string          `json:"service"`
-	Actor      string          `json:"actor,omitempty"`
-	RecordedAt time.Time       `json:"recorded_at"`
-	EventID    string          `json:"event_id"`
-	Stream     string          `json:"stream"`
-	Position   uint64          `json:"position"`
-	Data       json.RawMessage `json:"data"`
-}
-
-// Timeline is GET /v1/complaints/{id}/timeline: every event of a complaint
-// in log order.
-type Timeline struct {
-	ComplaintID string `json:"complaint_id"`
-	Steps       []Step `json:"steps"`
-}
-
-// Case is resolution's view of a complaint: GET /v1/cases/{id}.
-type Case struct {
-	ComplaintID string     `json:"complaint_id"`
-	Status      string     `json:"status"`
-	Team        string     `json:"team"`
-	Transfers   int        `json:"transfers"`
-	Product     string     `json:"product"`
-	Channel     string     `json:"channel"`
-	OpenedAt    time.Time  `json:"opened_at"`
-	Outcome     string     `json:"outcome,omitempty"`
-	RootCause   string     `json:"root_cause,omitempty"`
-	Summary     string     `json:"summary,omitempty"`
-	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
-}
-
-// AssignRequest is the body of POST /v1/cases/{id}/assignment. Assigning
-// to another team than the case's is a transfer.
-type AssignRequest struct {
-	Team  string `json:"team"`
-	Agent string `json:"agent,omitempty"`
-}
-
-// ResolveRequest is the body of POST /v1/cases/{id}/resolution. RootCause
-// is a code listed by GET /v1/root-causes.
-type ResolveRequest struct {
-	Outcome   string `json:"outcome"`
-	RootCause string `json:"root_cause"`
-	Summary   string `json:"summary,omitempty"`
-	Agent     string `json:"agent,omitempty"`
-}
-
-// RootCause is one entry of the root-cause taxonomy.
-type RootCause struct {
-	Code        string `json:"code"`
-	Description string `json:"description"`
-}
-
-// Redress is compensation's view of a complaint: GET /v1/redress/{id}.
-type Redress struct {
-	ComplaintID string `json:"complaint_id"`
-	Status      string `json:"status"`
-	Kind        string `json:"kind"`
-	AmountMinor int64  `json:"amount_minor"`
-	Currency    string `json:"currency,omitempty"`
-	PolicyRule  string `json:"policy_rule"`
-	IssueID     string `json:"issue_id,omitempty"`
-}
-
-// FollowUp is follow-up's view of a complaint: GET /v1/followups/{id}.
-type FollowUp struct {
-	ComplaintID string `json:"complaint_id"`
-	Status      string `json:"status"`
-	CSAT        int32  `json:"csat,omitempty"`
-	Effort      int32  `json:"effort,omitempty"`
-	Resolved    *bool  `json:"resolved,omitempty"`
-	Comment     string `json:"comment,omitempty"`
-}
-
-// AnswerRequest is the body of POST /v1/followups/{id}/answer. CSAT (1 to
-// 5), Effort (1 to 7) and Resolved are required; a nil one is left out so
-// the API names it. Use Ptr to fill them.
-type AnswerRequest struct {
-	CSAT     *int32 `json:"csat,omitempty"`
-	Effort   *int32 `json:"effort,omitempty"`
-	Resolved *bool  `json:"resolved,omitempty"`
-	Comment  string `json:"comment,omitempty"`
-}
-
-// CauseShare is one root cause's line of the report.
-type CauseShare struct {
-	RootCause  string  `json:"root_cause"`
-	Complaints int64   `json:"complaints"`
-	Share      float64 `json:"share"`
-	Cumulative float64 `json:"cumulative_share"`
-}
-
-// RootCauseReport is GET /v1/reports/root-causes: resolved cases by root
-// cause, most frequent first (a Pareto table).
-type RootCauseReport struct {
-	GeneratedAt time.Time    `json:"generated_at"`
-	Position    uint64       `json:"log_position"`
-	Total       int64        `json:"total"`
-	Causes      []CauseShare `json:"causes"`
-}
+type (
+	Customer          = api.Customer
+	SubmitRequest     = api.SubmitRequest
+	Acknowledgement   = api.Acknowledgement
+	ComplaintCase     = api.ComplaintCase
+	ComplaintRedress  = api.ComplaintRedress
+	ComplaintFollowUp = api.ComplaintFollowUp
+	Complaint         = api.Complaint
+	Step              = api.Step
+	Timeline          = api.Timeline
+	Case              = api.Case
+	AssignRequest     = api.AssignRequest
+	ResolveRequest    = api.ResolveRequest
+	RootCause         = api.RootCause
+	Redress           = api.Redress
+	PolicyRef         = api.PolicyRef
+	RedressPolicy     = api.RedressPolicy
+	FollowUp          = api.FollowUp
+	AnswerRequest     = api.AnswerRequest
+	CauseShare        = api.CauseShare
+	RootCauseReport   = api.RootCauseReport
+)
 
 // Ptr returns a pointer to v, for the optional fields of requests.
 func Ptr[T any](v T) *T { return &v }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/compensation/app"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
@@ -23,23 +24,9 @@ func (h HTTP) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/redress-policy", auth.Require(h.policy, append(readers, auth.RoleProcessOwner, auth.RoleAdmin)...))
 }
 
-type policyRefJSON struct {
-	Policy  string `json:"policy"`
-	Version string `json:"version"`
-	RuleID  string `json:"rule_id,omitempty"`
-}
+type policyRefJSON = api.PolicyRef
 
-type redressJSON struct {
-	ComplaintID string `json:"complaint_id"`
-	Status      string `json:"status"`
-	Kind        string `json:"kind"`
-	AmountMinor int64  `json:"amount_minor"`
-	Currency    string `json:"currency,omitempty"`
-	PolicyRule  string `json:"policy_rule"`
-	IssueID     string `json:"issue_id,omitempty"`
-	// DecidedBy names the redress policy version and rule.
-	DecidedBy *policyRefJSON `json:"decided_by,omitempty"`
-}
+type redressJSON = api.Redress
 
 func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
 	red, err := h.App.Redress(r.Context(), r.PathValue("id"))
@@ -55,20 +42,7 @@ func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
 	httpx.WriteJSON(w, http.StatusOK, out)
 }
 
-type ruleJSON struct {
-	ID string `json:"id"`
-	// Product is "*" for a rule for any product, the product for a rule for
-	// one, and the products joined with "," otherwise; Products lists them.
-	Product     string   `json:"product"`
-	Products    []string `json:"products,omitempty"`
-	RootCauses  []string `json:"root_causes,omitempty"`
-	Outcome     string   `json:"outcome"`
-	Kind        string   `json:"kind"`
-	AmountMinor int64    `json:"amount_minor"`
-	Currency    string   `json:"currency,omitempty"`
-	// AutoApproveLimitMinor is the rule's own approval limit, when it has one.
-	AutoApproveLimitMinor *int64 `json:"auto_approve_limit_minor,omitempty"`
-}
+type ruleJSON = api.RedressRule
 
 func (h HTTP) policy(w http.ResponseWriter, r *http.Request) {
 	p := h.App.Policy
@@ -82,7 +56,7 @@ func (h HTTP) policy(w http.ResponseWriter, r *http.Request) {
 			Outcome: rule.OutcomeValue().APIName(), Kind: rule.KindValue().APIName(), AmountMinor: rule.AmountMinor, Currency: rule.Currency,
 			AutoApproveLimitMinor: rule.AutoApproveLimitMinor})
 	}
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{
-		"rules": rules, "auto_approve_limit_minor": p.AutoApproveLimitMinor, "version": p.Version, "source": p.Source,
+	httpx.WriteJSON(w, http.StatusOK, api.RedressPolicy{
+		Rules: rules, AutoApproveLimitMinor: p.AutoApproveLimitMinor, Version: p.Version, Source: p.Source,
 	})
 }

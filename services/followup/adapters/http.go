@@ -5,6 +5,7 @@ package adapters
 import (
 	"net/http"
 
+	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/followup/app"
 	"github.com/complaintflow/complaintflow/services/followup/domain"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
@@ -21,14 +22,7 @@ func (h HTTP) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/followups/{id}/answer", auth.RequireOwnComplaint(h.answer, "id", auth.RoleAgent))
 }
 
-type followupJSON struct {
-	ComplaintID string `json:"complaint_id"`
-	Status      string `json:"status"`
-	CSAT        int32  `json:"csat,omitempty"`
-	Effort      int32  `json:"effort,omitempty"`
-	Resolved    *bool  `json:"resolved,omitempty"`
-	Comment     string `json:"comment,omitempty"`
-}
+type followupJSON = api.FollowUp
 
 func toJSON(f domain.Followup) followupJSON {
 	out := followupJSON{ComplaintID: f.ComplaintID, Status: f.Status.String()}
@@ -46,12 +40,7 @@ func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, r, f, err)
 }
 
-type answerRequest struct {
-	CSAT     *int32 `json:"csat"`
-	Effort   *int32 `json:"effort"`
-	Resolved *bool  `json:"resolved"`
-	Comment  string `json:"comment"`
-}
+type answerRequest = api.AnswerRequest
 
 func (h HTTP) answer(w http.ResponseWriter, r *http.Request) {
 	var req answerRequest

@@ -8,12 +8,12 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
-	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/intake/app"
 	"github.com/complaintflow/complaintflow/services/intake/domain"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
@@ -33,39 +33,19 @@ func (h HTTP) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/complaints/{id}/timeline", auth.RequireOwnComplaint(h.timeline, "id", readers...))
 }
 
-type customerJSON struct {
-	ID    string `json:"id"`
-	Name  string `json:"name"`
-	Email string `json:"email"`
-}
+type customerJSON = api.Customer
 
-type submitRequest struct {
-	Customer       customerJSON `json:"customer"`
-	Channel        string       `json:"channel"`
-	Product        string       `json:"product"`
-	Description    string       `json:"description"`
-	DesiredOutcome string       `json:"desired_outcome"`
-}
+type submitRequest = api.SubmitRequest
 
-type acknowledgementJSON struct {
-	Message   string    `json:"message"`
-	RespondBy time.Time `json:"respond_by"`
-}
+type acknowledgementJSON = api.Acknowledgement
 
-type submitResponse struct {
-	ID              string              `json:"id"`
-	Reference       string              `json:"reference"`
-	Status          string              `json:"status"`
-	Acknowledgement acknowledgementJSON `json:"acknowledgement"`
-	// CustomerToken is the capability token the intake system hands to the
-	// customer: it opens this complaint, and no other, to its customer.
-	CustomerToken string `json:"customer_token,omitempty"`
-}
+type submitResponse = api.Complaint
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
 const MaxIdempotencyKey = 200
 
-func (r submitRequest) validate(key string) *httpx.Problem {
+// validateSubmission names every field of r at fault.
+func validateSubmission(r submitRequest, key string) *httpx.Problem {
 	var v httpx.Validator
 	v.Required(r.Customer.ID, "customer.id")
 	v.MaxLen(r.Customer.ID, 128, "customer.id")
@@ -110,7 +90,7 @@ func (h HTTP) submit(w http.ResponseWriter, r *http.Request) {
 // submit validates a submission and receives it. A refusal is a
 // *httpx.Problem naming the field at fault.
 func submit(ctx context.Context, a *app.Intake, req submitRequest, key string, actor eventlog.Actor) (submitResponse, bool, error) {
-	if p := req.validate(key); p != nil {
+	if p := validateSubmission(req, key); p != nil {
 		return submitResponse{}, false, p
 	}
 	res, err := a.Submit(ctx, app.Submission{
@@ -134,44 +114,13 @@ func submit(ctx context.Context, a *app.Intake, req submitRequest, key string, a
 	}, res.Replayed, nil
 }
 
-type caseJSON struct {
-	Team       string     `json:"team,omitempty"`
-	Outcome    string     `json:"outcome,omitempty"`
-	RootCause  string     `json:"root_cause,omitempty"`
-	Summary    string     `json:"summary,omitempty"`
-	ResolvedAt *time.Time `json:"resolved_at,omitempty"`
-}
+type caseJSON = api.ComplaintCase
 
-type redressJSON struct {
-	Kind        string `json:"kind"`
-	AmountMinor int64  `json:"amount_minor"`
-	Currency    string `json:"currency,omitempty"`
-	Issued      bool   `json:"issued"`
-}
+type redressJSON = api.ComplaintRedress
 
-type followUpJSON struct {
-	CSAT       int32      `json:"csat,omitempty"`
-	Effort     int32      `json:"effort,omitempty"`
-	Resolved   *bool      `json:"resolved,omitempty"`
-	AnsweredAt *time.Time `json:"answered_at,omitempty"`
-}
+type followUpJSON = api.ComplaintFollowUp
 
-type viewJSON struct {
-	ID              string              `json:"id"`
-	Reference       string              `json:"reference"`
-	Status          string              `json:"status"`
-	Customer        customerJSON        `json:"customer"`
-	Channel         string              `json:"channel"`
-	Product         string              `json:"product"`
-	Description     string              `json:"description"`
-	DesiredOutcome  string              `json:"desired_outcome,omitempty"`
-	ReceivedAt      time.Time           `json:"received_at"`
-	Acknowledgement acknowledgementJSON `json:"acknowledgement"`
-	Case            *caseJSON           `json:"case,omitempty"`
-	Redress         *redressJSON        `json:"redress,omitempty"`
-	FollowUp        *followUpJSON       `json:"follow_up,omitempty"`
-	ClosedAt        *time.Time          `json:"closed_at,omitempty"`
-}
+type viewJSON = api.Complaint
 
 func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
 	out, err := view(r.Context(), h.App, r.PathValue("id"))
@@ -221,20 +170,7 @@ func view(ctx context.Context, a *app.Intake, id string) (viewJSON, error) {
 	return out, nil
 }
 
-type stepJSON struct {
-	Type       string         `json:"type"`
-	Service    string         `json:"service"`
-	Actor      string         `json:"actor,omitempty"`
-	RecordedAt time.Time      `json:"recorded_at"`
-	EventID    string         `json:"event_id"`
-	Stream     string         `json:"stream"`
-	Position   uint64         `json:"position"`
-	Data       protojsonValue `json:"data"`
-}
-
-type protojsonValue []byte
-
-func (p protojsonValue) MarshalJSON() ([]byte, error) { return p, nil }
+type stepJSON = api.Step
 
 var timelineJSON = protojson.MarshalOptions{UseProtoNames: true}
 
@@ -249,10 +185,7 @@ func (h HTTP) timeline(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	out := struct {
-		ComplaintID string     `json:"complaint_id"`
-		Steps       []stepJSON `json:"steps"`
-	}{ComplaintID: id, Steps: make([]stepJSON, 0, len(steps))}
+	out := api.Timeline{ComplaintID: id, Steps: make([]stepJSON, 0, len(steps))}
 	for _, s := range steps {
 		m := s.Message
 		if rec, ok := m.(*complaintsv1.ComplaintReceived); ok {

@@ -26,7 +26,7 @@ func FuzzSubmitRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte, key string) {
 		req, p := decodeSubmit(data)
 		if p == nil {
-			p = req.validate(key)
+			p = validateSubmission(req, key)
 		}
 		if p == nil {
 			c := req.Customer

@@ -4,8 +4,8 @@ package adapters
 
 import (
 	"net/http"
-	"time"
 
+	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/prevention/app"
@@ -20,14 +20,18 @@ func (h HTTP) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/reports/root-causes", auth.Require(h.rootCauses, auth.RoleProcessOwner, auth.RoleAuditor, auth.RoleAdmin))
 }
 
-type rootCausesJSON struct {
-	GeneratedAt time.Time           `json:"generated_at"`
-	Position    uint64              `json:"log_position"`
-	Total       int64               `json:"total"`
-	Causes      []domain.CauseShare `json:"causes"`
-}
+type rootCausesJSON = api.RootCauseReport
 
 func (h HTTP) rootCauses(w http.ResponseWriter, r *http.Request) {
 	rep := h.App.RootCauses(r.Context())
-	httpx.WriteJSON(w, http.StatusOK, rootCausesJSON{GeneratedAt: rep.GeneratedAt, Position: uint64(rep.Position), Total: rep.Total, Causes: rep.Causes})
+	httpx.WriteJSON(w, http.StatusOK, rootCausesJSON{GeneratedAt: rep.GeneratedAt, Position: uint64(rep.Position), Total: rep.Total, Causes: shares(rep.Causes)})
+}
+
+// shares is the report's lines on the wire.
+func shares(causes []domain.CauseShare) []api.CauseShare {
+	out := make([]api.CauseShare, 0, len(causes))
+	for _, c := range causes {
+		out = append(out, api.CauseShare(c))
+	}
+	return out
 }

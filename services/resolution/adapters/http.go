@@ -5,9 +5,9 @@ package adapters
 import (
 	"errors"
 	"net/http"
-	"time"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/resolution/app"
@@ -25,19 +25,7 @@ func (h HTTP) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v1/root-causes", auth.Require(h.rootCauses, auth.StaffRoles...))
 }
 
-type caseJSON struct {
-	ComplaintID string     `json:"complaint_id"`
-	Status      string     `json:"status"`
-	Team        string     `json:"team"`
-	Transfers   int        `json:"transfers"`
-	Product     string     `json:"product"`
-	Channel     string     `json:"channel"`
-	OpenedAt    time.Time  `json:"opened_at"`
-	Outcome     string     `json:"outcome,omitempty"`
-	RootCause   string     `json:"root_cause,omitempty"`
-	Summary     string     `json:"summary,omitempty"`
-	ResolvedAt  *time.Time `json:"resolved_at,omitempty"`
-}
+type caseJSON = api.Case
 
 func toJSON(c domain.Case) caseJSON {
 	out := caseJSON{ComplaintID: c.ComplaintID, Status: c.Status.String(), Team: c.Team, Transfers: c.Transfers,
@@ -54,10 +42,7 @@ func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, r, c, err)
 }
 
-type assignRequest struct {
-	Team  string `json:"team"`
-	Agent string `json:"agent"`
-}
+type assignRequest = api.AssignRequest
 
 func (h HTTP) assign(w http.ResponseWriter, r *http.Request) {
 	var req assignRequest
@@ -77,12 +62,7 @@ func (h HTTP) assign(w http.ResponseWriter, r *http.Request) {
 	h.reply(w, r, c, err)
 }
 
-type resolveRequest struct {
-	Outcome   string `json:"outcome"`
-	RootCause string `json:"root_cause"`
-	Summary   string `json:"summary"`
-	Agent     string `json:"agent"`
-}
+type resolveRequest = api.ResolveRequest
 
 func (h HTTP) resolve(w http.ResponseWriter, r *http.Request) {
 	var req resolveRequest
@@ -123,5 +103,10 @@ func (h HTTP) reply(w http.ResponseWriter, r *http.Request, c domain.Case, err e
 }
 
 func (h HTTP) rootCauses(w http.ResponseWriter, r *http.Request) {
-	httpx.WriteJSON(w, http.StatusOK, map[string]any{"root_causes": h.App.RootCauses()})
+	causes := h.App.RootCauses()
+	out := api.RootCauses{RootCauses: make([]api.RootCause, 0, len(causes))}
+	for _, c := range causes {
+		out.RootCauses = append(out.RootCauses, api.RootCause{Code: c.Code, Description: c.Description})
+	}
+	httpx.WriteJSON(w, http.StatusOK, out)
 }
