@@ -103,6 +103,8 @@ type System struct {
 	gate      *auth.Gate
 	// consumers are every service's durable consumers, for /healthz.
 	consumers bus.Consumers
+	// timerStreamReady is set once COMPLAINT_TIMERS has been set up.
+	timerStreamReady bool
 }
 
 // unitRuntime is what the host opened for one service: its own NATS
@@ -303,8 +305,13 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 			slog.Info("personal-data keys wrapped with the current key-encryption key", "keys", n, "kek", keks.Current())
 		}
 	}
-	if _, err := timer.EnsureStream(ctx, js); err != nil {
-		return Deps{}, fmt.Errorf("timers: %w", err)
+	// The timer stream is one per server: set it up with the first
+	// service's connection (every service's user may), not once per service.
+	if !s.timerStreamReady {
+		if _, err := timer.EnsureStream(ctx, js); err != nil {
+			return Deps{}, fmt.Errorf("timers: %w", err)
+		}
+		s.timerStreamReady = true
 	}
 	logger := slog.Default().With("service", service)
 	return Deps{Log: log, NATS: nc, JetStream: js, Vault: u.vault, Checkpoints: cps, Logger: logger,
