@@ -92,47 +92,104 @@ func (Outcome) EnumDescriptor() ([]byte, []int) {
 	return file_complaints_v1_events_proto_rawDescGZIP(), []int{0}
 }
 
+// The kind of a clock: a regulator's (never pauses) or the company's own
+// service level (pauses while the company waits for the customer).
+type ClockKind int32
+
+const (
+	ClockKind_CLOCK_KIND_UNSPECIFIED ClockKind = 0
+	ClockKind_CLOCK_KIND_REGULATORY  ClockKind = 1
+	ClockKind_CLOCK_KIND_INTERNAL    ClockKind = 2
+)
+
+// Enum value maps for ClockKind.
+var (
+	ClockKind_name = map[int32]string{
+		0: "CLOCK_KIND_UNSPECIFIED",
+		1: "CLOCK_KIND_REGULATORY",
+		2: "CLOCK_KIND_INTERNAL",
+	}
+	ClockKind_value = map[string]int32{
+		"CLOCK_KIND_UNSPECIFIED": 0,
+		"CLOCK_KIND_REGULATORY":  1,
+		"CLOCK_KIND_INTERNAL":    2,
+	}
+)
+
+func (x ClockKind) Enum() *ClockKind {
+	p := new(ClockKind)
+	*p = x
+	return p
+}
+
+func (x ClockKind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ClockKind) Descriptor() protoreflect.EnumDescriptor {
+	return file_complaints_v1_events_proto_enumTypes[1].Descriptor()
+}
+
+func (ClockKind) Type() protoreflect.EnumType {
+	return &file_complaints_v1_events_proto_enumTypes[1]
+}
+
+func (x ClockKind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ClockKind.Descriptor instead.
+func (ClockKind) EnumDescriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{1}
+}
+
 // Categories of redress, as reported to regulators.
 type RedressKind int32
 
 const (
-	RedressKind_REDRESS_KIND_UNSPECIFIED                RedressKind = 0
-	RedressKind_REDRESS_KIND_REFUND                     RedressKind = 1
-	RedressKind_REDRESS_KIND_FEE_WAIVER                 RedressKind = 2
-	RedressKind_REDRESS_KIND_ACCOUNT_CREDIT             RedressKind = 3
-	RedressKind_REDRESS_KIND_VOUCHER                    RedressKind = 4
-	RedressKind_REDRESS_KIND_GOODWILL_GESTURE           RedressKind = 5
-	RedressKind_REDRESS_KIND_DISTRESS_AND_INCONVENIENCE RedressKind = 6
-	RedressKind_REDRESS_KIND_REPLACEMENT                RedressKind = 7
-	RedressKind_REDRESS_KIND_APOLOGY                    RedressKind = 8
-	RedressKind_REDRESS_KIND_GUARANTEE_OF_CHANGE        RedressKind = 9
+	RedressKind_REDRESS_KIND_UNSPECIFIED                  RedressKind = 0
+	RedressKind_REDRESS_KIND_REFUND                       RedressKind = 1
+	RedressKind_REDRESS_KIND_FEE_WAIVER                   RedressKind = 2
+	RedressKind_REDRESS_KIND_ACCOUNT_CREDIT               RedressKind = 3
+	RedressKind_REDRESS_KIND_VOUCHER                      RedressKind = 4
+	RedressKind_REDRESS_KIND_GOODWILL_GESTURE             RedressKind = 5
+	RedressKind_REDRESS_KIND_DISTRESS_AND_INCONVENIENCE   RedressKind = 6
+	RedressKind_REDRESS_KIND_REPLACEMENT                  RedressKind = 7
+	RedressKind_REDRESS_KIND_APOLOGY                      RedressKind = 8
+	RedressKind_REDRESS_KIND_GUARANTEE_OF_CHANGE          RedressKind = 9
+	RedressKind_REDRESS_KIND_INTEREST_FOR_LATE_SETTLEMENT RedressKind = 10
+	RedressKind_REDRESS_KIND_COUPON                       RedressKind = 11
 )
 
 // Enum value maps for RedressKind.
 var (
 	RedressKind_name = map[int32]string{
-		0: "REDRESS_KIND_UNSPECIFIED",
-		1: "REDRESS_KIND_REFUND",
-		2: "REDRESS_KIND_FEE_WAIVER",
-		3: "REDRESS_KIND_ACCOUNT_CREDIT",
-		4: "REDRESS_KIND_VOUCHER",
-		5: "REDRESS_KIND_GOODWILL_GESTURE",
-		6: "REDRESS_KIND_DISTRESS_AND_INCONVENIENCE",
-		7: "REDRESS_KIND_REPLACEMENT",
-		8: "REDRESS_KIND_APOLOGY",
-		9: "REDRESS_KIND_GUARANTEE_OF_CHANGE",
+		0:  "REDRESS_KIND_UNSPECIFIED",
+		1:  "REDRESS_KIND_REFUND",
+		2:  "REDRESS_KIND_FEE_WAIVER",
+		3:  "REDRESS_KIND_ACCOUNT_CREDIT",
+		4:  "REDRESS_KIND_VOUCHER",
+		5:  "REDRESS_KIND_GOODWILL_GESTURE",
+		6:  "REDRESS_KIND_DISTRESS_AND_INCONVENIENCE",
+		7:  "REDRESS_KIND_REPLACEMENT",
+		8:  "REDRESS_KIND_APOLOGY",
+		9:  "REDRESS_KIND_GUARANTEE_OF_CHANGE",
+		10: "REDRESS_KIND_INTEREST_FOR_LATE_SETTLEMENT",
+		11: "REDRESS_KIND_COUPON",
 	}
 	RedressKind_value = map[string]int32{
-		"REDRESS_KIND_UNSPECIFIED":                0,
-		"REDRESS_KIND_REFUND":                     1,
-		"REDRESS_KIND_FEE_WAIVER":                 2,
-		"REDRESS_KIND_ACCOUNT_CREDIT":             3,
-		"REDRESS_KIND_VOUCHER":                    4,
-		"REDRESS_KIND_GOODWILL_GESTURE":           5,
-		"REDRESS_KIND_DISTRESS_AND_INCONVENIENCE": 6,
-		"REDRESS_KIND_REPLACEMENT":                7,
-		"REDRESS_KIND_APOLOGY":                    8,
-		"REDRESS_KIND_GUARANTEE_OF_CHANGE":        9,
+		"REDRESS_KIND_UNSPECIFIED":                  0,
+		"REDRESS_KIND_REFUND":                       1,
+		"REDRESS_KIND_FEE_WAIVER":                   2,
+		"REDRESS_KIND_ACCOUNT_CREDIT":               3,
+		"REDRESS_KIND_VOUCHER":                      4,
+		"REDRESS_KIND_GOODWILL_GESTURE":             5,
+		"REDRESS_KIND_DISTRESS_AND_INCONVENIENCE":   6,
+		"REDRESS_KIND_REPLACEMENT":                  7,
+		"REDRESS_KIND_APOLOGY":                      8,
+		"REDRESS_KIND_GUARANTEE_OF_CHANGE":          9,
+		"REDRESS_KIND_INTEREST_FOR_LATE_SETTLEMENT": 10,
+		"REDRESS_KIND_COUPON":                       11,
 	}
 )
 
@@ -147,11 +204,11 @@ func (x RedressKind) String() string {
 }
 
 func (RedressKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_complaints_v1_events_proto_enumTypes[1].Descriptor()
+	return file_complaints_v1_events_proto_enumTypes[2].Descriptor()
 }
 
 func (RedressKind) Type() protoreflect.EnumType {
-	return &file_complaints_v1_events_proto_enumTypes[1]
+	return &file_complaints_v1_events_proto_enumTypes[2]
 }
 
 func (x RedressKind) Number() protoreflect.EnumNumber {
@@ -160,7 +217,7 @@ func (x RedressKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use RedressKind.Descriptor instead.
 func (RedressKind) EnumDescriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{1}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{2}
 }
 
 // Customer personal data sealed with the customer's own key (AES-256-GCM). The
@@ -246,9 +303,32 @@ type ComplaintReceived struct {
 	DesiredOutcome string                 `protobuf:"bytes,9,opt,name=desired_outcome,json=desiredOutcome,proto3" json:"desired_outcome,omitempty"`
 	ReceivedAt     *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
 	// The regulatory or internal regime whose clocks apply, e.g. "default".
-	Regime        string `protobuf:"bytes,11,opt,name=regime,proto3" json:"regime,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Regime string `protobuf:"bytes,11,opt,name=regime,proto3" json:"regime,omitempty"`
+	// Keyed fingerprint (HMAC-SHA-256, hex) of the customer's normalised e-mail
+	// address or phone number, so repeat contacts from a customer without a
+	// customer id can be matched without the clear value. Empty when the
+	// complaint carries a customer id only.
+	CustomerFingerprint string `protobuf:"bytes,12,opt,name=customer_fingerprint,json=customerFingerprint,proto3" json:"customer_fingerprint,omitempty"`
+	// The customer's phone number, sealed with the customer's key; unset when
+	// none was given.
+	CustomerPhone *SealedValue `protobuf:"bytes,13,opt,name=customer_phone,json=customerPhone,proto3" json:"customer_phone,omitempty"`
+	// When this complaint was opened within the recontact window after an
+	// earlier complaint of the same customer about the same product closed: the
+	// earlier complaint's id. The customer had to come back (customer effort).
+	RecontactOf string `protobuf:"bytes,14,opt,name=recontact_of,json=recontactOf,proto3" json:"recontact_of,omitempty"`
+	// The amount the customer disputes, in minor units of currency; 0 if none.
+	DisputedAmountMinor int64 `protobuf:"varint,15,opt,name=disputed_amount_minor,json=disputedAmountMinor,proto3" json:"disputed_amount_minor,omitempty"`
+	// ISO 4217 currency of disputed_amount_minor; empty when there is none.
+	Currency string `protobuf:"bytes,16,opt,name=currency,proto3" json:"currency,omitempty"`
+	// The product's category in the product taxonomy, e.g. "payments".
+	ProductCategory string `protobuf:"bytes,17,opt,name=product_category,json=productCategory,proto3" json:"product_category,omitempty"`
+	// The customer told us of circumstances that make them vulnerable (ill
+	// health, bereavement, financial difficulty...). Only the fact is kept in
+	// clear; the detail, if any, is in vulnerability_detail, sealed.
+	CustomerVulnerable  bool         `protobuf:"varint,18,opt,name=customer_vulnerable,json=customerVulnerable,proto3" json:"customer_vulnerable,omitempty"`
+	VulnerabilityDetail *SealedValue `protobuf:"bytes,19,opt,name=vulnerability_detail,json=vulnerabilityDetail,proto3" json:"vulnerability_detail,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *ComplaintReceived) Reset() {
@@ -358,6 +438,376 @@ func (x *ComplaintReceived) GetRegime() string {
 	return ""
 }
 
+func (x *ComplaintReceived) GetCustomerFingerprint() string {
+	if x != nil {
+		return x.CustomerFingerprint
+	}
+	return ""
+}
+
+func (x *ComplaintReceived) GetCustomerPhone() *SealedValue {
+	if x != nil {
+		return x.CustomerPhone
+	}
+	return nil
+}
+
+func (x *ComplaintReceived) GetRecontactOf() string {
+	if x != nil {
+		return x.RecontactOf
+	}
+	return ""
+}
+
+func (x *ComplaintReceived) GetDisputedAmountMinor() int64 {
+	if x != nil {
+		return x.DisputedAmountMinor
+	}
+	return 0
+}
+
+func (x *ComplaintReceived) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *ComplaintReceived) GetProductCategory() string {
+	if x != nil {
+		return x.ProductCategory
+	}
+	return ""
+}
+
+func (x *ComplaintReceived) GetCustomerVulnerable() bool {
+	if x != nil {
+		return x.CustomerVulnerable
+	}
+	return false
+}
+
+func (x *ComplaintReceived) GetVulnerabilityDetail() *SealedValue {
+	if x != nil {
+		return x.VulnerabilityDetail
+	}
+	return nil
+}
+
+// The same customer contacted the company again about a complaint that is
+// still open, instead of a new complaint being opened: every such contact is
+// effort the customer should not have needed to spend.
+type RepeatContactRecorded struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	// The channel of this contact: web, email, phone, chat, letter, social, api.
+	Channel string `protobuf:"bytes,2,opt,name=channel,proto3" json:"channel,omitempty"`
+	// What the customer said this time, in their words.
+	Said        string                 `protobuf:"bytes,3,opt,name=said,proto3" json:"said,omitempty"`
+	ContactedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=contacted_at,json=contactedAt,proto3" json:"contacted_at,omitempty"`
+	// True when the channel differs from the channel of the customer's previous
+	// contact about this complaint (a channel switch).
+	ChannelSwitch bool `protobuf:"varint,5,opt,name=channel_switch,json=channelSwitch,proto3" json:"channel_switch,omitempty"`
+	// The total number of repeat contacts on the complaint, this one included.
+	RepeatContacts int32 `protobuf:"varint,6,opt,name=repeat_contacts,json=repeatContacts,proto3" json:"repeat_contacts,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RepeatContactRecorded) Reset() {
+	*x = RepeatContactRecorded{}
+	mi := &file_complaints_v1_events_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RepeatContactRecorded) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RepeatContactRecorded) ProtoMessage() {}
+
+func (x *RepeatContactRecorded) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RepeatContactRecorded.ProtoReflect.Descriptor instead.
+func (*RepeatContactRecorded) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *RepeatContactRecorded) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *RepeatContactRecorded) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *RepeatContactRecorded) GetSaid() string {
+	if x != nil {
+		return x.Said
+	}
+	return ""
+}
+
+func (x *RepeatContactRecorded) GetContactedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ContactedAt
+	}
+	return nil
+}
+
+func (x *RepeatContactRecorded) GetChannelSwitch() bool {
+	if x != nil {
+		return x.ChannelSwitch
+	}
+	return false
+}
+
+func (x *RepeatContactRecorded) GetRepeatContacts() int32 {
+	if x != nil {
+		return x.RepeatContacts
+	}
+	return 0
+}
+
+// The customer's personal data has been erased: the customer's key is
+// destroyed (crypto-shredding), so every sealed value of theirs in the log can
+// no longer be read. Carries no personal data. Stream "customer-<customer id>".
+type CustomerPersonalDataErased struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	CustomerId string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The key generation that was destroyed ("<customer id>#<generation>").
+	KeyId string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// Who asked: "admin:<id>" style actor of the request.
+	ErasedBy string `protobuf:"bytes,3,opt,name=erased_by,json=erasedBy,proto3" json:"erased_by,omitempty"`
+	// Why, e.g. "customer-request", "retention-expired".
+	Reason   string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	ErasedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=erased_at,json=erasedAt,proto3" json:"erased_at,omitempty"`
+	// The complaints of the customer whose sealed values became unreadable.
+	ComplaintIds  []string `protobuf:"bytes,6,rep,name=complaint_ids,json=complaintIds,proto3" json:"complaint_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomerPersonalDataErased) Reset() {
+	*x = CustomerPersonalDataErased{}
+	mi := &file_complaints_v1_events_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerPersonalDataErased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerPersonalDataErased) ProtoMessage() {}
+
+func (x *CustomerPersonalDataErased) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerPersonalDataErased.ProtoReflect.Descriptor instead.
+func (*CustomerPersonalDataErased) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *CustomerPersonalDataErased) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *CustomerPersonalDataErased) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *CustomerPersonalDataErased) GetErasedBy() string {
+	if x != nil {
+		return x.ErasedBy
+	}
+	return ""
+}
+
+func (x *CustomerPersonalDataErased) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CustomerPersonalDataErased) GetErasedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ErasedAt
+	}
+	return nil
+}
+
+func (x *CustomerPersonalDataErased) GetComplaintIds() []string {
+	if x != nil {
+		return x.ComplaintIds
+	}
+	return nil
+}
+
+// A message the company must send the customer: the company's e-mail and SMS
+// systems deliver it (subject "complaints.events.<category>.<id>" with this
+// type) and are told nothing else. Written by the service whose step it is
+// (intake, resolution, followup, compensation) on its own stream. The text is
+// rendered from a template of the policy files and holds no personal data:
+// the delivery system addresses the customer by customer_id.
+type NotificationRequested struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable id, so a delivery system can de-duplicate: derived from the
+	// complaint, the purpose and the step that caused it.
+	NotificationId string `protobuf:"bytes,1,opt,name=notification_id,json=notificationId,proto3" json:"notification_id,omitempty"`
+	ComplaintId    string `protobuf:"bytes,2,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	CustomerId     string `protobuf:"bytes,3,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// Why it is sent: "acknowledgement", "information-request",
+	// "holding-response", "final-response", "case-owner", "survey",
+	// "survey-chaser", "reopened", "redress-issued".
+	Purpose string `protobuf:"bytes,4,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// The template it was rendered from.
+	Template string `protobuf:"bytes,5,opt,name=template,proto3" json:"template,omitempty"`
+	// Preferred channel: "email", "sms", "letter", or "" for the company's
+	// default.
+	Channel     string                 `protobuf:"bytes,6,opt,name=channel,proto3" json:"channel,omitempty"`
+	Subject     string                 `protobuf:"bytes,7,opt,name=subject,proto3" json:"subject,omitempty"`
+	Text        string                 `protobuf:"bytes,8,opt,name=text,proto3" json:"text,omitempty"`
+	RequestedAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	// The templates policy (and regime, for regulatory wording) that produced it.
+	DecidedBy     *PolicyRef `protobuf:"bytes,10,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NotificationRequested) Reset() {
+	*x = NotificationRequested{}
+	mi := &file_complaints_v1_events_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NotificationRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NotificationRequested) ProtoMessage() {}
+
+func (x *NotificationRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NotificationRequested.ProtoReflect.Descriptor instead.
+func (*NotificationRequested) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *NotificationRequested) GetNotificationId() string {
+	if x != nil {
+		return x.NotificationId
+	}
+	return ""
+}
+
+func (x *NotificationRequested) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *NotificationRequested) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *NotificationRequested) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *NotificationRequested) GetTemplate() string {
+	if x != nil {
+		return x.Template
+	}
+	return ""
+}
+
+func (x *NotificationRequested) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *NotificationRequested) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *NotificationRequested) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *NotificationRequested) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+func (x *NotificationRequested) GetDecidedBy() *PolicyRef {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return nil
+}
+
 // PolicyRef names the policy that decided an event: which file, which
 // version of it, and which of its rules matched. Policies (routing, root-cause
 // taxonomy, redress, regimes, message templates) are versioned data files, so
@@ -379,7 +829,7 @@ type PolicyRef struct {
 
 func (x *PolicyRef) Reset() {
 	*x = PolicyRef{}
-	mi := &file_complaints_v1_events_proto_msgTypes[2]
+	mi := &file_complaints_v1_events_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -391,7 +841,7 @@ func (x *PolicyRef) String() string {
 func (*PolicyRef) ProtoMessage() {}
 
 func (x *PolicyRef) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[2]
+	mi := &file_complaints_v1_events_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -404,7 +854,7 @@ func (x *PolicyRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PolicyRef.ProtoReflect.Descriptor instead.
 func (*PolicyRef) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{2}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PolicyRef) GetPolicy() string {
@@ -446,7 +896,7 @@ type ComplaintAcknowledged struct {
 
 func (x *ComplaintAcknowledged) Reset() {
 	*x = ComplaintAcknowledged{}
-	mi := &file_complaints_v1_events_proto_msgTypes[3]
+	mi := &file_complaints_v1_events_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -458,7 +908,7 @@ func (x *ComplaintAcknowledged) String() string {
 func (*ComplaintAcknowledged) ProtoMessage() {}
 
 func (x *ComplaintAcknowledged) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[3]
+	mi := &file_complaints_v1_events_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -471,7 +921,7 @@ func (x *ComplaintAcknowledged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplaintAcknowledged.ProtoReflect.Descriptor instead.
 func (*ComplaintAcknowledged) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{3}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ComplaintAcknowledged) GetComplaintId() string {
@@ -522,7 +972,7 @@ type CaseOpened struct {
 
 func (x *CaseOpened) Reset() {
 	*x = CaseOpened{}
-	mi := &file_complaints_v1_events_proto_msgTypes[4]
+	mi := &file_complaints_v1_events_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -534,7 +984,7 @@ func (x *CaseOpened) String() string {
 func (*CaseOpened) ProtoMessage() {}
 
 func (x *CaseOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[4]
+	mi := &file_complaints_v1_events_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -547,7 +997,7 @@ func (x *CaseOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseOpened.ProtoReflect.Descriptor instead.
 func (*CaseOpened) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{4}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *CaseOpened) GetComplaintId() string {
@@ -579,7 +1029,8 @@ func (x *CaseOpened) GetOpenedAt() *timestamppb.Timestamp {
 }
 
 // The case has been routed to a team that owns its investigation. A second
-// assignment on the same case is a transfer between teams (customer effort).
+// assignment on the same case to another team is a transfer between teams
+// (customer effort); CaseTransferred records its reason.
 type CaseAssigned struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
@@ -588,14 +1039,18 @@ type CaseAssigned struct {
 	AssignedBy string                 `protobuf:"bytes,3,opt,name=assigned_by,json=assignedBy,proto3" json:"assigned_by,omitempty"`
 	AssignedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=assigned_at,json=assignedAt,proto3" json:"assigned_at,omitempty"`
 	// The routing rule that chose the team; unset when an agent chose it.
-	DecidedBy     *PolicyRef `protobuf:"bytes,5,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DecidedBy *PolicyRef `protobuf:"bytes,5,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	// The agent who owns the case now, if one was named.
+	Agent string `protobuf:"bytes,6,opt,name=agent,proto3" json:"agent,omitempty"`
+	// The agent's name as shown to the customer, e.g. "Sam from Billing".
+	AgentDisplayName string `protobuf:"bytes,7,opt,name=agent_display_name,json=agentDisplayName,proto3" json:"agent_display_name,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CaseAssigned) Reset() {
 	*x = CaseAssigned{}
-	mi := &file_complaints_v1_events_proto_msgTypes[5]
+	mi := &file_complaints_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -607,7 +1062,7 @@ func (x *CaseAssigned) String() string {
 func (*CaseAssigned) ProtoMessage() {}
 
 func (x *CaseAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[5]
+	mi := &file_complaints_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -620,7 +1075,7 @@ func (x *CaseAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseAssigned.ProtoReflect.Descriptor instead.
 func (*CaseAssigned) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{5}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CaseAssigned) GetComplaintId() string {
@@ -658,6 +1113,787 @@ func (x *CaseAssigned) GetDecidedBy() *PolicyRef {
 	return nil
 }
 
+func (x *CaseAssigned) GetAgent() string {
+	if x != nil {
+		return x.Agent
+	}
+	return ""
+}
+
+func (x *CaseAssigned) GetAgentDisplayName() string {
+	if x != nil {
+		return x.AgentDisplayName
+	}
+	return ""
+}
+
+// Triage rules have set how urgent the case is and which extra care it needs.
+type CaseTriaged struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	// "low", "medium", "high", "critical".
+	Severity string `protobuf:"bytes,2,opt,name=severity,proto3" json:"severity,omitempty"`
+	// 1 (most urgent) to 4.
+	Priority int32 `protobuf:"varint,3,opt,name=priority,proto3" json:"priority,omitempty"`
+	// The customer is vulnerable: handle with extra care.
+	VulnerableCustomer bool `protobuf:"varint,4,opt,name=vulnerable_customer,json=vulnerableCustomer,proto3" json:"vulnerable_customer,omitempty"`
+	// Flags such as "legal", "regulatory", "media", "data-protection".
+	Flags []string `protobuf:"bytes,5,rep,name=flags,proto3" json:"flags,omitempty"`
+	// True when a flag requires a review before the case can be resolved.
+	ReviewRequired bool                   `protobuf:"varint,6,opt,name=review_required,json=reviewRequired,proto3" json:"review_required,omitempty"`
+	TriagedAt      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=triaged_at,json=triagedAt,proto3" json:"triaged_at,omitempty"`
+	DecidedBy      *PolicyRef             `protobuf:"bytes,8,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *CaseTriaged) Reset() {
+	*x = CaseTriaged{}
+	mi := &file_complaints_v1_events_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseTriaged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseTriaged) ProtoMessage() {}
+
+func (x *CaseTriaged) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseTriaged.ProtoReflect.Descriptor instead.
+func (*CaseTriaged) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CaseTriaged) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *CaseTriaged) GetSeverity() string {
+	if x != nil {
+		return x.Severity
+	}
+	return ""
+}
+
+func (x *CaseTriaged) GetPriority() int32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
+func (x *CaseTriaged) GetVulnerableCustomer() bool {
+	if x != nil {
+		return x.VulnerableCustomer
+	}
+	return false
+}
+
+func (x *CaseTriaged) GetFlags() []string {
+	if x != nil {
+		return x.Flags
+	}
+	return nil
+}
+
+func (x *CaseTriaged) GetReviewRequired() bool {
+	if x != nil {
+		return x.ReviewRequired
+	}
+	return false
+}
+
+func (x *CaseTriaged) GetTriagedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TriagedAt
+	}
+	return nil
+}
+
+func (x *CaseTriaged) GetDecidedBy() *PolicyRef {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return nil
+}
+
+// An agent has taken the case from the team's queue.
+type CaseClaimed struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId      string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Agent            string                 `protobuf:"bytes,2,opt,name=agent,proto3" json:"agent,omitempty"`
+	AgentDisplayName string                 `protobuf:"bytes,3,opt,name=agent_display_name,json=agentDisplayName,proto3" json:"agent_display_name,omitempty"`
+	ClaimedAt        *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=claimed_at,json=claimedAt,proto3" json:"claimed_at,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *CaseClaimed) Reset() {
+	*x = CaseClaimed{}
+	mi := &file_complaints_v1_events_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseClaimed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseClaimed) ProtoMessage() {}
+
+func (x *CaseClaimed) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseClaimed.ProtoReflect.Descriptor instead.
+func (*CaseClaimed) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CaseClaimed) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *CaseClaimed) GetAgent() string {
+	if x != nil {
+		return x.Agent
+	}
+	return ""
+}
+
+func (x *CaseClaimed) GetAgentDisplayName() string {
+	if x != nil {
+		return x.AgentDisplayName
+	}
+	return ""
+}
+
+func (x *CaseClaimed) GetClaimedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClaimedAt
+	}
+	return nil
+}
+
+// The case has moved to another team (customer effort: counted).
+type CaseTransferred struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	FromTeam      string                 `protobuf:"bytes,2,opt,name=from_team,json=fromTeam,proto3" json:"from_team,omitempty"`
+	ToTeam        string                 `protobuf:"bytes,3,opt,name=to_team,json=toTeam,proto3" json:"to_team,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	TransferredBy string                 `protobuf:"bytes,5,opt,name=transferred_by,json=transferredBy,proto3" json:"transferred_by,omitempty"`
+	TransferredAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=transferred_at,json=transferredAt,proto3" json:"transferred_at,omitempty"`
+	// The number of transfers of the case, this one included.
+	Transfers     int32 `protobuf:"varint,7,opt,name=transfers,proto3" json:"transfers,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseTransferred) Reset() {
+	*x = CaseTransferred{}
+	mi := &file_complaints_v1_events_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseTransferred) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseTransferred) ProtoMessage() {}
+
+func (x *CaseTransferred) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseTransferred.ProtoReflect.Descriptor instead.
+func (*CaseTransferred) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *CaseTransferred) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *CaseTransferred) GetFromTeam() string {
+	if x != nil {
+		return x.FromTeam
+	}
+	return ""
+}
+
+func (x *CaseTransferred) GetToTeam() string {
+	if x != nil {
+		return x.ToTeam
+	}
+	return ""
+}
+
+func (x *CaseTransferred) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CaseTransferred) GetTransferredBy() string {
+	if x != nil {
+		return x.TransferredBy
+	}
+	return ""
+}
+
+func (x *CaseTransferred) GetTransferredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.TransferredAt
+	}
+	return nil
+}
+
+func (x *CaseTransferred) GetTransfers() int32 {
+	if x != nil {
+		return x.Transfers
+	}
+	return 0
+}
+
+// The case has gone up a tier: by an agent, or because a clock breached.
+type CaseEscalated struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	// The tier the case is now at (1 is the front line).
+	Tier   int32  `protobuf:"varint,2,opt,name=tier,proto3" json:"tier,omitempty"`
+	Reason string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The clock whose breach escalated it, if any.
+	Clock         string                 `protobuf:"bytes,4,opt,name=clock,proto3" json:"clock,omitempty"`
+	EscalatedBy   string                 `protobuf:"bytes,5,opt,name=escalated_by,json=escalatedBy,proto3" json:"escalated_by,omitempty"`
+	EscalatedAt   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=escalated_at,json=escalatedAt,proto3" json:"escalated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseEscalated) Reset() {
+	*x = CaseEscalated{}
+	mi := &file_complaints_v1_events_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseEscalated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseEscalated) ProtoMessage() {}
+
+func (x *CaseEscalated) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseEscalated.ProtoReflect.Descriptor instead.
+func (*CaseEscalated) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *CaseEscalated) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *CaseEscalated) GetTier() int32 {
+	if x != nil {
+		return x.Tier
+	}
+	return 0
+}
+
+func (x *CaseEscalated) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CaseEscalated) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *CaseEscalated) GetEscalatedBy() string {
+	if x != nil {
+		return x.EscalatedBy
+	}
+	return ""
+}
+
+func (x *CaseEscalated) GetEscalatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EscalatedAt
+	}
+	return nil
+}
+
+// The legal or regulatory review that triage required has been done.
+type CaseReviewed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Reviewer      string                 `protobuf:"bytes,2,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
+	Notes         string                 `protobuf:"bytes,3,opt,name=notes,proto3" json:"notes,omitempty"`
+	ReviewedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=reviewed_at,json=reviewedAt,proto3" json:"reviewed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseReviewed) Reset() {
+	*x = CaseReviewed{}
+	mi := &file_complaints_v1_events_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseReviewed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseReviewed) ProtoMessage() {}
+
+func (x *CaseReviewed) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseReviewed.ProtoReflect.Descriptor instead.
+func (*CaseReviewed) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CaseReviewed) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *CaseReviewed) GetReviewer() string {
+	if x != nil {
+		return x.Reviewer
+	}
+	return ""
+}
+
+func (x *CaseReviewed) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
+func (x *CaseReviewed) GetReviewedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReviewedAt
+	}
+	return nil
+}
+
+// The agent needs something from the customer. Internal service levels pause
+// until the customer answers; regulatory clocks do not.
+type InformationRequested struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	// Stable id of the request, quoted by the answer.
+	RequestId string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// What is asked, as shown to the customer.
+	Question    string                 `protobuf:"bytes,3,opt,name=question,proto3" json:"question,omitempty"`
+	RequestedBy string                 `protobuf:"bytes,4,opt,name=requested_by,json=requestedBy,proto3" json:"requested_by,omitempty"`
+	RequestedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	// The number of information requests on the case, this one included.
+	InformationRequests int32 `protobuf:"varint,6,opt,name=information_requests,json=informationRequests,proto3" json:"information_requests,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
+}
+
+func (x *InformationRequested) Reset() {
+	*x = InformationRequested{}
+	mi := &file_complaints_v1_events_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InformationRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InformationRequested) ProtoMessage() {}
+
+func (x *InformationRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InformationRequested.ProtoReflect.Descriptor instead.
+func (*InformationRequested) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *InformationRequested) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *InformationRequested) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *InformationRequested) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+func (x *InformationRequested) GetRequestedBy() string {
+	if x != nil {
+		return x.RequestedBy
+	}
+	return ""
+}
+
+func (x *InformationRequested) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+func (x *InformationRequested) GetInformationRequests() int32 {
+	if x != nil {
+		return x.InformationRequests
+	}
+	return 0
+}
+
+// The customer has answered an information request; the case resumes.
+type InformationProvided struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	RequestId   string                 `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	Answer      string                 `protobuf:"bytes,3,opt,name=answer,proto3" json:"answer,omitempty"`
+	// The channel the answer came through.
+	Channel       string                 `protobuf:"bytes,4,opt,name=channel,proto3" json:"channel,omitempty"`
+	ProvidedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=provided_at,json=providedAt,proto3" json:"provided_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InformationProvided) Reset() {
+	*x = InformationProvided{}
+	mi := &file_complaints_v1_events_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InformationProvided) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InformationProvided) ProtoMessage() {}
+
+func (x *InformationProvided) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InformationProvided.ProtoReflect.Descriptor instead.
+func (*InformationProvided) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *InformationProvided) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *InformationProvided) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *InformationProvided) GetAnswer() string {
+	if x != nil {
+		return x.Answer
+	}
+	return ""
+}
+
+func (x *InformationProvided) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *InformationProvided) GetProvidedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ProvidedAt
+	}
+	return nil
+}
+
+// A person (not an automatic reply) has spoken or written to the customer.
+type CustomerContacted struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Agent       string                 `protobuf:"bytes,2,opt,name=agent,proto3" json:"agent,omitempty"`
+	// "phone", "email", "chat", "letter", "visit".
+	Channel     string                 `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	Summary     string                 `protobuf:"bytes,4,opt,name=summary,proto3" json:"summary,omitempty"`
+	ContactedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=contacted_at,json=contactedAt,proto3" json:"contacted_at,omitempty"`
+	// True for the first human contact of the complaint.
+	FirstHumanContact bool `protobuf:"varint,6,opt,name=first_human_contact,json=firstHumanContact,proto3" json:"first_human_contact,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *CustomerContacted) Reset() {
+	*x = CustomerContacted{}
+	mi := &file_complaints_v1_events_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerContacted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerContacted) ProtoMessage() {}
+
+func (x *CustomerContacted) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerContacted.ProtoReflect.Descriptor instead.
+func (*CustomerContacted) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CustomerContacted) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *CustomerContacted) GetAgent() string {
+	if x != nil {
+		return x.Agent
+	}
+	return ""
+}
+
+func (x *CustomerContacted) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *CustomerContacted) GetSummary() string {
+	if x != nil {
+		return x.Summary
+	}
+	return ""
+}
+
+func (x *CustomerContacted) GetContactedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ContactedAt
+	}
+	return nil
+}
+
+func (x *CustomerContacted) GetFirstHumanContact() bool {
+	if x != nil {
+		return x.FirstHumanContact
+	}
+	return false
+}
+
+// A resolved case is open again: the customer says it is not fixed, or an
+// agent found it was not. It goes back to the team that resolved it.
+type CaseReopened struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Reason      string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	// "customer:<id>", "agent:<id>" or "system:followup" for a survey answer.
+	ReopenedBy string                 `protobuf:"bytes,3,opt,name=reopened_by,json=reopenedBy,proto3" json:"reopened_by,omitempty"`
+	Team       string                 `protobuf:"bytes,4,opt,name=team,proto3" json:"team,omitempty"`
+	ReopenedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=reopened_at,json=reopenedAt,proto3" json:"reopened_at,omitempty"`
+	// The number of reopens of the case, this one included.
+	Reopens       int32 `protobuf:"varint,6,opt,name=reopens,proto3" json:"reopens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CaseReopened) Reset() {
+	*x = CaseReopened{}
+	mi := &file_complaints_v1_events_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CaseReopened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CaseReopened) ProtoMessage() {}
+
+func (x *CaseReopened) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CaseReopened.ProtoReflect.Descriptor instead.
+func (*CaseReopened) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CaseReopened) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetReopenedBy() string {
+	if x != nil {
+		return x.ReopenedBy
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *CaseReopened) GetReopenedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReopenedAt
+	}
+	return nil
+}
+
+func (x *CaseReopened) GetReopens() int32 {
+	if x != nil {
+		return x.Reopens
+	}
+	return 0
+}
+
 // The case has been resolved with an outcome and the process cause that led to
 // the complaint. Root causes name a process, never a person.
 type CaseResolved struct {
@@ -673,14 +1909,25 @@ type CaseResolved struct {
 	// The product, repeated so consumers of this event need no other stream.
 	Product string `protobuf:"bytes,7,opt,name=product,proto3" json:"product,omitempty"`
 	// The taxonomy version root_cause was checked against.
-	DecidedBy     *PolicyRef `protobuf:"bytes,8,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	DecidedBy *PolicyRef `protobuf:"bytes,8,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	// Derived, never typed in: resolved at the first contact, with no transfer,
+	// no information request and no reopen.
+	FirstContactResolution bool `protobuf:"varint,9,opt,name=first_contact_resolution,json=firstContactResolution,proto3" json:"first_contact_resolution,omitempty"`
+	// The team that resolved it.
+	Team string `protobuf:"bytes,10,opt,name=team,proto3" json:"team,omitempty"`
+	// The root cause's category in the taxonomy, e.g. "billing".
+	RootCauseCategory string `protobuf:"bytes,11,opt,name=root_cause_category,json=rootCauseCategory,proto3" json:"root_cause_category,omitempty"`
+	// Which resolution of the case this is: 1, then 2 after a reopen, ...
+	Resolution         int32 `protobuf:"varint,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	SeverityPriority   int32 `protobuf:"varint,13,opt,name=severity_priority,json=severityPriority,proto3" json:"severity_priority,omitempty"`
+	VulnerableCustomer bool  `protobuf:"varint,14,opt,name=vulnerable_customer,json=vulnerableCustomer,proto3" json:"vulnerable_customer,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *CaseResolved) Reset() {
 	*x = CaseResolved{}
-	mi := &file_complaints_v1_events_proto_msgTypes[6]
+	mi := &file_complaints_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +1939,7 @@ func (x *CaseResolved) String() string {
 func (*CaseResolved) ProtoMessage() {}
 
 func (x *CaseResolved) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[6]
+	mi := &file_complaints_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +1952,7 @@ func (x *CaseResolved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseResolved.ProtoReflect.Descriptor instead.
 func (*CaseResolved) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{6}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CaseResolved) GetComplaintId() string {
@@ -764,6 +2011,654 @@ func (x *CaseResolved) GetDecidedBy() *PolicyRef {
 	return nil
 }
 
+func (x *CaseResolved) GetFirstContactResolution() bool {
+	if x != nil {
+		return x.FirstContactResolution
+	}
+	return false
+}
+
+func (x *CaseResolved) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *CaseResolved) GetRootCauseCategory() string {
+	if x != nil {
+		return x.RootCauseCategory
+	}
+	return ""
+}
+
+func (x *CaseResolved) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *CaseResolved) GetSeverityPriority() int32 {
+	if x != nil {
+		return x.SeverityPriority
+	}
+	return 0
+}
+
+func (x *CaseResolved) GetVulnerableCustomer() bool {
+	if x != nil {
+		return x.VulnerableCustomer
+	}
+	return false
+}
+
+// A clock of the complaint's regime has started.
+type ClockStarted struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	// The clock's name in the regime, e.g. "final-response", "summary-resolution",
+	// "acknowledgement", "first-human-contact".
+	Clock     string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	Kind      ClockKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=complaints.v1.ClockKind" json:"kind,omitempty"`
+	Regime    string                 `protobuf:"bytes,4,opt,name=regime,proto3" json:"regime,omitempty"`
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	Due       *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=due,proto3" json:"due,omitempty"`
+	WarnAt    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=warn_at,json=warnAt,proto3" json:"warn_at,omitempty"`
+	// What stops it as met: "acknowledged", "resolved", "human-contact", ...
+	MetBy         string     `protobuf:"bytes,8,opt,name=met_by,json=metBy,proto3" json:"met_by,omitempty"`
+	DecidedBy     *PolicyRef `protobuf:"bytes,9,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClockStarted) Reset() {
+	*x = ClockStarted{}
+	mi := &file_complaints_v1_events_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClockStarted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClockStarted) ProtoMessage() {}
+
+func (x *ClockStarted) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClockStarted.ProtoReflect.Descriptor instead.
+func (*ClockStarted) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ClockStarted) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *ClockStarted) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *ClockStarted) GetKind() ClockKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ClockKind_CLOCK_KIND_UNSPECIFIED
+}
+
+func (x *ClockStarted) GetRegime() string {
+	if x != nil {
+		return x.Regime
+	}
+	return ""
+}
+
+func (x *ClockStarted) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *ClockStarted) GetDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Due
+	}
+	return nil
+}
+
+func (x *ClockStarted) GetWarnAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WarnAt
+	}
+	return nil
+}
+
+func (x *ClockStarted) GetMetBy() string {
+	if x != nil {
+		return x.MetBy
+	}
+	return ""
+}
+
+func (x *ClockStarted) GetDecidedBy() *PolicyRef {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return nil
+}
+
+// An internal clock stopped while the company waits for the customer.
+type ClockPaused struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Clock         string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	PausedAt      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=paused_at,json=pausedAt,proto3" json:"paused_at,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClockPaused) Reset() {
+	*x = ClockPaused{}
+	mi := &file_complaints_v1_events_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClockPaused) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClockPaused) ProtoMessage() {}
+
+func (x *ClockPaused) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClockPaused.ProtoReflect.Descriptor instead.
+func (*ClockPaused) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *ClockPaused) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *ClockPaused) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *ClockPaused) GetPausedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PausedAt
+	}
+	return nil
+}
+
+func (x *ClockPaused) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// A paused clock runs again; its due time moves by the time it was paused.
+type ClockResumed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Clock         string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	ResumedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=resumed_at,json=resumedAt,proto3" json:"resumed_at,omitempty"`
+	Due           *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=due,proto3" json:"due,omitempty"`
+	WarnAt        *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=warn_at,json=warnAt,proto3" json:"warn_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClockResumed) Reset() {
+	*x = ClockResumed{}
+	mi := &file_complaints_v1_events_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClockResumed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClockResumed) ProtoMessage() {}
+
+func (x *ClockResumed) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClockResumed.ProtoReflect.Descriptor instead.
+func (*ClockResumed) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ClockResumed) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *ClockResumed) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *ClockResumed) GetResumedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResumedAt
+	}
+	return nil
+}
+
+func (x *ClockResumed) GetDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Due
+	}
+	return nil
+}
+
+func (x *ClockResumed) GetWarnAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WarnAt
+	}
+	return nil
+}
+
+// A clock is close to its due time.
+type ClockWarning struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Clock         string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	Kind          ClockKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=complaints.v1.ClockKind" json:"kind,omitempty"`
+	Due           *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=due,proto3" json:"due,omitempty"`
+	WarnedAt      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=warned_at,json=warnedAt,proto3" json:"warned_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClockWarning) Reset() {
+	*x = ClockWarning{}
+	mi := &file_complaints_v1_events_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClockWarning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClockWarning) ProtoMessage() {}
+
+func (x *ClockWarning) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClockWarning.ProtoReflect.Descriptor instead.
+func (*ClockWarning) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ClockWarning) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *ClockWarning) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *ClockWarning) GetKind() ClockKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ClockKind_CLOCK_KIND_UNSPECIFIED
+}
+
+func (x *ClockWarning) GetDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Due
+	}
+	return nil
+}
+
+func (x *ClockWarning) GetWarnedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WarnedAt
+	}
+	return nil
+}
+
+// A clock passed its due time before what it waits for happened.
+type ClockBreached struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Clock         string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	Kind          ClockKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=complaints.v1.ClockKind" json:"kind,omitempty"`
+	Due           *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=due,proto3" json:"due,omitempty"`
+	BreachedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=breached_at,json=breachedAt,proto3" json:"breached_at,omitempty"`
+	Regime        string                 `protobuf:"bytes,6,opt,name=regime,proto3" json:"regime,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClockBreached) Reset() {
+	*x = ClockBreached{}
+	mi := &file_complaints_v1_events_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClockBreached) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClockBreached) ProtoMessage() {}
+
+func (x *ClockBreached) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClockBreached.ProtoReflect.Descriptor instead.
+func (*ClockBreached) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ClockBreached) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *ClockBreached) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *ClockBreached) GetKind() ClockKind {
+	if x != nil {
+		return x.Kind
+	}
+	return ClockKind_CLOCK_KIND_UNSPECIFIED
+}
+
+func (x *ClockBreached) GetDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Due
+	}
+	return nil
+}
+
+func (x *ClockBreached) GetBreachedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BreachedAt
+	}
+	return nil
+}
+
+func (x *ClockBreached) GetRegime() string {
+	if x != nil {
+		return x.Regime
+	}
+	return ""
+}
+
+// What a clock waits for happened: the clock stops as met (or, after a
+// breach, as met late).
+type ClockMet struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Clock         string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	MetAt         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=met_at,json=metAt,proto3" json:"met_at,omitempty"`
+	Late          bool                   `protobuf:"varint,4,opt,name=late,proto3" json:"late,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClockMet) Reset() {
+	*x = ClockMet{}
+	mi := &file_complaints_v1_events_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClockMet) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClockMet) ProtoMessage() {}
+
+func (x *ClockMet) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClockMet.ProtoReflect.Descriptor instead.
+func (*ClockMet) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ClockMet) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *ClockMet) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *ClockMet) GetMetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MetAt
+	}
+	return nil
+}
+
+func (x *ClockMet) GetLate() bool {
+	if x != nil {
+		return x.Late
+	}
+	return false
+}
+
+// One item of redress: what the customer gets, how much, and how regulators
+// count it.
+type RedressItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Stable within the complaint: "<resolution>-<index>", e.g. "1-0".
+	ItemId      string      `protobuf:"bytes,1,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	Kind        RedressKind `protobuf:"varint,2,opt,name=kind,proto3,enum=complaints.v1.RedressKind" json:"kind,omitempty"`
+	AmountMinor int64       `protobuf:"varint,3,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
+	Currency    string      `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	// Regulator category, e.g. "financial-loss", "distress-and-inconvenience",
+	// "goodwill", "non-financial".
+	Category string `protobuf:"bytes,5,opt,name=category,proto3" json:"category,omitempty"`
+	// "monetary" or "non-monetary" relief (CFPB style).
+	Relief string `protobuf:"bytes,6,opt,name=relief,proto3" json:"relief,omitempty"`
+	// True for a gesture on a complaint that was not upheld.
+	Goodwill bool `protobuf:"varint,7,opt,name=goodwill,proto3" json:"goodwill,omitempty"`
+	// How the amount was computed, e.g. "50% of 12000, capped at 5000".
+	Basis         string `protobuf:"bytes,8,opt,name=basis,proto3" json:"basis,omitempty"`
+	RuleId        string `protobuf:"bytes,9,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedressItem) Reset() {
+	*x = RedressItem{}
+	mi := &file_complaints_v1_events_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedressItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedressItem) ProtoMessage() {}
+
+func (x *RedressItem) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedressItem.ProtoReflect.Descriptor instead.
+func (*RedressItem) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *RedressItem) GetItemId() string {
+	if x != nil {
+		return x.ItemId
+	}
+	return ""
+}
+
+func (x *RedressItem) GetKind() RedressKind {
+	if x != nil {
+		return x.Kind
+	}
+	return RedressKind_REDRESS_KIND_UNSPECIFIED
+}
+
+func (x *RedressItem) GetAmountMinor() int64 {
+	if x != nil {
+		return x.AmountMinor
+	}
+	return 0
+}
+
+func (x *RedressItem) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *RedressItem) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *RedressItem) GetRelief() string {
+	if x != nil {
+		return x.Relief
+	}
+	return ""
+}
+
+func (x *RedressItem) GetGoodwill() bool {
+	if x != nil {
+		return x.Goodwill
+	}
+	return false
+}
+
+func (x *RedressItem) GetBasis() string {
+	if x != nil {
+		return x.Basis
+	}
+	return ""
+}
+
+func (x *RedressItem) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
 // Redress for a resolved complaint has been decided by the redress policy.
 type RedressDecided struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -780,14 +2675,27 @@ type RedressDecided struct {
 	Outcome    Outcome                `protobuf:"varint,7,opt,name=outcome,proto3,enum=complaints.v1.Outcome" json:"outcome,omitempty"`
 	// The redress policy version and rule (policy_rule repeats the rule id for
 	// readers of the first events).
-	DecidedBy     *PolicyRef `protobuf:"bytes,8,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	DecidedBy *PolicyRef `protobuf:"bytes,8,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	// Every item decided; kind/amount_minor/currency above repeat the first
+	// monetary one (or the first) for readers of the first events.
+	Items []*RedressItem `protobuf:"bytes,9,rep,name=items,proto3" json:"items,omitempty"`
+	// Which resolution of the case this redress answers (1, 2 after a reopen).
+	Resolution int32 `protobuf:"varint,10,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// True when the redress waits for an approver before it is issued.
+	ApprovalRequired bool `protobuf:"varint,11,opt,name=approval_required,json=approvalRequired,proto3" json:"approval_required,omitempty"`
+	// Why approval is required: "over-limit", "budget-exhausted".
+	ApprovalReason string `protobuf:"bytes,12,opt,name=approval_reason,json=approvalReason,proto3" json:"approval_reason,omitempty"`
+	// The agent who resolved the case: never the approver (four eyes).
+	ResolvedBy    string `protobuf:"bytes,13,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
+	RootCause     string `protobuf:"bytes,14,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
+	Product       string `protobuf:"bytes,15,opt,name=product,proto3" json:"product,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RedressDecided) Reset() {
 	*x = RedressDecided{}
-	mi := &file_complaints_v1_events_proto_msgTypes[7]
+	mi := &file_complaints_v1_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -799,7 +2707,7 @@ func (x *RedressDecided) String() string {
 func (*RedressDecided) ProtoMessage() {}
 
 func (x *RedressDecided) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[7]
+	mi := &file_complaints_v1_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -812,7 +2720,7 @@ func (x *RedressDecided) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressDecided.ProtoReflect.Descriptor instead.
 func (*RedressDecided) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RedressDecided) GetComplaintId() string {
@@ -871,23 +2779,654 @@ func (x *RedressDecided) GetDecidedBy() *PolicyRef {
 	return nil
 }
 
-// Redress has been issued. Payment, voucher and CRM systems act on this event;
-// issue_id is stable so they can de-duplicate.
-type RedressIssued struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	IssueId       string                 `protobuf:"bytes,2,opt,name=issue_id,json=issueId,proto3" json:"issue_id,omitempty"`
-	Kind          RedressKind            `protobuf:"varint,3,opt,name=kind,proto3,enum=complaints.v1.RedressKind" json:"kind,omitempty"`
-	AmountMinor   int64                  `protobuf:"varint,4,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
-	Currency      string                 `protobuf:"bytes,5,opt,name=currency,proto3" json:"currency,omitempty"`
-	IssuedAt      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+func (x *RedressDecided) GetItems() []*RedressItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *RedressDecided) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *RedressDecided) GetApprovalRequired() bool {
+	if x != nil {
+		return x.ApprovalRequired
+	}
+	return false
+}
+
+func (x *RedressDecided) GetApprovalReason() string {
+	if x != nil {
+		return x.ApprovalReason
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetResolvedBy() string {
+	if x != nil {
+		return x.ResolvedBy
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetRootCause() string {
+	if x != nil {
+		return x.RootCause
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+// Redress waits for an approver.
+type RedressApprovalRequested struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution  int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	TotalMinor  int64                  `protobuf:"varint,3,opt,name=total_minor,json=totalMinor,proto3" json:"total_minor,omitempty"`
+	Currency    string                 `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	Reason      string                 `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The role whose limit covers the amount.
+	ApproverRole  string                 `protobuf:"bytes,6,opt,name=approver_role,json=approverRole,proto3" json:"approver_role,omitempty"`
+	RequestedAt   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	EscalateAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=escalate_at,json=escalateAt,proto3" json:"escalate_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *RedressApprovalRequested) Reset() {
+	*x = RedressApprovalRequested{}
+	mi := &file_complaints_v1_events_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedressApprovalRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedressApprovalRequested) ProtoMessage() {}
+
+func (x *RedressApprovalRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedressApprovalRequested.ProtoReflect.Descriptor instead.
+func (*RedressApprovalRequested) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *RedressApprovalRequested) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *RedressApprovalRequested) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *RedressApprovalRequested) GetTotalMinor() int64 {
+	if x != nil {
+		return x.TotalMinor
+	}
+	return 0
+}
+
+func (x *RedressApprovalRequested) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *RedressApprovalRequested) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RedressApprovalRequested) GetApproverRole() string {
+	if x != nil {
+		return x.ApproverRole
+	}
+	return ""
+}
+
+func (x *RedressApprovalRequested) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+func (x *RedressApprovalRequested) GetEscalateAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EscalateAt
+	}
+	return nil
+}
+
+// An approver approved the redress (possibly as amended).
+type RedressApproved struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution    int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	ApprovedBy    string                 `protobuf:"bytes,3,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
+	ApprovedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=approved_at,json=approvedAt,proto3" json:"approved_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedressApproved) Reset() {
+	*x = RedressApproved{}
+	mi := &file_complaints_v1_events_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedressApproved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedressApproved) ProtoMessage() {}
+
+func (x *RedressApproved) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedressApproved.ProtoReflect.Descriptor instead.
+func (*RedressApproved) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *RedressApproved) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *RedressApproved) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *RedressApproved) GetApprovedBy() string {
+	if x != nil {
+		return x.ApprovedBy
+	}
+	return ""
+}
+
+func (x *RedressApproved) GetApprovedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ApprovedAt
+	}
+	return nil
+}
+
+// An approver refused the redress.
+type RedressRejected struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution    int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	RejectedBy    string                 `protobuf:"bytes,3,opt,name=rejected_by,json=rejectedBy,proto3" json:"rejected_by,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	RejectedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=rejected_at,json=rejectedAt,proto3" json:"rejected_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedressRejected) Reset() {
+	*x = RedressRejected{}
+	mi := &file_complaints_v1_events_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedressRejected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedressRejected) ProtoMessage() {}
+
+func (x *RedressRejected) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedressRejected.ProtoReflect.Descriptor instead.
+func (*RedressRejected) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *RedressRejected) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *RedressRejected) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *RedressRejected) GetRejectedBy() string {
+	if x != nil {
+		return x.RejectedBy
+	}
+	return ""
+}
+
+func (x *RedressRejected) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RedressRejected) GetRejectedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RejectedAt
+	}
+	return nil
+}
+
+// An approver changed the items before approving them.
+type RedressAmended struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution    int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	AmendedBy     string                 `protobuf:"bytes,3,opt,name=amended_by,json=amendedBy,proto3" json:"amended_by,omitempty"`
+	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	Items         []*RedressItem         `protobuf:"bytes,5,rep,name=items,proto3" json:"items,omitempty"`
+	AmendedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=amended_at,json=amendedAt,proto3" json:"amended_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedressAmended) Reset() {
+	*x = RedressAmended{}
+	mi := &file_complaints_v1_events_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedressAmended) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedressAmended) ProtoMessage() {}
+
+func (x *RedressAmended) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedressAmended.ProtoReflect.Descriptor instead.
+func (*RedressAmended) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *RedressAmended) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *RedressAmended) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *RedressAmended) GetAmendedBy() string {
+	if x != nil {
+		return x.AmendedBy
+	}
+	return ""
+}
+
+func (x *RedressAmended) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RedressAmended) GetItems() []*RedressItem {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+func (x *RedressAmended) GetAmendedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AmendedAt
+	}
+	return nil
+}
+
+// A pending approval waited too long and went to the next level.
+type RedressApprovalEscalated struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution    int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	ToRole        string                 `protobuf:"bytes,3,opt,name=to_role,json=toRole,proto3" json:"to_role,omitempty"`
+	EscalatedAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=escalated_at,json=escalatedAt,proto3" json:"escalated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedressApprovalEscalated) Reset() {
+	*x = RedressApprovalEscalated{}
+	mi := &file_complaints_v1_events_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedressApprovalEscalated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedressApprovalEscalated) ProtoMessage() {}
+
+func (x *RedressApprovalEscalated) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedressApprovalEscalated.ProtoReflect.Descriptor instead.
+func (*RedressApprovalEscalated) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *RedressApprovalEscalated) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *RedressApprovalEscalated) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *RedressApprovalEscalated) GetToRole() string {
+	if x != nil {
+		return x.ToRole
+	}
+	return ""
+}
+
+func (x *RedressApprovalEscalated) GetEscalatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EscalatedAt
+	}
+	return nil
+}
+
+// The company's payment or voucher system is asked to issue one redress item.
+// issuance_id is stable across retries, redeliveries and restarts: the
+// payment system must de-duplicate on it. Subject
+// "complaints.events.redress.<complaint_id>".
+type RedressIssuanceRequested struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	IssuanceId  string                 `protobuf:"bytes,2,opt,name=issuance_id,json=issuanceId,proto3" json:"issuance_id,omitempty"`
+	Item        *RedressItem           `protobuf:"bytes,3,opt,name=item,proto3" json:"item,omitempty"`
+	// 1 for the first request, more for a retry after a failure (same id).
+	Attempt       int32                  `protobuf:"varint,4,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	RequestedAt   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	CustomerId    string                 `protobuf:"bytes,6,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedressIssuanceRequested) Reset() {
+	*x = RedressIssuanceRequested{}
+	mi := &file_complaints_v1_events_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedressIssuanceRequested) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedressIssuanceRequested) ProtoMessage() {}
+
+func (x *RedressIssuanceRequested) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedressIssuanceRequested.ProtoReflect.Descriptor instead.
+func (*RedressIssuanceRequested) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *RedressIssuanceRequested) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *RedressIssuanceRequested) GetIssuanceId() string {
+	if x != nil {
+		return x.IssuanceId
+	}
+	return ""
+}
+
+func (x *RedressIssuanceRequested) GetItem() *RedressItem {
+	if x != nil {
+		return x.Item
+	}
+	return nil
+}
+
+func (x *RedressIssuanceRequested) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *RedressIssuanceRequested) GetRequestedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RequestedAt
+	}
+	return nil
+}
+
+func (x *RedressIssuanceRequested) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+// The payment system could not issue the item.
+type RedressIssuanceFailed struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	IssuanceId  string                 `protobuf:"bytes,2,opt,name=issuance_id,json=issuanceId,proto3" json:"issuance_id,omitempty"`
+	Reason      string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Attempt     int32                  `protobuf:"varint,4,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	FailedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=failed_at,json=failedAt,proto3" json:"failed_at,omitempty"`
+	// True when the policy gives up retrying and escalates to a person.
+	Escalated     bool `protobuf:"varint,6,opt,name=escalated,proto3" json:"escalated,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedressIssuanceFailed) Reset() {
+	*x = RedressIssuanceFailed{}
+	mi := &file_complaints_v1_events_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedressIssuanceFailed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedressIssuanceFailed) ProtoMessage() {}
+
+func (x *RedressIssuanceFailed) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedressIssuanceFailed.ProtoReflect.Descriptor instead.
+func (*RedressIssuanceFailed) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RedressIssuanceFailed) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *RedressIssuanceFailed) GetIssuanceId() string {
+	if x != nil {
+		return x.IssuanceId
+	}
+	return ""
+}
+
+func (x *RedressIssuanceFailed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *RedressIssuanceFailed) GetAttempt() int32 {
+	if x != nil {
+		return x.Attempt
+	}
+	return 0
+}
+
+func (x *RedressIssuanceFailed) GetFailedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FailedAt
+	}
+	return nil
+}
+
+func (x *RedressIssuanceFailed) GetEscalated() bool {
+	if x != nil {
+		return x.Escalated
+	}
+	return false
+}
+
+// Redress has been issued. Payment, voucher and CRM systems act on this event;
+// issue_id is stable so they can de-duplicate.
+type RedressIssued struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	IssueId     string                 `protobuf:"bytes,2,opt,name=issue_id,json=issueId,proto3" json:"issue_id,omitempty"`
+	Kind        RedressKind            `protobuf:"varint,3,opt,name=kind,proto3,enum=complaints.v1.RedressKind" json:"kind,omitempty"`
+	AmountMinor int64                  `protobuf:"varint,4,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
+	Currency    string                 `protobuf:"bytes,5,opt,name=currency,proto3" json:"currency,omitempty"`
+	IssuedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=issued_at,json=issuedAt,proto3" json:"issued_at,omitempty"`
+	// The issuance request this confirms.
+	IssuanceId string `protobuf:"bytes,7,opt,name=issuance_id,json=issuanceId,proto3" json:"issuance_id,omitempty"`
+	// The payment system's own reference.
+	ExternalReference string `protobuf:"bytes,8,opt,name=external_reference,json=externalReference,proto3" json:"external_reference,omitempty"`
+	ItemId            string `protobuf:"bytes,9,opt,name=item_id,json=itemId,proto3" json:"item_id,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
 func (x *RedressIssued) Reset() {
 	*x = RedressIssued{}
-	mi := &file_complaints_v1_events_proto_msgTypes[8]
+	mi := &file_complaints_v1_events_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -899,7 +3438,7 @@ func (x *RedressIssued) String() string {
 func (*RedressIssued) ProtoMessage() {}
 
 func (x *RedressIssued) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[8]
+	mi := &file_complaints_v1_events_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -912,7 +3451,7 @@ func (x *RedressIssued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressIssued.ProtoReflect.Descriptor instead.
 func (*RedressIssued) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RedressIssued) GetComplaintId() string {
@@ -957,19 +3496,188 @@ func (x *RedressIssued) GetIssuedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RedressIssued) GetIssuanceId() string {
+	if x != nil {
+		return x.IssuanceId
+	}
+	return ""
+}
+
+func (x *RedressIssued) GetExternalReference() string {
+	if x != nil {
+		return x.ExternalReference
+	}
+	return ""
+}
+
+func (x *RedressIssued) GetItemId() string {
+	if x != nil {
+		return x.ItemId
+	}
+	return ""
+}
+
+// All redress of a resolution is issued, or there was none to issue: the
+// follow-up can be scheduled.
+type RedressSettled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution    int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	TotalMinor    int64                  `protobuf:"varint,3,opt,name=total_minor,json=totalMinor,proto3" json:"total_minor,omitempty"`
+	Currency      string                 `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	SettledAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=settled_at,json=settledAt,proto3" json:"settled_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RedressSettled) Reset() {
+	*x = RedressSettled{}
+	mi := &file_complaints_v1_events_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RedressSettled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RedressSettled) ProtoMessage() {}
+
+func (x *RedressSettled) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RedressSettled.ProtoReflect.Descriptor instead.
+func (*RedressSettled) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *RedressSettled) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *RedressSettled) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *RedressSettled) GetTotalMinor() int64 {
+	if x != nil {
+		return x.TotalMinor
+	}
+	return 0
+}
+
+func (x *RedressSettled) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *RedressSettled) GetSettledAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SettledAt
+	}
+	return nil
+}
+
+// The follow-up of a resolution is scheduled for later.
+type FollowUpScheduled struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution    int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	Due           *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=due,proto3" json:"due,omitempty"`
+	ScheduledAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=scheduled_at,json=scheduledAt,proto3" json:"scheduled_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpScheduled) Reset() {
+	*x = FollowUpScheduled{}
+	mi := &file_complaints_v1_events_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpScheduled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpScheduled) ProtoMessage() {}
+
+func (x *FollowUpScheduled) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpScheduled.ProtoReflect.Descriptor instead.
+func (*FollowUpScheduled) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *FollowUpScheduled) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *FollowUpScheduled) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *FollowUpScheduled) GetDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Due
+	}
+	return nil
+}
+
+func (x *FollowUpScheduled) GetScheduledAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ScheduledAt
+	}
+	return nil
+}
+
 // The customer has been asked whether the complaint is really fixed and how the
 // handling felt.
 type SurveyRequested struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
 	RequestedAt   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	Resolution    int32                  `protobuf:"varint,3,opt,name=resolution,proto3" json:"resolution,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SurveyRequested) Reset() {
 	*x = SurveyRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[9]
+	mi := &file_complaints_v1_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -981,7 +3689,7 @@ func (x *SurveyRequested) String() string {
 func (*SurveyRequested) ProtoMessage() {}
 
 func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[9]
+	mi := &file_complaints_v1_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -994,7 +3702,7 @@ func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyRequested.ProtoReflect.Descriptor instead.
 func (*SurveyRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SurveyRequested) GetComplaintId() string {
@@ -1011,6 +3719,177 @@ func (x *SurveyRequested) GetRequestedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *SurveyRequested) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+// A reminder to a customer who has not answered the survey.
+type SurveyChaserSent struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	// 1 for the first chaser.
+	Chaser        int32                  `protobuf:"varint,2,opt,name=chaser,proto3" json:"chaser,omitempty"`
+	SentAt        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	Resolution    int32                  `protobuf:"varint,4,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SurveyChaserSent) Reset() {
+	*x = SurveyChaserSent{}
+	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SurveyChaserSent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SurveyChaserSent) ProtoMessage() {}
+
+func (x *SurveyChaserSent) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SurveyChaserSent.ProtoReflect.Descriptor instead.
+func (*SurveyChaserSent) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *SurveyChaserSent) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *SurveyChaserSent) GetChaser() int32 {
+	if x != nil {
+		return x.Chaser
+	}
+	return 0
+}
+
+func (x *SurveyChaserSent) GetSentAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SentAt
+	}
+	return nil
+}
+
+func (x *SurveyChaserSent) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+// A low score: the team lead should look at this complaint.
+type LowSatisfactionAlert struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Csat        int32                  `protobuf:"varint,2,opt,name=csat,proto3" json:"csat,omitempty"`
+	Effort      int32                  `protobuf:"varint,3,opt,name=effort,proto3" json:"effort,omitempty"`
+	Nps         int32                  `protobuf:"varint,4,opt,name=nps,proto3" json:"nps,omitempty"`
+	// Which thresholds were crossed, e.g. ["csat<=2"].
+	Reasons       []string               `protobuf:"bytes,5,rep,name=reasons,proto3" json:"reasons,omitempty"`
+	Team          string                 `protobuf:"bytes,6,opt,name=team,proto3" json:"team,omitempty"`
+	RaisedAt      *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=raised_at,json=raisedAt,proto3" json:"raised_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LowSatisfactionAlert) Reset() {
+	*x = LowSatisfactionAlert{}
+	mi := &file_complaints_v1_events_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LowSatisfactionAlert) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LowSatisfactionAlert) ProtoMessage() {}
+
+func (x *LowSatisfactionAlert) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LowSatisfactionAlert.ProtoReflect.Descriptor instead.
+func (*LowSatisfactionAlert) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *LowSatisfactionAlert) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *LowSatisfactionAlert) GetCsat() int32 {
+	if x != nil {
+		return x.Csat
+	}
+	return 0
+}
+
+func (x *LowSatisfactionAlert) GetEffort() int32 {
+	if x != nil {
+		return x.Effort
+	}
+	return 0
+}
+
+func (x *LowSatisfactionAlert) GetNps() int32 {
+	if x != nil {
+		return x.Nps
+	}
+	return 0
+}
+
+func (x *LowSatisfactionAlert) GetReasons() []string {
+	if x != nil {
+		return x.Reasons
+	}
+	return nil
+}
+
+func (x *LowSatisfactionAlert) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *LowSatisfactionAlert) GetRaisedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RaisedAt
+	}
+	return nil
+}
+
 // The customer's answer to the follow-up survey.
 type SurveyAnswered struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -1021,16 +3900,21 @@ type SurveyAnswered struct {
 	// easy for me to handle my issue".
 	Effort int32 `protobuf:"varint,3,opt,name=effort,proto3" json:"effort,omitempty"`
 	// The customer's own word on whether the problem is resolved.
-	Resolved      bool                   `protobuf:"varint,4,opt,name=resolved,proto3" json:"resolved,omitempty"`
-	Comment       string                 `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
-	AnsweredAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
+	Resolved   bool                   `protobuf:"varint,4,opt,name=resolved,proto3" json:"resolved,omitempty"`
+	Comment    string                 `protobuf:"bytes,5,opt,name=comment,proto3" json:"comment,omitempty"`
+	AnsweredAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=answered_at,json=answeredAt,proto3" json:"answered_at,omitempty"`
+	// Net Promoter Score answer 0-10; -1 when not answered.
+	Nps        int32 `protobuf:"varint,7,opt,name=nps,proto3" json:"nps,omitempty"`
+	Resolution int32 `protobuf:"varint,8,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// Why it is not resolved, in the customer's words (when resolved is false).
+	Reason        string `protobuf:"bytes,9,opt,name=reason,proto3" json:"reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SurveyAnswered) Reset() {
 	*x = SurveyAnswered{}
-	mi := &file_complaints_v1_events_proto_msgTypes[10]
+	mi := &file_complaints_v1_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1042,7 +3926,7 @@ func (x *SurveyAnswered) String() string {
 func (*SurveyAnswered) ProtoMessage() {}
 
 func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[10]
+	mi := &file_complaints_v1_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1055,7 +3939,7 @@ func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyAnswered.ProtoReflect.Descriptor instead.
 func (*SurveyAnswered) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SurveyAnswered) GetComplaintId() string {
@@ -1100,20 +3984,46 @@ func (x *SurveyAnswered) GetAnsweredAt() *timestamppb.Timestamp {
 	return nil
 }
 
-// The complaint is closed: the customer confirmed it is resolved.
+func (x *SurveyAnswered) GetNps() int32 {
+	if x != nil {
+		return x.Nps
+	}
+	return 0
+}
+
+func (x *SurveyAnswered) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *SurveyAnswered) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+// The complaint is closed, always by follow-up: the customer confirmed it is
+// resolved, or did not answer the survey and its chasers.
 type ComplaintClosed struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	// Why it closed, e.g. "customer-confirmed-resolved".
+	// Why it closed: "customer-confirmed-resolved" or "no-response".
 	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
 	ClosedAt      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
+	CustomerId    string                 `protobuf:"bytes,4,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Product       string                 `protobuf:"bytes,5,opt,name=product,proto3" json:"product,omitempty"`
+	Team          string                 `protobuf:"bytes,6,opt,name=team,proto3" json:"team,omitempty"`
+	RootCause     string                 `protobuf:"bytes,7,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ComplaintClosed) Reset() {
 	*x = ComplaintClosed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[11]
+	mi := &file_complaints_v1_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1125,7 +4035,7 @@ func (x *ComplaintClosed) String() string {
 func (*ComplaintClosed) ProtoMessage() {}
 
 func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[11]
+	mi := &file_complaints_v1_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1138,7 +4048,7 @@ func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplaintClosed.ProtoReflect.Descriptor instead.
 func (*ComplaintClosed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ComplaintClosed) GetComplaintId() string {
@@ -1162,6 +4072,617 @@ func (x *ComplaintClosed) GetClosedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ComplaintClosed) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ComplaintClosed) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *ComplaintClosed) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *ComplaintClosed) GetRootCause() string {
+	if x != nil {
+		return x.RootCause
+	}
+	return ""
+}
+
+// A spike of complaints for one cause (or product and cause) above its rolling
+// baseline: a systemic issue. Other systems may start outreach to the
+// customers of the linked complaints.
+type SystemicIssueDetected struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	IssueId   string                 `protobuf:"bytes,1,opt,name=issue_id,json=issueId,proto3" json:"issue_id,omitempty"`
+	RootCause string                 `protobuf:"bytes,2,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
+	// Empty when the spike is over all products.
+	Product     string                 `protobuf:"bytes,3,opt,name=product,proto3" json:"product,omitempty"`
+	WindowStart *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=window_start,json=windowStart,proto3" json:"window_start,omitempty"`
+	WindowEnd   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=window_end,json=windowEnd,proto3" json:"window_end,omitempty"`
+	Observed    int64                  `protobuf:"varint,6,opt,name=observed,proto3" json:"observed,omitempty"`
+	Expected    float64                `protobuf:"fixed64,7,opt,name=expected,proto3" json:"expected,omitempty"`
+	UpperLimit  float64                `protobuf:"fixed64,8,opt,name=upper_limit,json=upperLimit,proto3" json:"upper_limit,omitempty"`
+	// The statistical method and its parameters, e.g. "poisson-ewma(l=0.3,k=3,min=5)".
+	Method        string                 `protobuf:"bytes,9,opt,name=method,proto3" json:"method,omitempty"`
+	ComplaintIds  []string               `protobuf:"bytes,10,rep,name=complaint_ids,json=complaintIds,proto3" json:"complaint_ids,omitempty"`
+	DetectedAt    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=detected_at,json=detectedAt,proto3" json:"detected_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SystemicIssueDetected) Reset() {
+	*x = SystemicIssueDetected{}
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SystemicIssueDetected) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SystemicIssueDetected) ProtoMessage() {}
+
+func (x *SystemicIssueDetected) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SystemicIssueDetected.ProtoReflect.Descriptor instead.
+func (*SystemicIssueDetected) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *SystemicIssueDetected) GetIssueId() string {
+	if x != nil {
+		return x.IssueId
+	}
+	return ""
+}
+
+func (x *SystemicIssueDetected) GetRootCause() string {
+	if x != nil {
+		return x.RootCause
+	}
+	return ""
+}
+
+func (x *SystemicIssueDetected) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *SystemicIssueDetected) GetWindowStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowStart
+	}
+	return nil
+}
+
+func (x *SystemicIssueDetected) GetWindowEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowEnd
+	}
+	return nil
+}
+
+func (x *SystemicIssueDetected) GetObserved() int64 {
+	if x != nil {
+		return x.Observed
+	}
+	return 0
+}
+
+func (x *SystemicIssueDetected) GetExpected() float64 {
+	if x != nil {
+		return x.Expected
+	}
+	return 0
+}
+
+func (x *SystemicIssueDetected) GetUpperLimit() float64 {
+	if x != nil {
+		return x.UpperLimit
+	}
+	return 0
+}
+
+func (x *SystemicIssueDetected) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *SystemicIssueDetected) GetComplaintIds() []string {
+	if x != nil {
+		return x.ComplaintIds
+	}
+	return nil
+}
+
+func (x *SystemicIssueDetected) GetDetectedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DetectedAt
+	}
+	return nil
+}
+
+// A systemic issue is acknowledged as fixed or explained.
+type SystemicIssueClosed struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	IssueId       string                 `protobuf:"bytes,1,opt,name=issue_id,json=issueId,proto3" json:"issue_id,omitempty"`
+	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	ClosedBy      string                 `protobuf:"bytes,3,opt,name=closed_by,json=closedBy,proto3" json:"closed_by,omitempty"`
+	ClosedAt      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=closed_at,json=closedAt,proto3" json:"closed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SystemicIssueClosed) Reset() {
+	*x = SystemicIssueClosed{}
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SystemicIssueClosed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SystemicIssueClosed) ProtoMessage() {}
+
+func (x *SystemicIssueClosed) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SystemicIssueClosed.ProtoReflect.Descriptor instead.
+func (*SystemicIssueClosed) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *SystemicIssueClosed) GetIssueId() string {
+	if x != nil {
+		return x.IssueId
+	}
+	return ""
+}
+
+func (x *SystemicIssueClosed) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *SystemicIssueClosed) GetClosedBy() string {
+	if x != nil {
+		return x.ClosedBy
+	}
+	return ""
+}
+
+func (x *SystemicIssueClosed) GetClosedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ClosedAt
+	}
+	return nil
+}
+
+// A preventive action is opened to remove a process cause.
+type PreventiveActionOpened struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ActionId string                 `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
+	// The systemic issue it answers, if any.
+	IssueId   string `protobuf:"bytes,2,opt,name=issue_id,json=issueId,proto3" json:"issue_id,omitempty"`
+	RootCause string `protobuf:"bytes,3,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
+	Product   string `protobuf:"bytes,4,opt,name=product,proto3" json:"product,omitempty"`
+	// The process or team that owns the change: never a person to blame.
+	Owner         string                 `protobuf:"bytes,5,opt,name=owner,proto3" json:"owner,omitempty"`
+	Description   string                 `protobuf:"bytes,6,opt,name=description,proto3" json:"description,omitempty"`
+	Due           *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=due,proto3" json:"due,omitempty"`
+	OpenedBy      string                 `protobuf:"bytes,8,opt,name=opened_by,json=openedBy,proto3" json:"opened_by,omitempty"`
+	OpenedAt      *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreventiveActionOpened) Reset() {
+	*x = PreventiveActionOpened{}
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreventiveActionOpened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreventiveActionOpened) ProtoMessage() {}
+
+func (x *PreventiveActionOpened) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreventiveActionOpened.ProtoReflect.Descriptor instead.
+func (*PreventiveActionOpened) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *PreventiveActionOpened) GetActionId() string {
+	if x != nil {
+		return x.ActionId
+	}
+	return ""
+}
+
+func (x *PreventiveActionOpened) GetIssueId() string {
+	if x != nil {
+		return x.IssueId
+	}
+	return ""
+}
+
+func (x *PreventiveActionOpened) GetRootCause() string {
+	if x != nil {
+		return x.RootCause
+	}
+	return ""
+}
+
+func (x *PreventiveActionOpened) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *PreventiveActionOpened) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *PreventiveActionOpened) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *PreventiveActionOpened) GetDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Due
+	}
+	return nil
+}
+
+func (x *PreventiveActionOpened) GetOpenedBy() string {
+	if x != nil {
+		return x.OpenedBy
+	}
+	return ""
+}
+
+func (x *PreventiveActionOpened) GetOpenedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.OpenedAt
+	}
+	return nil
+}
+
+// The preventive action passed its due date without being completed.
+type PreventiveActionOverdue struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ActionId      string                 `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
+	Due           *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=due,proto3" json:"due,omitempty"`
+	FlaggedAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=flagged_at,json=flaggedAt,proto3" json:"flagged_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreventiveActionOverdue) Reset() {
+	*x = PreventiveActionOverdue{}
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreventiveActionOverdue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreventiveActionOverdue) ProtoMessage() {}
+
+func (x *PreventiveActionOverdue) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreventiveActionOverdue.ProtoReflect.Descriptor instead.
+func (*PreventiveActionOverdue) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *PreventiveActionOverdue) GetActionId() string {
+	if x != nil {
+		return x.ActionId
+	}
+	return ""
+}
+
+func (x *PreventiveActionOverdue) GetDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Due
+	}
+	return nil
+}
+
+func (x *PreventiveActionOverdue) GetFlaggedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FlaggedAt
+	}
+	return nil
+}
+
+// The preventive action is done; its effect is measured later.
+type PreventiveActionCompleted struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ActionId    string                 `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
+	Completion  string                 `protobuf:"bytes,2,opt,name=completion,proto3" json:"completion,omitempty"`
+	CompletedBy string                 `protobuf:"bytes,3,opt,name=completed_by,json=completedBy,proto3" json:"completed_by,omitempty"`
+	CompletedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=completed_at,json=completedAt,proto3" json:"completed_at,omitempty"`
+	// When its effect will be evaluated (end of the "after" window).
+	EvaluateAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=evaluate_at,json=evaluateAt,proto3" json:"evaluate_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PreventiveActionCompleted) Reset() {
+	*x = PreventiveActionCompleted{}
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreventiveActionCompleted) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreventiveActionCompleted) ProtoMessage() {}
+
+func (x *PreventiveActionCompleted) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreventiveActionCompleted.ProtoReflect.Descriptor instead.
+func (*PreventiveActionCompleted) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *PreventiveActionCompleted) GetActionId() string {
+	if x != nil {
+		return x.ActionId
+	}
+	return ""
+}
+
+func (x *PreventiveActionCompleted) GetCompletion() string {
+	if x != nil {
+		return x.Completion
+	}
+	return ""
+}
+
+func (x *PreventiveActionCompleted) GetCompletedBy() string {
+	if x != nil {
+		return x.CompletedBy
+	}
+	return ""
+}
+
+func (x *PreventiveActionCompleted) GetCompletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CompletedAt
+	}
+	return nil
+}
+
+func (x *PreventiveActionCompleted) GetEvaluateAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EvaluateAt
+	}
+	return nil
+}
+
+// The effect of a completed preventive action, measured: the cause's rate in
+// a window before completion against the same window after.
+type PreventiveActionEvaluated struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	ActionId string                 `protobuf:"bytes,1,opt,name=action_id,json=actionId,proto3" json:"action_id,omitempty"`
+	// "effective", "not-effective" or "inconclusive".
+	Verdict           string                 `protobuf:"bytes,2,opt,name=verdict,proto3" json:"verdict,omitempty"`
+	BeforeCount       int64                  `protobuf:"varint,3,opt,name=before_count,json=beforeCount,proto3" json:"before_count,omitempty"`
+	BeforeExposure    float64                `protobuf:"fixed64,4,opt,name=before_exposure,json=beforeExposure,proto3" json:"before_exposure,omitempty"`
+	AfterCount        int64                  `protobuf:"varint,5,opt,name=after_count,json=afterCount,proto3" json:"after_count,omitempty"`
+	AfterExposure     float64                `protobuf:"fixed64,6,opt,name=after_exposure,json=afterExposure,proto3" json:"after_exposure,omitempty"`
+	RateRatio         float64                `protobuf:"fixed64,7,opt,name=rate_ratio,json=rateRatio,proto3" json:"rate_ratio,omitempty"`
+	PValue            float64                `protobuf:"fixed64,8,opt,name=p_value,json=pValue,proto3" json:"p_value,omitempty"`
+	Method            string                 `protobuf:"bytes,9,opt,name=method,proto3" json:"method,omitempty"`
+	WindowBeforeStart *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=window_before_start,json=windowBeforeStart,proto3" json:"window_before_start,omitempty"`
+	WindowAfterEnd    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=window_after_end,json=windowAfterEnd,proto3" json:"window_after_end,omitempty"`
+	EvaluatedAt       *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=evaluated_at,json=evaluatedAt,proto3" json:"evaluated_at,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *PreventiveActionEvaluated) Reset() {
+	*x = PreventiveActionEvaluated{}
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PreventiveActionEvaluated) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PreventiveActionEvaluated) ProtoMessage() {}
+
+func (x *PreventiveActionEvaluated) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PreventiveActionEvaluated.ProtoReflect.Descriptor instead.
+func (*PreventiveActionEvaluated) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *PreventiveActionEvaluated) GetActionId() string {
+	if x != nil {
+		return x.ActionId
+	}
+	return ""
+}
+
+func (x *PreventiveActionEvaluated) GetVerdict() string {
+	if x != nil {
+		return x.Verdict
+	}
+	return ""
+}
+
+func (x *PreventiveActionEvaluated) GetBeforeCount() int64 {
+	if x != nil {
+		return x.BeforeCount
+	}
+	return 0
+}
+
+func (x *PreventiveActionEvaluated) GetBeforeExposure() float64 {
+	if x != nil {
+		return x.BeforeExposure
+	}
+	return 0
+}
+
+func (x *PreventiveActionEvaluated) GetAfterCount() int64 {
+	if x != nil {
+		return x.AfterCount
+	}
+	return 0
+}
+
+func (x *PreventiveActionEvaluated) GetAfterExposure() float64 {
+	if x != nil {
+		return x.AfterExposure
+	}
+	return 0
+}
+
+func (x *PreventiveActionEvaluated) GetRateRatio() float64 {
+	if x != nil {
+		return x.RateRatio
+	}
+	return 0
+}
+
+func (x *PreventiveActionEvaluated) GetPValue() float64 {
+	if x != nil {
+		return x.PValue
+	}
+	return 0
+}
+
+func (x *PreventiveActionEvaluated) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *PreventiveActionEvaluated) GetWindowBeforeStart() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowBeforeStart
+	}
+	return nil
+}
+
+func (x *PreventiveActionEvaluated) GetWindowAfterEnd() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WindowAfterEnd
+	}
+	return nil
+}
+
+func (x *PreventiveActionEvaluated) GetEvaluatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EvaluatedAt
+	}
+	return nil
+}
+
 var File_complaints_v1_events_proto protoreflect.FileDescriptor
 
 const file_complaints_v1_events_proto_rawDesc = "" +
@@ -1171,7 +4692,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1e\n" +
 	"\n" +
 	"ciphertext\x18\x02 \x01(\fR\n" +
-	"ciphertext\"\xcd\x03\n" +
+	"ciphertext\"\xe1\x06\n" +
 	"\x11ComplaintReceived\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x1f\n" +
@@ -1186,7 +4707,44 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\vreceived_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"receivedAt\x12\x16\n" +
-	"\x06regime\x18\v \x01(\tR\x06regime\"V\n" +
+	"\x06regime\x18\v \x01(\tR\x06regime\x121\n" +
+	"\x14customer_fingerprint\x18\f \x01(\tR\x13customerFingerprint\x12A\n" +
+	"\x0ecustomer_phone\x18\r \x01(\v2\x1a.complaints.v1.SealedValueR\rcustomerPhone\x12!\n" +
+	"\frecontact_of\x18\x0e \x01(\tR\vrecontactOf\x122\n" +
+	"\x15disputed_amount_minor\x18\x0f \x01(\x03R\x13disputedAmountMinor\x12\x1a\n" +
+	"\bcurrency\x18\x10 \x01(\tR\bcurrency\x12)\n" +
+	"\x10product_category\x18\x11 \x01(\tR\x0fproductCategory\x12/\n" +
+	"\x13customer_vulnerable\x18\x12 \x01(\bR\x12customerVulnerable\x12M\n" +
+	"\x14vulnerability_detail\x18\x13 \x01(\v2\x1a.complaints.v1.SealedValueR\x13vulnerabilityDetail\"\xf7\x01\n" +
+	"\x15RepeatContactRecorded\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x18\n" +
+	"\achannel\x18\x02 \x01(\tR\achannel\x12\x12\n" +
+	"\x04said\x18\x03 \x01(\tR\x04said\x12=\n" +
+	"\fcontacted_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vcontactedAt\x12%\n" +
+	"\x0echannel_switch\x18\x05 \x01(\bR\rchannelSwitch\x12'\n" +
+	"\x0frepeat_contacts\x18\x06 \x01(\x05R\x0erepeatContacts\"\xe7\x01\n" +
+	"\x1aCustomerPersonalDataErased\x12\x1f\n" +
+	"\vcustomer_id\x18\x01 \x01(\tR\n" +
+	"customerId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x1b\n" +
+	"\terased_by\x18\x03 \x01(\tR\berasedBy\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x127\n" +
+	"\terased_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\berasedAt\x12#\n" +
+	"\rcomplaint_ids\x18\x06 \x03(\tR\fcomplaintIds\"\xfa\x02\n" +
+	"\x15NotificationRequested\x12'\n" +
+	"\x0fnotification_id\x18\x01 \x01(\tR\x0enotificationId\x12!\n" +
+	"\fcomplaint_id\x18\x02 \x01(\tR\vcomplaintId\x12\x1f\n" +
+	"\vcustomer_id\x18\x03 \x01(\tR\n" +
+	"customerId\x12\x18\n" +
+	"\apurpose\x18\x04 \x01(\tR\apurpose\x12\x1a\n" +
+	"\btemplate\x18\x05 \x01(\tR\btemplate\x12\x18\n" +
+	"\achannel\x18\x06 \x01(\tR\achannel\x12\x18\n" +
+	"\asubject\x18\a \x01(\tR\asubject\x12\x12\n" +
+	"\x04text\x18\b \x01(\tR\x04text\x12=\n" +
+	"\frequested_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x127\n" +
+	"\n" +
+	"decided_by\x18\n" +
+	" \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"V\n" +
 	"\tPolicyRef\x12\x16\n" +
 	"\x06policy\x18\x01 \x01(\tR\x06policy\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12\x17\n" +
@@ -1204,7 +4762,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x18\n" +
 	"\aproduct\x18\x02 \x01(\tR\aproduct\x12\x18\n" +
 	"\achannel\x18\x03 \x01(\tR\achannel\x127\n" +
-	"\topened_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\"\xdc\x01\n" +
+	"\topened_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\"\xa0\x02\n" +
 	"\fCaseAssigned\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12\x1f\n" +
@@ -1213,7 +4771,79 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\vassigned_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"assignedAt\x127\n" +
 	"\n" +
-	"decided_by\x18\x05 \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\xcd\x02\n" +
+	"decided_by\x18\x05 \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\x12\x14\n" +
+	"\x05agent\x18\x06 \x01(\tR\x05agent\x12,\n" +
+	"\x12agent_display_name\x18\a \x01(\tR\x10agentDisplayName\"\xcc\x02\n" +
+	"\vCaseTriaged\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1a\n" +
+	"\bseverity\x18\x02 \x01(\tR\bseverity\x12\x1a\n" +
+	"\bpriority\x18\x03 \x01(\x05R\bpriority\x12/\n" +
+	"\x13vulnerable_customer\x18\x04 \x01(\bR\x12vulnerableCustomer\x12\x14\n" +
+	"\x05flags\x18\x05 \x03(\tR\x05flags\x12'\n" +
+	"\x0freview_required\x18\x06 \x01(\bR\x0ereviewRequired\x129\n" +
+	"\n" +
+	"triaged_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\ttriagedAt\x127\n" +
+	"\n" +
+	"decided_by\x18\b \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\xaf\x01\n" +
+	"\vCaseClaimed\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
+	"\x05agent\x18\x02 \x01(\tR\x05agent\x12,\n" +
+	"\x12agent_display_name\x18\x03 \x01(\tR\x10agentDisplayName\x129\n" +
+	"\n" +
+	"claimed_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tclaimedAt\"\x8a\x02\n" +
+	"\x0fCaseTransferred\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1b\n" +
+	"\tfrom_team\x18\x02 \x01(\tR\bfromTeam\x12\x17\n" +
+	"\ato_team\x18\x03 \x01(\tR\x06toTeam\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12%\n" +
+	"\x0etransferred_by\x18\x05 \x01(\tR\rtransferredBy\x12A\n" +
+	"\x0etransferred_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\rtransferredAt\x12\x1c\n" +
+	"\ttransfers\x18\a \x01(\x05R\ttransfers\"\xd6\x01\n" +
+	"\rCaseEscalated\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x12\n" +
+	"\x04tier\x18\x02 \x01(\x05R\x04tier\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x14\n" +
+	"\x05clock\x18\x04 \x01(\tR\x05clock\x12!\n" +
+	"\fescalated_by\x18\x05 \x01(\tR\vescalatedBy\x12=\n" +
+	"\fescalated_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vescalatedAt\"\xa0\x01\n" +
+	"\fCaseReviewed\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1a\n" +
+	"\breviewer\x18\x02 \x01(\tR\breviewer\x12\x14\n" +
+	"\x05notes\x18\x03 \x01(\tR\x05notes\x12;\n" +
+	"\vreviewed_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reviewedAt\"\x89\x02\n" +
+	"\x14InformationRequested\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x1a\n" +
+	"\bquestion\x18\x03 \x01(\tR\bquestion\x12!\n" +
+	"\frequested_by\x18\x04 \x01(\tR\vrequestedBy\x12=\n" +
+	"\frequested_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x121\n" +
+	"\x14information_requests\x18\x06 \x01(\x05R\x13informationRequests\"\xc6\x01\n" +
+	"\x13InformationProvided\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06answer\x18\x03 \x01(\tR\x06answer\x12\x18\n" +
+	"\achannel\x18\x04 \x01(\tR\achannel\x12;\n" +
+	"\vprovided_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"providedAt\"\xef\x01\n" +
+	"\x11CustomerContacted\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
+	"\x05agent\x18\x02 \x01(\tR\x05agent\x12\x18\n" +
+	"\achannel\x18\x03 \x01(\tR\achannel\x12\x18\n" +
+	"\asummary\x18\x04 \x01(\tR\asummary\x12=\n" +
+	"\fcontacted_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vcontactedAt\x12.\n" +
+	"\x13first_human_contact\x18\x06 \x01(\bR\x11firstHumanContact\"\xd5\x01\n" +
+	"\fCaseReopened\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vreopened_by\x18\x03 \x01(\tR\n" +
+	"reopenedBy\x12\x12\n" +
+	"\x04team\x18\x04 \x01(\tR\x04team\x12;\n" +
+	"\vreopened_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reopenedAt\x12\x18\n" +
+	"\areopens\x18\x06 \x01(\x05R\areopens\"\xc9\x04\n" +
 	"\fCaseResolved\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x120\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x16.complaints.v1.OutcomeR\aoutcome\x12\x1d\n" +
@@ -1226,7 +4856,69 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"resolvedAt\x12\x18\n" +
 	"\aproduct\x18\a \x01(\tR\aproduct\x127\n" +
 	"\n" +
-	"decided_by\x18\b \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\xe9\x02\n" +
+	"decided_by\x18\b \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\x128\n" +
+	"\x18first_contact_resolution\x18\t \x01(\bR\x16firstContactResolution\x12\x12\n" +
+	"\x04team\x18\n" +
+	" \x01(\tR\x04team\x12.\n" +
+	"\x13root_cause_category\x18\v \x01(\tR\x11rootCauseCategory\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\f \x01(\x05R\n" +
+	"resolution\x12+\n" +
+	"\x11severity_priority\x18\r \x01(\x05R\x10severityPriority\x12/\n" +
+	"\x13vulnerable_customer\x18\x0e \x01(\bR\x12vulnerableCustomer\"\xfb\x02\n" +
+	"\fClockStarted\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
+	"\x05clock\x18\x02 \x01(\tR\x05clock\x12,\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x18.complaints.v1.ClockKindR\x04kind\x12\x16\n" +
+	"\x06regime\x18\x04 \x01(\tR\x06regime\x129\n" +
+	"\n" +
+	"started_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12,\n" +
+	"\x03due\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x123\n" +
+	"\awarn_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x06warnAt\x12\x15\n" +
+	"\x06met_by\x18\b \x01(\tR\x05metBy\x127\n" +
+	"\n" +
+	"decided_by\x18\t \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\x97\x01\n" +
+	"\vClockPaused\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
+	"\x05clock\x18\x02 \x01(\tR\x05clock\x127\n" +
+	"\tpaused_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bpausedAt\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xe5\x01\n" +
+	"\fClockResumed\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
+	"\x05clock\x18\x02 \x01(\tR\x05clock\x129\n" +
+	"\n" +
+	"resumed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tresumedAt\x12,\n" +
+	"\x03due\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x123\n" +
+	"\awarn_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x06warnAt\"\xdc\x01\n" +
+	"\fClockWarning\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
+	"\x05clock\x18\x02 \x01(\tR\x05clock\x12,\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x18.complaints.v1.ClockKindR\x04kind\x12,\n" +
+	"\x03due\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x127\n" +
+	"\twarned_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bwarnedAt\"\xf9\x01\n" +
+	"\rClockBreached\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
+	"\x05clock\x18\x02 \x01(\tR\x05clock\x12,\n" +
+	"\x04kind\x18\x03 \x01(\x0e2\x18.complaints.v1.ClockKindR\x04kind\x12,\n" +
+	"\x03due\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x12;\n" +
+	"\vbreached_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"breachedAt\x12\x16\n" +
+	"\x06regime\x18\x06 \x01(\tR\x06regime\"\x8a\x01\n" +
+	"\bClockMet\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
+	"\x05clock\x18\x02 \x01(\tR\x05clock\x121\n" +
+	"\x06met_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05metAt\x12\x12\n" +
+	"\x04late\x18\x04 \x01(\bR\x04late\"\x94\x02\n" +
+	"\vRedressItem\x12\x17\n" +
+	"\aitem_id\x18\x01 \x01(\tR\x06itemId\x12.\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x1a.complaints.v1.RedressKindR\x04kind\x12!\n" +
+	"\famount_minor\x18\x03 \x01(\x03R\vamountMinor\x12\x1a\n" +
+	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x12\x1a\n" +
+	"\bcategory\x18\x05 \x01(\tR\bcategory\x12\x16\n" +
+	"\x06relief\x18\x06 \x01(\tR\x06relief\x12\x1a\n" +
+	"\bgoodwill\x18\a \x01(\bR\bgoodwill\x12\x14\n" +
+	"\x05basis\x18\b \x01(\tR\x05basis\x12\x17\n" +
+	"\arule_id\x18\t \x01(\tR\x06ruleId\"\xeb\x04\n" +
 	"\x0eRedressDecided\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12.\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1a.complaints.v1.RedressKindR\x04kind\x12!\n" +
@@ -1238,17 +4930,135 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"decided_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x120\n" +
 	"\aoutcome\x18\a \x01(\x0e2\x16.complaints.v1.OutcomeR\aoutcome\x127\n" +
 	"\n" +
-	"decided_by\x18\b \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\xf5\x01\n" +
+	"decided_by\x18\b \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\x120\n" +
+	"\x05items\x18\t \x03(\v2\x1a.complaints.v1.RedressItemR\x05items\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\n" +
+	" \x01(\x05R\n" +
+	"resolution\x12+\n" +
+	"\x11approval_required\x18\v \x01(\bR\x10approvalRequired\x12'\n" +
+	"\x0fapproval_reason\x18\f \x01(\tR\x0eapprovalReason\x12\x1f\n" +
+	"\vresolved_by\x18\r \x01(\tR\n" +
+	"resolvedBy\x12\x1d\n" +
+	"\n" +
+	"root_cause\x18\x0e \x01(\tR\trootCause\x12\x18\n" +
+	"\aproduct\x18\x0f \x01(\tR\aproduct\"\xd3\x02\n" +
+	"\x18RedressApprovalRequested\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\x05R\n" +
+	"resolution\x12\x1f\n" +
+	"\vtotal_minor\x18\x03 \x01(\x03R\n" +
+	"totalMinor\x12\x1a\n" +
+	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12#\n" +
+	"\rapprover_role\x18\x06 \x01(\tR\fapproverRole\x12=\n" +
+	"\frequested_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x12;\n" +
+	"\vescalate_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"escalateAt\"\xb2\x01\n" +
+	"\x0fRedressApproved\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\x05R\n" +
+	"resolution\x12\x1f\n" +
+	"\vapproved_by\x18\x03 \x01(\tR\n" +
+	"approvedBy\x12;\n" +
+	"\vapproved_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"approvedAt\"\xca\x01\n" +
+	"\x0fRedressRejected\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\x05R\n" +
+	"resolution\x12\x1f\n" +
+	"\vrejected_by\x18\x03 \x01(\tR\n" +
+	"rejectedBy\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12;\n" +
+	"\vrejected_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"rejectedAt\"\xf7\x01\n" +
+	"\x0eRedressAmended\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\x05R\n" +
+	"resolution\x12\x1d\n" +
+	"\n" +
+	"amended_by\x18\x03 \x01(\tR\tamendedBy\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x120\n" +
+	"\x05items\x18\x05 \x03(\v2\x1a.complaints.v1.RedressItemR\x05items\x129\n" +
+	"\n" +
+	"amended_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tamendedAt\"\xb5\x01\n" +
+	"\x18RedressApprovalEscalated\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\x05R\n" +
+	"resolution\x12\x17\n" +
+	"\ato_role\x18\x03 \x01(\tR\x06toRole\x12=\n" +
+	"\fescalated_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vescalatedAt\"\x88\x02\n" +
+	"\x18RedressIssuanceRequested\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1f\n" +
+	"\vissuance_id\x18\x02 \x01(\tR\n" +
+	"issuanceId\x12.\n" +
+	"\x04item\x18\x03 \x01(\v2\x1a.complaints.v1.RedressItemR\x04item\x12\x18\n" +
+	"\aattempt\x18\x04 \x01(\x05R\aattempt\x12=\n" +
+	"\frequested_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x12\x1f\n" +
+	"\vcustomer_id\x18\x06 \x01(\tR\n" +
+	"customerId\"\xe4\x01\n" +
+	"\x15RedressIssuanceFailed\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1f\n" +
+	"\vissuance_id\x18\x02 \x01(\tR\n" +
+	"issuanceId\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
+	"\aattempt\x18\x04 \x01(\x05R\aattempt\x127\n" +
+	"\tfailed_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bfailedAt\x12\x1c\n" +
+	"\tescalated\x18\x06 \x01(\bR\tescalated\"\xde\x02\n" +
 	"\rRedressIssued\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x19\n" +
 	"\bissue_id\x18\x02 \x01(\tR\aissueId\x12.\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x1a.complaints.v1.RedressKindR\x04kind\x12!\n" +
 	"\famount_minor\x18\x04 \x01(\x03R\vamountMinor\x12\x1a\n" +
 	"\bcurrency\x18\x05 \x01(\tR\bcurrency\x127\n" +
-	"\tissued_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\"s\n" +
+	"\tissued_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bissuedAt\x12\x1f\n" +
+	"\vissuance_id\x18\a \x01(\tR\n" +
+	"issuanceId\x12-\n" +
+	"\x12external_reference\x18\b \x01(\tR\x11externalReference\x12\x17\n" +
+	"\aitem_id\x18\t \x01(\tR\x06itemId\"\xcb\x01\n" +
+	"\x0eRedressSettled\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\x05R\n" +
+	"resolution\x12\x1f\n" +
+	"\vtotal_minor\x18\x03 \x01(\x03R\n" +
+	"totalMinor\x12\x1a\n" +
+	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x129\n" +
+	"\n" +
+	"settled_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tsettledAt\"\xc3\x01\n" +
+	"\x11FollowUpScheduled\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\x05R\n" +
+	"resolution\x12,\n" +
+	"\x03due\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x12=\n" +
+	"\fscheduled_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vscheduledAt\"\x93\x01\n" +
 	"\x0fSurveyRequested\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12=\n" +
-	"\frequested_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\"\xd2\x01\n" +
+	"\frequested_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x03 \x01(\x05R\n" +
+	"resolution\"\xa2\x01\n" +
+	"\x10SurveyChaserSent\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x16\n" +
+	"\x06chaser\x18\x02 \x01(\x05R\x06chaser\x123\n" +
+	"\asent_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x04 \x01(\x05R\n" +
+	"resolution\"\xde\x01\n" +
+	"\x14LowSatisfactionAlert\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x12\n" +
+	"\x04csat\x18\x02 \x01(\x05R\x04csat\x12\x16\n" +
+	"\x06effort\x18\x03 \x01(\x05R\x06effort\x12\x10\n" +
+	"\x03nps\x18\x04 \x01(\x05R\x03nps\x12\x18\n" +
+	"\areasons\x18\x05 \x03(\tR\areasons\x12\x12\n" +
+	"\x04team\x18\x06 \x01(\tR\x04team\x127\n" +
+	"\traised_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\braisedAt\"\x9c\x02\n" +
 	"\x0eSurveyAnswered\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x12\n" +
 	"\x04csat\x18\x02 \x01(\x05R\x04csat\x12\x16\n" +
@@ -1256,16 +5066,94 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\bresolved\x18\x04 \x01(\bR\bresolved\x12\x18\n" +
 	"\acomment\x18\x05 \x01(\tR\acomment\x12;\n" +
 	"\vanswered_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"answeredAt\"\x85\x01\n" +
+	"answeredAt\x12\x10\n" +
+	"\x03nps\x18\a \x01(\x05R\x03nps\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\b \x01(\x05R\n" +
+	"resolution\x12\x16\n" +
+	"\x06reason\x18\t \x01(\tR\x06reason\"\xf3\x01\n" +
 	"\x0fComplaintClosed\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\x127\n" +
-	"\tclosed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt*g\n" +
+	"\tclosed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\x12\x1f\n" +
+	"\vcustomer_id\x18\x04 \x01(\tR\n" +
+	"customerId\x12\x18\n" +
+	"\aproduct\x18\x05 \x01(\tR\aproduct\x12\x12\n" +
+	"\x04team\x18\x06 \x01(\tR\x04team\x12\x1d\n" +
+	"\n" +
+	"root_cause\x18\a \x01(\tR\trootCause\"\xb8\x03\n" +
+	"\x15SystemicIssueDetected\x12\x19\n" +
+	"\bissue_id\x18\x01 \x01(\tR\aissueId\x12\x1d\n" +
+	"\n" +
+	"root_cause\x18\x02 \x01(\tR\trootCause\x12\x18\n" +
+	"\aproduct\x18\x03 \x01(\tR\aproduct\x12=\n" +
+	"\fwindow_start\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vwindowStart\x129\n" +
+	"\n" +
+	"window_end\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\twindowEnd\x12\x1a\n" +
+	"\bobserved\x18\x06 \x01(\x03R\bobserved\x12\x1a\n" +
+	"\bexpected\x18\a \x01(\x01R\bexpected\x12\x1f\n" +
+	"\vupper_limit\x18\b \x01(\x01R\n" +
+	"upperLimit\x12\x16\n" +
+	"\x06method\x18\t \x01(\tR\x06method\x12#\n" +
+	"\rcomplaint_ids\x18\n" +
+	" \x03(\tR\fcomplaintIds\x12;\n" +
+	"\vdetected_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"detectedAt\"\x9e\x01\n" +
+	"\x13SystemicIssueClosed\x12\x19\n" +
+	"\bissue_id\x18\x01 \x01(\tR\aissueId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\x12\x1b\n" +
+	"\tclosed_by\x18\x03 \x01(\tR\bclosedBy\x127\n" +
+	"\tclosed_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bclosedAt\"\xc5\x02\n" +
+	"\x16PreventiveActionOpened\x12\x1b\n" +
+	"\taction_id\x18\x01 \x01(\tR\bactionId\x12\x19\n" +
+	"\bissue_id\x18\x02 \x01(\tR\aissueId\x12\x1d\n" +
+	"\n" +
+	"root_cause\x18\x03 \x01(\tR\trootCause\x12\x18\n" +
+	"\aproduct\x18\x04 \x01(\tR\aproduct\x12\x14\n" +
+	"\x05owner\x18\x05 \x01(\tR\x05owner\x12 \n" +
+	"\vdescription\x18\x06 \x01(\tR\vdescription\x12,\n" +
+	"\x03due\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x12\x1b\n" +
+	"\topened_by\x18\b \x01(\tR\bopenedBy\x127\n" +
+	"\topened_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\"\x9f\x01\n" +
+	"\x17PreventiveActionOverdue\x12\x1b\n" +
+	"\taction_id\x18\x01 \x01(\tR\bactionId\x12,\n" +
+	"\x03due\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x129\n" +
+	"\n" +
+	"flagged_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tflaggedAt\"\xf7\x01\n" +
+	"\x19PreventiveActionCompleted\x12\x1b\n" +
+	"\taction_id\x18\x01 \x01(\tR\bactionId\x12\x1e\n" +
+	"\n" +
+	"completion\x18\x02 \x01(\tR\n" +
+	"completion\x12!\n" +
+	"\fcompleted_by\x18\x03 \x01(\tR\vcompletedBy\x12=\n" +
+	"\fcompleted_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt\x12;\n" +
+	"\vevaluate_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"evaluateAt\"\x87\x04\n" +
+	"\x19PreventiveActionEvaluated\x12\x1b\n" +
+	"\taction_id\x18\x01 \x01(\tR\bactionId\x12\x18\n" +
+	"\averdict\x18\x02 \x01(\tR\averdict\x12!\n" +
+	"\fbefore_count\x18\x03 \x01(\x03R\vbeforeCount\x12'\n" +
+	"\x0fbefore_exposure\x18\x04 \x01(\x01R\x0ebeforeExposure\x12\x1f\n" +
+	"\vafter_count\x18\x05 \x01(\x03R\n" +
+	"afterCount\x12%\n" +
+	"\x0eafter_exposure\x18\x06 \x01(\x01R\rafterExposure\x12\x1d\n" +
+	"\n" +
+	"rate_ratio\x18\a \x01(\x01R\trateRatio\x12\x17\n" +
+	"\ap_value\x18\b \x01(\x01R\x06pValue\x12\x16\n" +
+	"\x06method\x18\t \x01(\tR\x06method\x12J\n" +
+	"\x13window_before_start\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x11windowBeforeStart\x12D\n" +
+	"\x10window_after_end\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x0ewindowAfterEnd\x12=\n" +
+	"\fevaluated_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\vevaluatedAt*g\n" +
 	"\aOutcome\x12\x17\n" +
 	"\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eOUTCOME_UPHELD\x10\x01\x12\x19\n" +
 	"\x15OUTCOME_PARTLY_UPHELD\x10\x02\x12\x14\n" +
-	"\x10OUTCOME_REJECTED\x10\x03*\xca\x02\n" +
+	"\x10OUTCOME_REJECTED\x10\x03*[\n" +
+	"\tClockKind\x12\x1a\n" +
+	"\x16CLOCK_KIND_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15CLOCK_KIND_REGULATORY\x10\x01\x12\x17\n" +
+	"\x13CLOCK_KIND_INTERNAL\x10\x02*\x92\x03\n" +
 	"\vRedressKind\x12\x1c\n" +
 	"\x18REDRESS_KIND_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13REDRESS_KIND_REFUND\x10\x01\x12\x1b\n" +
@@ -1276,7 +5164,10 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"'REDRESS_KIND_DISTRESS_AND_INCONVENIENCE\x10\x06\x12\x1c\n" +
 	"\x18REDRESS_KIND_REPLACEMENT\x10\a\x12\x18\n" +
 	"\x14REDRESS_KIND_APOLOGY\x10\b\x12$\n" +
-	" REDRESS_KIND_GUARANTEE_OF_CHANGE\x10\tBIZGgithub.com/complaintflow/complaintflow/proto/complaints/v1;complaintsv1b\x06proto3"
+	" REDRESS_KIND_GUARANTEE_OF_CHANGE\x10\t\x12-\n" +
+	")REDRESS_KIND_INTEREST_FOR_LATE_SETTLEMENT\x10\n" +
+	"\x12\x17\n" +
+	"\x13REDRESS_KIND_COUPON\x10\vBIZGgithub.com/complaintflow/complaintflow/proto/complaints/v1;complaintsv1b\x06proto3"
 
 var (
 	file_complaints_v1_events_proto_rawDescOnce sync.Once
@@ -1290,52 +5181,151 @@ func file_complaints_v1_events_proto_rawDescGZIP() []byte {
 	return file_complaints_v1_events_proto_rawDescData
 }
 
-var file_complaints_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_complaints_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_complaints_v1_events_proto_goTypes = []any{
-	(Outcome)(0),                  // 0: complaints.v1.Outcome
-	(RedressKind)(0),              // 1: complaints.v1.RedressKind
-	(*SealedValue)(nil),           // 2: complaints.v1.SealedValue
-	(*ComplaintReceived)(nil),     // 3: complaints.v1.ComplaintReceived
-	(*PolicyRef)(nil),             // 4: complaints.v1.PolicyRef
-	(*ComplaintAcknowledged)(nil), // 5: complaints.v1.ComplaintAcknowledged
-	(*CaseOpened)(nil),            // 6: complaints.v1.CaseOpened
-	(*CaseAssigned)(nil),          // 7: complaints.v1.CaseAssigned
-	(*CaseResolved)(nil),          // 8: complaints.v1.CaseResolved
-	(*RedressDecided)(nil),        // 9: complaints.v1.RedressDecided
-	(*RedressIssued)(nil),         // 10: complaints.v1.RedressIssued
-	(*SurveyRequested)(nil),       // 11: complaints.v1.SurveyRequested
-	(*SurveyAnswered)(nil),        // 12: complaints.v1.SurveyAnswered
-	(*ComplaintClosed)(nil),       // 13: complaints.v1.ComplaintClosed
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
+	(Outcome)(0),                       // 0: complaints.v1.Outcome
+	(ClockKind)(0),                     // 1: complaints.v1.ClockKind
+	(RedressKind)(0),                   // 2: complaints.v1.RedressKind
+	(*SealedValue)(nil),                // 3: complaints.v1.SealedValue
+	(*ComplaintReceived)(nil),          // 4: complaints.v1.ComplaintReceived
+	(*RepeatContactRecorded)(nil),      // 5: complaints.v1.RepeatContactRecorded
+	(*CustomerPersonalDataErased)(nil), // 6: complaints.v1.CustomerPersonalDataErased
+	(*NotificationRequested)(nil),      // 7: complaints.v1.NotificationRequested
+	(*PolicyRef)(nil),                  // 8: complaints.v1.PolicyRef
+	(*ComplaintAcknowledged)(nil),      // 9: complaints.v1.ComplaintAcknowledged
+	(*CaseOpened)(nil),                 // 10: complaints.v1.CaseOpened
+	(*CaseAssigned)(nil),               // 11: complaints.v1.CaseAssigned
+	(*CaseTriaged)(nil),                // 12: complaints.v1.CaseTriaged
+	(*CaseClaimed)(nil),                // 13: complaints.v1.CaseClaimed
+	(*CaseTransferred)(nil),            // 14: complaints.v1.CaseTransferred
+	(*CaseEscalated)(nil),              // 15: complaints.v1.CaseEscalated
+	(*CaseReviewed)(nil),               // 16: complaints.v1.CaseReviewed
+	(*InformationRequested)(nil),       // 17: complaints.v1.InformationRequested
+	(*InformationProvided)(nil),        // 18: complaints.v1.InformationProvided
+	(*CustomerContacted)(nil),          // 19: complaints.v1.CustomerContacted
+	(*CaseReopened)(nil),               // 20: complaints.v1.CaseReopened
+	(*CaseResolved)(nil),               // 21: complaints.v1.CaseResolved
+	(*ClockStarted)(nil),               // 22: complaints.v1.ClockStarted
+	(*ClockPaused)(nil),                // 23: complaints.v1.ClockPaused
+	(*ClockResumed)(nil),               // 24: complaints.v1.ClockResumed
+	(*ClockWarning)(nil),               // 25: complaints.v1.ClockWarning
+	(*ClockBreached)(nil),              // 26: complaints.v1.ClockBreached
+	(*ClockMet)(nil),                   // 27: complaints.v1.ClockMet
+	(*RedressItem)(nil),                // 28: complaints.v1.RedressItem
+	(*RedressDecided)(nil),             // 29: complaints.v1.RedressDecided
+	(*RedressApprovalRequested)(nil),   // 30: complaints.v1.RedressApprovalRequested
+	(*RedressApproved)(nil),            // 31: complaints.v1.RedressApproved
+	(*RedressRejected)(nil),            // 32: complaints.v1.RedressRejected
+	(*RedressAmended)(nil),             // 33: complaints.v1.RedressAmended
+	(*RedressApprovalEscalated)(nil),   // 34: complaints.v1.RedressApprovalEscalated
+	(*RedressIssuanceRequested)(nil),   // 35: complaints.v1.RedressIssuanceRequested
+	(*RedressIssuanceFailed)(nil),      // 36: complaints.v1.RedressIssuanceFailed
+	(*RedressIssued)(nil),              // 37: complaints.v1.RedressIssued
+	(*RedressSettled)(nil),             // 38: complaints.v1.RedressSettled
+	(*FollowUpScheduled)(nil),          // 39: complaints.v1.FollowUpScheduled
+	(*SurveyRequested)(nil),            // 40: complaints.v1.SurveyRequested
+	(*SurveyChaserSent)(nil),           // 41: complaints.v1.SurveyChaserSent
+	(*LowSatisfactionAlert)(nil),       // 42: complaints.v1.LowSatisfactionAlert
+	(*SurveyAnswered)(nil),             // 43: complaints.v1.SurveyAnswered
+	(*ComplaintClosed)(nil),            // 44: complaints.v1.ComplaintClosed
+	(*SystemicIssueDetected)(nil),      // 45: complaints.v1.SystemicIssueDetected
+	(*SystemicIssueClosed)(nil),        // 46: complaints.v1.SystemicIssueClosed
+	(*PreventiveActionOpened)(nil),     // 47: complaints.v1.PreventiveActionOpened
+	(*PreventiveActionOverdue)(nil),    // 48: complaints.v1.PreventiveActionOverdue
+	(*PreventiveActionCompleted)(nil),  // 49: complaints.v1.PreventiveActionCompleted
+	(*PreventiveActionEvaluated)(nil),  // 50: complaints.v1.PreventiveActionEvaluated
+	(*timestamppb.Timestamp)(nil),      // 51: google.protobuf.Timestamp
 }
 var file_complaints_v1_events_proto_depIdxs = []int32{
-	2,  // 0: complaints.v1.ComplaintReceived.customer_name:type_name -> complaints.v1.SealedValue
-	2,  // 1: complaints.v1.ComplaintReceived.customer_email:type_name -> complaints.v1.SealedValue
-	14, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
-	14, // 3: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
-	14, // 4: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
-	4,  // 5: complaints.v1.ComplaintAcknowledged.decided_by:type_name -> complaints.v1.PolicyRef
-	14, // 6: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
-	14, // 7: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
-	4,  // 8: complaints.v1.CaseAssigned.decided_by:type_name -> complaints.v1.PolicyRef
-	0,  // 9: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
-	14, // 10: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
-	4,  // 11: complaints.v1.CaseResolved.decided_by:type_name -> complaints.v1.PolicyRef
-	1,  // 12: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
-	14, // 13: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
-	0,  // 14: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
-	4,  // 15: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
-	1,  // 16: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
-	14, // 17: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
-	14, // 18: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
-	14, // 19: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
-	14, // 20: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
-	21, // [21:21] is the sub-list for method output_type
-	21, // [21:21] is the sub-list for method input_type
-	21, // [21:21] is the sub-list for extension type_name
-	21, // [21:21] is the sub-list for extension extendee
-	0,  // [0:21] is the sub-list for field type_name
+	3,  // 0: complaints.v1.ComplaintReceived.customer_name:type_name -> complaints.v1.SealedValue
+	3,  // 1: complaints.v1.ComplaintReceived.customer_email:type_name -> complaints.v1.SealedValue
+	51, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
+	3,  // 3: complaints.v1.ComplaintReceived.customer_phone:type_name -> complaints.v1.SealedValue
+	3,  // 4: complaints.v1.ComplaintReceived.vulnerability_detail:type_name -> complaints.v1.SealedValue
+	51, // 5: complaints.v1.RepeatContactRecorded.contacted_at:type_name -> google.protobuf.Timestamp
+	51, // 6: complaints.v1.CustomerPersonalDataErased.erased_at:type_name -> google.protobuf.Timestamp
+	51, // 7: complaints.v1.NotificationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	8,  // 8: complaints.v1.NotificationRequested.decided_by:type_name -> complaints.v1.PolicyRef
+	51, // 9: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
+	51, // 10: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
+	8,  // 11: complaints.v1.ComplaintAcknowledged.decided_by:type_name -> complaints.v1.PolicyRef
+	51, // 12: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
+	51, // 13: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
+	8,  // 14: complaints.v1.CaseAssigned.decided_by:type_name -> complaints.v1.PolicyRef
+	51, // 15: complaints.v1.CaseTriaged.triaged_at:type_name -> google.protobuf.Timestamp
+	8,  // 16: complaints.v1.CaseTriaged.decided_by:type_name -> complaints.v1.PolicyRef
+	51, // 17: complaints.v1.CaseClaimed.claimed_at:type_name -> google.protobuf.Timestamp
+	51, // 18: complaints.v1.CaseTransferred.transferred_at:type_name -> google.protobuf.Timestamp
+	51, // 19: complaints.v1.CaseEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	51, // 20: complaints.v1.CaseReviewed.reviewed_at:type_name -> google.protobuf.Timestamp
+	51, // 21: complaints.v1.InformationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	51, // 22: complaints.v1.InformationProvided.provided_at:type_name -> google.protobuf.Timestamp
+	51, // 23: complaints.v1.CustomerContacted.contacted_at:type_name -> google.protobuf.Timestamp
+	51, // 24: complaints.v1.CaseReopened.reopened_at:type_name -> google.protobuf.Timestamp
+	0,  // 25: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
+	51, // 26: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
+	8,  // 27: complaints.v1.CaseResolved.decided_by:type_name -> complaints.v1.PolicyRef
+	1,  // 28: complaints.v1.ClockStarted.kind:type_name -> complaints.v1.ClockKind
+	51, // 29: complaints.v1.ClockStarted.started_at:type_name -> google.protobuf.Timestamp
+	51, // 30: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
+	51, // 31: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
+	8,  // 32: complaints.v1.ClockStarted.decided_by:type_name -> complaints.v1.PolicyRef
+	51, // 33: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
+	51, // 34: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
+	51, // 35: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
+	51, // 36: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
+	1,  // 37: complaints.v1.ClockWarning.kind:type_name -> complaints.v1.ClockKind
+	51, // 38: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
+	51, // 39: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
+	1,  // 40: complaints.v1.ClockBreached.kind:type_name -> complaints.v1.ClockKind
+	51, // 41: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
+	51, // 42: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
+	51, // 43: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
+	2,  // 44: complaints.v1.RedressItem.kind:type_name -> complaints.v1.RedressKind
+	2,  // 45: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
+	51, // 46: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
+	0,  // 47: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
+	8,  // 48: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
+	28, // 49: complaints.v1.RedressDecided.items:type_name -> complaints.v1.RedressItem
+	51, // 50: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
+	51, // 51: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
+	51, // 52: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
+	51, // 53: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
+	28, // 54: complaints.v1.RedressAmended.items:type_name -> complaints.v1.RedressItem
+	51, // 55: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
+	51, // 56: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	28, // 57: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
+	51, // 58: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
+	51, // 59: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
+	2,  // 60: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
+	51, // 61: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
+	51, // 62: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
+	51, // 63: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
+	51, // 64: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
+	51, // 65: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
+	51, // 66: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
+	51, // 67: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
+	51, // 68: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
+	51, // 69: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
+	51, // 70: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
+	51, // 71: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
+	51, // 72: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
+	51, // 73: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
+	51, // 74: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
+	51, // 75: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
+	51, // 76: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
+	51, // 77: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
+	51, // 78: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
+	51, // 79: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
+	51, // 80: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
+	51, // 81: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
+	51, // 82: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
+	83, // [83:83] is the sub-list for method output_type
+	83, // [83:83] is the sub-list for method input_type
+	83, // [83:83] is the sub-list for extension type_name
+	83, // [83:83] is the sub-list for extension extendee
+	0,  // [0:83] is the sub-list for field type_name
 }
 
 func init() { file_complaints_v1_events_proto_init() }
@@ -1348,8 +5338,8 @@ func file_complaints_v1_events_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_complaints_v1_events_proto_rawDesc), len(file_complaints_v1_events_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   12,
+			NumEnums:      3,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

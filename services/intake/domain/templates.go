@@ -17,7 +17,9 @@ type Templates struct {
 
 // MessageTemplate is one message in text/template syntax.
 type MessageTemplate struct {
-	Text string `yaml:"text"`
+	Subject string `yaml:"subject"`
+	Text    string `yaml:"text"`
+	Channel string `yaml:"channel"`
 }
 
 // AcknowledgementTemplate names the template of the acknowledgement.

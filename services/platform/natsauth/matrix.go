@@ -15,6 +15,8 @@ package natsauth
 import (
 	"slices"
 	"sort"
+
+	"github.com/complaintflow/complaintflow/services/platform/bus/writers"
 )
 
 // Fixed names of the streams, buckets and subjects the matrix covers.
@@ -43,7 +45,8 @@ const (
 // Service is one service's place in the matrix.
 type Service struct {
 	Name string
-	// Category is the only event category the service writes.
+	// Category is the service's main event category (its aggregate's
+	// streams); Categories lists every category it writes.
 	Category string
 	// Durables are its durable consumers on COMPLAINT_EVENTS.
 	Durables []string
@@ -66,6 +69,20 @@ var Services = []Service{
 
 // DocumentedRequests are the request/reply subjects other systems may call.
 var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show"}
+
+// Categories are every event category the service writes, from the writers
+// table (bus/writers), its main category first.
+func (s Service) Categories() []string {
+	out := []string{s.Category}
+	var more []string
+	for c, w := range writers.ByCategory {
+		if w == s.Name && c != s.Category {
+			more = append(more, c)
+		}
+	}
+	slices.Sort(more)
+	return append(out, more...)
+}
 
 // ServiceNamed returns the matrix entry of a service.
 func ServiceNamed(name string) (Service, bool) {
@@ -120,7 +137,9 @@ const api = "$JS.API."
 
 func service(s Service) Permissions {
 	var p permBuilder
-	p.pub("complaints.events." + s.Category + ".*")
+	for _, c := range s.Categories() {
+		p.pub("complaints.events." + c + ".*")
+	}
 	p.pub("complaints.timers.schedule." + s.Name + ".>")
 	p.pub(api+"STREAM.INFO."+EventStream, api+"STREAM.INFO."+TimerStream, api+"STREAM.INFO."+DeadLetterStream)
 	// The timer and dead-letter streams are created by the services that use

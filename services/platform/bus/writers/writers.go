@@ -7,6 +7,7 @@ package writers
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
@@ -15,44 +16,96 @@ import (
 // ByCategory names the one service allowed to write each stream category.
 var ByCategory = map[string]string{
 	"complaint":  "intake",
+	"customer":   "intake",
 	"case":       "resolution",
+	"clock":      "resolution",
 	"redress":    "compensation",
+	"budget":     "compensation",
 	"followup":   "followup",
 	"prevention": "prevention",
 }
 
-// categoryOf places every event of the catalogue in its category, by the
-// message's short name. The test beside this file fails when the catalogue
+// categoriesOf places every event of the catalogue in the categories whose
+// streams may hold it, by the message's short name. Most events belong to one
+// category; a customer notification belongs to every category whose service
+// talks to the customer. The test beside this file fails when the catalogue
 // gains an event that is not placed here.
-var categoryOf = map[string]string{
-	"ComplaintReceived":     "complaint",
-	"ComplaintAcknowledged": "complaint",
+var categoriesOf = map[string][]string{
+	"ComplaintReceived":          {"complaint"},
+	"ComplaintAcknowledged":      {"complaint"},
+	"RepeatContactRecorded":      {"complaint"},
+	"CustomerPersonalDataErased": {"customer"},
+	"NotificationRequested":      {"complaint", "case", "clock", "redress", "followup"},
 
-	"CaseOpened":   "case",
-	"CaseAssigned": "case",
-	"CaseResolved": "case",
+	"CaseOpened":           {"case"},
+	"CaseAssigned":         {"case"},
+	"CaseTriaged":          {"case"},
+	"CaseClaimed":          {"case"},
+	"CaseTransferred":      {"case"},
+	"CaseEscalated":        {"case"},
+	"CaseReviewed":         {"case"},
+	"InformationRequested": {"case"},
+	"InformationProvided":  {"case"},
+	"CustomerContacted":    {"case"},
+	"CaseReopened":         {"case"},
+	"CaseResolved":         {"case"},
 
-	"RedressDecided": "redress",
-	"RedressIssued":  "redress",
+	"ClockStarted":  {"clock"},
+	"ClockPaused":   {"clock"},
+	"ClockResumed":  {"clock"},
+	"ClockWarning":  {"clock"},
+	"ClockBreached": {"clock"},
+	"ClockMet":      {"clock"},
 
-	"SurveyRequested": "followup",
-	"SurveyAnswered":  "followup",
-	"ComplaintClosed": "followup",
+	"RedressDecided":           {"redress"},
+	"RedressApprovalRequested": {"redress"},
+	"RedressApproved":          {"redress"},
+	"RedressRejected":          {"redress"},
+	"RedressAmended":           {"redress"},
+	"RedressApprovalEscalated": {"redress"},
+	"RedressIssuanceRequested": {"redress"},
+	"RedressIssuanceFailed":    {"redress"},
+	"RedressIssued":            {"redress"},
+	"RedressSettled":           {"redress"},
+
+	"FollowUpScheduled":    {"followup"},
+	"SurveyRequested":      {"followup"},
+	"SurveyChaserSent":     {"followup"},
+	"SurveyAnswered":       {"followup"},
+	"LowSatisfactionAlert": {"followup"},
+	"ComplaintClosed":      {"followup"},
+
+	"SystemicIssueDetected":     {"prevention"},
+	"SystemicIssueClosed":       {"prevention"},
+	"PreventiveActionOpened":    {"prevention"},
+	"PreventiveActionOverdue":   {"prevention"},
+	"PreventiveActionCompleted": {"prevention"},
+	"PreventiveActionEvaluated": {"prevention"},
 }
 
 // catalogue is the package of every event type name ("complaints.v1.").
 var catalogue = string(complaintsv1.File_complaints_v1_events_proto.Package()) + "."
 
 // Category returns the category of an event type of the catalogue (its
-// protobuf full name, "complaints.v1.CaseResolved"); false if the type is
-// not one of the catalogue's events.
+// protobuf full name, "complaints.v1.CaseResolved"): the first of its
+// categories; false if the type is not one of the catalogue's events.
 func Category(eventType string) (string, bool) {
-	name, ok := strings.CutPrefix(eventType, catalogue)
+	cats, ok := Categories(eventType)
 	if !ok {
 		return "", false
 	}
-	c, ok := categoryOf[name]
-	return c, ok
+	return cats[0], true
+}
+
+// Categories returns every category whose streams may hold an event type of
+// the catalogue; false if the type is not one of the catalogue's events.
+func Categories(eventType string) ([]string, bool) {
+	name, ok := strings.CutPrefix(eventType, catalogue)
+	if !ok {
+		return nil, false
+	}
+	c, ok := categoriesOf[name]
+	return c, ok && len(c) > 0
 }
 
 // Writer returns the service allowed to write a category; false if the
@@ -65,11 +118,12 @@ func Writer(category string) (string, bool) {
 // EventTypes lists the event types a service may write, as full names.
 func EventTypes(service string) []string {
 	var out []string
-	for name, cat := range categoryOf {
-		if ByCategory[cat] == service {
+	for name, cats := range categoriesOf {
+		if slices.ContainsFunc(cats, func(c string) bool { return ByCategory[c] == service }) {
 			out = append(out, catalogue+name)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 
@@ -96,12 +150,12 @@ func Check(category, eventType, service string) error {
 	if !ok {
 		return forged("no service writes this category")
 	}
-	typeCategory, ok := Category(eventType)
+	typeCategories, ok := Categories(eventType)
 	if !ok {
 		return forged("not an event type of the catalogue")
 	}
-	if typeCategory != category {
-		return forged("the type belongs to category " + typeCategory)
+	if !slices.Contains(typeCategories, category) {
+		return forged("the type belongs to category " + strings.Join(typeCategories, ", "))
 	}
 	if service != writer {
 		return forged("only " + writer + " writes this category")

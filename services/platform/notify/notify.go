@@ -1,0 +1,186 @@
+// Package notify turns the customer message templates of the policy files
+// (templates.yaml) into NotificationRequested events: the messages the company's
+// e-mail and SMS systems deliver. It is pure (no I/O), so deciders use it.
+//
+// Messages are kept in the event log in clear, so a template may use no
+// personal data: only the fields its caller passes, which are references,
+// dates, products, agent display names and contact routes.
+package notify
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"text/template"
+	"time"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+)
+
+// Purposes of customer messages: why a message is sent.
+const (
+	Acknowledgement    = "acknowledgement"
+	InformationRequest = "information-request"
+	HoldingResponse    = "holding-response"
+	FinalResponse      = "final-response"
+	CaseOwner          = "case-owner"
+	Survey             = "survey"
+	SurveyChaser       = "survey-chaser"
+	Reopened           = "reopened"
+	RedressIssued      = "redress-issued"
+)
+
+// Templates is the templates policy (templates.yaml), shared by every service
+// that writes to the customer.
+type Templates struct {
+	// Version is the file's label as written; label+digest once loaded.
+	Version   string              `yaml:"version"`
+	Templates map[string]Template `yaml:"templates"`
+}
+
+// Template is one message in text/template syntax. A template named
+// "<purpose>.<variant>" (e.g. "final-response.uk-fca") is used for that
+// variant (a regime) instead of "<purpose>".
+type Template struct {
+	Subject string `yaml:"subject"`
+	Text    string `yaml:"text"`
+	// Channel is the preferred channel: "email", "sms", "letter" or "" for
+	// the company's default.
+	Channel string `yaml:"channel"`
+}
+
+// SetVersion records the loaded version.
+func (t *Templates) SetVersion(v string) { t.Version = v }
+
+// Validate checks that every template parses, naming the field in error.
+func (t *Templates) Validate() error {
+	var errs []error
+	names := make([]string, 0, len(t.Templates))
+	for name := range t.Templates {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		m := t.Templates[name]
+		if strings.TrimSpace(m.Text) == "" {
+			errs = append(errs, fmt.Errorf("templates.%s.text: is required", name))
+		}
+		for field, src := range map[string]string{"text": m.Text, "subject": m.Subject} {
+			if _, err := parse(src); err != nil {
+				errs = append(errs, fmt.Errorf("templates.%s.%s: %v", name, field, err))
+			}
+		}
+		switch m.Channel {
+		case "", "email", "sms", "letter":
+		default:
+			errs = append(errs, fmt.Errorf("templates.%s.channel: %q is not one of email, sms, letter", name, m.Channel))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Require checks that templates exist for the purposes a service sends and
+// render with the sample fields given, so a missing or broken template stops
+// the service at start rather than at the first complaint.
+func (t *Templates) Require(samples map[string]any) error {
+	var errs []error
+	for purpose, fields := range samples {
+		if _, _, err := t.Render(purpose, "", fields); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Lookup returns the template for a purpose and variant: "<purpose>.<variant>"
+// when there is one, else "<purpose>".
+func (t *Templates) Lookup(purpose, variant string) (name string, m Template, ok bool) {
+	if variant != "" {
+		if m, ok := t.Templates[purpose+"."+variant]; ok {
+			return purpose + "." + variant, m, true
+		}
+	}
+	m, ok = t.Templates[purpose]
+	return purpose, m, ok
+}
+
+// Render renders the subject and text of a purpose's template.
+func (t *Templates) Render(purpose, variant string, fields any) (subject, text string, err error) {
+	name, m, ok := t.Lookup(purpose, variant)
+	if !ok {
+		return "", "", fmt.Errorf("templates.%s: is required", purpose)
+	}
+	if subject, err = execute(m.Subject, fields); err != nil {
+		return "", "", fmt.Errorf("templates.%s.subject: %v", name, err)
+	}
+	if text, err = execute(m.Text, fields); err != nil {
+		return "", "", fmt.Errorf("templates.%s.text: %v", name, err)
+	}
+	return subject, text, nil
+}
+
+// Message is what a service wants to tell a customer.
+type Message struct {
+	ComplaintID string
+	CustomerID  string
+	Purpose     string
+	// Variant selects "<purpose>.<variant>", usually the regime.
+	Variant string
+	// Step makes the notification id unique and stable: the id of the event
+	// or command that caused the message ("resolution-2", a request id...).
+	Step   string
+	Fields any
+	At     time.Time
+}
+
+// Request renders a message into the event that asks for its delivery. The
+// notification id is derived from complaint, purpose and step, so deciding
+// the same step again gives the same id and delivery systems de-duplicate.
+func (t *Templates) Request(m Message) (*complaintsv1.NotificationRequested, error) {
+	name, tpl, ok := t.Lookup(m.Purpose, m.Variant)
+	if !ok {
+		return nil, fmt.Errorf("templates.%s: is required", m.Purpose)
+	}
+	subject, text, err := t.Render(m.Purpose, m.Variant, m.Fields)
+	if err != nil {
+		return nil, err
+	}
+	id := m.ComplaintID + ":" + m.Purpose
+	if m.Step != "" {
+		id += ":" + m.Step
+	}
+	return &complaintsv1.NotificationRequested{
+		NotificationId: id,
+		ComplaintId:    m.ComplaintID,
+		CustomerId:     m.CustomerID,
+		Purpose:        m.Purpose,
+		Template:       name,
+		Channel:        tpl.Channel,
+		Subject:        subject,
+		Text:           text,
+		RequestedAt:    timestamppb.New(m.At),
+		DecidedBy:      &complaintsv1.PolicyRef{Policy: "templates", Version: t.Version, RuleId: name},
+	}, nil
+}
+
+func parse(src string) (*template.Template, error) {
+	return template.New("message").Option("missingkey=error").Parse(src)
+}
+
+func execute(src string, fields any) (string, error) {
+	if src == "" {
+		return "", nil
+	}
+	tpl, err := parse(src)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := tpl.Execute(&b, fields); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(b.String()), nil
+}
