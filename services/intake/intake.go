@@ -15,6 +15,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/intake/domain"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
+	"github.com/complaintflow/complaintflow/services/platform/regime"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
 
@@ -50,7 +51,7 @@ func WithTokenIssuer(t app.TokenIssuer) Option { return func(d *app.Deps) { d.To
 // LoadPolicy loads the policies intake decides with from dir (empty: the
 // embedded defaults), validated.
 func LoadPolicy(dir string) (domain.Policy, error) {
-	regimes, err := policy.Load[domain.Regimes](dir, "regimes")
+	regimes, err := regime.Load(dir)
 	if err != nil {
 		return domain.Policy{}, err
 	}
@@ -58,7 +59,7 @@ func LoadPolicy(dir string) (domain.Policy, error) {
 	if err != nil {
 		return domain.Policy{}, err
 	}
-	return domain.Policy{Regimes: regimes.Value, Templates: templates.Value}, nil
+	return domain.Policy{Regimes: domain.RegimesOf(regimes), Templates: templates.Value}, nil
 }
 
 // New returns the factory the host runs intake with. Policies are loaded
