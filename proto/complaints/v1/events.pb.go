@@ -2066,10 +2066,28 @@ type ClockStarted struct {
 	Due       *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=due,proto3" json:"due,omitempty"`
 	WarnAt    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=warn_at,json=warnAt,proto3" json:"warn_at,omitempty"`
 	// What stops it as met: "acknowledged", "resolved", "human-contact", ...
-	MetBy         string     `protobuf:"bytes,8,opt,name=met_by,json=metBy,proto3" json:"met_by,omitempty"`
-	DecidedBy     *PolicyRef `protobuf:"bytes,9,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MetBy     string     `protobuf:"bytes,8,opt,name=met_by,json=metBy,proto3" json:"met_by,omitempty"`
+	DecidedBy *PolicyRef `protobuf:"bytes,9,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	// The complaint's reference, product and customer, from its receipt, so
+	// that the holding response a breach sends needs no other stream.
+	Reference  string `protobuf:"bytes,10,opt,name=reference,proto3" json:"reference,omitempty"`
+	Product    string `protobuf:"bytes,11,opt,name=product,proto3" json:"product,omitempty"`
+	CustomerId string `protobuf:"bytes,12,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// A breach sends the customer the holding response (the regime's variant).
+	HoldingResponse bool `protobuf:"varint,13,opt,name=holding_response,json=holdingResponse,proto3" json:"holding_response,omitempty"`
+	// The clock is an opportunity that closes rather than a deadline (FCA
+	// summary resolution): its breach is reported with window set and
+	// escalates nothing.
+	Window bool `protobuf:"varint,14,opt,name=window,proto3" json:"window,omitempty"`
+	// The business calendar the due time was counted in, e.g. "england-and-wales".
+	Calendar string `protobuf:"bytes,15,opt,name=calendar,proto3" json:"calendar,omitempty"`
+	// Set when the regulator allows longer in exceptional cases: on the breach
+	// a clock "<clock>-exceptional" starts, due then and warning at
+	// exceptional_warn_at.
+	ExceptionalDue    *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=exceptional_due,json=exceptionalDue,proto3" json:"exceptional_due,omitempty"`
+	ExceptionalWarnAt *timestamppb.Timestamp `protobuf:"bytes,17,opt,name=exceptional_warn_at,json=exceptionalWarnAt,proto3" json:"exceptional_warn_at,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *ClockStarted) Reset() {
@@ -2165,13 +2183,72 @@ func (x *ClockStarted) GetDecidedBy() *PolicyRef {
 	return nil
 }
 
+func (x *ClockStarted) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *ClockStarted) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *ClockStarted) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ClockStarted) GetHoldingResponse() bool {
+	if x != nil {
+		return x.HoldingResponse
+	}
+	return false
+}
+
+func (x *ClockStarted) GetWindow() bool {
+	if x != nil {
+		return x.Window
+	}
+	return false
+}
+
+func (x *ClockStarted) GetCalendar() string {
+	if x != nil {
+		return x.Calendar
+	}
+	return ""
+}
+
+func (x *ClockStarted) GetExceptionalDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExceptionalDue
+	}
+	return nil
+}
+
+func (x *ClockStarted) GetExceptionalWarnAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExceptionalWarnAt
+	}
+	return nil
+}
+
 // An internal clock stopped while the company waits for the customer.
 type ClockPaused struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	Clock         string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
-	PausedAt      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=paused_at,json=pausedAt,proto3" json:"paused_at,omitempty"`
-	Reason        string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Clock       string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	PausedAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=paused_at,json=pausedAt,proto3" json:"paused_at,omitempty"`
+	Reason      string                 `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// The information request the company waits on; its answer resumes the
+	// clock.
+	RequestId     string `protobuf:"bytes,5,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2230,6 +2307,13 @@ func (x *ClockPaused) GetPausedAt() *timestamppb.Timestamp {
 func (x *ClockPaused) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *ClockPaused) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
 	}
 	return ""
 }
@@ -2390,13 +2474,16 @@ func (x *ClockWarning) GetWarnedAt() *timestamppb.Timestamp {
 
 // A clock passed its due time before what it waits for happened.
 type ClockBreached struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	Clock         string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
-	Kind          ClockKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=complaints.v1.ClockKind" json:"kind,omitempty"`
-	Due           *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=due,proto3" json:"due,omitempty"`
-	BreachedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=breached_at,json=breachedAt,proto3" json:"breached_at,omitempty"`
-	Regime        string                 `protobuf:"bytes,6,opt,name=regime,proto3" json:"regime,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Clock       string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	Kind        ClockKind              `protobuf:"varint,3,opt,name=kind,proto3,enum=complaints.v1.ClockKind" json:"kind,omitempty"`
+	Due         *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=due,proto3" json:"due,omitempty"`
+	BreachedAt  *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=breached_at,json=breachedAt,proto3" json:"breached_at,omitempty"`
+	Regime      string                 `protobuf:"bytes,6,opt,name=regime,proto3" json:"regime,omitempty"`
+	// The clock was a window that closed, not a deadline missed (see
+	// ClockStarted.window): nothing to escalate.
+	Window        bool `protobuf:"varint,7,opt,name=window,proto3" json:"window,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2473,14 +2560,23 @@ func (x *ClockBreached) GetRegime() string {
 	return ""
 }
 
+func (x *ClockBreached) GetWindow() bool {
+	if x != nil {
+		return x.Window
+	}
+	return false
+}
+
 // What a clock waits for happened: the clock stops as met (or, after a
 // breach, as met late).
 type ClockMet struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	Clock         string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
-	MetAt         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=met_at,json=metAt,proto3" json:"met_at,omitempty"`
-	Late          bool                   `protobuf:"varint,4,opt,name=late,proto3" json:"late,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Clock       string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	MetAt       *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=met_at,json=metAt,proto3" json:"met_at,omitempty"`
+	Late        bool                   `protobuf:"varint,4,opt,name=late,proto3" json:"late,omitempty"`
+	// What met it: "acknowledged", "resolved", "human-contact".
+	MetBy         string `protobuf:"bytes,5,opt,name=met_by,json=metBy,proto3" json:"met_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2541,6 +2637,13 @@ func (x *ClockMet) GetLate() bool {
 		return x.Late
 	}
 	return false
+}
+
+func (x *ClockMet) GetMetBy() string {
+	if x != nil {
+		return x.MetBy
+	}
+	return ""
 }
 
 // One item of redress: what the customer gets, how much, and how regulators
@@ -4865,7 +4968,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"resolution\x18\f \x01(\x05R\n" +
 	"resolution\x12+\n" +
 	"\x11severity_priority\x18\r \x01(\x05R\x10severityPriority\x12/\n" +
-	"\x13vulnerable_customer\x18\x0e \x01(\bR\x12vulnerableCustomer\"\xfb\x02\n" +
+	"\x13vulnerable_customer\x18\x0e \x01(\bR\x12vulnerableCustomer\"\xc4\x05\n" +
 	"\fClockStarted\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
 	"\x05clock\x18\x02 \x01(\tR\x05clock\x12,\n" +
@@ -4877,12 +4980,24 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\awarn_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x06warnAt\x12\x15\n" +
 	"\x06met_by\x18\b \x01(\tR\x05metBy\x127\n" +
 	"\n" +
-	"decided_by\x18\t \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\x97\x01\n" +
+	"decided_by\x18\t \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\x12\x1c\n" +
+	"\treference\x18\n" +
+	" \x01(\tR\treference\x12\x18\n" +
+	"\aproduct\x18\v \x01(\tR\aproduct\x12\x1f\n" +
+	"\vcustomer_id\x18\f \x01(\tR\n" +
+	"customerId\x12)\n" +
+	"\x10holding_response\x18\r \x01(\bR\x0fholdingResponse\x12\x16\n" +
+	"\x06window\x18\x0e \x01(\bR\x06window\x12\x1a\n" +
+	"\bcalendar\x18\x0f \x01(\tR\bcalendar\x12C\n" +
+	"\x0fexceptional_due\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\x0eexceptionalDue\x12J\n" +
+	"\x13exceptional_warn_at\x18\x11 \x01(\v2\x1a.google.protobuf.TimestampR\x11exceptionalWarnAt\"\xb6\x01\n" +
 	"\vClockPaused\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
 	"\x05clock\x18\x02 \x01(\tR\x05clock\x127\n" +
 	"\tpaused_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bpausedAt\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"\xe5\x01\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x05 \x01(\tR\trequestId\"\xe5\x01\n" +
 	"\fClockResumed\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
 	"\x05clock\x18\x02 \x01(\tR\x05clock\x129\n" +
@@ -4895,7 +5010,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x05clock\x18\x02 \x01(\tR\x05clock\x12,\n" +
 	"\x04kind\x18\x03 \x01(\x0e2\x18.complaints.v1.ClockKindR\x04kind\x12,\n" +
 	"\x03due\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x127\n" +
-	"\twarned_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bwarnedAt\"\xf9\x01\n" +
+	"\twarned_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bwarnedAt\"\x91\x02\n" +
 	"\rClockBreached\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
 	"\x05clock\x18\x02 \x01(\tR\x05clock\x12,\n" +
@@ -4903,12 +5018,14 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x03due\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x12;\n" +
 	"\vbreached_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"breachedAt\x12\x16\n" +
-	"\x06regime\x18\x06 \x01(\tR\x06regime\"\x8a\x01\n" +
+	"\x06regime\x18\x06 \x01(\tR\x06regime\x12\x16\n" +
+	"\x06window\x18\a \x01(\bR\x06window\"\xa1\x01\n" +
 	"\bClockMet\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
 	"\x05clock\x18\x02 \x01(\tR\x05clock\x121\n" +
 	"\x06met_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05metAt\x12\x12\n" +
-	"\x04late\x18\x04 \x01(\bR\x04late\"\x94\x02\n" +
+	"\x04late\x18\x04 \x01(\bR\x04late\x12\x15\n" +
+	"\x06met_by\x18\x05 \x01(\tR\x05metBy\"\x94\x02\n" +
 	"\vRedressItem\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\tR\x06itemId\x12.\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1a.complaints.v1.RedressKindR\x04kind\x12!\n" +
@@ -5271,61 +5388,63 @@ var file_complaints_v1_events_proto_depIdxs = []int32{
 	51, // 30: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
 	51, // 31: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
 	8,  // 32: complaints.v1.ClockStarted.decided_by:type_name -> complaints.v1.PolicyRef
-	51, // 33: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
-	51, // 34: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
-	51, // 35: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
-	51, // 36: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
-	1,  // 37: complaints.v1.ClockWarning.kind:type_name -> complaints.v1.ClockKind
-	51, // 38: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
-	51, // 39: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
-	1,  // 40: complaints.v1.ClockBreached.kind:type_name -> complaints.v1.ClockKind
-	51, // 41: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
-	51, // 42: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
-	51, // 43: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
-	2,  // 44: complaints.v1.RedressItem.kind:type_name -> complaints.v1.RedressKind
-	2,  // 45: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
-	51, // 46: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
-	0,  // 47: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
-	8,  // 48: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
-	28, // 49: complaints.v1.RedressDecided.items:type_name -> complaints.v1.RedressItem
-	51, // 50: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
-	51, // 51: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
-	51, // 52: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
-	51, // 53: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
-	28, // 54: complaints.v1.RedressAmended.items:type_name -> complaints.v1.RedressItem
-	51, // 55: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
-	51, // 56: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
-	28, // 57: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
-	51, // 58: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
-	51, // 59: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
-	2,  // 60: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
-	51, // 61: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
-	51, // 62: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
-	51, // 63: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
-	51, // 64: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
-	51, // 65: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
-	51, // 66: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
-	51, // 67: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
-	51, // 68: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
-	51, // 69: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
-	51, // 70: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
-	51, // 71: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
-	51, // 72: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
-	51, // 73: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
-	51, // 74: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
-	51, // 75: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
-	51, // 76: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
-	51, // 77: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
-	51, // 78: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
-	51, // 79: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
-	51, // 80: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
-	51, // 81: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
-	51, // 82: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
-	83, // [83:83] is the sub-list for method output_type
-	83, // [83:83] is the sub-list for method input_type
-	83, // [83:83] is the sub-list for extension type_name
-	83, // [83:83] is the sub-list for extension extendee
-	0,  // [0:83] is the sub-list for field type_name
+	51, // 33: complaints.v1.ClockStarted.exceptional_due:type_name -> google.protobuf.Timestamp
+	51, // 34: complaints.v1.ClockStarted.exceptional_warn_at:type_name -> google.protobuf.Timestamp
+	51, // 35: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
+	51, // 36: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
+	51, // 37: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
+	51, // 38: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
+	1,  // 39: complaints.v1.ClockWarning.kind:type_name -> complaints.v1.ClockKind
+	51, // 40: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
+	51, // 41: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
+	1,  // 42: complaints.v1.ClockBreached.kind:type_name -> complaints.v1.ClockKind
+	51, // 43: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
+	51, // 44: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
+	51, // 45: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
+	2,  // 46: complaints.v1.RedressItem.kind:type_name -> complaints.v1.RedressKind
+	2,  // 47: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
+	51, // 48: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
+	0,  // 49: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
+	8,  // 50: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
+	28, // 51: complaints.v1.RedressDecided.items:type_name -> complaints.v1.RedressItem
+	51, // 52: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
+	51, // 53: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
+	51, // 54: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
+	51, // 55: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
+	28, // 56: complaints.v1.RedressAmended.items:type_name -> complaints.v1.RedressItem
+	51, // 57: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
+	51, // 58: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	28, // 59: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
+	51, // 60: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
+	51, // 61: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
+	2,  // 62: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
+	51, // 63: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
+	51, // 64: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
+	51, // 65: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
+	51, // 66: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
+	51, // 67: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
+	51, // 68: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
+	51, // 69: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
+	51, // 70: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
+	51, // 71: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
+	51, // 72: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
+	51, // 73: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
+	51, // 74: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
+	51, // 75: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
+	51, // 76: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
+	51, // 77: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
+	51, // 78: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
+	51, // 79: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
+	51, // 80: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
+	51, // 81: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
+	51, // 82: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
+	51, // 83: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
+	51, // 84: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
+	85, // [85:85] is the sub-list for method output_type
+	85, // [85:85] is the sub-list for method input_type
+	85, // [85:85] is the sub-list for extension type_name
+	85, // [85:85] is the sub-list for extension extendee
+	0,  // [0:85] is the sub-list for field type_name
 }
 
 func init() { file_complaints_v1_events_proto_init() }
