@@ -14,8 +14,10 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+	"github.com/complaintflow/complaintflow/services/platform/timer"
 	"github.com/complaintflow/complaintflow/services/resolution/adapters"
 	"github.com/complaintflow/complaintflow/services/resolution/app"
+	"github.com/complaintflow/complaintflow/services/resolution/clocks"
 	"github.com/complaintflow/complaintflow/services/resolution/domain"
 )
 
@@ -61,7 +63,7 @@ func New(cfg Config) host.Factory {
 			return nil, err
 		}
 		a := app.New(app.Deps{Log: d.Log, Policy: p, Metadata: telemetry.InjectMetadata})
-		return &service{deps: d, app: a}, nil
+		return addClocks(cfg.ConfigDir, d, &service{deps: d, app: a})
 	}
 }
 
@@ -79,4 +81,60 @@ func (s *service) Start(ctx context.Context) error {
 		Categories: []string{"complaint"},
 		EventTypes: []string{adapters.ComplaintReceivedType},
 	}, adapters.OnComplaintReceived(s.app))
+}
+
+// ---------------------------------------------------------------------------
+// Clocks: every complaint's regime clocks and service levels (package clocks),
+// and resolution's one timer consumer, which hands each firing to the part of
+// resolution whose timer kind it is.
+// ---------------------------------------------------------------------------
+
+// withClocks is resolution with its clocks.
+type withClocks struct {
+	host.Service
+	deps   host.Deps
+	clocks *clocks.Clocks
+}
+
+func addClocks(dir string, d host.Deps, s host.Service) (host.Service, error) {
+	c, err := clocks.New(dir, d)
+	if err != nil {
+		return nil, err
+	}
+	return &withClocks{Service: s, deps: d, clocks: c}, nil
+}
+
+func (s *withClocks) Routes(mux *http.ServeMux) {
+	s.Service.Routes(mux)
+	s.clocks.Routes(mux)
+}
+
+func (s *withClocks) Start(ctx context.Context) error {
+	if err := s.Service.Start(ctx); err != nil {
+		return err
+	}
+	if err := s.clocks.Start(ctx); err != nil {
+		return err
+	}
+	if s.deps.Timers == nil {
+		return nil
+	}
+	c, err := s.deps.Timers.Consume(ctx, app.ServiceName, s.onTimer)
+	if err != nil {
+		return err
+	}
+	s.deps.Go(func() { <-ctx.Done(); c.Stop() })
+	return nil
+}
+
+// onTimer dispatches a firing by its kind; a kind nobody handles is logged
+// and dropped, since no redelivery would change that.
+func (s *withClocks) onTimer(ctx context.Context, f timer.Fired) error {
+	if handled, err := s.clocks.Timer(ctx, f); handled {
+		return err
+	}
+	if s.deps.Logger != nil {
+		s.deps.Logger.Warn("timer of an unknown kind dropped", "kind", f.Kind, "timer", f.ID)
+	}
+	return nil
 }

@@ -61,7 +61,7 @@ type Service struct {
 // added here, or its user may not create it.
 var Services = []Service{
 	{Name: "intake", Category: "complaint", Vault: true},
-	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases"}},
+	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases", "resolution-clocks"}},
 	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}},
 	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"}},
 	{Name: "prevention", Category: "prevention", Projections: true},

@@ -1,0 +1,62 @@
+// Package adapters connects the clocks to the rest of the system: the events
+// that start, pause, resume, meet and restart them (consumers.go), their
+// timers (timers.go) and the HTTP view (http.go).
+package adapters
+
+import (
+	"context"
+
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/resolution/clocks/app"
+)
+
+// Durable is the consumer the clocks follow the lifecycle with.
+const Durable = "resolution-clocks"
+
+// Categories are the streams the clocks follow.
+var Categories = []string{"complaint", "case"}
+
+// EventTypes are the events that move the clocks.
+var EventTypes = []string{
+	es.TypeOf(&complaintsv1.ComplaintReceived{}),
+	es.TypeOf(&complaintsv1.ComplaintAcknowledged{}),
+	es.TypeOf(&complaintsv1.InformationRequested{}),
+	es.TypeOf(&complaintsv1.InformationProvided{}),
+	es.TypeOf(&complaintsv1.CustomerContacted{}),
+	es.TypeOf(&complaintsv1.CaseResolved{}),
+	es.TypeOf(&complaintsv1.CaseReopened{}),
+}
+
+// OnLifecycleEvent moves a complaint's clocks on the events of its
+// complaint and case streams; the event's id is the idempotency key, so a
+// redelivered event changes nothing.
+func OnLifecycleEvent(a *app.Clocks) func(context.Context, eventlog.RecordedEvent) error {
+	return func(ctx context.Context, e eventlog.RecordedEvent) error {
+		m, err := es.Decode(e)
+		if err != nil {
+			return err
+		}
+		switch ev := m.(type) {
+		case *complaintsv1.ComplaintReceived:
+			return a.Start(ctx, ev, e.ID)
+		case *complaintsv1.ComplaintAcknowledged:
+			return a.Meet(ctx, ev.ComplaintId, app.MetByAcknowledged, ev.AcknowledgedAt.AsTime(), e.ID)
+		case *complaintsv1.InformationRequested:
+			return a.Pause(ctx, ev.ComplaintId, ev.RequestId, ev.RequestedAt.AsTime(), e.ID)
+		case *complaintsv1.InformationProvided:
+			return a.Resume(ctx, ev.ComplaintId, ev.RequestId, ev.ProvidedAt.AsTime(), e.ID)
+		case *complaintsv1.CustomerContacted:
+			if !ev.FirstHumanContact {
+				return nil
+			}
+			return a.Meet(ctx, ev.ComplaintId, app.MetByHumanContact, ev.ContactedAt.AsTime(), e.ID)
+		case *complaintsv1.CaseResolved:
+			return a.Meet(ctx, ev.ComplaintId, app.MetByResolved, ev.ResolvedAt.AsTime(), e.ID)
+		case *complaintsv1.CaseReopened:
+			return a.Restart(ctx, ev.ComplaintId, ev.Reason, ev.ReopenedAt.AsTime(), e.ID)
+		}
+		return nil // not an event this consumer subscribes to
+	}
+}
