@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -266,4 +267,76 @@ func TestNoRegimeAtAllIsRefused(t *testing.T) {
 	if !errors.Is(err, domain.ErrNoRegime) {
 		t.Fatalf("error %v", err)
 	}
+}
+
+func defaultPolicy(t testing.TB) domain.Policy {
+	t.Helper()
+	p, err := regime.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tpl, err := policy.Load[notify.Templates]("", "templates")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return domain.Policy{Regimes: p, Templates: &tpl.Value}
+}
+
+func TestAnFCAFinalResponseBreachAfterEightWeeksSendsTheFCAHoldingResponse(t *testing.T) {
+	clocks := domain.NewDecider(defaultPolicy(t))
+	cmd := receipt()
+	cmd.Regime = "uk-fca"
+	events, err := decidertest.For(t, clocks).When(cmd).Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var final *complaintsv1.ClockStarted
+	for _, e := range events {
+		if s := e.(*complaintsv1.ClockStarted); s.Clock == "final-response" {
+			final = s
+		}
+	}
+	due := time.Date(2027, 1, 15, 23, 59, 59, 0, time.UTC) // 8 weeks after Friday 20 November 2026
+	if final == nil || !final.Due.AsTime().Equal(due) || final.Kind != regulatory || !final.HoldingResponse || final.Calendar != "england-and-wales" {
+		t.Fatalf("final response clock %v", final)
+	}
+	out, err := decidertest.For(t, clocks).Given(events...).When(domain.FireTimer{Clock: "final-response", Due: due, At: due}).Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 2 {
+		t.Fatalf("events %v", out)
+	}
+	n := out[1].(*complaintsv1.NotificationRequested)
+	if n.Template != "holding-response.uk-fca" || !strings.Contains(n.Text, "Financial Ombudsman Service") || !strings.Contains(n.Subject, "CMP-1") {
+		t.Fatalf("holding response %v", n)
+	}
+}
+
+func TestAPaymentsBreachAtFifteenBusinessDaysStartsTheThirtyFiveDayClock(t *testing.T) {
+	clocks := domain.NewDecider(defaultPolicy(t))
+	cmd := receipt()
+	cmd.Regime, cmd.ReceivedAt = "uk-fca-payments", time.Date(2026, 12, 14, 10, 0, 0, 0, time.UTC)
+	events, err := decidertest.For(t, clocks).When(cmd).Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.Date(2027, 1, 7, 23, 59, 59, 0, time.UTC) // over the Christmas bank holidays
+	out, err := decidertest.For(t, clocks).Given(events...).When(domain.FireTimer{Clock: "final-response", Due: due, At: due}).Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, ok := out[1].(*complaintsv1.ClockStarted)
+	if want := time.Date(2027, 2, 4, 23, 59, 59, 0, time.UTC); !ok || x.Clock != "final-response-exceptional" || !x.Due.AsTime().Equal(want) {
+		t.Fatalf("exceptional clock %v, want due %v", out, want)
+	}
+	if n, ok := out[2].(*complaintsv1.NotificationRequested); !ok || n.Purpose != notify.HoldingResponse {
+		t.Fatalf("holding response %v", out)
+	}
+}
+
+func TestASecondInformationRequestWhilePausedChangesNothing(t *testing.T) {
+	clocks := domain.NewDecider(mustPolicy(t))
+	paused, _ := decidertest.For(t, clocks).Given(theClocks()...).When(domain.PauseClocks{RequestID: "r1", At: received}).Events()
+	decidertest.For(t, clocks).Given(append(theClocks(), paused...)...).When(domain.PauseClocks{RequestID: "r2", At: received.Add(time.Second)}).ThenNothing()
 }
