@@ -20,7 +20,7 @@ import (
 )
 
 // The consumers of case events: both act on CaseResolved.
-var caseConsumers = []string{"compensation-decides-redress", "followup-requests-surveys"}
+var caseConsumers = []string{"compensation-decides-redress", "followup-requests-surveys", "resolution-clocks"}
 
 // waitForDeadLetters waits until every consumer of case events has
 // dead-lettered the event with id eventID, for reason, and returns the
