@@ -95,8 +95,8 @@ func NewWithConfig(cfg Config) host.Factory {
 			return nil, err
 		}
 		if d.Logger != nil {
-			d.Logger.Info("followup policy loaded", "version", rules.Policy.Version, "survey_delay", rules.Policy.SurveyDelay,
-				"chasers", rules.Policy.Chasers, "close_after", rules.Policy.CloseAfter)
+			d.Logger.Info("followup policy loaded", "version", rules.Policy.Version, "survey_delay", rules.Policy.SurveyDelay.String(),
+				"chasers", fmt.Sprint(rules.Policy.Chasers), "close_after", rules.Policy.CloseAfter.String())
 		}
 		silent, err := adapters.NewSilent(context.Background(), d.Log, d.JetStream)
 		if err != nil {

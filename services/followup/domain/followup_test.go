@@ -317,3 +317,13 @@ func TestThePolicyIsCheckedNamingTheField(t *testing.T) {
 		t.Fatalf("a fast policy: %v", err)
 	}
 }
+
+func TestTheFastPolicyForDemonstrationsSendsTheSurveyAtOnce(t *testing.T) {
+	l, err := policy.Load[domain.Policy]("../../../deploy/policies/fast", domain.PolicyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Source == "embedded default" || l.Value.SurveyDelay != 0 || l.Value.CloseAfter > 5*time.Minute {
+		t.Fatalf("fast policy %+v from %s", l.Value, l.Source)
+	}
+}
