@@ -31,7 +31,11 @@ var NATSActor = eventlog.NewActor(eventlog.ActorSystem, "nats")
 
 // NATS serves follow-up's request/reply API as a NATS service ("followup"),
 // in the queue group "followup" so that replicas share the requests.
-type NATS struct{ App *app.Followup }
+type NATS struct {
+	App *app.Followup
+	// MaxInFlight bounds the requests handled at once (default 64).
+	MaxInFlight int
+}
 
 // Serve registers the endpoint on nc. Stop the returned service to stop
 // serving.
@@ -45,7 +49,20 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := svc.AddEndpoint("answer", micro.HandlerFunc(n.answer), micro.WithEndpointSubject(SubjectAnswer)); err != nil {
+	if n.MaxInFlight <= 0 {
+		n.MaxInFlight = 64
+	}
+	// A micro endpoint hands requests over one at a time: handle each in its
+	// own goroutine, at most MaxInFlight at once.
+	slots := make(chan struct{}, n.MaxInFlight)
+	handler := micro.HandlerFunc(func(r micro.Request) {
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots }()
+			n.answer(r)
+		}()
+	})
+	if err := svc.AddEndpoint("answer", handler, micro.WithEndpointSubject(SubjectAnswer)); err != nil {
 		_ = svc.Stop()
 		return nil, err
 	}
