@@ -13,6 +13,12 @@ type FollowUp struct {
 	// Round is the resolution being followed up, 1 for the first.
 	Round       int32 `json:"round"`
 	ChasersSent int32 `json:"chasers_sent"`
+	// CustomerID, Product, Team and RootCause are what follow-up knows of
+	// the complaint: from its receipt and its latest resolution.
+	CustomerID string `json:"customer_id,omitempty"`
+	Product    string `json:"product,omitempty"`
+	Team       string `json:"team,omitempty"`
+	RootCause  string `json:"root_cause,omitempty"`
 	// SurveyDue is when the round's survey is (or was) due.
 	SurveyDue *time.Time `json:"survey_due,omitempty"`
 	// SurveyedAt is when the round's survey was sent.

@@ -238,7 +238,7 @@ func TestASettledResolutionIsFollowedUpAfterTheDelayAndAYesClosesTheComplaint(t 
 	settled := c.settle(id, 1)
 	c.deliver(settled) // delivered twice: scheduled once
 
-	if v := c.status(id); v["status"] != "scheduled" || v["round"] != 1.0 || v["survey_due"] != "2026-03-07T10:00:00Z" {
+	if v := c.status(id); v["status"] != "scheduled" || v["round"] != 1.0 || v["survey_due"] != "2026-03-07T10:00:00Z" || v["team"] != "network-ops" || v["customer_id"] != "cust-9" {
 		t.Fatalf("after settlement: %v", v)
 	}
 	if tm, ok := c.pending(id); !ok || !tm.Due.Equal(c.now.Add(2*day)) || tm.Kind != app.TimerKind {

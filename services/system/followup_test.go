@@ -142,6 +142,9 @@ func TestFollowUpRoundsChasersAndSilentCustomers(t *testing.T) {
 	s := startWithFollowupPolicy(t, fastFollowup)
 	a := api{t: t, addr: oneAddress(s.Addr())}
 
+	_, ops := oaLoad(t) // answers checked against the API documents too
+	documented := &oaClient{t: t, base: "http://" + s.Addr(), ops: ops, seen: map[string]map[int]bool{}}
+
 	silent := resolveComplaint(t, a)
 	settled(t, s, silent.ID, 1)
 	answering := resolveComplaint(t, a)
@@ -150,6 +153,7 @@ func TestFollowUpRoundsChasersAndSilentCustomers(t *testing.T) {
 	path := "/v1/followups/" + answering.ID
 	a.eventually(path, func(b map[string]any) bool { return b["status"] == "scheduled" || b["status"] == "awaiting_answer" })
 	a.eventually(path, func(b map[string]any) bool { return b["status"] == "awaiting_answer" || b["status"] == "chased" })
+	documented.call("GET /v1/followups/{id}", nil, nil, answering.ID)
 	customer := a.as(answering.CustomerToken)
 	customer.call(http.MethodPost, path+"/answer", map[string]any{
 		"csat": 2, "effort": 3, "nps": 4, "resolved": false, "reason": "Still no dial tone",
@@ -216,6 +220,9 @@ func TestFollowUpRoundsChasersAndSilentCustomers(t *testing.T) {
 	report := a.eventually("/v1/reports/silent-customers", func(b map[string]any) bool { return b["total"] == 1.0 })
 	rows := report["complaints"].([]any)
 	row := rows[0].(map[string]any)
+	documented.call("GET /v1/followups/{id}", nil, nil, answering.ID)
+	documented.call("GET /v1/followups/{id}", nil, nil, silent.ID)
+	documented.call("GET /v1/reports/silent-customers", nil, nil)
 	if len(rows) != 1 || row["complaint_id"] != silent.ID || row["customer_id"] != "c-1" || row["product"] != "broadband" ||
 		row["team"] != "network-support" || row["root_cause"] != "network.outage" {
 		t.Fatalf("silent-customers report: %v", report)

@@ -37,6 +37,7 @@ const MaxSilentLimit = 1000
 
 func toJSON(f domain.Followup) api.FollowUp {
 	out := api.FollowUp{ComplaintID: f.ComplaintID, Status: f.Status.String(), Round: f.Round, ChasersSent: f.ChasersSent,
+		CustomerID: f.Context.CustomerID, Product: f.Context.Product, Team: f.Context.Team, RootCause: f.Context.RootCause,
 		SurveyDue: timeOrNil(f.SurveyDue), SurveyedAt: timeOrNil(f.SurveyAt), ClosedReason: f.ClosedReason, ClosedAt: timeOrNil(f.ClosedAt)}
 	if due, ok := f.Pending(); ok {
 		out.NextDue = &due
