@@ -45,6 +45,15 @@ func startWithFollowupPolicy(t *testing.T, policyYAML string) *host.System {
 	if err := os.WriteFile(filepath.Join(configDir, "followup.yaml"), []byte(policyYAML), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	s := startFollowupSystem(t, dataDir, configDir)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// startFollowupSystem starts the whole system on dataDir with follow-up's
+// CONFIG_DIR configDir.
+func startFollowupSystem(t *testing.T, dataDir, configDir string) *host.System {
+	t.Helper()
 	units := system.Services(intake.Config{Regime: "default", ConfigDir: configDir})
 	for i := range units {
 		if units[i].Name == "followup" {
@@ -56,7 +65,6 @@ func startWithFollowupPolicy(t *testing.T, policyYAML string) *host.System {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(s.Stop)
 	return s
 }
 
@@ -243,4 +251,38 @@ func TestWithNoFollowupDelayTheSurveyIsOutAtOnce(t *testing.T) {
 	a.as(sub.CustomerToken).call(http.MethodPost, "/v1/followups/"+sub.ID+"/answer",
 		map[string]any{"csat": 5, "effort": 6, "resolved": true}, http.StatusOK, nil)
 	a.eventually("/v1/complaints/"+sub.ID, func(b map[string]any) bool { return b["status"] == "closed" })
+}
+
+// A survey scheduled before the system stops is sent once after it starts
+// again, even when it fell due while the system was down: the timer is on
+// the server's disk, not in the process.
+func TestAScheduledSurveyIsSentOnceAfterARestart(t *testing.T) {
+	dataDir, configDir := t.TempDir(), t.TempDir()
+	writeTestTokens(t, dataDir)
+	policy := "version: restart\nsurvey_delay: 2s\nchasers: []\nclose_after: 60s\n"
+	if err := os.WriteFile(filepath.Join(configDir, "followup.yaml"), []byte(policy), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startFollowupSystem(t, dataDir, configDir)
+	a := api{t: t, addr: oneAddress(s.Addr())}
+	sub := resolveComplaint(t, a)
+	settled(t, s, sub.ID, 1)
+	view := a.eventually("/v1/followups/"+sub.ID, nil)
+	if view["status"] != "scheduled" {
+		s.Stop()
+		t.Fatalf("before the restart: %v", view)
+	}
+	due, _ := time.Parse(time.RFC3339Nano, view["survey_due"].(string))
+	s.Stop()
+	time.Sleep(time.Until(due) + 500*time.Millisecond) // the system is down: nothing to wait on
+
+	s = startFollowupSystem(t, dataDir, configDir)
+	defer s.Stop()
+	a = api{t: t, addr: oneAddress(s.Addr())}
+	a.eventually("/v1/followups/"+sub.ID, func(b map[string]any) bool { return b["status"] == "awaiting_answer" })
+	a.as(sub.CustomerToken).call(http.MethodPost, "/v1/followups/"+sub.ID+"/answer",
+		map[string]any{"csat": 4, "effort": 6, "resolved": true}, http.StatusOK, nil)
+	if types := followupTypes(t, s, sub.ID); count(types, "SurveyRequested") != 1 || count(types, "NotificationRequested") != 1 {
+		t.Fatalf("after the restart: %v", types)
+	}
 }
