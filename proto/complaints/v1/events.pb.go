@@ -3700,11 +3700,21 @@ func (x *RedressSettled) GetSettledAt() *timestamppb.Timestamp {
 
 // The follow-up of a resolution is scheduled for later.
 type FollowUpScheduled struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	Resolution    int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
-	Due           *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=due,proto3" json:"due,omitempty"`
-	ScheduledAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=scheduled_at,json=scheduledAt,proto3" json:"scheduled_at,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution  int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	Due         *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=due,proto3" json:"due,omitempty"`
+	ScheduledAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=scheduled_at,json=scheduledAt,proto3" json:"scheduled_at,omitempty"`
+	// What follow-up knows of the complaint when it schedules the round, from
+	// ComplaintReceived and CaseResolved: the customer (by id), the product,
+	// the team and root cause of the resolution, the complaint's reference.
+	CustomerId string `protobuf:"bytes,5,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Product    string `protobuf:"bytes,6,opt,name=product,proto3" json:"product,omitempty"`
+	Team       string `protobuf:"bytes,7,opt,name=team,proto3" json:"team,omitempty"`
+	RootCause  string `protobuf:"bytes,8,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
+	Reference  string `protobuf:"bytes,9,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The follow-up policy that set the delay.
+	DecidedBy     *PolicyRef `protobuf:"bytes,10,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3767,13 +3777,59 @@ func (x *FollowUpScheduled) GetScheduledAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *FollowUpScheduled) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *FollowUpScheduled) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *FollowUpScheduled) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *FollowUpScheduled) GetRootCause() string {
+	if x != nil {
+		return x.RootCause
+	}
+	return ""
+}
+
+func (x *FollowUpScheduled) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *FollowUpScheduled) GetDecidedBy() *PolicyRef {
+	if x != nil {
+		return x.DecidedBy
+	}
+	return nil
+}
+
 // The customer has been asked whether the complaint is really fixed and how the
 // handling felt.
 type SurveyRequested struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	RequestedAt   *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
-	Resolution    int32                  `protobuf:"varint,3,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	RequestedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=requested_at,json=requestedAt,proto3" json:"requested_at,omitempty"`
+	Resolution  int32                  `protobuf:"varint,3,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// When the first chaser is due; unset when the policy has none.
+	ChaserDue *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=chaser_due,json=chaserDue,proto3" json:"chaser_due,omitempty"`
+	// When silence closes the complaint as "no-response".
+	CloseDue      *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=close_due,json=closeDue,proto3" json:"close_due,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3829,14 +3885,32 @@ func (x *SurveyRequested) GetResolution() int32 {
 	return 0
 }
 
+func (x *SurveyRequested) GetChaserDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ChaserDue
+	}
+	return nil
+}
+
+func (x *SurveyRequested) GetCloseDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CloseDue
+	}
+	return nil
+}
+
 // A reminder to a customer who has not answered the survey.
 type SurveyChaserSent struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
 	// 1 for the first chaser.
-	Chaser        int32                  `protobuf:"varint,2,opt,name=chaser,proto3" json:"chaser,omitempty"`
-	SentAt        *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
-	Resolution    int32                  `protobuf:"varint,4,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	Chaser     int32                  `protobuf:"varint,2,opt,name=chaser,proto3" json:"chaser,omitempty"`
+	SentAt     *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=sent_at,json=sentAt,proto3" json:"sent_at,omitempty"`
+	Resolution int32                  `protobuf:"varint,4,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// When the next chaser is due; unset after the last one.
+	ChaserDue *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=chaser_due,json=chaserDue,proto3" json:"chaser_due,omitempty"`
+	// When silence closes the complaint as "no-response".
+	CloseDue      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=close_due,json=closeDue,proto3" json:"close_due,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3897,6 +3971,20 @@ func (x *SurveyChaserSent) GetResolution() int32 {
 		return x.Resolution
 	}
 	return 0
+}
+
+func (x *SurveyChaserSent) GetChaserDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ChaserDue
+	}
+	return nil
+}
+
+func (x *SurveyChaserSent) GetCloseDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CloseDue
+	}
+	return nil
 }
 
 // A low score: the team lead should look at this complaint.
@@ -4203,6 +4291,78 @@ func (x *ComplaintClosed) GetRootCause() string {
 	return ""
 }
 
+// A follow-up round stopped before the customer answered: the case was
+// reopened in the meantime. Its pending survey, chasers and closure are
+// cancelled; the next resolution's RedressSettled starts a new round.
+type FollowUpCancelled struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution  int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	// Why, e.g. "case-reopened".
+	Reason        string                 `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	CancelledAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=cancelled_at,json=cancelledAt,proto3" json:"cancelled_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FollowUpCancelled) Reset() {
+	*x = FollowUpCancelled{}
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FollowUpCancelled) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FollowUpCancelled) ProtoMessage() {}
+
+func (x *FollowUpCancelled) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FollowUpCancelled.ProtoReflect.Descriptor instead.
+func (*FollowUpCancelled) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *FollowUpCancelled) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *FollowUpCancelled) GetResolution() int32 {
+	if x != nil {
+		return x.Resolution
+	}
+	return 0
+}
+
+func (x *FollowUpCancelled) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *FollowUpCancelled) GetCancelledAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CancelledAt
+	}
+	return nil
+}
+
 // A spike of complaints for one cause (or product and cause) above its rolling
 // baseline: a systemic issue. Other systems may start outreach to the
 // customers of the linked complaints.
@@ -4227,7 +4387,7 @@ type SystemicIssueDetected struct {
 
 func (x *SystemicIssueDetected) Reset() {
 	*x = SystemicIssueDetected{}
-	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4239,7 +4399,7 @@ func (x *SystemicIssueDetected) String() string {
 func (*SystemicIssueDetected) ProtoMessage() {}
 
 func (x *SystemicIssueDetected) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4252,7 +4412,7 @@ func (x *SystemicIssueDetected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemicIssueDetected.ProtoReflect.Descriptor instead.
 func (*SystemicIssueDetected) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{42}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SystemicIssueDetected) GetIssueId() string {
@@ -4345,7 +4505,7 @@ type SystemicIssueClosed struct {
 
 func (x *SystemicIssueClosed) Reset() {
 	*x = SystemicIssueClosed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4357,7 +4517,7 @@ func (x *SystemicIssueClosed) String() string {
 func (*SystemicIssueClosed) ProtoMessage() {}
 
 func (x *SystemicIssueClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4370,7 +4530,7 @@ func (x *SystemicIssueClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemicIssueClosed.ProtoReflect.Descriptor instead.
 func (*SystemicIssueClosed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{43}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SystemicIssueClosed) GetIssueId() string {
@@ -4421,7 +4581,7 @@ type PreventiveActionOpened struct {
 
 func (x *PreventiveActionOpened) Reset() {
 	*x = PreventiveActionOpened{}
-	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4433,7 +4593,7 @@ func (x *PreventiveActionOpened) String() string {
 func (*PreventiveActionOpened) ProtoMessage() {}
 
 func (x *PreventiveActionOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4446,7 +4606,7 @@ func (x *PreventiveActionOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionOpened.ProtoReflect.Descriptor instead.
 func (*PreventiveActionOpened) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{44}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PreventiveActionOpened) GetActionId() string {
@@ -4524,7 +4684,7 @@ type PreventiveActionOverdue struct {
 
 func (x *PreventiveActionOverdue) Reset() {
 	*x = PreventiveActionOverdue{}
-	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4536,7 +4696,7 @@ func (x *PreventiveActionOverdue) String() string {
 func (*PreventiveActionOverdue) ProtoMessage() {}
 
 func (x *PreventiveActionOverdue) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4549,7 +4709,7 @@ func (x *PreventiveActionOverdue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionOverdue.ProtoReflect.Descriptor instead.
 func (*PreventiveActionOverdue) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{45}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PreventiveActionOverdue) GetActionId() string {
@@ -4588,7 +4748,7 @@ type PreventiveActionCompleted struct {
 
 func (x *PreventiveActionCompleted) Reset() {
 	*x = PreventiveActionCompleted{}
-	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4600,7 +4760,7 @@ func (x *PreventiveActionCompleted) String() string {
 func (*PreventiveActionCompleted) ProtoMessage() {}
 
 func (x *PreventiveActionCompleted) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4613,7 +4773,7 @@ func (x *PreventiveActionCompleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionCompleted.ProtoReflect.Descriptor instead.
 func (*PreventiveActionCompleted) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{46}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PreventiveActionCompleted) GetActionId() string {
@@ -4674,7 +4834,7 @@ type PreventiveActionEvaluated struct {
 
 func (x *PreventiveActionEvaluated) Reset() {
 	*x = PreventiveActionEvaluated{}
-	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	mi := &file_complaints_v1_events_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4686,7 +4846,7 @@ func (x *PreventiveActionEvaluated) String() string {
 func (*PreventiveActionEvaluated) ProtoMessage() {}
 
 func (x *PreventiveActionEvaluated) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	mi := &file_complaints_v1_events_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4699,7 +4859,7 @@ func (x *PreventiveActionEvaluated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionEvaluated.ProtoReflect.Descriptor instead.
 func (*PreventiveActionEvaluated) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{47}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PreventiveActionEvaluated) GetActionId() string {
@@ -5147,27 +5307,43 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"totalMinor\x12\x1a\n" +
 	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x129\n" +
 	"\n" +
-	"settled_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tsettledAt\"\xc3\x01\n" +
+	"settled_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tsettledAt\"\x88\x03\n" +
 	"\x11FollowUpScheduled\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\x02 \x01(\x05R\n" +
 	"resolution\x12,\n" +
 	"\x03due\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x03due\x12=\n" +
-	"\fscheduled_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vscheduledAt\"\x93\x01\n" +
+	"\fscheduled_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vscheduledAt\x12\x1f\n" +
+	"\vcustomer_id\x18\x05 \x01(\tR\n" +
+	"customerId\x12\x18\n" +
+	"\aproduct\x18\x06 \x01(\tR\aproduct\x12\x12\n" +
+	"\x04team\x18\a \x01(\tR\x04team\x12\x1d\n" +
+	"\n" +
+	"root_cause\x18\b \x01(\tR\trootCause\x12\x1c\n" +
+	"\treference\x18\t \x01(\tR\treference\x127\n" +
+	"\n" +
+	"decided_by\x18\n" +
+	" \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\x87\x02\n" +
 	"\x0fSurveyRequested\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12=\n" +
 	"\frequested_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\x03 \x01(\x05R\n" +
-	"resolution\"\xa2\x01\n" +
+	"resolution\x129\n" +
+	"\n" +
+	"chaser_due\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tchaserDue\x127\n" +
+	"\tclose_due\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bcloseDue\"\x96\x02\n" +
 	"\x10SurveyChaserSent\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x16\n" +
 	"\x06chaser\x18\x02 \x01(\x05R\x06chaser\x123\n" +
 	"\asent_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x06sentAt\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\x04 \x01(\x05R\n" +
-	"resolution\"\xde\x01\n" +
+	"resolution\x129\n" +
+	"\n" +
+	"chaser_due\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tchaserDue\x127\n" +
+	"\tclose_due\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bcloseDue\"\xde\x01\n" +
 	"\x14LowSatisfactionAlert\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x12\n" +
 	"\x04csat\x18\x02 \x01(\x05R\x04csat\x12\x16\n" +
@@ -5198,7 +5374,14 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\aproduct\x18\x05 \x01(\tR\aproduct\x12\x12\n" +
 	"\x04team\x18\x06 \x01(\tR\x04team\x12\x1d\n" +
 	"\n" +
-	"root_cause\x18\a \x01(\tR\trootCause\"\xb8\x03\n" +
+	"root_cause\x18\a \x01(\tR\trootCause\"\xad\x01\n" +
+	"\x11FollowUpCancelled\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\x02 \x01(\x05R\n" +
+	"resolution\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12=\n" +
+	"\fcancelled_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vcancelledAt\"\xb8\x03\n" +
 	"\x15SystemicIssueDetected\x12\x19\n" +
 	"\bissue_id\x18\x01 \x01(\tR\aissueId\x12\x1d\n" +
 	"\n" +
@@ -5299,7 +5482,7 @@ func file_complaints_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_complaints_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
 var file_complaints_v1_events_proto_goTypes = []any{
 	(Outcome)(0),                       // 0: complaints.v1.Outcome
 	(ClockKind)(0),                     // 1: complaints.v1.ClockKind
@@ -5346,105 +5529,112 @@ var file_complaints_v1_events_proto_goTypes = []any{
 	(*LowSatisfactionAlert)(nil),       // 42: complaints.v1.LowSatisfactionAlert
 	(*SurveyAnswered)(nil),             // 43: complaints.v1.SurveyAnswered
 	(*ComplaintClosed)(nil),            // 44: complaints.v1.ComplaintClosed
-	(*SystemicIssueDetected)(nil),      // 45: complaints.v1.SystemicIssueDetected
-	(*SystemicIssueClosed)(nil),        // 46: complaints.v1.SystemicIssueClosed
-	(*PreventiveActionOpened)(nil),     // 47: complaints.v1.PreventiveActionOpened
-	(*PreventiveActionOverdue)(nil),    // 48: complaints.v1.PreventiveActionOverdue
-	(*PreventiveActionCompleted)(nil),  // 49: complaints.v1.PreventiveActionCompleted
-	(*PreventiveActionEvaluated)(nil),  // 50: complaints.v1.PreventiveActionEvaluated
-	(*timestamppb.Timestamp)(nil),      // 51: google.protobuf.Timestamp
+	(*FollowUpCancelled)(nil),          // 45: complaints.v1.FollowUpCancelled
+	(*SystemicIssueDetected)(nil),      // 46: complaints.v1.SystemicIssueDetected
+	(*SystemicIssueClosed)(nil),        // 47: complaints.v1.SystemicIssueClosed
+	(*PreventiveActionOpened)(nil),     // 48: complaints.v1.PreventiveActionOpened
+	(*PreventiveActionOverdue)(nil),    // 49: complaints.v1.PreventiveActionOverdue
+	(*PreventiveActionCompleted)(nil),  // 50: complaints.v1.PreventiveActionCompleted
+	(*PreventiveActionEvaluated)(nil),  // 51: complaints.v1.PreventiveActionEvaluated
+	(*timestamppb.Timestamp)(nil),      // 52: google.protobuf.Timestamp
 }
 var file_complaints_v1_events_proto_depIdxs = []int32{
 	3,  // 0: complaints.v1.ComplaintReceived.customer_name:type_name -> complaints.v1.SealedValue
 	3,  // 1: complaints.v1.ComplaintReceived.customer_email:type_name -> complaints.v1.SealedValue
-	51, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
+	52, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
 	3,  // 3: complaints.v1.ComplaintReceived.customer_phone:type_name -> complaints.v1.SealedValue
 	3,  // 4: complaints.v1.ComplaintReceived.vulnerability_detail:type_name -> complaints.v1.SealedValue
-	51, // 5: complaints.v1.RepeatContactRecorded.contacted_at:type_name -> google.protobuf.Timestamp
-	51, // 6: complaints.v1.CustomerPersonalDataErased.erased_at:type_name -> google.protobuf.Timestamp
-	51, // 7: complaints.v1.NotificationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	52, // 5: complaints.v1.RepeatContactRecorded.contacted_at:type_name -> google.protobuf.Timestamp
+	52, // 6: complaints.v1.CustomerPersonalDataErased.erased_at:type_name -> google.protobuf.Timestamp
+	52, // 7: complaints.v1.NotificationRequested.requested_at:type_name -> google.protobuf.Timestamp
 	8,  // 8: complaints.v1.NotificationRequested.decided_by:type_name -> complaints.v1.PolicyRef
-	51, // 9: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
-	51, // 10: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
+	52, // 9: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
+	52, // 10: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
 	8,  // 11: complaints.v1.ComplaintAcknowledged.decided_by:type_name -> complaints.v1.PolicyRef
-	51, // 12: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
-	51, // 13: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
+	52, // 12: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
+	52, // 13: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
 	8,  // 14: complaints.v1.CaseAssigned.decided_by:type_name -> complaints.v1.PolicyRef
-	51, // 15: complaints.v1.CaseTriaged.triaged_at:type_name -> google.protobuf.Timestamp
+	52, // 15: complaints.v1.CaseTriaged.triaged_at:type_name -> google.protobuf.Timestamp
 	8,  // 16: complaints.v1.CaseTriaged.decided_by:type_name -> complaints.v1.PolicyRef
-	51, // 17: complaints.v1.CaseClaimed.claimed_at:type_name -> google.protobuf.Timestamp
-	51, // 18: complaints.v1.CaseTransferred.transferred_at:type_name -> google.protobuf.Timestamp
-	51, // 19: complaints.v1.CaseEscalated.escalated_at:type_name -> google.protobuf.Timestamp
-	51, // 20: complaints.v1.CaseReviewed.reviewed_at:type_name -> google.protobuf.Timestamp
-	51, // 21: complaints.v1.InformationRequested.requested_at:type_name -> google.protobuf.Timestamp
-	51, // 22: complaints.v1.InformationProvided.provided_at:type_name -> google.protobuf.Timestamp
-	51, // 23: complaints.v1.CustomerContacted.contacted_at:type_name -> google.protobuf.Timestamp
-	51, // 24: complaints.v1.CaseReopened.reopened_at:type_name -> google.protobuf.Timestamp
+	52, // 17: complaints.v1.CaseClaimed.claimed_at:type_name -> google.protobuf.Timestamp
+	52, // 18: complaints.v1.CaseTransferred.transferred_at:type_name -> google.protobuf.Timestamp
+	52, // 19: complaints.v1.CaseEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	52, // 20: complaints.v1.CaseReviewed.reviewed_at:type_name -> google.protobuf.Timestamp
+	52, // 21: complaints.v1.InformationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	52, // 22: complaints.v1.InformationProvided.provided_at:type_name -> google.protobuf.Timestamp
+	52, // 23: complaints.v1.CustomerContacted.contacted_at:type_name -> google.protobuf.Timestamp
+	52, // 24: complaints.v1.CaseReopened.reopened_at:type_name -> google.protobuf.Timestamp
 	0,  // 25: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
-	51, // 26: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
+	52, // 26: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
 	8,  // 27: complaints.v1.CaseResolved.decided_by:type_name -> complaints.v1.PolicyRef
 	1,  // 28: complaints.v1.ClockStarted.kind:type_name -> complaints.v1.ClockKind
-	51, // 29: complaints.v1.ClockStarted.started_at:type_name -> google.protobuf.Timestamp
-	51, // 30: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
-	51, // 31: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
+	52, // 29: complaints.v1.ClockStarted.started_at:type_name -> google.protobuf.Timestamp
+	52, // 30: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
+	52, // 31: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
 	8,  // 32: complaints.v1.ClockStarted.decided_by:type_name -> complaints.v1.PolicyRef
-	51, // 33: complaints.v1.ClockStarted.exceptional_due:type_name -> google.protobuf.Timestamp
-	51, // 34: complaints.v1.ClockStarted.exceptional_warn_at:type_name -> google.protobuf.Timestamp
-	51, // 35: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
-	51, // 36: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
-	51, // 37: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
-	51, // 38: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
+	52, // 33: complaints.v1.ClockStarted.exceptional_due:type_name -> google.protobuf.Timestamp
+	52, // 34: complaints.v1.ClockStarted.exceptional_warn_at:type_name -> google.protobuf.Timestamp
+	52, // 35: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
+	52, // 36: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
+	52, // 37: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
+	52, // 38: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
 	1,  // 39: complaints.v1.ClockWarning.kind:type_name -> complaints.v1.ClockKind
-	51, // 40: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
-	51, // 41: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
+	52, // 40: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
+	52, // 41: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
 	1,  // 42: complaints.v1.ClockBreached.kind:type_name -> complaints.v1.ClockKind
-	51, // 43: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
-	51, // 44: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
-	51, // 45: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
+	52, // 43: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
+	52, // 44: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
+	52, // 45: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
 	2,  // 46: complaints.v1.RedressItem.kind:type_name -> complaints.v1.RedressKind
 	2,  // 47: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
-	51, // 48: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
+	52, // 48: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
 	0,  // 49: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
 	8,  // 50: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
 	28, // 51: complaints.v1.RedressDecided.items:type_name -> complaints.v1.RedressItem
-	51, // 52: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
-	51, // 53: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
-	51, // 54: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
-	51, // 55: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
+	52, // 52: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
+	52, // 53: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
+	52, // 54: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
+	52, // 55: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
 	28, // 56: complaints.v1.RedressAmended.items:type_name -> complaints.v1.RedressItem
-	51, // 57: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
-	51, // 58: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	52, // 57: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
+	52, // 58: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
 	28, // 59: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
-	51, // 60: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
-	51, // 61: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
+	52, // 60: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
+	52, // 61: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
 	2,  // 62: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
-	51, // 63: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
-	51, // 64: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
-	51, // 65: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
-	51, // 66: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
-	51, // 67: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
-	51, // 68: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
-	51, // 69: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
-	51, // 70: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
-	51, // 71: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
-	51, // 72: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
-	51, // 73: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
-	51, // 74: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
-	51, // 75: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
-	51, // 76: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
-	51, // 77: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
-	51, // 78: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
-	51, // 79: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
-	51, // 80: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
-	51, // 81: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
-	51, // 82: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
-	51, // 83: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
-	51, // 84: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
-	85, // [85:85] is the sub-list for method output_type
-	85, // [85:85] is the sub-list for method input_type
-	85, // [85:85] is the sub-list for extension type_name
-	85, // [85:85] is the sub-list for extension extendee
-	0,  // [0:85] is the sub-list for field type_name
+	52, // 63: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
+	52, // 64: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
+	52, // 65: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
+	52, // 66: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
+	8,  // 67: complaints.v1.FollowUpScheduled.decided_by:type_name -> complaints.v1.PolicyRef
+	52, // 68: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
+	52, // 69: complaints.v1.SurveyRequested.chaser_due:type_name -> google.protobuf.Timestamp
+	52, // 70: complaints.v1.SurveyRequested.close_due:type_name -> google.protobuf.Timestamp
+	52, // 71: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
+	52, // 72: complaints.v1.SurveyChaserSent.chaser_due:type_name -> google.protobuf.Timestamp
+	52, // 73: complaints.v1.SurveyChaserSent.close_due:type_name -> google.protobuf.Timestamp
+	52, // 74: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
+	52, // 75: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
+	52, // 76: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
+	52, // 77: complaints.v1.FollowUpCancelled.cancelled_at:type_name -> google.protobuf.Timestamp
+	52, // 78: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
+	52, // 79: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
+	52, // 80: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
+	52, // 81: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
+	52, // 82: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
+	52, // 83: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
+	52, // 84: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
+	52, // 85: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
+	52, // 86: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
+	52, // 87: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
+	52, // 88: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
+	52, // 89: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
+	52, // 90: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
+	91, // [91:91] is the sub-list for method output_type
+	91, // [91:91] is the sub-list for method input_type
+	91, // [91:91] is the sub-list for extension type_name
+	91, // [91:91] is the sub-list for extension extendee
+	0,  // [0:91] is the sub-list for field type_name
 }
 
 func init() { file_complaints_v1_events_proto_init() }
@@ -5458,7 +5648,7 @@ func file_complaints_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_complaints_v1_events_proto_rawDesc), len(file_complaints_v1_events_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   48,
+			NumMessages:   49,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

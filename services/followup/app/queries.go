@@ -10,8 +10,8 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
 
-// Followup loads a follow-up; domain.ErrNoSurvey until the survey is
-// requested.
+// Followup loads a follow-up; domain.ErrNoSurvey until its first round is
+// scheduled.
 func (a *Followup) Followup(ctx context.Context, complaintID string) (domain.Followup, error) {
 	if !eventlog.ValidID(complaintID) {
 		return domain.Followup{}, decider.Refusef(domain.ErrNoSurvey, "complaint %q", complaintID)
@@ -21,4 +21,9 @@ func (a *Followup) Followup(ctx context.Context, complaintID string) (domain.Fol
 		return domain.Followup{}, decider.Refusef(domain.ErrNoSurvey, "complaint %s", complaintID)
 	}
 	return f, err
+}
+
+// SilentCustomers reports the complaints closed for no response.
+func (a *Followup) SilentCustomers(q domain.SilentQuery) domain.SilentReport {
+	return a.silent.Report(q)
 }

@@ -63,12 +63,12 @@ var Services = []Service{
 	{Name: "intake", Category: "complaint", Vault: true},
 	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases", "resolution-clocks"}},
 	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}},
-	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"}},
+	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"}, Projections: true},
 	{Name: "prevention", Category: "prevention", Projections: true},
 }
 
 // DocumentedRequests are the request/reply subjects other systems may call.
-var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show"}
+var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show", "complaints.followup.answer"}
 
 // Categories are every event category the service writes, from the writers
 // table (bus/writers), its main category first.

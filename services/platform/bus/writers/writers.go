@@ -74,6 +74,7 @@ var categoriesOf = map[string][]string{
 	"SurveyAnswered":       {"followup"},
 	"LowSatisfactionAlert": {"followup"},
 	"ComplaintClosed":      {"followup"},
+	"FollowUpCancelled":    {"followup"},
 
 	"SystemicIssueDetected":     {"prevention"},
 	"SystemicIssueClosed":       {"prevention"},

@@ -1,0 +1,112 @@
+package adapters
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/complaintflow/complaintflow/services/api"
+	"github.com/complaintflow/complaintflow/services/followup/app"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
+	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+)
+
+// SubjectAnswer receives survey answers from the company's survey or
+// contact-centre systems: the body of POST /v1/followups/{id}/answer plus
+// "complaint_id", with an optional Idempotency-Key header. The reply is the
+// follow-up as GET /v1/followups/{id} shows it; an error reply carries the
+// headers Nats-Service-Error-Code (the HTTP status the same error would
+// have) and Nats-Service-Error, and a problem+json body naming the fields at
+// fault.
+const SubjectAnswer = "complaints.followup.answer"
+
+// NATSActor is the actor of answers given over NATS: a company system,
+// authenticated by its NATS user.
+var NATSActor = eventlog.NewActor(eventlog.ActorSystem, "nats")
+
+// NATS serves follow-up's request/reply API as a NATS service ("followup"),
+// in the queue group "followup" so that replicas share the requests.
+type NATS struct {
+	App *app.Followup
+	// MaxInFlight bounds the requests handled at once (default 64).
+	MaxInFlight int
+}
+
+// Serve registers the endpoint on nc. Stop the returned service to stop
+// serving.
+func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        app.ServiceName,
+		Version:     "1.0.0",
+		Description: "Records customers' answers to follow-up surveys",
+		QueueGroup:  app.ServiceName,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n.MaxInFlight <= 0 {
+		n.MaxInFlight = 64
+	}
+	// A micro endpoint hands requests over one at a time: handle each in its
+	// own goroutine, at most MaxInFlight at once.
+	slots := make(chan struct{}, n.MaxInFlight)
+	handler := micro.HandlerFunc(func(r micro.Request) {
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots }()
+			n.answer(r)
+		}()
+	})
+	if err := svc.AddEndpoint("answer", handler, micro.WithEndpointSubject(SubjectAnswer)); err != nil {
+		_ = svc.Stop()
+		return nil, err
+	}
+	return svc, nil
+}
+
+func (n NATS) answer(r micro.Request) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ctx, end := telemetry.RequestTrace(ctx, app.ServiceName, r.Subject(), r.Headers())
+	var msg api.AnswerMessage
+	if p := httpx.DecodeBytes(r.Data(), &msg); p != nil {
+		end(replyProblem(ctx, r, p))
+		return
+	}
+	var v httpx.Validator
+	v.Required(msg.ComplaintID, "complaint_id")
+	if p := v.Problem(); p != nil {
+		end(replyProblem(ctx, r, p))
+		return
+	}
+	key := r.Headers().Get("Idempotency-Key")
+	ans, p := validAnswer(api.AnswerRequest{CSAT: msg.CSAT, Effort: msg.Effort, NPS: msg.NPS, Resolved: msg.Resolved,
+		Reason: msg.Reason, Comment: msg.Comment}, key)
+	if p != nil {
+		end(replyProblem(ctx, r, p))
+		return
+	}
+	f, err := n.App.RecordAnswer(ctx, msg.ComplaintID, NATSActor, key, ans)
+	if err != nil {
+		end(replyProblem(ctx, r, err))
+		return
+	}
+	end(r.RespondJSON(toJSON(f)))
+}
+
+// replyProblem answers with the problem err is; it returns err for the trace.
+func replyProblem(ctx context.Context, r micro.Request, err error) error {
+	p := httpx.ProblemFor(ctx, err, r.Subject())
+	if p.Instance == "" {
+		p.Instance = r.Subject()
+	}
+	body, _ := json.Marshal(p)
+	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
+		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
+	return err
+}
