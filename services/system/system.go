@@ -20,7 +20,7 @@ func Services(intakeCfg intake.Config) []host.Unit {
 		{Name: "intake", Build: intake.New(intakeCfg)},
 		{Name: "resolution", Build: resolution.New(resolution.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "compensation", Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
-		{Name: "followup", Build: followup.New()},
+		{Name: "followup", Build: followup.NewWithConfig(followup.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "prevention", Build: prevention.New()},
 	}
 }
