@@ -249,7 +249,9 @@ func TestValidationNamesTheFieldAndRecordsNothing(t *testing.T) {
 		{"no contact", with(func(b map[string]any) { delete(b["customer"].(map[string]any), "email") }), 400, "customer.email"},
 		{"bad phone", with(func(b map[string]any) { b["customer"].(map[string]any)["phone"] = "call me" }), 400, "customer.phone"},
 		{"zero amount", with(func(b map[string]any) { b["disputed_amount"] = map[string]any{"amount_minor": 0, "currency": "GBP"} }), 400, "disputed_amount.amount_minor"},
-		{"bad currency", with(func(b map[string]any) { b["disputed_amount"] = map[string]any{"amount_minor": 100, "currency": "pounds"} }), 400, "disputed_amount.currency"},
+		{"bad currency", with(func(b map[string]any) {
+			b["disputed_amount"] = map[string]any{"amount_minor": 100, "currency": "pounds"}
+		}), 400, "disputed_amount.currency"},
 		{"detail without vulnerability", with(func(b map[string]any) { b["vulnerability"] = map[string]any{"vulnerable": false, "detail": "x"} }), 400, "vulnerability.detail"},
 		{"long description", with(func(b map[string]any) { b["description"] = strings.Repeat("x", adapters.MaxDescription+1) }), 400, "description"},
 	} {
