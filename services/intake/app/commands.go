@@ -109,6 +109,18 @@ func (a *Intake) Submit(ctx context.Context, s Submission) (Submitted, error) {
 		if !ok || attempt > 100 {
 			return Submitted{}, fmt.Errorf("intake: customer index of %s routed submission %s nowhere", customer, id)
 		}
+		// The index learns of closures from a consumer, which may lag: a
+		// complaint the log already holds as closed takes no repeat contact.
+		// Index its closure here (under the id the consumer uses, so the
+		// consumer then changes nothing) and route again.
+		if closed, ok, err := a.closure(ctx, open.ID); err != nil {
+			return Submitted{}, err
+		} else if ok {
+			if err := a.IndexClosure(ctx, open.ID, closed.ID, closed.At); err != nil {
+				return Submitted{}, err
+			}
+			continue
+		}
 		out, err := a.repeat(ctx, open.ID, id, s)
 		if !errors.Is(err, domain.ErrNotReceived) {
 			return out, err
@@ -189,3 +201,38 @@ func (a *Intake) answer(out Submitted) (Submitted, error) {
 	}
 	return out, nil
 }
+
+// closing is the event that closed a complaint.
+type closing struct {
+	ID string
+	At time.Time
+}
+
+// closure returns the event that closed the complaint, if the log holds it
+// closed: a ComplaintClosed not followed by a CaseReopened.
+func (a *Intake) closure(ctx context.Context, complaintID string) (closing, bool, error) {
+	events, err := a.log.ReadTimeline(ctx, complaintID)
+	if err != nil {
+		return closing{}, false, err
+	}
+	var last closing
+	closed := false
+	for _, e := range events {
+		switch e.Type {
+		case closedType:
+			m, err := es.Decode(e)
+			if err != nil {
+				return closing{}, false, err
+			}
+			last, closed = closing{ID: e.ID, At: m.(*complaintsv1.ComplaintClosed).GetClosedAt().AsTime()}, true
+		case reopenedType:
+			closed = false
+		}
+	}
+	return last, closed, nil
+}
+
+var (
+	closedType   = es.TypeOf(&complaintsv1.ComplaintClosed{})
+	reopenedType = es.TypeOf(&complaintsv1.CaseReopened{})
+)
