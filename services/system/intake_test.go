@@ -221,3 +221,68 @@ func mustUnmarshal(t *testing.T, b []byte, v any) {
 		t.Fatalf("%v: %s", err, b)
 	}
 }
+
+// TestIntakeAnswersAsDocumented checks intake's new answers against
+// docs/api/intake.openapi.yaml: a repeat contact (200), the optional fields
+// of a submission, a view as of an instant, subject access and erasure.
+func TestIntakeAnswersAsDocumented(t *testing.T) {
+	_, ops := oaLoad(t)
+	dataDir := t.TempDir()
+	s := startSystem(t, dataDir)
+	defer s.Stop()
+	c := &oaClient{t: t, base: "http://" + s.Addr(), ops: ops, seen: map[string]map[int]bool{}}
+	as := func(role string) map[string]string {
+		return map[string]string{"Authorization": "Bearer " + testTokens[role]}
+	}
+	full := map[string]any{
+		"customer":        map[string]any{"id": "c-doc", "name": "Ann Lee", "email": "ann@example.com", "phone": "+44 20 7946 0000"},
+		"channel":         "web",
+		"product":         "broadband",
+		"description":     "No service for 3 days",
+		"desired_outcome": "a refund",
+		"disputed_amount": map[string]any{"amount_minor": 4599, "currency": "GBP"},
+		"vulnerability":   map[string]any{"vulnerable": true, "detail": "recently bereaved"},
+	}
+	r := c.call("POST /v1/complaints", oaBody(t, full), nil)
+	if r.status != http.StatusCreated {
+		t.Fatalf("submit: %d %s", r.status, r.body)
+	}
+	id, _ := r.json()["id"].(string)
+	full["channel"] = "email"
+	if r := c.call("POST /v1/complaints", oaBody(t, full), map[string]string{"Idempotency-Key": "doc-repeat"}); r.status != http.StatusOK || r.json()["repeat_contact"] != true {
+		t.Fatalf("repeat contact: %d %s", r.status, r.body)
+	}
+	bad := map[string]any{"customer": map[string]any{"name": "Bo", "email": "bo@example.com"}, "channel": "web", "product": "spaceship", "description": "d"}
+	if r := c.call("POST /v1/complaints", oaBody(t, bad), nil); r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("unknown product: %d %s", r.status, r.body)
+	}
+	view := c.eventually("GET /v1/complaints/{id}", func(b map[string]any) bool { return b["case"] != nil }, id)
+	if e := view["effort"].(map[string]any); e["repeat_contacts"] != 1.0 {
+		t.Fatalf("effort %v", e)
+	}
+	c.call("GET /v1/complaints/{id}", nil, nil, id+"?as_of="+time.Now().UTC().Format(time.RFC3339Nano))
+	if r := c.call("GET /v1/complaints/{id}", nil, nil, id+"?as_of=yesterday"); r.status != http.StatusBadRequest {
+		t.Fatalf("bad as_of: %d %s", r.status, r.body)
+	}
+	c.call("GET /v1/complaints/{id}/timeline", nil, nil, id+"?as_of="+time.Now().UTC().Format(time.RFC3339Nano))
+	if r := c.call("GET /v1/customers/{id}/personal-data", nil, as("auditor"), "c-doc"); r.status != http.StatusOK {
+		t.Fatalf("subject access: %d %s", r.status, r.body)
+	}
+	if r := c.call("DELETE /v1/customers/{id}/personal-data", nil, as("admin"), "c-doc"); r.status != http.StatusOK {
+		t.Fatalf("erasure: %d %s", r.status, r.body)
+	}
+	if r := c.call("DELETE /v1/customers/{id}/personal-data", nil, as("admin"), "c-doc"); r.status != http.StatusOK {
+		t.Fatalf("erasure again: %d %s", r.status, r.body)
+	} else if r.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("erasure again is not a replay: %v", r.header)
+	}
+	if r := c.call("GET /v1/customers/{id}/personal-data", nil, as("auditor"), "c-doc"); r.status != http.StatusOK || r.json()["erased"] != true {
+		t.Fatalf("subject access after erasure: %d %s", r.status, r.body)
+	}
+	if r := c.call("GET /v1/customers/{id}/personal-data", nil, as("auditor"), "nobody"); r.status != http.StatusNotFound {
+		t.Fatalf("unknown customer: %d %s", r.status, r.body)
+	}
+	if r := c.call("GET /v1/customers/{id}/personal-data", nil, nil, "c-doc"); r.status != http.StatusForbidden {
+		t.Fatalf("as an agent: %d %s", r.status, r.body)
+	}
+}
