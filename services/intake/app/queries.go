@@ -24,7 +24,7 @@ type Step struct {
 // ErrComplaintNotFound is returned for an unknown complaint.
 var ErrComplaintNotFound = decider.NotFound("complaint not found")
 
-// Erased is how personal data whose key was destroyed reads.
+// ErasedText is how personal data whose key was destroyed reads.
 const ErasedText = "[erased]"
 
 // Timeline returns every step of a complaint in log order, across the
