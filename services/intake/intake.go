@@ -1,6 +1,9 @@
 // Package intake is the intake service: it receives complaints from every
-// channel, acknowledges them with a dated promise, and shows each complaint's
-// current view and timeline.
+// channel, acknowledges them with a dated promise (and asks the company's
+// e-mail and SMS systems to send it), records a customer's repeat contacts on
+// their open complaint, links a recontact to the complaint it follows, shows
+// each complaint's view (clocks and effort included) and timeline, and
+// erases or exports a customer's personal data.
 package intake
 
 import (
