@@ -388,3 +388,23 @@ func TestARepeatContactOverNATS(t *testing.T) {
 		t.Fatalf("bad as_of over NATS: %v %v", reply, err)
 	}
 }
+
+func TestAnOpeningWhoseComplaintWasNeverRecordedIsAbandoned(t *testing.T) {
+	c := start(t)
+	// A submission died after indexing its complaint, a minute ago.
+	lost := uuid.NewString()
+	c.record(t, "customer-cust-1", lost, "intake", &complaintsv1.CustomerComplaintIndexed{CustomerId: "cust-1", ComplaintId: lost,
+		Product: "broadband", Change: "opened", At: timestamppb.New(now.Add(-time.Minute)), Channel: "web"})
+	r := c.do(t, "POST", "/v1/complaints", "crm-token", complaint())
+	if r.status != http.StatusCreated || r.body["id"] == lost {
+		t.Fatalf("submit: %d %v", r.status, r.body)
+	}
+	if types := c.streamTypes(t, "customer-cust-1"); len(types) != 3 {
+		t.Fatalf("customer stream %v", types)
+	}
+	events, _ := c.log.ReadStream(context.Background(), "customer-cust-1", 0)
+	m, _ := es.Decode(events[1])
+	if a := m.(*complaintsv1.CustomerComplaintIndexed); a.Change != "abandoned" || a.ComplaintId != lost {
+		t.Fatalf("second index event %v", a)
+	}
+}
