@@ -56,6 +56,20 @@ func (v *fakeVault) forget(customerID string) {
 	v.forgotten[customerID] = true
 }
 
+func (v *fakeVault) Forget(_ context.Context, customerID string) error {
+	v.forget(customerID)
+	return nil
+}
+
+func (v *fakeVault) KeyID(_ context.Context, customerID string) (string, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.forgotten[customerID] {
+		return "", nil
+	}
+	return customerID, nil
+}
+
 func reverse(s string) string {
 	r := []rune(s)
 	for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
@@ -88,7 +102,11 @@ var staff = auth.StaticTokens{
 	"agent-token":   {Subject: "agent-7", Roles: []auth.Role{auth.RoleAgent}},
 	"auditor-token": {Subject: "audit-1", Roles: []auth.Role{auth.RoleAuditor}},
 	"approver-tok":  {Subject: "appr-1", Roles: []auth.Role{auth.RoleApprover}},
+	"admin-token":   {Subject: "root", Roles: []auth.Role{auth.RoleAdmin}},
 }
+
+// fingerprintKey keys the fingerprints of the component's customers.
+var fingerprintKey = []byte("component-test-fingerprint-key-0123456789")
 
 type component struct {
 	log   *memlog.Log
@@ -108,7 +126,7 @@ func start(t *testing.T) *component {
 	log := memlog.New()
 	t.Cleanup(func() { _ = log.Close() })
 	vault := &fakeVault{forgotten: map[string]bool{}}
-	a, err := app.New(app.Deps{Log: log, Vault: vault, Tokens: customerTokens{}, Policy: p, Now: func() time.Time { return now }})
+	a, err := app.New(app.Deps{Log: log, Vault: vault, Tokens: customerTokens{}, Policy: p, FingerprintKey: fingerprintKey, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +214,7 @@ func TestSubmitShowAndTimeline(t *testing.T) {
 
 	// The events name their actor, and the acknowledgement the regime that set its clock.
 	events, err := c.log.ReadTimeline(context.Background(), id)
-	if err != nil || len(events) != 2 {
+	if err != nil || len(events) != 3 {
 		t.Fatalf("timeline %v, %v", events, err)
 	}
 	for _, e := range events {
@@ -226,7 +244,7 @@ func TestSubmitShowAndTimeline(t *testing.T) {
 			t.Fatalf("show with %s: %d %v", token, show.status, show.body)
 		}
 		tl := c.do(t, "GET", "/v1/complaints/"+id+"/timeline", token, nil)
-		if steps, _ := tl.body["steps"].([]any); tl.status != http.StatusOK || len(steps) != 2 {
+		if steps, _ := tl.body["steps"].([]any); tl.status != http.StatusOK || len(steps) != 3 {
 			t.Fatalf("timeline with %s: %d %v", token, tl.status, tl.body)
 		}
 	}
@@ -245,7 +263,9 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("submit: %d %v", first.status, first.body)
 	}
 	id := first.body["id"].(string)
-	other := c.do(t, "POST", "/v1/complaints", "crm-token", complaint(), "Idempotency-Key", "k-2")
+	another := complaint()
+	another["product"] = "tv"
+	other := c.do(t, "POST", "/v1/complaints", "crm-token", another, "Idempotency-Key", "k-2")
 	otherToken := other.body["customer_token"].(string)
 
 	bad := complaint()
@@ -282,7 +302,7 @@ func TestRefusals(t *testing.T) {
 		})
 	}
 	// Nothing refused was written.
-	if events, _ := c.log.ReadTimeline(context.Background(), id); len(events) != 2 {
+	if events, _ := c.log.ReadTimeline(context.Background(), id); len(events) != 3 {
 		t.Fatalf("complaint has %d events after refusals", len(events))
 	}
 }
@@ -311,7 +331,7 @@ func TestSubmitAndShowOverNATS(t *testing.T) {
 	}
 	id, _ := out["id"].(string)
 	events, err := c.log.ReadTimeline(context.Background(), id)
-	if err != nil || len(events) != 2 || events[0].Metadata.Actor != adapters.NATSActor {
+	if err != nil || len(events) != 3 || events[0].Metadata.Actor != adapters.NATSActor {
 		t.Fatalf("events %v, %v", events, err)
 	}
 

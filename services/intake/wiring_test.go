@@ -69,3 +69,46 @@ func TestAConfigDirectoryChangesTheRegimesAndAFileInErrorStopsTheStart(t *testin
 		t.Fatalf("regime without a clock: %v", err)
 	}
 }
+
+func TestAConfigDirectoryChangesTheProductsAndTheRecontactWindow(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("products.yaml", "version: \"shop-1\"\ncategories:\n  - code: garden\n    products: [lawnmower, hose]\n")
+	write("contacts.yaml", "version: \"c-1\"\nrecontact_window: 168h\n")
+	p, err := intake.LoadPolicy(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := p.Products.CategoryOf("hose"); !ok || c != "garden" {
+		t.Fatalf("hose: %q %v", c, ok)
+	}
+	if _, ok := p.Products.CategoryOf("broadband"); ok {
+		t.Fatal("the default taxonomy is still in force")
+	}
+	if p.Contacts.RecontactWindow != 7*24*time.Hour {
+		t.Fatalf("window %v", p.Contacts.RecontactWindow)
+	}
+	write("products.yaml", "version: \"shop-2\"\ncategories:\n  - code: garden\n    products: [Lawn Mower]\n")
+	if _, err := intake.LoadPolicy(dir); err == nil || !strings.Contains(err.Error(), `categories[0].products[0]: "Lawn Mower" must be`) {
+		t.Fatalf("bad product: %v", err)
+	}
+}
+
+func TestTheDefaultPoliciesLoad(t *testing.T) {
+	p, err := intake.LoadPolicy("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, product := range []string{"broadband", "mobile", "tv", "billing", "delivery", "insurance", "loan"} {
+		if _, ok := p.Products.CategoryOf(product); !ok {
+			t.Errorf("%s is not in the default taxonomy", product)
+		}
+	}
+	if p.Contacts.RecontactWindow != 30*24*time.Hour {
+		t.Errorf("default recontact window %v", p.Contacts.RecontactWindow)
+	}
+}

@@ -130,7 +130,7 @@ func clockIn(c wire.Clocks, name string) wire.Clock {
 	return wire.Clock{}
 }
 
-func count(c wire.Clocks, event, clock string) int {
+func countClockEvents(c wire.Clocks, event, clock string) int {
 	n := 0
 	for _, h := range c.History {
 		if h.Event == event && h.Clock == clock {
@@ -189,7 +189,7 @@ func TestClocksWarnBreachPauseAndAreMetEndToEnd(t *testing.T) {
 	breached := w.until("regulatory clock breached", 10*time.Second, func(c wire.Clocks) bool {
 		return clockIn(c, "final-response").State == "breached"
 	})
-	if clockIn(breached, "resolution").State != "paused" || count(breached, "NotificationRequested", "holding-response") != 1 {
+	if clockIn(breached, "resolution").State != "paused" || countClockEvents(breached, "NotificationRequested", "holding-response") != 1 {
 		t.Fatalf("after the breach: %+v", breached)
 	}
 
@@ -210,7 +210,7 @@ func TestClocksWarnBreachPauseAndAreMetEndToEnd(t *testing.T) {
 	met := w.until("clocks met", 5*time.Second, func(c wire.Clocks) bool {
 		return clockIn(c, "resolution").State == "met" && clockIn(c, "final-response").State == "met"
 	})
-	if !clockIn(met, "final-response").Late || clockIn(met, "resolution").Late || count(met, "ClockBreached", "final-response") != 1 {
+	if !clockIn(met, "final-response").Late || clockIn(met, "resolution").Late || countClockEvents(met, "ClockBreached", "final-response") != 1 {
 		t.Fatalf("met: %+v", met)
 	}
 	for _, h := range met.History {
@@ -271,13 +271,13 @@ func TestAClockTimerPendingAcrossAKillFiresOnceAfterTheRestart(t *testing.T) {
 	})
 	time.Sleep(time.Second) // a duplicate firing would have been handled by now
 	after, _ = w.get()
-	if n := count(after, "ClockBreached", "final-response"); n != 1 {
+	if n := countClockEvents(after, "ClockBreached", "final-response"); n != 1 {
 		t.Fatalf("the final-response clock breached %d times: %+v", n, after.History)
 	}
-	if n := count(after, "NotificationRequested", "holding-response"); n != 1 {
+	if n := countClockEvents(after, "NotificationRequested", "holding-response"); n != 1 {
 		t.Fatalf("%d holding responses: %+v", n, after.History)
 	}
-	if n := count(after, "ClockWarning", "final-response"); n != 1 {
+	if n := countClockEvents(after, "ClockWarning", "final-response"); n != 1 {
 		t.Fatalf("%d warnings: %+v", n, after.History)
 	}
 	t.Logf("breached at %s, once", w.rel(*clockIn(after, "final-response").BreachedAt))

@@ -959,6 +959,108 @@ func (x *ComplaintAcknowledged) GetDecidedBy() *PolicyRef {
 	return nil
 }
 
+// Intake's index of one customer's complaints (stream "customer-<customer
+// id>"): a complaint of the customer was opened, closed or reopened. Intake
+// decides on this stream, at its exact revision, whether a submission is a new
+// complaint, a repeat contact on an open one or a recontact after a closed
+// one, so two simultaneous submissions cannot both open a complaint. Carries
+// no personal data.
+type CustomerComplaintIndexed struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	CustomerId  string                 `protobuf:"bytes,1,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	ComplaintId string                 `protobuf:"bytes,2,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Product     string                 `protobuf:"bytes,3,opt,name=product,proto3" json:"product,omitempty"`
+	// "opened", "closed", "reopened", or "abandoned" (an opening whose
+	// complaint was never recorded).
+	Change string                 `protobuf:"bytes,4,opt,name=change,proto3" json:"change,omitempty"`
+	At     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=at,proto3" json:"at,omitempty"`
+	// The channel of the submission that opened it.
+	Channel string `protobuf:"bytes,6,opt,name=channel,proto3" json:"channel,omitempty"`
+	// For "opened": the closed complaint this one is a recontact of, if any.
+	RecontactOf   string `protobuf:"bytes,7,opt,name=recontact_of,json=recontactOf,proto3" json:"recontact_of,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CustomerComplaintIndexed) Reset() {
+	*x = CustomerComplaintIndexed{}
+	mi := &file_complaints_v1_events_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CustomerComplaintIndexed) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CustomerComplaintIndexed) ProtoMessage() {}
+
+func (x *CustomerComplaintIndexed) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CustomerComplaintIndexed.ProtoReflect.Descriptor instead.
+func (*CustomerComplaintIndexed) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CustomerComplaintIndexed) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *CustomerComplaintIndexed) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *CustomerComplaintIndexed) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *CustomerComplaintIndexed) GetChange() string {
+	if x != nil {
+		return x.Change
+	}
+	return ""
+}
+
+func (x *CustomerComplaintIndexed) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *CustomerComplaintIndexed) GetChannel() string {
+	if x != nil {
+		return x.Channel
+	}
+	return ""
+}
+
+func (x *CustomerComplaintIndexed) GetRecontactOf() string {
+	if x != nil {
+		return x.RecontactOf
+	}
+	return ""
+}
+
 // Case handling has started for a received complaint.
 type CaseOpened struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -972,7 +1074,7 @@ type CaseOpened struct {
 
 func (x *CaseOpened) Reset() {
 	*x = CaseOpened{}
-	mi := &file_complaints_v1_events_proto_msgTypes[7]
+	mi := &file_complaints_v1_events_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -984,7 +1086,7 @@ func (x *CaseOpened) String() string {
 func (*CaseOpened) ProtoMessage() {}
 
 func (x *CaseOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[7]
+	mi := &file_complaints_v1_events_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -997,7 +1099,7 @@ func (x *CaseOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseOpened.ProtoReflect.Descriptor instead.
 func (*CaseOpened) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{7}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CaseOpened) GetComplaintId() string {
@@ -1050,7 +1152,7 @@ type CaseAssigned struct {
 
 func (x *CaseAssigned) Reset() {
 	*x = CaseAssigned{}
-	mi := &file_complaints_v1_events_proto_msgTypes[8]
+	mi := &file_complaints_v1_events_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1164,7 @@ func (x *CaseAssigned) String() string {
 func (*CaseAssigned) ProtoMessage() {}
 
 func (x *CaseAssigned) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[8]
+	mi := &file_complaints_v1_events_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1177,7 @@ func (x *CaseAssigned) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseAssigned.ProtoReflect.Descriptor instead.
 func (*CaseAssigned) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{8}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CaseAssigned) GetComplaintId() string {
@@ -1149,7 +1251,7 @@ type CaseTriaged struct {
 
 func (x *CaseTriaged) Reset() {
 	*x = CaseTriaged{}
-	mi := &file_complaints_v1_events_proto_msgTypes[9]
+	mi := &file_complaints_v1_events_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1161,7 +1263,7 @@ func (x *CaseTriaged) String() string {
 func (*CaseTriaged) ProtoMessage() {}
 
 func (x *CaseTriaged) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[9]
+	mi := &file_complaints_v1_events_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1174,7 +1276,7 @@ func (x *CaseTriaged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseTriaged.ProtoReflect.Descriptor instead.
 func (*CaseTriaged) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{9}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CaseTriaged) GetComplaintId() string {
@@ -1246,7 +1348,7 @@ type CaseClaimed struct {
 
 func (x *CaseClaimed) Reset() {
 	*x = CaseClaimed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[10]
+	mi := &file_complaints_v1_events_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1258,7 +1360,7 @@ func (x *CaseClaimed) String() string {
 func (*CaseClaimed) ProtoMessage() {}
 
 func (x *CaseClaimed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[10]
+	mi := &file_complaints_v1_events_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1271,7 +1373,7 @@ func (x *CaseClaimed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseClaimed.ProtoReflect.Descriptor instead.
 func (*CaseClaimed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{10}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *CaseClaimed) GetComplaintId() string {
@@ -1319,7 +1421,7 @@ type CaseTransferred struct {
 
 func (x *CaseTransferred) Reset() {
 	*x = CaseTransferred{}
-	mi := &file_complaints_v1_events_proto_msgTypes[11]
+	mi := &file_complaints_v1_events_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1433,7 @@ func (x *CaseTransferred) String() string {
 func (*CaseTransferred) ProtoMessage() {}
 
 func (x *CaseTransferred) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[11]
+	mi := &file_complaints_v1_events_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1446,7 @@ func (x *CaseTransferred) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseTransferred.ProtoReflect.Descriptor instead.
 func (*CaseTransferred) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{11}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CaseTransferred) GetComplaintId() string {
@@ -1413,7 +1515,7 @@ type CaseEscalated struct {
 
 func (x *CaseEscalated) Reset() {
 	*x = CaseEscalated{}
-	mi := &file_complaints_v1_events_proto_msgTypes[12]
+	mi := &file_complaints_v1_events_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1425,7 +1527,7 @@ func (x *CaseEscalated) String() string {
 func (*CaseEscalated) ProtoMessage() {}
 
 func (x *CaseEscalated) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[12]
+	mi := &file_complaints_v1_events_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1438,7 +1540,7 @@ func (x *CaseEscalated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseEscalated.ProtoReflect.Descriptor instead.
 func (*CaseEscalated) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{12}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CaseEscalated) GetComplaintId() string {
@@ -1496,7 +1598,7 @@ type CaseReviewed struct {
 
 func (x *CaseReviewed) Reset() {
 	*x = CaseReviewed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[13]
+	mi := &file_complaints_v1_events_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1508,7 +1610,7 @@ func (x *CaseReviewed) String() string {
 func (*CaseReviewed) ProtoMessage() {}
 
 func (x *CaseReviewed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[13]
+	mi := &file_complaints_v1_events_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1521,7 +1623,7 @@ func (x *CaseReviewed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseReviewed.ProtoReflect.Descriptor instead.
 func (*CaseReviewed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{13}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CaseReviewed) GetComplaintId() string {
@@ -1571,7 +1673,7 @@ type InformationRequested struct {
 
 func (x *InformationRequested) Reset() {
 	*x = InformationRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[14]
+	mi := &file_complaints_v1_events_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +1685,7 @@ func (x *InformationRequested) String() string {
 func (*InformationRequested) ProtoMessage() {}
 
 func (x *InformationRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[14]
+	mi := &file_complaints_v1_events_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,7 +1698,7 @@ func (x *InformationRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InformationRequested.ProtoReflect.Descriptor instead.
 func (*InformationRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{14}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *InformationRequested) GetComplaintId() string {
@@ -1656,7 +1758,7 @@ type InformationProvided struct {
 
 func (x *InformationProvided) Reset() {
 	*x = InformationProvided{}
-	mi := &file_complaints_v1_events_proto_msgTypes[15]
+	mi := &file_complaints_v1_events_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1668,7 +1770,7 @@ func (x *InformationProvided) String() string {
 func (*InformationProvided) ProtoMessage() {}
 
 func (x *InformationProvided) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[15]
+	mi := &file_complaints_v1_events_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1681,7 +1783,7 @@ func (x *InformationProvided) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InformationProvided.ProtoReflect.Descriptor instead.
 func (*InformationProvided) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{15}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *InformationProvided) GetComplaintId() string {
@@ -1736,7 +1838,7 @@ type CustomerContacted struct {
 
 func (x *CustomerContacted) Reset() {
 	*x = CustomerContacted{}
-	mi := &file_complaints_v1_events_proto_msgTypes[16]
+	mi := &file_complaints_v1_events_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1748,7 +1850,7 @@ func (x *CustomerContacted) String() string {
 func (*CustomerContacted) ProtoMessage() {}
 
 func (x *CustomerContacted) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[16]
+	mi := &file_complaints_v1_events_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1761,7 +1863,7 @@ func (x *CustomerContacted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CustomerContacted.ProtoReflect.Descriptor instead.
 func (*CustomerContacted) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{16}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CustomerContacted) GetComplaintId() string {
@@ -1824,7 +1926,7 @@ type CaseReopened struct {
 
 func (x *CaseReopened) Reset() {
 	*x = CaseReopened{}
-	mi := &file_complaints_v1_events_proto_msgTypes[17]
+	mi := &file_complaints_v1_events_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1836,7 +1938,7 @@ func (x *CaseReopened) String() string {
 func (*CaseReopened) ProtoMessage() {}
 
 func (x *CaseReopened) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[17]
+	mi := &file_complaints_v1_events_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1849,7 +1951,7 @@ func (x *CaseReopened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseReopened.ProtoReflect.Descriptor instead.
 func (*CaseReopened) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{17}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *CaseReopened) GetComplaintId() string {
@@ -1927,7 +2029,7 @@ type CaseResolved struct {
 
 func (x *CaseResolved) Reset() {
 	*x = CaseResolved{}
-	mi := &file_complaints_v1_events_proto_msgTypes[18]
+	mi := &file_complaints_v1_events_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1939,7 +2041,7 @@ func (x *CaseResolved) String() string {
 func (*CaseResolved) ProtoMessage() {}
 
 func (x *CaseResolved) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[18]
+	mi := &file_complaints_v1_events_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1952,7 +2054,7 @@ func (x *CaseResolved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CaseResolved.ProtoReflect.Descriptor instead.
 func (*CaseResolved) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{18}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *CaseResolved) GetComplaintId() string {
@@ -2092,7 +2194,7 @@ type ClockStarted struct {
 
 func (x *ClockStarted) Reset() {
 	*x = ClockStarted{}
-	mi := &file_complaints_v1_events_proto_msgTypes[19]
+	mi := &file_complaints_v1_events_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2104,7 +2206,7 @@ func (x *ClockStarted) String() string {
 func (*ClockStarted) ProtoMessage() {}
 
 func (x *ClockStarted) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[19]
+	mi := &file_complaints_v1_events_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2117,7 +2219,7 @@ func (x *ClockStarted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockStarted.ProtoReflect.Descriptor instead.
 func (*ClockStarted) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{19}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ClockStarted) GetComplaintId() string {
@@ -2255,7 +2357,7 @@ type ClockPaused struct {
 
 func (x *ClockPaused) Reset() {
 	*x = ClockPaused{}
-	mi := &file_complaints_v1_events_proto_msgTypes[20]
+	mi := &file_complaints_v1_events_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2267,7 +2369,7 @@ func (x *ClockPaused) String() string {
 func (*ClockPaused) ProtoMessage() {}
 
 func (x *ClockPaused) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[20]
+	mi := &file_complaints_v1_events_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2280,7 +2382,7 @@ func (x *ClockPaused) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockPaused.ProtoReflect.Descriptor instead.
 func (*ClockPaused) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{20}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ClockPaused) GetComplaintId() string {
@@ -2332,7 +2434,7 @@ type ClockResumed struct {
 
 func (x *ClockResumed) Reset() {
 	*x = ClockResumed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[21]
+	mi := &file_complaints_v1_events_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2344,7 +2446,7 @@ func (x *ClockResumed) String() string {
 func (*ClockResumed) ProtoMessage() {}
 
 func (x *ClockResumed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[21]
+	mi := &file_complaints_v1_events_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2357,7 +2459,7 @@ func (x *ClockResumed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockResumed.ProtoReflect.Descriptor instead.
 func (*ClockResumed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{21}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ClockResumed) GetComplaintId() string {
@@ -2409,7 +2511,7 @@ type ClockWarning struct {
 
 func (x *ClockWarning) Reset() {
 	*x = ClockWarning{}
-	mi := &file_complaints_v1_events_proto_msgTypes[22]
+	mi := &file_complaints_v1_events_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2421,7 +2523,7 @@ func (x *ClockWarning) String() string {
 func (*ClockWarning) ProtoMessage() {}
 
 func (x *ClockWarning) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[22]
+	mi := &file_complaints_v1_events_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2434,7 +2536,7 @@ func (x *ClockWarning) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockWarning.ProtoReflect.Descriptor instead.
 func (*ClockWarning) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{22}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ClockWarning) GetComplaintId() string {
@@ -2490,7 +2592,7 @@ type ClockBreached struct {
 
 func (x *ClockBreached) Reset() {
 	*x = ClockBreached{}
-	mi := &file_complaints_v1_events_proto_msgTypes[23]
+	mi := &file_complaints_v1_events_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2502,7 +2604,7 @@ func (x *ClockBreached) String() string {
 func (*ClockBreached) ProtoMessage() {}
 
 func (x *ClockBreached) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[23]
+	mi := &file_complaints_v1_events_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2515,7 +2617,7 @@ func (x *ClockBreached) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockBreached.ProtoReflect.Descriptor instead.
 func (*ClockBreached) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{23}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ClockBreached) GetComplaintId() string {
@@ -2583,7 +2685,7 @@ type ClockMet struct {
 
 func (x *ClockMet) Reset() {
 	*x = ClockMet{}
-	mi := &file_complaints_v1_events_proto_msgTypes[24]
+	mi := &file_complaints_v1_events_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2595,7 +2697,7 @@ func (x *ClockMet) String() string {
 func (*ClockMet) ProtoMessage() {}
 
 func (x *ClockMet) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[24]
+	mi := &file_complaints_v1_events_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2608,7 +2710,7 @@ func (x *ClockMet) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClockMet.ProtoReflect.Descriptor instead.
 func (*ClockMet) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{24}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ClockMet) GetComplaintId() string {
@@ -2671,7 +2773,7 @@ type RedressItem struct {
 
 func (x *RedressItem) Reset() {
 	*x = RedressItem{}
-	mi := &file_complaints_v1_events_proto_msgTypes[25]
+	mi := &file_complaints_v1_events_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2683,7 +2785,7 @@ func (x *RedressItem) String() string {
 func (*RedressItem) ProtoMessage() {}
 
 func (x *RedressItem) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[25]
+	mi := &file_complaints_v1_events_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2696,7 +2798,7 @@ func (x *RedressItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressItem.ProtoReflect.Descriptor instead.
 func (*RedressItem) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{25}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *RedressItem) GetItemId() string {
@@ -2798,7 +2900,7 @@ type RedressDecided struct {
 
 func (x *RedressDecided) Reset() {
 	*x = RedressDecided{}
-	mi := &file_complaints_v1_events_proto_msgTypes[26]
+	mi := &file_complaints_v1_events_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2810,7 +2912,7 @@ func (x *RedressDecided) String() string {
 func (*RedressDecided) ProtoMessage() {}
 
 func (x *RedressDecided) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[26]
+	mi := &file_complaints_v1_events_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2823,7 +2925,7 @@ func (x *RedressDecided) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressDecided.ProtoReflect.Descriptor instead.
 func (*RedressDecided) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{26}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RedressDecided) GetComplaintId() string {
@@ -2949,7 +3051,7 @@ type RedressApprovalRequested struct {
 
 func (x *RedressApprovalRequested) Reset() {
 	*x = RedressApprovalRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[27]
+	mi := &file_complaints_v1_events_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2961,7 +3063,7 @@ func (x *RedressApprovalRequested) String() string {
 func (*RedressApprovalRequested) ProtoMessage() {}
 
 func (x *RedressApprovalRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[27]
+	mi := &file_complaints_v1_events_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2974,7 +3076,7 @@ func (x *RedressApprovalRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressApprovalRequested.ProtoReflect.Descriptor instead.
 func (*RedressApprovalRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{27}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RedressApprovalRequested) GetComplaintId() string {
@@ -3046,7 +3148,7 @@ type RedressApproved struct {
 
 func (x *RedressApproved) Reset() {
 	*x = RedressApproved{}
-	mi := &file_complaints_v1_events_proto_msgTypes[28]
+	mi := &file_complaints_v1_events_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3058,7 +3160,7 @@ func (x *RedressApproved) String() string {
 func (*RedressApproved) ProtoMessage() {}
 
 func (x *RedressApproved) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[28]
+	mi := &file_complaints_v1_events_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3071,7 +3173,7 @@ func (x *RedressApproved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressApproved.ProtoReflect.Descriptor instead.
 func (*RedressApproved) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{28}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RedressApproved) GetComplaintId() string {
@@ -3116,7 +3218,7 @@ type RedressRejected struct {
 
 func (x *RedressRejected) Reset() {
 	*x = RedressRejected{}
-	mi := &file_complaints_v1_events_proto_msgTypes[29]
+	mi := &file_complaints_v1_events_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3128,7 +3230,7 @@ func (x *RedressRejected) String() string {
 func (*RedressRejected) ProtoMessage() {}
 
 func (x *RedressRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[29]
+	mi := &file_complaints_v1_events_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3141,7 +3243,7 @@ func (x *RedressRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressRejected.ProtoReflect.Descriptor instead.
 func (*RedressRejected) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{29}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RedressRejected) GetComplaintId() string {
@@ -3194,7 +3296,7 @@ type RedressAmended struct {
 
 func (x *RedressAmended) Reset() {
 	*x = RedressAmended{}
-	mi := &file_complaints_v1_events_proto_msgTypes[30]
+	mi := &file_complaints_v1_events_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3206,7 +3308,7 @@ func (x *RedressAmended) String() string {
 func (*RedressAmended) ProtoMessage() {}
 
 func (x *RedressAmended) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[30]
+	mi := &file_complaints_v1_events_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3219,7 +3321,7 @@ func (x *RedressAmended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressAmended.ProtoReflect.Descriptor instead.
 func (*RedressAmended) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{30}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RedressAmended) GetComplaintId() string {
@@ -3277,7 +3379,7 @@ type RedressApprovalEscalated struct {
 
 func (x *RedressApprovalEscalated) Reset() {
 	*x = RedressApprovalEscalated{}
-	mi := &file_complaints_v1_events_proto_msgTypes[31]
+	mi := &file_complaints_v1_events_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3289,7 +3391,7 @@ func (x *RedressApprovalEscalated) String() string {
 func (*RedressApprovalEscalated) ProtoMessage() {}
 
 func (x *RedressApprovalEscalated) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[31]
+	mi := &file_complaints_v1_events_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3302,7 +3404,7 @@ func (x *RedressApprovalEscalated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressApprovalEscalated.ProtoReflect.Descriptor instead.
 func (*RedressApprovalEscalated) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{31}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RedressApprovalEscalated) GetComplaintId() string {
@@ -3352,7 +3454,7 @@ type RedressIssuanceRequested struct {
 
 func (x *RedressIssuanceRequested) Reset() {
 	*x = RedressIssuanceRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[32]
+	mi := &file_complaints_v1_events_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3364,7 +3466,7 @@ func (x *RedressIssuanceRequested) String() string {
 func (*RedressIssuanceRequested) ProtoMessage() {}
 
 func (x *RedressIssuanceRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[32]
+	mi := &file_complaints_v1_events_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3377,7 +3479,7 @@ func (x *RedressIssuanceRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressIssuanceRequested.ProtoReflect.Descriptor instead.
 func (*RedressIssuanceRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{32}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RedressIssuanceRequested) GetComplaintId() string {
@@ -3438,7 +3540,7 @@ type RedressIssuanceFailed struct {
 
 func (x *RedressIssuanceFailed) Reset() {
 	*x = RedressIssuanceFailed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[33]
+	mi := &file_complaints_v1_events_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3450,7 +3552,7 @@ func (x *RedressIssuanceFailed) String() string {
 func (*RedressIssuanceFailed) ProtoMessage() {}
 
 func (x *RedressIssuanceFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[33]
+	mi := &file_complaints_v1_events_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3463,7 +3565,7 @@ func (x *RedressIssuanceFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressIssuanceFailed.ProtoReflect.Descriptor instead.
 func (*RedressIssuanceFailed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{33}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RedressIssuanceFailed) GetComplaintId() string {
@@ -3529,7 +3631,7 @@ type RedressIssued struct {
 
 func (x *RedressIssued) Reset() {
 	*x = RedressIssued{}
-	mi := &file_complaints_v1_events_proto_msgTypes[34]
+	mi := &file_complaints_v1_events_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3541,7 +3643,7 @@ func (x *RedressIssued) String() string {
 func (*RedressIssued) ProtoMessage() {}
 
 func (x *RedressIssued) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[34]
+	mi := &file_complaints_v1_events_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3554,7 +3656,7 @@ func (x *RedressIssued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressIssued.ProtoReflect.Descriptor instead.
 func (*RedressIssued) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{34}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RedressIssued) GetComplaintId() string {
@@ -3635,7 +3737,7 @@ type RedressSettled struct {
 
 func (x *RedressSettled) Reset() {
 	*x = RedressSettled{}
-	mi := &file_complaints_v1_events_proto_msgTypes[35]
+	mi := &file_complaints_v1_events_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3647,7 +3749,7 @@ func (x *RedressSettled) String() string {
 func (*RedressSettled) ProtoMessage() {}
 
 func (x *RedressSettled) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[35]
+	mi := &file_complaints_v1_events_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3660,7 +3762,7 @@ func (x *RedressSettled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressSettled.ProtoReflect.Descriptor instead.
 func (*RedressSettled) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{35}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RedressSettled) GetComplaintId() string {
@@ -3721,7 +3823,7 @@ type FollowUpScheduled struct {
 
 func (x *FollowUpScheduled) Reset() {
 	*x = FollowUpScheduled{}
-	mi := &file_complaints_v1_events_proto_msgTypes[36]
+	mi := &file_complaints_v1_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3733,7 +3835,7 @@ func (x *FollowUpScheduled) String() string {
 func (*FollowUpScheduled) ProtoMessage() {}
 
 func (x *FollowUpScheduled) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[36]
+	mi := &file_complaints_v1_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3746,7 +3848,7 @@ func (x *FollowUpScheduled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpScheduled.ProtoReflect.Descriptor instead.
 func (*FollowUpScheduled) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{36}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *FollowUpScheduled) GetComplaintId() string {
@@ -3836,7 +3938,7 @@ type SurveyRequested struct {
 
 func (x *SurveyRequested) Reset() {
 	*x = SurveyRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[37]
+	mi := &file_complaints_v1_events_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3848,7 +3950,7 @@ func (x *SurveyRequested) String() string {
 func (*SurveyRequested) ProtoMessage() {}
 
 func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[37]
+	mi := &file_complaints_v1_events_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3861,7 +3963,7 @@ func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyRequested.ProtoReflect.Descriptor instead.
 func (*SurveyRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{37}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SurveyRequested) GetComplaintId() string {
@@ -3917,7 +4019,7 @@ type SurveyChaserSent struct {
 
 func (x *SurveyChaserSent) Reset() {
 	*x = SurveyChaserSent{}
-	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	mi := &file_complaints_v1_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3929,7 +4031,7 @@ func (x *SurveyChaserSent) String() string {
 func (*SurveyChaserSent) ProtoMessage() {}
 
 func (x *SurveyChaserSent) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	mi := &file_complaints_v1_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3942,7 +4044,7 @@ func (x *SurveyChaserSent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyChaserSent.ProtoReflect.Descriptor instead.
 func (*SurveyChaserSent) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{38}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SurveyChaserSent) GetComplaintId() string {
@@ -4004,7 +4106,7 @@ type LowSatisfactionAlert struct {
 
 func (x *LowSatisfactionAlert) Reset() {
 	*x = LowSatisfactionAlert{}
-	mi := &file_complaints_v1_events_proto_msgTypes[39]
+	mi := &file_complaints_v1_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4016,7 +4118,7 @@ func (x *LowSatisfactionAlert) String() string {
 func (*LowSatisfactionAlert) ProtoMessage() {}
 
 func (x *LowSatisfactionAlert) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[39]
+	mi := &file_complaints_v1_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4029,7 +4131,7 @@ func (x *LowSatisfactionAlert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LowSatisfactionAlert.ProtoReflect.Descriptor instead.
 func (*LowSatisfactionAlert) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{39}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *LowSatisfactionAlert) GetComplaintId() string {
@@ -4105,7 +4207,7 @@ type SurveyAnswered struct {
 
 func (x *SurveyAnswered) Reset() {
 	*x = SurveyAnswered{}
-	mi := &file_complaints_v1_events_proto_msgTypes[40]
+	mi := &file_complaints_v1_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4117,7 +4219,7 @@ func (x *SurveyAnswered) String() string {
 func (*SurveyAnswered) ProtoMessage() {}
 
 func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[40]
+	mi := &file_complaints_v1_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4130,7 +4232,7 @@ func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyAnswered.ProtoReflect.Descriptor instead.
 func (*SurveyAnswered) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{40}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SurveyAnswered) GetComplaintId() string {
@@ -4214,7 +4316,7 @@ type ComplaintClosed struct {
 
 func (x *ComplaintClosed) Reset() {
 	*x = ComplaintClosed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[41]
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4226,7 +4328,7 @@ func (x *ComplaintClosed) String() string {
 func (*ComplaintClosed) ProtoMessage() {}
 
 func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[41]
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4239,7 +4341,7 @@ func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplaintClosed.ProtoReflect.Descriptor instead.
 func (*ComplaintClosed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{41}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ComplaintClosed) GetComplaintId() string {
@@ -4307,7 +4409,7 @@ type FollowUpCancelled struct {
 
 func (x *FollowUpCancelled) Reset() {
 	*x = FollowUpCancelled{}
-	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4319,7 +4421,7 @@ func (x *FollowUpCancelled) String() string {
 func (*FollowUpCancelled) ProtoMessage() {}
 
 func (x *FollowUpCancelled) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4332,7 +4434,7 @@ func (x *FollowUpCancelled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpCancelled.ProtoReflect.Descriptor instead.
 func (*FollowUpCancelled) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{42}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *FollowUpCancelled) GetComplaintId() string {
@@ -4387,7 +4489,7 @@ type SystemicIssueDetected struct {
 
 func (x *SystemicIssueDetected) Reset() {
 	*x = SystemicIssueDetected{}
-	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4399,7 +4501,7 @@ func (x *SystemicIssueDetected) String() string {
 func (*SystemicIssueDetected) ProtoMessage() {}
 
 func (x *SystemicIssueDetected) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4412,7 +4514,7 @@ func (x *SystemicIssueDetected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemicIssueDetected.ProtoReflect.Descriptor instead.
 func (*SystemicIssueDetected) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{43}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SystemicIssueDetected) GetIssueId() string {
@@ -4505,7 +4607,7 @@ type SystemicIssueClosed struct {
 
 func (x *SystemicIssueClosed) Reset() {
 	*x = SystemicIssueClosed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4517,7 +4619,7 @@ func (x *SystemicIssueClosed) String() string {
 func (*SystemicIssueClosed) ProtoMessage() {}
 
 func (x *SystemicIssueClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4530,7 +4632,7 @@ func (x *SystemicIssueClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemicIssueClosed.ProtoReflect.Descriptor instead.
 func (*SystemicIssueClosed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{44}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *SystemicIssueClosed) GetIssueId() string {
@@ -4581,7 +4683,7 @@ type PreventiveActionOpened struct {
 
 func (x *PreventiveActionOpened) Reset() {
 	*x = PreventiveActionOpened{}
-	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4593,7 +4695,7 @@ func (x *PreventiveActionOpened) String() string {
 func (*PreventiveActionOpened) ProtoMessage() {}
 
 func (x *PreventiveActionOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4606,7 +4708,7 @@ func (x *PreventiveActionOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionOpened.ProtoReflect.Descriptor instead.
 func (*PreventiveActionOpened) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{45}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PreventiveActionOpened) GetActionId() string {
@@ -4684,7 +4786,7 @@ type PreventiveActionOverdue struct {
 
 func (x *PreventiveActionOverdue) Reset() {
 	*x = PreventiveActionOverdue{}
-	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4696,7 +4798,7 @@ func (x *PreventiveActionOverdue) String() string {
 func (*PreventiveActionOverdue) ProtoMessage() {}
 
 func (x *PreventiveActionOverdue) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4709,7 +4811,7 @@ func (x *PreventiveActionOverdue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionOverdue.ProtoReflect.Descriptor instead.
 func (*PreventiveActionOverdue) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{46}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *PreventiveActionOverdue) GetActionId() string {
@@ -4748,7 +4850,7 @@ type PreventiveActionCompleted struct {
 
 func (x *PreventiveActionCompleted) Reset() {
 	*x = PreventiveActionCompleted{}
-	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	mi := &file_complaints_v1_events_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4760,7 +4862,7 @@ func (x *PreventiveActionCompleted) String() string {
 func (*PreventiveActionCompleted) ProtoMessage() {}
 
 func (x *PreventiveActionCompleted) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	mi := &file_complaints_v1_events_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4773,7 +4875,7 @@ func (x *PreventiveActionCompleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionCompleted.ProtoReflect.Descriptor instead.
 func (*PreventiveActionCompleted) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{47}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PreventiveActionCompleted) GetActionId() string {
@@ -4834,7 +4936,7 @@ type PreventiveActionEvaluated struct {
 
 func (x *PreventiveActionEvaluated) Reset() {
 	*x = PreventiveActionEvaluated{}
-	mi := &file_complaints_v1_events_proto_msgTypes[48]
+	mi := &file_complaints_v1_events_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4846,7 +4948,7 @@ func (x *PreventiveActionEvaluated) String() string {
 func (*PreventiveActionEvaluated) ProtoMessage() {}
 
 func (x *PreventiveActionEvaluated) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[48]
+	mi := &file_complaints_v1_events_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4859,7 +4961,7 @@ func (x *PreventiveActionEvaluated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionEvaluated.ProtoReflect.Descriptor instead.
 func (*PreventiveActionEvaluated) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{48}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PreventiveActionEvaluated) GetActionId() string {
@@ -5019,7 +5121,16 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"respond_by\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\trespondBy\x12C\n" +
 	"\x0facknowledged_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0eacknowledgedAt\x127\n" +
 	"\n" +
-	"decided_by\x18\x05 \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\x9c\x01\n" +
+	"decided_by\x18\x05 \x01(\v2\x18.complaints.v1.PolicyRefR\tdecidedBy\"\xf9\x01\n" +
+	"\x18CustomerComplaintIndexed\x12\x1f\n" +
+	"\vcustomer_id\x18\x01 \x01(\tR\n" +
+	"customerId\x12!\n" +
+	"\fcomplaint_id\x18\x02 \x01(\tR\vcomplaintId\x12\x18\n" +
+	"\aproduct\x18\x03 \x01(\tR\aproduct\x12\x16\n" +
+	"\x06change\x18\x04 \x01(\tR\x06change\x12*\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x18\n" +
+	"\achannel\x18\x06 \x01(\tR\achannel\x12!\n" +
+	"\frecontact_of\x18\a \x01(\tR\vrecontactOf\"\x9c\x01\n" +
 	"\n" +
 	"CaseOpened\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x18\n" +
@@ -5482,7 +5593,7 @@ func file_complaints_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_complaints_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_complaints_v1_events_proto_goTypes = []any{
 	(Outcome)(0),                       // 0: complaints.v1.Outcome
 	(ClockKind)(0),                     // 1: complaints.v1.ClockKind
@@ -5494,147 +5605,149 @@ var file_complaints_v1_events_proto_goTypes = []any{
 	(*NotificationRequested)(nil),      // 7: complaints.v1.NotificationRequested
 	(*PolicyRef)(nil),                  // 8: complaints.v1.PolicyRef
 	(*ComplaintAcknowledged)(nil),      // 9: complaints.v1.ComplaintAcknowledged
-	(*CaseOpened)(nil),                 // 10: complaints.v1.CaseOpened
-	(*CaseAssigned)(nil),               // 11: complaints.v1.CaseAssigned
-	(*CaseTriaged)(nil),                // 12: complaints.v1.CaseTriaged
-	(*CaseClaimed)(nil),                // 13: complaints.v1.CaseClaimed
-	(*CaseTransferred)(nil),            // 14: complaints.v1.CaseTransferred
-	(*CaseEscalated)(nil),              // 15: complaints.v1.CaseEscalated
-	(*CaseReviewed)(nil),               // 16: complaints.v1.CaseReviewed
-	(*InformationRequested)(nil),       // 17: complaints.v1.InformationRequested
-	(*InformationProvided)(nil),        // 18: complaints.v1.InformationProvided
-	(*CustomerContacted)(nil),          // 19: complaints.v1.CustomerContacted
-	(*CaseReopened)(nil),               // 20: complaints.v1.CaseReopened
-	(*CaseResolved)(nil),               // 21: complaints.v1.CaseResolved
-	(*ClockStarted)(nil),               // 22: complaints.v1.ClockStarted
-	(*ClockPaused)(nil),                // 23: complaints.v1.ClockPaused
-	(*ClockResumed)(nil),               // 24: complaints.v1.ClockResumed
-	(*ClockWarning)(nil),               // 25: complaints.v1.ClockWarning
-	(*ClockBreached)(nil),              // 26: complaints.v1.ClockBreached
-	(*ClockMet)(nil),                   // 27: complaints.v1.ClockMet
-	(*RedressItem)(nil),                // 28: complaints.v1.RedressItem
-	(*RedressDecided)(nil),             // 29: complaints.v1.RedressDecided
-	(*RedressApprovalRequested)(nil),   // 30: complaints.v1.RedressApprovalRequested
-	(*RedressApproved)(nil),            // 31: complaints.v1.RedressApproved
-	(*RedressRejected)(nil),            // 32: complaints.v1.RedressRejected
-	(*RedressAmended)(nil),             // 33: complaints.v1.RedressAmended
-	(*RedressApprovalEscalated)(nil),   // 34: complaints.v1.RedressApprovalEscalated
-	(*RedressIssuanceRequested)(nil),   // 35: complaints.v1.RedressIssuanceRequested
-	(*RedressIssuanceFailed)(nil),      // 36: complaints.v1.RedressIssuanceFailed
-	(*RedressIssued)(nil),              // 37: complaints.v1.RedressIssued
-	(*RedressSettled)(nil),             // 38: complaints.v1.RedressSettled
-	(*FollowUpScheduled)(nil),          // 39: complaints.v1.FollowUpScheduled
-	(*SurveyRequested)(nil),            // 40: complaints.v1.SurveyRequested
-	(*SurveyChaserSent)(nil),           // 41: complaints.v1.SurveyChaserSent
-	(*LowSatisfactionAlert)(nil),       // 42: complaints.v1.LowSatisfactionAlert
-	(*SurveyAnswered)(nil),             // 43: complaints.v1.SurveyAnswered
-	(*ComplaintClosed)(nil),            // 44: complaints.v1.ComplaintClosed
-	(*FollowUpCancelled)(nil),          // 45: complaints.v1.FollowUpCancelled
-	(*SystemicIssueDetected)(nil),      // 46: complaints.v1.SystemicIssueDetected
-	(*SystemicIssueClosed)(nil),        // 47: complaints.v1.SystemicIssueClosed
-	(*PreventiveActionOpened)(nil),     // 48: complaints.v1.PreventiveActionOpened
-	(*PreventiveActionOverdue)(nil),    // 49: complaints.v1.PreventiveActionOverdue
-	(*PreventiveActionCompleted)(nil),  // 50: complaints.v1.PreventiveActionCompleted
-	(*PreventiveActionEvaluated)(nil),  // 51: complaints.v1.PreventiveActionEvaluated
-	(*timestamppb.Timestamp)(nil),      // 52: google.protobuf.Timestamp
+	(*CustomerComplaintIndexed)(nil),   // 10: complaints.v1.CustomerComplaintIndexed
+	(*CaseOpened)(nil),                 // 11: complaints.v1.CaseOpened
+	(*CaseAssigned)(nil),               // 12: complaints.v1.CaseAssigned
+	(*CaseTriaged)(nil),                // 13: complaints.v1.CaseTriaged
+	(*CaseClaimed)(nil),                // 14: complaints.v1.CaseClaimed
+	(*CaseTransferred)(nil),            // 15: complaints.v1.CaseTransferred
+	(*CaseEscalated)(nil),              // 16: complaints.v1.CaseEscalated
+	(*CaseReviewed)(nil),               // 17: complaints.v1.CaseReviewed
+	(*InformationRequested)(nil),       // 18: complaints.v1.InformationRequested
+	(*InformationProvided)(nil),        // 19: complaints.v1.InformationProvided
+	(*CustomerContacted)(nil),          // 20: complaints.v1.CustomerContacted
+	(*CaseReopened)(nil),               // 21: complaints.v1.CaseReopened
+	(*CaseResolved)(nil),               // 22: complaints.v1.CaseResolved
+	(*ClockStarted)(nil),               // 23: complaints.v1.ClockStarted
+	(*ClockPaused)(nil),                // 24: complaints.v1.ClockPaused
+	(*ClockResumed)(nil),               // 25: complaints.v1.ClockResumed
+	(*ClockWarning)(nil),               // 26: complaints.v1.ClockWarning
+	(*ClockBreached)(nil),              // 27: complaints.v1.ClockBreached
+	(*ClockMet)(nil),                   // 28: complaints.v1.ClockMet
+	(*RedressItem)(nil),                // 29: complaints.v1.RedressItem
+	(*RedressDecided)(nil),             // 30: complaints.v1.RedressDecided
+	(*RedressApprovalRequested)(nil),   // 31: complaints.v1.RedressApprovalRequested
+	(*RedressApproved)(nil),            // 32: complaints.v1.RedressApproved
+	(*RedressRejected)(nil),            // 33: complaints.v1.RedressRejected
+	(*RedressAmended)(nil),             // 34: complaints.v1.RedressAmended
+	(*RedressApprovalEscalated)(nil),   // 35: complaints.v1.RedressApprovalEscalated
+	(*RedressIssuanceRequested)(nil),   // 36: complaints.v1.RedressIssuanceRequested
+	(*RedressIssuanceFailed)(nil),      // 37: complaints.v1.RedressIssuanceFailed
+	(*RedressIssued)(nil),              // 38: complaints.v1.RedressIssued
+	(*RedressSettled)(nil),             // 39: complaints.v1.RedressSettled
+	(*FollowUpScheduled)(nil),          // 40: complaints.v1.FollowUpScheduled
+	(*SurveyRequested)(nil),            // 41: complaints.v1.SurveyRequested
+	(*SurveyChaserSent)(nil),           // 42: complaints.v1.SurveyChaserSent
+	(*LowSatisfactionAlert)(nil),       // 43: complaints.v1.LowSatisfactionAlert
+	(*SurveyAnswered)(nil),             // 44: complaints.v1.SurveyAnswered
+	(*ComplaintClosed)(nil),            // 45: complaints.v1.ComplaintClosed
+	(*FollowUpCancelled)(nil),          // 46: complaints.v1.FollowUpCancelled
+	(*SystemicIssueDetected)(nil),      // 47: complaints.v1.SystemicIssueDetected
+	(*SystemicIssueClosed)(nil),        // 48: complaints.v1.SystemicIssueClosed
+	(*PreventiveActionOpened)(nil),     // 49: complaints.v1.PreventiveActionOpened
+	(*PreventiveActionOverdue)(nil),    // 50: complaints.v1.PreventiveActionOverdue
+	(*PreventiveActionCompleted)(nil),  // 51: complaints.v1.PreventiveActionCompleted
+	(*PreventiveActionEvaluated)(nil),  // 52: complaints.v1.PreventiveActionEvaluated
+	(*timestamppb.Timestamp)(nil),      // 53: google.protobuf.Timestamp
 }
 var file_complaints_v1_events_proto_depIdxs = []int32{
 	3,  // 0: complaints.v1.ComplaintReceived.customer_name:type_name -> complaints.v1.SealedValue
 	3,  // 1: complaints.v1.ComplaintReceived.customer_email:type_name -> complaints.v1.SealedValue
-	52, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
+	53, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
 	3,  // 3: complaints.v1.ComplaintReceived.customer_phone:type_name -> complaints.v1.SealedValue
 	3,  // 4: complaints.v1.ComplaintReceived.vulnerability_detail:type_name -> complaints.v1.SealedValue
-	52, // 5: complaints.v1.RepeatContactRecorded.contacted_at:type_name -> google.protobuf.Timestamp
-	52, // 6: complaints.v1.CustomerPersonalDataErased.erased_at:type_name -> google.protobuf.Timestamp
-	52, // 7: complaints.v1.NotificationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	53, // 5: complaints.v1.RepeatContactRecorded.contacted_at:type_name -> google.protobuf.Timestamp
+	53, // 6: complaints.v1.CustomerPersonalDataErased.erased_at:type_name -> google.protobuf.Timestamp
+	53, // 7: complaints.v1.NotificationRequested.requested_at:type_name -> google.protobuf.Timestamp
 	8,  // 8: complaints.v1.NotificationRequested.decided_by:type_name -> complaints.v1.PolicyRef
-	52, // 9: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
-	52, // 10: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
+	53, // 9: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
+	53, // 10: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
 	8,  // 11: complaints.v1.ComplaintAcknowledged.decided_by:type_name -> complaints.v1.PolicyRef
-	52, // 12: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
-	52, // 13: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
-	8,  // 14: complaints.v1.CaseAssigned.decided_by:type_name -> complaints.v1.PolicyRef
-	52, // 15: complaints.v1.CaseTriaged.triaged_at:type_name -> google.protobuf.Timestamp
-	8,  // 16: complaints.v1.CaseTriaged.decided_by:type_name -> complaints.v1.PolicyRef
-	52, // 17: complaints.v1.CaseClaimed.claimed_at:type_name -> google.protobuf.Timestamp
-	52, // 18: complaints.v1.CaseTransferred.transferred_at:type_name -> google.protobuf.Timestamp
-	52, // 19: complaints.v1.CaseEscalated.escalated_at:type_name -> google.protobuf.Timestamp
-	52, // 20: complaints.v1.CaseReviewed.reviewed_at:type_name -> google.protobuf.Timestamp
-	52, // 21: complaints.v1.InformationRequested.requested_at:type_name -> google.protobuf.Timestamp
-	52, // 22: complaints.v1.InformationProvided.provided_at:type_name -> google.protobuf.Timestamp
-	52, // 23: complaints.v1.CustomerContacted.contacted_at:type_name -> google.protobuf.Timestamp
-	52, // 24: complaints.v1.CaseReopened.reopened_at:type_name -> google.protobuf.Timestamp
-	0,  // 25: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
-	52, // 26: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
-	8,  // 27: complaints.v1.CaseResolved.decided_by:type_name -> complaints.v1.PolicyRef
-	1,  // 28: complaints.v1.ClockStarted.kind:type_name -> complaints.v1.ClockKind
-	52, // 29: complaints.v1.ClockStarted.started_at:type_name -> google.protobuf.Timestamp
-	52, // 30: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
-	52, // 31: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
-	8,  // 32: complaints.v1.ClockStarted.decided_by:type_name -> complaints.v1.PolicyRef
-	52, // 33: complaints.v1.ClockStarted.exceptional_due:type_name -> google.protobuf.Timestamp
-	52, // 34: complaints.v1.ClockStarted.exceptional_warn_at:type_name -> google.protobuf.Timestamp
-	52, // 35: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
-	52, // 36: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
-	52, // 37: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
-	52, // 38: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
-	1,  // 39: complaints.v1.ClockWarning.kind:type_name -> complaints.v1.ClockKind
-	52, // 40: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
-	52, // 41: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
-	1,  // 42: complaints.v1.ClockBreached.kind:type_name -> complaints.v1.ClockKind
-	52, // 43: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
-	52, // 44: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
-	52, // 45: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
-	2,  // 46: complaints.v1.RedressItem.kind:type_name -> complaints.v1.RedressKind
-	2,  // 47: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
-	52, // 48: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
-	0,  // 49: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
-	8,  // 50: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
-	28, // 51: complaints.v1.RedressDecided.items:type_name -> complaints.v1.RedressItem
-	52, // 52: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
-	52, // 53: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
-	52, // 54: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
-	52, // 55: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
-	28, // 56: complaints.v1.RedressAmended.items:type_name -> complaints.v1.RedressItem
-	52, // 57: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
-	52, // 58: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
-	28, // 59: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
-	52, // 60: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
-	52, // 61: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
-	2,  // 62: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
-	52, // 63: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
-	52, // 64: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
-	52, // 65: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
-	52, // 66: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
-	8,  // 67: complaints.v1.FollowUpScheduled.decided_by:type_name -> complaints.v1.PolicyRef
-	52, // 68: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
-	52, // 69: complaints.v1.SurveyRequested.chaser_due:type_name -> google.protobuf.Timestamp
-	52, // 70: complaints.v1.SurveyRequested.close_due:type_name -> google.protobuf.Timestamp
-	52, // 71: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
-	52, // 72: complaints.v1.SurveyChaserSent.chaser_due:type_name -> google.protobuf.Timestamp
-	52, // 73: complaints.v1.SurveyChaserSent.close_due:type_name -> google.protobuf.Timestamp
-	52, // 74: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
-	52, // 75: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
-	52, // 76: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
-	52, // 77: complaints.v1.FollowUpCancelled.cancelled_at:type_name -> google.protobuf.Timestamp
-	52, // 78: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
-	52, // 79: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
-	52, // 80: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
-	52, // 81: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
-	52, // 82: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
-	52, // 83: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
-	52, // 84: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
-	52, // 85: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
-	52, // 86: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
-	52, // 87: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
-	52, // 88: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
-	52, // 89: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
-	52, // 90: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
-	91, // [91:91] is the sub-list for method output_type
-	91, // [91:91] is the sub-list for method input_type
-	91, // [91:91] is the sub-list for extension type_name
-	91, // [91:91] is the sub-list for extension extendee
-	0,  // [0:91] is the sub-list for field type_name
+	53, // 12: complaints.v1.CustomerComplaintIndexed.at:type_name -> google.protobuf.Timestamp
+	53, // 13: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
+	53, // 14: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
+	8,  // 15: complaints.v1.CaseAssigned.decided_by:type_name -> complaints.v1.PolicyRef
+	53, // 16: complaints.v1.CaseTriaged.triaged_at:type_name -> google.protobuf.Timestamp
+	8,  // 17: complaints.v1.CaseTriaged.decided_by:type_name -> complaints.v1.PolicyRef
+	53, // 18: complaints.v1.CaseClaimed.claimed_at:type_name -> google.protobuf.Timestamp
+	53, // 19: complaints.v1.CaseTransferred.transferred_at:type_name -> google.protobuf.Timestamp
+	53, // 20: complaints.v1.CaseEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	53, // 21: complaints.v1.CaseReviewed.reviewed_at:type_name -> google.protobuf.Timestamp
+	53, // 22: complaints.v1.InformationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	53, // 23: complaints.v1.InformationProvided.provided_at:type_name -> google.protobuf.Timestamp
+	53, // 24: complaints.v1.CustomerContacted.contacted_at:type_name -> google.protobuf.Timestamp
+	53, // 25: complaints.v1.CaseReopened.reopened_at:type_name -> google.protobuf.Timestamp
+	0,  // 26: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
+	53, // 27: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
+	8,  // 28: complaints.v1.CaseResolved.decided_by:type_name -> complaints.v1.PolicyRef
+	1,  // 29: complaints.v1.ClockStarted.kind:type_name -> complaints.v1.ClockKind
+	53, // 30: complaints.v1.ClockStarted.started_at:type_name -> google.protobuf.Timestamp
+	53, // 31: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
+	53, // 32: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
+	8,  // 33: complaints.v1.ClockStarted.decided_by:type_name -> complaints.v1.PolicyRef
+	53, // 34: complaints.v1.ClockStarted.exceptional_due:type_name -> google.protobuf.Timestamp
+	53, // 35: complaints.v1.ClockStarted.exceptional_warn_at:type_name -> google.protobuf.Timestamp
+	53, // 36: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
+	53, // 37: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
+	53, // 38: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
+	53, // 39: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
+	1,  // 40: complaints.v1.ClockWarning.kind:type_name -> complaints.v1.ClockKind
+	53, // 41: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
+	53, // 42: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
+	1,  // 43: complaints.v1.ClockBreached.kind:type_name -> complaints.v1.ClockKind
+	53, // 44: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
+	53, // 45: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
+	53, // 46: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
+	2,  // 47: complaints.v1.RedressItem.kind:type_name -> complaints.v1.RedressKind
+	2,  // 48: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
+	53, // 49: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
+	0,  // 50: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
+	8,  // 51: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
+	29, // 52: complaints.v1.RedressDecided.items:type_name -> complaints.v1.RedressItem
+	53, // 53: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
+	53, // 54: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
+	53, // 55: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
+	53, // 56: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
+	29, // 57: complaints.v1.RedressAmended.items:type_name -> complaints.v1.RedressItem
+	53, // 58: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
+	53, // 59: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	29, // 60: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
+	53, // 61: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
+	53, // 62: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
+	2,  // 63: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
+	53, // 64: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
+	53, // 65: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
+	53, // 66: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
+	53, // 67: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
+	8,  // 68: complaints.v1.FollowUpScheduled.decided_by:type_name -> complaints.v1.PolicyRef
+	53, // 69: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
+	53, // 70: complaints.v1.SurveyRequested.chaser_due:type_name -> google.protobuf.Timestamp
+	53, // 71: complaints.v1.SurveyRequested.close_due:type_name -> google.protobuf.Timestamp
+	53, // 72: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
+	53, // 73: complaints.v1.SurveyChaserSent.chaser_due:type_name -> google.protobuf.Timestamp
+	53, // 74: complaints.v1.SurveyChaserSent.close_due:type_name -> google.protobuf.Timestamp
+	53, // 75: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
+	53, // 76: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
+	53, // 77: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
+	53, // 78: complaints.v1.FollowUpCancelled.cancelled_at:type_name -> google.protobuf.Timestamp
+	53, // 79: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
+	53, // 80: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
+	53, // 81: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
+	53, // 82: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
+	53, // 83: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
+	53, // 84: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
+	53, // 85: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
+	53, // 86: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
+	53, // 87: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
+	53, // 88: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
+	53, // 89: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
+	53, // 90: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
+	53, // 91: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
+	92, // [92:92] is the sub-list for method output_type
+	92, // [92:92] is the sub-list for method input_type
+	92, // [92:92] is the sub-list for extension type_name
+	92, // [92:92] is the sub-list for extension extendee
+	0,  // [0:92] is the sub-list for field type_name
 }
 
 func init() { file_complaints_v1_events_proto_init() }
@@ -5648,7 +5761,7 @@ func file_complaints_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_complaints_v1_events_proto_rawDesc), len(file_complaints_v1_events_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   49,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -20,11 +20,15 @@ import (
 // systems. Requests and replies are the JSON bodies of the HTTP API.
 const (
 	// SubjectSubmit receives a complaint: the body of POST /v1/complaints,
-	// with an optional Idempotency-Key header. The reply is the HTTP 201
-	// body, with the header Idempotent-Replayed: true for a retry.
+	// with an optional Idempotency-Key header. The reply is the HTTP answer's
+	// body, with the header Idempotent-Replayed: true for a retry. A
+	// submission from a customer with a complaint about the same product
+	// open is recorded on it as a repeat contact: the reply is then that
+	// complaint, with "repeat_contact": true.
 	SubjectSubmit = "complaints.intake.submit"
 	// SubjectShow answers a complaint's current view: the request is
-	// {"id": "<complaint id>"}, the reply the body of GET /v1/complaints/{id}.
+	// {"id": "<complaint id>"} (optionally "as_of": "<RFC 3339>"), the reply
+	// the body of GET /v1/complaints/{id}.
 	SubjectShow = "complaints.intake.show"
 )
 
@@ -110,6 +114,8 @@ func (n NATS) submit(r micro.Request) {
 
 type showRequest struct {
 	ID string `json:"id"`
+	// AsOf, RFC 3339, folds the view only up to that instant.
+	AsOf string `json:"as_of,omitempty"`
 }
 
 // decodeShow reads and validates a show request's data.
@@ -120,6 +126,10 @@ func decodeShow(data []byte) (showRequest, *httpx.Problem) {
 	}
 	var v httpx.Validator
 	v.Required(req.ID, "id")
+	if req.AsOf != "" {
+		_, err := time.Parse(time.RFC3339Nano, req.AsOf)
+		v.Check(err == nil, "as_of", "must be an RFC 3339 date and time, e.g. 2026-11-26T09:30:00Z")
+	}
 	return req, v.Problem()
 }
 
@@ -130,7 +140,11 @@ func (n NATS) show(r micro.Request) {
 		end(replyProblem(ctx, r, p))
 		return
 	}
-	out, err := view(ctx, n.App, req.ID)
+	var at time.Time
+	if req.AsOf != "" {
+		at, _ = time.Parse(time.RFC3339Nano, req.AsOf)
+	}
+	out, err := view(ctx, n.App, req.ID, at)
 	if err != nil {
 		end(replyProblem(ctx, r, err))
 		return

@@ -1,9 +1,14 @@
-// Package app holds intake's use cases: submit a complaint (commands.go),
-// show its current view and its timeline across every service (queries.go).
+// Package app holds intake's use cases: submit a complaint, which may be a
+// repeat contact on the customer's open complaint, erase a customer's
+// personal data, keep the customer index up to date with closures and
+// reopens (commands.go, customers.go); show a complaint's view and timeline
+// across every service, and export what is held about a customer
+// (queries.go).
 package app
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
@@ -20,6 +25,10 @@ const ServiceName = "intake"
 type Vault interface {
 	Seal(ctx context.Context, customerID, plaintext string) (*complaintsv1.SealedValue, error)
 	Open(ctx context.Context, sealed *complaintsv1.SealedValue) (string, error)
+	// Forget destroys the customer's key (crypto-shredding).
+	Forget(ctx context.Context, customerID string) error
+	// KeyID is the id of the customer's current key; "" when there is none.
+	KeyID(ctx context.Context, customerID string) (string, error)
 }
 
 // TokenIssuer issues the capability token that lets a customer act on their
@@ -30,12 +39,15 @@ type TokenIssuer interface {
 
 // Intake is the intake application.
 type Intake struct {
-	log    eventlog.Log
-	vault  Vault
-	tokens TokenIssuer
-	repo   *es.Repository[domain.Complaint, domain.ComplaintCommand]
-	regime string
-	now    func() time.Time
+	log            eventlog.Log
+	vault          Vault
+	tokens         TokenIssuer
+	policy         domain.Policy
+	fingerprintKey []byte
+	repo           *es.Repository[domain.Complaint, domain.ComplaintCommand]
+	customers      *es.Repository[domain.Customer, domain.CustomerCommand]
+	regime         string
+	now            func() time.Time
 }
 
 // Deps are what the application works with.
@@ -46,6 +58,9 @@ type Deps struct {
 	// submission's answer then carries no customer_token).
 	Tokens TokenIssuer
 	Policy domain.Policy
+	// FingerprintKey keys the fingerprints of customers' e-mail addresses
+	// and phone numbers (HMAC-SHA-256); at least 32 bytes.
+	FingerprintKey []byte
 	// Regime names the clocks that apply; "" for the policy's default.
 	Regime string
 	// Metadata adds to every event's metadata (trace context).
@@ -59,14 +74,22 @@ func New(d Deps) (*Intake, error) {
 	if err := d.Policy.CheckRegime(d.Regime); err != nil {
 		return nil, err
 	}
+	if len(d.FingerprintKey) < 32 {
+		return nil, errors.New("intake: the fingerprint key must be at least 32 bytes")
+	}
 	now := d.Now
 	if now == nil {
 		now = func() time.Time { return time.Now().UTC() }
 	}
 	return &Intake{
-		log: d.Log, vault: d.Vault, tokens: d.Tokens, regime: d.Regime, now: now,
+		log: d.Log, vault: d.Vault, tokens: d.Tokens, policy: d.Policy, fingerprintKey: d.FingerprintKey,
+		regime: d.Regime, now: now,
 		repo: &es.Repository[domain.Complaint, domain.ComplaintCommand]{
 			Log: d.Log, Category: domain.Category, Service: ServiceName, Decider: domain.NewDecider(d.Policy), Metadata: d.Metadata,
+		},
+		customers: &es.Repository[domain.Customer, domain.CustomerCommand]{
+			Log: d.Log, Category: domain.CustomerCategory, Service: ServiceName,
+			Decider: domain.NewCustomerDecider(d.Policy), Metadata: d.Metadata, MaxAttempts: 10,
 		},
 	}, nil
 }

@@ -11,6 +11,7 @@ import (
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/platform/decider"
+	"github.com/complaintflow/complaintflow/services/platform/notify"
 )
 
 // Category is the stream category of complaints: "complaint-<id>".
@@ -64,6 +65,11 @@ type Complaint struct {
 	DesiredOutcome  string
 	Acknowledgement string
 	RespondBy       time.Time
+	RecontactOf     string
+	// LastChannel is the channel of the customer's latest contact about the
+	// complaint: its submission or its latest repeat contact.
+	LastChannel    string
+	RepeatContacts int32
 }
 
 // ComplaintCommand is a command intake's complaint decider accepts.
@@ -72,21 +78,43 @@ type ComplaintCommand interface{ isComplaintCommand() }
 // SubmitComplaint records a complaint from a customer. Personal data arrives
 // already sealed with the customer's key.
 type SubmitComplaint struct {
-	ComplaintID    string
-	Reference      string
-	CustomerID     string
-	CustomerName   *complaintsv1.SealedValue
-	CustomerEmail  *complaintsv1.SealedValue
-	Channel        string
-	Product        string
-	Description    string
-	DesiredOutcome string
-	ReceivedAt     time.Time
+	ComplaintID   string
+	Reference     string
+	CustomerID    string
+	CustomerName  *complaintsv1.SealedValue
+	CustomerEmail *complaintsv1.SealedValue
+	CustomerPhone *complaintsv1.SealedValue
+	// Fingerprint is the keyed fingerprint of the normalised e-mail address
+	// (or phone number), never the clear value.
+	Fingerprint         string
+	Channel             string
+	Product             string
+	Description         string
+	DesiredOutcome      string
+	DisputedAmountMinor int64
+	Currency            string
+	Vulnerable          bool
+	VulnerabilityDetail *complaintsv1.SealedValue
+	// RecontactOf is the customer's earlier, closed complaint about the same
+	// product this one comes back about, if any (the customer index decides).
+	RecontactOf string
+	ReceivedAt  time.Time
 	// Regime names the clocks that apply; "" for the policy's default.
 	Regime string
 }
 
 func (SubmitComplaint) isComplaintCommand() {}
+
+// RecordRepeatContact records that the customer contacted the company again
+// about this open complaint.
+type RecordRepeatContact struct {
+	ComplaintID string
+	Channel     string
+	Said        string
+	ContactedAt time.Time
+}
+
+func (RecordRepeatContact) isComplaintCommand() {}
 
 // Refusals.
 var (
@@ -96,21 +124,12 @@ var (
 		Reason: "a different complaint was already submitted with this idempotency key"}
 	// ErrUnknownRegime: the regime named is not in the regimes policy.
 	ErrUnknownRegime = decider.Rejects("regime", "is not a regime of the regimes policy")
+	// ErrUnknownProduct: the product is not in the product taxonomy.
+	ErrUnknownProduct = decider.Rejects("product", "is not a product of the product taxonomy (products.yaml)")
+	// ErrNotReceived: a repeat contact on a complaint that was never
+	// received.
+	ErrNotReceived = decider.NotFound("complaint not received")
 )
-
-// Policy is the data intake decides with.
-type Policy struct {
-	Regimes   Regimes
-	Templates Templates
-}
-
-// CheckRegime says whether the policy knows regime ("" for its default).
-func (p Policy) CheckRegime(regime string) error {
-	if _, ok := p.Regimes.Named(regime); !ok {
-		return fmt.Errorf("regime %q is not in regimes.yaml (known: %v)", regime, p.Regimes.Names())
-	}
-	return nil
-}
 
 // NewDecider is intake's complaint decider under policy p.
 func NewDecider(p Policy) decider.Decider[Complaint, ComplaintCommand] {
@@ -121,13 +140,15 @@ func NewDecider(p Policy) decider.Decider[Complaint, ComplaintCommand] {
 	}
 }
 
-// Decide receives and acknowledges a new complaint. Receiving the same
-// submission again changes nothing; a different one under the same id is
-// refused.
+// Decide receives and acknowledges a new complaint, and records repeat
+// contacts on it. Receiving the same submission again changes nothing; a
+// different one under the same id is refused.
 func Decide(p Policy, cmd ComplaintCommand, c Complaint) ([]proto.Message, error) {
 	switch cmd := cmd.(type) {
 	case SubmitComplaint:
 		return submit(p, cmd, c)
+	case RecordRepeatContact:
+		return repeatContact(cmd, c)
 	default:
 		return nil, fmt.Errorf("intake: unknown command %T", cmd)
 	}
@@ -143,39 +164,70 @@ func submit(p Policy, cmd SubmitComplaint, c Complaint) ([]proto.Message, error)
 		return nil, ErrSubmissionDiffers
 	case NotReceived:
 	}
+	category, ok := p.Products.CategoryOf(cmd.Product)
+	if !ok {
+		return nil, decider.Refusef(ErrUnknownProduct, "%q", cmd.Product)
+	}
 	regime, ok := p.Regimes.Named(cmd.Regime)
 	if !ok {
 		return nil, decider.Refusef(ErrUnknownRegime, "%q", cmd.Regime)
 	}
 	respondBy := regime.RespondBy(cmd.ReceivedAt)
-	message, err := render(p.Templates.Templates[AcknowledgementTemplate], AcknowledgementFields{
-		Reference: cmd.Reference, Product: cmd.Product, RespondBy: regime.promise(respondBy),
+	ack, err := p.Templates.Request(notify.Message{
+		ComplaintID: cmd.ComplaintID, CustomerID: cmd.CustomerID, Purpose: notify.Acknowledgement, Variant: regime.Name,
+		Fields: AcknowledgementFields{Reference: cmd.Reference, Product: cmd.Product, RespondBy: regime.promise(respondBy)},
+		At:     cmd.ReceivedAt,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("intake: acknowledgement template: %w", err)
+		return nil, fmt.Errorf("intake: acknowledgement: %w", err)
 	}
 	return []proto.Message{
 		&complaintsv1.ComplaintReceived{
-			ComplaintId:    cmd.ComplaintID,
-			Reference:      cmd.Reference,
-			CustomerId:     cmd.CustomerID,
-			CustomerName:   cmd.CustomerName,
-			CustomerEmail:  cmd.CustomerEmail,
-			Channel:        cmd.Channel,
-			Product:        cmd.Product,
-			Description:    cmd.Description,
-			DesiredOutcome: cmd.DesiredOutcome,
-			ReceivedAt:     timestamppb.New(cmd.ReceivedAt),
-			Regime:         regime.Name,
+			ComplaintId:         cmd.ComplaintID,
+			Reference:           cmd.Reference,
+			CustomerId:          cmd.CustomerID,
+			CustomerName:        cmd.CustomerName,
+			CustomerEmail:       cmd.CustomerEmail,
+			CustomerPhone:       cmd.CustomerPhone,
+			CustomerFingerprint: cmd.Fingerprint,
+			Channel:             cmd.Channel,
+			Product:             cmd.Product,
+			ProductCategory:     category,
+			Description:         cmd.Description,
+			DesiredOutcome:      cmd.DesiredOutcome,
+			DisputedAmountMinor: cmd.DisputedAmountMinor,
+			Currency:            cmd.Currency,
+			CustomerVulnerable:  cmd.Vulnerable,
+			VulnerabilityDetail: cmd.VulnerabilityDetail,
+			RecontactOf:         cmd.RecontactOf,
+			ReceivedAt:          timestamppb.New(cmd.ReceivedAt),
+			Regime:              regime.Name,
 		},
 		&complaintsv1.ComplaintAcknowledged{
 			ComplaintId:    cmd.ComplaintID,
-			Message:        message,
+			Message:        ack.Text,
 			RespondBy:      timestamppb.New(respondBy),
 			AcknowledgedAt: timestamppb.New(cmd.ReceivedAt),
 			DecidedBy:      &complaintsv1.PolicyRef{Policy: "regimes", Version: p.Regimes.Version, RuleId: regime.Name},
 		},
+		ack,
 	}, nil
+}
+
+// repeatContact counts the contact and whether the customer had to switch
+// channel to make it.
+func repeatContact(cmd RecordRepeatContact, c Complaint) ([]proto.Message, error) {
+	if c.Status == NotReceived {
+		return nil, ErrNotReceived
+	}
+	return []proto.Message{&complaintsv1.RepeatContactRecorded{
+		ComplaintId:    c.ID,
+		Channel:        cmd.Channel,
+		Said:           cmd.Said,
+		ContactedAt:    timestamppb.New(cmd.ContactedAt),
+		ChannelSwitch:  cmd.Channel != c.LastChannel,
+		RepeatContacts: c.RepeatContacts + 1,
+	}}, nil
 }
 
 // Evolve folds one event into the complaint.
@@ -184,7 +236,10 @@ func Evolve(c Complaint, event proto.Message) Complaint {
 	case *complaintsv1.ComplaintReceived:
 		c.ID, c.Reference, c.CustomerID = e.ComplaintId, e.Reference, e.CustomerId
 		c.Channel, c.Product, c.Description, c.DesiredOutcome = e.Channel, e.Product, e.Description, e.DesiredOutcome
+		c.RecontactOf, c.LastChannel = e.RecontactOf, e.Channel
 		c.Status = Received
+	case *complaintsv1.RepeatContactRecorded:
+		c.LastChannel, c.RepeatContacts = e.Channel, e.RepeatContacts
 	case *complaintsv1.ComplaintAcknowledged:
 		c.Status = Acknowledged
 		c.Acknowledgement = e.Message

@@ -10,6 +10,7 @@ import (
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/intake/domain"
 	"github.com/complaintflow/complaintflow/services/platform/decider/decidertest"
+	"github.com/complaintflow/complaintflow/services/platform/notify"
 )
 
 var receivedAt = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC) // a Friday
@@ -20,9 +21,12 @@ var policy = domain.Policy{
 		{Name: "monthly", CalendarDays: 30},
 		{Name: "demo", Within: 30 * time.Second},
 	}},
-	Templates: domain.Templates{Templates: map[string]domain.MessageTemplate{
-		domain.AcknowledgementTemplate: {Text: "Thank you. We are sorry. Your {{.Product}} complaint is {{.Reference}}; our response by {{.RespondBy}}."},
+	Templates: notify.Templates{Version: "t+000000000000", Templates: map[string]notify.Template{
+		notify.Acknowledgement: {Subject: "We have {{.Reference}}", Channel: "email",
+			Text: "Thank you. We are sorry. Your {{.Product}} complaint is {{.Reference}}; our response by {{.RespondBy}}."},
 	}},
+	Products: domain.Products{Categories: []domain.ProductCategory{{Code: "connectivity", Products: []string{"broadband", "tv"}}}},
+	Contacts: domain.Contacts{RecontactWindow: 30 * 24 * time.Hour},
 }
 
 var complaints = domain.NewDecider(policy)
@@ -46,6 +50,7 @@ func TestSubmittedComplaintIsReceivedAndAcknowledgedWithADatedPromiseByTheDefaul
 			CustomerName: cmd.CustomerName, CustomerEmail: cmd.CustomerEmail,
 			Channel: "web", Product: "broadband", Description: "No service for 3 days",
 			DesiredOutcome: "refund", ReceivedAt: timestamppb.New(receivedAt), Regime: "default",
+			ProductCategory: "connectivity",
 		},
 		&complaintsv1.ComplaintAcknowledged{
 			ComplaintId:    "c1",
@@ -53,6 +58,13 @@ func TestSubmittedComplaintIsReceivedAndAcknowledgedWithADatedPromiseByTheDefaul
 			RespondBy:      timestamppb.New(respondBy),
 			AcknowledgedAt: timestamppb.New(receivedAt),
 			DecidedBy:      &complaintsv1.PolicyRef{Policy: "regimes", Version: "test+000000000000", RuleId: "default"},
+		},
+		&complaintsv1.NotificationRequested{
+			NotificationId: "c1:acknowledgement", ComplaintId: "c1", CustomerId: "cust-1", Purpose: "acknowledgement",
+			Template: "acknowledgement", Channel: "email", Subject: "We have CMP-TEST",
+			Text:        "Thank you. We are sorry. Your broadband complaint is CMP-TEST; our response by Friday 4 December 2026.",
+			RequestedAt: timestamppb.New(receivedAt),
+			DecidedBy:   &complaintsv1.PolicyRef{Policy: "templates", Version: "t+000000000000", RuleId: "acknowledgement"},
 		},
 	).ThenState(func(t testing.TB, c domain.Complaint) {
 		if c.Status != domain.Acknowledged || !c.RespondBy.Equal(respondBy) || c.Reference != "CMP-TEST" {
@@ -136,21 +148,74 @@ func TestRegimesPolicyNamesEveryFieldInError(t *testing.T) {
 	}
 }
 
-func TestTemplatesPolicyNeedsAnAcknowledgementThatRenders(t *testing.T) {
-	for text, want := range map[string]string{
-		"":                           "",
-		"Hello {{.Name}}":            "templates.acknowledgement.text",
-		"Hello {{.Reference":         "templates.acknowledgement.text",
-		"Your {{.Reference}} is in.": "",
+func TestAnUnknownProductIsRefusedNamingTheField(t *testing.T) {
+	cmd := submit()
+	cmd.Product = "spaceship"
+	decidertest.For(t, complaints).When(cmd).ThenError(domain.ErrUnknownProduct)
+}
+
+func TestOptionalFieldsAreRecorded(t *testing.T) {
+	cmd := submit()
+	cmd.CustomerPhone = &complaintsv1.SealedValue{KeyId: "cust-1", Ciphertext: []byte{3}}
+	cmd.VulnerabilityDetail = &complaintsv1.SealedValue{KeyId: "cust-1", Ciphertext: []byte{4}}
+	cmd.DisputedAmountMinor, cmd.Currency, cmd.Vulnerable, cmd.Fingerprint, cmd.RecontactOf = 4599, "GBP", true, "ab12", "c0"
+	events, err := decidertest.For(t, complaints).When(cmd).Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := events[0].(*complaintsv1.ComplaintReceived)
+	if r.DisputedAmountMinor != 4599 || r.Currency != "GBP" || !r.CustomerVulnerable || r.CustomerFingerprint != "ab12" ||
+		r.RecontactOf != "c0" || r.CustomerPhone != cmd.CustomerPhone || r.VulnerabilityDetail != cmd.VulnerabilityDetail {
+		t.Fatalf("received %v", r)
+	}
+}
+
+func TestARepeatContactIsCountedAndAChannelSwitchNoticed(t *testing.T) {
+	events, _ := decidertest.For(t, complaints).When(submit()).Events()
+	at := receivedAt.Add(time.Hour)
+	first := &complaintsv1.RepeatContactRecorded{ComplaintId: "c1", Channel: "web", Said: "Still down",
+		ContactedAt: timestamppb.New(at), ChannelSwitch: false, RepeatContacts: 1}
+	decidertest.For(t, complaints).Given(events...).
+		When(domain.RecordRepeatContact{ComplaintID: "c1", Channel: "web", Said: "Still down", ContactedAt: at}).
+		Then(first)
+	decidertest.For(t, complaints).Given(append(events, first)...).
+		When(domain.RecordRepeatContact{ComplaintID: "c1", Channel: "phone", Said: "Calling now", ContactedAt: at}).
+		Then(&complaintsv1.RepeatContactRecorded{ComplaintId: "c1", Channel: "phone", Said: "Calling now",
+			ContactedAt: timestamppb.New(at), ChannelSwitch: true, RepeatContacts: 2}).
+		ThenState(func(t testing.TB, c domain.Complaint) {
+			if c.RepeatContacts != 2 || c.LastChannel != "phone" {
+				t.Errorf("state %+v", c)
+			}
+		})
+}
+
+func TestARepeatContactOnAComplaintNeverReceivedIsRefused(t *testing.T) {
+	decidertest.For(t, complaints).When(domain.RecordRepeatContact{ComplaintID: "c9", Channel: "web"}).ThenError(domain.ErrNotReceived)
+}
+
+func TestProductsPolicyNamesEveryFieldInError(t *testing.T) {
+	p := domain.Products{Categories: []domain.ProductCategory{
+		{Code: "Bad Code", Products: []string{"broadband"}},
+		{Code: "x", Products: []string{"broadband", "TV"}},
+		{Code: "x"},
+	}}
+	err := p.Validate()
+	for _, want := range []string{
+		`categories[0].code: "Bad Code" must be`,
+		`categories[1].products[0]: "broadband" is already in category "bad code"`[:40],
+		`categories[1].products[1]: "TV" must be`,
+		`categories[2].code: "x" is already defined`,
+		`categories[2].products: at least one product is required`,
 	} {
-		tp := domain.Templates{Templates: map[string]domain.MessageTemplate{domain.AcknowledgementTemplate: {Text: text}}}
-		err := tp.Validate()
-		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
-			t.Errorf("template %q: error %v, want %q", text, err, want)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
 		}
 	}
-	if err := (&domain.Templates{}).Validate(); err == nil || !strings.Contains(err.Error(), "templates.acknowledgement: is required") {
-		t.Errorf("no templates: %v", err)
+	if c, ok := policy.Products.CategoryOf("tv"); !ok || c != "connectivity" {
+		t.Errorf("category of tv: %q %v", c, ok)
+	}
+	if err := (&domain.Contacts{RecontactWindow: -time.Hour}).Validate(); err == nil || !strings.Contains(err.Error(), "recontact_window") {
+		t.Errorf("contacts: %v", err)
 	}
 }
 

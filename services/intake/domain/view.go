@@ -12,34 +12,78 @@ import (
 const (
 	StatusAcknowledged     = "acknowledged"
 	StatusInvestigating    = "investigating"
+	StatusAwaitingCustomer = "awaiting_customer"
 	StatusResolved         = "resolved"
+	StatusReopened         = "reopened"
 	StatusAwaitingFeedback = "awaiting_feedback"
 	StatusClosed           = "closed"
 )
 
+// Clock states in the view.
+const (
+	ClockRunning  = "running"
+	ClockPaused   = "paused"
+	ClockMet      = "met"
+	ClockBreached = "breached"
+)
+
+// Clock is one clock of the complaint's regime or service levels, as the
+// view shows it.
+type Clock struct {
+	Name string
+	// Kind is "regulatory" or "internal".
+	Kind  string
+	Due   time.Time
+	State string
+	// Late: met after it had breached.
+	Late bool
+}
+
+// Effort is what the complaint has cost the customer. Contacts are the
+// customer's own contacts: the submission, each repeat contact and each
+// answer to an information request.
+type Effort struct {
+	Contacts, RepeatContacts, ChannelSwitches, Transfers, InformationRequests, Reopens int
+}
+
 // View is the whole story of one complaint across every service, folded from
 // its timeline. Personal data stays sealed here; the HTTP edge opens it.
 type View struct {
-	ID              string
-	Reference       string
-	Status          string
-	CustomerID      string
-	CustomerName    *complaintsv1.SealedValue
-	CustomerEmail   *complaintsv1.SealedValue
-	Channel         string
-	Product         string
-	Description     string
-	DesiredOutcome  string
-	ReceivedAt      time.Time
-	Acknowledgement string
-	RespondBy       time.Time
+	ID                  string
+	Reference           string
+	Status              string
+	CustomerID          string
+	CustomerName        *complaintsv1.SealedValue
+	CustomerEmail       *complaintsv1.SealedValue
+	CustomerPhone       *complaintsv1.SealedValue
+	Channel             string
+	Product             string
+	ProductCategory     string
+	Description         string
+	DesiredOutcome      string
+	DisputedAmountMinor int64
+	DisputedCurrency    string
+	Vulnerable          bool
+	VulnerabilityDetail *complaintsv1.SealedValue
+	RecontactOf         string
+	ReceivedAt          time.Time
+	Acknowledgement     string
+	RespondBy           time.Time
 
 	CaseOpened bool
 	Team       string
+	Agent      string
+	Severity   string
+	Priority   int32
+	Flags      []string
+	Tier       int32
 	Outcome    complaintsv1.Outcome
 	RootCause  string
 	Summary    string
 	ResolvedAt time.Time
+
+	Clocks []Clock
+	Effort Effort
 
 	RedressDecided bool
 	RedressIssued  bool
@@ -50,7 +94,7 @@ type View struct {
 	SurveyRequested bool
 	Answered        bool
 	CSAT            int32
-	Effort          int32
+	CES             int32
 	ResolvedByWord  bool
 	AnsweredAt      time.Time
 
@@ -60,26 +104,116 @@ type View struct {
 // Found reports whether the complaint has been received.
 func (v View) Found() bool { return v.ID != "" }
 
-// EvolveView folds one event of any service into the view.
+func (v *View) clock(name string) *Clock {
+	for i := range v.Clocks {
+		if v.Clocks[i].Name == name {
+			return &v.Clocks[i]
+		}
+	}
+	return nil
+}
+
+func clockKind(k complaintsv1.ClockKind) string {
+	switch k {
+	case complaintsv1.ClockKind_CLOCK_KIND_REGULATORY:
+		return "regulatory"
+	case complaintsv1.ClockKind_CLOCK_KIND_INTERNAL:
+		return "internal"
+	default:
+		return "unspecified"
+	}
+}
+
+// EvolveView folds one event of any service into the view. The caller
+// passes a fresh View or one it owns: slices are appended to in place.
 func EvolveView(v View, event proto.Message) View {
 	switch e := event.(type) {
 	case *complaintsv1.ComplaintReceived:
 		v.ID, v.Reference, v.CustomerID = e.ComplaintId, e.Reference, e.CustomerId
-		v.CustomerName, v.CustomerEmail = e.CustomerName, e.CustomerEmail
-		v.Channel, v.Product, v.Description, v.DesiredOutcome = e.Channel, e.Product, e.Description, e.DesiredOutcome
+		v.CustomerName, v.CustomerEmail, v.CustomerPhone = e.CustomerName, e.CustomerEmail, e.CustomerPhone
+		v.Channel, v.Product, v.ProductCategory = e.Channel, e.Product, e.ProductCategory
+		v.Description, v.DesiredOutcome = e.Description, e.DesiredOutcome
+		v.DisputedAmountMinor, v.DisputedCurrency = e.DisputedAmountMinor, e.Currency
+		v.Vulnerable, v.VulnerabilityDetail = e.CustomerVulnerable, e.VulnerabilityDetail
+		v.RecontactOf = e.RecontactOf
 		v.ReceivedAt = e.ReceivedAt.AsTime()
 		v.Status = StatusAcknowledged
+		v.Effort.Contacts++
 	case *complaintsv1.ComplaintAcknowledged:
 		v.Acknowledgement, v.RespondBy = e.Message, e.RespondBy.AsTime()
-		v.Status = StatusAcknowledged
+	case *complaintsv1.RepeatContactRecorded:
+		v.Effort.Contacts++
+		v.Effort.RepeatContacts++
+		if e.ChannelSwitch {
+			v.Effort.ChannelSwitches++
+		}
 	case *complaintsv1.CaseOpened:
 		v.CaseOpened = true
+		v.Tier = 1
 		v.Status = StatusInvestigating
+	case *complaintsv1.CaseTriaged:
+		v.Severity, v.Priority, v.Flags = e.Severity, e.Priority, e.Flags
+		v.Vulnerable = v.Vulnerable || e.VulnerableCustomer
 	case *complaintsv1.CaseAssigned:
 		v.Team = e.Team
+		if e.Agent != "" {
+			v.Agent = e.Agent
+		}
+	case *complaintsv1.CaseClaimed:
+		v.Agent = e.Agent
+	case *complaintsv1.CaseTransferred:
+		v.Team = e.ToTeam
+		v.Effort.Transfers++
+	case *complaintsv1.CaseEscalated:
+		v.Tier = e.Tier
+	case *complaintsv1.InformationRequested:
+		v.Effort.InformationRequests++
+		v.Status = StatusAwaitingCustomer
+	case *complaintsv1.InformationProvided:
+		v.Effort.Contacts++
+		if v.Status == StatusAwaitingCustomer {
+			v.Status = StatusInvestigating
+		}
 	case *complaintsv1.CaseResolved:
 		v.Outcome, v.RootCause, v.Summary, v.ResolvedAt = e.Outcome, e.RootCause, e.Summary, e.ResolvedAt.AsTime()
+		if e.Team != "" {
+			v.Team = e.Team
+		}
 		v.Status = StatusResolved
+	case *complaintsv1.CaseReopened:
+		v.Effort.Reopens++
+		if e.Team != "" {
+			v.Team = e.Team
+		}
+		v.ClosedAt = time.Time{}
+		v.Status = StatusReopened
+	case *complaintsv1.ClockStarted:
+		c := Clock{Name: e.Clock, Kind: clockKind(e.Kind), Due: e.Due.AsTime(), State: ClockRunning}
+		if old := v.clock(e.Clock); old != nil {
+			*old = c
+		} else {
+			v.Clocks = append(v.Clocks, c)
+		}
+	case *complaintsv1.ClockPaused:
+		if c := v.clock(e.Clock); c != nil && c.State == ClockRunning {
+			c.State = ClockPaused
+		}
+	case *complaintsv1.ClockResumed:
+		if c := v.clock(e.Clock); c != nil {
+			c.Due = e.Due.AsTime()
+			if c.State == ClockPaused {
+				c.State = ClockRunning
+			}
+		}
+	case *complaintsv1.ClockBreached:
+		if c := v.clock(e.Clock); c != nil && c.State != ClockMet {
+			c.State = ClockBreached
+		}
+	case *complaintsv1.ClockMet:
+		if c := v.clock(e.Clock); c != nil {
+			c.Late = e.Late || c.State == ClockBreached
+			c.State = ClockMet
+		}
 	case *complaintsv1.RedressDecided:
 		v.RedressDecided = true
 		v.RedressKind, v.AmountMinor, v.Currency = e.Kind, e.AmountMinor, e.Currency
@@ -90,7 +224,7 @@ func EvolveView(v View, event proto.Message) View {
 		v.Status = StatusAwaitingFeedback
 	case *complaintsv1.SurveyAnswered:
 		v.Answered = true
-		v.CSAT, v.Effort, v.ResolvedByWord, v.AnsweredAt = e.Csat, e.Effort, e.Resolved, e.AnsweredAt.AsTime()
+		v.CSAT, v.CES, v.ResolvedByWord, v.AnsweredAt = e.Csat, e.Effort, e.Resolved, e.AnsweredAt.AsTime()
 	case *complaintsv1.ComplaintClosed:
 		v.ClosedAt = e.ClosedAt.AsTime()
 		v.Status = StatusClosed

@@ -31,6 +31,10 @@ type Problem struct {
 	Detail   string       `json:"detail,omitempty"`
 	Instance string       `json:"instance,omitempty"`
 	Errors   []FieldError `json:"errors,omitempty"`
+	// Action says what the caller can do next (see Complete).
+	Action string `json:"action,omitempty"`
+	// Help is where to get help: a URL or a contact, from HELP_URL.
+	Help string `json:"help,omitempty"`
 }
 
 func (p *Problem) Error() string {
@@ -145,6 +149,7 @@ func WriteProblem(w http.ResponseWriter, r *http.Request, p *Problem) {
 	if p.Instance == "" && r != nil {
 		p.Instance = r.URL.Path
 	}
+	p.Complete()
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.WriteHeader(p.Status)
 	_ = json.NewEncoder(w).Encode(p)
@@ -162,12 +167,12 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 func ProblemFor(ctx context.Context, err error, where string) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
-		return p
+		return p.Complete()
 	}
 	if r, ok := decider.AsRefusal(err); ok {
-		return Refused(r, err)
+		return Refused(r, err).Complete()
 	}
 	slog.ErrorContext(ctx, "request failed", "request", where, "err", err)
-	return &Problem{Type: TypeInternal, Title: "Internal error", Status: http.StatusInternalServerError,
-		Detail: "the request could not be completed; it is safe to retry"}
+	return (&Problem{Type: TypeInternal, Title: "Internal error", Status: http.StatusInternalServerError,
+		Detail: "the request could not be completed; it is safe to retry"}).Complete()
 }

@@ -60,7 +60,7 @@ type Service struct {
 // Services is the matrix of the five services. A new durable consumer is
 // added here, or its user may not create it.
 var Services = []Service{
-	{Name: "intake", Category: "complaint", Vault: true},
+	{Name: "intake", Category: "complaint", Durables: []string{"intake-indexes-customers"}, Vault: true},
 	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases", "resolution-clocks"}},
 	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}},
 	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"}, Projections: true},

@@ -226,6 +226,24 @@ func (v *Vault) Forget(ctx context.Context, customerID string) error {
 	return nil
 }
 
+// KeyID is the id of the customer's current key, "<customer id>#<generation>",
+// as the values sealed under it name it; "" when the customer has no key
+// (never sealed anything, or forgotten). It creates no key. An erasure
+// records it, so the log tells which generation was destroyed.
+func (v *Vault) KeyID(ctx context.Context, customerID string) (string, error) {
+	if customerID == "" {
+		return "", ErrNoCustomer
+	}
+	k, err := v.load(ctx, bucketKey(customerID))
+	if errors.Is(err, ErrForgotten) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return customerID + keyIDSep + k.generation, nil
+}
+
 // currentKey returns the customer's key, creating it if the customer has none.
 func (v *Vault) currentKey(ctx context.Context, customerID string) (*cachedKey, error) {
 	name := bucketKey(customerID)
@@ -396,4 +414,54 @@ func splitKeyID(keyID string) (customerID, generation string, ok bool) {
 		return "", "", false
 	}
 	return customerID, generation, true
+}
+
+// secretSize is the size of a service secret (Secret).
+const secretSize = 32
+
+// Secret returns a random 32-byte secret named name, created on first use
+// and kept in the bucket beside the customers' keys, wrapped by the same
+// KEKs (and rewrapped with them). Intake keys the fingerprints of
+// customers' e-mail addresses and phone numbers with one, so a fingerprint
+// can be recomputed by every replica and checked against a guessed address
+// by none without the key. The secret is never forgotten by Forget; names
+// live apart from customer ids in the bucket.
+func (v *Vault) Secret(ctx context.Context, name string) ([]byte, error) {
+	if name == "" {
+		return nil, errors.New("pii: secret name required")
+	}
+	key := "s." + base64.RawURLEncoding.EncodeToString([]byte(name))
+	for attempt := 0; ; attempt++ {
+		e, err := v.kv.Get(ctx, key)
+		if err == nil {
+			plain, err := v.unwrap(key, e.Value())
+			if err != nil {
+				return nil, err
+			}
+			if len(plain) != 1+secretSize || plain[0] != valueVersion {
+				return nil, fmt.Errorf("pii: stored secret %s has an unknown format", key)
+			}
+			return plain[1:], nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyNotFound) {
+			return nil, fmt.Errorf("pii: read secret: %w", err)
+		}
+		plain := make([]byte, 1+secretSize)
+		plain[0] = valueVersion
+		if _, err := rand.Read(plain[1:]); err != nil {
+			return nil, fmt.Errorf("pii: new secret: %w", err)
+		}
+		value, err := v.wrap(key, plain)
+		if err != nil {
+			return nil, err
+		}
+		_, err = v.kv.Create(ctx, key, value)
+		if errors.Is(err, jetstream.ErrKeyExists) && attempt < 5 {
+			continue // another process made it first: read theirs
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pii: new secret: %w", err)
+		}
+		return plain[1:], nil
+	}
 }

@@ -158,6 +158,9 @@ func TestForget(t *testing.T) {
 	name, email := seal(t, v, "cust-1", "Ada Lovelace"), seal(t, v, "cust-1", "ada@example.com")
 	kept := seal(t, v, "cust-2", "Grace Hopper")
 	open(t, v, name) // the key is cached
+	if id, err := v.KeyID(ctx, "cust-1"); err != nil || id != name.GetKeyId() {
+		t.Fatalf("KeyID = %q, %v; want %q", id, err, name.GetKeyId())
+	}
 
 	if err := v.Forget(ctx, "cust-1"); err != nil {
 		t.Fatal(err)
@@ -166,6 +169,9 @@ func TestForget(t *testing.T) {
 		if got, err := v.Open(ctx, s); !errors.Is(err, pii.ErrForgotten) {
 			t.Fatalf("Open after Forget = %q, %v; want ErrForgotten", got, err)
 		}
+	}
+	if id, err := v.KeyID(ctx, "cust-1"); err != nil || id != "" {
+		t.Fatalf("KeyID after Forget = %q, %v; want none", id, err)
 	}
 	// A vault started afterwards does not know the key either.
 	if got, err := newVault(t, url).Open(ctx, name); !errors.Is(err, pii.ErrForgotten) {
@@ -344,5 +350,28 @@ func TestConcurrentForgetAndOpen(t *testing.T) {
 		if _, err := v.Open(ctx, s); !errors.Is(err, pii.ErrForgotten) {
 			t.Fatalf("Open after Forget: %v", err)
 		}
+	}
+}
+
+func TestASecretIsMadeOnceAndSharedByEveryVault(t *testing.T) {
+	_, url := natsserver.RunForTest(t)
+	a, b := newVault(t, url), newVault(t, url)
+	ctx := context.Background()
+	s1, err := a.Secret(ctx, "fingerprint-key")
+	if err != nil || len(s1) != 32 {
+		t.Fatalf("Secret = %x, %v", s1, err)
+	}
+	s2, err := b.Secret(ctx, "fingerprint-key")
+	if err != nil || string(s1) != string(s2) {
+		t.Fatalf("another vault's secret = %x, %v; want %x", s2, err, s1)
+	}
+	if err := a.Forget(ctx, "fingerprint-key"); err != nil {
+		t.Fatal(err)
+	}
+	if s3, _ := a.Secret(ctx, "fingerprint-key"); string(s3) != string(s1) {
+		t.Fatal("forgetting a customer of the same name changed the secret")
+	}
+	if other, _ := a.Secret(ctx, "other"); string(other) == string(s1) {
+		t.Fatal("two secrets are the same")
 	}
 }

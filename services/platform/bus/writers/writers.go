@@ -35,6 +35,7 @@ var categoriesOf = map[string][]string{
 	"ComplaintAcknowledged":      {"complaint"},
 	"RepeatContactRecorded":      {"complaint"},
 	"CustomerPersonalDataErased": {"customer"},
+	"CustomerComplaintIndexed":   {"customer"},
 	"NotificationRequested":      {"complaint", "case", "clock", "redress", "followup"},
 
 	"CaseOpened":           {"case"},

@@ -1,0 +1,95 @@
+package domain_test
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/intake/domain"
+)
+
+func fold(events ...proto.Message) domain.View {
+	var v domain.View
+	for _, e := range events {
+		v = domain.EvolveView(v, e)
+	}
+	return v
+}
+
+func TestTheViewFoldsClocksFromTheClockStream(t *testing.T) {
+	ts := func(d time.Duration) *timestamppb.Timestamp { return timestamppb.New(receivedAt.Add(d)) }
+	reg, internal := complaintsv1.ClockKind_CLOCK_KIND_REGULATORY, complaintsv1.ClockKind_CLOCK_KIND_INTERNAL
+	v := fold(
+		&complaintsv1.ComplaintReceived{ComplaintId: "c1"},
+		&complaintsv1.ClockStarted{Clock: "final-response", Kind: reg, Due: ts(8 * time.Hour)},
+		&complaintsv1.ClockStarted{Clock: "resolution-sla", Kind: internal, Due: ts(4 * time.Hour)},
+		&complaintsv1.ClockStarted{Clock: "acknowledgement", Kind: reg, Due: ts(time.Hour)},
+		&complaintsv1.ClockStarted{Clock: "first-human-contact", Kind: internal, Due: ts(2 * time.Hour)},
+		&complaintsv1.ClockMet{Clock: "acknowledgement"},
+		&complaintsv1.ClockPaused{Clock: "resolution-sla"},
+		&complaintsv1.ClockWarning{Clock: "first-human-contact"},
+		&complaintsv1.ClockBreached{Clock: "first-human-contact"},
+	)
+	want := []domain.Clock{
+		{Name: "final-response", Kind: "regulatory", Due: receivedAt.Add(8 * time.Hour), State: domain.ClockRunning},
+		{Name: "resolution-sla", Kind: "internal", Due: receivedAt.Add(4 * time.Hour), State: domain.ClockPaused},
+		{Name: "acknowledgement", Kind: "regulatory", Due: receivedAt.Add(time.Hour), State: domain.ClockMet},
+		{Name: "first-human-contact", Kind: "internal", Due: receivedAt.Add(2 * time.Hour), State: domain.ClockBreached},
+	}
+	if !slices.Equal(v.Clocks, want) {
+		t.Fatalf("clocks\n%+v\nwant\n%+v", v.Clocks, want)
+	}
+	v = domain.EvolveView(v, &complaintsv1.ClockResumed{Clock: "resolution-sla", Due: ts(6 * time.Hour)})
+	v = domain.EvolveView(v, &complaintsv1.ClockMet{Clock: "first-human-contact", Late: true})
+	if c := v.Clocks[1]; c.State != domain.ClockRunning || !c.Due.Equal(receivedAt.Add(6*time.Hour)) {
+		t.Fatalf("resumed: %+v", c)
+	}
+	if c := v.Clocks[3]; c.State != domain.ClockMet || !c.Late {
+		t.Fatalf("met late: %+v", c)
+	}
+}
+
+func TestTheViewCountsTheCustomersEffort(t *testing.T) {
+	v := fold(
+		&complaintsv1.ComplaintReceived{ComplaintId: "c1", Channel: "web"},
+		&complaintsv1.RepeatContactRecorded{Channel: "web"},
+		&complaintsv1.RepeatContactRecorded{Channel: "phone", ChannelSwitch: true},
+		&complaintsv1.CaseOpened{},
+		&complaintsv1.CaseTriaged{Severity: "high", Priority: 2, Flags: []string{"regulatory"}, VulnerableCustomer: true},
+		&complaintsv1.CaseAssigned{Team: "network-support"},
+		&complaintsv1.CaseClaimed{Agent: "agent-7"},
+		&complaintsv1.CaseTransferred{FromTeam: "network-support", ToTeam: "billing"},
+		&complaintsv1.InformationRequested{},
+	)
+	if v.Status != domain.StatusAwaitingCustomer {
+		t.Fatalf("status %s", v.Status)
+	}
+	v = fold2(v,
+		&complaintsv1.InformationProvided{},
+		&complaintsv1.CaseEscalated{Tier: 2},
+		&complaintsv1.CaseResolved{Team: "billing", ResolvedAt: timestamppb.Now()},
+		&complaintsv1.CaseReopened{Team: "billing"},
+	)
+	if v.Status != domain.StatusReopened {
+		t.Fatalf("status %s", v.Status)
+	}
+	want := domain.Effort{Contacts: 4, RepeatContacts: 2, ChannelSwitches: 1, Transfers: 1, InformationRequests: 1, Reopens: 1}
+	if v.Effort != want {
+		t.Fatalf("effort %+v, want %+v", v.Effort, want)
+	}
+	if v.Team != "billing" || v.Agent != "agent-7" || v.Severity != "high" || v.Priority != 2 || v.Tier != 2 ||
+		!v.Vulnerable || !slices.Equal(v.Flags, []string{"regulatory"}) {
+		t.Fatalf("view %+v", v)
+	}
+}
+
+func fold2(v domain.View, events ...proto.Message) domain.View {
+	for _, e := range events {
+		v = domain.EvolveView(v, e)
+	}
+	return v
+}
