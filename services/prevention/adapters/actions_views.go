@@ -154,11 +154,11 @@ func (v *ActionViews) IssueActions(issueID string) (out []string) {
 	return out
 }
 
-// lastBy is the index of the last version recorded at or before asOf, -1
-// when none was.
+// lastBy is the index of the last version recorded at or before asOf (the
+// last one when asOf is zero), -1 when none was.
 func lastBy(n int, at func(int) time.Time, asOf time.Time) int {
 	i := n - 1
-	for i >= 0 && at(i).After(asOf) {
+	for i >= 0 && !asOf.IsZero() && at(i).After(asOf) {
 		i--
 	}
 	return i

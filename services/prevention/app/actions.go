@@ -31,9 +31,11 @@ type RecurrenceCounts interface {
 // PreventionViews is the read model of systemic issues and preventive
 // actions, with their history: the views as they were at any instant.
 type PreventionViews interface {
-	// Issues are the issues as of asOf, latest detection first.
+	// Issues are the issues as of asOf (the latest when zero), latest
+	// detection first.
 	Issues(asOf time.Time) []api.SystemicIssue
-	// Actions are the actions as of asOf, latest opened first.
+	// Actions are the actions as of asOf (the latest when zero), latest
+	// opened first.
 	Actions(asOf time.Time) []api.PreventiveAction
 	// IssueActions are the ids of the actions opened for an issue.
 	IssueActions(issueID string) []string
@@ -136,12 +138,12 @@ func (a *Actions) CloseIssue(ctx context.Context, id, reason string, actor event
 
 // SystemicIssues are the systemic issues as of asOf (now when zero).
 func (a *Actions) SystemicIssues(_ context.Context, asOf time.Time) ([]api.SystemicIssue, error) {
-	return a.views.Issues(actionsAsOfOrNow(asOf, a.now)), nil
+	return a.views.Issues(asOf), nil
 }
 
 // PreventiveActions are the preventive actions as of asOf (now when zero).
 func (a *Actions) PreventiveActions(_ context.Context, asOf time.Time) ([]api.PreventiveAction, error) {
-	return a.views.Actions(actionsAsOfOrNow(asOf, a.now)), nil
+	return a.views.Actions(asOf), nil
 }
 
 // OpenRequest opens a preventive action for an issue or a cause.

@@ -2,7 +2,6 @@ package app
 
 import (
 	"slices"
-	"time"
 
 	"google.golang.org/protobuf/proto"
 
@@ -87,11 +86,3 @@ func issueView(s domain.Issue, actions []string) api.SystemicIssue {
 }
 
 func actionsNilMessage(m proto.Message) bool { return !m.ProtoReflect().IsValid() }
-
-// actionsAsOfOrNow is asOf, or now when it is zero.
-func actionsAsOfOrNow(asOf time.Time, now func() time.Time) time.Time {
-	if asOf.IsZero() {
-		return now()
-	}
-	return asOf
-}
