@@ -237,21 +237,22 @@ func TestASpikeBecomesASystemicIssueAndAnActionIsMeasuredAfterCompletion(t *test
 		return len(issue.Actions) == 1 && issue.Actions[0] == action.ID
 	})
 
-	// Completed on day 21: the windows are days 11-20 and 21-30, both past,
-	// so the evaluation timer fires at once.
+	// Completed on day 21: the windows are days 11-20 and 22-31 (the day of
+	// completion belongs to neither), both past, so the evaluation timer
+	// fires at once.
 	r.clock.Set(day(21, 0))
 	if code := r.do(http.MethodPost, "/v1/preventive-actions/"+action.ID+"/completion", "owner-token", map[string]any{"completion": "Release checklist now compares tariffs"}, &action); code != http.StatusOK {
 		t.Fatalf("complete: %d", code)
 	}
-	if action.EvaluateAt == nil || !action.EvaluateAt.Equal(day(31, 0)) {
-		t.Fatalf("evaluate at %v, want day 31", action.EvaluateAt)
+	if action.EvaluateAt == nil || !action.EvaluateAt.Equal(day(32, 0)) {
+		t.Fatalf("evaluate at %v, want day 32", action.EvaluateAt)
 	}
 	eventually(t, "the evaluation", func() bool {
 		r.do(http.MethodGet, "/v1/preventive-actions/"+action.ID, "auditor-token", nil, &action)
 		return action.Status == "evaluated"
 	})
 	e := action.Effectiveness
-	if e.Verdict != stats.Effective || e.BeforeCount != 9+15 || e.AfterCount != 1 || e.BeforeExposure != 10*5+24 || e.AfterExposure != 10*5+1 ||
+	if e.Verdict != stats.Effective || e.BeforeCount != 9+15 || e.AfterCount != 1 || e.BeforeExposure != 10*5+24 || e.AfterExposure != 9*5+1 ||
 		e.PValue >= 0.05 || e.RateRatio <= 0 || e.RateRatio >= 0.5 || !strings.Contains(e.Method, "exposure=complaint-volume") {
 		t.Fatalf("effectiveness %+v", e)
 	}
@@ -261,7 +262,7 @@ func TestASpikeBecomesASystemicIssueAndAnActionIsMeasuredAfterCompletion(t *test
 	if code := r.do(http.MethodPost, "/v1/preventive-actions/"+action.ID+"/evaluation", "owner-token", map[string]any{"exposure_before": 1000, "exposure_after": 3000}, nil); code != http.StatusConflict {
 		t.Fatalf("evaluation before the window closed: %d, want 409", code)
 	}
-	r.clock.Set(day(31, 1))
+	r.clock.Set(day(32, 1))
 	if code := r.do(http.MethodPost, "/v1/preventive-actions/"+action.ID+"/evaluation", "owner-token", map[string]any{"exposure_before": 1000, "exposure_after": 3000}, &action); code != http.StatusOK {
 		t.Fatalf("evaluate with exposure: %d", code)
 	}

@@ -217,8 +217,10 @@ func (a *Actions) Action(ctx context.Context, id string) (api.PreventiveAction, 
 // CompleteAction records that an action is done and sets the timer that
 // evaluates it once the window after completion (and the grace) has passed.
 func (a *Actions) CompleteAction(ctx context.Context, id, completion string, actor eventlog.Actor, key string) (api.PreventiveAction, error) {
+	now := a.now()
+	_, after := domain.EvaluationWindows(now, a.policy.Value.Evaluation.Window, a.policy.Value.Detection.Bucket)
 	res, err := a.actions.Handle(ctx, id, es.Command[domain.ActionCommand]{
-		Body:  domain.CompleteAction{Completion: completion, By: string(actor), At: a.now(), Window: a.policy.Value.Evaluation.Window},
+		Body:  domain.CompleteAction{Completion: completion, By: string(actor), At: now, EvaluateAt: after.End},
 		Actor: actor, IdempotencyKey: actionsKeyOr(key, "complete/"+id),
 	})
 	if err != nil {
@@ -271,12 +273,10 @@ func (a *Actions) EvaluateAction(ctx context.Context, id string, exposure *Expos
 // measure counts the cause before and after an action's completion and tests
 // whether its rate fell.
 func (a *Actions) measure(s domain.Action, exposure *Exposure, scheduled time.Time) domain.EvaluateAction {
-	completed := s.Completed.GetCompletedAt().AsTime()
-	window := s.Completed.GetEvaluateAt().AsTime().Sub(completed)
-	beforeStart, afterEnd := domain.Windows(completed, window)
+	bw, aw := domain.WindowsOf(s.Completed.GetCompletedAt().AsTime(), s.Completed.GetEvaluateAt().AsTime(), a.policy.Value.Detection.Bucket)
 	cause, product := s.Opened.GetRootCause(), s.Opened.GetProduct()
-	cb := a.counts.CountsBetween(cause, product, beforeStart, completed)
-	ca := a.counts.CountsBetween(cause, product, completed, afterEnd)
+	cb := a.counts.CountsBetween(cause, product, bw.Start, bw.End)
+	ca := a.counts.CountsBetween(cause, product, aw.Start, aw.End)
 	before := stats.Window{Count: cb.Cause, Exposure: float64(cb.Volume)}
 	after := stats.Window{Count: ca.Cause, Exposure: float64(ca.Volume)}
 	basis := "complaint-volume"
@@ -286,7 +286,7 @@ func (a *Actions) measure(s domain.Action, exposure *Exposure, scheduled time.Ti
 	params := a.policy.Value.Evaluation.Effect()
 	return domain.EvaluateAction{
 		Scheduled: scheduled, Before: before, After: after, Effect: stats.Evaluate(before, after, params),
-		Method: params.Method(basis), BeforeStart: beforeStart, AfterEnd: afterEnd, At: a.now(),
+		Method: params.Method(basis), BeforeStart: bw.Start, AfterEnd: aw.End, At: a.now(),
 	}
 }
 

@@ -78,12 +78,12 @@ type FlagOverdue struct {
 }
 
 // CompleteAction records that the change is done. Its effect is evaluated
-// Window after At.
+// at EvaluateAt, when the window after completion closes (EvaluationWindows).
 type CompleteAction struct {
 	Completion string
 	By         string
 	At         time.Time
-	Window     time.Duration
+	EvaluateAt time.Time
 }
 
 // EvaluateAction records the measured effect. Scheduled is the evaluation
@@ -193,7 +193,7 @@ func complete(c CompleteAction, s Action) ([]proto.Message, error) {
 	}
 	return []proto.Message{&complaintsv1.PreventiveActionCompleted{
 		ActionId: s.Opened.GetActionId(), Completion: c.Completion, CompletedBy: c.By,
-		CompletedAt: timestamppb.New(c.At), EvaluateAt: timestamppb.New(c.At.Add(c.Window)),
+		CompletedAt: timestamppb.New(c.At), EvaluateAt: timestamppb.New(c.EvaluateAt),
 	}}, nil
 }
 
@@ -242,8 +242,25 @@ func evolveAction(s Action, e proto.Message) Action {
 	return s
 }
 
-// Windows are the before and after windows of an action completed at
-// completedAt: the same length, either side of completion.
-func Windows(completedAt time.Time, window time.Duration) (beforeStart, afterEnd time.Time) {
-	return completedAt.Add(-window), completedAt.Add(window)
+// ActionWindow is a span of whole buckets, [Start, End).
+type ActionWindow struct{ Start, End time.Time }
+
+// EvaluationWindows are the windows an action completed at completedAt is
+// measured over: the n buckets before the bucket of completion and the n
+// buckets after it, n being window in whole buckets (rounded up). The bucket
+// of completion belongs to neither: the change took effect during it.
+func EvaluationWindows(completedAt time.Time, window, bucket time.Duration) (before, after ActionWindow) {
+	n := int64((window + bucket - 1) / bucket)
+	bc := BucketOf(completedAt, bucket)
+	return ActionWindow{bucketStart(bc-n, bucket), bucketStart(bc, bucket)},
+		ActionWindow{bucketStart(bc+1, bucket), bucketStart(bc+1+n, bucket)}
+}
+
+// WindowsOf are the windows of an action already completed: the after window
+// ends at its evaluate_at, and the before window is as long.
+func WindowsOf(completedAt, evaluateAt time.Time, bucket time.Duration) (before, after ActionWindow) {
+	bc := BucketOf(completedAt, bucket)
+	n := max(1, BucketOf(evaluateAt, bucket)-bc-1)
+	return ActionWindow{bucketStart(bc-n, bucket), bucketStart(bc, bucket)},
+		ActionWindow{bucketStart(bc+1, bucket), bucketStart(bc+1+n, bucket)}
 }

@@ -77,7 +77,7 @@ func TestAnActionPastItsDueDateIsFlaggedOverdueOnce(t *testing.T) {
 }
 
 func TestCompletionSchedulesTheEvaluationAfterTheWindow(t *testing.T) {
-	complete := domain.CompleteAction{Completion: "Release checklist changed", By: "process-owner:p-1", At: completedAt, Window: window}
+	complete := domain.CompleteAction{Completion: "Release checklist changed", By: "process-owner:p-1", At: completedAt, EvaluateAt: completedAt.Add(window)}
 	decidertest.For(t, actions).Given(opened).When(complete).Then(completed)
 	decidertest.For(t, actions).Given(opened, completed).When(complete).ThenNothing()
 	other := complete
@@ -129,5 +129,18 @@ func TestThePolicyNamesTheFieldInError(t *testing.T) {
 	}
 	if errors.Is(err, nil) {
 		t.Fatal("no error")
+	}
+}
+
+func TestTheEvaluationWindowsAreWholeBucketsEitherSideOfTheCompletionBucket(t *testing.T) {
+	completed := day0.Add(20*24*time.Hour + 15*time.Hour)
+	before, after := domain.EvaluationWindows(completed, 10*24*time.Hour, 24*time.Hour)
+	if !before.Start.Equal(day0.Add(10*24*time.Hour)) || !before.End.Equal(day0.Add(20*24*time.Hour)) ||
+		!after.Start.Equal(day0.Add(21*24*time.Hour)) || !after.End.Equal(day0.Add(31*24*time.Hour)) {
+		t.Fatalf("before %v, after %v", before, after)
+	}
+	b2, a2 := domain.WindowsOf(completed, after.End, 24*time.Hour)
+	if b2 != before || a2 != after {
+		t.Fatalf("windows of the completed action %v %v, want %v %v", b2, a2, before, after)
 	}
 }

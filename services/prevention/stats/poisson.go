@@ -41,17 +41,20 @@ func PoissonUpperLimit(mean, p float64) int64 {
 	if mean <= 0 {
 		return 1
 	}
-	// Walk the distribution up: below = P(X < u). Once the upper tail is
-	// small, sum it exactly rather than trust 1 - below.
-	below, u := 0.0, int64(0)
-	for ; 1-below > max(p, 1e-9) || u == 0; u++ {
-		below += math.Exp(logPoisson(u, mean))
-	}
-	for u > 1 && PoissonTail(u-1, mean) <= p {
-		u--
-	}
-	for PoissonTail(u, mean) > p {
-		u++
+	// Walk down from far into the upper tail (12 standard deviations, where
+	// the probability is still far above the smallest float), summing the
+	// tail with the recurrence P(k-1) = P(k) * k / mean; summing from the top
+	// keeps small tails exact.
+	top := int64(mean + 12*math.Sqrt(mean) + 25)
+	pk := math.Exp(logPoisson(top, mean))
+	tail, u := 0.0, top+1
+	for k := top; k >= 1; k-- {
+		tail += pk
+		if tail > p {
+			break
+		}
+		u = k
+		pk *= float64(k) / mean
 	}
 	return u
 }

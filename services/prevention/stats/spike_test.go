@@ -141,3 +141,14 @@ func TestPoissonUpperLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestPoissonUpperLimitIsTheSmallestCountWithATailBelowP(t *testing.T) {
+	for _, mean := range []float64{0.01, 0.3, 1, 2.5, 7, 19.3, 60, 250, 1500} {
+		for _, p := range []float64{1e-2, 1e-4, 1e-6, 1e-9} {
+			u := stats.PoissonUpperLimit(mean, p)
+			if stats.PoissonTail(u, mean) > p || u > 1 && stats.PoissonTail(u-1, mean) <= p {
+				t.Errorf("limit(%g, %g) = %d: tail %g there, %g one below", mean, p, u, stats.PoissonTail(u, mean), stats.PoissonTail(u-1, mean))
+			}
+		}
+	}
+}
