@@ -256,6 +256,9 @@ func TestASpikeBecomesASystemicIssueAndAnActionIsMeasuredAfterCompletion(t *test
 		e.PValue >= 0.05 || e.RateRatio <= 0 || e.RateRatio >= 0.5 || !strings.Contains(e.Method, "exposure=complaint-volume") {
 		t.Fatalf("effectiveness %+v", e)
 	}
+	if !e.WindowBeforeStart.Equal(day(11, 0)) || !e.WindowAfterEnd.Equal(day(32, 0)) {
+		t.Fatalf("windows %v to %v, want day 11 to day 32", e.WindowBeforeStart, e.WindowAfterEnd)
+	}
 
 	// The company supplies its own exposure: the same counts on bills sent.
 	// Not before the window after completion has closed.

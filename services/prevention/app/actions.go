@@ -307,6 +307,9 @@ func (a *Actions) schedule(ctx context.Context, actionID, name, kind string, at 
 	if kind == TimerEvaluation {
 		due = at.Add(a.policy.Value.Evaluation.Grace)
 	}
+	// A timer due now is published at once on its fire subject, which a
+	// service's NATS user may not publish to; schedule it a moment ahead.
+	due = actionsLater(due, time.Now().Add(time.Second))
 	payload, err := json.Marshal(actionsTimerCommand{ActionID: actionID, At: at})
 	if err != nil {
 		return err

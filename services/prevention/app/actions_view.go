@@ -57,6 +57,7 @@ func ApplyToAction(v api.PreventiveAction, e proto.Message) api.PreventiveAction
 			Verdict: e.GetVerdict(), BeforeCount: e.GetBeforeCount(), BeforeExposure: e.GetBeforeExposure(),
 			AfterCount: e.GetAfterCount(), AfterExposure: e.GetAfterExposure(), RateRatio: e.GetRateRatio(),
 			PValue: e.GetPValue(), Method: e.GetMethod(), EvaluatedAt: e.GetEvaluatedAt().AsTime(),
+			WindowBeforeStart: e.GetWindowBeforeStart().AsTime(), WindowAfterEnd: e.GetWindowAfterEnd().AsTime(),
 		}
 	}
 	return v

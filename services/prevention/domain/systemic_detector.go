@@ -55,7 +55,8 @@ func IssueID(cause, product string, start time.Time) string {
 }
 
 // Tally is one series of the detector: its spike baseline, the complaints of
-// the bucket in progress and its counts per bucket (kept for Retention).
+// the bucket in progress (until it is flagged) and its counts per bucket
+// (kept for Retention).
 type Tally struct {
 	Series   stats.Series    `json:"series"`
 	Current  []string        `json:"current,omitempty"`
@@ -144,7 +145,9 @@ func (d *Detector) Observe(r Resolution, p DetectionPolicy) []Detection {
 			}
 		}
 		t.ByBucket[b]++
-		t.Current = append(t.Current, r.ComplaintID)
+		if !t.Series.Flagged {
+			t.Current = append(t.Current, r.ComplaintID)
+		}
 		var spike *stats.Spike
 		t.Series, spike = t.Series.Add(1, p.Spike())
 		if spike == nil {
