@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -325,5 +326,71 @@ func TestAnActionOnlyForACauseAndBadRequests(t *testing.T) {
 	}
 	if code := r.do(http.MethodGet, "/v1/systemic-issues/issue_nope", "owner-token", nil, nil); code != http.StatusNotFound {
 		t.Errorf("an unknown issue: %d, want 404", code)
+	}
+}
+
+func TestARebuiltDetectorRecordsNoIssueTwice(t *testing.T) {
+	ctx := context.Background()
+	log := memlog.New()
+	t.Cleanup(func() { _ = log.Close() })
+	_, js := natsserver.JetStreamForTest(t)
+	if _, err := timer.EnsureStream(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	day0 := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -30)
+	r := &rig{t: t, log: log}
+	for d := range 12 {
+		r.resolve(day0.AddDate(0, 0, d), cause, "")
+	}
+	for i := range 12 {
+		r.resolve(day0.AddDate(0, 0, 12).Add(time.Duration(i)*time.Minute), cause, "")
+	}
+	issueStreams := func() (streams map[string]int) {
+		streams = map[string]int{}
+		sub, err := log.Subscribe(ctx, eventlog.Beginning, eventlog.Filter{Categories: []string{domain.AggregateCategory}}, func(_ context.Context, e eventlog.RecordedEvent) error {
+			streams[e.Stream]++
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+		sub.Stop()
+		return streams
+	}
+	run := func() {
+		runCtx, cancel := context.WithCancel(ctx)
+		detector, err := adapters.NewDetector(runCtx, log, js, testPolicy.Detection)
+		if err != nil {
+			t.Fatal(err)
+		}
+		actions := app.NewActions(app.ActionsDeps{Log: log, Policy: policy.Loaded[domain.SystemicPolicy]{Value: testPolicy}, Counts: detector, Timers: timer.New(js, timer.Options{})})
+		var recorded atomic.Int32
+		detector.RecordWith(func(ctx context.Context, d domain.Detection) error {
+			err := actions.Detect(ctx, d)
+			if err == nil {
+				recorded.Add(1)
+			}
+			return err
+		})
+		done := make(chan struct{})
+		go func() { defer close(done); _ = detector.Run(runCtx) }()
+		eventually(t, "the detection recorded", func() bool { return recorded.Load() == 1 })
+		cancel()
+		<-done
+	}
+	run()
+	kv, err := js.KeyValue(ctx, "projections")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kv.Delete(ctx, adapters.DetectorProjection); err != nil {
+		t.Fatal(err)
+	}
+	run() // from the start of the log again: the same spike, the same issue
+	for stream, n := range issueStreams() {
+		if n != 1 {
+			t.Fatalf("%s holds %d events, want one detection", stream, n)
+		}
 	}
 }
