@@ -285,7 +285,9 @@ func TestASpikeBecomesASystemicIssueAndAnActionIsMeasuredAfterCompletion(t *test
 		return len(all.Actions) == 1 && all.Actions[0].Effectiveness != nil && all.Actions[0].Effectiveness.AfterExposure == 3000
 	})
 
-	// The issue is closed once, by a process owner.
+	// The issue is closed once, by a process owner; as of before the
+	// closure it was open.
+	beforeClosing := time.Now()
 	var closed api.SystemicIssue
 	if code := r.do(http.MethodPost, "/v1/systemic-issues/"+issue.ID+"/closure", "owner-token", map[string]any{"reason": "tariff check in place; recurrence fell"}, &closed); code != http.StatusOK || closed.Status != "closed" {
 		t.Fatalf("close: %d %+v", code, closed)
@@ -294,6 +296,24 @@ func TestASpikeBecomesASystemicIssueAndAnActionIsMeasuredAfterCompletion(t *test
 		r.do(http.MethodGet, "/v1/systemic-issues?status=open", "auditor-token", nil, &issues)
 		return len(issues.Issues) == 1 && issues.Issues[0].Product == ""
 	})
+	var then api.SystemicIssues
+	r.do(http.MethodGet, "/v1/systemic-issues?status=open&as_of="+beforeClosing.UTC().Format(time.RFC3339Nano), "auditor-token", nil, &then)
+	if len(then.Issues) != 2 {
+		t.Fatalf("open issues as of before the closure: %+v", then.Issues)
+	}
+	if code := r.do(http.MethodGet, "/v1/systemic-issues?as_of=yesterday", "auditor-token", nil, nil); code != http.StatusBadRequest {
+		t.Fatalf("a malformed as_of: %d", code)
+	}
+}
+
+func TestTheDefaultPreventionPolicyLoads(t *testing.T) {
+	p, err := policy.Load[domain.SystemicPolicy]("", domain.SystemicPolicyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Value.IsOwner("billing-process") || p.Value.IsOwner("agent:a-7") || p.Value.Detection.Bucket != 24*time.Hour || !strings.HasPrefix(p.Version, "2026-11-26+") {
+		t.Fatalf("default policy %+v", p)
+	}
 }
 
 func TestAnActionOnlyForACauseAndBadRequests(t *testing.T) {
