@@ -331,6 +331,7 @@ func TestAnActionOnlyForACauseAndBadRequests(t *testing.T) {
 	}{
 		{"neither issue nor cause", map[string]any{"owner": "billing", "description": "x", "due": now.Add(time.Hour)}, http.StatusBadRequest},
 		{"an unknown issue", map[string]any{"issue_id": "issue_nope", "owner": "billing", "description": "x", "due": now.Add(time.Hour)}, http.StatusUnprocessableEntity},
+		{"an action given as the issue", map[string]any{"issue_id": action.ID, "owner": "billing", "description": "x", "due": now.Add(time.Hour)}, http.StatusUnprocessableEntity},
 		{"due in the past", map[string]any{"root_cause": cause, "owner": "billing", "description": "x", "due": now.Add(-time.Hour)}, http.StatusUnprocessableEntity},
 		{"an unknown field", map[string]any{"root_cause": cause, "owner": "billing", "description": "x", "due": now.Add(time.Hour), "blame": "Bob"}, http.StatusBadRequest},
 	} {

@@ -168,7 +168,7 @@ func (a *Actions) OpenAction(ctx context.Context, r OpenRequest, actor eventlog.
 	if r.IssueID != "" {
 		issue, _, err := a.issues.Load(ctx, r.IssueID)
 		switch {
-		case errors.Is(err, es.ErrNotFound):
+		case errors.Is(err, es.ErrNotFound) || err == nil && issue.Status == domain.IssueUnknown:
 			return api.PreventiveAction{}, ErrUnknownIssue
 		case err != nil:
 			return api.PreventiveAction{}, err
