@@ -57,6 +57,11 @@ type Effectiveness struct {
 	PValue         float64   `json:"p_value"`
 	Method         string    `json:"method"`
 	EvaluatedAt    time.Time `json:"evaluated_at"`
+	// WindowBeforeStart and WindowAfterEnd bound the two windows compared:
+	// the before window ends, and the after window starts, around the
+	// bucket of completion (ADR 0033).
+	WindowBeforeStart time.Time `json:"window_before_start"`
+	WindowAfterEnd    time.Time `json:"window_after_end"`
 }
 
 // PreventiveAction is one change to a process, opened for a systemic issue

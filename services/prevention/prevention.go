@@ -5,10 +5,15 @@ package prevention
 import (
 	"context"
 	"net/http"
+	"os"
 
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/policy"
+	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+	"github.com/complaintflow/complaintflow/services/platform/timer"
 	"github.com/complaintflow/complaintflow/services/prevention/adapters"
 	"github.com/complaintflow/complaintflow/services/prevention/app"
+	"github.com/complaintflow/complaintflow/services/prevention/domain"
 )
 
 // DefaultAddr is where prevention listens when run on its own.
@@ -24,7 +29,11 @@ func New() host.Factory {
 		if err != nil {
 			return nil, err
 		}
-		return &service{rootCauses: rootCauses, app: app.New(rootCauses), goFn: d.Go}, nil
+		actions, err := newActionsWiring(d)
+		if err != nil {
+			return nil, err
+		}
+		return &service{rootCauses: rootCauses, app: app.New(rootCauses), goFn: d.Go, actions: actions}, nil
 	}
 }
 
@@ -32,12 +41,66 @@ type service struct {
 	rootCauses *adapters.RootCauses
 	app        *app.Prevention
 	goFn       func(func())
+	actions    *actionsWiring
 }
 
-func (s *service) Name() string              { return ServiceName }
-func (s *service) Routes(mux *http.ServeMux) { adapters.HTTP{App: s.app}.Routes(mux) }
+func (s *service) Name() string { return ServiceName }
+func (s *service) Routes(mux *http.ServeMux) {
+	adapters.HTTP{App: s.app}.Routes(mux)
+	s.actions.routes(mux)
+}
 
 func (s *service) Start(ctx context.Context) error {
 	s.goFn(func() { _ = s.rootCauses.Run(ctx) })
+	return s.actions.start(ctx, s.goFn)
+}
+
+// ---------------------------------------------------------------------------
+// Systemic issues and preventive actions (ADR 0032, ADR 0033): the spike
+// detector over resolutions, the views of issues and actions, their HTTP
+// routes and the timers that flag overdue actions and evaluate completed
+// ones (durable consumer "prevention-timers"). The policy is prevention.yaml
+// from CONFIG_DIR, or the embedded default.
+// ---------------------------------------------------------------------------
+
+type actionsWiring struct {
+	app      *app.Actions
+	detector *adapters.Detector
+	views    *adapters.ActionViews
+	timers   *timer.Timers
+}
+
+func newActionsWiring(d host.Deps) (*actionsWiring, error) {
+	ctx := context.Background()
+	pol, err := policy.Load[domain.SystemicPolicy](os.Getenv("CONFIG_DIR"), domain.SystemicPolicyName)
+	if err != nil {
+		return nil, err
+	}
+	detector, err := adapters.NewDetector(ctx, d.Log, d.JetStream, pol.Value.Detection)
+	if err != nil {
+		return nil, err
+	}
+	views, err := adapters.NewActionViews(ctx, d.Log, d.JetStream)
+	if err != nil {
+		return nil, err
+	}
+	actions := app.NewActions(app.ActionsDeps{
+		Log: d.Log, Metadata: telemetry.InjectMetadata, Policy: pol,
+		Counts: detector, Views: views, Timers: d.Timers, Logger: d.Logger,
+	})
+	detector.RecordWith(actions.Detect)
+	return &actionsWiring{app: actions, detector: detector, views: views, timers: d.Timers}, nil
+}
+
+func (w *actionsWiring) routes(mux *http.ServeMux) { adapters.ActionsHTTP{Actions: w.app}.Routes(mux) }
+
+func (w *actionsWiring) start(ctx context.Context, goFn func(func())) error {
+	goFn(func() { _ = w.detector.Run(ctx) })
+	goFn(func() { _ = w.views.Run(ctx) })
+	c, err := w.timers.Consume(ctx, ServiceName, w.app.OnTimer)
+	if err != nil {
+		return err
+	}
+	goFn(func() { <-ctx.Done(); c.Stop() })
 	return nil
 }
