@@ -65,7 +65,7 @@ func roleFor(method, path string) auth.Role {
 	switch {
 	case method == http.MethodPost && path == "/v1/complaints":
 		return auth.RoleIntakeSystem
-	case strings.HasPrefix(path, "/v1/reports/"):
+	case strings.HasPrefix(path, "/v1/reports/"), strings.HasPrefix(path, "/v1/systemic-issues"), strings.HasPrefix(path, "/v1/preventive-actions"):
 		return auth.RoleProcessOwner
 	}
 	return auth.RoleAgent
