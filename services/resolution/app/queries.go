@@ -26,3 +26,12 @@ func (a *Resolution) RootCauses() []domain.RootCause { return a.policy.Taxonomy.
 
 // KnowsRootCause reports whether code is in the taxonomy.
 func (a *Resolution) KnowsRootCause(code string) bool { return a.policy.Taxonomy.Has(code) }
+
+// Queues is the queue projection, which a consumer keeps up to date.
+func (a *Resolution) Queues() *Queues { return a.queues }
+
+// Queue lists a page of a team's queue.
+func (a *Resolution) Queue(f QueueFilter) (Page, error) { return a.queues.Queue(f) }
+
+// Policy is the policy in force.
+func (a *Resolution) Policy() domain.Policy { return a.policy }
