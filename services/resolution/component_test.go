@@ -35,9 +35,9 @@ import (
 var tokens = auth.StaticTokens{
 	"agent-token":    {Subject: "agent-7", Roles: []auth.Role{auth.RoleAgent}},
 	"approver-token": {Subject: "approver-1", Roles: []auth.Role{auth.RoleApprover}},
-	"auditor-token": {Subject: "audit-1", Roles: []auth.Role{auth.RoleAuditor}},
-	"owner-token":   {Subject: "owner-1", Roles: []auth.Role{auth.RoleProcessOwner}},
-	"crm-token":     {Subject: "crm", Roles: []auth.Role{auth.RoleIntakeSystem}},
+	"auditor-token":  {Subject: "audit-1", Roles: []auth.Role{auth.RoleAuditor}},
+	"owner-token":    {Subject: "owner-1", Roles: []auth.Role{auth.RoleProcessOwner}},
+	"crm-token":      {Subject: "crm", Roles: []auth.Role{auth.RoleIntakeSystem}},
 }
 
 type component struct {
