@@ -69,7 +69,7 @@ func start(t *testing.T, configDir string) *component {
 		{eventlog.Filter{Categories: []string{"complaint"}, EventTypes: []string{adapters.ComplaintReceivedType}}, adapters.OnComplaintReceived(a)},
 		{eventlog.Filter{Categories: []string{"followup"}, EventTypes: []string{adapters.SurveyAnsweredType}}, adapters.OnSurveyAnswered(a)},
 		{eventlog.Filter{Categories: []string{"clock"}, EventTypes: []string{adapters.ClockBreachedType}}, adapters.OnClockBreached(a)},
-		{eventlog.Filter{Categories: app.QueueCategories, EventTypes: app.QueueEventTypes}, adapters.OnQueueEvent(a.Queues())},
+		{eventlog.Filter{Categories: app.QueueCategories, EventTypes: app.QueueEventTypes}, adapters.OnQueueEvent(a)},
 	} {
 		sub, err := log.Subscribe(ctx, 0, s.filter, s.handler)
 		if err != nil {

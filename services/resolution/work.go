@@ -81,7 +81,7 @@ func (s *service) startQueues(ctx context.Context) error {
 	}
 	if err := s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
 		Durable: DurableQueues, Categories: app.QueueCategories, EventTypes: app.QueueEventTypes,
-	}, adapters.OnQueueEvent(q)); err != nil {
+	}, adapters.OnQueueEvent(s.app)); err != nil {
 		return err
 	}
 	save := func(ctx context.Context) {

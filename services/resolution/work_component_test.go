@@ -253,6 +253,14 @@ func TestAQueueIsFilteredSortedByDueTimeAndPaged(t *testing.T) {
 	// A resolved case leaves the queue.
 	c.do(t, "POST", "/v1/cases/"+ids[0]+"/resolution", "agent-token", map[string]any{"outcome": "upheld", "root_cause": "network.outage"})
 	c.eventually(t, "/v1/queues/network-support", func(b map[string]any) bool { return len(order(b)) == 3 })
+	// A reopened case comes back with its due time, read again from the log.
+	c.do(t, "POST", "/v1/cases/"+ids[0]+"/reopen", "agent-token", map[string]any{"reason": "not fixed"})
+	back := c.eventually(t, "/v1/queues/network-support?status=reopened", func(b map[string]any) bool { return len(order(b)) == 1 })
+	if it := back["items"].([]any)[0].(map[string]any); it["complaint_id"] != ids[0] || it["due"] != base.Format(time.RFC3339) || it["reopens"] != float64(1) {
+		t.Fatalf("reopened row %v", it)
+	}
+	c.do(t, "POST", "/v1/cases/"+ids[0]+"/resolution", "agent-token", map[string]any{"outcome": "upheld", "root_cause": "network.outage"})
+	c.eventually(t, "/v1/queues/network-support", func(b map[string]any) bool { return len(order(b)) == 3 })
 	for _, bad := range []string{"?priority=9", "?status=closed", "?cursor=bm9wZQ", "?limit=0", "?unassigned=maybe"} {
 		if res := c.do(t, "GET", "/v1/queues/network-support"+bad, "agent-token", nil); res.status != 400 {
 			t.Errorf("%s: %d %v", bad, res.status, res.body)

@@ -64,6 +64,6 @@ func OnClockBreached(a *app.Resolution) func(context.Context, eventlog.RecordedE
 }
 
 // OnQueueEvent folds an event into the queue projection.
-func OnQueueEvent(q *app.Queues) func(context.Context, eventlog.RecordedEvent) error {
-	return func(_ context.Context, e eventlog.RecordedEvent) error { return q.Apply(e) }
+func OnQueueEvent(a *app.Resolution) func(context.Context, eventlog.RecordedEvent) error {
+	return a.OnQueueEvent
 }

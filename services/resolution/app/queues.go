@@ -78,6 +78,9 @@ type Queues struct {
 	mu    sync.RWMutex
 	rows  map[string]*QueueRow
 	dirty bool
+	// keepResolved keeps the rows of resolved cases: set when one case's
+	// history is replayed.
+	keepResolved bool
 }
 
 // NewQueues returns an empty projection.
@@ -147,6 +150,13 @@ func (q *Queues) Fold(id string, m proto.Message) {
 		}
 	case *complaintsv1.CaseResolved:
 		r.Status = "resolved"
+		if !q.keepResolved {
+			// A resolved case leaves the queues; a reopen brings it back
+			// (Resolution.OnQueueEvent reads its row again from the log).
+			delete(q.rows, id)
+			q.dirty = true
+			return
+		}
 	case *complaintsv1.CaseReopened:
 		r.Status, r.Reopens = "reopened", max(r.Reopens, int(e.Reopens))
 		if e.Team != "" {
@@ -169,6 +179,40 @@ func (q *Queues) Fold(id string, m proto.Message) {
 		q.rows[id] = r
 		q.dirty = true
 	}
+}
+
+// Has reports whether the projection holds an opened case's row.
+func (q *Queues) Has(id string) bool {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	r, ok := q.rows[id]
+	return ok && r.Opened
+}
+
+// Row returns a case's row.
+func (q *Queues) Row(id string) (QueueRow, bool) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	r, ok := q.rows[id]
+	if !ok {
+		return QueueRow{}, false
+	}
+	return *r, true
+}
+
+// Put sets a case's row.
+func (q *Queues) Put(r QueueRow) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.rows[r.ComplaintID] = &r
+	q.dirty = true
+}
+
+// Len is the number of rows held.
+func (q *Queues) Len() int {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	return len(q.rows)
 }
 
 // QueueFilter selects and pages a team's queue.
@@ -325,17 +369,15 @@ func decodeCursor(c string) (sortKey, error) {
 	return sortKey{Due: due, Priority: prio, Opened: opened, ID: parts[3]}, nil
 }
 
-// Snapshot is the projection's rows of active cases (and of complaints
-// whose case is not open yet), for saving; Dirty says whether anything
-// changed since the last snapshot.
+// Snapshot is the projection's rows (active cases, and complaints whose
+// case is not open yet), for saving; dirty says whether anything changed
+// since the last snapshot.
 func (q *Queues) Snapshot() (data []byte, dirty bool, err error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	rows := make([]*QueueRow, 0, len(q.rows))
 	for _, r := range q.rows {
-		if r.active() || !r.Opened {
-			rows = append(rows, r)
-		}
+		rows = append(rows, r)
 	}
 	data, err = json.Marshal(rows)
 	dirty, q.dirty = q.dirty, false
