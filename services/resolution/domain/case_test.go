@@ -171,7 +171,7 @@ func TestTriagePolicyNamesEveryFieldInError(t *testing.T) {
 		"rules[0].priority: must be 1",
 		"rules[0]: names no condition",
 		`rules[1].id: "a" is already the id of rules[0]`,
-		"rules[1].keywords[0]: is empty",
+		"rules[1].keywords[0]: has no letter or digit",
 		"rules[1].min_disputed_amount_minor: must not be negative",
 	} {
 		if err == nil || !strings.Contains(err.Error(), want) {

@@ -70,8 +70,8 @@ func (t *Triage) Validate() error {
 			errs = append(errs, errors.New(at+".priority: must be 1 (most urgent) to 4"))
 		}
 		for i, k := range r.Keywords {
-			if strings.TrimSpace(k) == "" {
-				errs = append(errs, fmt.Errorf("%s.keywords[%d]: is empty", at, i))
+			if normalise(k) == "" {
+				errs = append(errs, fmt.Errorf("%s.keywords[%d]: has no letter or digit", at, i))
 			}
 		}
 		if r.MinDisputedAmountMinor < 0 {
