@@ -27,7 +27,8 @@ const DefaultAddr = "127.0.0.1:8082"
 // Config is resolution's own configuration, read from the environment.
 type Config struct {
 	// ConfigDir holds policy files overriding the embedded defaults
-	// (CONFIG_DIR): routing.yaml, taxonomy.yaml, triage.yaml, templates.yaml.
+	// (CONFIG_DIR): routing.yaml, taxonomy.yaml, triage.yaml, contacts.yaml,
+	// templates.yaml.
 	ConfigDir string `env:"CONFIG_DIR"`
 }
 
@@ -55,6 +56,10 @@ func LoadPolicy(dir string) (domain.Policy, error) {
 	if err != nil {
 		return domain.Policy{}, err
 	}
+	contacts, err := policy.Load[domain.Contacts](dir, "contacts")
+	if err != nil {
+		return domain.Policy{}, err
+	}
 	templates, err := policy.Load[notify.Templates](dir, "templates")
 	if err != nil {
 		return domain.Policy{}, err
@@ -68,7 +73,8 @@ func LoadPolicy(dir string) (domain.Policy, error) {
 	}); err != nil {
 		return domain.Policy{}, fmt.Errorf("templates.yaml: %w", err)
 	}
-	return domain.Policy{Routing: routing.Value, Taxonomy: taxonomy.Value, Triage: triage.Value, Templates: &templates.Value}, nil
+	return domain.Policy{Routing: routing.Value, Taxonomy: taxonomy.Value, Triage: triage.Value, Contacts: contacts.Value,
+		Templates: &templates.Value}, nil
 }
 
 // New returns the factory the host runs resolution with. Policies are

@@ -307,6 +307,7 @@ type Policy struct {
 	Routing   Routing
 	Taxonomy  Taxonomy
 	Triage    Triage
+	Contacts  Contacts
 	Templates *notify.Templates
 }
 
@@ -406,7 +407,7 @@ func assign(p Policy, cmd AssignCase, c Case) ([]proto.Message, error) {
 	if cmd.Agent == "" {
 		return out, nil
 	}
-	contact := p.Routing.Contacts.For(cmd.Team)
+	contact := p.Contacts.For(cmd.Team)
 	assigned.Agent, assigned.AgentDisplayName = cmd.Agent, displayName(cmd.DisplayName, contact)
 	n, err := ownerMessage(p, c, cmd.Team, assigned.AgentDisplayName, contact, cmd.At)
 	if err != nil {
@@ -443,7 +444,7 @@ func claim(p Policy, cmd ClaimCase, c Case) ([]proto.Message, error) {
 	case c.Agent != "":
 		return nil, decider.Refusef(ErrClaimedByAnother, "owned by %s", c.Agent)
 	}
-	contact := p.Routing.Contacts.For(c.Team)
+	contact := p.Contacts.For(c.Team)
 	name := displayName(cmd.DisplayName, contact)
 	n, err := ownerMessage(p, c, c.Team, name, contact, cmd.At)
 	if err != nil {
@@ -599,7 +600,7 @@ func resolve(p Policy, cmd ResolveCase, c Case) ([]proto.Message, error) {
 		ComplaintID: c.ComplaintID, CustomerID: c.CustomerID, Purpose: notify.FinalResponse, Variant: c.Regime,
 		Step: "resolution-" + strconv.Itoa(round), At: cmd.At,
 		Fields: map[string]any{"Reference": c.Reference, "Product": c.Product, "Outcome": OutcomeWords(cmd.Outcome),
-			"Summary": cmd.Summary, "Team": c.Team, "Contact": p.Routing.Contacts.For(c.Team).Route},
+			"Summary": cmd.Summary, "Team": c.Team, "Contact": p.Contacts.For(c.Team).Route},
 	})
 	if err != nil {
 		return nil, err
@@ -649,7 +650,7 @@ func reopen(p Policy, cmd ReopenCase, c Case) ([]proto.Message, error) {
 	n, err := p.Templates.Request(notify.Message{
 		ComplaintID: c.ComplaintID, CustomerID: c.CustomerID, Purpose: notify.Reopened, Variant: c.Regime,
 		Step: strconv.Itoa(c.Reopens + 1), At: cmd.At,
-		Fields: map[string]any{"Reference": c.Reference, "Team": team, "Contact": p.Routing.Contacts.For(team).Route},
+		Fields: map[string]any{"Reference": c.Reference, "Team": team, "Contact": p.Contacts.For(team).Route},
 	})
 	if err != nil {
 		return nil, err

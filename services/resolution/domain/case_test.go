@@ -22,8 +22,8 @@ var (
 		Routing: domain.Routing{Version: "r1+aaaaaaaaaaaa", Rules: []domain.RoutingRule{
 			{ID: "network-products", Products: []string{"broadband", "tv"}, Team: "network-support"},
 			{ID: "billing-products", Products: []string{"billing"}, Team: "billing"},
-		}, Default: domain.RoutingRule{ID: "default-team", Team: "customer-care"},
-			Contacts: domain.Contacts{Default: domain.Contact{Route: "0800 000"}, Teams: map[string]domain.Contact{"billing": {Route: "0800 222"}}}},
+		}, Default: domain.RoutingRule{ID: "default-team", Team: "customer-care"}},
+		Contacts: domain.Contacts{Version: "c1+dddddddddddd", Default: domain.Contact{Route: "0800 000"}, Teams: map[string]domain.Contact{"billing": {Route: "0800 222"}}},
 		Taxonomy: domain.Taxonomy{Version: "t1+bbbbbbbbbbbb", RootCauses: []domain.RootCause{
 			{Code: "network.outage", Description: "The network failed", Category: "network"},
 			{Code: "billing.incorrect-charge", Description: "Wrong amount charged"},
@@ -238,6 +238,19 @@ func TestAssigningAnAgentWithoutANameGivesThePolicysName(t *testing.T) {
 
 func given2(t *testing.T, more ...proto.Message) *decidertest.Spec[domain.Case, domain.CaseCommand] {
 	return decidertest.For(t, decider).Given(append([]proto.Message{opened(), triaged(), routed()}, more...)...)
+}
+
+func TestContactsPolicyNamesEveryFieldInError(t *testing.T) {
+	c := domain.Contacts{Teams: map[string]domain.Contact{"billing": {}}}
+	err := c.Validate()
+	for _, want := range []string{"default.route: is required", "teams.billing: sets neither route nor agent_display_name"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v lacks %q", err, want)
+		}
+	}
+	if err := pol.Contacts.Validate(); err != nil {
+		t.Errorf("valid contacts refused: %v", err)
+	}
 }
 
 func TestAssigningToTheSameTeamAndAgentChangesNothing(t *testing.T) {

@@ -15,15 +15,37 @@ type Routing struct {
 	Version string        `yaml:"version"`
 	Rules   []RoutingRule `yaml:"rules"`
 	Default RoutingRule   `yaml:"default"`
-	// Contacts say how a customer reaches the team owning their complaint.
-	Contacts Contacts `yaml:"contacts"`
 }
 
-// Contacts are the contact routes of teams, told to the customer when an
-// agent takes their case.
+// Contacts is the contacts policy (contacts.yaml): how a customer reaches
+// the team owning their complaint, told when an agent takes their case.
 type Contacts struct {
+	// Version is the file's label as written; label+digest once loaded.
+	Version string             `yaml:"version"`
 	Default Contact            `yaml:"default"`
 	Teams   map[string]Contact `yaml:"teams"`
+}
+
+// SetVersion records the loaded version.
+func (c *Contacts) SetVersion(v string) { c.Version = v }
+
+// Validate reports every field in error.
+func (c *Contacts) Validate() error {
+	var errs []error
+	if c.Default.Route == "" {
+		errs = append(errs, errors.New("default.route: is required"))
+	}
+	teams := make([]string, 0, len(c.Teams))
+	for team := range c.Teams {
+		teams = append(teams, team)
+	}
+	sort.Strings(teams)
+	for _, team := range teams {
+		if t := c.Teams[team]; t.Route == "" && t.AgentDisplayName == "" {
+			errs = append(errs, fmt.Errorf("teams.%s: sets neither route nor agent_display_name", team))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Contact is how to reach a team directly.
@@ -96,19 +118,6 @@ func (r *Routing) Validate() error {
 		}
 	}
 	check("default", r.Default)
-	if r.Contacts.Default.Route == "" && len(r.Contacts.Teams) > 0 {
-		errs = append(errs, errors.New("contacts.default.route: is required when teams have contacts"))
-	}
-	teams := make([]string, 0, len(r.Contacts.Teams))
-	for team := range r.Contacts.Teams {
-		teams = append(teams, team)
-	}
-	sort.Strings(teams)
-	for _, team := range teams {
-		if c := r.Contacts.Teams[team]; c.Route == "" && c.AgentDisplayName == "" {
-			errs = append(errs, fmt.Errorf("contacts.teams.%s: sets neither route nor agent_display_name", team))
-		}
-	}
 	if len(r.Default.Products) > 0 {
 		errs = append(errs, errors.New("default.products: the default rule takes every other product and lists none"))
 	}
