@@ -117,20 +117,22 @@ func (a *Resolution) ReopenOnSurvey(ctx context.Context, complaintID string, res
 	if reason == "" {
 		reason = "the customer answered the follow-up survey: not resolved"
 	}
-	_, err := a.repo.Handle(ctx, complaintID, es.Command[domain.CaseCommand]{
+	res, err := a.repo.Handle(ctx, complaintID, es.Command[domain.CaseCommand]{
 		Body:        domain.ReopenCase{Reason: reason, By: domain.SurveyReopener, Resolution: resolution, At: a.now()},
 		ComplaintID: complaintID, CausationID: eventID, IdempotencyKey: eventID, Actor: FollowupActor,
 	})
+	countEffort(ctx, res.State.Team, res.Events)
 	return err
 }
 
 // EscalateOnBreach escalates the case whose clock breached. eventID (the
 // breach's) makes a redelivery change nothing.
 func (a *Resolution) EscalateOnBreach(ctx context.Context, complaintID, clock, eventID string) error {
-	_, err := a.repo.Handle(ctx, complaintID, es.Command[domain.CaseCommand]{
+	res, err := a.repo.Handle(ctx, complaintID, es.Command[domain.CaseCommand]{
 		Body:        domain.EscalateCase{Clock: clock, By: string(Actor), At: a.now()},
 		ComplaintID: complaintID, CausationID: eventID, IdempotencyKey: eventID, Actor: Actor,
 	})
+	countEffort(ctx, res.State.Team, res.Events)
 	if errors.Is(err, domain.ErrCaseNotOpen) {
 		return nil // a clock of a complaint without a case: nothing to escalate
 	}
@@ -167,5 +169,6 @@ func (a *Resolution) handle(ctx context.Context, r Request, kind, complaintID st
 	res, err := a.repo.Handle(ctx, complaintID, es.Command[domain.CaseCommand]{
 		Body: cmd, ComplaintID: complaintID, CausationID: complaintID, Actor: r.Actor, IdempotencyKey: key,
 	})
+	countEffort(ctx, res.State.Team, res.Events)
 	return res.State, err
 }
