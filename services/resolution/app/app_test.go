@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -70,5 +72,43 @@ func TestEffortIsCountedByKindAndTeam(t *testing.T) {
 		if got[kind] != 1 {
 			t.Errorf("%s counted %d times: %v", kind, got[kind], got)
 		}
+	}
+}
+
+// Paging through a queue gives every case once, in due order.
+func TestPagingThroughAQueueGivesEveryCaseOnceInOrder(t *testing.T) {
+	q := NewQueues()
+	base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	var want []string
+	for i := range 500 {
+		id := fmt.Sprintf("0193e6a0-0000-7000-8000-%012d", i)
+		q.Fold(id, &complaintsv1.CaseOpened{ComplaintId: id, OpenedAt: timestamppb.New(base)})
+		q.Fold(id, &complaintsv1.CaseAssigned{Team: "a"})
+		q.Fold(id, &complaintsv1.ComplaintAcknowledged{RespondBy: timestamppb.New(base.Add(time.Duration((i*7919)%500) * time.Hour))})
+	}
+	for i := range 500 {
+		for j := range 500 {
+			if (j*7919)%500 == i {
+				want = append(want, fmt.Sprintf("0193e6a0-0000-7000-8000-%012d", j))
+			}
+		}
+	}
+	var got []string
+	cursor := ""
+	for pages := 0; ; pages++ {
+		p, err := q.Queue(QueueFilter{Team: "a", Limit: 7, Cursor: cursor})
+		if err != nil || pages > 100 {
+			t.Fatalf("page %d: %v", pages, err)
+		}
+		for _, r := range p.Rows {
+			got = append(got, r.ComplaintID)
+		}
+		if p.NextCursor == "" {
+			break
+		}
+		cursor = p.NextCursor
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("paged %d cases, want %d in due order", len(got), len(want))
 	}
 }

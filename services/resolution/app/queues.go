@@ -258,21 +258,34 @@ func (q *Queues) Queue(f QueueFilter) (Page, error) {
 		}
 		after = &k
 	}
+	// Keep the first limit+1 rows in order, without sorting the whole team.
+	var top []*QueueRow
+	var keys []sortKey
 	q.mu.RLock()
-	var rows []QueueRow
 	for _, r := range q.rows {
 		if r.Team != f.Team || !r.active() || !f.matches(*r) {
 			continue
 		}
-		if after != nil && !after.less(keyOf(*r)) {
+		k := keyOf(*r)
+		if after != nil && !after.less(k) {
 			continue
 		}
+		if len(keys) > limit && !k.less(keys[limit]) {
+			continue
+		}
+		i, _ := slices.BinarySearchFunc(keys, k, sortKey.compare)
+		keys, top = slices.Insert(keys, i, k), slices.Insert(top, i, r)
+		if len(keys) > limit+1 {
+			keys, top = keys[:limit+1], top[:limit+1]
+		}
+	}
+	rows := make([]QueueRow, 0, min(len(top), limit))
+	for _, r := range top {
 		row := *r
 		row.Flags = slices.Clone(r.Flags)
 		rows = append(rows, row)
 	}
 	q.mu.RUnlock()
-	slices.SortFunc(rows, func(a, b QueueRow) int { return keyOf(a).compare(keyOf(b)) })
 	var p Page
 	if len(rows) > limit {
 		rows = rows[:limit]
