@@ -40,7 +40,7 @@ type Config struct {
 	Regime string `env:"REGIME"`
 	// ConfigDir holds policy files overriding the embedded defaults
 	// (CONFIG_DIR): regimes.yaml, templates.yaml, products.yaml,
-	// contacts.yaml.
+	// recontact.yaml.
 	ConfigDir string `env:"CONFIG_DIR"`
 	// FingerprintKeyFile holds the key of customers' fingerprints
 	// (FINGERPRINT_KEY_FILE): 64 hex digits. Empty keeps the key in the
@@ -89,7 +89,7 @@ func LoadPolicy(dir string) (domain.Policy, error) {
 	if err != nil {
 		return domain.Policy{}, err
 	}
-	contacts, err := policy.Load[domain.Contacts](dir, "contacts")
+	contacts, err := policy.Load[domain.Contacts](dir, "recontact")
 	if err != nil {
 		return domain.Policy{}, err
 	}

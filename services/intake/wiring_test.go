@@ -78,7 +78,7 @@ func TestAConfigDirectoryChangesTheProductsAndTheRecontactWindow(t *testing.T) {
 		}
 	}
 	write("products.yaml", "version: \"shop-1\"\ncategories:\n  - code: garden\n    products: [lawnmower, hose]\n")
-	write("contacts.yaml", "version: \"c-1\"\nrecontact_window: 168h\n")
+	write("recontact.yaml", "version: \"c-1\"\nrecontact_window: 168h\n")
 	p, err := intake.LoadPolicy(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
@@ -32,10 +33,11 @@ import (
 )
 
 var tokens = auth.StaticTokens{
-	"agent-token":   {Subject: "agent-7", Roles: []auth.Role{auth.RoleAgent}},
-	"auditor-token": {Subject: "audit-1", Roles: []auth.Role{auth.RoleAuditor}},
-	"owner-token":   {Subject: "owner-1", Roles: []auth.Role{auth.RoleProcessOwner}},
-	"crm-token":     {Subject: "crm", Roles: []auth.Role{auth.RoleIntakeSystem}},
+	"agent-token":    {Subject: "agent-7", Roles: []auth.Role{auth.RoleAgent}},
+	"approver-token": {Subject: "approver-1", Roles: []auth.Role{auth.RoleApprover}},
+	"auditor-token":  {Subject: "audit-1", Roles: []auth.Role{auth.RoleAuditor}},
+	"owner-token":    {Subject: "owner-1", Roles: []auth.Role{auth.RoleProcessOwner}},
+	"crm-token":      {Subject: "crm", Roles: []auth.Role{auth.RoleIntakeSystem}},
 }
 
 type component struct {
@@ -55,34 +57,52 @@ func start(t *testing.T, configDir string) *component {
 	a := app.New(app.Deps{Log: log, Policy: p})
 	mux := http.NewServeMux()
 	adapters.HTTP{App: a}.Routes(mux)
-	srv := httptest.NewServer(auth.Authenticate(tokens, mux))
+	srv := httptest.NewServer(auth.Authenticate(verifier{}, mux))
 	t.Cleanup(srv.Close)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	sub, err := log.Subscribe(ctx, 0, eventlog.Filter{Categories: []string{"complaint"}, EventTypes: []string{adapters.ComplaintReceivedType}},
-		adapters.OnComplaintReceived(a))
-	if err != nil {
-		t.Fatal(err)
+	for _, s := range []struct {
+		filter  eventlog.Filter
+		handler func(context.Context, eventlog.RecordedEvent) error
+	}{
+		{eventlog.Filter{Categories: []string{"complaint"}, EventTypes: []string{adapters.ComplaintReceivedType}}, adapters.OnComplaintReceived(a)},
+		{eventlog.Filter{Categories: []string{"followup"}, EventTypes: []string{adapters.SurveyAnsweredType}}, adapters.OnSurveyAnswered(a)},
+		{eventlog.Filter{Categories: []string{"clock"}, EventTypes: []string{adapters.ClockBreachedType}}, adapters.OnClockBreached(a)},
+		{eventlog.Filter{Categories: app.QueueCategories, EventTypes: app.QueueEventTypes}, adapters.OnQueueEvent(a)},
+	} {
+		sub, err := log.Subscribe(ctx, 0, s.filter, s.handler)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(sub.Stop)
 	}
-	t.Cleanup(sub.Stop)
 	return &component{log: log, app: a, url: srv.URL}
+}
+
+// verifier knows the static tokens, and "customer-<complaint id>" as the
+// capability token of customer cust-1 for that complaint.
+type verifier struct{}
+
+func (verifier) Verify(ctx context.Context, token string) (auth.Principal, error) {
+	if id, ok := strings.CutPrefix(token, "customer-"); ok {
+		return auth.Principal{Subject: "cust-1", Roles: []auth.Role{auth.RoleCustomer}, ComplaintID: id}, nil
+	}
+	return tokens.Verify(ctx, token)
 }
 
 // receive appends a ComplaintReceived as intake would, and waits until its
 // case is open.
 func (c *component) receive(t *testing.T, product string) string {
 	t.Helper()
+	return c.receiveComplaint(t, &complaintsv1.ComplaintReceived{Product: product, Description: "it does not work", Regime: "uk-fca"})
+}
+
+func (c *component) receiveComplaint(t *testing.T, rec *complaintsv1.ComplaintReceived) string {
+	t.Helper()
 	id := uuid.Must(uuid.NewV7()).String()
-	e, err := es.Encode(uuid.Must(uuid.NewV7()).String(), &complaintsv1.ComplaintReceived{
-		ComplaintId: id, Product: product, Channel: "web", Reference: "CMP-TEST", CustomerId: "cust-1",
-	}, eventlog.Metadata{ComplaintID: id, CausationID: id, Service: "intake", Actor: eventlog.NewActor(eventlog.ActorSystem, "crm")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.log.Append(context.Background(), "complaint-"+id, eventlog.NoStream(), e); err != nil {
-		t.Fatal(err)
-	}
+	rec.ComplaintId, rec.Channel, rec.Reference, rec.CustomerId = id, "web", "CMP-TEST", "cust-1"
+	c.append(t, "complaint", id, "intake", rec)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if cs, err := c.app.Case(context.Background(), id); err == nil && cs.Status == domain.Open {
@@ -92,6 +112,19 @@ func (c *component) receive(t *testing.T, product string) string {
 			t.Fatalf("no case opened for %s", id)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// append appends one event to category-id as service would.
+func (c *component) append(t *testing.T, category, id, service string, m proto.Message) {
+	t.Helper()
+	e, err := es.Encode(uuid.Must(uuid.NewV7()).String(), m,
+		eventlog.Metadata{ComplaintID: id, CausationID: id, Service: service, Actor: eventlog.NewActor(eventlog.ActorSystem, service)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.log.Append(context.Background(), category+"-"+id, eventlog.Any(), e); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -173,23 +206,32 @@ func TestACaseOpensRoutedIsTransferredAndResolved(t *testing.T) {
 	}
 
 	recorded, msgs := c.caseEvents(t, id)
-	if len(msgs) != 4 {
+	if len(msgs) != 8 {
 		t.Fatalf("case events %v", msgs)
 	}
-	wantActors := []eventlog.Actor{app.Actor, app.Actor, "agent:agent-7", "agent:agent-7"}
+	wantActors := []eventlog.Actor{app.Actor, app.Actor, app.Actor, "agent:agent-7", "agent:agent-7", "agent:agent-7", "agent:agent-7", "agent:agent-7"}
 	for i, e := range recorded {
 		if e.Metadata.Actor != wantActors[i] {
 			t.Errorf("%s: actor %q, want %q", e.Type, e.Metadata.Actor, wantActors[i])
 		}
 	}
-	routed := msgs[1].(*complaintsv1.CaseAssigned).GetDecidedBy()
+	routed := msgs[2].(*complaintsv1.CaseAssigned).GetDecidedBy()
 	if routed.GetPolicy() != "routing" || routed.GetRuleId() != "network-products" || !strings.HasPrefix(routed.GetVersion(), "2026-11-25+") {
 		t.Errorf("routing decided by %v", routed)
 	}
-	if transfer := msgs[2].(*complaintsv1.CaseAssigned).GetDecidedBy(); transfer != nil {
+	if tr := msgs[3].(*complaintsv1.CaseTransferred); tr.Reason != domain.DefaultTransferReason || tr.Transfers != 1 {
+		t.Errorf("transfer %v", tr)
+	}
+	if owner := msgs[5].(*complaintsv1.NotificationRequested); owner.Purpose != "case-owner" {
+		t.Errorf("case owner message %v", owner)
+	}
+	if final := msgs[7].(*complaintsv1.NotificationRequested); final.Template != "final-response.uk-fca" {
+		t.Errorf("final response %v", final)
+	}
+	if transfer := msgs[4].(*complaintsv1.CaseAssigned).GetDecidedBy(); transfer != nil {
 		t.Errorf("an agent's transfer names a policy: %v", transfer)
 	}
-	if resolved := msgs[3].(*complaintsv1.CaseResolved).GetDecidedBy(); resolved.GetPolicy() != "taxonomy" || resolved.GetVersion() == "" {
+	if resolved := msgs[6].(*complaintsv1.CaseResolved).GetDecidedBy(); resolved.GetPolicy() != "taxonomy" || resolved.GetVersion() == "" {
 		t.Errorf("resolution decided by %v", resolved)
 	}
 
@@ -244,7 +286,7 @@ func TestRefusals(t *testing.T) {
 			}
 		})
 	}
-	if _, msgs := c.caseEvents(t, open); len(msgs) != 2 {
+	if _, msgs := c.caseEvents(t, open); len(msgs) != 3 {
 		t.Fatalf("the open case has %d events after refusals", len(msgs))
 	}
 }
@@ -269,7 +311,7 @@ default:
 	c := start(t, dir)
 	id := c.receive(t, "tv")
 	_, msgs := c.caseEvents(t, id)
-	a := msgs[1].(*complaintsv1.CaseAssigned)
+	a := msgs[2].(*complaintsv1.CaseAssigned)
 	if a.Team != "video-support" || a.DecidedBy.GetRuleId() != "tv-to-video" || !strings.HasPrefix(a.DecidedBy.GetVersion(), "acme-2026-12+") {
 		t.Fatalf("assigned %v", a)
 	}
@@ -301,7 +343,7 @@ func TestARedeliveredComplaintOpensNothingNew(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, msgs := c.caseEvents(t, id); len(msgs) != 2 || msgs[1].(*complaintsv1.CaseAssigned).Team != "logistics" {
+	if _, msgs := c.caseEvents(t, id); len(msgs) != 3 || msgs[2].(*complaintsv1.CaseAssigned).Team != "logistics" {
 		t.Fatalf("case events after redelivery: %v", msgs)
 	}
 }

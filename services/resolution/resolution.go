@@ -1,6 +1,7 @@
 // Package resolution is the resolution service: it opens a case for every
-// received complaint, routes it to a team, and records the outcome and the
-// process root cause.
+// received complaint, triages and routes it, lets agents work it (claim,
+// transfer, escalate, review, ask the customer, record contacts, resolve)
+// and reopens it when the customer says it is not fixed.
 package resolution
 
 import (
@@ -12,6 +13,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/notify"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
@@ -27,7 +29,8 @@ const DefaultAddr = "127.0.0.1:8082"
 // Config is resolution's own configuration, read from the environment.
 type Config struct {
 	// ConfigDir holds policy files overriding the embedded defaults
-	// (CONFIG_DIR): routing.yaml, taxonomy.yaml.
+	// (CONFIG_DIR): routing.yaml, taxonomy.yaml, triage.yaml, contacts.yaml,
+	// templates.yaml.
 	ConfigDir string `env:"CONFIG_DIR"`
 }
 
@@ -41,7 +44,7 @@ func ConfigFromEnv() (Config, error) {
 }
 
 // LoadPolicy loads the policies resolution decides with from dir (empty:
-// the embedded defaults), validated.
+// the embedded defaults), validated; the messages it sends must render.
 func LoadPolicy(dir string) (domain.Policy, error) {
 	routing, err := policy.Load[domain.Routing](dir, "routing")
 	if err != nil {
@@ -51,7 +54,29 @@ func LoadPolicy(dir string) (domain.Policy, error) {
 	if err != nil {
 		return domain.Policy{}, err
 	}
-	return domain.Policy{Routing: routing.Value, Taxonomy: taxonomy.Value}, nil
+	triage, err := policy.Load[domain.Triage](dir, "triage")
+	if err != nil {
+		return domain.Policy{}, err
+	}
+	contacts, err := policy.Load[domain.Contacts](dir, "contacts")
+	if err != nil {
+		return domain.Policy{}, err
+	}
+	templates, err := policy.Load[notify.Templates](dir, "templates")
+	if err != nil {
+		return domain.Policy{}, err
+	}
+	if err := templates.Value.Require(map[string]any{
+		notify.CaseOwner:          map[string]any{"Reference": "CMP-1", "AgentName": "Sam", "Team": "billing", "Contact": "0800"},
+		notify.InformationRequest: map[string]any{"Reference": "CMP-1", "Question": "?", "RequestID": "r"},
+		notify.FinalResponse: map[string]any{"Reference": "CMP-1", "Product": "p", "Outcome": "o", "Summary": "s",
+			"Team": "t", "Contact": "c"},
+		notify.Reopened: map[string]any{"Reference": "CMP-1", "Team": "t", "Contact": "c"},
+	}); err != nil {
+		return domain.Policy{}, fmt.Errorf("templates.yaml: %w", err)
+	}
+	return domain.Policy{Routing: routing.Value, Taxonomy: taxonomy.Value, Triage: triage.Value, Contacts: contacts.Value,
+		Templates: &templates.Value}, nil
 }
 
 // New returns the factory the host runs resolution with. Policies are
@@ -76,11 +101,14 @@ func (s *service) Name() string              { return app.ServiceName }
 func (s *service) Routes(mux *http.ServeMux) { adapters.HTTP{App: s.app}.Routes(mux) }
 
 func (s *service) Start(ctx context.Context) error {
-	return s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
+	if err := s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
 		Durable:    "resolution-opens-cases",
 		Categories: []string{"complaint"},
 		EventTypes: []string{adapters.ComplaintReceivedType},
-	}, adapters.OnComplaintReceived(s.app))
+	}, adapters.OnComplaintReceived(s.app)); err != nil {
+		return err
+	}
+	return s.startCaseWork(ctx)
 }
 
 // ---------------------------------------------------------------------------

@@ -1063,11 +1063,17 @@ func (x *CustomerComplaintIndexed) GetRecontactOf() string {
 
 // Case handling has started for a received complaint.
 type CaseOpened struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	Product       string                 `protobuf:"bytes,2,opt,name=product,proto3" json:"product,omitempty"`
-	Channel       string                 `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
-	OpenedAt      *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Product     string                 `protobuf:"bytes,2,opt,name=product,proto3" json:"product,omitempty"`
+	Channel     string                 `protobuf:"bytes,3,opt,name=channel,proto3" json:"channel,omitempty"`
+	OpenedAt    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
+	// The customer's id, for the messages the case sends (no personal data).
+	CustomerId string `protobuf:"bytes,5,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The complaint's reference, quoted to the customer.
+	Reference string `protobuf:"bytes,6,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The regime of the complaint: the variant of its final response.
+	Regime        string `protobuf:"bytes,7,opt,name=regime,proto3" json:"regime,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1128,6 +1134,27 @@ func (x *CaseOpened) GetOpenedAt() *timestamppb.Timestamp {
 		return x.OpenedAt
 	}
 	return nil
+}
+
+func (x *CaseOpened) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *CaseOpened) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *CaseOpened) GetRegime() string {
+	if x != nil {
+		return x.Regime
+	}
+	return ""
 }
 
 // The case has been routed to a team that owns its investigation. A second
@@ -5130,13 +5157,17 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x06change\x18\x04 \x01(\tR\x06change\x12*\n" +
 	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x18\n" +
 	"\achannel\x18\x06 \x01(\tR\achannel\x12!\n" +
-	"\frecontact_of\x18\a \x01(\tR\vrecontactOf\"\x9c\x01\n" +
+	"\frecontact_of\x18\a \x01(\tR\vrecontactOf\"\xf3\x01\n" +
 	"\n" +
 	"CaseOpened\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x18\n" +
 	"\aproduct\x18\x02 \x01(\tR\aproduct\x12\x18\n" +
 	"\achannel\x18\x03 \x01(\tR\achannel\x127\n" +
-	"\topened_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\"\xa0\x02\n" +
+	"\topened_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\x12\x1f\n" +
+	"\vcustomer_id\x18\x05 \x01(\tR\n" +
+	"customerId\x12\x1c\n" +
+	"\treference\x18\x06 \x01(\tR\treference\x12\x16\n" +
+	"\x06regime\x18\a \x01(\tR\x06regime\"\xa0\x02\n" +
 	"\fCaseAssigned\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12\x1f\n" +

@@ -101,7 +101,7 @@ func (p Products) CategoryOf(product string) (string, bool) {
 	return "", false
 }
 
-// Contacts is the repeat-contact policy (contacts.yaml).
+// Contacts is the repeat-contact policy (recontact.yaml).
 type Contacts struct {
 	Version string `yaml:"version"`
 	// RecontactWindow: a new complaint about the same product within this

@@ -61,14 +61,19 @@ type Service struct {
 // added here, or its user may not create it.
 var Services = []Service{
 	{Name: "intake", Category: "complaint", Durables: []string{"intake-indexes-customers"}, Vault: true},
-	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases", "resolution-clocks"}},
+	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases", "resolution-clocks",
+		"resolution-reopens-cases", "resolution-escalates-breaches", "resolution-queues"}},
 	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}},
 	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"}, Projections: true},
 	{Name: "prevention", Category: "prevention", Projections: true},
 }
 
 // DocumentedRequests are the request/reply subjects other systems may call.
-var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show", "complaints.followup.answer"}
+var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show",
+	"complaints.resolution.show", "complaints.resolution.assign", "complaints.resolution.claim",
+	"complaints.resolution.escalate", "complaints.resolution.review", "complaints.resolution.request-information",
+	"complaints.resolution.answer", "complaints.resolution.contact", "complaints.resolution.resolve",
+	"complaints.resolution.reopen", "complaints.resolution.queue", "complaints.followup.answer"}
 
 // Categories are every event category the service writes, from the writers
 // table (bus/writers), its main category first.

@@ -1,31 +1,24 @@
 package adapters
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/resolution/domain"
 )
 
 // Every refusal of the case decider reaches a caller as 404, 409 or 422:
-// none is an internal error "safe to retry". Team, outcome and root-cause
-// refusals used to answer 500 when they got past the request's validation.
+// none is an internal error "safe to retry".
 func TestEveryDomainRefusalAnswers4xx(t *testing.T) {
-	for _, err := range []error{
-		domain.ErrCaseNotOpen, domain.ErrAlreadyResolved, domain.ErrUnknownRootCause,
-		domain.ErrOutcomeRequired, domain.ErrTeamRequired, domain.ErrResolvedCaseMoved,
-		fmt.Errorf("%w: %q", domain.ErrUnknownRootCause, "lazy-engineer"),
-	} {
-		w := httptest.NewRecorder()
-		r := httptest.NewRequest("POST", "/v1/cases/x/resolution", nil)
-		HTTP{}.reply(w, r, domain.Case{}, err)
-		if w.Code < 400 || w.Code >= 500 {
-			t.Errorf("%v answered %d", err, w.Code)
-		}
-		if w.Code == http.StatusInternalServerError {
-			t.Errorf("%v answered as an internal error: %s", err, w.Body)
+	for _, r := range domain.Refusals {
+		for _, err := range []error{r, fmt.Errorf("%w: detail", r)} {
+			p := httpx.ProblemFor(context.Background(), refused("x", err), "test")
+			if p.Status != 404 && p.Status != 409 && p.Status != 422 {
+				t.Errorf("%v answered %d", err, p.Status)
+			}
 		}
 	}
 }
@@ -33,19 +26,22 @@ func TestEveryDomainRefusalAnswers4xx(t *testing.T) {
 func TestRefusalsNameTheirKind(t *testing.T) {
 	for err, want := range map[error]int{
 		domain.ErrCaseNotOpen:       404,
+		domain.ErrUnknownRequest:    404,
 		domain.ErrAlreadyResolved:   409,
 		domain.ErrResolvedCaseMoved: 409,
+		domain.ErrReviewPending:     409,
+		domain.ErrComplaintClosed:   409,
+		domain.ErrNotResolved:       409,
 		domain.ErrUnknownRootCause:  422,
 		domain.ErrOutcomeRequired:   422,
 		domain.ErrTeamRequired:      422,
 	} {
-		w := httptest.NewRecorder()
-		HTTP{}.reply(w, httptest.NewRequest("POST", "/v1/cases/x/resolution", nil), domain.Case{}, err)
-		if w.Code != want {
-			t.Errorf("%v answered %d, want %d", err, w.Code, want)
+		if got := httpx.ProblemFor(context.Background(), refused("x", err), "test").Status; got != want {
+			t.Errorf("%v answered %d, want %d", err, got, want)
 		}
 	}
-	if len(domain.Refusals) != 6 {
-		t.Errorf("the decider has %d refusals; list the new ones above", len(domain.Refusals))
+	var p *httpx.Problem
+	if !errors.As(refused("x", domain.ErrCaseNotOpen), &p) {
+		t.Error("a case not open is not told as a problem")
 	}
 }

@@ -1,5 +1,281 @@
 package adapters
 
-// Resolution serves no request/reply API on NATS: agents work cases over
-// HTTP (http.go) and cases open from events (consumers.go). The file is kept
-// so that every service's adapters sit in the same places.
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/complaintflow/complaintflow/services/api"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
+	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+	"github.com/complaintflow/complaintflow/services/resolution/app"
+)
+
+// Subjects of resolution's request/reply API on NATS, for the company's
+// other systems (a telephony platform, a CRM, a chatbot answering for the
+// customer). A request is the JSON body of the matching HTTP route with the
+// complaint's "id" added (and "request_id" for an answer, "team" and the
+// query's parameters for a queue); the reply is the HTTP answer's body. An
+// Idempotency-Key header means what it means over HTTP.
+const (
+	SubjectShow               = "complaints.resolution.show"
+	SubjectAssign             = "complaints.resolution.assign"
+	SubjectClaim              = "complaints.resolution.claim"
+	SubjectEscalate           = "complaints.resolution.escalate"
+	SubjectReview             = "complaints.resolution.review"
+	SubjectRequestInformation = "complaints.resolution.request-information"
+	SubjectAnswer             = "complaints.resolution.answer"
+	SubjectContact            = "complaints.resolution.contact"
+	SubjectResolve            = "complaints.resolution.resolve"
+	SubjectReopen             = "complaints.resolution.reopen"
+	SubjectQueue              = "complaints.resolution.queue"
+)
+
+// Subjects lists every request subject resolution answers.
+var Subjects = []string{SubjectShow, SubjectAssign, SubjectClaim, SubjectEscalate, SubjectReview, SubjectRequestInformation,
+	SubjectAnswer, SubjectContact, SubjectResolve, SubjectReopen, SubjectQueue}
+
+// NATSActor is the actor of commands made over NATS: a company system,
+// authenticated by its NATS user, not by a bearer token.
+var NATSActor = eventlog.NewActor(eventlog.ActorSystem, "nats")
+
+// NATS serves resolution's request/reply API as a NATS service
+// ("resolution", queue group "resolution"); errors are answered as intake's
+// are (ADR 0008): Nats-Service-Error-Code, Nats-Service-Error and a
+// problem+json body.
+type NATS struct {
+	App *app.Resolution
+	// MaxInFlight bounds the requests handled at once (default 64).
+	MaxInFlight int
+}
+
+type (
+	idRequest struct {
+		ID string `json:"id"`
+	}
+	natsAssign struct {
+		ID string `json:"id"`
+		api.AssignRequest
+	}
+	natsClaim struct {
+		ID string `json:"id"`
+		api.ClaimRequest
+	}
+	natsEscalate struct {
+		ID string `json:"id"`
+		api.EscalateRequest
+	}
+	natsReview struct {
+		ID string `json:"id"`
+		api.ReviewRequest
+	}
+	natsRequestInformation struct {
+		ID string `json:"id"`
+		api.InformationRequestRequest
+	}
+	natsAnswer struct {
+		ID        string `json:"id"`
+		RequestID string `json:"request_id"`
+		api.InformationAnswer
+	}
+	natsContact struct {
+		ID string `json:"id"`
+		api.ContactRequest
+	}
+	natsResolve struct {
+		ID string `json:"id"`
+		api.ResolveRequest
+	}
+	natsReopen struct {
+		ID string `json:"id"`
+		api.ReopenRequest
+	}
+	natsQueue struct {
+		Team       string `json:"team"`
+		Status     string `json:"status,omitempty"`
+		Priority   int    `json:"priority,omitempty"`
+		Flag       string `json:"flag,omitempty"`
+		Agent      string `json:"agent,omitempty"`
+		Unassigned bool   `json:"unassigned,omitempty"`
+		Cursor     string `json:"cursor,omitempty"`
+		Limit      int    `json:"limit,omitempty"`
+	}
+)
+
+// Serve registers the endpoints on nc. Stop the returned service to stop
+// serving; requests in flight finish first.
+func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
+	if n.MaxInFlight <= 0 {
+		n.MaxInFlight = 64
+	}
+	svc, err := micro.AddService(nc, micro.Config{
+		Name:        app.ServiceName,
+		Version:     "1.0.0",
+		Description: "Works complaint cases: queues, claims, transfers, escalations, reviews, information requests, contacts, resolutions, reopens",
+		QueueGroup:  app.ServiceName,
+	})
+	if err != nil {
+		return nil, err
+	}
+	slots := make(chan struct{}, n.MaxInFlight)
+	a := n.App
+	endpoints := map[string]func(context.Context, micro.Request) (any, error){
+		SubjectShow: func(ctx context.Context, r micro.Request) (any, error) {
+			var req idRequest
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			return showOp(ctx, a, req.ID)
+		},
+		SubjectAssign: func(ctx context.Context, r micro.Request) (any, error) {
+			var req natsAssign
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			return assignOp(ctx, a, natsCaller(r), req.ID, req.AssignRequest)
+		},
+		SubjectClaim: func(ctx context.Context, r micro.Request) (any, error) {
+			var req natsClaim
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			return claimOp(ctx, a, natsCaller(r), req.ID, req.ClaimRequest)
+		},
+		SubjectEscalate: func(ctx context.Context, r micro.Request) (any, error) {
+			var req natsEscalate
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			return escalateOp(ctx, a, natsCaller(r), req.ID, req.EscalateRequest)
+		},
+		SubjectReview: func(ctx context.Context, r micro.Request) (any, error) {
+			var req natsReview
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			return reviewOp(ctx, a, natsCaller(r), req.ID, req.ReviewRequest)
+		},
+		SubjectRequestInformation: func(ctx context.Context, r micro.Request) (any, error) {
+			var req natsRequestInformation
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			return requestInformationOp(ctx, a, natsCaller(r), req.ID, req.InformationRequestRequest)
+		},
+		SubjectAnswer: func(ctx context.Context, r micro.Request) (any, error) {
+			var req natsAnswer
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			if req.RequestID == "" {
+				return nil, httpx.Invalid(httpx.FieldError{Field: "request_id", Detail: "is required"})
+			}
+			return answerOp(ctx, a, natsCaller(r), req.ID, req.RequestID, req.InformationAnswer)
+		},
+		SubjectContact: func(ctx context.Context, r micro.Request) (any, error) {
+			var req natsContact
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			return contactOp(ctx, a, natsCaller(r), req.ID, req.ContactRequest)
+		},
+		SubjectResolve: func(ctx context.Context, r micro.Request) (any, error) {
+			var req natsResolve
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			return resolveOp(ctx, a, natsCaller(r), req.ID, req.ResolveRequest)
+		},
+		SubjectReopen: func(ctx context.Context, r micro.Request) (any, error) {
+			var req natsReopen
+			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+				return nil, p
+			}
+			return reopenOp(ctx, a, natsCaller(r), req.ID, req.ReopenRequest)
+		},
+		SubjectQueue: func(_ context.Context, r micro.Request) (any, error) {
+			var req natsQueue
+			if p := httpx.Decode(bytes.NewReader(r.Data()), &req); p != nil {
+				return nil, p
+			}
+			q := queueQuery{Team: req.Team, Status: req.Status, Flag: req.Flag, Agent: req.Agent, Cursor: req.Cursor}
+			if req.Priority != 0 {
+				q.Priority = strconv.Itoa(req.Priority)
+			}
+			if req.Limit != 0 {
+				q.Limit = strconv.Itoa(req.Limit)
+			}
+			if req.Unassigned {
+				q.Unassigned = "true"
+			}
+			return queueOp(a, q)
+		},
+	}
+	for _, subject := range Subjects {
+		handle := endpoints[subject]
+		h := micro.HandlerFunc(func(r micro.Request) {
+			// A micro endpoint hands requests over one at a time: handle
+			// each in its own goroutine, at most MaxInFlight at once.
+			slots <- struct{}{}
+			go func() {
+				defer func() { <-slots }()
+				ctx, end := requestContext(r)
+				out, err := handle(ctx, r)
+				if err != nil {
+					end(replyProblem(ctx, r, err))
+					return
+				}
+				end(r.RespondJSON(out))
+			}()
+		})
+		name := subject[len("complaints.resolution."):]
+		if err := svc.AddEndpoint(name, h, micro.WithEndpointSubject(subject)); err != nil {
+			_ = svc.Stop()
+			return nil, err
+		}
+	}
+	return svc, nil
+}
+
+func natsCaller(r micro.Request) caller {
+	return caller{actor: NATSActor, key: r.Headers().Get("Idempotency-Key"), channel: "nats"}
+}
+
+// decodeWithID decodes a request and checks that it names a complaint.
+func decodeWithID(data []byte, dst any, id *string) *httpx.Problem {
+	if p := httpx.Decode(bytes.NewReader(data), dst); p != nil {
+		return p
+	}
+	var v httpx.Validator
+	v.Required(*id, "id")
+	return v.Problem()
+}
+
+// requestContext is the context a request is handled in: bounded in time
+// and inside the requester's trace.
+func requestContext(r micro.Request) (context.Context, func(error)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, end := telemetry.RequestTrace(ctx, app.ServiceName, r.Subject(), r.Headers())
+	return ctx, func(err error) {
+		end(err)
+		cancel()
+	}
+}
+
+// replyProblem answers with the problem err is; it returns err for the trace.
+func replyProblem(ctx context.Context, r micro.Request, err error) error {
+	p := httpx.ProblemFor(ctx, err, r.Subject())
+	if p.Instance == "" {
+		p.Instance = r.Subject()
+	}
+	body, _ := json.Marshal(p)
+	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
+		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
+	return err
+}

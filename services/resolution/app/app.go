@@ -19,9 +19,14 @@ const ServiceName = "resolution"
 // complaint is received.
 var Actor = eventlog.NewActor(eventlog.ActorSystem, ServiceName)
 
+// FollowupActor is the actor of reopens on a "not resolved" survey answer.
+var FollowupActor = eventlog.NewActor(eventlog.ActorSystem, "followup")
+
 // Resolution is the resolution application.
 type Resolution struct {
 	policy domain.Policy
+	log    eventlog.Log
+	queues *Queues
 	repo   *es.Repository[domain.Case, domain.CaseCommand]
 	now    func() time.Time
 }
@@ -44,6 +49,8 @@ func New(d Deps) *Resolution {
 	}
 	return &Resolution{
 		policy: d.Policy,
+		log:    d.Log,
+		queues: NewQueues(),
 		now:    now,
 		repo: &es.Repository[domain.Case, domain.CaseCommand]{
 			Log: d.Log, Category: domain.Category, Service: ServiceName, Decider: domain.NewDecider(d.Policy), Metadata: d.Metadata,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Routing is the routing policy (routing.yaml): which team a new case goes
@@ -14,6 +15,61 @@ type Routing struct {
 	Version string        `yaml:"version"`
 	Rules   []RoutingRule `yaml:"rules"`
 	Default RoutingRule   `yaml:"default"`
+}
+
+// Contacts is the contacts policy (contacts.yaml): how a customer reaches
+// the team owning their complaint, told when an agent takes their case.
+type Contacts struct {
+	// Version is the file's label as written; label+digest once loaded.
+	Version string             `yaml:"version"`
+	Default Contact            `yaml:"default"`
+	Teams   map[string]Contact `yaml:"teams"`
+}
+
+// SetVersion records the loaded version.
+func (c *Contacts) SetVersion(v string) { c.Version = v }
+
+// Validate reports every field in error.
+func (c *Contacts) Validate() error {
+	var errs []error
+	if c.Default.Route == "" {
+		errs = append(errs, errors.New("default.route: is required"))
+	}
+	teams := make([]string, 0, len(c.Teams))
+	for team := range c.Teams {
+		teams = append(teams, team)
+	}
+	sort.Strings(teams)
+	for _, team := range teams {
+		if t := c.Teams[team]; t.Route == "" && t.AgentDisplayName == "" {
+			errs = append(errs, fmt.Errorf("teams.%s: sets neither route nor agent_display_name", team))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Contact is how to reach a team directly.
+type Contact struct {
+	// Route is the phone number, hours and address, as told to customers.
+	Route string `yaml:"route"`
+	// AgentDisplayName is the name given for an agent who gives none.
+	AgentDisplayName string `yaml:"agent_display_name"`
+}
+
+// For returns the contact of a team: its own route, and the default's for
+// what it does not set.
+func (c Contacts) For(team string) Contact {
+	out := c.Teams[team]
+	if out.Route == "" {
+		out.Route = c.Default.Route
+	}
+	if out.AgentDisplayName == "" {
+		out.AgentDisplayName = c.Default.AgentDisplayName
+	}
+	if out.AgentDisplayName == "" {
+		out.AgentDisplayName = "Your case handler"
+	}
+	return out
 }
 
 // RoutingRule sends the cases of some products to a team.
@@ -85,6 +141,18 @@ func (r Routing) Route(product string) RoutingRule {
 type RootCause struct {
 	Code        string `json:"code" yaml:"code"`
 	Description string `json:"description" yaml:"description"`
+	// Category groups causes for reports; the code's area ("billing" of
+	// "billing.incorrect-charge") when not set.
+	Category string `json:"category" yaml:"category"`
+}
+
+// CategoryOf returns the category of a cause: its own, or its code's area.
+func (c RootCause) CategoryOf() string {
+	if c.Category != "" {
+		return c.Category
+	}
+	area, _, _ := strings.Cut(c.Code, ".")
+	return area
 }
 
 // Taxonomy is the root-cause taxonomy policy (taxonomy.yaml): the causes a
@@ -129,6 +197,16 @@ func (t Taxonomy) Has(code string) bool {
 		}
 	}
 	return false
+}
+
+// Cause returns the entry of code.
+func (t Taxonomy) Cause(code string) (RootCause, bool) {
+	for _, c := range t.RootCauses {
+		if c.Code == code {
+			return c, true
+		}
+	}
+	return RootCause{}, false
 }
 
 // Sorted returns the root causes ordered by code.

@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"sync"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"google.golang.org/protobuf/proto"
+
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+)
+
+// EffortMetric counts the steps that cost the customer effort, by kind
+// (transfer, information_request, reopen, escalation) and team.
+const EffortMetric = "complaints.resolution.effort"
+
+var effort struct {
+	mu       sync.Mutex
+	provider metric.MeterProvider
+	counter  metric.Int64Counter
+}
+
+// effortCounter is the counter on the current global meter provider, made
+// again when the provider changes (telemetry setup, tests).
+func effortCounter() metric.Int64Counter {
+	effort.mu.Lock()
+	defer effort.mu.Unlock()
+	if mp := otel.GetMeterProvider(); mp != effort.provider || effort.counter == nil {
+		c, err := mp.Meter("github.com/complaintflow/complaintflow/services/resolution").Int64Counter(EffortMetric,
+			metric.WithDescription("Transfers, information requests, reopens and escalations of cases: customer effort"),
+			metric.WithUnit("{step}"))
+		if err != nil {
+			otel.Handle(err)
+			return nil
+		}
+		effort.provider, effort.counter = mp, c
+	}
+	return effort.counter
+}
+
+// countEffort counts the effort steps among events just recorded.
+func countEffort(ctx context.Context, team string, events []proto.Message) {
+	for _, e := range events {
+		var kind string
+		switch e := e.(type) {
+		case *complaintsv1.CaseTransferred:
+			kind, team = "transfer", e.ToTeam
+		case *complaintsv1.InformationRequested:
+			kind = "information_request"
+		case *complaintsv1.CaseReopened:
+			kind, team = "reopen", e.Team
+		case *complaintsv1.CaseEscalated:
+			kind = "escalation"
+		default:
+			continue
+		}
+		if c := effortCounter(); c != nil {
+			c.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", kind), attribute.String("team", team)))
+		}
+	}
+}
