@@ -67,6 +67,8 @@ func roleFor(method, path string) auth.Role {
 		return auth.RoleIntakeSystem
 	case strings.HasPrefix(path, "/v1/reports/"), strings.HasPrefix(path, "/v1/systemic-issues"), strings.HasPrefix(path, "/v1/preventive-actions"):
 		return auth.RoleProcessOwner
+	case method == http.MethodPost && strings.HasSuffix(path, "/review"):
+		return auth.RoleApprover
 	}
 	return auth.RoleAgent
 }
@@ -246,6 +248,9 @@ func checkTimeline(t *testing.T, a api, id string) timeline {
 			continue
 		}
 		if _, dup := index[s.Type]; dup {
+			if s.Type == "CaseAssigned" {
+				continue // naming the agent after routing assigns again
+			}
 			t.Fatalf("step %s appears twice", s.Type)
 		}
 		index[s.Type] = i
