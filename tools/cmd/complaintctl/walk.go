@@ -100,7 +100,7 @@ func cmdWalk(g *cli, args []string) error {
 	}
 	step("redress", "%s, %s (%s, rule %s)", red.Kind, fmtAmount(red.AmountMinor, red.Currency), red.Status, red.PolicyRule)
 
-	fu, err := client.WaitFor(ctx, none, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, nil)
+	fu, err := client.WaitFor(ctx, none, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, client.SurveyOut)
 	if err != nil {
 		return fmt.Errorf("waiting for the survey of %s: %w", id, err)
 	}

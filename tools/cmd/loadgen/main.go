@@ -236,9 +236,12 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, runID string, 
 	m := mix[i%len(mix)]
 	req := client.SubmitRequest{
 		Customer: client.Customer{
-			ID:    fmt.Sprintf("loadgen-%d", i%997),
-			Name:  fmt.Sprintf("Customer %d", i%997),
-			Email: fmt.Sprintf("customer%d@example.com", i%997),
+			// One customer per complaint: a second complaint of the same
+			// customer about the same product while the first is open
+			// would be recorded as a repeat contact on it, not opened.
+			ID:    fmt.Sprintf("loadgen-%s-%d", runID, i),
+			Name:  fmt.Sprintf("Customer %d", i),
+			Email: fmt.Sprintf("customer%d-%s@example.com", i, runID),
 		},
 		Channel:        channels[i%len(channels)],
 		Product:        m.product,
@@ -273,7 +276,7 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, runID string, 
 	}); err != nil {
 		return fail("resolve", err)
 	}
-	if _, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, nil); err != nil {
+	if _, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, client.SurveyOut); err != nil {
 		return fail("wait for survey", err)
 	}
 	if _, err := c.Answer(ctx, id, client.AnswerRequest{
