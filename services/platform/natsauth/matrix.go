@@ -62,13 +62,13 @@ type Service struct {
 var Services = []Service{
 	{Name: "intake", Category: "complaint", Vault: true},
 	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases"}},
-	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}},
+	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}, Projections: true},
 	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"}},
 	{Name: "prevention", Category: "prevention", Projections: true},
 }
 
 // DocumentedRequests are the request/reply subjects other systems may call.
-var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show"}
+var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show", "complaints.compensation.issuance.confirm"}
 
 // Categories are every event category the service writes, from the writers
 // table (bus/writers), its main category first.

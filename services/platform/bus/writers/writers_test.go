@@ -59,7 +59,7 @@ func TestEachServiceWritesItsOwnEvents(t *testing.T) {
 	for _, svc := range []string{"intake", "resolution", "compensation", "followup", "prevention"} {
 		got[svc] = len(writers.EventTypes(svc))
 	}
-	if got["intake"] != 5 || got["resolution"] != 19 || got["compensation"] != 11 || got["followup"] != 7 || got["prevention"] != 6 {
+	if got["intake"] != 5 || got["resolution"] != 19 || got["compensation"] != 13 || got["followup"] != 7 || got["prevention"] != 6 {
 		t.Fatalf("event types per service: %v", got)
 	}
 }
