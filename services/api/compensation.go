@@ -121,7 +121,7 @@ type RedressItemInput struct {
 // IssuanceConfirmation is the payment system's answer: POST
 // /v1/redress/{id}/issuances/{issuance_id}/confirmation, and (with
 // complaint_id and issuance_id) the request on
-// complaints.compensation.issuance.confirm.
+// complaints.compensation.confirm.
 type IssuanceConfirmation struct {
 	ComplaintID string `json:"complaint_id,omitempty"`
 	IssuanceID  string `json:"issuance_id,omitempty"`

@@ -23,7 +23,7 @@ import (
 // or failed, reason, external_reference), the reply an
 // api.IssuanceConfirmed. An error reply carries Nats-Service-Error-Code
 // (the HTTP status the same error would have) and a problem+json body.
-const SubjectConfirm = "complaints.compensation.issuance.confirm"
+const SubjectConfirm = "complaints.compensation.confirm"
 
 // PaymentsActor is the actor of confirmations made over NATS: the company's
 // payment system, authenticated by its NATS user.

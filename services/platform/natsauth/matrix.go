@@ -68,7 +68,7 @@ var Services = []Service{
 }
 
 // DocumentedRequests are the request/reply subjects other systems may call.
-var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show", "complaints.compensation.issuance.confirm"}
+var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show", "complaints.compensation.confirm"}
 
 // Categories are every event category the service writes, from the writers
 // table (bus/writers), its main category first.
