@@ -63,11 +63,11 @@ type RedressPolicy struct {
 	// pending approval escalates to the next after EscalateAfter.
 	ApprovalLevels []RedressApprovalLevel `json:"approval_levels"`
 	EscalateAfter  string                 `json:"escalate_after"`
-	// BudgetsMonthlyMinor is each redress category's monthly limit.
-	BudgetsMonthlyMinor map[string]int64 `json:"budgets_monthly_minor"`
-	BudgetCurrency      string           `json:"budget_currency,omitempty"`
-	IssuanceMaxAttempts int32            `json:"issuance_max_attempts"`
-	IssuanceRetryAfter  string           `json:"issuance_retry_after"`
+	// Budgets are each redress category's monthly limit.
+	Budgets             []RedressBudgetLimit `json:"budgets"`
+	BudgetCurrency      string               `json:"budget_currency,omitempty"`
+	IssuanceMaxAttempts int32                `json:"issuance_max_attempts"`
+	IssuanceRetryAfter  string               `json:"issuance_retry_after"`
 }
 
 // RedressItem is one item of redress.
@@ -200,4 +200,10 @@ type RedressRange struct {
 type RedressApprovalLevel struct {
 	Role       string `json:"role"`
 	LimitMinor int64  `json:"limit_minor"`
+}
+
+// RedressBudgetLimit is one redress category's monthly limit.
+type RedressBudgetLimit struct {
+	Category     string `json:"category"`
+	MonthlyMinor int64  `json:"monthly_minor"`
 }

@@ -6,6 +6,7 @@ package adapters
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +37,7 @@ func (h HTTP) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/redress/{id}/approval", auth.Require(h.approval, auth.RoleApprover, auth.RoleAdmin))
 	mux.HandleFunc("POST /v1/redress/{id}/issuances/{issuance_id}/confirmation", auth.Require(h.confirmation, confirmers...))
 	mux.HandleFunc("GET /v1/redress-policy", auth.Require(h.policy, append(readers, auth.RoleProcessOwner, auth.RoleAdmin)...))
-	mux.HandleFunc("GET /v1/redress-budgets", auth.Require(h.budgets, auth.RoleApprover, auth.RoleProcessOwner, auth.RoleAuditor, auth.RoleAdmin))
+	mux.HandleFunc("GET /v1/redress-budgets", auth.Require(h.budgets, auth.RoleAgent, auth.RoleApprover, auth.RoleProcessOwner, auth.RoleAuditor, auth.RoleAdmin))
 	mux.HandleFunc("GET /v1/reports/redress", auth.Require(h.report, auth.RoleProcessOwner, auth.RoleAuditor, auth.RoleApprover, auth.RoleAdmin))
 }
 
@@ -208,13 +209,14 @@ func PolicyJSON(p app.Policy) api.RedressPolicy {
 	for _, l := range p.Approval.Levels {
 		levels = append(levels, api.RedressApprovalLevel{Role: l.Role, LimitMinor: l.LimitMinor})
 	}
-	budgets := p.Budgets.MonthlyMinor
-	if budgets == nil {
-		budgets = map[string]int64{}
+	budgets := []api.RedressBudgetLimit{}
+	for c, l := range p.Budgets.MonthlyMinor {
+		budgets = append(budgets, api.RedressBudgetLimit{Category: c, MonthlyMinor: l})
 	}
+	slices.SortFunc(budgets, func(a, b api.RedressBudgetLimit) int { return strings.Compare(a.Category, b.Category) })
 	return api.RedressPolicy{
 		Rules: rules, AutoApproveLimitMinor: p.AutoApproveLimitMinor, Version: p.Version, Source: p.Source, Currency: p.Currency,
-		ApprovalLevels: levels, EscalateAfter: p.EscalateAfter().String(), BudgetsMonthlyMinor: budgets,
+		ApprovalLevels: levels, EscalateAfter: p.EscalateAfter().String(), Budgets: budgets,
 		BudgetCurrency: p.Budgets.Currency, IssuanceMaxAttempts: p.MaxAttempts(), IssuanceRetryAfter: p.RetryAfter().String(),
 	}
 }
