@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -19,12 +20,10 @@ import (
 	"github.com/complaintflow/complaintflow/services/compensation/app"
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
-	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
-	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
 )
 
@@ -337,28 +336,20 @@ func TestABrokenPolicyFileStopsTheStartNamingFileAndField(t *testing.T) {
 	}
 }
 
-// A resolution the policy has no rule for used to be a plain error: the
-// consumer retried it for ever and an API answered it 500 "safe to retry".
-// It is now a permanent refusal, answered 422.
-func TestAResolutionWithoutARuleIsRefusedForGoodNotRetried(t *testing.T) {
+// A resolution the policy has no rule for earns nothing, and is settled at
+// once so that its follow-up starts.
+func TestAResolutionWithoutARuleIsSettledWithNothing(t *testing.T) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "redress.yaml"), []byte("version: \"x\"\nrules:\n  - {id: r, outcome: rejected, kind: apology}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	c := start(t, dir)
 	id := uuid.NewString()
-	_, err := c.resolve(id, complaintsv1.Outcome_OUTCOME_UPHELD, "tv", "billing.error")
-	if !errors.Is(err, domain.ErrNoRule) {
-		t.Fatalf("got %v, want ErrNoRule", err)
+	if _, err := c.resolve(id, complaintsv1.Outcome_OUTCOME_UPHELD, "tv", "billing.error"); err != nil {
+		t.Fatal(err)
 	}
-	if _, ok := decider.AsRefusal(err); !ok {
-		t.Fatalf("%v is not a permanent refusal", err)
-	}
-	if p := httpx.ProblemFor(context.Background(), err, "test"); p.Status != http.StatusUnprocessableEntity {
-		t.Fatalf("answered %d %q, want 422", p.Status, p.Detail)
-	}
-	if n := len(c.redressEvents(id)); n != 0 {
-		t.Fatalf("%d redress events after a refusal", n)
+	if got := types(c.redressEvents(id)); len(got) != 2 || got[1] != "RedressSettled" {
+		t.Fatalf("events %v", got)
 	}
 }
 
@@ -368,5 +359,54 @@ func TestConfigDirIsReadFromTheEnvironment(t *testing.T) {
 	cfg, err := compensation.ConfigFromEnv()
 	if err != nil || cfg.ConfigDir != dir {
 		t.Fatalf("config %+v, %v; want ConfigDir %s", cfg, err, dir)
+	}
+}
+
+// Concurrent decisions share one budget stream: the expected revision makes
+// every reservation decide on the one before it, so the budget never takes
+// more than its limit.
+func TestConcurrentDecisionsNeverOverspendABudget(t *testing.T) {
+	dir := t.TempDir()
+	file := `version: "tight"
+currency: GBP
+auto_approve_limit_minor: 5000
+budgets: {monthly_minor: {goodwill: 10000}}
+rules:
+  - {id: gesture, outcome: partly_upheld, kind: goodwill_gesture, amount_minor: 1000}
+`
+	if err := os.WriteFile(filepath.Join(dir, "redress.yaml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, dir)
+	const n = 16
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range ids {
+		ids[i] = uuid.NewString()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.resolve(ids[i], complaintsv1.Outcome_OUTCOME_PARTLY_UPHELD, "tv", "service.delay"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	issuing, waiting := 0, 0
+	for _, id := range ids {
+		_, body := c.get("/v1/redress/"+id, "agent-token")
+		switch {
+		case body["status"] == "issuing":
+			issuing++
+		case body["status"] == "awaiting_approval" && body["approval_reason"] == "budget-exhausted":
+			waiting++
+		default:
+			t.Fatalf("redress %v", body)
+		}
+	}
+	_, body := c.get("/v1/redress-budgets", "owner-token")
+	b := body["budgets"].([]any)[0].(map[string]any)
+	if issuing != 10 || waiting != n-10 || b["used_minor"] != 10000.0 || b["remaining_minor"] != 0.0 || b["reservations"] != 10.0 {
+		t.Fatalf("%d issuing, %d waiting, budgets %v", issuing, waiting, body)
 	}
 }

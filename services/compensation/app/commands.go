@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
@@ -51,6 +52,11 @@ func (a *Compensation) DecideFor(ctx context.Context, r Resolved) error {
 	}
 	facts := domain.Facts{ComplaintID: id, Outcome: ev.Outcome, Product: ev.Product, RootCause: ev.RootCause,
 		RootCauseCategory: ev.RootCauseCategory, SeverityPriority: ev.SeverityPriority, Vulnerable: ev.VulnerableCustomer}
+	if facts.RootCauseCategory == "" {
+		// Resolutions recorded before the category was: a code's category
+		// is its first part ("billing" of "billing.proration-error").
+		facts.RootCauseCategory, _, _ = strings.Cut(ev.RootCause, ".")
+	}
 	customerID, err := a.complaintFacts(ctx, &facts)
 	if err != nil {
 		return err

@@ -199,9 +199,6 @@ func (RetryIssuance) isRedressCommand()    {}
 
 // Refusals.
 var (
-	// ErrNoRule refuses a resolution the redress policy has no rule for: the
-	// policy, not the event, has to change, so retrying does not help.
-	ErrNoRule = &decider.Refusal{Kind: decider.Unacceptable, Reason: "the redress policy has no rule for this resolution"}
 	// ErrNotAwaitingApproval refuses an approval of redress that is not
 	// waiting for one.
 	ErrNotAwaitingApproval = decider.Conflicts("the redress is not waiting for approval")
@@ -251,11 +248,9 @@ func decide(p Policy, cmd DecideRedress, r Redress) ([]proto.Message, error) {
 		return nil, nil // this resolution (or a later one) is decided
 	}
 	f := cmd.Facts
-	pl, ok := p.Decide(f, cmd.Resolution)
-	if !ok {
-		return nil, decider.Refusef(ErrNoRule, "outcome %s, product %q, root cause %q (policy %s)",
-			f.Outcome.APIName(), f.Product, f.RootCause, p.Version)
-	}
+	// A resolution no rule fits earns nothing: it is still decided (naming
+	// no rule) and settled, so that its follow-up starts.
+	pl, _ := p.Decide(f, cmd.Resolution)
 	total, currency := pl.Total()
 	reason := ""
 	switch {

@@ -95,7 +95,7 @@ func TestComputedShareIsRaisedToTheMinimumAndCapped(t *testing.T) {
 	p := defaultPolicy(t)
 	for _, c := range []struct {
 		disputed, want int64
-	}{{0, 1000}, {3000, 3000}, {80000, 50000}} {
+	}{{0, 1000}, {3000, 3000}, {80000, 20000}} {
 		its := items(t, events(t, p, nil, decide(upheld, "mobile", "billing.proration-error", "billing", c.disputed)))
 		if its[0].Kind != complaintsv1.RedressKind_REDRESS_KIND_REFUND || its[0].AmountMinor != c.want || its[0].Basis == "" {
 			t.Fatalf("disputed %d: refund %v, want %d", c.disputed, its[0], c.want)
@@ -139,9 +139,13 @@ func TestApologyOnlySettlesAtOnce(t *testing.T) {
 	}
 }
 
-func TestNoRuleIsRefused(t *testing.T) {
+func TestAResolutionNoRuleFitsEarnsNothingAndIsSettled(t *testing.T) {
 	p := parse(t, "version: t\nrules:\n  - {id: r, outcome: upheld, kind: apology}\n")
-	decidertest.For(t, domain.NewDecider(p)).When(decide(rejected, "x", "y.z", "y", 0)).ThenError(domain.ErrNoRule)
+	evs := events(t, p, nil, decide(rejected, "x", "y.z", "y", 0))
+	d, s := evs[0].(*complaintsv1.RedressDecided), evs[1].(*complaintsv1.RedressSettled)
+	if len(evs) != 2 || len(d.Items) != 0 || d.PolicyRule != "" || s.Outcome != "nothing-to-issue" {
+		t.Fatalf("events %v", evs)
+	}
 }
 
 func TestPolicyErrorsNameTheField(t *testing.T) {
