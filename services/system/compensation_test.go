@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
@@ -242,4 +244,59 @@ func TestRedressSurvivesAKillBetweenDecidingAndIssuing(t *testing.T) {
 		a.eventually("/v1/redress/"+id, func(b map[string]any) bool { return b["status"] == "issued" })
 		wantOnce(t, a, id, 2)
 	}
+}
+
+// Compensation on its own, with its own NATS user only, as in production:
+// its consumers, timers, ledger projection and confirmation endpoint all
+// start within its permissions, and the company's systems (the user
+// "outside") reach the confirmation endpoint, whose refusals name the field
+// or the missing issuance.
+func TestCompensationAloneServesConfirmationsWithItsOwnNATSUser(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the compensation binary")
+	}
+	bin := filepath.Join(t.TempDir(), "compensation")
+	if out, err := exec.Command("go", "build", "-o", bin, "github.com/complaintflow/complaintflow/services/compensation/cmd/compensation").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	natsURL, creds := natsauth.RunForTest(t)
+	data := t.TempDir()
+	writeTestTokens(t, data)
+	addr := freeAddr(t)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addr, "DATA_DIR="+data,
+		"NATS_CREDENTIALS_DIR="+natsauth.OwnCredentialsForTest(t, creds, "compensation"), "LOG_LEVEL=warn")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	waitHealthy(t, addr)
+
+	opts, err := natsauth.ClientOptions(creds, natsauth.Outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nc, err := nats.Connect(natsURL, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	for _, c := range []struct {
+		body, code string
+	}{
+		{`{"complaint_id":"0193e6a0-0000-7000-8000-000000000009","issuance_id":"iss_x_1-0","status":"issued"}`, "404"},
+		{`{"complaint_id":"0193e6a0-0000-7000-8000-000000000009","issuance_id":"iss_x_1-0","status":"paid"}`, "400"},
+		{`{"complaint_id":"0193e6a0-0000-7000-8000-000000000009","status":"failed"}`, "400"},
+	} {
+		reply, err := nc.Request(paysim.SubjectConfirm, []byte(c.body), 10*time.Second)
+		if err != nil {
+			t.Fatalf("%s: %v", c.body, err)
+		}
+		if got := reply.Header.Get("Nats-Service-Error-Code"); got != c.code {
+			t.Fatalf("%s: answered %q %s, want %s", c.body, got, reply.Data, c.code)
+		}
+	}
+	a := api{t: t, addr: oneAddress(addr)}.as(testTokens["process-owner"])
+	var report map[string]any
+	a.call(http.MethodGet, "/v1/reports/redress?group=product", nil, http.StatusOK, &report)
 }
