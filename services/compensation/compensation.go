@@ -17,6 +17,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/notify"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
@@ -41,14 +42,24 @@ func ConfigFromEnv() (Config, error) {
 }
 
 // LoadPolicy reads and validates the redress policy: dir/redress.yaml when
-// there is one, the embedded default otherwise. Its error names the file and
-// every field at fault.
+// there is one, the embedded default otherwise, with the message templates
+// (templates.yaml) its redress-issued message is rendered from. Its error
+// names the file and every field at fault.
 func LoadPolicy(dir string) (app.Policy, error) {
 	l, err := policy.Load[domain.Policy](dir, domain.PolicyName)
 	if err != nil {
 		return app.Policy{}, err
 	}
-	return app.Policy{Policy: l.Value, Source: l.Source}, nil
+	t, err := policy.Load[notify.Templates](dir, "templates")
+	if err != nil {
+		return app.Policy{}, err
+	}
+	if err := t.Value.Require(map[string]any{domain.IssuedTemplate: domain.IssuedFields{Reference: "CMP-0", Description: "a refund of 1.00 GBP"}}); err != nil {
+		return app.Policy{}, fmt.Errorf("%s: %w", t.Source, err)
+	}
+	p := l.Value
+	p.Templates = &t.Value
+	return app.Policy{Policy: p, Source: l.Source}, nil
 }
 
 // NewApp builds the application over log with policy p: redress and budget

@@ -179,8 +179,17 @@ func TestAResolvedComplaintGetsItsRedressRequestedAndIssuedOnceConfirmed(t *test
 			t.Fatalf("confirmation %d: %d %v", i, code, out)
 		}
 	}
-	if got := types(c.redressEvents(id)); len(got) != 4 || got[2] != "RedressIssued" || got[3] != "RedressSettled" {
+	events = c.redressEvents(id)
+	if got := types(events); len(got) != 5 || got[2] != "RedressIssued" || got[3] != "RedressSettled" || got[4] != "NotificationRequested" {
 		t.Fatalf("events %v", got)
+	}
+	// The customer is told what was issued.
+	m, err := es.Decode(events[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := m.(*complaintsv1.NotificationRequested); n.Purpose != "redress-issued" || !strings.Contains(n.Text, "an account credit of 25.00 GBP") {
+		t.Fatalf("notification %v", n)
 	}
 	if code, out := c.post(path, "agent-token", map[string]any{"status": "issued"}); code != 403 {
 		t.Fatalf("an agent confirmed: %d %v", code, out)

@@ -2698,7 +2698,9 @@ type RedressDecided struct {
 	DisputedAmountMinor int64  `protobuf:"varint,19,opt,name=disputed_amount_minor,json=disputedAmountMinor,proto3" json:"disputed_amount_minor,omitempty"`
 	DisputedCurrency    string `protobuf:"bytes,20,opt,name=disputed_currency,json=disputedCurrency,proto3" json:"disputed_currency,omitempty"`
 	// The budget period the redress is counted in, e.g. "2026-11".
-	BudgetPeriod  string `protobuf:"bytes,21,opt,name=budget_period,json=budgetPeriod,proto3" json:"budget_period,omitempty"`
+	BudgetPeriod string `protobuf:"bytes,21,opt,name=budget_period,json=budgetPeriod,proto3" json:"budget_period,omitempty"`
+	// The complaint's reference quoted to the customer ("CMP-7K3Q9ZD2").
+	Reference     string `protobuf:"bytes,22,opt,name=reference,proto3" json:"reference,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2876,6 +2878,13 @@ func (x *RedressDecided) GetDisputedCurrency() string {
 func (x *RedressDecided) GetBudgetPeriod() string {
 	if x != nil {
 		return x.BudgetPeriod
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetReference() string {
+	if x != nil {
+		return x.Reference
 	}
 	return ""
 }
@@ -5221,7 +5230,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x06relief\x18\x06 \x01(\tR\x06relief\x12\x1a\n" +
 	"\bgoodwill\x18\a \x01(\bR\bgoodwill\x12\x14\n" +
 	"\x05basis\x18\b \x01(\tR\x05basis\x12\x17\n" +
-	"\arule_id\x18\t \x01(\tR\x06ruleId\"\xe9\x06\n" +
+	"\arule_id\x18\t \x01(\tR\x06ruleId\"\x87\a\n" +
 	"\x0eRedressDecided\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12.\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1a.complaints.v1.RedressKindR\x04kind\x12!\n" +
@@ -5252,7 +5261,8 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"customerId\x122\n" +
 	"\x15disputed_amount_minor\x18\x13 \x01(\x03R\x13disputedAmountMinor\x12+\n" +
 	"\x11disputed_currency\x18\x14 \x01(\tR\x10disputedCurrency\x12#\n" +
-	"\rbudget_period\x18\x15 \x01(\tR\fbudgetPeriod\"\xd3\x02\n" +
+	"\rbudget_period\x18\x15 \x01(\tR\fbudgetPeriod\x12\x1c\n" +
+	"\treference\x18\x16 \x01(\tR\treference\"\xd3\x02\n" +
 	"\x18RedressApprovalRequested\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
 	"\n" +

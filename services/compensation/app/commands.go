@@ -105,7 +105,7 @@ func (a *Compensation) complaintFacts(ctx context.Context, f *domain.Facts) (str
 			return "", err
 		}
 		if c, ok := m.(*complaintsv1.ComplaintReceived); ok {
-			f.DisputedMinor, f.Currency = c.DisputedAmountMinor, c.Currency
+			f.DisputedMinor, f.Currency, f.Reference = c.DisputedAmountMinor, c.Currency, c.Reference
 			f.Vulnerable = f.Vulnerable || c.CustomerVulnerable
 			if f.Product == "" {
 				f.Product = c.Product

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/platform/notify"
 )
 
 // PolicyName is the redress policy's name; its file is "redress.yaml".
@@ -32,6 +33,10 @@ type Policy struct {
 	Budgets               BudgetPolicy   `yaml:"budgets,omitempty" json:"budgets"`
 	Issuance              IssuancePolicy `yaml:"issuance,omitempty" json:"issuance"`
 	Rules                 []Rule         `yaml:"rules" json:"rules"`
+
+	// Templates render the message telling the customer their redress is
+	// issued (templates.yaml, purpose "redress-issued"); nil sends none.
+	Templates *notify.Templates `yaml:"-" json:"-"`
 }
 
 // ApprovalPolicy says who approves redress above the automatic limit.
@@ -362,6 +367,7 @@ func (p Policy) BudgetLimit(category string) (int64, bool) {
 // the complaint (ComplaintReceived).
 type Facts struct {
 	ComplaintID       string
+	Reference         string
 	Outcome           complaintsv1.Outcome
 	Product           string
 	RootCause         string

@@ -6,6 +6,7 @@ package domain
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -13,6 +14,7 @@ import (
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/platform/decider"
+	"github.com/complaintflow/complaintflow/services/platform/notify"
 )
 
 // Category is the stream category of redress: "redress-<complaint id>".
@@ -265,7 +267,7 @@ func decide(p Policy, cmd DecideRedress, r Redress) ([]proto.Message, error) {
 		Items:     pl.Items, Resolution: cmd.Resolution, ApprovalRequired: reason != "", ApprovalReason: reason,
 		ResolvedBy: cmd.ResolvedBy, RootCause: f.RootCause, Product: f.Product, ResolverActor: cmd.ResolverActor,
 		RootCauseCategory: f.RootCauseCategory, CustomerId: cmd.CustomerID, DisputedAmountMinor: f.DisputedMinor,
-		DisputedCurrency: f.Currency, BudgetPeriod: cmd.BudgetPeriod,
+		DisputedCurrency: f.Currency, BudgetPeriod: cmd.BudgetPeriod, Reference: f.Reference,
 	}
 	if len(pl.Items) > 0 {
 		first := pl.Items[0]
@@ -438,8 +440,73 @@ func confirm(p Policy, cmd ConfirmIssuance, r Redress) ([]proto.Message, error) 
 		}
 		events = append(events, &complaintsv1.RedressSettled{ComplaintId: r.ComplaintID, Resolution: r.Resolution,
 			TotalMinor: total, Currency: currency, SettledAt: at, Outcome: "issued"})
+		if p.Templates != nil {
+			n, err := p.Templates.Request(notify.Message{
+				ComplaintID: r.ComplaintID, CustomerID: r.Decided.GetCustomerId(), Purpose: IssuedTemplate,
+				Step: fmt.Sprintf("resolution-%d", r.Resolution), At: cmd.At,
+				Fields: IssuedFields{Reference: r.Decided.GetReference(), Description: Describe(r.issuedItems())},
+			})
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, n)
+		}
 	}
 	return events, nil
+}
+
+// IssuedTemplate is the message telling the customer their redress is
+// issued.
+const IssuedTemplate = "redress-issued"
+
+// IssuedFields are the fields of the redress-issued template.
+type IssuedFields struct {
+	Reference   string
+	Description string
+}
+
+func (r Redress) issuedItems() []*complaintsv1.RedressItem {
+	var out []*complaintsv1.RedressItem
+	for _, id := range r.IssuanceOrder {
+		if is := r.Issuances[id]; is.Resolution == r.Resolution {
+			out = append(out, is.Item)
+		}
+	}
+	return out
+}
+
+// Describe says in words what the items are: "an account credit of 25.00
+// GBP and a refund of 10.00 GBP".
+func Describe(items []*complaintsv1.RedressItem) string {
+	var parts []string
+	for _, it := range items {
+		name := strings.ReplaceAll(it.Kind.APIName(), "_", " ")
+		article := "a "
+		if strings.ContainsAny(name[:1], "aeiou") {
+			article = "an "
+		}
+		part := article + name
+		if it.AmountMinor > 0 {
+			part += " of " + Amount(it.AmountMinor, it.Currency)
+		}
+		parts = append(parts, part)
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+		return parts[0]
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1]
+}
+
+// Amount formats minor units in their currency: "25.00 GBP", "2500 JPY".
+func Amount(minor int64, currency string) string {
+	switch currency {
+	case "JPY", "KRW", "ISK", "CLP", "VND":
+		return fmt.Sprintf("%d %s", minor, currency)
+	}
+	return fmt.Sprintf("%d.%02d %s", minor/100, minor%100, currency)
 }
 
 // retry requests a failed issuance again, with the same id, when its timer

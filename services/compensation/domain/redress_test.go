@@ -337,3 +337,14 @@ func TestARedeliveredResolutionDecidesNothing(t *testing.T) {
 		t.Fatalf("second resolution %v", r)
 	}
 }
+
+func TestDescribeSaysWhatWasIssued(t *testing.T) {
+	got := domain.Describe([]*complaintsv1.RedressItem{
+		{Kind: complaintsv1.RedressKind_REDRESS_KIND_ACCOUNT_CREDIT, AmountMinor: 2505, Currency: "GBP"},
+		{Kind: complaintsv1.RedressKind_REDRESS_KIND_REFUND, AmountMinor: 1000, Currency: "EUR"},
+		{Kind: complaintsv1.RedressKind_REDRESS_KIND_VOUCHER, AmountMinor: 500, Currency: "JPY"},
+	})
+	if want := "an account credit of 25.05 GBP, a refund of 10.00 EUR and a voucher of 500 JPY"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
