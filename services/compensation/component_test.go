@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
+	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
 
 // Component tests: compensation's app and adapters alone, over the in-memory
@@ -417,5 +419,51 @@ rules:
 	b := body["budgets"].([]any)[0].(map[string]any)
 	if issuing != 10 || waiting != n-10 || b["used_minor"] != 10000.0 || b["remaining_minor"] != 0.0 || b["reservations"] != 10.0 {
 		t.Fatalf("%d issuing, %d waiting, budgets %v", issuing, waiting, body)
+	}
+}
+
+// A pending approval escalates when its timer fires for the deadline the
+// redress holds; a stale firing (another due time) changes nothing, and a
+// firing delivered twice escalates once.
+func TestAPendingApprovalEscalatesWhenItsTimerFires(t *testing.T) {
+	dir := t.TempDir()
+	file := `version: "escalating"
+currency: GBP
+auto_approve_limit_minor: 0
+approval:
+  levels: [{role: approver, limit_minor: 5000}, {role: admin, limit_minor: 50000}]
+  escalate_after: 2h
+rules:
+  - {id: refund, outcome: upheld, kind: refund, amount_minor: 2000}
+`
+	if err := os.WriteFile(filepath.Join(dir, "redress.yaml"), []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := start(t, dir)
+	id := uuid.NewString()
+	if _, err := c.resolve(id, complaintsv1.Outcome_OUTCOME_UPHELD, "tv", "billing.error"); err != nil {
+		t.Fatal(err)
+	}
+	red, err := c.app.Redress(context.Background(), id)
+	if err != nil || red.EscalateAt.IsZero() || red.ApproverRole != "approver" {
+		t.Fatalf("redress %+v, %v", red, err)
+	}
+	fire := func(due time.Time) {
+		t.Helper()
+		f := timer.Fired{Service: app.ServiceName, ID: id + "_approval-escalation", Due: due, Kind: app.KindEscalateApproval,
+			ComplaintID: id, FireID: "compensation." + id + "_approval-escalation@" + due.Format(time.RFC3339Nano)}
+		if err := c.app.OnTimer(context.Background(), f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fire(red.EscalateAt.Add(-time.Hour))
+	fire(red.EscalateAt)
+	fire(red.EscalateAt)
+	got := types(c.redressEvents(id))
+	if len(got) != 3 || got[2] != "RedressApprovalEscalated" {
+		t.Fatalf("events %v", got)
+	}
+	if _, body := c.get("/v1/redress/"+id, "agent-token"); body["approver_role"] != "admin" || body["status"] != "awaiting_approval" {
+		t.Fatalf("redress %v", body)
 	}
 }

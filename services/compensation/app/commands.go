@@ -65,7 +65,7 @@ func (a *Compensation) DecideFor(ctx context.Context, r Resolved) error {
 	period := domain.Period(now)
 	exhausted := false
 	if plan, ok := a.Policy.Decide(facts, resolution); ok && !domain.NeedsApproval(plan) {
-		exhausted, err = a.reserve(ctx, id, reservationID(id, resolution), period, plan.Items, false, "", now)
+		exhausted, err = a.reserve(ctx, reservation{ComplaintID: id, ID: reservationID(id, resolution), Period: period, Items: plan.Items, At: now})
 		if err != nil {
 			return err
 		}
@@ -120,16 +120,24 @@ func reservationID(complaintID string, resolution int32) string {
 	return fmt.Sprintf("%s/%d", complaintID, resolution)
 }
 
-// reserve sets the monetary items aside from their categories' budgets of
-// period, one reservation per category. It reports whether a budget was
-// exhausted (then nothing more is reserved); with override an approver lets
-// it through, recorded as over budget.
-func (a *Compensation) reserve(ctx context.Context, complaintID, reservation, period string, items []*complaintsv1.RedressItem,
-	override bool, approvedBy string, at time.Time) (exhausted bool, err error) {
+// reservation is what to set aside from the budgets: the monetary items of
+// one resolution. An approver's reservation (ApprovedBy set) is made even
+// when a budget is exhausted, recorded as over budget.
+type reservation struct {
+	ComplaintID, ID, Period string
+	Items                   []*complaintsv1.RedressItem
+	ApprovedBy              string
+	At                      time.Time
+}
+
+// reserve sets the items aside from their categories' budgets, one
+// reservation per category. It reports whether a budget was exhausted (then
+// nothing more is reserved).
+func (a *Compensation) reserve(ctx context.Context, r reservation) (exhausted bool, err error) {
 	sums := map[string]int64{}
 	currency := map[string]string{}
 	var categories []string
-	for _, it := range items {
+	for _, it := range r.Items {
 		if it.AmountMinor <= 0 {
 			continue
 		}
@@ -145,10 +153,10 @@ func (a *Compensation) reserve(ctx context.Context, complaintID, reservation, pe
 	slices.Sort(categories)
 	for _, c := range categories {
 		limit, _ := a.Policy.BudgetLimit(c)
-		_, err := a.budgets.Handle(ctx, domain.BudgetID(period, c), es.Command[domain.BudgetCommand]{
-			Body: domain.Reserve{Period: period, Category: c, ReservationID: reservation, ComplaintID: complaintID,
-				AmountMinor: sums[c], Currency: currency[c], LimitMinor: limit, Override: override, ApprovedBy: approvedBy, At: at},
-			ComplaintID: complaintID, CausationID: reservation, IdempotencyKey: "reserve/" + reservation + "/" + c, Actor: Actor,
+		_, err := a.budgets.Handle(ctx, domain.BudgetID(r.Period, c), es.Command[domain.BudgetCommand]{
+			Body: domain.Reserve{Period: r.Period, Category: c, ReservationID: r.ID, ComplaintID: r.ComplaintID,
+				AmountMinor: sums[c], Currency: currency[c], LimitMinor: limit, Override: r.ApprovedBy != "", ApprovedBy: r.ApprovedBy, At: r.At},
+			ComplaintID: r.ComplaintID, CausationID: r.ID, IdempotencyKey: "reserve/" + r.ID + "/" + c, Actor: Actor,
 		})
 		if errors.Is(err, domain.ErrBudgetExhausted) {
 			return true, nil
@@ -214,19 +222,21 @@ func (a *Compensation) Approve(ctx context.Context, complaintID string, ap Appro
 	if period == "" {
 		period = domain.Period(now)
 	}
-	reservation := reservationID(complaintID, current.Resolution)
+	reserved := reservationID(complaintID, current.Resolution)
 	switch ap.Decision {
 	case domain.Approve:
-		if _, err := a.reserve(ctx, complaintID, reservation, period, current.Items, true, string(ap.Approver), now); err != nil {
+		if _, err := a.reserve(ctx, reservation{ComplaintID: complaintID, ID: reserved, Period: period, Items: current.Items,
+			ApprovedBy: string(ap.Approver), At: now}); err != nil {
 			return current, err
 		}
 	case domain.Amend:
-		if err := a.release(ctx, complaintID, reservation, period, "amended", now); err != nil {
+		if err := a.release(ctx, complaintID, reserved, period, "amended", now); err != nil {
 			return current, err
 		}
 		for _, e := range events {
 			if am, ok := e.(*complaintsv1.RedressAmended); ok {
-				if _, err := a.reserve(ctx, complaintID, reservation+"/amended", period, am.Items, true, string(ap.Approver), now); err != nil {
+				if _, err := a.reserve(ctx, reservation{ComplaintID: complaintID, ID: reserved + "/amended", Period: period, Items: am.Items,
+					ApprovedBy: string(ap.Approver), At: now}); err != nil {
 					return current, err
 				}
 			}
@@ -243,7 +253,7 @@ func (a *Compensation) Approve(ctx context.Context, complaintID string, ap Appro
 		return res.State, err
 	}
 	if ap.Decision == domain.Reject {
-		if err := a.release(ctx, complaintID, reservation, period, "rejected", now); err != nil {
+		if err := a.release(ctx, complaintID, reserved, period, "rejected", now); err != nil {
 			return res.State, err
 		}
 	}

@@ -57,9 +57,6 @@ func (s Status) String() string {
 	}
 }
 
-// Settled reports whether the resolution's redress is over.
-func (s Status) Settled() bool { return s == Issued || s == NothingToIssue || s == Rejected }
-
 // IssuanceStatus is where one issuance stands.
 type IssuanceStatus int
 
