@@ -51,7 +51,9 @@ type Options struct {
 	Durable string
 	// Timeout bounds one confirmation request (default 10s).
 	Timeout time.Duration
-	Logger  *slog.Logger
+	// Concurrency bounds the requests answered at once (default 32).
+	Concurrency int
+	Logger      *slog.Logger
 }
 
 // Stats count what the simulator did.
@@ -66,6 +68,8 @@ type Sim struct {
 	cc       jetstream.ConsumeContext
 	mu       sync.Mutex
 	refs     map[string]string // issuance id -> external reference
+	slots    chan struct{}
+	wg       sync.WaitGroup
 	n        atomic.Int64
 	issued   atomic.Int64
 	failed   atomic.Int64
@@ -81,6 +85,9 @@ func Start(ctx context.Context, nc *nats.Conn, o Options) (*Sim, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 32
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -95,23 +102,33 @@ func Start(ctx context.Context, nc *nats.Conn, o Options) (*Sim, error) {
 		Durable: o.Durable, Description: "simulated payment system",
 		FilterSubject: natswire.CategorySubject("redress"),
 		AckPolicy:     jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
-		AckWait: 30 * time.Second, MaxAckPending: 64,
+		AckWait: 30 * time.Second, MaxAckPending: 4 * o.Concurrency,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("paysim: consumer: %w", err)
 	}
-	s := &Sim{nc: nc, o: o, refs: map[string]string{}}
-	s.cc, err = cons.Consume(s.handle)
+	s := &Sim{nc: nc, o: o, refs: map[string]string{}, slots: make(chan struct{}, o.Concurrency)}
+	s.cc, err = cons.Consume(func(msg jetstream.Msg) {
+		// Requests are answered concurrently: each is acknowledged on its
+		// own, and their order does not matter to a payment system.
+		s.slots <- struct{}{}
+		s.wg.Add(1)
+		go func() {
+			defer func() { <-s.slots; s.wg.Done() }()
+			s.handle(msg)
+		}()
+	})
 	if err != nil {
 		return nil, fmt.Errorf("paysim: consume: %w", err)
 	}
 	return s, nil
 }
 
-// Stop ends consumption.
+// Stop ends consumption once the requests in hand are answered.
 func (s *Sim) Stop() {
 	s.cc.Drain()
 	<-s.cc.Closed()
+	s.wg.Wait()
 }
 
 // Stats returns the counts so far.

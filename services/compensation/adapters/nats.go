@@ -32,7 +32,11 @@ var PaymentsActor = eventlog.NewActor(eventlog.ActorSystem, "payments")
 // NATS serves compensation's request/reply endpoint as a NATS service
 // ("compensation"), in the queue group "compensation" so that replicas share
 // the requests.
-type NATS struct{ App *app.Compensation }
+type NATS struct {
+	App *app.Compensation
+	// MaxInFlight bounds the confirmations handled at once (default 64).
+	MaxInFlight int
+}
 
 // Serve registers the endpoint on nc.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
@@ -43,7 +47,21 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := svc.AddEndpoint("confirm", micro.HandlerFunc(n.confirm), micro.WithEndpointSubject(SubjectConfirm)); err != nil {
+	if n.MaxInFlight <= 0 {
+		n.MaxInFlight = 64
+	}
+	slots := make(chan struct{}, n.MaxInFlight)
+	// A micro endpoint hands requests over one at a time: handle each in its
+	// own goroutine, at most MaxInFlight at once. Confirmations of one
+	// complaint that race are serialised by its stream's expected revision.
+	concurrent := micro.HandlerFunc(func(r micro.Request) {
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots }()
+			n.confirm(r)
+		}()
+	})
+	if err := svc.AddEndpoint("confirm", concurrent, micro.WithEndpointSubject(SubjectConfirm)); err != nil {
 		_ = svc.Stop()
 		return nil, err
 	}
