@@ -17,6 +17,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/notify"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
@@ -41,20 +42,40 @@ func ConfigFromEnv() (Config, error) {
 }
 
 // LoadPolicy reads and validates the redress policy: dir/redress.yaml when
-// there is one, the embedded default otherwise. Its error names the file and
-// every field at fault.
+// there is one, the embedded default otherwise, with the message templates
+// (templates.yaml) its redress-issued message is rendered from. Its error
+// names the file and every field at fault.
 func LoadPolicy(dir string) (app.Policy, error) {
 	l, err := policy.Load[domain.Policy](dir, domain.PolicyName)
 	if err != nil {
 		return app.Policy{}, err
 	}
-	return app.Policy{Policy: l.Value, Source: l.Source}, nil
+	t, err := policy.Load[notify.Templates](dir, "templates")
+	if err != nil {
+		return app.Policy{}, err
+	}
+	if err := t.Value.Require(map[string]any{domain.IssuedTemplate: domain.IssuedFields{Reference: "CMP-0", Description: "a refund of 1.00 GBP"}}); err != nil {
+		return app.Policy{}, fmt.Errorf("%s: %w", t.Source, err)
+	}
+	p := l.Value
+	p.Templates = &t.Value
+	return app.Policy{Policy: p, Source: l.Source}, nil
 }
 
-// NewApp builds the application over log with policy p.
+// NewApp builds the application over log with policy p: redress and budget
+// repositories, and the complaint streams read when deciding.
 func NewApp(log eventlog.Log, p app.Policy, metadata func(context.Context, *eventlog.Metadata)) *app.Compensation {
-	return app.New(&es.Repository[domain.Redress, domain.Command]{
-		Log: log, Category: domain.Category, Service: app.ServiceName, Decider: domain.NewDecider(p.Policy), Metadata: metadata,
+	return app.New(app.Ports{
+		Redresses: &es.Repository[domain.Redress, domain.Command]{
+			Log: log, Category: domain.Category, Service: app.ServiceName, Decider: domain.NewDecider(p.Policy), Metadata: metadata,
+		},
+		Budgets: &es.Repository[domain.Budget, domain.BudgetCommand]{
+			Log: log, Category: domain.BudgetCategory, Service: app.ServiceName, Decider: domain.NewBudgetDecider(), Metadata: metadata,
+			// Budgets are shared by every complaint decided in a month: let
+			// concurrent decisions retry on each other's reservations.
+			MaxAttempts: 50,
+		},
+		Streams: log,
 	}, p)
 }
 
@@ -70,7 +91,11 @@ func New(cfg Config) host.Factory {
 		if d.Logger != nil {
 			d.Logger.Info("redress policy loaded", "version", p.Version, "source", p.Source, "rules", len(p.Rules))
 		}
-		return &service{deps: d, app: NewApp(d.Log, p, telemetry.InjectMetadata)}, nil
+		a := NewApp(d.Log, p, telemetry.InjectMetadata)
+		if d.Timers != nil {
+			a.WithTimers(d.Timers)
+		}
+		return &service{deps: d, app: a}, nil
 	}
 }
 
@@ -82,8 +107,33 @@ type service struct {
 func (s *service) Name() string              { return app.ServiceName }
 func (s *service) Routes(mux *http.ServeMux) { adapters.HTTP{App: s.app}.Routes(mux) }
 
+// Start runs the resolution consumer, the timer consumer, the confirmation
+// endpoint on NATS and the redress ledger.
 func (s *service) Start(ctx context.Context) error {
-	return s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
+	d := s.deps
+	if d.JetStream != nil {
+		ledger, err := adapters.NewLedger(ctx, d.Log, d.JetStream)
+		if err != nil {
+			return fmt.Errorf("redress ledger: %w", err)
+		}
+		s.app.WithLedger(ledger)
+		d.Go(func() { _ = ledger.Run(ctx) })
+	}
+	if d.Timers != nil {
+		c, err := d.Timers.Consume(ctx, app.ServiceName, adapters.OnTimer(s.app))
+		if err != nil {
+			return err
+		}
+		d.Go(func() { <-ctx.Done(); c.Stop() })
+	}
+	if d.NATS != nil {
+		svc, err := adapters.NATS{App: s.app}.Serve(d.NATS)
+		if err != nil {
+			return fmt.Errorf("confirmation endpoint: %w", err)
+		}
+		d.Go(func() { <-ctx.Done(); _ = svc.Stop() })
+	}
+	return d.Consume(ctx, app.ServiceName, bus.Subscription{
 		Durable:    adapters.DecidesRedress,
 		Categories: []string{"case"},
 		EventTypes: []string{adapters.CaseResolvedType},

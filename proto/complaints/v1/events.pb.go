@@ -2918,9 +2918,21 @@ type RedressDecided struct {
 	// Why approval is required: "over-limit", "budget-exhausted".
 	ApprovalReason string `protobuf:"bytes,12,opt,name=approval_reason,json=approvalReason,proto3" json:"approval_reason,omitempty"`
 	// The agent who resolved the case: never the approver (four eyes).
-	ResolvedBy    string `protobuf:"bytes,13,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
-	RootCause     string `protobuf:"bytes,14,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
-	Product       string `protobuf:"bytes,15,opt,name=product,proto3" json:"product,omitempty"`
+	ResolvedBy string `protobuf:"bytes,13,opt,name=resolved_by,json=resolvedBy,proto3" json:"resolved_by,omitempty"`
+	RootCause  string `protobuf:"bytes,14,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
+	Product    string `protobuf:"bytes,15,opt,name=product,proto3" json:"product,omitempty"`
+	// The actor who resolved the case (from the CaseResolved event's
+	// metadata, e.g. "agent:a-7"): never the approver either.
+	ResolverActor     string `protobuf:"bytes,16,opt,name=resolver_actor,json=resolverActor,proto3" json:"resolver_actor,omitempty"`
+	RootCauseCategory string `protobuf:"bytes,17,opt,name=root_cause_category,json=rootCauseCategory,proto3" json:"root_cause_category,omitempty"`
+	CustomerId        string `protobuf:"bytes,18,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The amount in dispute the policy computed shares of, and its currency.
+	DisputedAmountMinor int64  `protobuf:"varint,19,opt,name=disputed_amount_minor,json=disputedAmountMinor,proto3" json:"disputed_amount_minor,omitempty"`
+	DisputedCurrency    string `protobuf:"bytes,20,opt,name=disputed_currency,json=disputedCurrency,proto3" json:"disputed_currency,omitempty"`
+	// The budget period the redress is counted in, e.g. "2026-11".
+	BudgetPeriod string `protobuf:"bytes,21,opt,name=budget_period,json=budgetPeriod,proto3" json:"budget_period,omitempty"`
+	// The complaint's reference quoted to the customer ("CMP-7K3Q9ZD2").
+	Reference     string `protobuf:"bytes,22,opt,name=reference,proto3" json:"reference,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3056,6 +3068,55 @@ func (x *RedressDecided) GetRootCause() string {
 func (x *RedressDecided) GetProduct() string {
 	if x != nil {
 		return x.Product
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetResolverActor() string {
+	if x != nil {
+		return x.ResolverActor
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetRootCauseCategory() string {
+	if x != nil {
+		return x.RootCauseCategory
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetDisputedAmountMinor() int64 {
+	if x != nil {
+		return x.DisputedAmountMinor
+	}
+	return 0
+}
+
+func (x *RedressDecided) GetDisputedCurrency() string {
+	if x != nil {
+		return x.DisputedCurrency
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetBudgetPeriod() string {
+	if x != nil {
+		return x.BudgetPeriod
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetReference() string {
+	if x != nil {
+		return x.Reference
 	}
 	return ""
 }
@@ -3395,11 +3456,15 @@ func (x *RedressAmended) GetAmendedAt() *timestamppb.Timestamp {
 
 // A pending approval waited too long and went to the next level.
 type RedressApprovalEscalated struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	Resolution    int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
-	ToRole        string                 `protobuf:"bytes,3,opt,name=to_role,json=toRole,proto3" json:"to_role,omitempty"`
-	EscalatedAt   *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=escalated_at,json=escalatedAt,proto3" json:"escalated_at,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution  int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	ToRole      string                 `protobuf:"bytes,3,opt,name=to_role,json=toRole,proto3" json:"to_role,omitempty"`
+	EscalatedAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=escalated_at,json=escalatedAt,proto3" json:"escalated_at,omitempty"`
+	// When it escalates again if still pending; unset at the last level.
+	NextEscalateAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=next_escalate_at,json=nextEscalateAt,proto3" json:"next_escalate_at,omitempty"`
+	// How many times the approval has escalated, from 1.
+	Level         int32 `protobuf:"varint,6,opt,name=level,proto3" json:"level,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3460,6 +3525,20 @@ func (x *RedressApprovalEscalated) GetEscalatedAt() *timestamppb.Timestamp {
 		return x.EscalatedAt
 	}
 	return nil
+}
+
+func (x *RedressApprovalEscalated) GetNextEscalateAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.NextEscalateAt
+	}
+	return nil
+}
+
+func (x *RedressApprovalEscalated) GetLevel() int32 {
+	if x != nil {
+		return x.Level
+	}
+	return 0
 }
 
 // The company's payment or voucher system is asked to issue one redress item.
@@ -3560,7 +3639,9 @@ type RedressIssuanceFailed struct {
 	Attempt     int32                  `protobuf:"varint,4,opt,name=attempt,proto3" json:"attempt,omitempty"`
 	FailedAt    *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=failed_at,json=failedAt,proto3" json:"failed_at,omitempty"`
 	// True when the policy gives up retrying and escalates to a person.
-	Escalated     bool `protobuf:"varint,6,opt,name=escalated,proto3" json:"escalated,omitempty"`
+	Escalated bool `protobuf:"varint,6,opt,name=escalated,proto3" json:"escalated,omitempty"`
+	// When the same issuance is requested again; unset when escalated.
+	RetryAt       *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=retry_at,json=retryAt,proto3" json:"retry_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3635,6 +3716,13 @@ func (x *RedressIssuanceFailed) GetEscalated() bool {
 		return x.Escalated
 	}
 	return false
+}
+
+func (x *RedressIssuanceFailed) GetRetryAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.RetryAt
+	}
+	return nil
 }
 
 // Redress has been issued. Payment, voucher and CRM systems act on this event;
@@ -3752,12 +3840,15 @@ func (x *RedressIssued) GetItemId() string {
 // All redress of a resolution is issued, or there was none to issue: the
 // follow-up can be scheduled.
 type RedressSettled struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ComplaintId   string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
-	Resolution    int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
-	TotalMinor    int64                  `protobuf:"varint,3,opt,name=total_minor,json=totalMinor,proto3" json:"total_minor,omitempty"`
-	Currency      string                 `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
-	SettledAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=settled_at,json=settledAt,proto3" json:"settled_at,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Resolution  int32                  `protobuf:"varint,2,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	TotalMinor  int64                  `protobuf:"varint,3,opt,name=total_minor,json=totalMinor,proto3" json:"total_minor,omitempty"`
+	Currency    string                 `protobuf:"bytes,4,opt,name=currency,proto3" json:"currency,omitempty"`
+	SettledAt   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=settled_at,json=settledAt,proto3" json:"settled_at,omitempty"`
+	// How the resolution's redress ended: "issued", "nothing-to-issue",
+	// "rejected".
+	Outcome       string `protobuf:"bytes,6,opt,name=outcome,proto3" json:"outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3827,6 +3918,227 @@ func (x *RedressSettled) GetSettledAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *RedressSettled) GetOutcome() string {
+	if x != nil {
+		return x.Outcome
+	}
+	return ""
+}
+
+// Part of a redress budget has been set aside for one resolution's redress.
+type BudgetReserved struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Period   string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	Category string                 `protobuf:"bytes,2,opt,name=category,proto3" json:"category,omitempty"`
+	// "<complaint id>/<resolution>": one reservation per resolution and
+	// category.
+	ReservationId string `protobuf:"bytes,3,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
+	ComplaintId   string `protobuf:"bytes,4,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	AmountMinor   int64  `protobuf:"varint,5,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
+	Currency      string `protobuf:"bytes,6,opt,name=currency,proto3" json:"currency,omitempty"`
+	// The budget's limit when reserved (0: no limit).
+	LimitMinor int64 `protobuf:"varint,7,opt,name=limit_minor,json=limitMinor,proto3" json:"limit_minor,omitempty"`
+	// True when an approver let the redress exceed the budget.
+	OverBudget    bool                   `protobuf:"varint,8,opt,name=over_budget,json=overBudget,proto3" json:"over_budget,omitempty"`
+	ApprovedBy    string                 `protobuf:"bytes,9,opt,name=approved_by,json=approvedBy,proto3" json:"approved_by,omitempty"`
+	ReservedAt    *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=reserved_at,json=reservedAt,proto3" json:"reserved_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetReserved) Reset() {
+	*x = BudgetReserved{}
+	mi := &file_complaints_v1_events_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetReserved) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetReserved) ProtoMessage() {}
+
+func (x *BudgetReserved) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetReserved.ProtoReflect.Descriptor instead.
+func (*BudgetReserved) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *BudgetReserved) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *BudgetReserved) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *BudgetReserved) GetReservationId() string {
+	if x != nil {
+		return x.ReservationId
+	}
+	return ""
+}
+
+func (x *BudgetReserved) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *BudgetReserved) GetAmountMinor() int64 {
+	if x != nil {
+		return x.AmountMinor
+	}
+	return 0
+}
+
+func (x *BudgetReserved) GetCurrency() string {
+	if x != nil {
+		return x.Currency
+	}
+	return ""
+}
+
+func (x *BudgetReserved) GetLimitMinor() int64 {
+	if x != nil {
+		return x.LimitMinor
+	}
+	return 0
+}
+
+func (x *BudgetReserved) GetOverBudget() bool {
+	if x != nil {
+		return x.OverBudget
+	}
+	return false
+}
+
+func (x *BudgetReserved) GetApprovedBy() string {
+	if x != nil {
+		return x.ApprovedBy
+	}
+	return ""
+}
+
+func (x *BudgetReserved) GetReservedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReservedAt
+	}
+	return nil
+}
+
+// A reservation has been given back: the redress was rejected or amended.
+type BudgetReleased struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Period        string                 `protobuf:"bytes,1,opt,name=period,proto3" json:"period,omitempty"`
+	Category      string                 `protobuf:"bytes,2,opt,name=category,proto3" json:"category,omitempty"`
+	ReservationId string                 `protobuf:"bytes,3,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
+	ComplaintId   string                 `protobuf:"bytes,4,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	AmountMinor   int64                  `protobuf:"varint,5,opt,name=amount_minor,json=amountMinor,proto3" json:"amount_minor,omitempty"`
+	Reason        string                 `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	ReleasedAt    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=released_at,json=releasedAt,proto3" json:"released_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BudgetReleased) Reset() {
+	*x = BudgetReleased{}
+	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BudgetReleased) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BudgetReleased) ProtoMessage() {}
+
+func (x *BudgetReleased) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BudgetReleased.ProtoReflect.Descriptor instead.
+func (*BudgetReleased) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *BudgetReleased) GetPeriod() string {
+	if x != nil {
+		return x.Period
+	}
+	return ""
+}
+
+func (x *BudgetReleased) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *BudgetReleased) GetReservationId() string {
+	if x != nil {
+		return x.ReservationId
+	}
+	return ""
+}
+
+func (x *BudgetReleased) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *BudgetReleased) GetAmountMinor() int64 {
+	if x != nil {
+		return x.AmountMinor
+	}
+	return 0
+}
+
+func (x *BudgetReleased) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *BudgetReleased) GetReleasedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReleasedAt
+	}
+	return nil
+}
+
 // The follow-up of a resolution is scheduled for later.
 type FollowUpScheduled struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -3850,7 +4162,7 @@ type FollowUpScheduled struct {
 
 func (x *FollowUpScheduled) Reset() {
 	*x = FollowUpScheduled{}
-	mi := &file_complaints_v1_events_proto_msgTypes[37]
+	mi := &file_complaints_v1_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3862,7 +4174,7 @@ func (x *FollowUpScheduled) String() string {
 func (*FollowUpScheduled) ProtoMessage() {}
 
 func (x *FollowUpScheduled) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[37]
+	mi := &file_complaints_v1_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3875,7 +4187,7 @@ func (x *FollowUpScheduled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpScheduled.ProtoReflect.Descriptor instead.
 func (*FollowUpScheduled) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{37}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *FollowUpScheduled) GetComplaintId() string {
@@ -3965,7 +4277,7 @@ type SurveyRequested struct {
 
 func (x *SurveyRequested) Reset() {
 	*x = SurveyRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	mi := &file_complaints_v1_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3977,7 +4289,7 @@ func (x *SurveyRequested) String() string {
 func (*SurveyRequested) ProtoMessage() {}
 
 func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	mi := &file_complaints_v1_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3990,7 +4302,7 @@ func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyRequested.ProtoReflect.Descriptor instead.
 func (*SurveyRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{38}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SurveyRequested) GetComplaintId() string {
@@ -4046,7 +4358,7 @@ type SurveyChaserSent struct {
 
 func (x *SurveyChaserSent) Reset() {
 	*x = SurveyChaserSent{}
-	mi := &file_complaints_v1_events_proto_msgTypes[39]
+	mi := &file_complaints_v1_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4058,7 +4370,7 @@ func (x *SurveyChaserSent) String() string {
 func (*SurveyChaserSent) ProtoMessage() {}
 
 func (x *SurveyChaserSent) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[39]
+	mi := &file_complaints_v1_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4071,7 +4383,7 @@ func (x *SurveyChaserSent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyChaserSent.ProtoReflect.Descriptor instead.
 func (*SurveyChaserSent) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{39}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SurveyChaserSent) GetComplaintId() string {
@@ -4133,7 +4445,7 @@ type LowSatisfactionAlert struct {
 
 func (x *LowSatisfactionAlert) Reset() {
 	*x = LowSatisfactionAlert{}
-	mi := &file_complaints_v1_events_proto_msgTypes[40]
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4145,7 +4457,7 @@ func (x *LowSatisfactionAlert) String() string {
 func (*LowSatisfactionAlert) ProtoMessage() {}
 
 func (x *LowSatisfactionAlert) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[40]
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4158,7 +4470,7 @@ func (x *LowSatisfactionAlert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LowSatisfactionAlert.ProtoReflect.Descriptor instead.
 func (*LowSatisfactionAlert) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{40}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *LowSatisfactionAlert) GetComplaintId() string {
@@ -4234,7 +4546,7 @@ type SurveyAnswered struct {
 
 func (x *SurveyAnswered) Reset() {
 	*x = SurveyAnswered{}
-	mi := &file_complaints_v1_events_proto_msgTypes[41]
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4246,7 +4558,7 @@ func (x *SurveyAnswered) String() string {
 func (*SurveyAnswered) ProtoMessage() {}
 
 func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[41]
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4259,7 +4571,7 @@ func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyAnswered.ProtoReflect.Descriptor instead.
 func (*SurveyAnswered) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{41}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SurveyAnswered) GetComplaintId() string {
@@ -4343,7 +4655,7 @@ type ComplaintClosed struct {
 
 func (x *ComplaintClosed) Reset() {
 	*x = ComplaintClosed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4355,7 +4667,7 @@ func (x *ComplaintClosed) String() string {
 func (*ComplaintClosed) ProtoMessage() {}
 
 func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4368,7 +4680,7 @@ func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplaintClosed.ProtoReflect.Descriptor instead.
 func (*ComplaintClosed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{42}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ComplaintClosed) GetComplaintId() string {
@@ -4436,7 +4748,7 @@ type FollowUpCancelled struct {
 
 func (x *FollowUpCancelled) Reset() {
 	*x = FollowUpCancelled{}
-	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4448,7 +4760,7 @@ func (x *FollowUpCancelled) String() string {
 func (*FollowUpCancelled) ProtoMessage() {}
 
 func (x *FollowUpCancelled) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4461,7 +4773,7 @@ func (x *FollowUpCancelled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpCancelled.ProtoReflect.Descriptor instead.
 func (*FollowUpCancelled) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{43}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *FollowUpCancelled) GetComplaintId() string {
@@ -4516,7 +4828,7 @@ type SystemicIssueDetected struct {
 
 func (x *SystemicIssueDetected) Reset() {
 	*x = SystemicIssueDetected{}
-	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4528,7 +4840,7 @@ func (x *SystemicIssueDetected) String() string {
 func (*SystemicIssueDetected) ProtoMessage() {}
 
 func (x *SystemicIssueDetected) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4541,7 +4853,7 @@ func (x *SystemicIssueDetected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemicIssueDetected.ProtoReflect.Descriptor instead.
 func (*SystemicIssueDetected) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{44}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *SystemicIssueDetected) GetIssueId() string {
@@ -4634,7 +4946,7 @@ type SystemicIssueClosed struct {
 
 func (x *SystemicIssueClosed) Reset() {
 	*x = SystemicIssueClosed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4646,7 +4958,7 @@ func (x *SystemicIssueClosed) String() string {
 func (*SystemicIssueClosed) ProtoMessage() {}
 
 func (x *SystemicIssueClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4659,7 +4971,7 @@ func (x *SystemicIssueClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemicIssueClosed.ProtoReflect.Descriptor instead.
 func (*SystemicIssueClosed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{45}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SystemicIssueClosed) GetIssueId() string {
@@ -4710,7 +5022,7 @@ type PreventiveActionOpened struct {
 
 func (x *PreventiveActionOpened) Reset() {
 	*x = PreventiveActionOpened{}
-	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	mi := &file_complaints_v1_events_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4722,7 +5034,7 @@ func (x *PreventiveActionOpened) String() string {
 func (*PreventiveActionOpened) ProtoMessage() {}
 
 func (x *PreventiveActionOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	mi := &file_complaints_v1_events_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4735,7 +5047,7 @@ func (x *PreventiveActionOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionOpened.ProtoReflect.Descriptor instead.
 func (*PreventiveActionOpened) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{46}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PreventiveActionOpened) GetActionId() string {
@@ -4813,7 +5125,7 @@ type PreventiveActionOverdue struct {
 
 func (x *PreventiveActionOverdue) Reset() {
 	*x = PreventiveActionOverdue{}
-	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	mi := &file_complaints_v1_events_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4825,7 +5137,7 @@ func (x *PreventiveActionOverdue) String() string {
 func (*PreventiveActionOverdue) ProtoMessage() {}
 
 func (x *PreventiveActionOverdue) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	mi := &file_complaints_v1_events_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4838,7 +5150,7 @@ func (x *PreventiveActionOverdue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionOverdue.ProtoReflect.Descriptor instead.
 func (*PreventiveActionOverdue) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{47}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PreventiveActionOverdue) GetActionId() string {
@@ -4877,7 +5189,7 @@ type PreventiveActionCompleted struct {
 
 func (x *PreventiveActionCompleted) Reset() {
 	*x = PreventiveActionCompleted{}
-	mi := &file_complaints_v1_events_proto_msgTypes[48]
+	mi := &file_complaints_v1_events_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4889,7 +5201,7 @@ func (x *PreventiveActionCompleted) String() string {
 func (*PreventiveActionCompleted) ProtoMessage() {}
 
 func (x *PreventiveActionCompleted) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[48]
+	mi := &file_complaints_v1_events_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4902,7 +5214,7 @@ func (x *PreventiveActionCompleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionCompleted.ProtoReflect.Descriptor instead.
 func (*PreventiveActionCompleted) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{48}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PreventiveActionCompleted) GetActionId() string {
@@ -4963,7 +5275,7 @@ type PreventiveActionEvaluated struct {
 
 func (x *PreventiveActionEvaluated) Reset() {
 	*x = PreventiveActionEvaluated{}
-	mi := &file_complaints_v1_events_proto_msgTypes[49]
+	mi := &file_complaints_v1_events_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4975,7 +5287,7 @@ func (x *PreventiveActionEvaluated) String() string {
 func (*PreventiveActionEvaluated) ProtoMessage() {}
 
 func (x *PreventiveActionEvaluated) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[49]
+	mi := &file_complaints_v1_events_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4988,7 +5300,7 @@ func (x *PreventiveActionEvaluated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionEvaluated.ProtoReflect.Descriptor instead.
 func (*PreventiveActionEvaluated) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{49}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *PreventiveActionEvaluated) GetActionId() string {
@@ -5337,7 +5649,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x06relief\x18\x06 \x01(\tR\x06relief\x12\x1a\n" +
 	"\bgoodwill\x18\a \x01(\bR\bgoodwill\x12\x14\n" +
 	"\x05basis\x18\b \x01(\tR\x05basis\x12\x17\n" +
-	"\arule_id\x18\t \x01(\tR\x06ruleId\"\xeb\x04\n" +
+	"\arule_id\x18\t \x01(\tR\x06ruleId\"\x87\a\n" +
 	"\x0eRedressDecided\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12.\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1a.complaints.v1.RedressKindR\x04kind\x12!\n" +
@@ -5361,7 +5673,15 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"resolvedBy\x12\x1d\n" +
 	"\n" +
 	"root_cause\x18\x0e \x01(\tR\trootCause\x12\x18\n" +
-	"\aproduct\x18\x0f \x01(\tR\aproduct\"\xd3\x02\n" +
+	"\aproduct\x18\x0f \x01(\tR\aproduct\x12%\n" +
+	"\x0eresolver_actor\x18\x10 \x01(\tR\rresolverActor\x12.\n" +
+	"\x13root_cause_category\x18\x11 \x01(\tR\x11rootCauseCategory\x12\x1f\n" +
+	"\vcustomer_id\x18\x12 \x01(\tR\n" +
+	"customerId\x122\n" +
+	"\x15disputed_amount_minor\x18\x13 \x01(\x03R\x13disputedAmountMinor\x12+\n" +
+	"\x11disputed_currency\x18\x14 \x01(\tR\x10disputedCurrency\x12#\n" +
+	"\rbudget_period\x18\x15 \x01(\tR\fbudgetPeriod\x12\x1c\n" +
+	"\treference\x18\x16 \x01(\tR\treference\"\xd3\x02\n" +
 	"\x18RedressApprovalRequested\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
 	"\n" +
@@ -5404,14 +5724,16 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x04 \x01(\tR\x06reason\x120\n" +
 	"\x05items\x18\x05 \x03(\v2\x1a.complaints.v1.RedressItemR\x05items\x129\n" +
 	"\n" +
-	"amended_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tamendedAt\"\xb5\x01\n" +
+	"amended_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tamendedAt\"\x91\x02\n" +
 	"\x18RedressApprovalEscalated\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
 	"\n" +
 	"resolution\x18\x02 \x01(\x05R\n" +
 	"resolution\x12\x17\n" +
 	"\ato_role\x18\x03 \x01(\tR\x06toRole\x12=\n" +
-	"\fescalated_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vescalatedAt\"\x88\x02\n" +
+	"\fescalated_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\vescalatedAt\x12D\n" +
+	"\x10next_escalate_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x0enextEscalateAt\x12\x14\n" +
+	"\x05level\x18\x06 \x01(\x05R\x05level\"\x88\x02\n" +
 	"\x18RedressIssuanceRequested\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1f\n" +
 	"\vissuance_id\x18\x02 \x01(\tR\n" +
@@ -5420,7 +5742,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\aattempt\x18\x04 \x01(\x05R\aattempt\x12=\n" +
 	"\frequested_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vrequestedAt\x12\x1f\n" +
 	"\vcustomer_id\x18\x06 \x01(\tR\n" +
-	"customerId\"\xe4\x01\n" +
+	"customerId\"\x9b\x02\n" +
 	"\x15RedressIssuanceFailed\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1f\n" +
 	"\vissuance_id\x18\x02 \x01(\tR\n" +
@@ -5428,7 +5750,8 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
 	"\aattempt\x18\x04 \x01(\x05R\aattempt\x127\n" +
 	"\tfailed_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\bfailedAt\x12\x1c\n" +
-	"\tescalated\x18\x06 \x01(\bR\tescalated\"\xde\x02\n" +
+	"\tescalated\x18\x06 \x01(\bR\tescalated\x125\n" +
+	"\bretry_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\aretryAt\"\xde\x02\n" +
 	"\rRedressIssued\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x19\n" +
 	"\bissue_id\x18\x02 \x01(\tR\aissueId\x12.\n" +
@@ -5439,7 +5762,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\vissuance_id\x18\a \x01(\tR\n" +
 	"issuanceId\x12-\n" +
 	"\x12external_reference\x18\b \x01(\tR\x11externalReference\x12\x17\n" +
-	"\aitem_id\x18\t \x01(\tR\x06itemId\"\xcb\x01\n" +
+	"\aitem_id\x18\t \x01(\tR\x06itemId\"\xe5\x01\n" +
 	"\x0eRedressSettled\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
 	"\n" +
@@ -5449,7 +5772,33 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"totalMinor\x12\x1a\n" +
 	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x129\n" +
 	"\n" +
-	"settled_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tsettledAt\"\x88\x03\n" +
+	"settled_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tsettledAt\x12\x18\n" +
+	"\aoutcome\x18\x06 \x01(\tR\aoutcome\"\xed\x02\n" +
+	"\x0eBudgetReserved\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x12\x1a\n" +
+	"\bcategory\x18\x02 \x01(\tR\bcategory\x12%\n" +
+	"\x0ereservation_id\x18\x03 \x01(\tR\rreservationId\x12!\n" +
+	"\fcomplaint_id\x18\x04 \x01(\tR\vcomplaintId\x12!\n" +
+	"\famount_minor\x18\x05 \x01(\x03R\vamountMinor\x12\x1a\n" +
+	"\bcurrency\x18\x06 \x01(\tR\bcurrency\x12\x1f\n" +
+	"\vlimit_minor\x18\a \x01(\x03R\n" +
+	"limitMinor\x12\x1f\n" +
+	"\vover_budget\x18\b \x01(\bR\n" +
+	"overBudget\x12\x1f\n" +
+	"\vapproved_by\x18\t \x01(\tR\n" +
+	"approvedBy\x12;\n" +
+	"\vreserved_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"reservedAt\"\x86\x02\n" +
+	"\x0eBudgetReleased\x12\x16\n" +
+	"\x06period\x18\x01 \x01(\tR\x06period\x12\x1a\n" +
+	"\bcategory\x18\x02 \x01(\tR\bcategory\x12%\n" +
+	"\x0ereservation_id\x18\x03 \x01(\tR\rreservationId\x12!\n" +
+	"\fcomplaint_id\x18\x04 \x01(\tR\vcomplaintId\x12!\n" +
+	"\famount_minor\x18\x05 \x01(\x03R\vamountMinor\x12\x16\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12;\n" +
+	"\vreleased_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"releasedAt\"\x88\x03\n" +
 	"\x11FollowUpScheduled\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
 	"\n" +
@@ -5624,7 +5973,7 @@ func file_complaints_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_complaints_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_complaints_v1_events_proto_goTypes = []any{
 	(Outcome)(0),                       // 0: complaints.v1.Outcome
 	(ClockKind)(0),                     // 1: complaints.v1.ClockKind
@@ -5666,119 +6015,125 @@ var file_complaints_v1_events_proto_goTypes = []any{
 	(*RedressIssuanceFailed)(nil),      // 37: complaints.v1.RedressIssuanceFailed
 	(*RedressIssued)(nil),              // 38: complaints.v1.RedressIssued
 	(*RedressSettled)(nil),             // 39: complaints.v1.RedressSettled
-	(*FollowUpScheduled)(nil),          // 40: complaints.v1.FollowUpScheduled
-	(*SurveyRequested)(nil),            // 41: complaints.v1.SurveyRequested
-	(*SurveyChaserSent)(nil),           // 42: complaints.v1.SurveyChaserSent
-	(*LowSatisfactionAlert)(nil),       // 43: complaints.v1.LowSatisfactionAlert
-	(*SurveyAnswered)(nil),             // 44: complaints.v1.SurveyAnswered
-	(*ComplaintClosed)(nil),            // 45: complaints.v1.ComplaintClosed
-	(*FollowUpCancelled)(nil),          // 46: complaints.v1.FollowUpCancelled
-	(*SystemicIssueDetected)(nil),      // 47: complaints.v1.SystemicIssueDetected
-	(*SystemicIssueClosed)(nil),        // 48: complaints.v1.SystemicIssueClosed
-	(*PreventiveActionOpened)(nil),     // 49: complaints.v1.PreventiveActionOpened
-	(*PreventiveActionOverdue)(nil),    // 50: complaints.v1.PreventiveActionOverdue
-	(*PreventiveActionCompleted)(nil),  // 51: complaints.v1.PreventiveActionCompleted
-	(*PreventiveActionEvaluated)(nil),  // 52: complaints.v1.PreventiveActionEvaluated
-	(*timestamppb.Timestamp)(nil),      // 53: google.protobuf.Timestamp
+	(*BudgetReserved)(nil),             // 40: complaints.v1.BudgetReserved
+	(*BudgetReleased)(nil),             // 41: complaints.v1.BudgetReleased
+	(*FollowUpScheduled)(nil),          // 42: complaints.v1.FollowUpScheduled
+	(*SurveyRequested)(nil),            // 43: complaints.v1.SurveyRequested
+	(*SurveyChaserSent)(nil),           // 44: complaints.v1.SurveyChaserSent
+	(*LowSatisfactionAlert)(nil),       // 45: complaints.v1.LowSatisfactionAlert
+	(*SurveyAnswered)(nil),             // 46: complaints.v1.SurveyAnswered
+	(*ComplaintClosed)(nil),            // 47: complaints.v1.ComplaintClosed
+	(*FollowUpCancelled)(nil),          // 48: complaints.v1.FollowUpCancelled
+	(*SystemicIssueDetected)(nil),      // 49: complaints.v1.SystemicIssueDetected
+	(*SystemicIssueClosed)(nil),        // 50: complaints.v1.SystemicIssueClosed
+	(*PreventiveActionOpened)(nil),     // 51: complaints.v1.PreventiveActionOpened
+	(*PreventiveActionOverdue)(nil),    // 52: complaints.v1.PreventiveActionOverdue
+	(*PreventiveActionCompleted)(nil),  // 53: complaints.v1.PreventiveActionCompleted
+	(*PreventiveActionEvaluated)(nil),  // 54: complaints.v1.PreventiveActionEvaluated
+	(*timestamppb.Timestamp)(nil),      // 55: google.protobuf.Timestamp
 }
 var file_complaints_v1_events_proto_depIdxs = []int32{
 	3,  // 0: complaints.v1.ComplaintReceived.customer_name:type_name -> complaints.v1.SealedValue
 	3,  // 1: complaints.v1.ComplaintReceived.customer_email:type_name -> complaints.v1.SealedValue
-	53, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
+	55, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
 	3,  // 3: complaints.v1.ComplaintReceived.customer_phone:type_name -> complaints.v1.SealedValue
 	3,  // 4: complaints.v1.ComplaintReceived.vulnerability_detail:type_name -> complaints.v1.SealedValue
-	53, // 5: complaints.v1.RepeatContactRecorded.contacted_at:type_name -> google.protobuf.Timestamp
-	53, // 6: complaints.v1.CustomerPersonalDataErased.erased_at:type_name -> google.protobuf.Timestamp
-	53, // 7: complaints.v1.NotificationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	55, // 5: complaints.v1.RepeatContactRecorded.contacted_at:type_name -> google.protobuf.Timestamp
+	55, // 6: complaints.v1.CustomerPersonalDataErased.erased_at:type_name -> google.protobuf.Timestamp
+	55, // 7: complaints.v1.NotificationRequested.requested_at:type_name -> google.protobuf.Timestamp
 	8,  // 8: complaints.v1.NotificationRequested.decided_by:type_name -> complaints.v1.PolicyRef
-	53, // 9: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
-	53, // 10: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
+	55, // 9: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
+	55, // 10: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
 	8,  // 11: complaints.v1.ComplaintAcknowledged.decided_by:type_name -> complaints.v1.PolicyRef
-	53, // 12: complaints.v1.CustomerComplaintIndexed.at:type_name -> google.protobuf.Timestamp
-	53, // 13: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
-	53, // 14: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
+	55, // 12: complaints.v1.CustomerComplaintIndexed.at:type_name -> google.protobuf.Timestamp
+	55, // 13: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
+	55, // 14: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
 	8,  // 15: complaints.v1.CaseAssigned.decided_by:type_name -> complaints.v1.PolicyRef
-	53, // 16: complaints.v1.CaseTriaged.triaged_at:type_name -> google.protobuf.Timestamp
+	55, // 16: complaints.v1.CaseTriaged.triaged_at:type_name -> google.protobuf.Timestamp
 	8,  // 17: complaints.v1.CaseTriaged.decided_by:type_name -> complaints.v1.PolicyRef
-	53, // 18: complaints.v1.CaseClaimed.claimed_at:type_name -> google.protobuf.Timestamp
-	53, // 19: complaints.v1.CaseTransferred.transferred_at:type_name -> google.protobuf.Timestamp
-	53, // 20: complaints.v1.CaseEscalated.escalated_at:type_name -> google.protobuf.Timestamp
-	53, // 21: complaints.v1.CaseReviewed.reviewed_at:type_name -> google.protobuf.Timestamp
-	53, // 22: complaints.v1.InformationRequested.requested_at:type_name -> google.protobuf.Timestamp
-	53, // 23: complaints.v1.InformationProvided.provided_at:type_name -> google.protobuf.Timestamp
-	53, // 24: complaints.v1.CustomerContacted.contacted_at:type_name -> google.protobuf.Timestamp
-	53, // 25: complaints.v1.CaseReopened.reopened_at:type_name -> google.protobuf.Timestamp
+	55, // 18: complaints.v1.CaseClaimed.claimed_at:type_name -> google.protobuf.Timestamp
+	55, // 19: complaints.v1.CaseTransferred.transferred_at:type_name -> google.protobuf.Timestamp
+	55, // 20: complaints.v1.CaseEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	55, // 21: complaints.v1.CaseReviewed.reviewed_at:type_name -> google.protobuf.Timestamp
+	55, // 22: complaints.v1.InformationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	55, // 23: complaints.v1.InformationProvided.provided_at:type_name -> google.protobuf.Timestamp
+	55, // 24: complaints.v1.CustomerContacted.contacted_at:type_name -> google.protobuf.Timestamp
+	55, // 25: complaints.v1.CaseReopened.reopened_at:type_name -> google.protobuf.Timestamp
 	0,  // 26: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
-	53, // 27: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
+	55, // 27: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
 	8,  // 28: complaints.v1.CaseResolved.decided_by:type_name -> complaints.v1.PolicyRef
 	1,  // 29: complaints.v1.ClockStarted.kind:type_name -> complaints.v1.ClockKind
-	53, // 30: complaints.v1.ClockStarted.started_at:type_name -> google.protobuf.Timestamp
-	53, // 31: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
-	53, // 32: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
+	55, // 30: complaints.v1.ClockStarted.started_at:type_name -> google.protobuf.Timestamp
+	55, // 31: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
+	55, // 32: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
 	8,  // 33: complaints.v1.ClockStarted.decided_by:type_name -> complaints.v1.PolicyRef
-	53, // 34: complaints.v1.ClockStarted.exceptional_due:type_name -> google.protobuf.Timestamp
-	53, // 35: complaints.v1.ClockStarted.exceptional_warn_at:type_name -> google.protobuf.Timestamp
-	53, // 36: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
-	53, // 37: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
-	53, // 38: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
-	53, // 39: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
+	55, // 34: complaints.v1.ClockStarted.exceptional_due:type_name -> google.protobuf.Timestamp
+	55, // 35: complaints.v1.ClockStarted.exceptional_warn_at:type_name -> google.protobuf.Timestamp
+	55, // 36: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
+	55, // 37: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
+	55, // 38: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
+	55, // 39: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
 	1,  // 40: complaints.v1.ClockWarning.kind:type_name -> complaints.v1.ClockKind
-	53, // 41: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
-	53, // 42: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
+	55, // 41: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
+	55, // 42: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
 	1,  // 43: complaints.v1.ClockBreached.kind:type_name -> complaints.v1.ClockKind
-	53, // 44: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
-	53, // 45: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
-	53, // 46: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
+	55, // 44: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
+	55, // 45: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
+	55, // 46: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
 	2,  // 47: complaints.v1.RedressItem.kind:type_name -> complaints.v1.RedressKind
 	2,  // 48: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
-	53, // 49: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
+	55, // 49: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
 	0,  // 50: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
 	8,  // 51: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
 	29, // 52: complaints.v1.RedressDecided.items:type_name -> complaints.v1.RedressItem
-	53, // 53: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
-	53, // 54: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
-	53, // 55: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
-	53, // 56: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
+	55, // 53: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
+	55, // 54: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
+	55, // 55: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
+	55, // 56: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
 	29, // 57: complaints.v1.RedressAmended.items:type_name -> complaints.v1.RedressItem
-	53, // 58: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
-	53, // 59: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
-	29, // 60: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
-	53, // 61: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
-	53, // 62: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
-	2,  // 63: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
-	53, // 64: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
-	53, // 65: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
-	53, // 66: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
-	53, // 67: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
-	8,  // 68: complaints.v1.FollowUpScheduled.decided_by:type_name -> complaints.v1.PolicyRef
-	53, // 69: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
-	53, // 70: complaints.v1.SurveyRequested.chaser_due:type_name -> google.protobuf.Timestamp
-	53, // 71: complaints.v1.SurveyRequested.close_due:type_name -> google.protobuf.Timestamp
-	53, // 72: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
-	53, // 73: complaints.v1.SurveyChaserSent.chaser_due:type_name -> google.protobuf.Timestamp
-	53, // 74: complaints.v1.SurveyChaserSent.close_due:type_name -> google.protobuf.Timestamp
-	53, // 75: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
-	53, // 76: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
-	53, // 77: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
-	53, // 78: complaints.v1.FollowUpCancelled.cancelled_at:type_name -> google.protobuf.Timestamp
-	53, // 79: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
-	53, // 80: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
-	53, // 81: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
-	53, // 82: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
-	53, // 83: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
-	53, // 84: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
-	53, // 85: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
-	53, // 86: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
-	53, // 87: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
-	53, // 88: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
-	53, // 89: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
-	53, // 90: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
-	53, // 91: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
-	92, // [92:92] is the sub-list for method output_type
-	92, // [92:92] is the sub-list for method input_type
-	92, // [92:92] is the sub-list for extension type_name
-	92, // [92:92] is the sub-list for extension extendee
-	0,  // [0:92] is the sub-list for field type_name
+	55, // 58: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
+	55, // 59: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	55, // 60: complaints.v1.RedressApprovalEscalated.next_escalate_at:type_name -> google.protobuf.Timestamp
+	29, // 61: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
+	55, // 62: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
+	55, // 63: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
+	55, // 64: complaints.v1.RedressIssuanceFailed.retry_at:type_name -> google.protobuf.Timestamp
+	2,  // 65: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
+	55, // 66: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
+	55, // 67: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
+	55, // 68: complaints.v1.BudgetReserved.reserved_at:type_name -> google.protobuf.Timestamp
+	55, // 69: complaints.v1.BudgetReleased.released_at:type_name -> google.protobuf.Timestamp
+	55, // 70: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
+	55, // 71: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
+	8,  // 72: complaints.v1.FollowUpScheduled.decided_by:type_name -> complaints.v1.PolicyRef
+	55, // 73: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
+	55, // 74: complaints.v1.SurveyRequested.chaser_due:type_name -> google.protobuf.Timestamp
+	55, // 75: complaints.v1.SurveyRequested.close_due:type_name -> google.protobuf.Timestamp
+	55, // 76: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
+	55, // 77: complaints.v1.SurveyChaserSent.chaser_due:type_name -> google.protobuf.Timestamp
+	55, // 78: complaints.v1.SurveyChaserSent.close_due:type_name -> google.protobuf.Timestamp
+	55, // 79: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
+	55, // 80: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
+	55, // 81: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
+	55, // 82: complaints.v1.FollowUpCancelled.cancelled_at:type_name -> google.protobuf.Timestamp
+	55, // 83: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
+	55, // 84: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
+	55, // 85: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
+	55, // 86: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
+	55, // 87: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
+	55, // 88: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
+	55, // 89: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
+	55, // 90: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
+	55, // 91: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
+	55, // 92: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
+	55, // 93: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
+	55, // 94: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
+	55, // 95: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
+	96, // [96:96] is the sub-list for method output_type
+	96, // [96:96] is the sub-list for method input_type
+	96, // [96:96] is the sub-list for extension type_name
+	96, // [96:96] is the sub-list for extension extendee
+	0,  // [0:96] is the sub-list for field type_name
 }
 
 func init() { file_complaints_v1_events_proto_init() }
@@ -5792,7 +6147,7 @@ func file_complaints_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_complaints_v1_events_proto_rawDesc), len(file_complaints_v1_events_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   50,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -7,6 +7,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/compensation/app"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
 
 // DecidesRedress is the durable consumer deciding redress.
@@ -15,8 +16,11 @@ const DecidesRedress = "compensation-decides-redress"
 // CaseResolvedType is the event compensation reacts to.
 var CaseResolvedType = es.TypeOf(&complaintsv1.CaseResolved{})
 
-// OnCaseResolved decides redress for every resolved case. A resolution the
-// policy has no rule for comes back as a permanent refusal.
+// OnCaseResolved decides redress for every resolved case; the complaint's
+// ComplaintReceived (amount in dispute, currency, vulnerability) is read
+// from its stream when deciding, since it is always appended before the case
+// is resolved. A resolution the policy has no rule for comes back as a
+// permanent refusal.
 func OnCaseResolved(a *app.Compensation) func(context.Context, eventlog.RecordedEvent) error {
 	return func(ctx context.Context, e eventlog.RecordedEvent) error {
 		m, err := es.Decode(e)
@@ -27,6 +31,11 @@ func OnCaseResolved(a *app.Compensation) func(context.Context, eventlog.Recorded
 		if !ok {
 			return nil // the subscription filters on CaseResolved
 		}
-		return a.DecideFor(ctx, resolved, e.ID)
+		return a.DecideFor(ctx, app.Resolved{Event: resolved, EventID: e.ID, Actor: e.Metadata.Actor})
 	}
+}
+
+// OnTimer hands compensation's fired timers to the application.
+func OnTimer(a *app.Compensation) timer.Handler {
+	return a.OnTimer
 }

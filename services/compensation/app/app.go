@@ -1,5 +1,6 @@
-// Package app holds compensation's use cases: decide (and within the
-// approval limit issue) redress for a resolved complaint, and show it.
+// Package app holds compensation's use cases: decide redress for a resolved
+// complaint, have it approved, reserve it from its budget, request its
+// issuance and record the payment systems' confirmations, and show it.
 // Commands are in commands.go, queries in queries.go; the ports the use cases
 // need are declared here and implemented by the platform.
 package app
@@ -9,8 +10,10 @@ import (
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
 
 // ServiceName is how compensation signs its events.
@@ -25,6 +28,29 @@ type Redresses interface {
 	Load(ctx context.Context, id string) (domain.Redress, eventlog.Revision, error)
 }
 
+// Budgets loads and changes budget aggregates (es.Repository).
+type Budgets interface {
+	Handle(ctx context.Context, id string, cmd es.Command[domain.BudgetCommand]) (es.Result[domain.Budget], error)
+	Load(ctx context.Context, id string) (domain.Budget, eventlog.Revision, error)
+}
+
+// Streams reads another service's stream: compensation reads the
+// complaint's stream for the amount in dispute when it decides.
+type Streams interface {
+	ReadStream(ctx context.Context, stream string, from eventlog.Revision) ([]eventlog.RecordedEvent, error)
+}
+
+// Timers schedules compensation's timers (approval escalation, issuance
+// retries); nil runs without them (component tests fire them by hand).
+type Timers interface {
+	Schedule(ctx context.Context, t timer.Timer) error
+}
+
+// LedgerView is the redress ledger projection.
+type LedgerView interface {
+	Ledger(func(domain.Ledger))
+}
+
 // Policy is the loaded redress policy: its rules and where it came from.
 type Policy struct {
 	domain.Policy
@@ -36,17 +62,43 @@ type Policy struct {
 type Compensation struct {
 	Policy    Policy
 	redresses Redresses
+	budgets   Budgets
+	streams   Streams
+	timers    Timers
+	ledger    LedgerView
+	decider   decider.Decider[domain.Redress, domain.Command]
 	now       func() time.Time
 }
 
-// New builds the application over a redress repository built with
-// domain.NewDecider(policy.Policy).
-func New(redresses Redresses, policy Policy) *Compensation {
-	return &Compensation{Policy: policy, redresses: redresses, now: func() time.Time { return time.Now().UTC() }}
+// Ports are what the application runs over.
+type Ports struct {
+	Redresses Redresses
+	Budgets   Budgets
+	Streams   Streams
+	Timers    Timers
+}
+
+// New builds the application over repositories built with
+// domain.NewDecider(policy.Policy) and domain.NewBudgetDecider().
+func New(p Ports, policy Policy) *Compensation {
+	return &Compensation{Policy: policy, redresses: p.Redresses, budgets: p.Budgets, streams: p.Streams, timers: p.Timers,
+		decider: domain.NewDecider(policy.Policy), now: func() time.Time { return time.Now().UTC() }}
 }
 
 // WithClock replaces the clock, for tests.
 func (a *Compensation) WithClock(now func() time.Time) *Compensation {
 	a.now = now
+	return a
+}
+
+// WithTimers sets the timers once the host has them.
+func (a *Compensation) WithTimers(t Timers) *Compensation {
+	a.timers = t
+	return a
+}
+
+// WithLedger sets the ledger projection.
+func (a *Compensation) WithLedger(l LedgerView) *Compensation {
+	a.ledger = l
 	return a
 }

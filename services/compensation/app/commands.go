@@ -2,23 +2,366 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
+	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
 
-// DecideFor decides (and, within the approval limit, issues) redress for a
-// resolved case. causationID is the CaseResolved event's id; the actor is
-// compensation itself. A resolution the policy has no rule for is refused
-// with domain.ErrNoRule, a permanent refusal.
-func (a *Compensation) DecideFor(ctx context.Context, resolved *complaintsv1.CaseResolved, causationID string) error {
-	_, err := a.redresses.Handle(ctx, resolved.ComplaintId, es.Command[domain.Command]{
-		Body: domain.DecideRedress{
-			ComplaintID: resolved.ComplaintId, Outcome: resolved.Outcome, Product: resolved.Product,
-			RootCause: resolved.RootCause, At: a.now(),
-		},
-		ComplaintID: resolved.ComplaintId, CausationID: causationID, IdempotencyKey: causationID, Actor: Actor,
+// Timer kinds.
+const (
+	KindEscalateApproval = "escalate-approval"
+	KindRetryIssuance    = "retry-issuance"
+)
+
+// Resolved is a CaseResolved and who recorded it.
+type Resolved struct {
+	Event *complaintsv1.CaseResolved
+	// EventID is the CaseResolved event's id: the causation and idempotency
+	// key of the decision.
+	EventID string
+	// Actor recorded the resolution (its metadata): never the approver.
+	Actor eventlog.Actor
+}
+
+// DecideFor decides redress for a resolved case: it reads the complaint for
+// the amount in dispute, reserves the redress from its budgets when it needs
+// no approval for its amount, and decides. A redelivered resolution decides
+// nothing new: the decision is made once per resolution (and its events'
+// ids derive from the resolution's event id). A resolution the policy has no
+// rule for is refused with domain.ErrNoRule, a permanent refusal.
+func (a *Compensation) DecideFor(ctx context.Context, r Resolved) error {
+	ev := r.Event
+	id := ev.ComplaintId
+	resolution := max(ev.Resolution, 1)
+	current, _, err := a.redresses.Load(ctx, id)
+	if err != nil && !errors.Is(err, es.ErrNotFound) {
+		return err
+	}
+	if current.Status != domain.Undecided && current.Resolution >= resolution {
+		return a.ensureTimers(ctx, current) // decided before: a redelivery
+	}
+	facts := domain.Facts{ComplaintID: id, Outcome: ev.Outcome, Product: ev.Product, RootCause: ev.RootCause,
+		RootCauseCategory: ev.RootCauseCategory, SeverityPriority: ev.SeverityPriority, Vulnerable: ev.VulnerableCustomer}
+	if facts.RootCauseCategory == "" {
+		// Resolutions recorded before the category was: a code's category
+		// is its first part ("billing" of "billing.proration-error").
+		facts.RootCauseCategory, _, _ = strings.Cut(ev.RootCause, ".")
+	}
+	customerID, err := a.complaintFacts(ctx, &facts)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	period := domain.Period(now)
+	exhausted := false
+	if plan, ok := a.Policy.Decide(facts, resolution); ok && !domain.NeedsApproval(plan) {
+		exhausted, err = a.reserve(ctx, reservation{ComplaintID: id, ID: reservationID(id, resolution), Period: period, Items: plan.Items, At: now})
+		if err != nil {
+			return err
+		}
+	}
+	res, err := a.redresses.Handle(ctx, id, es.Command[domain.Command]{
+		Body: domain.DecideRedress{Facts: facts, Resolution: resolution, ResolvedBy: ev.ResolvedBy, ResolverActor: string(r.Actor),
+			CustomerID: customerID, BudgetExhausted: exhausted, BudgetPeriod: period, At: now},
+		ComplaintID: id, CausationID: r.EventID, IdempotencyKey: r.EventID, Actor: Actor,
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return a.ensureTimers(ctx, res.State)
+}
+
+// complaintFacts fills the amount in dispute, its currency and the
+// vulnerability from the complaint's ComplaintReceived, and returns the
+// customer's id. A complaint whose stream is not readable (yet) decides
+// without an amount in dispute.
+func (a *Compensation) complaintFacts(ctx context.Context, f *domain.Facts) (string, error) {
+	if a.streams == nil {
+		return "", nil
+	}
+	events, err := a.streams.ReadStream(ctx, eventlog.StreamName("complaint", f.ComplaintID), eventlog.FromStart)
+	if errors.Is(err, eventlog.ErrStreamNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	for _, e := range events {
+		if e.Type != es.TypeOf(&complaintsv1.ComplaintReceived{}) {
+			continue
+		}
+		m, err := es.Decode(e)
+		if err != nil {
+			return "", err
+		}
+		if c, ok := m.(*complaintsv1.ComplaintReceived); ok {
+			f.DisputedMinor, f.Currency, f.Reference = c.DisputedAmountMinor, c.Currency, c.Reference
+			f.Vulnerable = f.Vulnerable || c.CustomerVulnerable
+			if f.Product == "" {
+				f.Product = c.Product
+			}
+			return c.CustomerId, nil
+		}
+	}
+	return "", nil
+}
+
+func reservationID(complaintID string, resolution int32) string {
+	return fmt.Sprintf("%s/%d", complaintID, resolution)
+}
+
+// reservation is what to set aside from the budgets: the monetary items of
+// one resolution. An approver's reservation (ApprovedBy set) is made even
+// when a budget is exhausted, recorded as over budget.
+type reservation struct {
+	ComplaintID, ID, Period string
+	Items                   []*complaintsv1.RedressItem
+	ApprovedBy              string
+	At                      time.Time
+}
+
+// reserve sets the items aside from their categories' budgets, one
+// reservation per category. It reports whether a budget was exhausted (then
+// nothing more is reserved).
+func (a *Compensation) reserve(ctx context.Context, r reservation) (exhausted bool, err error) {
+	sums := map[string]int64{}
+	currency := map[string]string{}
+	var categories []string
+	for _, it := range r.Items {
+		if it.AmountMinor <= 0 {
+			continue
+		}
+		if _, ok := a.Policy.BudgetLimit(it.Category); !ok {
+			continue
+		}
+		if _, ok := sums[it.Category]; !ok {
+			categories = append(categories, it.Category)
+		}
+		sums[it.Category] += it.AmountMinor
+		currency[it.Category] = it.Currency
+	}
+	slices.Sort(categories)
+	for _, c := range categories {
+		limit, _ := a.Policy.BudgetLimit(c)
+		_, err := a.budgets.Handle(ctx, domain.BudgetID(r.Period, c), es.Command[domain.BudgetCommand]{
+			Body: domain.Reserve{Period: r.Period, Category: c, ReservationID: r.ID, ComplaintID: r.ComplaintID,
+				AmountMinor: sums[c], Currency: currency[c], LimitMinor: limit, Override: r.ApprovedBy != "", ApprovedBy: r.ApprovedBy, At: r.At},
+			ComplaintID: r.ComplaintID, CausationID: r.ID, IdempotencyKey: "reserve/" + r.ID + "/" + c, Actor: Actor,
+		})
+		if errors.Is(err, domain.ErrBudgetExhausted) {
+			return true, nil
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return false, nil
+}
+
+// release gives back a resolution's reservations in every budgeted category.
+func (a *Compensation) release(ctx context.Context, complaintID, reservation, period, reason string, at time.Time) error {
+	for c := range a.Policy.Budgets.MonthlyMinor {
+		_, err := a.budgets.Handle(ctx, domain.BudgetID(period, c), es.Command[domain.BudgetCommand]{
+			Body:        domain.Release{Period: period, Category: c, ReservationID: reservation, ComplaintID: complaintID, Reason: reason, At: at},
+			ComplaintID: complaintID, CausationID: reservation, IdempotencyKey: "release/" + reservation + "/" + c, Actor: Actor,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Approval is an approver's answer: POST /v1/redress/{id}/approval.
+type Approval struct {
+	Decision domain.Decision
+	Reason   string
+	Items    []*complaintsv1.RedressItem
+	// Approver is the caller's actor, Subject its id and Roles its roles.
+	Approver       eventlog.Actor
+	Roles          []string
+	IdempotencyKey string
+}
+
+// Approve records an approver's answer on redress waiting for approval. The
+// approver may not be the person who resolved the case (four eyes), nor
+// approve more than the policy lets their role. An approved redress is
+// reserved from its budgets even when they are exhausted (recorded as over
+// budget) and its monetary items are requested; a rejected one gives its
+// reservations back and is settled with nothing to pay.
+func (a *Compensation) Approve(ctx context.Context, complaintID string, ap Approval) (domain.Redress, error) {
+	if !eventlog.ValidID(complaintID) {
+		return domain.Redress{}, decider.Refusef(ErrNoRedress, "complaint %q", complaintID)
+	}
+	current, _, err := a.redresses.Load(ctx, complaintID)
+	if errors.Is(err, es.ErrNotFound) {
+		return domain.Redress{}, decider.Refusef(ErrNoRedress, "complaint %s", complaintID)
+	}
+	if err != nil {
+		return domain.Redress{}, err
+	}
+	now := a.now()
+	cmd := domain.DecideApproval{Decision: ap.Decision, Reason: ap.Reason, Items: ap.Items, Approver: string(ap.Approver),
+		Subject: ap.Approver.ID(), RoleLimit: a.Policy.RoleLimit(ap.Roles), At: now}
+	// Decide once without appending, so a refused approval reserves nothing.
+	events, err := a.decider.Decide(cmd, current)
+	if err != nil {
+		return current, err
+	}
+	period := current.Decided.GetBudgetPeriod()
+	if period == "" {
+		period = domain.Period(now)
+	}
+	reserved := reservationID(complaintID, current.Resolution)
+	switch ap.Decision {
+	case domain.Approve:
+		if _, err := a.reserve(ctx, reservation{ComplaintID: complaintID, ID: reserved, Period: period, Items: current.Items,
+			ApprovedBy: string(ap.Approver), At: now}); err != nil {
+			return current, err
+		}
+	case domain.Amend:
+		if err := a.release(ctx, complaintID, reserved, period, "amended", now); err != nil {
+			return current, err
+		}
+		for _, e := range events {
+			if am, ok := e.(*complaintsv1.RedressAmended); ok {
+				if _, err := a.reserve(ctx, reservation{ComplaintID: complaintID, ID: reserved + "/amended", Period: period, Items: am.Items,
+					ApprovedBy: string(ap.Approver), At: now}); err != nil {
+					return current, err
+				}
+			}
+		}
+	}
+	key := ap.IdempotencyKey
+	if key != "" {
+		key = "approval/" + key
+	}
+	res, err := a.redresses.Handle(ctx, complaintID, es.Command[domain.Command]{
+		Body: cmd, ComplaintID: complaintID, CausationID: key, IdempotencyKey: key, Actor: ap.Approver,
+	})
+	if err != nil {
+		return res.State, err
+	}
+	if ap.Decision == domain.Reject {
+		if err := a.release(ctx, complaintID, reserved, period, "rejected", now); err != nil {
+			return res.State, err
+		}
+	}
+	return res.State, a.ensureTimers(ctx, res.State)
+}
+
+// Confirmation is the payment system's answer for one issuance.
+type Confirmation struct {
+	ComplaintID, IssuanceID string
+	Issued                  bool
+	Reason                  string
+	ExternalReference       string
+	Attempt                 int32
+	Actor                   eventlog.Actor
+}
+
+// Confirm records a confirmation. A duplicate (the same issuance confirmed
+// again, the same attempt failed again) appends nothing and is answered
+// with the redress as it stands.
+func (a *Compensation) Confirm(ctx context.Context, c Confirmation) (domain.Redress, bool, error) {
+	if !eventlog.ValidID(c.ComplaintID) {
+		return domain.Redress{}, false, decider.Refusef(ErrNoRedress, "complaint %q", c.ComplaintID)
+	}
+	status := "failed"
+	if c.Issued {
+		status = "issued"
+	}
+	key := fmt.Sprintf("confirm/%s/%d/%s", c.IssuanceID, c.Attempt, status)
+	if c.Issued {
+		key = "confirm/" + c.IssuanceID + "/issued"
+	}
+	res, err := a.redresses.Handle(ctx, c.ComplaintID, es.Command[domain.Command]{
+		Body: domain.ConfirmIssuance{IssuanceID: c.IssuanceID, Issued: c.Issued, Reason: c.Reason,
+			ExternalReference: c.ExternalReference, Attempt: c.Attempt, At: a.now()},
+		ComplaintID: c.ComplaintID, CausationID: key, IdempotencyKey: key, Actor: c.Actor,
+	})
+	if err != nil {
+		if res.State.Status == domain.Undecided {
+			err = decider.Refusef(ErrNoRedress, "complaint %s", c.ComplaintID)
+		}
+		return res.State, false, err
+	}
+	return res.State, len(res.Events) == 0, a.ensureTimers(ctx, res.State)
+}
+
+type retryCommand struct {
+	IssuanceID string `json:"issuance_id"`
+}
+
+// OnTimer handles a fired timer: an approval escalating, a failed issuance
+// requested again. A stale firing (the state no longer expects it) does
+// nothing.
+func (a *Compensation) OnTimer(ctx context.Context, f timer.Fired) error {
+	var body domain.Command
+	switch f.Kind {
+	case KindEscalateApproval:
+		body = domain.EscalateApproval{Due: f.Due, At: a.now()}
+	case KindRetryIssuance:
+		var c retryCommand
+		if err := json.Unmarshal(f.Command, &c); err != nil {
+			return nil // not ours to retry: a malformed timer is dropped
+		}
+		body = domain.RetryIssuance{IssuanceID: c.IssuanceID, Due: f.Due, At: a.now()}
+	default:
+		return nil
+	}
+	res, err := a.redresses.Handle(ctx, f.ComplaintID, es.Command[domain.Command]{
+		Body: body, ComplaintID: f.ComplaintID, CausationID: f.FireID, IdempotencyKey: f.FireID, Actor: f.Actor(),
+	})
+	if err != nil {
+		return err
+	}
+	return a.ensureTimers(ctx, res.State)
+}
+
+// ensureTimers schedules every deadline the state holds: the pending
+// approval's escalation and the failed issuances' retries. Scheduling the
+// same timer for the same time again replaces it, so it is safe after a
+// redelivery, and it is what recovers a timer lost to a crash between the
+// append and the schedule.
+func (a *Compensation) ensureTimers(ctx context.Context, r domain.Redress) error {
+	if a.timers == nil {
+		return nil
+	}
+	if r.Status == domain.AwaitingApproval && !r.EscalateAt.IsZero() {
+		id, err := timer.ID(r.ComplaintID, "approval-escalation")
+		if err != nil {
+			return err
+		}
+		if err := a.timers.Schedule(ctx, timer.Timer{Service: ServiceName, ID: id, Due: r.EscalateAt, Kind: KindEscalateApproval,
+			Command: []byte("{}"), ComplaintID: r.ComplaintID, Actor: Actor}); err != nil {
+			return err
+		}
+	}
+	for _, iid := range r.IssuanceOrder {
+		is := r.Issuances[iid]
+		if is.Status != domain.Failed || is.RetryAt.IsZero() {
+			continue
+		}
+		id, err := timer.ID(r.ComplaintID, "retry-"+is.Item.ItemId)
+		if err != nil {
+			return err
+		}
+		cmd, _ := json.Marshal(retryCommand{IssuanceID: is.ID})
+		if err := a.timers.Schedule(ctx, timer.Timer{Service: ServiceName, ID: id, Due: is.RetryAt, Kind: KindRetryIssuance,
+			Command: cmd, ComplaintID: r.ComplaintID, Actor: Actor}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -63,7 +63,7 @@ var Services = []Service{
 	{Name: "intake", Category: "complaint", Durables: []string{"intake-indexes-customers"}, Vault: true},
 	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases", "resolution-clocks",
 		"resolution-reopens-cases", "resolution-escalates-breaches", "resolution-queues"}},
-	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}},
+	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}, Projections: true},
 	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"}, Projections: true},
 	{Name: "prevention", Category: "prevention", Projections: true},
 }
@@ -73,7 +73,8 @@ var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake
 	"complaints.resolution.show", "complaints.resolution.assign", "complaints.resolution.claim",
 	"complaints.resolution.escalate", "complaints.resolution.review", "complaints.resolution.request-information",
 	"complaints.resolution.answer", "complaints.resolution.contact", "complaints.resolution.resolve",
-	"complaints.resolution.reopen", "complaints.resolution.queue", "complaints.followup.answer"}
+	"complaints.resolution.reopen", "complaints.resolution.queue", "complaints.followup.answer",
+	"complaints.compensation.confirm"}
 
 // Categories are every event category the service writes, from the writers
 // table (bus/writers), its main category first.

@@ -68,6 +68,8 @@ var categoriesOf = map[string][]string{
 	"RedressIssuanceFailed":    {"redress"},
 	"RedressIssued":            {"redress"},
 	"RedressSettled":           {"redress"},
+	"BudgetReserved":           {"budget"},
+	"BudgetReleased":           {"budget"},
 
 	"FollowUpScheduled":    {"followup"},
 	"SurveyRequested":      {"followup"},

@@ -1,0 +1,127 @@
+package adapters
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/micro"
+
+	"github.com/complaintflow/complaintflow/services/api"
+	"github.com/complaintflow/complaintflow/services/compensation/app"
+	"github.com/complaintflow/complaintflow/services/compensation/domain"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
+	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+)
+
+// SubjectConfirm receives the payment systems' confirmations: the request
+// is an api.IssuanceConfirmation (complaint_id, issuance_id, status issued
+// or failed, reason, external_reference), the reply an
+// api.IssuanceConfirmed. An error reply carries Nats-Service-Error-Code
+// (the HTTP status the same error would have) and a problem+json body.
+const SubjectConfirm = "complaints.compensation.confirm"
+
+// PaymentsActor is the actor of confirmations made over NATS: the company's
+// payment system, authenticated by its NATS user.
+var PaymentsActor = eventlog.NewActor(eventlog.ActorSystem, "payments")
+
+// NATS serves compensation's request/reply endpoint as a NATS service
+// ("compensation"), in the queue group "compensation" so that replicas share
+// the requests.
+type NATS struct {
+	App *app.Compensation
+	// MaxInFlight bounds the confirmations handled at once (default 64).
+	MaxInFlight int
+}
+
+// Serve registers the endpoint on nc.
+func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
+	svc, err := micro.AddService(nc, micro.Config{
+		Name: app.ServiceName, Version: "1.0.0", QueueGroup: app.ServiceName,
+		Description: "Records the payment systems' confirmations of redress issuances",
+	})
+	if err != nil {
+		return nil, err
+	}
+	if n.MaxInFlight <= 0 {
+		n.MaxInFlight = 64
+	}
+	slots := make(chan struct{}, n.MaxInFlight)
+	// A micro endpoint hands requests over one at a time: handle each in its
+	// own goroutine, at most MaxInFlight at once. Confirmations of one
+	// complaint that race are serialised by its stream's expected revision.
+	concurrent := micro.HandlerFunc(func(r micro.Request) {
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots }()
+			n.confirm(r)
+		}()
+	})
+	if err := svc.AddEndpoint("confirm", concurrent, micro.WithEndpointSubject(SubjectConfirm)); err != nil {
+		_ = svc.Stop()
+		return nil, err
+	}
+	return svc, nil
+}
+
+func (n NATS) confirm(r micro.Request) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ctx, end := telemetry.RequestTrace(ctx, app.ServiceName, r.Subject(), r.Headers())
+	var req api.IssuanceConfirmation
+	if p := httpx.DecodeBytes(r.Data(), &req); p != nil {
+		end(replyProblem(ctx, r, p))
+		return
+	}
+	out, err := confirm(ctx, n.App, req, PaymentsActor)
+	if err != nil {
+		end(replyProblem(ctx, r, err))
+		return
+	}
+	end(r.RespondJSON(out))
+}
+
+func replyProblem(ctx context.Context, r micro.Request, err error) error {
+	p := httpx.ProblemFor(ctx, err, r.Subject())
+	if p.Instance == "" {
+		p.Instance = r.Subject()
+	}
+	body, _ := json.Marshal(p)
+	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
+		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
+	return err
+}
+
+// confirm validates and records a confirmation, for HTTP and NATS alike.
+func confirm(ctx context.Context, a *app.Compensation, req api.IssuanceConfirmation, actor eventlog.Actor) (api.IssuanceConfirmed, error) {
+	var v httpx.Validator
+	v.Required(req.ComplaintID, "complaint_id")
+	v.CheckID(req.ComplaintID, "complaint_id")
+	v.Required(req.IssuanceID, "issuance_id")
+	v.CheckID(req.IssuanceID, "issuance_id")
+	v.Check(req.Status == "issued" || req.Status == "failed", "status", "must be issued or failed")
+	v.Check(req.Status != "failed" || strings.TrimSpace(req.Reason) != "", "reason", "a failure needs a reason")
+	v.CheckText(req.Reason, "reason")
+	v.MaxLen(req.Reason, 2000, "reason")
+	v.CheckText(req.ExternalReference, "external_reference")
+	v.MaxLen(req.ExternalReference, 200, "external_reference")
+	v.Check(req.Attempt >= 0, "attempt", "must not be negative")
+	if p := v.Problem(); p != nil {
+		return api.IssuanceConfirmed{}, p
+	}
+	red, dup, err := a.Confirm(ctx, app.Confirmation{ComplaintID: req.ComplaintID, IssuanceID: req.IssuanceID,
+		Issued: req.Status == "issued", Reason: req.Reason, ExternalReference: req.ExternalReference, Attempt: req.Attempt, Actor: actor})
+	if err != nil {
+		return api.IssuanceConfirmed{}, err
+	}
+	status := domain.Requested.String()
+	if is := red.Issuances[req.IssuanceID]; is != nil {
+		status = is.Status.String()
+	}
+	return api.IssuanceConfirmed{ComplaintID: req.ComplaintID, IssuanceID: req.IssuanceID, Status: status,
+		Duplicate: dup, RedressStatus: red.Status.String()}, nil
+}

@@ -1,0 +1,46 @@
+package paysim
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"strconv"
+
+	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+)
+
+// Unit runs the simulator inside an all-in-one process (make run), so that
+// redress issued there is confirmed. The host connects units with the
+// credentials it holds; the all-in-one process holds the operator's, and
+// the simulator uses that connection only for what the "outside" user may
+// do (its own consumer on the event stream, requests on documented
+// subjects). The standalone command connects as "outside" itself.
+//
+// PAYSIM_FAIL_RATE, PAYSIM_FAIL_EVERY and PAYSIM_ANSWER_TWICE set its
+// Options.
+func Unit() host.Unit {
+	return host.Unit{Name: natsauth.Operator, Build: func(d host.Deps) (host.Service, error) {
+		o := Options{Logger: d.Logger}
+		o.FailRate, _ = strconv.ParseFloat(os.Getenv("PAYSIM_FAIL_RATE"), 64)
+		o.FailEvery, _ = strconv.Atoi(os.Getenv("PAYSIM_FAIL_EVERY"))
+		o.AnswerTwice, _ = strconv.ParseBool(os.Getenv("PAYSIM_ANSWER_TWICE"))
+		return &unit{deps: d, o: o}, nil
+	}}
+}
+
+type unit struct {
+	deps host.Deps
+	o    Options
+}
+
+func (u *unit) Name() string          { return "paysim" }
+func (u *unit) Routes(*http.ServeMux) {}
+func (u *unit) Start(ctx context.Context) error {
+	sim, err := Start(ctx, u.deps.NATS, u.o)
+	if err != nil {
+		return err
+	}
+	u.deps.Go(func() { <-ctx.Done(); sim.Stop() })
+	return nil
+}
