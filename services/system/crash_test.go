@@ -29,7 +29,7 @@ func TestAcknowledgedComplaintsSurviveAKill(t *testing.T) {
 	start := func() (*exec.Cmd, string) {
 		addr := freeAddr(t)
 		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), "DATA_DIR="+data, "HTTP_ADDR="+addr, "EMBEDDED_NATS_PORT=-1", "LOG_LEVEL=warn")
+		cmd.Env = append(os.Environ(), "DATA_DIR="+data, "HTTP_ADDR="+addr, "EMBEDDED_NATS_PORT=-1", "LOG_LEVEL=warn", "CONFIG_DIR="+fastPolicies)
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}

@@ -67,8 +67,10 @@ func roleFor(method, path string) auth.Role {
 		return auth.RoleIntakeSystem
 	case strings.HasPrefix(path, "/v1/reports/"), strings.HasPrefix(path, "/v1/systemic-issues"), strings.HasPrefix(path, "/v1/preventive-actions"):
 		return auth.RoleProcessOwner
-	case method == http.MethodPost && strings.HasSuffix(path, "/review"):
+	case method == http.MethodPost && (strings.HasSuffix(path, "/review") || strings.HasSuffix(path, "/approval")):
 		return auth.RoleApprover
+	case method == http.MethodPost && strings.HasSuffix(path, "/confirmation"):
+		return auth.RoleIntakeSystem
 	}
 	return auth.RoleAgent
 }
@@ -211,6 +213,10 @@ func walkHappyPath(t *testing.T, a api) string {
 }
 
 // wantLifecycle is the happy path's timeline: each step and who recorded it.
+// fastPolicies is the policy directory the lifecycle tests run with: the
+// survey goes out as soon as redress is settled (the default waits days).
+const fastPolicies = "../../deploy/policies/fast"
+
 var wantLifecycle = []struct{ typ, service string }{
 	{"ComplaintReceived", "intake"},
 	{"ComplaintAcknowledged", "intake"},

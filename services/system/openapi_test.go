@@ -582,7 +582,7 @@ func TestOpenAPIMatchesTheRunningSystem(t *testing.T) {
 	dataDir := t.TempDir()
 	writeTestTokens(t, dataDir)
 	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: dataDir, EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
-	s, err := host.Start(context.Background(), cfg, "complaints-openapi-test", system.Services(intake.Config{Regime: "default"})...)
+	s, err := host.Start(context.Background(), cfg, "complaints-openapi-test", system.Services(intake.Config{Regime: "default", ConfigDir: fastPolicies})...)
 	if err != nil {
 		t.Fatal(err)
 	}

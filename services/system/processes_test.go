@@ -1,6 +1,7 @@
 package system_test
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"os"
@@ -10,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/tools/paysim"
 )
 
 // TestHappyPathAcrossFiveProcesses builds the five service binaries, runs each
@@ -41,7 +45,7 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 		addrs[s] = freeAddr(t)
 		cmd := exec.Command(filepath.Join(bin, s))
 		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addrs[s], "DATA_DIR="+data,
-			"NATS_CREDENTIALS_DIR="+natsauth.OwnCredentialsForTest(t, creds, s), "LOG_LEVEL=warn")
+			"NATS_CREDENTIALS_DIR="+natsauth.OwnCredentialsForTest(t, creds, s), "LOG_LEVEL=warn", "CONFIG_DIR="+fastPolicies)
 		logFile, err := os.Create(filepath.Join(bin, s+".log"))
 		if err != nil {
 			t.Fatal(err)
@@ -72,11 +76,13 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 			return addrs["intake"]
 		case strings.HasPrefix(path, "/v1/cases"), strings.HasPrefix(path, "/v1/root-causes"):
 			return addrs["resolution"]
-		case strings.HasPrefix(path, "/v1/redress"):
+		case strings.HasPrefix(path, "/v1/redress"), strings.HasPrefix(path, "/v1/reports/redress"):
 			return addrs["compensation"]
-		case strings.HasPrefix(path, "/v1/followups"):
+		case strings.HasPrefix(path, "/v1/followups"), strings.HasPrefix(path, "/v1/reports/silent-customers"):
 			return addrs["followup"]
-		case strings.HasPrefix(path, "/v1/reports"):
+		case strings.HasPrefix(path, "/v1/queues"), strings.HasPrefix(path, "/v1/clocks"):
+			return addrs["resolution"]
+		case strings.HasPrefix(path, "/v1/reports"), strings.HasPrefix(path, "/v1/systemic-issues"), strings.HasPrefix(path, "/v1/preventive-actions"):
 			return addrs["prevention"]
 		}
 		t.Fatalf("no service for %s", path)
@@ -84,6 +90,22 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 	}
 	for _, s := range services {
 		waitHealthy(t, addrs[s])
+	}
+	// The company's payment system, as an outside user: it confirms the
+	// redress compensation asks it to issue.
+	simOpts, err := natsauth.ClientOptions(creds, natsauth.Outside)
+	if err != nil {
+		t.Fatal(err)
+	}
+	simConn, err := nats.Connect(natsURL, simOpts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(simConn.Close)
+	simCtx, stopSim := context.WithCancel(context.Background())
+	t.Cleanup(stopSim)
+	if _, err := paysim.Start(simCtx, simConn, paysim.Options{}); err != nil {
+		t.Fatal(err)
 	}
 	a := api{t: t, addr: route}
 	id := walkHappyPath(t, a)
