@@ -1,0 +1,423 @@
+package domain
+
+import (
+	"sort"
+	"time"
+
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/api"
+)
+
+// Filter selects the complaints of a report: received in [From, To) (zero:
+// unbounded) and of a product, channel and team (empty: all).
+type Filter struct {
+	From, To               time.Time
+	Product, Channel, Team string
+}
+
+// Keeps reports whether the filter keeps the complaint.
+func (q Filter) Keeps(f *Fact) bool {
+	if f.ReceivedAt.IsZero() {
+		return false // a case whose complaint the log has not shown yet
+	}
+	return inPeriod(f.ReceivedAt, q.From, q.To) &&
+		(q.Product == "" || f.Product == q.Product) &&
+		(q.Channel == "" || f.Channel == q.Channel) &&
+		(q.Team == "" || f.Team == q.Team)
+}
+
+func inPeriod(t, from, to time.Time) bool {
+	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to))
+}
+
+// Wire is the filter as the reports echo it.
+func (q Filter) Wire() api.ReportFilter {
+	w := api.ReportFilter{Product: q.Product, Channel: q.Channel, Team: q.Team}
+	if !q.From.IsZero() {
+		w.From = &q.From
+	}
+	if !q.To.IsZero() {
+		w.To = &q.To
+	}
+	return w
+}
+
+// WeekOf is the Monday 00:00 UTC starting t's week.
+func WeekOf(t time.Time) time.Time {
+	t = t.UTC()
+	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+}
+
+// MaxTrendWeeks bounds the weekly trend to its latest weeks.
+const MaxTrendWeeks = 52
+
+type causeAcc struct {
+	n, paid, effort, cesSum, cesN, reopened, repeated int64
+	weeks                                             map[time.Time]int64
+}
+
+// RootCauseReport is the Pareto of root causes of the resolved complaints
+// the filter keeps, with what each cause costs (redress, effort, CES,
+// reopens, repeat contacts) and its weekly trend by week of receipt.
+func (t *Facts) RootCauseReport(q Filter) api.RootCauseReport {
+	acc := map[string]*causeAcc{}
+	var total int64
+	var first, last time.Time
+	t.Each(func(f *Fact) {
+		if f.RootCause == "" || !q.Keeps(f) {
+			return
+		}
+		a := acc[f.RootCause]
+		if a == nil {
+			a = &causeAcc{weeks: map[time.Time]int64{}}
+			acc[f.RootCause] = a
+		}
+		total++
+		a.n++
+		a.paid += f.PaidMinor
+		a.effort += int64(f.Effort())
+		if f.Surveyed && f.CES > 0 {
+			a.cesSum += int64(f.CES)
+			a.cesN++
+		}
+		if f.Reopens > 0 {
+			a.reopened++
+		}
+		if f.RepeatContact > 0 {
+			a.repeated++
+		}
+		w := WeekOf(f.ReceivedAt)
+		a.weeks[w]++
+		if first.IsZero() || w.Before(first) {
+			first = w
+		}
+		if w.After(last) {
+			last = w
+		}
+	})
+	rep := api.RootCauseReport{Filter: q.Wire(), Total: total, Causes: []api.CauseShare{}, Weeks: []time.Time{}, Trend: []api.CauseTrend{}}
+	for cause, a := range acc {
+		rep.Causes = append(rep.Causes, api.CauseShare{
+			RootCause: cause, Complaints: a.n, RedressPaidMinor: a.paid,
+			MeanEffort: ratio(a.effort, a.n), CES: ratio(a.cesSum, a.cesN), CESAnswers: a.cesN,
+			ReopenRate: ratio(a.reopened, a.n), RepeatContactRate: ratio(a.repeated, a.n),
+		})
+	}
+	sort.Slice(rep.Causes, func(i, j int) bool {
+		if rep.Causes[i].Complaints != rep.Causes[j].Complaints {
+			return rep.Causes[i].Complaints > rep.Causes[j].Complaints
+		}
+		return rep.Causes[i].RootCause < rep.Causes[j].RootCause
+	})
+	var cum int64
+	for i := range rep.Causes {
+		cum += rep.Causes[i].Complaints
+		rep.Causes[i].Share = ratio(rep.Causes[i].Complaints, total)
+		rep.Causes[i].Cumulative = ratio(cum, total)
+	}
+	if total == 0 {
+		return rep
+	}
+	if start := last.AddDate(0, 0, -7*(MaxTrendWeeks-1)); first.Before(start) {
+		first = start
+	}
+	for w := first; !w.After(last); w = w.AddDate(0, 0, 7) {
+		rep.Weeks = append(rep.Weeks, w)
+	}
+	for _, c := range rep.Causes {
+		counts := make([]int64, len(rep.Weeks))
+		for i, w := range rep.Weeks {
+			counts[i] = acc[c.RootCause].weeks[w]
+		}
+		rep.Trend = append(rep.Trend, api.CauseTrend{RootCause: c.RootCause, Counts: counts})
+	}
+	return rep
+}
+
+func ratio(a, b int64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+type effortAcc struct {
+	n, repeated, closed, recontacted, transfers, switches, infos, resolved, fcr, reopened, effort int64
+	ces                                                                                            [7]int64
+}
+
+func (a *effortAcc) add(f *Fact, recontactWithin time.Duration) {
+	a.n++
+	if f.RepeatContact > 0 {
+		a.repeated++
+	}
+	if !f.ClosedAt.IsZero() {
+		a.closed++
+		for _, r := range f.Recontacts {
+			if !r.Before(f.ClosedAt) && r.Sub(f.ClosedAt) <= recontactWithin {
+				a.recontacted++
+				break
+			}
+		}
+	}
+	a.transfers += int64(f.Transfers)
+	a.switches += int64(f.ChannelSwitches)
+	a.infos += int64(f.InfoRequests)
+	if !f.FirstResolvedAt.IsZero() {
+		a.resolved++
+		if f.FCR && f.Reopens == 0 {
+			a.fcr++
+		}
+	}
+	if f.Reopens > 0 {
+		a.reopened++
+	}
+	a.effort += int64(f.Effort())
+	if f.Surveyed && f.CES >= 1 && f.CES <= 7 {
+		a.ces[f.CES-1]++
+	}
+}
+
+func (a *effortAcc) figures() api.EffortFigures {
+	var answers, sum int64
+	counts := make([]int64, 7)
+	for i, c := range a.ces {
+		counts[i] = c
+		answers += c
+		sum += c * int64(i+1)
+	}
+	return api.EffortFigures{
+		Complaints: a.n, RepeatContactRate: ratio(a.repeated, a.n),
+		Closed: a.closed, RecontactRate: ratio(a.recontacted, a.closed),
+		TransfersPerComplaint: ratio(a.transfers, a.n), ChannelSwitchesPerComplaint: ratio(a.switches, a.n),
+		InformationRequestsPerComplaint: ratio(a.infos, a.n),
+		Resolved:                        a.resolved, FCRRate: ratio(a.fcr, a.resolved), ReopenRate: ratio(a.reopened, a.n),
+		MeanEffort: ratio(a.effort, a.n),
+		CES:        api.CESDistribution{Answers: answers, Mean: ratio(sum, answers), Counts: counts},
+	}
+}
+
+func groups(m map[string]*effortAcc) []api.EffortGroup {
+	out := make([]api.EffortGroup, 0, len(m))
+	for k, a := range m {
+		out = append(out, api.EffortGroup{Key: k, EffortFigures: a.figures()})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].MeanEffort != out[j].MeanEffort {
+			return out[i].MeanEffort > out[j].MeanEffort
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+// EffortReport is the effort the complaints the filter keeps cost their
+// customers, overall and by cause, product and team (the most effort
+// first). A closed complaint counts as recontacted when a later complaint
+// came back about it within recontactDays of its closure.
+func (t *Facts) EffortReport(q Filter, recontactDays int) api.EffortReport {
+	within := time.Duration(recontactDays) * 24 * time.Hour
+	var all effortAcc
+	by := [3]map[string]*effortAcc{{}, {}, {}}
+	t.Each(func(f *Fact) {
+		if !q.Keeps(f) {
+			return
+		}
+		all.add(f, within)
+		for i, k := range [3]string{f.RootCause, f.Product, f.Team} {
+			if k == "" {
+				k = "unknown"
+			}
+			a := by[i][k]
+			if a == nil {
+				a = &effortAcc{}
+				by[i][k] = a
+			}
+			a.add(f, within)
+		}
+	})
+	return api.EffortReport{Filter: q.Wire(), RecontactDays: recontactDays, Overall: all.figures(),
+		ByCause: groups(by[0]), ByProduct: groups(by[1]), ByTeam: groups(by[2])}
+}
+
+// BusinessDaysAfter counts the Monday-to-Friday days after from's day up to
+// and including to's day (UTC). Public holidays are not taken into account.
+func BusinessDaysAfter(from, to time.Time) int {
+	d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+	end := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
+	n := 0
+	for d = d.AddDate(0, 0, 1); !d.After(end); d = d.AddDate(0, 0, 1) {
+		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+			n++
+		}
+	}
+	return n
+}
+
+// CFPB company-response categories.
+const (
+	CFPBMonetary    = "Closed with monetary relief"
+	CFPBNonMonetary = "Closed with non-monetary relief"
+	CFPBExplanation = "Closed with explanation"
+	CFPBInProgress  = "In progress"
+)
+
+// CFPBTimely is how soon a response is timely for the CFPB.
+const CFPBTimely = 15 * 24 * time.Hour
+
+// CompanyResponse is the complaint's CFPB company-response category.
+func (f *Fact) CompanyResponse() string {
+	switch {
+	case f.Open():
+		return CFPBInProgress
+	case f.PaidMinor > 0 || f.DecidedMinor > 0:
+		return CFPBMonetary
+	case f.NonMonetary > 0 && f.Outcome != int32(complaintsv1.Outcome_OUTCOME_REJECTED):
+		return CFPBNonMonetary
+	default:
+		return CFPBExplanation
+	}
+}
+
+// Timely reports whether the final response came within the CFPB's 15 days.
+func (f *Fact) Timely() bool {
+	return !f.Open() && f.ResolvedAt.Sub(f.ReceivedAt) <= CFPBTimely
+}
+
+type regAcc struct{ f api.RegulatoryFigures }
+
+func (a *regAcc) add(f *Fact, from, to time.Time) {
+	if inPeriod(f.ReceivedAt, from, to) {
+		a.f.Opened++
+	}
+	if f.Open() || !inPeriod(f.ResolvedAt, from, to) {
+		return
+	}
+	a.f.Closed++
+	switch {
+	case BusinessDaysAfter(f.ReceivedAt, f.ResolvedAt) <= 3:
+		a.f.ClosedWithin3BusinessDays++
+	case f.ResolvedAt.Sub(f.ReceivedAt) <= 8*7*24*time.Hour:
+		a.f.ClosedWithin8Weeks++
+	default:
+		a.f.ClosedLater++
+	}
+	switch complaintsv1.Outcome(f.Outcome) {
+	case complaintsv1.Outcome_OUTCOME_UPHELD:
+		a.f.Upheld++
+	case complaintsv1.Outcome_OUTCOME_PARTLY_UPHELD:
+		a.f.PartlyUpheld++
+	case complaintsv1.Outcome_OUTCOME_REJECTED:
+		a.f.Rejected++
+	}
+	a.f.UpheldShare = ratio(a.f.Upheld+a.f.PartlyUpheld, a.f.Closed)
+	if f.PaidMinor > 0 {
+		cur := f.Currency
+		if cur == "" {
+			cur = "XXX"
+		}
+		a.f.RedressPaidMinor[cur] += f.PaidMinor
+	}
+}
+
+func newRegAcc() *regAcc { return &regAcc{f: api.RegulatoryFigures{RedressPaidMinor: map[string]int64{}}} }
+
+// RegulatoryReport is the complaints return of a regime (empty: every
+// regime) for [from, to): complaints opened (received) and closed (final
+// response sent) in the period, how fast the closed ones were answered
+// (within 3 business days, within 8 weeks, later), upheld share and
+// redress paid, in total and by product, cause and both, plus the CFPB
+// company-response summary of the complaints closed in the period.
+func (t *Facts) RegulatoryReport(regime string, from, to time.Time) api.RegulatoryReport {
+	total := newRegAcc()
+	byProduct, byCause, byBoth := map[string]*regAcc{}, map[string]*regAcc{}, map[[2]string]*regAcc{}
+	cfpb := map[string]*api.CFPBResponse{}
+	get := func(m map[string]*regAcc, k string) *regAcc {
+		if m[k] == nil {
+			m[k] = newRegAcc()
+		}
+		return m[k]
+	}
+	t.Each(func(f *Fact) {
+		if f.ReceivedAt.IsZero() || (regime != "" && f.Regime != regime) {
+			return
+		}
+		opened := inPeriod(f.ReceivedAt, from, to)
+		closed := !f.Open() && inPeriod(f.ResolvedAt, from, to)
+		if !opened && !closed {
+			return
+		}
+		product, cause := orUnknown(f.Product), orUnknown(f.RootCause)
+		total.add(f, from, to)
+		get(byProduct, product).add(f, from, to)
+		get(byCause, cause).add(f, from, to)
+		k := [2]string{product, cause}
+		if byBoth[k] == nil {
+			byBoth[k] = newRegAcc()
+		}
+		byBoth[k].add(f, from, to)
+		if closed {
+			r := f.CompanyResponse()
+			if cfpb[r] == nil {
+				cfpb[r] = &api.CFPBResponse{CompanyResponse: r}
+			}
+			cfpb[r].Complaints++
+			if f.Timely() {
+				cfpb[r].Timely++
+			}
+		}
+	})
+	rep := api.RegulatoryReport{Regime: regime, Total: total.f, ByProduct: []api.RegulatoryRow{}, ByCause: []api.RegulatoryRow{},
+		ByProductAndCause: []api.RegulatoryRow{}, CFPB: []api.CFPBResponse{}}
+	if !from.IsZero() {
+		rep.From = &from
+	}
+	if !to.IsZero() {
+		rep.To = &to
+	}
+	for k, a := range byProduct {
+		rep.ByProduct = append(rep.ByProduct, api.RegulatoryRow{Product: k, RegulatoryFigures: a.f})
+	}
+	for k, a := range byCause {
+		rep.ByCause = append(rep.ByCause, api.RegulatoryRow{RootCause: k, RegulatoryFigures: a.f})
+	}
+	for k, a := range byBoth {
+		rep.ByProductAndCause = append(rep.ByProductAndCause, api.RegulatoryRow{Product: k[0], RootCause: k[1], RegulatoryFigures: a.f})
+	}
+	for _, rows := range [][]api.RegulatoryRow{rep.ByProduct, rep.ByCause, rep.ByProductAndCause} {
+		sort.Slice(rows, func(i, j int) bool {
+			if rows[i].Product != rows[j].Product {
+				return rows[i].Product < rows[j].Product
+			}
+			return rows[i].RootCause < rows[j].RootCause
+		})
+	}
+	for _, r := range []string{CFPBMonetary, CFPBNonMonetary, CFPBExplanation} {
+		if c := cfpb[r]; c != nil {
+			rep.CFPB = append(rep.CFPB, *c)
+		}
+	}
+	return rep
+}
+
+// CFPBExport lists the complaints of a regime (empty: all) closed in
+// [from, to), one line each, CFPB style.
+func (t *Facts) CFPBExport(regime string, from, to time.Time) []api.CFPBComplaint {
+	var out []api.CFPBComplaint
+	t.Each(func(f *Fact) {
+		if f.ReceivedAt.IsZero() || (regime != "" && f.Regime != regime) || f.Open() || !inPeriod(f.ResolvedAt, from, to) {
+			return
+		}
+		out = append(out, api.CFPBComplaint{ComplaintID: f.ID, Product: f.Product, SubmittedVia: f.Channel,
+			ReceivedAt: f.ReceivedAt, RespondedAt: f.ResolvedAt, CompanyResponse: f.CompanyResponse(), Timely: f.Timely()})
+	})
+	return out
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
