@@ -205,9 +205,9 @@ func TestReportsFollowTheLogAndAreForProcessOwnersAndAuditors(t *testing.T) {
 		}
 	}
 	for path, field := range map[string]string{
-		"/v1/reports/root-causes?from=yesterday":                          "from",
-		"/v1/reports/effort?recontact_days=0":                             "recontact_days",
-		"/v1/reports/regulatory?export=xls":                               "export",
+		"/v1/reports/root-causes?from=yesterday":                                                "from",
+		"/v1/reports/effort?recontact_days=0":                                                   "recontact_days",
+		"/v1/reports/regulatory?export=xls":                                                     "export",
 		"/v1/reports/root-causes?as_of=" + time.Now().Add(time.Hour).UTC().Format(time.RFC3339): "as_of",
 		"/v1/reports/effort?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z":                  "to",
 	} {

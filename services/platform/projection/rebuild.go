@@ -127,13 +127,31 @@ var ErrRebuildRunning = errors.New("projection: a rebuild is already running")
 // the few events it has folded since. fresh then replaces the live state
 // and is saved as the snapshot. It returns when the rebuild is done.
 func (p *Projection[S]) Rebuild(ctx context.Context, fresh S) error {
-	if !p.rebuilding.CompareAndSwap(false, true) {
-		return ErrRebuildRunning
+	done, err := p.StartRebuild(ctx, fresh)
+	if err != nil {
+		return err
 	}
-	defer p.rebuilding.Store(false)
+	return <-done
+}
+
+// StartRebuild starts Rebuild in the background: Status shows it running
+// when StartRebuild returns, and done yields its outcome.
+func (p *Projection[S]) StartRebuild(ctx context.Context, fresh S) (done <-chan error, err error) {
+	if !p.rebuilding.CompareAndSwap(false, true) {
+		return nil, ErrRebuildRunning
+	}
 	started := time.Now()
 	target := p.Position()
 	p.setRebuild(RebuildStatus{Running: true, StartedAt: started, Target: target})
+	out := make(chan error, 1)
+	go func() {
+		defer p.rebuilding.Store(false)
+		out <- p.rebuildFrom(ctx, fresh, started, target)
+	}()
+	return out, nil
+}
+
+func (p *Projection[S]) rebuildFrom(ctx context.Context, fresh S, started time.Time, target eventlog.Position) error {
 	progress := func(applied uint64, at eventlog.Position) {
 		if applied%1024 == 0 {
 			p.rebuildMu.Lock()

@@ -144,7 +144,7 @@ func ratio(a, b int64) float64 {
 
 type effortAcc struct {
 	n, repeated, closed, recontacted, transfers, switches, infos, resolved, fcr, reopened, effort int64
-	ces                                                                                            [7]int64
+	ces                                                                                           [7]int64
 }
 
 func (a *effortAcc) add(f *Fact, recontactWithin time.Duration) {
@@ -321,7 +321,9 @@ func (a *regAcc) add(f *Fact, from, to time.Time) {
 	}
 }
 
-func newRegAcc() *regAcc { return &regAcc{f: api.RegulatoryFigures{RedressPaidMinor: map[string]int64{}}} }
+func newRegAcc() *regAcc {
+	return &regAcc{f: api.RegulatoryFigures{RedressPaidMinor: map[string]int64{}}}
+}
 
 // RegulatoryReport is the complaints return of a regime (empty: every
 // regime) for [from, to): complaints opened (received) and closed (final

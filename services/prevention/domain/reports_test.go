@@ -164,7 +164,7 @@ func TestTheEffortReportCountsWhatComplaintsCostCustomers(t *testing.T) {
 func TestTheRegulatoryReportIsTheComplaintsReturn(t *testing.T) {
 	rep := scenario().RegulatoryReport("uk-fca", day(0), day(90))
 	want := api.RegulatoryFigures{Opened: 3, Closed: 3,
-		ClosedWithin3BusinessDays: 2, // a (1 business day), c (Mon to Thu: 3)
+		ClosedWithin3BusinessDays: 2,                 // a (1 business day), c (Mon to Thu: 3)
 		ClosedWithin8Weeks:        0, ClosedLater: 1, // b: 65 days
 		Upheld: 1, PartlyUpheld: 1, Rejected: 1, UpheldShare: 2.0 / 3,
 		RedressPaidMinor: map[string]int64{"GBP": 2500}}
