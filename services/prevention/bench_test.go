@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -40,6 +41,8 @@ import (
 // It is a benchmark, never run by make test:
 //
 //	go test -run '^$' -bench PreventionAtScale -benchtime 1x -timeout 60m ./services/prevention/
+//
+// PREVENTION_BENCH_CPUPROFILE=<file> profiles the rebuilds alone.
 func BenchmarkPreventionAtScale(b *testing.B) {
 	target := 1_000_000
 	if s := os.Getenv("PREVENTION_BENCH_EVENTS"); s != "" {
@@ -72,6 +75,16 @@ func BenchmarkPreventionAtScale(b *testing.B) {
 	}
 	b.Logf("live projection caught up with the log in %s", time.Since(start).Round(time.Millisecond))
 
+	if path := os.Getenv("PREVENTION_BENCH_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	b.ResetTimer()
 	var folded uint64
 	var took time.Duration
@@ -84,6 +97,7 @@ func BenchmarkPreventionAtScale(b *testing.B) {
 		folded += facts.Status().Rebuild.Applied
 	}
 	b.StopTimer()
+	pprof.StopCPUProfile()
 	b.ReportMetric(float64(folded)/took.Seconds(), "folded-events/s")
 	b.ReportMetric(float64(written)*float64(b.N)/took.Seconds(), "log-events/s")
 

@@ -64,14 +64,15 @@ func (f *Fact) Effort() int32 {
 // Open reports whether the complaint awaits a final response.
 func (f *Fact) Open() bool { return f.ResolvedAt.IsZero() }
 
-// Facts is the fact table: one Fact per complaint, in the order they were
-// received by the log. Its JSON form is its snapshot.
+// Facts is the fact table: one Fact per complaint, in the order the log
+// first named them. Its JSON form is its snapshot.
 type Facts struct {
-	ByID map[string]*Fact `json:"by_id"`
-	// Order holds the ids in log order, so a report lists complaints in a
-	// stable order without sorting.
-	Order []string `json:"order"`
-	// lastOfCustomer is the latest complaint of each customer fingerprint,
+	// Rows are the facts in log order: reports scan them.
+	Rows []*Fact `json:"facts"`
+	// byID indexes Rows by complaint id; it is rebuilt from Rows after a
+	// snapshot is restored.
+	byID map[string]*Fact
+	// LastOfCustomer is the latest complaint of each customer fingerprint,
 	// to find a recontact the intake did not link.
 	LastOfCustomer map[string]string `json:"last_of_customer,omitempty"`
 	// Events counts the events folded in.
@@ -80,15 +81,27 @@ type Facts struct {
 
 // NewFacts is the fact table before any event.
 func NewFacts() *Facts {
-	return &Facts{ByID: map[string]*Fact{}, LastOfCustomer: map[string]string{}}
+	return &Facts{byID: map[string]*Fact{}, LastOfCustomer: map[string]string{}}
+}
+
+// Get is the fact of complaint id, if the table has one.
+func (t *Facts) Get(id string) (*Fact, bool) {
+	if len(t.byID) != len(t.Rows) {
+		t.byID = make(map[string]*Fact, len(t.Rows))
+		for _, f := range t.Rows {
+			t.byID[f.ID] = f
+		}
+	}
+	f, ok := t.byID[id]
+	return f, ok
 }
 
 func (t *Facts) fact(id string) *Fact {
-	f, ok := t.ByID[id]
+	f, ok := t.Get(id)
 	if !ok {
 		f = &Fact{ID: id}
-		t.ByID[id] = f
-		t.Order = append(t.Order, id)
+		t.byID[id] = f
+		t.Rows = append(t.Rows, f)
 	}
 	return f
 }
@@ -112,11 +125,11 @@ func (t *Facts) Evolve(event proto.Message, recordedAt time.Time) {
 		f.Product, f.Channel, f.Regime = e.Product, e.Channel, e.Regime
 		f.RecontactOf = e.RecontactOf
 		if f.RecontactOf == "" && e.CustomerFingerprint != "" {
-			if prev, ok := t.ByID[t.LastOfCustomer[e.CustomerFingerprint]]; ok && !prev.ClosedAt.IsZero() && prev.ID != f.ID {
+			if prev, ok := t.Get(t.LastOfCustomer[e.CustomerFingerprint]); ok && !prev.ClosedAt.IsZero() && prev.ID != f.ID {
 				f.RecontactOf = prev.ID
 			}
 		}
-		if prev, ok := t.ByID[f.RecontactOf]; ok && prev.ID != f.ID {
+		if prev, ok := t.Get(f.RecontactOf); ok && prev.ID != f.ID {
 			prev.Recontacts = append(prev.Recontacts, f.ReceivedAt)
 		}
 		if e.CustomerFingerprint != "" {
@@ -211,25 +224,10 @@ func (t *Facts) Evolve(event proto.Message, recordedAt time.Time) {
 	}
 }
 
-// Clone is a deep copy that later events do not change.
-func (t *Facts) Clone() *Facts {
-	c := &Facts{ByID: make(map[string]*Fact, len(t.ByID)), Order: append([]string(nil), t.Order...),
-		LastOfCustomer: make(map[string]string, len(t.LastOfCustomer)), Events: t.Events}
-	for id, f := range t.ByID {
-		g := *f
-		g.Recontacts = append([]time.Time(nil), f.Recontacts...)
-		c.ByID[id] = &g
-	}
-	for k, v := range t.LastOfCustomer {
-		c.LastOfCustomer[k] = v
-	}
-	return c
-}
-
 // Each calls fn for every complaint in log order.
 func (t *Facts) Each(fn func(*Fact)) {
-	for _, id := range t.Order {
-		fn(t.ByID[id])
+	for _, f := range t.Rows {
+		fn(f)
 	}
 }
 

@@ -42,19 +42,37 @@ func (q Filter) Wire() api.ReportFilter {
 	return w
 }
 
-// WeekOf is the Monday 00:00 UTC starting t's week.
-func WeekOf(t time.Time) time.Time {
-	t = t.UTC()
-	d := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-	return d.AddDate(0, 0, -((int(d.Weekday()) + 6) % 7))
+const (
+	day  = 24 * 60 * 60
+	week = 7 * day
+	// firstMonday is 1970-01-05, the first Monday after the Unix epoch,
+	// in seconds.
+	firstMonday = 4 * day
+)
+
+// floorDiv is a / b rounded down.
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
 }
+
+// weekStart is the Unix second of the Monday 00:00 UTC starting t's week.
+func weekStart(t time.Time) int64 {
+	return floorDiv(t.Unix()-firstMonday, week)*week + firstMonday
+}
+
+// WeekOf is the Monday 00:00 UTC starting t's week.
+func WeekOf(t time.Time) time.Time { return time.Unix(weekStart(t), 0).UTC() }
 
 // MaxTrendWeeks bounds the weekly trend to its latest weeks.
 const MaxTrendWeeks = 52
 
 type causeAcc struct {
 	n, paid, effort, cesSum, cesN, reopened, repeated int64
-	weeks                                             map[time.Time]int64
+	weeks                                             map[int64]int64
 }
 
 // RootCauseReport is the Pareto of root causes of the resolved complaints
@@ -63,14 +81,14 @@ type causeAcc struct {
 func (t *Facts) RootCauseReport(q Filter) api.RootCauseReport {
 	acc := map[string]*causeAcc{}
 	var total int64
-	var first, last time.Time
+	var first, last int64
 	t.Each(func(f *Fact) {
 		if f.RootCause == "" || !q.Keeps(f) {
 			return
 		}
 		a := acc[f.RootCause]
 		if a == nil {
-			a = &causeAcc{weeks: map[time.Time]int64{}}
+			a = &causeAcc{weeks: map[int64]int64{}}
 			acc[f.RootCause] = a
 		}
 		total++
@@ -87,12 +105,12 @@ func (t *Facts) RootCauseReport(q Filter) api.RootCauseReport {
 		if f.RepeatContact > 0 {
 			a.repeated++
 		}
-		w := WeekOf(f.ReceivedAt)
+		w := weekStart(f.ReceivedAt)
 		a.weeks[w]++
-		if first.IsZero() || w.Before(first) {
+		if total == 1 || w < first {
 			first = w
 		}
-		if w.After(last) {
+		if w > last {
 			last = w
 		}
 	})
@@ -119,16 +137,14 @@ func (t *Facts) RootCauseReport(q Filter) api.RootCauseReport {
 	if total == 0 {
 		return rep
 	}
-	if start := last.AddDate(0, 0, -7*(MaxTrendWeeks-1)); first.Before(start) {
-		first = start
-	}
-	for w := first; !w.After(last); w = w.AddDate(0, 0, 7) {
-		rep.Weeks = append(rep.Weeks, w)
+	first = max(first, last-(MaxTrendWeeks-1)*week)
+	for w := first; w <= last; w += week {
+		rep.Weeks = append(rep.Weeks, time.Unix(w, 0).UTC())
 	}
 	for _, c := range rep.Causes {
 		counts := make([]int64, len(rep.Weeks))
-		for i, w := range rep.Weeks {
-			counts[i] = acc[c.RootCause].weeks[w]
+		for i := range rep.Weeks {
+			counts[i] = acc[c.RootCause].weeks[first+int64(i)*week]
 		}
 		rep.Trend = append(rep.Trend, api.CauseTrend{RootCause: c.RootCause, Counts: counts})
 	}
@@ -244,15 +260,19 @@ func (t *Facts) EffortReport(q Filter, recontactDays int) api.EffortReport {
 // BusinessDaysAfter counts the Monday-to-Friday days after from's day up to
 // and including to's day (UTC). Public holidays are not taken into account.
 func BusinessDaysAfter(from, to time.Time) int {
-	d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
-	end := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
-	n := 0
-	for d = d.AddDate(0, 0, 1); !d.After(end); d = d.AddDate(0, 0, 1) {
-		if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
-			n++
-		}
+	d0, d1 := floorDiv(from.Unix(), day), floorDiv(to.Unix(), day)
+	if d1 <= d0 {
+		return 0
 	}
-	return n
+	return int(businessDaysBefore(d1+1) - businessDaysBefore(d0+1))
+}
+
+// businessDaysBefore counts the Monday-to-Friday days numbered below d
+// (day 0 is 1970-01-01, a Thursday), from the Monday 1969-12-29 on.
+func businessDaysBefore(d int64) int64 {
+	x := d + 3 // days since Monday 1969-12-29
+	weeks, rest := floorDiv(x, 7), x-floorDiv(x, 7)*7
+	return weeks*5 + min(rest, 5)
 }
 
 // CFPB company-response categories.

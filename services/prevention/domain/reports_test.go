@@ -226,3 +226,27 @@ func TestARecontactIsFoundByTheCustomerWhenIntakeDidNotLinkIt(t *testing.T) {
 		t.Fatalf("%+v: want x recontacted", got)
 	}
 }
+
+func TestBusinessDaysAgreeWithCountingDayByDay(t *testing.T) {
+	naive := func(from, to time.Time) int {
+		d := time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, time.UTC)
+		end := time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
+		n := 0
+		for d = d.AddDate(0, 0, 1); !d.After(end); d = d.AddDate(0, 0, 1) {
+			if wd := d.Weekday(); wd != time.Saturday && wd != time.Sunday {
+				n++
+			}
+		}
+		return n
+	}
+	for i := range 2000 {
+		from := t0.Add(time.Duration(i*37) * time.Hour)
+		to := from.Add(time.Duration(i%300) * 7 * time.Hour)
+		if got, want := domain.BusinessDaysAfter(from, to), naive(from, to); got != want {
+			t.Fatalf("%s to %s: %d, want %d", from, to, got, want)
+		}
+	}
+	if w := domain.WeekOf(time.Date(2026, 1, 11, 23, 59, 0, 0, time.UTC)); !w.Equal(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("the week of Sunday 2026-01-11 starts %s", w)
+	}
+}
