@@ -63,7 +63,7 @@ func NewFacts(ctx context.Context, log eventlog.Log, js jetstream.JetStream) (*F
 		Filter: factsFilter(),
 		// The table is large: a snapshot every few seconds is enough, as
 		// a restart folds in what came after it.
-		SnapshotInterval: 10 * time.Second,
+		SnapshotInterval: 30 * time.Second,
 	})
 	if err != nil {
 		return nil, err

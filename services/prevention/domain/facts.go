@@ -36,8 +36,8 @@ type Fact struct {
 	PaidMinor     int64  `json:"paid_minor,omitempty"`
 	NonMonetary   int32  `json:"non_monetary,omitempty"`
 	RepeatContact int32  `json:"repeat_contacts,omitempty"`
-	// ChannelSwitches counts repeat contacts on another channel than the
-	// complaint's.
+	// ChannelSwitches counts repeat contacts and answers to information
+	// requests on another channel than the complaint's.
 	ChannelSwitches int32 `json:"channel_switches,omitempty"`
 	Transfers       int32 `json:"transfers,omitempty"`
 	InfoRequests    int32 `json:"information_requests,omitempty"`
@@ -164,6 +164,11 @@ func (t *Facts) Evolve(event proto.Message, recordedAt time.Time) {
 		}
 	case *complaintsv1.InformationRequested:
 		t.fact(e.ComplaintId).InfoRequests++
+	case *complaintsv1.InformationProvided:
+		// The customer answered on another channel than they complained on.
+		if f := t.fact(e.ComplaintId); e.Channel != "" && f.Channel != "" && e.Channel != f.Channel {
+			f.ChannelSwitches++
+		}
 	case *complaintsv1.CaseReopened:
 		f := t.fact(e.ComplaintId)
 		f.Reopens++
@@ -235,7 +240,7 @@ func (t *Facts) Each(fn func(*Fact)) {
 // subscribes to these only.
 var FactEvents = []proto.Message{
 	&complaintsv1.ComplaintReceived{}, &complaintsv1.CaseOpened{}, &complaintsv1.RepeatContactRecorded{},
-	&complaintsv1.CaseAssigned{}, &complaintsv1.CaseTransferred{}, &complaintsv1.InformationRequested{},
+	&complaintsv1.CaseAssigned{}, &complaintsv1.CaseTransferred{}, &complaintsv1.InformationRequested{}, &complaintsv1.InformationProvided{},
 	&complaintsv1.CaseReopened{}, &complaintsv1.CaseResolved{}, &complaintsv1.RedressDecided{},
 	&complaintsv1.RedressIssued{}, &complaintsv1.SurveyAnswered{}, &complaintsv1.ComplaintClosed{},
 }

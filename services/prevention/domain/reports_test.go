@@ -62,6 +62,7 @@ func scenario() *domain.Facts {
 		&complaintsv1.ComplaintReceived{ComplaintId: "b", Product: "card", Channel: "phone", Regime: "uk-fca", ReceivedAt: ts(day(5)), RecontactOf: "a"},
 		&complaintsv1.CaseAssigned{ComplaintId: "b", Team: "cards"},
 		&complaintsv1.InformationRequested{ComplaintId: "b", RequestId: "r1"},
+		&complaintsv1.InformationProvided{ComplaintId: "b", RequestId: "r1", Channel: "phone"}, // the same channel
 		resolved("b", "billing.error", "cards", complaintsv1.Outcome_OUTCOME_REJECTED, false, day(6)),
 		&complaintsv1.CaseReopened{ComplaintId: "b", Reopens: 1},
 		resolved("b", "billing.error", "cards", complaintsv1.Outcome_OUTCOME_REJECTED, false, day(70)),
@@ -248,5 +249,16 @@ func TestBusinessDaysAgreeWithCountingDayByDay(t *testing.T) {
 	}
 	if w := domain.WeekOf(time.Date(2026, 1, 11, 23, 59, 0, 0, time.UTC)); !w.Equal(time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)) {
 		t.Errorf("the week of Sunday 2026-01-11 starts %s", w)
+	}
+}
+
+func TestAnAnswerOnAnotherChannelIsAChannelSwitch(t *testing.T) {
+	f := fold(
+		received("x", "card", "web", "uk-fca", day(0)),
+		&complaintsv1.InformationRequested{ComplaintId: "x", RequestId: "r1"},
+		&complaintsv1.InformationProvided{ComplaintId: "x", RequestId: "r1", Channel: "phone"},
+	)
+	if got := f.EffortReport(domain.Filter{}, 7).Overall; got.ChannelSwitchesPerComplaint != 1 || got.InformationRequestsPerComplaint != 1 {
+		t.Fatalf("%+v: want one channel switch and one information request", got)
 	}
 }
