@@ -26,6 +26,7 @@ type (
 	ProjectionList    = api.ProjectionList
 	PreventiveAction  = api.PreventiveAction
 	PreventiveActions = api.PreventiveActions
+	Effectiveness     = api.Effectiveness
 )
 
 // ReportQuery selects what a report covers. Zero fields are left out.
