@@ -89,3 +89,31 @@ func TestASnapshotLargerThanOneValueIsSavedInParts(t *testing.T) {
 		}
 	})
 }
+
+func TestARebuildWhileEventsArriveMissesNoneAndCountsNoneTwice(t *testing.T) {
+	nc, js := natsserver.JetStreamForTest(t)
+	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	appendN(t, l, "test.v1.A", 200)
+	p, stop, done := run(t, l, js)
+	t.Cleanup(func() { stop(); <-done })
+	waitCount(t, p, "test.v1.A", 200)
+
+	finished, err := p.StartRebuild(context.Background(), newCounts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.StartRebuild(context.Background(), newCounts()); err != projection.ErrRebuildRunning {
+		t.Errorf("a second rebuild at once: %v, want ErrRebuildRunning", err)
+	}
+	appendN(t, l, "test.v1.A", 50) // while the rebuild runs
+	if err := <-finished; err != nil {
+		t.Fatal(err)
+	}
+	appendN(t, l, "test.v1.A", 10)
+	waitCount(t, p, "test.v1.A", 260)
+	var pos eventlog.Position
+	p.Read(func(_ *counts, at eventlog.Position) { pos = at })
+	if pos != 260 {
+		t.Fatalf("position %d, want 260", pos)
+	}
+}
