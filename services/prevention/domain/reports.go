@@ -331,7 +331,6 @@ func (a *regAcc) add(f *Fact, from, to time.Time) {
 	case complaintsv1.Outcome_OUTCOME_REJECTED:
 		a.f.Rejected++
 	}
-	a.f.UpheldShare = ratio(a.f.Upheld+a.f.PartlyUpheld, a.f.Closed)
 	if f.PaidMinor > 0 {
 		cur := f.Currency
 		if cur == "" {
@@ -345,6 +344,28 @@ func newRegAcc() *regAcc {
 	return &regAcc{f: api.RegulatoryFigures{RedressPaidMinor: map[string]int64{}}}
 }
 
+// merge adds b's counts to a's.
+func (a *regAcc) merge(b *regAcc) {
+	a.f.Opened += b.f.Opened
+	a.f.Closed += b.f.Closed
+	a.f.ClosedWithin3BusinessDays += b.f.ClosedWithin3BusinessDays
+	a.f.ClosedWithin8Weeks += b.f.ClosedWithin8Weeks
+	a.f.ClosedLater += b.f.ClosedLater
+	a.f.Upheld += b.f.Upheld
+	a.f.PartlyUpheld += b.f.PartlyUpheld
+	a.f.Rejected += b.f.Rejected
+	for cur, n := range b.f.RedressPaidMinor {
+		a.f.RedressPaidMinor[cur] += n
+	}
+}
+
+// figures are the counts with the upheld share worked out.
+func (a *regAcc) figures() api.RegulatoryFigures {
+	f := a.f
+	f.UpheldShare = ratio(f.Upheld+f.PartlyUpheld, f.Closed)
+	return f
+}
+
 // RegulatoryReport is the complaints return of a regime (empty: every
 // regime) for [from, to): complaints opened (received) and closed (final
 // response sent) in the period, how fast the closed ones were answered
@@ -352,15 +373,10 @@ func newRegAcc() *regAcc {
 // redress paid, in total and by product, cause and both, plus the CFPB
 // company-response summary of the complaints closed in the period.
 func (t *Facts) RegulatoryReport(regime string, from, to time.Time) api.RegulatoryReport {
-	total := newRegAcc()
-	byProduct, byCause, byBoth := map[string]*regAcc{}, map[string]*regAcc{}, map[[2]string]*regAcc{}
+	// One pass counts by product and cause; the totals by product, by
+	// cause and overall are sums of those.
+	byBoth := map[[2]string]*regAcc{}
 	cfpb := map[string]*api.CFPBResponse{}
-	get := func(m map[string]*regAcc, k string) *regAcc {
-		if m[k] == nil {
-			m[k] = newRegAcc()
-		}
-		return m[k]
-	}
 	t.Each(func(f *Fact) {
 		if f.ReceivedAt.IsZero() || (regime != "" && f.Regime != regime) {
 			return
@@ -370,11 +386,7 @@ func (t *Facts) RegulatoryReport(regime string, from, to time.Time) api.Regulato
 		if !opened && !closed {
 			return
 		}
-		product, cause := orUnknown(f.Product), orUnknown(f.RootCause)
-		total.add(f, from, to)
-		get(byProduct, product).add(f, from, to)
-		get(byCause, cause).add(f, from, to)
-		k := [2]string{product, cause}
+		k := [2]string{orUnknown(f.Product), orUnknown(f.RootCause)}
 		if byBoth[k] == nil {
 			byBoth[k] = newRegAcc()
 		}
@@ -390,7 +402,21 @@ func (t *Facts) RegulatoryReport(regime string, from, to time.Time) api.Regulato
 			}
 		}
 	})
-	rep := api.RegulatoryReport{Regime: regime, Total: total.f, ByProduct: []api.RegulatoryRow{}, ByCause: []api.RegulatoryRow{},
+	total := newRegAcc()
+	byProduct, byCause := map[string]*regAcc{}, map[string]*regAcc{}
+	for k, a := range byBoth {
+		total.merge(a)
+		for _, g := range []struct {
+			m   map[string]*regAcc
+			key string
+		}{{byProduct, k[0]}, {byCause, k[1]}} {
+			if g.m[g.key] == nil {
+				g.m[g.key] = newRegAcc()
+			}
+			g.m[g.key].merge(a)
+		}
+	}
+	rep := api.RegulatoryReport{Regime: regime, Total: total.figures(), ByProduct: []api.RegulatoryRow{}, ByCause: []api.RegulatoryRow{},
 		ByProductAndCause: []api.RegulatoryRow{}, CFPB: []api.CFPBResponse{}}
 	if !from.IsZero() {
 		rep.From = &from
@@ -399,13 +425,13 @@ func (t *Facts) RegulatoryReport(regime string, from, to time.Time) api.Regulato
 		rep.To = &to
 	}
 	for k, a := range byProduct {
-		rep.ByProduct = append(rep.ByProduct, api.RegulatoryRow{Product: k, RegulatoryFigures: a.f})
+		rep.ByProduct = append(rep.ByProduct, api.RegulatoryRow{Product: k, RegulatoryFigures: a.figures()})
 	}
 	for k, a := range byCause {
-		rep.ByCause = append(rep.ByCause, api.RegulatoryRow{RootCause: k, RegulatoryFigures: a.f})
+		rep.ByCause = append(rep.ByCause, api.RegulatoryRow{RootCause: k, RegulatoryFigures: a.figures()})
 	}
 	for k, a := range byBoth {
-		rep.ByProductAndCause = append(rep.ByProductAndCause, api.RegulatoryRow{Product: k[0], RootCause: k[1], RegulatoryFigures: a.f})
+		rep.ByProductAndCause = append(rep.ByProductAndCause, api.RegulatoryRow{Product: k[0], RootCause: k[1], RegulatoryFigures: a.figures()})
 	}
 	for _, rows := range [][]api.RegulatoryRow{rep.ByProduct, rep.ByCause, rep.ByProductAndCause} {
 		sort.Slice(rows, func(i, j int) bool {
