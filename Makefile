@@ -18,14 +18,19 @@ TOOLS_BIN             := $(CURDIR)/.bin
 
 SERVICES := intake resolution compensation followup prevention
 
-.PHONY: run test vet lint fmt-check build proto bench loadgen fuzz clean
+.PHONY: run test deps vet lint fmt-check build proto bench loadgen fuzz clean
 
 ## run: start the whole system in one process on the embedded event log (data in ./data)
 run:
 	$(GO) run ./services/system/cmd/complaints
 
+## deps: what the tests need beyond Go: headless Chromium for the report page test (Debian package)
+deps:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+		{ SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
 ## test: formatting, vet, and every test (unit, contract suite, end-to-end)
-test: fmt-check vet
+test: deps fmt-check vet
 	@[ -n "$(RACE)" ] || echo "NOTE: cgo or gcc missing: the tests run WITHOUT the race detector"
 	$(GO) test $(RACE) -count=1 -timeout 9m $(PKGS)
 

@@ -8,6 +8,18 @@ type CauseShare struct {
 	Complaints int64   `json:"complaints"`
 	Share      float64 `json:"share"`
 	Cumulative float64 `json:"cumulative_share"`
+	// RedressPaidMinor is the redress paid for the cause's complaints, in
+	// minor units of whatever currency (see the regulatory report for
+	// amounts per currency).
+	RedressPaidMinor int64 `json:"redress_paid_minor"`
+	// MeanEffort is the mean number of effort steps per complaint (see
+	// EffortFigures.MeanEffort).
+	MeanEffort float64 `json:"mean_effort"`
+	// CES is the mean Customer Effort Score of the answers (CESAnswers).
+	CES               float64 `json:"ces"`
+	CESAnswers        int64   `json:"ces_answers"`
+	ReopenRate        float64 `json:"reopen_rate"`
+	RepeatContactRate float64 `json:"repeat_contact_rate"`
 }
 
 // RootCauseReport is GET /v1/reports/root-causes: resolved cases by root
@@ -15,8 +27,13 @@ type CauseShare struct {
 type RootCauseReport struct {
 	GeneratedAt time.Time    `json:"generated_at"`
 	Position    uint64       `json:"log_position"`
+	AsOf        *time.Time   `json:"as_of,omitempty"`
+	Filter      ReportFilter `json:"filter"`
 	Total       int64        `json:"total"`
 	Causes      []CauseShare `json:"causes"`
+	// Weeks are the Mondays (UTC) of the weekly trend, oldest first.
+	Weeks []time.Time  `json:"weeks"`
+	Trend []CauseTrend `json:"trend"`
 }
 
 // SystemicIssue is one detected spike of complaints for a cause (or a
@@ -86,4 +103,157 @@ type PreventiveAction struct {
 // PreventiveActions is GET /v1/preventive-actions.
 type PreventiveActions struct {
 	Actions []PreventiveAction `json:"actions"`
+}
+
+// ReportFilter is the slice of complaints a report covers: received in
+// [from, to), of a product, channel and team (empty: all).
+type ReportFilter struct {
+	From    *time.Time `json:"from,omitempty"`
+	To      *time.Time `json:"to,omitempty"`
+	Product string     `json:"product,omitempty"`
+	Channel string     `json:"channel,omitempty"`
+	Team    string     `json:"team,omitempty"`
+}
+
+// CauseTrend is one root cause's complaints per week (the weeks of the
+// report's Weeks, in order).
+type CauseTrend struct {
+	RootCause string  `json:"root_cause"`
+	Counts    []int64 `json:"counts"`
+}
+
+// CESDistribution is the Customer Effort Scores answered (1 = very easy to
+// 7 = very hard): Counts[i] answered i+1.
+type CESDistribution struct {
+	Answers int64   `json:"answers"`
+	Mean    float64 `json:"mean"`
+	Counts  []int64 `json:"counts"`
+}
+
+// EffortFigures measure what complaints cost customers (Dixon): how often
+// they had to come back, be passed on, switch channel, answer questions or
+// reopen, and how hard they said it was.
+type EffortFigures struct {
+	Complaints int64 `json:"complaints"`
+	// RepeatContactRate is the share of complaints with a repeat contact.
+	RepeatContactRate float64 `json:"repeat_contact_rate"`
+	// Closed complaints, and the share of them that came back as a new
+	// complaint within the report's recontact days after closure.
+	Closed        int64   `json:"closed"`
+	RecontactRate float64 `json:"recontact_rate"`
+	// Per complaint.
+	TransfersPerComplaint           float64 `json:"transfers_per_complaint"`
+	ChannelSwitchesPerComplaint     float64 `json:"channel_switches_per_complaint"`
+	InformationRequestsPerComplaint float64 `json:"information_requests_per_complaint"`
+	// Resolved complaints, and the share resolved at first contact.
+	Resolved   int64   `json:"resolved"`
+	FCRRate    float64 `json:"fcr_rate"`
+	ReopenRate float64 `json:"reopen_rate"`
+	// MeanEffort is the mean number of effort steps (repeat contacts,
+	// channel switches, transfers, information requests, reopens).
+	MeanEffort float64         `json:"mean_effort"`
+	CES        CESDistribution `json:"ces"`
+}
+
+// EffortGroup is the effort of one cause, product or team.
+type EffortGroup struct {
+	Key string `json:"key"`
+	EffortFigures
+}
+
+// EffortReport is GET /v1/reports/effort.
+type EffortReport struct {
+	GeneratedAt   time.Time     `json:"generated_at"`
+	Position      uint64        `json:"log_position"`
+	AsOf          *time.Time    `json:"as_of,omitempty"`
+	Filter        ReportFilter  `json:"filter"`
+	RecontactDays int           `json:"recontact_days"`
+	Overall       EffortFigures `json:"overall"`
+	ByCause       []EffortGroup `json:"by_cause"`
+	ByProduct     []EffortGroup `json:"by_product"`
+	ByTeam        []EffortGroup `json:"by_team"`
+}
+
+// RegulatoryFigures are the counts of a complaints return (FCA DISP 1
+// Annex 1 style): complaints opened and closed in the period, how fast the
+// closed ones got their final response, how many were upheld, and the
+// redress paid for them (minor units per currency).
+type RegulatoryFigures struct {
+	Opened                    int64            `json:"opened"`
+	Closed                    int64            `json:"closed"`
+	ClosedWithin3BusinessDays int64            `json:"closed_within_3_business_days"`
+	ClosedWithin8Weeks        int64            `json:"closed_within_8_weeks"`
+	ClosedLater               int64            `json:"closed_later"`
+	Upheld                    int64            `json:"upheld"`
+	PartlyUpheld              int64            `json:"partly_upheld"`
+	Rejected                  int64            `json:"rejected"`
+	UpheldShare               float64          `json:"upheld_share"`
+	RedressPaidMinor          map[string]int64 `json:"redress_paid_minor"`
+}
+
+// RegulatoryRow is one product, cause or product and cause of the return.
+type RegulatoryRow struct {
+	Product   string `json:"product,omitempty"`
+	RootCause string `json:"root_cause,omitempty"`
+	RegulatoryFigures
+}
+
+// CFPBResponse counts the complaints of one company-response category
+// (CFPB style), and how many of them were answered in time (15 days).
+type CFPBResponse struct {
+	CompanyResponse string `json:"company_response"`
+	Complaints      int64  `json:"complaints"`
+	Timely          int64  `json:"timely"`
+}
+
+// RegulatoryReport is GET /v1/reports/regulatory.
+type RegulatoryReport struct {
+	GeneratedAt       time.Time         `json:"generated_at"`
+	Position          uint64            `json:"log_position"`
+	AsOf              *time.Time        `json:"as_of,omitempty"`
+	Regime            string            `json:"regime,omitempty"`
+	From              *time.Time        `json:"from,omitempty"`
+	To                *time.Time        `json:"to,omitempty"`
+	Total             RegulatoryFigures `json:"total"`
+	ByProduct         []RegulatoryRow   `json:"by_product"`
+	ByCause           []RegulatoryRow   `json:"by_cause"`
+	ByProductAndCause []RegulatoryRow   `json:"by_product_and_cause"`
+	CFPB              []CFPBResponse    `json:"cfpb"`
+}
+
+// CFPBComplaint is one line of the CFPB-style export
+// (GET /v1/reports/regulatory?format=csv&export=cfpb).
+type CFPBComplaint struct {
+	ComplaintID     string
+	Product         string
+	SubmittedVia    string
+	ReceivedAt      time.Time
+	RespondedAt     time.Time
+	CompanyResponse string
+	Timely          bool
+}
+
+// ProjectionRebuild is the progress of a projection's rebuild.
+type ProjectionRebuild struct {
+	Running         bool      `json:"running"`
+	StartedAt       time.Time `json:"started_at,omitzero"`
+	FinishedAt      time.Time `json:"finished_at,omitzero"`
+	Applied         uint64    `json:"applied"`
+	Position        uint64    `json:"position"`
+	Target          uint64    `json:"target"`
+	EventsPerSecond float64   `json:"events_per_second"`
+	Error           string    `json:"error,omitempty"`
+}
+
+// ProjectionStatus is GET /v1/projections/{name} (and the answer of POST
+// /v1/projections/{name}/rebuild).
+type ProjectionStatus struct {
+	Name     string            `json:"name"`
+	Position uint64            `json:"log_position"`
+	Rebuild  ProjectionRebuild `json:"rebuild"`
+}
+
+// ProjectionList is GET /v1/projections.
+type ProjectionList struct {
+	Projections []ProjectionStatus `json:"projections"`
 }

@@ -1,5 +1,6 @@
 // Package prevention is the prevention service: projections over the whole
-// log that show process owners which causes produce complaints.
+// log that show process owners which causes produce complaints, what they
+// cost customers and regulators' figures.
 package prevention
 
 import (
@@ -25,7 +26,7 @@ const ServiceName = app.ServiceName
 // New returns the factory the host runs prevention with.
 func New() host.Factory {
 	return func(d host.Deps) (host.Service, error) {
-		rootCauses, err := adapters.NewRootCauses(context.Background(), d.Log, d.JetStream)
+		facts, err := adapters.NewFacts(context.Background(), d.Log, d.JetStream)
 		if err != nil {
 			return nil, err
 		}
@@ -33,25 +34,32 @@ func New() host.Factory {
 		if err != nil {
 			return nil, err
 		}
-		return &service{rootCauses: rootCauses, app: app.New(rootCauses), goFn: d.Go, actions: actions}, nil
+		projections := adapters.NewRegistry(facts)
+		return &service{
+			facts: facts, projections: projections, app: app.New(facts, projections), goFn: d.Go,
+			actions: actions, prevention: actions.app,
+		}, nil
 	}
 }
 
 type service struct {
-	rootCauses *adapters.RootCauses
-	app        *app.Prevention
-	goFn       func(func())
-	actions    *actionsWiring
+	facts       *adapters.Facts
+	projections *adapters.Registry
+	app         *app.Prevention
+	prevention  adapters.PreventionView
+	goFn        func(func())
+	actions     *actionsWiring
 }
 
 func (s *service) Name() string { return ServiceName }
 func (s *service) Routes(mux *http.ServeMux) {
-	adapters.HTTP{App: s.app}.Routes(mux)
+	adapters.HTTP{App: s.app, Prevention: s.prevention}.Routes(mux)
 	s.actions.routes(mux)
 }
 
 func (s *service) Start(ctx context.Context) error {
-	s.goFn(func() { _ = s.rootCauses.Run(ctx) })
+	s.projections.Start(ctx)
+	s.goFn(func() { _ = s.facts.Run(ctx) })
 	return s.actions.start(ctx, s.goFn)
 }
 

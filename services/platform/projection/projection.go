@@ -18,7 +18,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
@@ -54,6 +56,11 @@ type Projection[S State] struct {
 	position eventlog.Position
 	origin   eventlog.Origin
 	dirty    int
+
+	// rebuild is the progress of the rebuild running now, or of the last.
+	rebuildMu  sync.Mutex
+	rebuild    RebuildStatus
+	rebuilding atomic.Bool
 }
 
 type snapshot[S any] struct {
@@ -63,6 +70,22 @@ type snapshot[S any] struct {
 	Position eventlog.Position `json:"position"`
 	State    S                 `json:"state"`
 }
+
+// parts names the keys that hold a snapshot too large for one value: the
+// value under the projection's name is then {"parts": {...}} and the
+// snapshot is the concatenation of keys "<name>.<generation>.<i>".
+type parts struct {
+	Parts *partsRef `json:"parts,omitempty"`
+}
+
+type partsRef struct {
+	Generation string `json:"generation"`
+	Count      int    `json:"count"`
+}
+
+// partSize is the most one KV value of a snapshot holds: under a NATS
+// server's default max_payload (1 MiB), with room for headers.
+const partSize = 512 << 10
 
 // BucketName is the KV bucket holding projection snapshots.
 const BucketName = "projections"
@@ -87,8 +110,12 @@ func New[S State](ctx context.Context, log eventlog.Log, js jetstream.JetStream,
 	case err != nil:
 		return nil, fmt.Errorf("projection %s: load snapshot: %w", opts.Name, err)
 	default:
+		data, err := p.assemble(ctx, entry.Value())
+		if err != nil {
+			return nil, fmt.Errorf("projection %s: snapshot unreadable (delete key %q in bucket %q to rebuild): %w", opts.Name, opts.Name, BucketName, err)
+		}
 		snap := snapshot[S]{State: initial}
-		if err := json.Unmarshal(entry.Value(), &snap); err != nil {
+		if err := json.Unmarshal(data, &snap); err != nil {
 			return nil, fmt.Errorf("projection %s: snapshot unreadable (delete key %q in bucket %q to rebuild): %w", opts.Name, opts.Name, BucketName, err)
 		}
 		if err := checkpoint.Check(BucketName, opts.Name, snap.Log, origin); err != nil {
@@ -176,7 +203,7 @@ func (p *Projection[S]) save(ctx context.Context) {
 		slog.Error("projection snapshot", "projection", p.opts.Name, "err", err)
 		return
 	}
-	if _, err := p.kv.Put(ctx, p.opts.Name, data); err != nil {
+	if err := p.put(ctx, data); err != nil {
 		slog.Warn("projection snapshot not saved", "projection", p.opts.Name, "err", err)
 		return
 	}
@@ -191,4 +218,74 @@ func (p *Projection[S]) Read(f func(state S, position eventlog.Position)) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	f(p.state, p.position)
+}
+
+// assemble returns the snapshot held by value, reading its parts when it
+// was saved in several.
+func (p *Projection[S]) assemble(ctx context.Context, value []byte) ([]byte, error) {
+	var ref parts
+	if err := json.Unmarshal(value, &ref); err != nil || ref.Parts == nil {
+		return value, nil
+	}
+	var out []byte
+	for i := range ref.Parts.Count {
+		e, err := p.kv.Get(ctx, partKey(p.opts.Name, ref.Parts.Generation, i))
+		if err != nil {
+			return nil, fmt.Errorf("part %d of %d: %w", i+1, ref.Parts.Count, err)
+		}
+		out = append(out, e.Value()...)
+	}
+	return out, nil
+}
+
+func partKey(name, generation string, i int) string {
+	return fmt.Sprintf("%s.%s.%d", name, generation, i)
+}
+
+// put saves a snapshot: in one value when it fits, otherwise in parts of a
+// new generation followed by the value naming them, so a reader sees
+// either the old snapshot or the new one whole. The old generation's parts
+// are purged afterwards.
+func (p *Projection[S]) put(ctx context.Context, data []byte) error {
+	old := p.previousParts(ctx)
+	if len(data) <= partSize {
+		if _, err := p.kv.Put(ctx, p.opts.Name, data); err != nil {
+			return err
+		}
+	} else {
+		gen := strconv.FormatInt(time.Now().UnixNano(), 36)
+		n := 0
+		for off := 0; off < len(data); off += partSize {
+			end := min(off+partSize, len(data))
+			if _, err := p.kv.Put(ctx, partKey(p.opts.Name, gen, n), data[off:end]); err != nil {
+				return err
+			}
+			n++
+		}
+		ref, err := json.Marshal(parts{Parts: &partsRef{Generation: gen, Count: n}})
+		if err != nil {
+			return err
+		}
+		if _, err := p.kv.Put(ctx, p.opts.Name, ref); err != nil {
+			return err
+		}
+	}
+	if old != nil {
+		for i := range old.Count {
+			_ = p.kv.Purge(ctx, partKey(p.opts.Name, old.Generation, i))
+		}
+	}
+	return nil
+}
+
+func (p *Projection[S]) previousParts(ctx context.Context) *partsRef {
+	e, err := p.kv.Get(ctx, p.opts.Name)
+	if err != nil || len(e.Value()) > 256 {
+		return nil
+	}
+	var ref parts
+	if json.Unmarshal(e.Value(), &ref) != nil {
+		return nil
+	}
+	return ref.Parts
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"text/tabwriter"
 	"time"
 
@@ -309,28 +308,6 @@ func cmdRootCauses(g *cli, args []string) error {
 		t := table(w)
 		for _, c := range rc {
 			fmt.Fprintf(t, "%s\t%s\n", c.Code, c.Description)
-		}
-		t.Flush()
-	})
-}
-
-func cmdReport(g *cli, args []string) error {
-	fs := g.flags("report", "")
-	if err := g.parseNone(fs, args); err != nil {
-		return err
-	}
-	ctx, cancel := g.context()
-	defer cancel()
-	r, err := g.client().RootCauseReport(ctx)
-	if err != nil {
-		return err
-	}
-	return g.print(r, func(w io.Writer) {
-		fmt.Fprintf(w, "%d resolved complaints by root cause (log position %d, %s)\n\n", r.Total, r.Position, fmtTime(r.GeneratedAt))
-		t := table(w)
-		fmt.Fprintf(t, "ROOT CAUSE\tCOMPLAINTS\tSHARE\tCUMULATIVE\n")
-		for _, c := range r.Causes {
-			fmt.Fprintf(t, "%s\t%s\t%.1f%%\t%.1f%%\n", c.RootCause, strconv.FormatInt(c.Complaints, 10), 100*c.Share, 100*c.Cumulative)
 		}
 		t.Flush()
 	})

@@ -1,7 +1,8 @@
 // Command complaintctl drives the complaint API from a terminal: file a
 // complaint, look at it and its timeline, work its case as an agent,
-// answer its survey as the customer, read the root-cause report, or walk
-// one complaint through its whole lifecycle.
+// answer its survey as the customer, print the reports (root causes,
+// effort, regulatory, preventive actions), rebuild prevention's
+// projections, or walk one complaint through its whole lifecycle.
 //
 //	complaintctl [-url URL] [-json] [-timeout D] <command> [flags] [args]
 //
@@ -66,7 +67,8 @@ func init() {
 		{"followup", "ID", "show a complaint's satisfaction survey", cmdFollowUp},
 		{"answer", "ID -csat N -effort N -resolved[=true|false] [-comment C]", "answer the survey as the customer", cmdAnswer},
 		{"root-causes", "", "list the root-cause codes cases are resolved with", cmdRootCauses},
-		{"report", "", "show resolved complaints by root cause (Pareto)", cmdReport},
+		{"report", reportUsage, "print a report: root causes (Pareto, the default), customer effort, a regime's complaints return, preventive actions", cmdReport},
+		{"projections", projectionsUsage, "list prevention's projections, or rebuild one from the whole log with a progress bar (admin)", cmdProjections},
 		{"walk", "[flags]", "submit one complaint and drive it to closed, printing each step", cmdWalk},
 		{"dead-letters", deadLettersUsage, "list, show and re-drive events consumers gave up on (NATS: $NATS_URL, $NATS_CREDS)", cmdDeadLetters},
 	}
