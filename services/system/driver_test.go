@@ -65,8 +65,10 @@ func roleFor(method, path string) auth.Role {
 	switch {
 	case method == http.MethodPost && path == "/v1/complaints":
 		return auth.RoleIntakeSystem
-	case strings.HasPrefix(path, "/v1/reports/"), strings.HasPrefix(path, "/v1/systemic-issues"), strings.HasPrefix(path, "/v1/preventive-actions"):
+	case strings.HasPrefix(path, "/v1/reports/"), path == "/reports", strings.HasPrefix(path, "/v1/systemic-issues"), strings.HasPrefix(path, "/v1/preventive-actions"):
 		return auth.RoleProcessOwner
+	case strings.HasPrefix(path, "/v1/projections"):
+		return auth.RoleAdmin
 	case method == http.MethodPost && (strings.HasSuffix(path, "/review") || strings.HasSuffix(path, "/approval")):
 		return auth.RoleApprover
 	case method == http.MethodPost && strings.HasSuffix(path, "/confirmation"):
