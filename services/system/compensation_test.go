@@ -81,7 +81,7 @@ func startSimulator(t *testing.T, s *host.System, o paysim.Options) *paysim.Sim 
 func submitAndResolve(t *testing.T, a api, outcome string) string {
 	t.Helper()
 	var sub submitted
-	a.call(http.MethodPost, "/v1/complaints", sampleComplaint, http.StatusCreated, &sub)
+	a.call(http.MethodPost, "/v1/complaints", anotherCustomersComplaint(), http.StatusCreated, &sub)
 	a.eventually("/v1/cases/"+sub.ID, nil)
 	a.call(http.MethodPost, "/v1/cases/"+sub.ID+"/resolution", map[string]any{
 		"outcome": outcome, "root_cause": "network.outage", "summary": "Exchange fault fixed", "agent": "a-7",

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,6 +161,18 @@ var sampleComplaint = map[string]any{
 	"product":         "broadband",
 	"description":     "No service for 3 days",
 	"desired_outcome": "refund for the days without service",
+}
+
+var customers atomic.Int64
+
+// anotherCustomersComplaint is sampleComplaint from a customer of its own: a
+// second complaint of one customer about one product while the first is
+// open would be recorded as a repeat contact on it.
+func anotherCustomersComplaint() map[string]any {
+	n := customers.Add(1)
+	c := maps.Clone(sampleComplaint)
+	c["customer"] = map[string]any{"id": fmt.Sprintf("c-other-%d", n), "name": "Ann Lee", "email": fmt.Sprintf("ann%d@example.com", n)}
+	return c
 }
 
 type submitted struct {

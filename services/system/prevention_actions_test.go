@@ -54,7 +54,7 @@ func TestABurstOfOneCauseBecomesASystemicIssueAndAnActionIsEvaluatedByTimer(t *t
 
 	opened := func() string {
 		var sub submitted
-		a.call(http.MethodPost, "/v1/complaints", sampleComplaint, http.StatusCreated, &sub)
+		a.call(http.MethodPost, "/v1/complaints", anotherCustomersComplaint(), http.StatusCreated, &sub)
 		a.eventually("/v1/cases/"+sub.ID, nil)
 		return sub.ID
 	}

@@ -80,11 +80,11 @@ func TestClientWalksTheWholeLifecycle(t *testing.T) {
 		t.Fatalf("redress: %+v", red)
 	}
 
-	fu, err := client.WaitFor(ctx, poll, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, nil)
+	fu, err := client.WaitFor(ctx, poll, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, client.SurveyOut)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fu.Status != "survey_requested" {
+	if fu.Status != client.FollowUpAwaitingAnswer {
 		t.Fatalf("survey: %+v", fu)
 	}
 	if fu, err = c.Answer(ctx, id, client.AnswerRequest{

@@ -136,10 +136,10 @@ func TestCommandsWorkACaseStepByStep(t *testing.T) {
 		t.Fatalf("moving a resolved case: exit %d: %s", code, errOut)
 	}
 
-	if _, err := client.WaitFor(testContext(t), client.Backoff{}, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, nil); err != nil {
+	if _, err := client.WaitFor(testContext(t), client.Backoff{}, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, client.SurveyOut); err != nil {
 		t.Fatal(err)
 	}
-	wantLines(t, mustCtl(t, "followup", id), "survey_requested")
+	wantLines(t, mustCtl(t, "followup", id), "awaiting_answer")
 
 	code, _, errOut = ctl(t, "answer", id, "-csat", "4")
 	if code != 1 {

@@ -6,6 +6,7 @@ package systemtest
 import (
 	"context"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/complaintflow/complaintflow/services/intake"
@@ -23,6 +24,13 @@ import (
 // names them for the rest of the test, so the tools find them the way
 // they find data/dev-tokens.json after make run. Tests that call Start
 // cannot run in parallel.
+// fastPolicies is the repository's deploy/policies/fast: the survey goes
+// out as soon as redress is settled, so a walk reaches closed in moments.
+func fastPolicies() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "deploy", "policies", "fast")
+}
+
 func Start(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -33,7 +41,7 @@ func Start(t testing.TB) string {
 	t.Setenv("COMPLAINTS_TOKENS_FILE", tokens)
 	t.Setenv("COMPLAINTS_TOKEN", "")
 	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: dir, EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
-	s, err := host.Start(context.Background(), cfg, "complaints-tools-test", system.Services(intake.Config{Regime: "default"})...)
+	s, err := host.Start(context.Background(), cfg, "complaints-tools-test", system.Services(intake.Config{Regime: "default", ConfigDir: fastPolicies()})...)
 	if err != nil {
 		t.Fatal(err)
 	}
