@@ -20,9 +20,10 @@ SERVICES := intake resolution compensation followup prevention
 
 .PHONY: run test deps vet lint fmt-check build proto bench loadgen fuzz clean
 
-## run: start the whole system in one process on the embedded event log (data in ./data)
+## run: start the whole system in one process on the embedded event log (data in ./data),
+## with the payment simulator and the fast demonstration policies (surveys at once)
 run:
-	$(GO) run ./services/system/cmd/complaints
+	CONFIG_DIR=$${CONFIG_DIR:-deploy/policies/fast} $(GO) run ./services/system/cmd/complaints
 
 ## deps: what the tests need beyond Go: headless Chromium for the report page test (Debian package)
 deps:
@@ -73,7 +74,8 @@ fuzz:
 		done; \
 	done
 
-## loadgen: push complaints through a running system (make run in another shell)
+## loadgen: push complaints through a running system (make run in another shell: its
+## fast policies send the survey at once, so complaints reach closed)
 loadgen:
 	$(GO) run ./tools/cmd/loadgen -n 2000 -c 64
 
