@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -43,10 +42,13 @@ func (a *Clocks) Restart(ctx context.Context, complaintID, reason string, at tim
 	return a.handle(ctx, complaintID, causation, Actor, domain.RestartClocks{Reason: reason, At: at})
 }
 
-// firing is the command a clock's timer carries.
+// firing is the command a clock's timer carries: which clock, which of its
+// moments (the warning or the due time), and the due time it was set for.
 type firing struct {
-	Clock string    `json:"clock"`
-	Due   time.Time `json:"due"`
+	Clock   string    `json:"clock"`
+	Due     time.Time `json:"due"`
+	Warning bool      `json:"warning,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // Handles says whether a timer kind is a clock's.
@@ -60,7 +62,7 @@ func (a *Clocks) Fire(ctx context.Context, f timer.Fired) error {
 		return fmt.Errorf("clocks: timer %s: %w", f.ID, err)
 	}
 	return a.handle(ctx, f.ComplaintID, f.FireID, f.Actor(), domain.FireTimer{
-		Clock: cmd.Clock, Due: cmd.Due, Warning: f.Kind == KindWarning, At: a.now(),
+		Clock: cmd.Clock, Due: cmd.Due, Warning: f.Kind == KindWarning || cmd.Warning, At: a.now(),
 	})
 }
 
@@ -71,66 +73,64 @@ func (a *Clocks) handle(ctx context.Context, complaintID, key string, actor even
 	if err != nil {
 		return err
 	}
-	return a.align(ctx, res.State, touched(res))
+	return a.align(ctx, res.State)
 }
 
-// touched names the clocks the command's events changed; nil when it
-// appended nothing (a retry, a stale firing), and then every clock is
-// brought in line: the timers of an earlier attempt may not have been set.
-func touched(res es.Result[domain.Clocks]) map[string]bool {
-	if len(res.Events) == 0 {
-		return nil
-	}
-	out := map[string]bool{}
-	for _, e := range res.Events {
-		if c, ok := e.(interface{ GetClock() string }); ok {
-			out[c.GetClock()] = true
+// TimerID is the id of a complaint's one clock timer. A complaint's clocks
+// share one timer, set to the next moment any running clock waits for (a
+// warning or a due time): every change of the clocks reschedules it, which
+// supersedes the earlier schedule, and its firing sets the next one. One
+// timer per complaint keeps the durable writes of the timers few: a
+// complaint's clocks start, are met and resume together.
+func TimerID(complaintID string) (string, error) { return timer.ID(complaintID, "clocks") }
+
+// next is the next moment a running clock of s waits for: its warning until
+// the warning is given, then its due time. Earliest first; on a tie, the
+// warning first, then the clock's name.
+func next(s domain.Clocks) (firing, bool) {
+	var best firing
+	found := false
+	consider := func(f firing) {
+		if !found || f.At.Before(best.At) || f.At.Equal(best.At) && (f.Warning && !best.Warning || f.Warning == best.Warning && f.Clock < best.Clock) {
+			best, found = f, true
 		}
 	}
-	return out
-}
-
-// TimerID is the id of a clock's warning or due timer.
-func TimerID(complaintID, clock string, warning bool) (string, error) {
-	if warning {
-		return timer.ID(complaintID, "clock-"+clock+"-warn")
-	}
-	return timer.ID(complaintID, "clock-"+clock+"-due")
-}
-
-// align sets the timers of running clocks (the warning until it is given,
-// and the due time) and cancels those of clocks that stopped.
-func (a *Clocks) align(ctx context.Context, s domain.Clocks, only map[string]bool) error {
-	if a.timers == nil {
-		return nil
-	}
-	var errs []error
 	for _, c := range s.Clocks {
-		if only != nil && !only[c.Name] {
+		if c.Status != domain.Running {
 			continue
 		}
-		for _, warning := range []bool{true, false} {
-			id, err := TimerID(s.ComplaintID, c.Name, warning)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			want := c.Status == domain.Running && (!warning || !c.Warned && c.WarnAt.Before(c.Due))
-			if !want {
-				errs = append(errs, a.timers.Cancel(ctx, ServiceName, id))
-				continue
-			}
-			due, kind := c.Due, KindDue
-			if warning {
-				due, kind = c.WarnAt, KindWarning
-			}
-			payload, _ := json.Marshal(firing{Clock: c.Name, Due: c.Due})
-			errs = append(errs, a.timers.Schedule(ctx, timer.Timer{
-				Service: ServiceName, ID: id, Due: due, Kind: kind, Command: payload, ComplaintID: s.ComplaintID, Actor: Actor,
-			}))
+		if !c.Warned && c.WarnAt.Before(c.Due) {
+			consider(firing{Clock: c.Name, Due: c.Due, Warning: true, At: c.WarnAt})
 		}
+		consider(firing{Clock: c.Name, Due: c.Due, At: c.Due})
 	}
-	return errors.Join(errs...)
+	return best, found
+}
+
+// align sets the complaint's clock timer to the next moment its running
+// clocks wait for, or cancels it when none runs. It runs after every
+// command, also one that appended nothing (a retry, a stale firing), so a
+// timer an earlier attempt failed to set is set now.
+func (a *Clocks) align(ctx context.Context, s domain.Clocks) error {
+	if a.timers == nil || s.ComplaintID == "" {
+		return nil
+	}
+	id, err := TimerID(s.ComplaintID)
+	if err != nil {
+		return err
+	}
+	f, ok := next(s)
+	if !ok {
+		return a.timers.Cancel(ctx, ServiceName, id)
+	}
+	kind := KindDue
+	if f.Warning {
+		kind = KindWarning
+	}
+	payload, _ := json.Marshal(f)
+	return a.timers.Schedule(ctx, timer.Timer{
+		Service: ServiceName, ID: id, Due: f.At, Kind: kind, Command: payload, ComplaintID: s.ComplaintID, Actor: Actor,
+	})
 }
 
 // What the lifecycle's events mean for the clocks.
