@@ -72,8 +72,11 @@ func NewApp(log eventlog.Log, p app.Policy, metadata func(context.Context, *even
 		Budgets: &es.Repository[domain.Budget, domain.BudgetCommand]{
 			Log: log, Category: domain.BudgetCategory, Service: app.ServiceName, Decider: domain.NewBudgetDecider(), Metadata: metadata,
 			// Budgets are shared by every complaint decided in a month: let
-			// concurrent decisions retry on each other's reservations.
+			// concurrent decisions retry on each other's reservations, and
+			// keep each budget in memory so that a reservation reads only
+			// the reservations since the last one, not the month's.
 			MaxAttempts: 50,
+			Cache:       es.NewCache[domain.Budget](),
 		},
 		Streams: log,
 	}, p)

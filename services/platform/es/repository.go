@@ -52,6 +52,10 @@ type Repository[S, C any] struct {
 	Metadata func(ctx context.Context, md *eventlog.Metadata)
 	// MaxAttempts bounds retries after a concurrent writer won (default 5).
 	MaxAttempts int
+	// Cache, when set, keeps the aggregates Handle loads so that the next
+	// command reads only newer events (see Cache). The state in a Result
+	// then shares memory with the cache: read it, do not keep it.
+	Cache *Cache[S]
 }
 
 // ErrNotFound is returned by Load for an aggregate with no event.
@@ -119,9 +123,21 @@ func (r *Repository[S, C]) Handle(ctx context.Context, id string, cmd Command[C]
 		attempts = 5
 	}
 	stream := eventlog.StreamName(r.Category, id)
+	var cached *cacheEntry[S]
+	if r.Cache != nil {
+		cached = r.Cache.entry(id)
+		cached.mu.Lock()
+		defer cached.mu.Unlock()
+	}
 	var lastErr error
 	for range attempts {
-		agg, err := r.load(ctx, id, cmd.IdempotencyKey != "")
+		var agg loaded[S]
+		var err error
+		if cached != nil {
+			agg, err = r.catchUp(ctx, id, cached)
+		} else {
+			agg, err = r.load(ctx, id, cmd.IdempotencyKey != "")
+		}
 		if err != nil {
 			return Result[S]{}, err
 		}
@@ -148,11 +164,17 @@ func (r *Repository[S, C]) Handle(ctx context.Context, id string, cmd Command[C]
 			continue
 		}
 		if err != nil {
+			if cached != nil {
+				cached.loaded = false // the append may or may not have landed
+			}
 			return Result[S]{}, err
 		}
 		state := agg.state
 		for _, e := range events {
 			state = r.Decider.Evolve(state, e)
+		}
+		if cached != nil {
+			cached.remember(state, res.NextRevision, data)
 		}
 		return Result[S]{State: state, Revision: res.NextRevision, Events: events, Recorded: data}, nil
 	}

@@ -275,3 +275,49 @@ func TestDecisionErrorsAreReturnedAndNothingIsAppended(t *testing.T) {
 		}
 	})
 }
+
+// A cached repository reads only what others appended since its last
+// command, and still decides on the whole aggregate: here another process
+// (an uncached repository on the same log) moves the case between its
+// commands, and concurrent commands through the cache all land once.
+func TestACachedRepositoryCatchesUpWithOtherWriters(t *testing.T) {
+	eachLog(t, func(t *testing.T, other *es.Repository[int, string], log *countingLog) {
+		ctx := ctxFor(t)
+		cached := &es.Repository[int, string]{Log: log, Category: "case", Service: "test", Decider: transfers, MaxAttempts: 50, Cache: es.NewCache[int]()}
+		id := uuid.NewString()
+		for i := range 3 {
+			res, err := cached.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id})
+			if err != nil || res.State != 2*i+1 {
+				t.Fatalf("cached command %d: state %d, %v; want %d", i, res.State, err, 2*i+1)
+			}
+			if _, err := other.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// A retried command with the same key appends nothing, from the cache too.
+		key := es.Command[string]{Body: "team", ComplaintID: id, IdempotencyKey: "once"}
+		first, err := cached.Handle(ctx, id, key)
+		if err != nil || first.State != 7 {
+			t.Fatalf("keyed command: %d, %v", first.State, err)
+		}
+		again, err := cached.Handle(ctx, id, key)
+		if err != nil || len(again.Events) != 0 || again.State != 7 {
+			t.Fatalf("retried keyed command: %+v, %v", again, err)
+		}
+		var wg sync.WaitGroup
+		for range 10 {
+			wg.Add(2)
+			go func() { defer wg.Done(); _, _ = cached.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id}) }()
+			go func() { defer wg.Done(); _, _ = other.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id}) }()
+		}
+		wg.Wait()
+		state, _, err := other.Load(ctx, id)
+		if err != nil || state != 27 {
+			t.Fatalf("case went through %d teams (%v), want 27", state, err)
+		}
+		res, err := cached.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id})
+		if err != nil || res.State != 28 {
+			t.Fatalf("the cache is behind the log: %d, %v", res.State, err)
+		}
+	})
+}
