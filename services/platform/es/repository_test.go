@@ -307,8 +307,14 @@ func TestACachedRepositoryCatchesUpWithOtherWriters(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 10 {
 			wg.Add(2)
-			go func() { defer wg.Done(); _, _ = cached.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id}) }()
-			go func() { defer wg.Done(); _, _ = other.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id}) }()
+			go func() {
+				defer wg.Done()
+				_, _ = cached.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id})
+			}()
+			go func() {
+				defer wg.Done()
+				_, _ = other.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id})
+			}()
 		}
 		wg.Wait()
 		state, _, err := other.Load(ctx, id)
