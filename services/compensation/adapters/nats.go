@@ -2,10 +2,7 @@ package adapters
 
 import (
 	"context"
-	"encoding/json"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -15,7 +12,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
-	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 )
 
 // SubjectConfirm receives the payment systems' confirmations: the request
@@ -47,20 +44,9 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.MaxInFlight <= 0 {
-		n.MaxInFlight = 64
-	}
-	slots := make(chan struct{}, n.MaxInFlight)
-	// A micro endpoint hands requests over one at a time: handle each in its
-	// own goroutine, at most MaxInFlight at once. Confirmations of one
-	// complaint that race are serialised by its stream's expected revision.
-	concurrent := micro.HandlerFunc(func(r micro.Request) {
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots }()
-			n.confirm(r)
-		}()
-	})
+	// Confirmations of one complaint that race are serialised by its
+	// stream's expected revision.
+	concurrent := natsreply.NewLimiter(n.MaxInFlight).Handler(n.confirm)
 	if err := svc.AddEndpoint("confirm", concurrent, micro.WithEndpointSubject(SubjectConfirm)); err != nil {
 		_ = svc.Stop()
 		return nil, err
@@ -69,31 +55,18 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 }
 
 func (n NATS) confirm(r micro.Request) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ctx, end := telemetry.RequestTrace(ctx, app.ServiceName, r.Subject(), r.Headers())
+	ctx, end := natsreply.Context(app.ServiceName, r)
 	var req api.IssuanceConfirmation
 	if p := httpx.DecodeBytes(r.Data(), &req); p != nil {
-		end(replyProblem(ctx, r, p))
+		end(natsreply.Problem(ctx, r, p))
 		return
 	}
 	out, err := confirm(ctx, n.App, req, PaymentsActor)
 	if err != nil {
-		end(replyProblem(ctx, r, err))
+		end(natsreply.Problem(ctx, r, err))
 		return
 	}
 	end(r.RespondJSON(out))
-}
-
-func replyProblem(ctx context.Context, r micro.Request, err error) error {
-	p := httpx.ProblemFor(ctx, err, r.Subject())
-	if p.Instance == "" {
-		p.Instance = r.Subject()
-	}
-	body, _ := json.Marshal(p)
-	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
-		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
-	return err
 }
 
 // confirm validates and records a confirmation, for HTTP and NATS alike.

@@ -1,11 +1,6 @@
 package adapters
 
 import (
-	"context"
-	"encoding/json"
-	"strconv"
-	"time"
-
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
@@ -13,7 +8,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/followup/app"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
-	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 )
 
 // SubjectAnswer receives survey answers from the company's survey or
@@ -49,19 +44,7 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n.MaxInFlight <= 0 {
-		n.MaxInFlight = 64
-	}
-	// A micro endpoint hands requests over one at a time: handle each in its
-	// own goroutine, at most MaxInFlight at once.
-	slots := make(chan struct{}, n.MaxInFlight)
-	handler := micro.HandlerFunc(func(r micro.Request) {
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots }()
-			n.answer(r)
-		}()
-	})
+	handler := natsreply.NewLimiter(n.MaxInFlight).Handler(n.answer)
 	if err := svc.AddEndpoint("answer", handler, micro.WithEndpointSubject(SubjectAnswer)); err != nil {
 		_ = svc.Stop()
 		return nil, err
@@ -70,43 +53,29 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 }
 
 func (n NATS) answer(r micro.Request) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	ctx, end := telemetry.RequestTrace(ctx, app.ServiceName, r.Subject(), r.Headers())
+	ctx, end := natsreply.Context(app.ServiceName, r)
 	var msg api.AnswerMessage
 	if p := httpx.DecodeBytes(r.Data(), &msg); p != nil {
-		end(replyProblem(ctx, r, p))
+		end(natsreply.Problem(ctx, r, p))
 		return
 	}
 	var v httpx.Validator
 	v.Required(msg.ComplaintID, "complaint_id")
 	if p := v.Problem(); p != nil {
-		end(replyProblem(ctx, r, p))
+		end(natsreply.Problem(ctx, r, p))
 		return
 	}
 	key := r.Headers().Get("Idempotency-Key")
 	ans, p := validAnswer(api.AnswerRequest{CSAT: msg.CSAT, Effort: msg.Effort, NPS: msg.NPS, Resolved: msg.Resolved,
 		Reason: msg.Reason, Comment: msg.Comment}, key)
 	if p != nil {
-		end(replyProblem(ctx, r, p))
+		end(natsreply.Problem(ctx, r, p))
 		return
 	}
 	f, err := n.App.RecordAnswer(ctx, msg.ComplaintID, NATSActor, key, ans)
 	if err != nil {
-		end(replyProblem(ctx, r, err))
+		end(natsreply.Problem(ctx, r, err))
 		return
 	}
 	end(r.RespondJSON(toJSON(f)))
-}
-
-// replyProblem answers with the problem err is; it returns err for the trace.
-func replyProblem(ctx context.Context, r micro.Request, err error) error {
-	p := httpx.ProblemFor(ctx, err, r.Subject())
-	if p.Instance == "" {
-		p.Instance = r.Subject()
-	}
-	body, _ := json.Marshal(p)
-	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
-		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
-	return err
 }

@@ -2,9 +2,6 @@ package adapters
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -13,7 +10,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/intake/app"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
-	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 )
 
 // Subjects of intake's request/reply API on NATS, for the company's other
@@ -51,9 +48,6 @@ type NATS struct {
 // Serve registers the endpoints on nc. Stop the returned service to stop
 // serving; requests in flight finish first.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
-	if n.MaxInFlight <= 0 {
-		n.MaxInFlight = 64
-	}
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        app.ServiceName,
 		Version:     "1.0.0",
@@ -63,18 +57,7 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	slots := make(chan struct{}, n.MaxInFlight)
-	concurrent := func(h func(micro.Request)) micro.Handler {
-		// A micro endpoint hands requests over one at a time: handle each in
-		// its own goroutine, at most MaxInFlight at once.
-		return micro.HandlerFunc(func(r micro.Request) {
-			slots <- struct{}{}
-			go func() {
-				defer func() { <-slots }()
-				h(r)
-			}()
-		})
-	}
+	concurrent := natsreply.NewLimiter(n.MaxInFlight).Handler
 	if err := svc.AddEndpoint("submit", concurrent(n.submit), micro.WithEndpointSubject(SubjectSubmit)); err != nil {
 		_ = svc.Stop()
 		return nil, err
@@ -94,15 +77,15 @@ func decodeSubmit(data []byte) (submitRequest, *httpx.Problem) {
 }
 
 func (n NATS) submit(r micro.Request) {
-	ctx, end := requestContext(r)
+	ctx, end := natsreply.Context(app.ServiceName, r)
 	req, p := decodeSubmit(r.Data())
 	if p != nil {
-		end(replyProblem(ctx, r, p))
+		end(natsreply.Problem(ctx, r, p))
 		return
 	}
 	out, replayed, err := submit(ctx, n.App, req, r.Headers().Get("Idempotency-Key"), NATSActor)
 	if err != nil {
-		end(replyProblem(ctx, r, err))
+		end(natsreply.Problem(ctx, r, err))
 		return
 	}
 	var opts []micro.RespondOpt
@@ -134,10 +117,10 @@ func decodeShow(data []byte) (showRequest, *httpx.Problem) {
 }
 
 func (n NATS) show(r micro.Request) {
-	ctx, end := requestContext(r)
+	ctx, end := natsreply.Context(app.ServiceName, r)
 	req, p := decodeShow(r.Data())
 	if p != nil {
-		end(replyProblem(ctx, r, p))
+		end(natsreply.Problem(ctx, r, p))
 		return
 	}
 	var at time.Time
@@ -146,31 +129,8 @@ func (n NATS) show(r micro.Request) {
 	}
 	out, err := view(ctx, n.App, req.ID, at)
 	if err != nil {
-		end(replyProblem(ctx, r, err))
+		end(natsreply.Problem(ctx, r, err))
 		return
 	}
 	end(r.RespondJSON(out))
-}
-
-// requestContext is the context a request is handled in: bounded in time
-// and inside the requester's trace.
-func requestContext(r micro.Request) (context.Context, func(error)) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	ctx, end := telemetry.RequestTrace(ctx, app.ServiceName, r.Subject(), r.Headers())
-	return ctx, func(err error) {
-		end(err)
-		cancel()
-	}
-}
-
-// replyProblem answers with the problem err is; it returns err for the trace.
-func replyProblem(ctx context.Context, r micro.Request, err error) error {
-	p := httpx.ProblemFor(ctx, err, r.Subject())
-	if p.Instance == "" {
-		p.Instance = r.Subject()
-	}
-	body, _ := json.Marshal(p)
-	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
-		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
-	return err
 }

@@ -3,9 +3,7 @@ package adapters
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"strconv"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
@@ -13,7 +11,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
-	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 	"github.com/complaintflow/complaintflow/services/resolution/app"
 )
 
@@ -111,9 +109,6 @@ type (
 // Serve registers the endpoints on nc. Stop the returned service to stop
 // serving; requests in flight finish first.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
-	if n.MaxInFlight <= 0 {
-		n.MaxInFlight = 64
-	}
 	svc, err := micro.AddService(nc, micro.Config{
 		Name:        app.ServiceName,
 		Version:     "1.0.0",
@@ -123,7 +118,7 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	slots := make(chan struct{}, n.MaxInFlight)
+	limiter := natsreply.NewLimiter(n.MaxInFlight)
 	a := n.App
 	endpoints := map[string]func(context.Context, micro.Request) (any, error){
 		SubjectShow: func(ctx context.Context, r micro.Request) (any, error) {
@@ -219,20 +214,14 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	}
 	for _, subject := range Subjects {
 		handle := endpoints[subject]
-		h := micro.HandlerFunc(func(r micro.Request) {
-			// A micro endpoint hands requests over one at a time: handle
-			// each in its own goroutine, at most MaxInFlight at once.
-			slots <- struct{}{}
-			go func() {
-				defer func() { <-slots }()
-				ctx, end := requestContext(r)
-				out, err := handle(ctx, r)
-				if err != nil {
-					end(replyProblem(ctx, r, err))
-					return
-				}
-				end(r.RespondJSON(out))
-			}()
+		h := limiter.Handler(func(r micro.Request) {
+			ctx, end := natsreply.Context(app.ServiceName, r)
+			out, err := handle(ctx, r)
+			if err != nil {
+				end(natsreply.Problem(ctx, r, err))
+				return
+			}
+			end(r.RespondJSON(out))
 		})
 		name := subject[len("complaints.resolution."):]
 		if err := svc.AddEndpoint(name, h, micro.WithEndpointSubject(subject)); err != nil {
@@ -255,27 +244,4 @@ func decodeWithID(data []byte, dst any, id *string) *httpx.Problem {
 	var v httpx.Validator
 	v.Required(*id, "id")
 	return v.Problem()
-}
-
-// requestContext is the context a request is handled in: bounded in time
-// and inside the requester's trace.
-func requestContext(r micro.Request) (context.Context, func(error)) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	ctx, end := telemetry.RequestTrace(ctx, app.ServiceName, r.Subject(), r.Headers())
-	return ctx, func(err error) {
-		end(err)
-		cancel()
-	}
-}
-
-// replyProblem answers with the problem err is; it returns err for the trace.
-func replyProblem(ctx context.Context, r micro.Request, err error) error {
-	p := httpx.ProblemFor(ctx, err, r.Subject())
-	if p.Instance == "" {
-		p.Instance = r.Subject()
-	}
-	body, _ := json.Marshal(p)
-	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
-		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
-	return err
 }
