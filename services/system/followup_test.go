@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
@@ -83,14 +82,13 @@ func resolveComplaint(t *testing.T, a api) submitted {
 }
 
 // settled waits for compensation's RedressSettled of a resolution round on
-// the redress stream. Compensation emits it for every resolution; where it
-// does not (yet), the test appends it as compensation would, so that only
-// follow-up's side of the contract is under test.
+// the redress stream: compensation emits it for every resolution, and the
+// follow-up starts from it.
 func settled(t *testing.T, s *host.System, id string, round int32) {
 	t.Helper()
 	ctx := context.Background()
 	stream := eventlog.StreamName("redress", id)
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		events, err := s.Log().ReadStream(ctx, stream, eventlog.FromStart)
 		if err != nil && !errors.Is(err, eventlog.ErrStreamNotFound) {
@@ -110,14 +108,7 @@ func settled(t *testing.T, s *host.System, id string, round int32) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	data, err := es.Encode(uuid.NewString(), &complaintsv1.RedressSettled{ComplaintId: id, Resolution: round},
-		eventlog.Metadata{ComplaintID: id, Service: "compensation", Actor: eventlog.NewActor(eventlog.ActorSystem, "compensation")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Log().Append(ctx, stream, eventlog.Any(), data); err != nil {
-		t.Fatal(err)
-	}
+	t.Fatalf("compensation never settled resolution %d of %s", round, id)
 }
 
 func followupTypes(t *testing.T, s *host.System, id string) []string {
@@ -173,8 +164,12 @@ func TestFollowUpRoundsChasersAndSilentCustomers(t *testing.T) {
 	if view["status"] != "answered" || view["round"] != 1.0 || view["next_due"] != nil {
 		t.Fatalf("after a no: %v", view)
 	}
-	// Resolution reopens and resolves again (its side, not under test here);
-	// the next settlement starts round 2.
+	// Resolution reopens the case; it is resolved again, and the next
+	// settlement starts round 2.
+	a.eventually("/v1/cases/"+answering.ID, func(b map[string]any) bool { return b["status"] == "reopened" })
+	a.call(http.MethodPost, "/v1/cases/"+answering.ID+"/resolution", map[string]any{
+		"outcome": "upheld", "root_cause": "network.outage", "summary": "Line card replaced", "agent": "a-7",
+	}, http.StatusOK, nil)
 	settled(t, s, answering.ID, 2)
 	a.eventually(path, func(b map[string]any) bool {
 		return b["round"] == 2.0 && (b["status"] == "awaiting_answer" || b["status"] == "chased")
