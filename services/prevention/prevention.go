@@ -10,6 +10,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
+	"github.com/complaintflow/complaintflow/services/platform/regime"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 	"github.com/complaintflow/complaintflow/services/prevention/adapters"
@@ -34,11 +35,31 @@ func New() host.Factory {
 		if err != nil {
 			return nil, err
 		}
+		regimes, err := regime.Load(os.Getenv("CONFIG_DIR"))
+		if err != nil {
+			return nil, err
+		}
 		projections := adapters.NewRegistry(facts)
 		return &service{
-			facts: facts, projections: projections, app: app.New(facts, projections), goFn: d.Go,
+			facts: facts, projections: projections, goFn: d.Go,
+			app:     app.New(facts, projections).CountingBusinessDaysWith(AnsweredIn3BusinessDays(regimes)),
 			actions: actions, prevention: actions.app,
 		}, nil
+	}
+}
+
+// AnsweredIn3BusinessDays counts the regulatory report's third business day
+// after receipt in the calendar of each complaint's regime (its bank
+// holidays and time zone), as the regime's clocks do.
+func AnsweredIn3BusinessDays(p regime.Policy) domain.AnsweredIn3BusinessDays {
+	return func(f *domain.Fact) bool {
+		cal := regime.UTC
+		if g, ok := p.Named(f.Regime); ok {
+			if c, ok := p.Calendars.Named(g.Calendar); ok {
+				cal = c
+			}
+		}
+		return !f.ResolvedAt.After(cal.AddBusinessDays(f.ReceivedAt, 3))
 	}
 }
 

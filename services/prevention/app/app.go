@@ -40,6 +40,16 @@ type Prevention struct {
 	facts       FactsView
 	projections Projections
 	now         func() time.Time
+	// in3 counts the regulatory report's third business day in each
+	// regime's calendar; nil counts Monday to Friday in UTC.
+	in3 domain.AnsweredIn3BusinessDays
+}
+
+// CountingBusinessDaysWith makes the regulatory report count the third
+// business day after receipt with in3 (the regimes' calendars).
+func (a *Prevention) CountingBusinessDaysWith(in3 domain.AnsweredIn3BusinessDays) *Prevention {
+	a.in3 = in3
+	return a
 }
 
 // New builds the application over its read models.

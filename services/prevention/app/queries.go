@@ -81,7 +81,7 @@ type RegulatoryQuery struct {
 // Regulatory is the complaints return of a regime and period.
 func (a *Prevention) Regulatory(ctx context.Context, q RegulatoryQuery) (api.RegulatoryReport, error) {
 	var rep api.RegulatoryReport
-	pos, err := a.read(ctx, q.AsOf, func(t *domain.Facts) { rep = t.RegulatoryReport(q.Regime, q.From, q.To) })
+	pos, err := a.read(ctx, q.AsOf, func(t *domain.Facts) { rep = t.RegulatoryReportIn(a.in3, q.Regime, q.From, q.To) })
 	rep.GeneratedAt, rep.Position, rep.AsOf = a.now(), uint64(pos), asOfPtr(q.AsOf)
 	return rep, err
 }

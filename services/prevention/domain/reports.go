@@ -257,6 +257,15 @@ func (t *Facts) EffortReport(q Filter, recontactDays int) api.EffortReport {
 		ByCause: groups(by[0]), ByProduct: groups(by[1]), ByTeam: groups(by[2])}
 }
 
+// AnsweredIn3BusinessDays says whether a closed complaint's final response
+// came by the end of the third business day after its receipt, counted in
+// its regime's business calendar (FCA complaints return, DISP 1.10).
+type AnsweredIn3BusinessDays func(f *Fact) bool
+
+// MondayToFriday counts business days Monday to Friday in UTC, with no
+// holidays: the count when no calendar is configured.
+func MondayToFriday(f *Fact) bool { return BusinessDaysAfter(f.ReceivedAt, f.ResolvedAt) <= 3 }
+
 // BusinessDaysAfter counts the Monday-to-Friday days after from's day up to
 // and including to's day (UTC). Public holidays are not taken into account.
 func BusinessDaysAfter(from, to time.Time) int {
@@ -307,7 +316,7 @@ func (f *Fact) Timely() bool {
 
 type regAcc struct{ f api.RegulatoryFigures }
 
-func (a *regAcc) add(f *Fact, from, to time.Time) {
+func (a *regAcc) add(f *Fact, from, to time.Time, in3 AnsweredIn3BusinessDays) {
 	if inPeriod(f.ReceivedAt, from, to) {
 		a.f.Opened++
 	}
@@ -316,7 +325,7 @@ func (a *regAcc) add(f *Fact, from, to time.Time) {
 	}
 	a.f.Closed++
 	switch {
-	case BusinessDaysAfter(f.ReceivedAt, f.ResolvedAt) <= 3:
+	case in3(f):
 		a.f.ClosedWithin3BusinessDays++
 	case f.ResolvedAt.Sub(f.ReceivedAt) <= 8*7*24*time.Hour:
 		a.f.ClosedWithin8Weeks++
@@ -373,6 +382,15 @@ func (a *regAcc) figures() api.RegulatoryFigures {
 // redress paid, in total and by product, cause and both, plus the CFPB
 // company-response summary of the complaints closed in the period.
 func (t *Facts) RegulatoryReport(regime string, from, to time.Time) api.RegulatoryReport {
+	return t.RegulatoryReportIn(MondayToFriday, regime, from, to)
+}
+
+// RegulatoryReportIn is RegulatoryReport with the third business day
+// counted by in3 (the regimes' calendars).
+func (t *Facts) RegulatoryReportIn(in3 AnsweredIn3BusinessDays, regime string, from, to time.Time) api.RegulatoryReport {
+	if in3 == nil {
+		in3 = MondayToFriday
+	}
 	// One pass counts by product and cause; the totals by product, by
 	// cause and overall are sums of those.
 	byBoth := map[[2]string]*regAcc{}
@@ -390,7 +408,7 @@ func (t *Facts) RegulatoryReport(regime string, from, to time.Time) api.Regulato
 		if byBoth[k] == nil {
 			byBoth[k] = newRegAcc()
 		}
-		byBoth[k].add(f, from, to)
+		byBoth[k].add(f, from, to, in3)
 		if closed {
 			r := f.CompanyResponse()
 			if cfpb[r] == nil {
