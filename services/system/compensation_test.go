@@ -140,6 +140,12 @@ func TestIssuanceIsRequestedAndConfirmedOnceDespiteDuplicates(t *testing.T) {
 	if tot := report["totals"].([]any)[0].(map[string]any); tot["key"] != id || tot["amount_minor"] != 3500.0 || tot["items"] != 2.0 {
 		t.Fatalf("ledger %v", report)
 	}
+	// As it stood in 2020: nothing issued yet.
+	var then map[string]any
+	owner.call(http.MethodGet, "/v1/reports/redress?group=complaint&as_of=2020-01-01T00:00:00Z", nil, http.StatusOK, &then)
+	if totals, _ := then["totals"].([]any); len(totals) != 0 {
+		t.Fatalf("ledger as of 2020: %v", then)
+	}
 	// An apology only is settled at once, for follow-up to start.
 	rejected := submitAndResolve(t, a, "rejected")
 	a.eventually("/v1/redress/"+rejected, func(b map[string]any) bool { return b["status"] == "settled" })

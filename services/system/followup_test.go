@@ -232,6 +232,14 @@ func TestFollowUpRoundsChasersAndSilentCustomers(t *testing.T) {
 		row["team"] != "network-support" || row["root_cause"] != "network.outage" {
 		t.Fatalf("silent-customers report: %v", report)
 	}
+	// As it stood before anyone was closed for silence (2020), and as it stands now.
+	var then, now map[string]any
+	a.call(http.MethodGet, "/v1/reports/silent-customers?as_of=2020-01-01T00:00:00Z", nil, http.StatusOK, &then)
+	a.call(http.MethodGet, "/v1/reports/silent-customers?as_of="+time.Now().UTC().Format(time.RFC3339Nano), nil, http.StatusOK, &now)
+	if then["total"] != 0.0 || now["total"] != 1.0 {
+		t.Fatalf("silent customers as of 2020: %v; as of now: %v", then, now)
+	}
+	a.call(http.MethodGet, "/v1/reports/silent-customers?as_of=yesterday", nil, http.StatusBadRequest, nil)
 }
 
 // With no delay the survey is out as soon as the redress is settled: what

@@ -254,8 +254,13 @@ func (h HTTP) report(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, p)
 		return
 	}
+	asOf, p := httpx.AsOf(r)
+	if p != nil {
+		httpx.WriteProblem(w, r, p)
+		return
+	}
 	group := q.Get("group")
-	totals, err := h.App.LedgerTotals(group, from, to)
+	totals, err := h.App.LedgerTotalsAsOf(r.Context(), group, from, to, asOf)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return

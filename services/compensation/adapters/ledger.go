@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -29,25 +30,28 @@ func (f *ledgerFold) Apply(e eventlog.RecordedEvent) error {
 	return nil
 }
 
+// ledgerFilter selects the events the ledger folds.
+var ledgerFilter = eventlog.Filter{Categories: []string{domain.Category}, EventTypes: []string{
+	es.TypeOf(&complaintsv1.RedressDecided{}), es.TypeOf(&complaintsv1.RedressIssued{}),
+}}
+
 // Ledger follows the log's redress decisions and issuances into the redress
 // ledger; it is the app's LedgerView.
 type Ledger struct {
-	p *projection.Projection[*ledgerFold]
+	p   *projection.Projection[*ledgerFold]
+	log eventlog.Log
 }
 
 // NewLedger prepares the projection, resuming from its snapshot in the
 // projections bucket when there is one.
 func NewLedger(ctx context.Context, log eventlog.Log, js jetstream.JetStream) (*Ledger, error) {
 	p, err := projection.New(ctx, log, js, &ledgerFold{domain.NewLedger()}, projection.Options{
-		Name: LedgerProjection,
-		Filter: eventlog.Filter{Categories: []string{domain.Category}, EventTypes: []string{
-			es.TypeOf(&complaintsv1.RedressDecided{}), es.TypeOf(&complaintsv1.RedressIssued{}),
-		}},
+		Name: LedgerProjection, Filter: ledgerFilter,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Ledger{p: p}, nil
+	return &Ledger{p: p, log: log}, nil
 }
 
 // Run follows the log until ctx is done.
@@ -56,4 +60,15 @@ func (l *Ledger) Run(ctx context.Context) error { return l.p.Run(ctx) }
 // Ledger implements app.LedgerView.
 func (l *Ledger) Ledger(f func(domain.Ledger)) {
 	l.p.Read(func(s *ledgerFold, _ eventlog.Position) { f(s.Ledger) })
+}
+
+// LedgerAsOf implements app.LedgerView: the decisions and issuances recorded
+// up to asOf, folded again from the log.
+func (l *Ledger) LedgerAsOf(ctx context.Context, asOf time.Time, f func(domain.Ledger)) error {
+	fresh := &ledgerFold{domain.NewLedger()}
+	if _, err := projection.AsOf(ctx, l.log, ledgerFilter, fresh, l.p.Position(), asOf); err != nil {
+		return err
+	}
+	f(fresh.Ledger)
+	return nil
 }

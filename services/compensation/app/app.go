@@ -49,6 +49,9 @@ type Timers interface {
 // LedgerView is the redress ledger projection.
 type LedgerView interface {
 	Ledger(func(domain.Ledger))
+	// LedgerAsOf is the ledger as it stood at asOf, folded again from the
+	// log up to then.
+	LedgerAsOf(ctx context.Context, asOf time.Time, f func(domain.Ledger)) error
 }
 
 // Policy is the loaded redress policy: its rules and where it came from.

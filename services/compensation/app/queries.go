@@ -76,6 +76,11 @@ var ErrNoLedger = decider.NotFound("the redress ledger is not kept by this proce
 
 // LedgerTotals sums issued redress by group within [from, to).
 func (a *Compensation) LedgerTotals(group string, from, to time.Time) ([]domain.LedgerTotal, error) {
+	return a.LedgerTotalsAsOf(context.Background(), group, from, to, time.Time{})
+}
+
+// LedgerTotalsAsOf is LedgerTotals as the ledger stood at asOf (zero: now).
+func (a *Compensation) LedgerTotalsAsOf(ctx context.Context, group string, from, to, asOf time.Time) ([]domain.LedgerTotal, error) {
 	if group == "" {
 		group = "period"
 	}
@@ -86,6 +91,10 @@ func (a *Compensation) LedgerTotals(group string, from, to time.Time) ([]domain.
 		return nil, ErrNoLedger
 	}
 	var out []domain.LedgerTotal
+	if !asOf.IsZero() {
+		err := a.ledger.LedgerAsOf(ctx, asOf, func(l domain.Ledger) { out = l.Totals(group, from, to) })
+		return out, err
+	}
 	a.ledger.Ledger(func(l domain.Ledger) { out = l.Totals(group, from, to) })
 	return out, nil
 }

@@ -111,7 +111,19 @@ func (h HTTP) silent(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Limit = n
 	}
+	asOf, p := httpx.AsOf(r)
+	if p != nil {
+		httpx.WriteProblem(w, r, p)
+		return
+	}
 	rep := h.App.SilentCustomers(q)
+	if !asOf.IsZero() {
+		var err error
+		if rep, err = h.App.SilentCustomersAsOf(r.Context(), q, asOf); err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+	}
 	out := api.SilentCustomersReport{Total: rep.Total, Truncated: rep.Truncated,
 		Groups: []api.SilentCustomerGroup{}, Complaints: []api.SilentCustomer{}}
 	for _, g := range rep.Groups {

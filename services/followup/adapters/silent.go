@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"context"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -40,7 +41,8 @@ func (f *SilentFold) Apply(e eventlog.RecordedEvent) error {
 // Silent follows the log's closures into the silent-customers report; it
 // is the app's SilentCustomers.
 type Silent struct {
-	p *projection.Projection[*SilentFold]
+	p   *projection.Projection[*SilentFold]
+	log eventlog.Log
 }
 
 // NewSilent prepares the projection, resuming from its snapshot in the
@@ -50,7 +52,7 @@ func NewSilent(ctx context.Context, log eventlog.Log, js jetstream.JetStream) (*
 	if err != nil {
 		return nil, err
 	}
-	return &Silent{p: p}, nil
+	return &Silent{p: p, log: log}, nil
 }
 
 // Run follows the log until ctx is done.
@@ -60,4 +62,20 @@ func (s *Silent) Run(ctx context.Context) error { return s.p.Run(ctx) }
 func (s *Silent) Report(q domain.SilentQuery) (out domain.SilentReport) {
 	s.p.Read(func(f *SilentFold, _ eventlog.Position) { out = f.Report(q) })
 	return out
+}
+
+// ReportAsOf implements app.SilentCustomers: the closures recorded up to
+// asOf, folded again from the log.
+func (s *Silent) ReportAsOf(ctx context.Context, q domain.SilentQuery, asOf time.Time) (domain.SilentReport, error) {
+	fresh := NewSilentFold()
+	if _, err := projection.AsOf(ctx, s.log, SilentFilter, fresh, s.p.Position(), asOf); err != nil {
+		return domain.SilentReport{}, err
+	}
+	return fresh.Report(q), nil
+}
+
+// ReportAsOf of a fold that is given its events (tests) is the fold's
+// report: it holds no history.
+func (f *SilentFold) ReportAsOf(_ context.Context, q domain.SilentQuery, _ time.Time) (domain.SilentReport, error) {
+	return f.Report(q), nil
 }

@@ -46,6 +46,9 @@ type Complaints interface {
 // SilentCustomers is the report of complaints closed for no response.
 type SilentCustomers interface {
 	Report(q domain.SilentQuery) domain.SilentReport
+	// ReportAsOf is the report as it stood at asOf, folded again from the
+	// log up to then.
+	ReportAsOf(ctx context.Context, q domain.SilentQuery, asOf time.Time) (domain.SilentReport, error)
 }
 
 // Followup is the follow-up application.

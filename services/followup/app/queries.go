@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/complaintflow/complaintflow/services/followup/domain"
 	"github.com/complaintflow/complaintflow/services/platform/decider"
@@ -26,4 +27,10 @@ func (a *Followup) Followup(ctx context.Context, complaintID string) (domain.Fol
 // SilentCustomers reports the complaints closed for no response.
 func (a *Followup) SilentCustomers(q domain.SilentQuery) domain.SilentReport {
 	return a.silent.Report(q)
+}
+
+// SilentCustomersAsOf is the report as it stood at asOf (by replay of the
+// closures up to then).
+func (a *Followup) SilentCustomersAsOf(ctx context.Context, q domain.SilentQuery, asOf time.Time) (domain.SilentReport, error) {
+	return a.silent.ReportAsOf(ctx, q, asOf)
 }
