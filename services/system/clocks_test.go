@@ -266,11 +266,11 @@ func TestAClockTimerPendingAcrossAKillFiresOnceAfterTheRestart(t *testing.T) {
 	_, addr = start()
 	w.a = api{t: t, addr: oneAddress(addr)}
 	t.Logf("restarted at +%.2fs", time.Since(w.t0).Seconds())
-	after := w.until("breached after the restart", 20*time.Second, func(c wire.Clocks) bool {
+	w.until("breached after the restart", 20*time.Second, func(c wire.Clocks) bool {
 		return clockIn(c, "final-response").State == "breached"
 	})
 	time.Sleep(time.Second) // a duplicate firing would have been handled by now
-	after, _ = w.get()
+	after, _ := w.get()
 	if n := countClockEvents(after, "ClockBreached", "final-response"); n != 1 {
 		t.Fatalf("the final-response clock breached %d times: %+v", n, after.History)
 	}

@@ -72,7 +72,7 @@ func TestReportsOverTheWholeSystem(t *testing.T) {
 	if status != 200 || strings.Count(string(body), "Closed with monetary relief") != 2 {
 		t.Errorf("CFPB export: %d %s", status, body)
 	}
-	status, _, body = a.as(testTokens["agent"]).do(http.MethodGet, "/reports", nil, nil)
+	status, _, _ = a.as(testTokens["agent"]).do(http.MethodGet, "/reports", nil, nil)
 	if status != http.StatusForbidden {
 		t.Errorf("the report page as an agent: %d", status)
 	}
