@@ -77,7 +77,7 @@ func start(t *testing.T) *component {
 		now: time.Date(2026, 3, 5, 10, 0, 0, 0, time.UTC)}
 	c.app = app.New(app.Ports{
 		Followups: followup.Repository(log, rules, nil), Timers: c.timers, Complaints: adapters.Complaints{Log: log},
-		Silent: c.silent, Now: func() time.Time { return c.now },
+		Silent: foldedSilent{c.silent}, Now: func() time.Time { return c.now },
 	})
 	mux := http.NewServeMux()
 	adapters.HTTP{App: c.app}.Routes(mux)
@@ -453,7 +453,7 @@ func TestWithNoDelayTheSurveyIsOutAsSoonAsTheRedressIsSettled(t *testing.T) {
 	}
 	rules.Policy.SurveyDelay = 0
 	timers := &fakeTimers{pending: map[string]timer.Timer{}}
-	a := app.New(app.Ports{Followups: followup.Repository(log, rules, nil), Timers: timers, Complaints: adapters.Complaints{Log: log}, Silent: adapters.NewSilentFold()})
+	a := app.New(app.Ports{Followups: followup.Repository(log, rules, nil), Timers: timers, Complaints: adapters.Complaints{Log: log}, Silent: foldedSilent{adapters.NewSilentFold()}})
 	id := uuid.NewString()
 	if err := a.Schedule(context.Background(), id, 1, uuid.NewString()); err != nil {
 		t.Fatal(err)
@@ -465,4 +465,12 @@ func TestWithNoDelayTheSurveyIsOutAsSoonAsTheRedressIsSettled(t *testing.T) {
 	if len(timers.pending) != 1 {
 		t.Fatalf("timers %v: want the first chaser", timers.pending)
 	}
+}
+
+// foldedSilent serves the silent-customers report from a fold the test feeds
+// events to; it keeps no history, so it answers as_of with the report now.
+type foldedSilent struct{ *adapters.SilentFold }
+
+func (f foldedSilent) ReportAsOf(_ context.Context, q domain.SilentQuery, _ time.Time) (domain.SilentReport, error) {
+	return f.Report(q), nil
 }

@@ -254,7 +254,7 @@ func (h HTTP) report(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, p)
 		return
 	}
-	asOf, p := httpx.AsOf(r)
+	asOf, p := httpx.PastAsOf(r)
 	if p != nil {
 		httpx.WriteProblem(w, r, p)
 		return

@@ -74,12 +74,8 @@ func (a *Compensation) Budgets(ctx context.Context, period string) ([]BudgetUse,
 // ErrNoLedger answers a ledger read where the projection does not run.
 var ErrNoLedger = decider.NotFound("the redress ledger is not kept by this process")
 
-// LedgerTotals sums issued redress by group within [from, to).
-func (a *Compensation) LedgerTotals(group string, from, to time.Time) ([]domain.LedgerTotal, error) {
-	return a.LedgerTotalsAsOf(context.Background(), group, from, to, time.Time{})
-}
-
-// LedgerTotalsAsOf is LedgerTotals as the ledger stood at asOf (zero: now).
+// LedgerTotalsAsOf sums issued redress by group within [from, to), as the
+// ledger stood at asOf (zero: now).
 func (a *Compensation) LedgerTotalsAsOf(ctx context.Context, group string, from, to, asOf time.Time) ([]domain.LedgerTotal, error) {
 	if group == "" {
 		group = "period"

@@ -111,7 +111,7 @@ func (h HTTP) silent(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Limit = n
 	}
-	asOf, p := httpx.AsOf(r)
+	asOf, p := httpx.PastAsOf(r)
 	if p != nil {
 		httpx.WriteProblem(w, r, p)
 		return

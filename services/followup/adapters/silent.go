@@ -73,9 +73,3 @@ func (s *Silent) ReportAsOf(ctx context.Context, q domain.SilentQuery, asOf time
 	}
 	return fresh.Report(q), nil
 }
-
-// ReportAsOf of a fold that is given its events (tests) is the fold's
-// report: it holds no history.
-func (f *SilentFold) ReportAsOf(_ context.Context, q domain.SilentQuery, _ time.Time) (domain.SilentReport, error) {
-	return f.Report(q), nil
-}

@@ -167,20 +167,6 @@ func submit(ctx context.Context, a *app.Intake, req submitRequest, key string, a
 	}, res.Replayed, nil
 }
 
-// asOf reads the as_of query parameter: the instant a view or timeline is
-// folded up to; zero when absent.
-func asOf(r *http.Request) (time.Time, *httpx.Problem) {
-	q := r.URL.Query().Get("as_of")
-	if q == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, q)
-	if err != nil {
-		return time.Time{}, httpx.Invalid(httpx.FieldError{Field: "as_of", Detail: "must be an RFC 3339 date and time, e.g. 2026-11-26T09:30:00Z"})
-	}
-	return t, nil
-}
-
 type caseJSON = api.ComplaintCase
 
 type redressJSON = api.ComplaintRedress
@@ -190,7 +176,7 @@ type followUpJSON = api.ComplaintFollowUp
 type viewJSON = api.Complaint
 
 func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
-	at, p := asOf(r)
+	at, p := httpx.AsOf(r)
 	if p != nil {
 		httpx.WriteProblem(w, r, p)
 		return
@@ -256,7 +242,7 @@ var timelineJSON = protojson.MarshalOptions{UseProtoNames: true}
 
 func (h HTTP) timeline(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	at, p := asOf(r)
+	at, p := httpx.AsOf(r)
 	if p != nil {
 		httpx.WriteProblem(w, r, p)
 		return

@@ -53,19 +53,6 @@ type (
 
 const maxActionsIdempotencyKey = 200
 
-// actionsAsOf reads the optional as_of query parameter.
-func actionsAsOf(r *http.Request) (time.Time, *httpx.Problem) {
-	s := r.URL.Query().Get("as_of")
-	if s == "" {
-		return time.Time{}, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, httpx.Invalid(httpx.FieldError{Field: "as_of", Detail: "must be an RFC 3339 time"})
-	}
-	return t, nil
-}
-
 func actionsIdempotencyKey(r *http.Request, v *httpx.Validator) string {
 	key := r.Header.Get("Idempotency-Key")
 	v.Check(len(key) <= maxActionsIdempotencyKey, "Idempotency-Key", "must be at most 200 characters")
@@ -73,7 +60,7 @@ func actionsIdempotencyKey(r *http.Request, v *httpx.Validator) string {
 }
 
 func (h ActionsHTTP) listIssues(w http.ResponseWriter, r *http.Request) {
-	at, p := actionsAsOf(r)
+	at, p := httpx.AsOf(r)
 	status := r.URL.Query().Get("status")
 	if p == nil && status != "" && status != "open" && status != "closed" {
 		p = httpx.Invalid(httpx.FieldError{Field: "status", Detail: "must be open or closed"})
@@ -138,7 +125,7 @@ func (h ActionsHTTP) closeIssue(w http.ResponseWriter, r *http.Request) {
 var actionStatuses = []string{"open", "overdue", "completed", "evaluated"}
 
 func (h ActionsHTTP) listActions(w http.ResponseWriter, r *http.Request) {
-	at, p := actionsAsOf(r)
+	at, p := httpx.AsOf(r)
 	q := r.URL.Query()
 	status, cause := q.Get("status"), q.Get("cause")
 	if p == nil && status != "" && !slices.Contains(actionStatuses, status) {

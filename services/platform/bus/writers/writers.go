@@ -90,17 +90,6 @@ var categoriesOf = map[string][]string{
 // catalogue is the package of every event type name ("complaints.v1.").
 var catalogue = string(complaintsv1.File_complaints_v1_events_proto.Package()) + "."
 
-// Category returns the category of an event type of the catalogue (its
-// protobuf full name, "complaints.v1.CaseResolved"): the first of its
-// categories; false if the type is not one of the catalogue's events.
-func Category(eventType string) (string, bool) {
-	cats, ok := Categories(eventType)
-	if !ok {
-		return "", false
-	}
-	return cats[0], true
-}
-
 // Categories returns every category whose streams may hold an event type of
 // the catalogue; false if the type is not one of the catalogue's events.
 func Categories(eventType string) ([]string, bool) {
