@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"testing"
 	"time"
 
@@ -188,6 +189,43 @@ func TestABreachedClockEscalatesTheCase(t *testing.T) {
 	}
 	if res := c.do(t, "POST", "/v1/cases/"+id+"/escalation", "agent-token", map[string]any{"reason": "more"}); res.status != 409 {
 		t.Fatalf("escalate past the top tier: %d %v", res.status, res.body)
+	}
+}
+
+// A window clock (uk-fca summary resolution) that closes is an
+// opportunity gone, not a deadline missed: its breach escalates nothing. The
+// deadline breach appended after it shows that the consumer has read past it.
+func TestAClosingWindowDoesNotEscalateTheCase(t *testing.T) {
+	c := start(t, "")
+	id := c.receive(t, "tv")
+	window := &complaintsv1.ClockBreached{ComplaintId: id, Clock: "summary-resolution", Kind: complaintsv1.ClockKind_CLOCK_KIND_REGULATORY,
+		Regime: "uk-fca", Window: true, Due: timestamppb.Now(), BreachedAt: timestamppb.Now()}
+	c.append(t, "clock", id, "resolution", window)
+	deadline := &complaintsv1.ClockBreached{ComplaintId: id, Clock: "final-response", Kind: complaintsv1.ClockKind_CLOCK_KIND_REGULATORY,
+		Regime: "uk-fca", Due: timestamppb.Now(), BreachedAt: timestamppb.Now()}
+	c.append(t, "clock", id, "resolution", deadline)
+	escalations := func() []string {
+		_, msgs := c.caseEvents(t, id)
+		var out []string
+		for _, m := range msgs {
+			if e, ok := m.(*complaintsv1.CaseEscalated); ok {
+				out = append(out, e.Clock)
+			}
+		}
+		return out
+	}
+	escalated := escalations()
+	for until := time.Now().Add(5 * time.Second); !slices.Contains(escalated, "final-response"); escalated = escalations() {
+		if time.Now().After(until) {
+			t.Fatalf("the final-response breach never escalated: %v", escalated)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if len(escalated) != 1 || escalated[0] != "final-response" {
+		t.Fatalf("escalated for clocks %v, want only final-response", escalated)
+	}
+	if body := c.do(t, "GET", "/v1/cases/"+id, "agent-token", nil).body; body["tier"] != float64(2) || body["escalations"] != float64(1) {
+		t.Fatalf("case after a closed window and a breach: %v", body)
 	}
 }
 

@@ -48,7 +48,8 @@ func OnSurveyAnswered(a *app.Resolution) func(context.Context, eventlog.Recorded
 	}
 }
 
-// OnClockBreached escalates the case whose clock breached.
+// OnClockBreached escalates the case whose clock breached, unless the clock
+// was a window that closed (decided by the case).
 func OnClockBreached(a *app.Resolution) func(context.Context, eventlog.RecordedEvent) error {
 	return func(ctx context.Context, e eventlog.RecordedEvent) error {
 		m, err := es.Decode(e)
@@ -59,7 +60,7 @@ func OnClockBreached(a *app.Resolution) func(context.Context, eventlog.RecordedE
 		if !ok {
 			return nil
 		}
-		return a.EscalateOnBreach(ctx, b.ComplaintId, b.Clock, e.ID)
+		return a.EscalateOnBreach(ctx, b, e.ID)
 	}
 }
 

@@ -125,11 +125,13 @@ func (a *Resolution) ReopenOnSurvey(ctx context.Context, complaintID string, res
 	return err
 }
 
-// EscalateOnBreach escalates the case whose clock breached. eventID (the
-// breach's) makes a redelivery change nothing.
-func (a *Resolution) EscalateOnBreach(ctx context.Context, complaintID, clock, eventID string) error {
+// EscalateOnBreach escalates the case whose clock breached (the case
+// decides that a window closing escalates nothing). eventID (the breach's)
+// makes a redelivery change nothing.
+func (a *Resolution) EscalateOnBreach(ctx context.Context, b *complaintsv1.ClockBreached, eventID string) error {
+	complaintID := b.ComplaintId
 	res, err := a.repo.Handle(ctx, complaintID, es.Command[domain.CaseCommand]{
-		Body:        domain.EscalateCase{Clock: clock, By: string(Actor), At: a.now()},
+		Body:        domain.EscalateCase{Clock: b.Clock, Window: b.Window, By: string(Actor), At: a.now()},
 		ComplaintID: complaintID, CausationID: eventID, IdempotencyKey: eventID, Actor: Actor,
 	})
 	countEffort(ctx, res.State.Team, res.Events)

@@ -189,6 +189,9 @@ type ClaimCase struct {
 type EscalateCase struct {
 	Reason string
 	Clock  string
+	// Window: the breached clock is a window that closed (ClockBreached.window,
+	// e.g. FCA summary resolution), not a deadline missed.
+	Window bool
 	By     string
 	At     time.Time
 }
@@ -461,6 +464,8 @@ func escalate(p Policy, cmd EscalateCase, c Case) ([]proto.Message, error) {
 	switch {
 	case cmd.Reason == "" && !breach:
 		return nil, ErrEscalationUnexplained
+	case breach && cmd.Window:
+		return nil, nil // a window closed: an opportunity gone, not a deadline missed
 	case c.Status == Resolved && breach:
 		return nil, nil // a late firing for a case already resolved
 	case c.Status == Resolved:

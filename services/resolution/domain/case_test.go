@@ -295,6 +295,11 @@ func TestABreachedClockEscalatesUnlessResolvedOrAtTheTop(t *testing.T) {
 	given2(t, &complaintsv1.CaseEscalated{ComplaintId: id, Tier: 3}).When(domain.EscalateCase{Clock: "final-response", At: at}).ThenNothing()
 }
 
+func TestAClosingWindowEscalatesNothing(t *testing.T) {
+	given2(t).When(domain.EscalateCase{Clock: "summary-resolution", Window: true, By: "system:resolution", At: at}).ThenNothing()
+	given2(t, resolved(1)).When(domain.EscalateCase{Clock: "summary-resolution", Window: true, At: at}).ThenNothing()
+}
+
 func reviewRequired() *complaintsv1.CaseTriaged {
 	t := triaged()
 	t.Flags, t.ReviewRequired, t.Severity, t.Priority = []string{"legal"}, true, "high", 2
