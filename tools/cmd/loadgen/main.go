@@ -276,7 +276,7 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, runID string, 
 	}); err != nil {
 		return fail("resolve", err)
 	}
-	if _, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, client.SurveyOut); err != nil {
+	if _, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, surveyOut); err != nil {
 		return fail("wait for survey", err)
 	}
 	if _, err := c.Answer(ctx, id, client.AnswerRequest{
@@ -290,6 +290,13 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, runID string, 
 	}
 	out.closed = time.Since(start)
 	return out
+}
+
+// surveyOut is client.SurveyOut, also accepting survey_requested, the name
+// earlier versions of the API (d60923f) gave the same status, so that one
+// load generator drives both when their figures are compared.
+func surveyOut(f client.FollowUp) bool {
+	return client.SurveyOut(f) || f.Status == "survey_requested"
 }
 
 // submit files a complaint, retrying transport errors and 5xx answers: the

@@ -93,3 +93,16 @@ func TestPercentilesUseTheNearestRank(t *testing.T) {
 		t.Fatalf("no samples: %+v", p)
 	}
 }
+
+func TestTheSurveyIsOutUnderTheEarlierStatusNameToo(t *testing.T) {
+	// Earlier versions of the API (d60923f) answered survey_requested where
+	// today's answer awaiting_answer: one load generator drives both.
+	for status, want := range map[string]bool{
+		client.FollowUpAwaitingAnswer: true, client.FollowUpChased: true, "survey_requested": true,
+		client.FollowUpScheduled: false, client.FollowUpAnswered: false, "": false,
+	} {
+		if got := surveyOut(client.FollowUp{Status: status}); got != want {
+			t.Errorf("surveyOut(%q) = %v, want %v", status, got, want)
+		}
+	}
+}
