@@ -210,16 +210,56 @@ func (d DeadLetter) Event() (eventlog.RecordedEvent, error) {
 // deadLetterMsgID names a consumer's dead letter of one stream sequence, so
 // that a dead letter written again (the process died before acknowledging
 // the event) is stored once.
-func deadLetterMsgID(durable string, seq uint64) string {
-	return durable + "/" + strconv.FormatUint(seq, 10)
+func deadLetterMsgID(durable string, seq uint64) string { return DeadLetterMsgID(durable, seq) }
+
+// DeadLetterMsgID names the dead letter a consumer writes for the event at
+// one stream sequence (or log position): the same dead letter written again
+// within the stream's duplicate window is stored once.
+func DeadLetterMsgID(consumer string, seq uint64) string {
+	return consumer + "/" + strconv.FormatUint(seq, 10)
+}
+
+// ProjectionConsumerPrefix starts the consumer name of a projection's dead
+// letters, "projection.<name>": a projection reads the whole log, not a
+// durable consumer, and its dead letters are not re-driven but folded by
+// rebuilding it (see package projection).
+const ProjectionConsumerPrefix = "projection."
+
+// DeadLetterOfEvent is the dead letter of an event that a reader of the
+// event log (not a bus consumer) gave up on: its headers are the ones the
+// event has on the bus (natswire), and StreamSequence is its log position.
+func DeadLetterOfEvent(consumer string, e eventlog.RecordedEvent, reason string, cause error, attempts int) DeadLetter {
+	dl := DeadLetter{
+		At: time.Now().UTC(), Consumer: consumer, Reason: reason, Attempts: attempts,
+		Subject: natswire.SubjectPrefix + ".unknown", StreamSequence: uint64(e.Position), Header: nats.Header{}, Data: e.Data,
+	}
+	if cause != nil {
+		dl.Error = cause.Error()
+	}
+	if m, err := natswire.Message(e.Stream, e.EventData); err == nil {
+		dl.Subject, dl.Header = m.Subject, m.Header
+	} else {
+		dl.Header.Set(natswire.HeaderMsgID, e.ID)
+		dl.Header.Set(natswire.HeaderEventType, e.Type)
+		dl.Header.Set(natswire.HeaderStream, e.Stream)
+	}
+	return dl
+}
+
+// PublishDeadLetter stores a dead letter under msgID, which de-duplicates
+// it (see DeadLetterMsgID): ack.Duplicate says it was stored already. It
+// waits at most 10s, even once ctx has ended, so that a consumer stopping
+// still records what it gave up on.
+func PublishDeadLetter(ctx context.Context, js jetstream.Publisher, dl DeadLetter, msgID string) (*jetstream.PubAck, error) {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	return js.PublishMsg(pctx, dl.Message(msgID))
 }
 
 // publishDeadLetter stores a dead letter, counts it and logs it (ids, type
 // and reason only: never the payload, which may hold personal data).
 func (c *Consumer) publishDeadLetter(ctx context.Context, dl DeadLetter, msgID string) error {
-	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	ack, err := c.js.PublishMsg(pctx, dl.Message(msgID))
+	ack, err := PublishDeadLetter(ctx, c.js, dl, msgID)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
+	"github.com/complaintflow/complaintflow/services/platform/projection"
 	"github.com/complaintflow/complaintflow/services/platform/relay"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
@@ -215,7 +216,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 				Detail: err.Error(), Status: http.StatusServiceUnavailable})
 			return
 		}
-		httpx.WriteJSON(w, http.StatusOK, map[string]any{"status": "ok", "services": s.names})
+		httpx.WriteJSON(w, http.StatusOK, s.health())
 	})
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, httpx.NotFound("no route for "+r.Method+" "+r.URL.Path))
@@ -253,6 +254,41 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		}
 	}()
 	return s, nil
+}
+
+// Health is the answer of /healthz while the process runs.
+type Health struct {
+	// Status is "ok", or "degraded" while a projection lacks events it
+	// could not fold (dead-lettered) or waits to resume after a failure:
+	// the process still serves, and restarting it would not help, so the
+	// answer stays 200.
+	Status   string   `json:"status"`
+	Services []string `json:"services"`
+	// Projections are the read models the process keeps.
+	Projections []ProjectionHealth `json:"projections"`
+}
+
+// ProjectionHealth is one projection's place in Health.
+type ProjectionHealth struct {
+	Service     string            `json:"service"`
+	Name        string            `json:"name"`
+	Position    eventlog.Position `json:"log_position"`
+	DeadLetters uint64            `json:"dead_letters"`
+	Error       string            `json:"error,omitempty"`
+}
+
+func (s *System) health() Health {
+	h := Health{Status: "ok", Services: s.names, Projections: []ProjectionHealth{}}
+	for _, u := range s.units {
+		for _, p := range projection.Running(u.nc) {
+			h.Projections = append(h.Projections, ProjectionHealth{Service: u.name, Name: p.Name, Position: p.Position,
+				DeadLetters: p.DeadLetters.Count, Error: p.Error})
+			if p.DeadLetters.Count > 0 || p.Error != "" {
+				h.Status = "degraded"
+			}
+		}
+	}
+	return h
 }
 
 // open makes one service's dependencies over a NATS connection of its own,

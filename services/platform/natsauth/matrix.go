@@ -174,6 +174,8 @@ func service(s Service) Permissions {
 	if s.Projections {
 		p.bucket(ProjectionBucket, ">")
 		p.orderedReads(s.Name)
+		// The dead letters of its projections ("projection.<name>").
+		p.pub("complaints.deadletters.projection.>")
 	}
 	if s.Vault {
 		p.bucket(CustomerKeys, ">")

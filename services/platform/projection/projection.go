@@ -10,6 +10,14 @@
 // which names the key to delete), so switching the event log from JetStream
 // to EventStoreDB never reads a JetStream sequence as an EventStoreDB
 // position.
+//
+// One event that cannot be folded never stops a projection: an event whose
+// fold fails permanently (a payload its type cannot read, an error marked
+// with backoff.Permanent, a panic) is written to the dead-letter stream
+// (bus.DeadLetterStream, consumer "projection.<name>"), counted in Status
+// and the snapshot, and left out; the projection goes on with the next
+// event. Any other error is taken to be transient: the projection stops and
+// resumes from the same event, with backoff, until it folds.
 package projection
 
 import (
@@ -32,7 +40,10 @@ import (
 
 // State is what a projection folds events into. It must be JSON-serialisable.
 type State interface {
-	// Apply folds one event in.
+	// Apply folds one event in. An error that will never pass (a payload
+	// that does not decode, an error wrapped with backoff.Permanent) has the
+	// event dead-lettered and left out; any other is tried again. A failing
+	// Apply should leave the state as it was.
 	Apply(e eventlog.RecordedEvent) error
 }
 
@@ -50,12 +61,18 @@ type Options struct {
 type Projection[S State] struct {
 	opts     Options
 	log      eventlog.Log
+	js       jetstream.JetStream
 	kv       jetstream.KeyValue
 	mu       sync.RWMutex
 	state    S
 	position eventlog.Position
 	origin   eventlog.Origin
 	dirty    int
+	// left are the events the state lacks, dead-lettered.
+	left leftOut
+	// failure is why the projection stopped following the log last, until
+	// it folds (or dead-letters) the next event.
+	failure string
 
 	// rebuild is the progress of the rebuild running now, or of the last.
 	rebuildMu  sync.Mutex
@@ -69,6 +86,8 @@ type snapshot[S any] struct {
 	Log      eventlog.Origin   `json:"log"`
 	Position eventlog.Position `json:"position"`
 	State    S                 `json:"state"`
+	// DeadLetters are the events State lacks (absent when none).
+	DeadLetters *leftOut `json:"dead_letters,omitempty"`
 }
 
 // parts names the keys that hold a snapshot too large for one value: the
@@ -103,7 +122,7 @@ func New[S State](ctx context.Context, log eventlog.Log, js jetstream.JetStream,
 	if err != nil {
 		return nil, fmt.Errorf("projection %s: %w", opts.Name, err)
 	}
-	p := &Projection[S]{opts: opts, log: log, kv: kv, state: initial, origin: origin}
+	p := &Projection[S]{opts: opts, log: log, js: js, kv: kv, state: initial, origin: origin}
 	entry, err := kv.Get(ctx, opts.Name)
 	switch {
 	case errors.Is(err, jetstream.ErrKeyNotFound):
@@ -122,12 +141,16 @@ func New[S State](ctx context.Context, log eventlog.Log, js jetstream.JetStream,
 			return nil, fmt.Errorf("projection %s: %w", opts.Name, err)
 		}
 		p.state, p.position = snap.State, snap.Position
+		if snap.DeadLetters != nil {
+			p.left = *snap.DeadLetters
+		}
 	}
 	return p, nil
 }
 
 // Run follows the log until ctx is done, saving snapshots as it goes.
 func (p *Projection[S]) Run(ctx context.Context) error {
+	defer register(p.js.Conn(), p)()
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval, b.MaxInterval = 100*time.Millisecond, 10*time.Second
 	_, _ = backoff.Retry(ctx, func() (struct{}, error) {
@@ -138,6 +161,9 @@ func (p *Projection[S]) Run(ctx context.Context) error {
 		return struct{}{}, err
 	}, backoff.WithBackOff(b), backoff.WithMaxElapsedTime(0), backoff.WithNotify(func(err error, next time.Duration) {
 		slog.Error("projection stopped; resuming", "projection", p.opts.Name, "retry_in", next, "err", err)
+		p.mu.Lock()
+		p.failure = err.Error()
+		p.mu.Unlock()
 	}))
 	p.save(context.WithoutCancel(ctx))
 	return nil
@@ -147,17 +173,35 @@ func (p *Projection[S]) follow(ctx context.Context) error {
 	p.mu.RLock()
 	from := p.position
 	p.mu.RUnlock()
-	sub, err := p.log.Subscribe(ctx, from, p.opts.Filter, func(_ context.Context, e eventlog.RecordedEvent) error {
+	sub, err := p.log.Subscribe(ctx, from, p.opts.Filter, func(ctx context.Context, e eventlog.RecordedEvent) error {
 		p.mu.Lock()
-		defer p.mu.Unlock()
 		if e.Position <= p.position {
+			p.mu.Unlock()
 			return nil
 		}
-		if err := p.state.Apply(e); err != nil {
+		err := fold(p.state, e)
+		if err == nil {
+			p.position, p.failure = e.Position, ""
+			p.dirty++
+			p.mu.Unlock()
+			return nil
+		}
+		p.mu.Unlock()
+		reason := permanentReason(err)
+		if reason == "" {
 			return err
 		}
-		p.position = e.Position
+		// Readers are not held while the dead letter is written; only this
+		// follower moves the position on.
+		d, werr := p.writeDeadLetter(ctx, e, reason, err)
+		if werr != nil {
+			return werr
+		}
+		p.mu.Lock()
+		p.left.add(d)
+		p.position, p.failure = e.Position, ""
 		p.dirty++
+		p.mu.Unlock()
 		return nil
 	})
 	if err != nil {
@@ -185,7 +229,12 @@ func (p *Projection[S]) save(ctx context.Context) {
 		return
 	}
 	origin := p.origin
-	data, err := json.Marshal(snapshot[S]{Log: origin, Position: p.position, State: p.state})
+	snap := snapshot[S]{Log: origin, Position: p.position, State: p.state}
+	if p.left.Count > 0 {
+		left := p.left
+		snap.DeadLetters = &left
+	}
+	data, err := json.Marshal(snap)
 	dirty := p.dirty
 	p.mu.RUnlock()
 	if origin.ID == "" {

@@ -19,6 +19,11 @@ type ReplayOptions struct {
 	// Progress, if set, is told after every folded event how many were
 	// folded so far and the position reached.
 	Progress func(applied uint64, at eventlog.Position)
+	// LeftOut, if set, is told of every event whose fold failed
+	// permanently (see State), with the reason as the dead letters name it;
+	// an error it returns ends the replay. Such an event is left out either
+	// way: the live projection has dead-lettered it.
+	LeftOut func(e eventlog.RecordedEvent, reason string, err error) error
 }
 
 // errReplayDone ends a replay's subscription once it has reached its end.
@@ -28,7 +33,8 @@ var errReplayDone = errors.New("projection: replay done")
 // position after and up to and including position upTo, and returns the
 // position reached. It does not follow the log past upTo: it is how a
 // projection is rebuilt from scratch, or built as it stood at an earlier
-// instant, beside the live one.
+// instant, beside the live one. An event whose fold fails permanently is
+// left out (see ReplayOptions.LeftOut); any other failure ends the replay.
 func Replay[S State](ctx context.Context, log eventlog.Log, filter eventlog.Filter, state S, after, upTo eventlog.Position, o ReplayOptions) (eventlog.Position, error) {
 	if upTo <= after {
 		return after, nil
@@ -40,12 +46,20 @@ func Replay[S State](ctx context.Context, log eventlog.Log, filter eventlog.Filt
 			return errReplayDone
 		}
 		if o.Skip == nil || !o.Skip(e) {
-			if err := state.Apply(e); err != nil {
+			err := fold(state, e)
+			reason := permanentReason(err)
+			switch {
+			case err == nil:
+				applied++
+				if o.Progress != nil {
+					o.Progress(applied, e.Position)
+				}
+			case reason == "":
 				return err
-			}
-			applied++
-			if o.Progress != nil {
-				o.Progress(applied, e.Position)
+			case o.LeftOut != nil:
+				if err := o.LeftOut(e, reason, err); err != nil {
+					return err
+				}
 			}
 		}
 		reached = e.Position
@@ -82,20 +96,31 @@ type RebuildStatus struct {
 	Target     eventlog.Position `json:"target"`
 	// EventsPerSecond is Applied over the time the rebuild has taken.
 	EventsPerSecond float64 `json:"events_per_second"`
-	Error           string  `json:"error,omitempty"`
+	// DeadLetters counts the events the rebuild left out, as they could
+	// not be folded.
+	DeadLetters uint64 `json:"dead_letters"`
+	Error       string `json:"error,omitempty"`
 }
 
-// Status is a projection's state: where it is in the log, and its rebuild.
+// Status is a projection's state: where it is in the log, what its state
+// lacks, and its rebuild.
 type Status struct {
 	Name     string            `json:"name"`
 	Position eventlog.Position `json:"position"`
-	Rebuild  RebuildStatus     `json:"rebuild"`
+	// DeadLetters are the events the state lacks: they could never be
+	// folded, and were written to the dead-letter stream.
+	DeadLetters DeadLetters `json:"dead_letters"`
+	// Error is why the projection stopped following the log last (a
+	// transient failure: it tries again, with backoff), until it folds the
+	// next event.
+	Error   string        `json:"error,omitempty"`
+	Rebuild RebuildStatus `json:"rebuild"`
 }
 
 // Status reports where the projection is and how its rebuild goes.
 func (p *Projection[S]) Status() Status {
 	p.mu.RLock()
-	pos := p.position
+	pos, left, failure := p.position, p.left.DeadLetters, p.failure
 	p.mu.RUnlock()
 	p.rebuildMu.Lock()
 	defer p.rebuildMu.Unlock()
@@ -105,7 +130,7 @@ func (p *Projection[S]) Status() Status {
 			r.EventsPerSecond = float64(r.Applied) / s
 		}
 	}
-	return Status{Name: p.opts.Name, Position: pos, Rebuild: r}
+	return Status{Name: p.opts.Name, Position: pos, DeadLetters: left, Error: failure, Rebuild: r}
 }
 
 // Name is the projection's name.
@@ -161,21 +186,43 @@ func (p *Projection[S]) rebuildFrom(ctx context.Context, fresh S, started time.T
 	}
 	var total uint64
 	counted := func(applied uint64, at eventlog.Position) { total = applied; progress(applied, at) }
-	reached, err := Replay(ctx, p.log, p.opts.Filter, fresh, eventlog.Beginning, target, ReplayOptions{Progress: counted})
+	// The events the fresh state lacks. Their dead letters are written
+	// again only for those the live state did not lack already.
+	var left leftOut
+	p.mu.RLock()
+	known := p.left
+	p.mu.RUnlock()
+	leftOutOf := func(e eventlog.RecordedEvent, reason string, err error) error {
+		d := DeadLettered{Position: e.Position, EventID: e.ID, EventType: e.Type, Reason: reason, Error: err.Error(), At: time.Now().UTC()}
+		if !known.has(e.Position) {
+			var werr error
+			if d, werr = p.writeDeadLetter(ctx, e, reason, err); werr != nil {
+				return werr
+			}
+		}
+		left.add(d)
+		p.rebuildMu.Lock()
+		p.rebuild.DeadLetters = left.Count
+		p.rebuildMu.Unlock()
+		return nil
+	}
+	reached, err := Replay(ctx, p.log, p.opts.Filter, fresh, eventlog.Beginning, target, ReplayOptions{Progress: counted, LeftOut: leftOutOf})
 	if err == nil {
 		p.mu.Lock()
+		known = p.left
 		base := total
 		var more eventlog.Position
 		more, err = Replay(ctx, p.log, p.opts.Filter, fresh, reached, p.position, ReplayOptions{Progress: func(applied uint64, at eventlog.Position) {
 			total = base + applied
-		}})
+		}, LeftOut: leftOutOf})
 		if err == nil {
 			p.state, p.position, reached = fresh, max(more, p.position), max(more, p.position)
+			p.left = left
 			p.dirty++
 		}
 		p.mu.Unlock()
 	}
-	done := RebuildStatus{StartedAt: started, FinishedAt: time.Now(), Applied: total, Position: reached, Target: target}
+	done := RebuildStatus{StartedAt: started, FinishedAt: time.Now(), Applied: total, Position: reached, Target: target, DeadLetters: left.Count}
 	if s := done.FinishedAt.Sub(started).Seconds(); s > 0 {
 		done.EventsPerSecond = float64(total) / s
 	}
