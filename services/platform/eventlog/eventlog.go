@@ -273,7 +273,8 @@ var ErrAccessDenied = errors.New("eventlog: access denied")
 type Origin struct {
 	Kind string `json:"kind"`
 	// ID is empty when the adapter cannot tell (for instance, a log with no
-	// event yet).
+	// event yet): the identity is unknown, and the log may be any log of its
+	// kind.
 	ID string `json:"id,omitempty"`
 }
 
@@ -284,10 +285,11 @@ func (o Origin) String() string {
 	return o.Kind + ":" + o.ID
 }
 
-// Same reports whether o and p may be the same log: same kind, and the
-// same identity when both know one.
+// Same reports whether o and p are known to be the same log: same kind and
+// same identity. An origin with no identity may be any log of its kind, so
+// it is the same as none, itself included.
 func (o Origin) Same(p Origin) bool {
-	return o.Kind == p.Kind && (o.ID == "" || p.ID == "" || o.ID == p.ID)
+	return o.Kind == p.Kind && o.ID != "" && o.ID == p.ID
 }
 
 // Named is implemented by a log that can name its origin.

@@ -137,7 +137,7 @@ func New[S State](ctx context.Context, log eventlog.Log, js jetstream.JetStream,
 		if err := json.Unmarshal(data, &snap); err != nil {
 			return nil, fmt.Errorf("projection %s: snapshot unreadable (delete key %q in bucket %q to rebuild): %w", opts.Name, opts.Name, BucketName, err)
 		}
-		if err := checkpoint.Check(BucketName, opts.Name, snap.Log, origin); err != nil {
+		if err := checkpoint.Check(BucketName, opts.Name, snap.Log, snap.Position, origin); err != nil {
 			return nil, fmt.Errorf("projection %s: %w", opts.Name, err)
 		}
 		p.state, p.position = snap.State, snap.Position
@@ -247,6 +247,10 @@ func (p *Projection[S]) save(ctx context.Context) {
 			p.save(ctx)
 			return
 		}
+		// Saved without an identity, the snapshot could not be checked
+		// when restored: keep it in memory until the log can name itself.
+		slog.Warn("projection snapshot not saved: the log cannot name itself yet", "projection", p.opts.Name, "log", origin.String())
+		return
 	}
 	if err != nil {
 		slog.Error("projection snapshot", "projection", p.opts.Name, "err", err)

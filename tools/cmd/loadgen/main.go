@@ -1,12 +1,12 @@
 // Command loadgen pushes complaints through their whole lifecycle against
 // a running system and reports throughput and latency.
 //
-//	loadgen [-url URL] [-n 1000] [-c 32] [-timeout 10m] [-json]
+//	loadgen [-url URL] [-n 1000] [-c 32] [-timeout 10m] [-json] [-watch poll|events]
 //
 // Each worker files a complaint (with an Idempotency-Key, so a retried
 // submission files nothing twice), then plays the agent (wait for the case,
 // assign it, resolve it) and the customer (wait for the survey, answer it
-// saying the complaint is resolved), and polls the complaint until it is
+// saying the complaint is resolved), and waits until the complaint is
 // closed. It records two latencies per complaint:
 //
 //   - submit→acknowledged: the submission's round trip (the 201 answer
@@ -14,6 +14,14 @@
 //   - submit→closed: from the submission to seeing the complaint closed,
 //     which includes the load generator's own agent and customer steps and
 //     its polling, not only the system's processing.
+//
+// -watch says how it learns of the closure: "poll" (the default) polls the
+// complaint's view; "events" reads the ComplaintClosed events on NATS
+// (subjects complaints.events.followup.<complaint id> of the stream
+// COMPLAINT_EVENTS) as another company system would, at -nats ($NATS_URL,
+// else the embedded server of make run, nats://127.0.0.1:4222), as the
+// user "outside" when -nats-users (default data/nats-users) holds its
+// credentials, else without credentials. The report says which ran.
 //
 // Requests carry bearer tokens: $COMPLAINTS_TOKEN when set, else the
 // development tokens in $COMPLAINTS_TOKENS_FILE (default
@@ -60,6 +68,9 @@ type config struct {
 	progress         time.Duration
 	json             bool
 	auth             client.Credentials
+	watch            string
+	natsURL          string
+	natsUsers        string
 }
 
 func defaultURL() string {
@@ -84,6 +95,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.poll.Max, "poll-max", 50*time.Millisecond, "longest polling interval")
 	fs.DurationVar(&cfg.progress, "progress", 5*time.Second, "print progress to stderr this often (0: never)")
 	fs.BoolVar(&cfg.json, "json", false, "print the report as JSON")
+	fs.StringVar(&cfg.watch, "watch", WatchPoll, "how to learn a complaint is closed: poll (its view) or events (ComplaintClosed on NATS)")
+	fs.StringVar(&cfg.natsURL, "nats", natsURLDefault(), "-watch events: NATS server URL ($NATS_URL, else "+defaultNATSURL+")")
+	fs.StringVar(&cfg.natsUsers, "nats-users", usersDirDefault(), "-watch events: folder of NATS credentials; connects as outside when it holds outside.nk or outside.creds ($NATS_CREDENTIALS_DIR)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: loadgen [flags]")
 		fs.PrintDefaults()
@@ -102,6 +116,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "loadgen: -n and -c must be at least 1")
 		return 2
 	}
+	if cfg.watch != WatchPoll && cfg.watch != WatchEvents {
+		fmt.Fprintf(stderr, "loadgen: -watch %q: want %s or %s\n", cfg.watch, WatchPoll, WatchEvents)
+		return 2
+	}
 	if !strings.Contains(cfg.url, "://") {
 		cfg.url = "http://" + cfg.url
 	}
@@ -118,7 +136,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
 		defer cancel()
 	}
-	rep := generate(ctx, cfg, stderr)
+	var watch *closures
+	if cfg.watch == WatchEvents {
+		if watch, err = watchClosures(ctx, cfg.natsURL, cfg.natsUsers); err != nil {
+			fmt.Fprintln(stderr, "loadgen: -watch events:", err)
+			return 1
+		}
+		defer watch.stop()
+	}
+	rep := generate(ctx, cfg, watch, stderr)
 	if cfg.json {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -141,8 +167,9 @@ type outcome struct {
 	err          error
 }
 
-// generate runs the load and reports on it.
-func generate(ctx context.Context, cfg config, progress io.Writer) report {
+// generate runs the load and reports on it. With watch, complaints' closures
+// are learnt from its events, else by polling.
+func generate(ctx context.Context, cfg config, watch *closures, progress io.Writer) report {
 	c := client.New(cfg.url, cfg.c)
 	c.Auth = cfg.auth
 	defer c.CloseIdleConnections()
@@ -182,7 +209,7 @@ func generate(ctx context.Context, cfg config, progress io.Writer) report {
 				if i >= cfg.n {
 					return
 				}
-				results[i] = lifecycle(ctx, c, cfg, runID, i)
+				results[i] = lifecycle(ctx, c, cfg, watch, runID, i)
 				if results[i].err == nil {
 					done.Add(1)
 				} else {
@@ -222,7 +249,7 @@ var mix = []struct {
 var channels = []string{"web", "email", "phone", "chat", "letter", "social", "api"}
 
 // lifecycle pushes complaint i from submission to closed.
-func lifecycle(ctx context.Context, c *client.Client, cfg config, runID string, i int) (out outcome) {
+func lifecycle(ctx context.Context, c *client.Client, cfg config, watch *closures, runID string, i int) (out outcome) {
 	out.started = true
 	if cfg.complaintTimeout > 0 {
 		var cancel context.CancelFunc
@@ -284,7 +311,11 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, runID string, 
 	}); err != nil {
 		return fail("answer", err)
 	}
-	if _, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.Complaint, error) { return c.Complaint(ctx, id) },
+	if watch != nil {
+		if err := watch.wait(ctx, id); err != nil {
+			return fail("wait for closed", err)
+		}
+	} else if _, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.Complaint, error) { return c.Complaint(ctx, id) },
 		func(v client.Complaint) bool { return v.Status == client.StatusClosed }); err != nil {
 		return fail("wait for closed", err)
 	}
@@ -341,6 +372,7 @@ type report struct {
 	URL              string       `json:"url"`
 	Requested        int          `json:"requested"`
 	Concurrency      int          `json:"concurrency"`
+	Watch            string       `json:"watch"`
 	Done             int          `json:"done"`
 	Failed           int          `json:"failed"`
 	NotStarted       int          `json:"not_started"`
@@ -359,7 +391,7 @@ const (
 )
 
 func summarize(cfg config, results []outcome, wall time.Duration) report {
-	rep := report{URL: cfg.url, Requested: cfg.n, Concurrency: cfg.c, WallSeconds: wall.Seconds(),
+	rep := report{URL: cfg.url, Requested: cfg.n, Concurrency: cfg.c, Watch: cfg.watch, WallSeconds: wall.Seconds(),
 		ThroughputMeans: throughputMeans, SubmitClosedNote: closedNote}
 	var acks, closes []time.Duration
 	kinds := map[[2]string]*ErrorCount{}
@@ -428,10 +460,18 @@ func percentiles(ds []time.Duration) Percentiles {
 	return Percentiles{Count: len(s), P50: rank(0.50), P90: rank(0.90), P99: rank(0.99), Max: ms(s[len(s)-1])}
 }
 
+func watchMeans(mode string) string {
+	if mode == WatchEvents {
+		return "the ComplaintClosed events on NATS (-watch events)"
+	}
+	return "polling the complaint view (-watch poll)"
+}
+
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (r report) print(w io.Writer) {
 	fmt.Fprintf(w, "loadgen: %d complaints against %s, %d at a time\n\n", r.Requested, r.URL, r.Concurrency)
+	fmt.Fprintf(w, "closure seen by    %s\n", watchMeans(r.Watch))
 	fmt.Fprintf(w, "complaints done    %d\n", r.Done)
 	fmt.Fprintf(w, "complaints failed  %d\n", r.Failed)
 	if r.NotStarted > 0 {

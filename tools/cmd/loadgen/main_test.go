@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,61 @@ func TestTheSurveyIsOutUnderTheEarlierStatusNameToo(t *testing.T) {
 	} {
 		if got := surveyOut(client.FollowUp{Status: status}); got != want {
 			t.Errorf("surveyOut(%q) = %v, want %v", status, got, want)
+		}
+	}
+}
+
+func TestLoadgenLearnsClosuresFromTheEvents(t *testing.T) {
+	sys := systemtest.StartWithNATS(t)
+
+	var out, errOut bytes.Buffer
+	args := []string{"-url", sys.URL, "-n", "8", "-c", "4", "-json", "-progress", "0", "-timeout", "2m",
+		"-watch", "events", "-nats", sys.NATSURL, "-nats-users", filepath.Join(sys.DataDir, "nats-users")}
+	if code := run(args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	var rep report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
+	}
+	if rep.Watch != WatchEvents || rep.Done != 8 || rep.Failed != 0 || rep.SubmitToClosed.Count != 8 {
+		t.Fatalf("json report: %+v", rep)
+	}
+
+	// The text report says which way closures were learnt.
+	out.Reset()
+	args = []string{"-url", sys.URL, "-n", "2", "-c", "2", "-progress", "0", "-timeout", "2m",
+		"-watch", "events", "-nats", sys.NATSURL, "-nats-users", filepath.Join(sys.DataDir, "nats-users")}
+	if code := run(args, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
+	}
+	if !strings.Contains(out.String(), "closure seen by    the ComplaintClosed events on NATS") {
+		t.Fatalf("report does not say it watched the events:\n%s", out.String())
+	}
+}
+
+func TestLoadgenWatchingEventsNeedsNATS(t *testing.T) {
+	// Nothing listens on port 1 of the loopback.
+	var out, errOut bytes.Buffer
+	code := run([]string{"-url", "127.0.0.1:1", "-n", "1", "-progress", "0", "-watch", "events", "-nats", "nats://127.0.0.1:1"}, &out, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "-watch events") {
+		t.Fatalf("exit %d, stderr %q", code, errOut.String())
+	}
+	if code := run([]string{"-watch", "sometimes"}, &out, &errOut); code != 2 {
+		t.Fatalf("-watch sometimes: exit %d, want 2", code)
+	}
+}
+
+func TestAClosureIsTakenFromTheFollowUpSubject(t *testing.T) {
+	for subject, want := range map[string]string{
+		"complaints.events.followup.0193-abc": "0193-abc",
+		"complaints.events.case.0193-abc":     "",
+		"complaints.events.followup":          "",
+		"elsewhere.followup.0193":             "",
+	} {
+		id, ok := complaintOfSubject(subject)
+		if id != want || ok != (want != "") {
+			t.Errorf("complaintOfSubject(%q) = %q, %v; want %q", subject, id, ok, want)
 		}
 	}
 }

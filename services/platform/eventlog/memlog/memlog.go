@@ -42,13 +42,25 @@ type Log struct {
 	// subscriptions waiting for new events.
 	appended chan struct{}
 	subs     eventlog.Subscriptions
+	// id tells this log from every other: it is lost with the process.
+	id string
 }
 
-var _ eventlog.Log = (*Log)(nil)
+var (
+	_ eventlog.Log   = (*Log)(nil)
+	_ eventlog.Named = (*Log)(nil)
+)
 
 // New returns an empty log.
 func New() *Log {
-	return &Log{streams: map[string][]int{}, appended: make(chan struct{})}
+	return &Log{streams: map[string][]int{}, appended: make(chan struct{}), id: uuid.NewString()}
+}
+
+// Origin implements eventlog.Named: kind "memlog", identity drawn when the
+// log is made, so a position saved from one memory log is never taken for a
+// position of another, even of an empty one.
+func (l *Log) Origin(context.Context) (eventlog.Origin, error) {
+	return eventlog.Origin{Kind: "memlog", ID: l.id}, nil
 }
 
 // Append implements eventlog.Log.
