@@ -146,7 +146,9 @@ func service(s Service) Permissions {
 	for _, c := range s.Categories() {
 		p.pub("complaints.events." + c + ".*")
 	}
-	p.pub("complaints.timers.schedule." + s.Name + ".>")
+	// Its own timers: schedules, and the firing of a timer that is already
+	// due when it is set (timer.Schedule publishes that one at once).
+	p.pub("complaints.timers.schedule."+s.Name+".>", "complaints.timers.fire."+s.Name+".>")
 	p.pub(api+"STREAM.INFO."+EventStream, api+"STREAM.INFO."+TimerStream, api+"STREAM.INFO."+DeadLetterStream)
 	// The timer and dead-letter streams are created by the services that use
 	// them; the event stream only by the operator (natswire.EnsureStream reads

@@ -101,6 +101,9 @@ func (c *Consumer) Stop() {
 
 func (ts *Timers) handle(ctx context.Context, service string, h Handler, msg jetstream.Msg) {
 	f, err := Decode(msg)
+	if err == nil && f.Service != service {
+		err = fmt.Errorf("timer: firing of %s's timer %s delivered to %s", f.Service, f.ID, service)
+	}
 	if err != nil {
 		ts.logger.Error("timer: undecodable firing terminated", "consumer", Durable(service), "subject", msg.Subject(), "err", err)
 		_ = msg.Term()
@@ -154,6 +157,18 @@ func Decode(msg jetstream.Msg) (Fired, error) {
 	}
 	if f.Service == "" || f.ID == "" || f.FireID == "" {
 		return Fired{}, errors.New("timer: firing lacks service, id or firing key")
+	}
+	// Where a firing comes from: a service may publish only its own fire and
+	// schedule subjects (natsauth), and the server names the schedule a fired
+	// message came from in Nats-Scheduler. A firing is believed only if its
+	// subject, its headers and that schedule all name the same timer, so a
+	// schedule set by one service cannot fire another's timer by naming it
+	// as its target.
+	if msg.Subject() != FireSubject(f.Service, f.ID) {
+		return Fired{}, fmt.Errorf("timer: firing on %s names timer %s of %s", msg.Subject(), f.ID, f.Service)
+	}
+	if sched := h.Get(jetstream.SchedulerHeader); sched != "" && sched != ScheduleSubject(f.Service, f.ID) {
+		return Fired{}, fmt.Errorf("timer: firing of %s's timer %s came from schedule %s", f.Service, f.ID, sched)
 	}
 	due, err := time.Parse(time.RFC3339Nano, h.Get(HeaderDue))
 	if err != nil {
