@@ -34,8 +34,9 @@ const (
 	// Operator has every permission: the nats CLI, provisioning streams and
 	// buckets, the embedded host's own connection.
 	Operator = "operator"
-	// Outside is the company's other systems: they read the event stream and
-	// call the documented request subjects, and never publish an event.
+	// Outside is the company's other systems: they read the event stream,
+	// discover the services ($SRV.PING, INFO, STATS) and call the documented
+	// request subjects, and never publish an event.
 	Outside = "outside"
 	// Relay republishes EventStoreDB's events to the bus: it publishes every
 	// category, and nothing else.
@@ -202,6 +203,11 @@ func relay() Permissions {
 func outside() Permissions {
 	var p permBuilder
 	p.pub(DocumentedRequests...)
+	// Service discovery: PING, INFO and STATS to every service, to one by
+	// name, or to one instance; the services answer on the caller's inbox.
+	for _, verb := range []string{"PING", "INFO", "STATS"} {
+		p.pub("$SRV."+verb, "$SRV."+verb+".*", "$SRV."+verb+".*.*")
+	}
 	p.pub(api + "STREAM.INFO." + EventStream)
 	p.pub(directGet(EventStream)...)
 	p.orderedReads(Outside)
