@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
@@ -35,8 +36,9 @@ import (
 // Component test of systemic issues and preventive actions: the detector,
 // the views, the app and the HTTP routes over the in-memory log, with the
 // timers on an embedded server. Resolutions are written with resolve times
-// weeks in the past, and the app's clock is set there, so days of history
-// pass at once; timers due in the past fire at once.
+// weeks in the past, and the clock of the app and of the timers is set
+// there, so days of history pass at once: the server fires at once a
+// schedule whose time has passed on the wall clock.
 
 var actionTokens = auth.StaticTokens{
 	"owner-token":   {Subject: "owner-1", Roles: []auth.Role{auth.RoleProcessOwner}},
@@ -67,6 +69,7 @@ type rig struct {
 	handler http.Handler
 	actions *app.Actions
 	clock   *fakeClock
+	js      jetstream.JetStream
 }
 
 func newRig(t *testing.T, start time.Time) *rig {
@@ -77,7 +80,8 @@ func newRig(t *testing.T, start time.Time) *rig {
 	if _, err := timer.EnsureStream(ctx, js); err != nil {
 		t.Fatal(err)
 	}
-	timers := timer.New(js, timer.Options{})
+	clock := &fakeClock{now: start}
+	timers := timer.New(js, timer.Options{Clock: timer.ClockFunc(clock.Now)})
 	detector, err := adapters.NewDetector(ctx, log, js, testPolicy.Detection)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +90,6 @@ func newRig(t *testing.T, start time.Time) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clock := &fakeClock{now: start}
 	actions := app.NewActions(app.ActionsDeps{
 		Log: log, Policy: policy.Loaded[domain.SystemicPolicy]{Name: "prevention", Version: "test", Value: testPolicy},
 		Counts: detector, Views: views, Timers: timers, Now: clock.Now,
@@ -103,7 +106,7 @@ func newRig(t *testing.T, start time.Time) *rig {
 	t.Cleanup(func() { consumer.Stop(); cancel(); wg.Wait() })
 	mux := http.NewServeMux()
 	adapters.ActionsHTTP{Actions: actions}.Routes(mux)
-	return &rig{t: t, log: log, handler: auth.Authenticate(actionTokens, mux), actions: actions, clock: clock}
+	return &rig{t: t, log: log, handler: auth.Authenticate(actionTokens, mux), actions: actions, clock: clock, js: js}
 }
 
 func (r *rig) resolve(at time.Time, cause, product string) string {
@@ -119,6 +122,28 @@ func (r *rig) resolve(at time.Time, cause, product string) string {
 		r.t.Fatal(err)
 	}
 	return id
+}
+
+// firedDue is the due time of the last firing of an action's timer.
+func (r *rig) firedDue(actionID, name string) time.Time {
+	r.t.Helper()
+	id, err := timer.ID(actionID, name)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	st, err := r.js.Stream(context.Background(), timer.StreamName)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	m, err := st.GetLastMsgForSubject(context.Background(), timer.FireSubject(app.ServiceName, id))
+	if err != nil {
+		r.t.Fatalf("no firing of %s: %v", id, err)
+	}
+	due, err := time.Parse(time.RFC3339Nano, m.Header.Get(timer.HeaderDue))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return due
 }
 
 func (r *rig) do(method, path, token string, body any, out any) int {
@@ -171,20 +196,28 @@ const cause = "billing.incorrect-charge"
 // passes or fails with the date it runs on. Both days are weeks in the past
 // so that the timers, which the server fires on the wall clock, fire at once.
 func TestASpikeBecomesASystemicIssueAndAnActionIsMeasuredAfterCompletion(t *testing.T) {
+	weeksAgo := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -40)
 	for _, broadbandFirst := range []bool{true, false} {
 		name := "the broadband issue listed second"
 		if broadbandFirst {
 			name = "the broadband issue listed first"
 		}
-		t.Run(name, func(t *testing.T) { spikeScenario(t, spikeDay0(t, broadbandFirst)) })
+		t.Run(name, func(t *testing.T) { spikeScenario(t, spikeDay0(t, weeksAgo, broadbandFirst)) })
 	}
 }
 
-// spikeDay0 is the latest day, at least 40 days ago, whose scenario lists
-// the broadband issue first (or second): the spike is on day 20.
-func spikeDay0(t *testing.T, broadbandFirst bool) time.Time {
+// A year ahead of the wall clock the scenario holds too: nothing but the
+// server's timers reads the wall clock. Those fire a year from now, so the
+// action is not flagged overdue and is evaluated on request.
+func TestTheSpikeScenarioHoldsOnTheClockAYearAhead(t *testing.T) {
+	spikeScenario(t, time.Now().UTC().Truncate(24*time.Hour).AddDate(1, 0, 0))
+}
+
+// spikeDay0 is the latest day, from from back, whose scenario lists the
+// broadband issue first (or second): the spike is on day 20.
+func spikeDay0(t *testing.T, from time.Time, broadbandFirst bool) time.Time {
 	t.Helper()
-	day0 := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -40)
+	day0 := from
 	for range 366 {
 		spike := day0.AddDate(0, 0, 20)
 		if domain.IssueID(cause, "broadband", spike) < domain.IssueID(cause, "", spike) == broadbandFirst {
@@ -199,6 +232,9 @@ func spikeDay0(t *testing.T, broadbandFirst bool) time.Time {
 func spikeScenario(t *testing.T, day0 time.Time) {
 	day := func(n int, hour int) time.Time { return day0.AddDate(0, 0, n).Add(time.Duration(hour) * time.Hour) }
 	r := newRig(t, day(20, 12))
+	// The server fires the timers on the wall clock: at once when the
+	// scenario's days are past on it, long after the test otherwise.
+	timersFire := day(32, 0).Before(time.Now())
 
 	// Twenty days of one incorrect charge a day among five other broadband complaints,
 	// then fifteen on day 20, then ten quiet days after the fix.
@@ -264,19 +300,25 @@ func spikeScenario(t *testing.T, day0 time.Time) {
 	if action.RootCause != cause || action.Product != "broadband" || action.Status != "open" {
 		t.Fatalf("action %+v", action)
 	}
-	// Its due date is already past on the wall clock: the timer flags it.
-	eventually(t, "the action flagged overdue", func() bool {
-		r.do(http.MethodGet, "/v1/preventive-actions/"+action.ID, "auditor-token", nil, &action)
-		return action.Status == "overdue"
-	})
+	if timersFire {
+		// Its due date is already past on the wall clock: the timer flags it.
+		eventually(t, "the action flagged overdue", func() bool {
+			r.do(http.MethodGet, "/v1/preventive-actions/"+action.ID, "auditor-token", nil, &action)
+			return action.Status == "overdue"
+		})
+		// It fired for the action's due date, whatever the wall clock said.
+		if due := r.firedDue(action.ID, "overdue"); !due.Equal(day(21, 0)) {
+			t.Fatalf("the overdue timer was due %v, want day 21 (%v)", due, day(21, 0))
+		}
+	}
 	eventually(t, "the issue listing its action", func() bool {
 		r.do(http.MethodGet, "/v1/systemic-issues/"+issue.ID, "auditor-token", nil, &issue)
 		return len(issue.Actions) == 1 && issue.Actions[0] == action.ID
 	})
 
 	// Completed on day 21: the windows are days 11-20 and 22-31 (the day of
-	// completion belongs to neither), both past, so the evaluation timer
-	// fires at once.
+	// completion belongs to neither), both past on the wall clock, so the
+	// evaluation timer fires at once; a year ahead it is asked for on day 32.
 	r.clock.Set(day(21, 0))
 	if code := r.do(http.MethodPost, "/v1/preventive-actions/"+action.ID+"/completion", "owner-token", map[string]any{"completion": "Release checklist now compares tariffs"}, &action); code != http.StatusOK {
 		t.Fatalf("complete: %d", code)
@@ -284,10 +326,21 @@ func spikeScenario(t *testing.T, day0 time.Time) {
 	if action.EvaluateAt == nil || !action.EvaluateAt.Equal(day(32, 0)) {
 		t.Fatalf("evaluate at %v, want day 32", action.EvaluateAt)
 	}
-	eventually(t, "the evaluation", func() bool {
-		r.do(http.MethodGet, "/v1/preventive-actions/"+action.ID, "auditor-token", nil, &action)
-		return action.Status == "evaluated"
-	})
+	if timersFire {
+		eventually(t, "the evaluation", func() bool {
+			r.do(http.MethodGet, "/v1/preventive-actions/"+action.ID, "auditor-token", nil, &action)
+			return action.Status == "evaluated"
+		})
+	} else {
+		if code := r.do(http.MethodPost, "/v1/preventive-actions/"+action.ID+"/evaluation", "owner-token", map[string]any{}, nil); code != http.StatusConflict {
+			t.Fatalf("evaluation before the window closed: %d, want 409", code)
+		}
+		r.clock.Set(day(32, 0))
+		if code := r.do(http.MethodPost, "/v1/preventive-actions/"+action.ID+"/evaluation", "owner-token", map[string]any{}, &action); code != http.StatusOK {
+			t.Fatalf("evaluate: %d", code)
+		}
+		r.clock.Set(day(21, 0))
+	}
 	e := action.Effectiveness
 	if e.Verdict != stats.Effective || e.BeforeCount != 9+15 || e.AfterCount != 1 || e.BeforeExposure != 10*5+24 || e.AfterExposure != 9*5+1 ||
 		e.PValue >= 0.05 || e.RateRatio <= 0 || e.RateRatio >= 0.5 || !strings.Contains(e.Method, "exposure=complaint-volume") {
@@ -352,8 +405,14 @@ func TestTheDefaultPreventionPolicyLoads(t *testing.T) {
 	}
 }
 
+// The requests are judged on the app's clock, today or a year ahead.
 func TestAnActionOnlyForACauseAndBadRequests(t *testing.T) {
-	now := time.Now().UTC()
+	today := time.Now().UTC()
+	t.Run("today", func(t *testing.T) { actionRequests(t, today) })
+	t.Run("a year ahead", func(t *testing.T) { actionRequests(t, today.AddDate(1, 0, 0)) })
+}
+
+func actionRequests(t *testing.T, now time.Time) {
 	r := newRig(t, now)
 	var action api.PreventiveAction
 	body := map[string]any{"root_cause": cause, "owner": "billing", "description": "Simplify the bill", "due": now.Add(time.Hour)}

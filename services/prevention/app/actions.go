@@ -74,7 +74,8 @@ type ActionsDeps struct {
 	Counts   RecurrenceCounts
 	Views    PreventionViews
 	Timers   Scheduler
-	// Now is the clock; the wall clock in UTC when nil.
+	// Now is the clock; the wall clock in UTC when nil. Timers must tell
+	// the same time (timer.Options.Clock).
 	Now    func() time.Time
 	Logger *slog.Logger
 }
@@ -308,8 +309,9 @@ func (a *Actions) schedule(ctx context.Context, actionID, name, kind string, at 
 		due = at.Add(a.policy.Value.Evaluation.Grace)
 	}
 	// A timer due now is published at once on its fire subject, which a
-	// service's NATS user may not publish to; schedule it a moment ahead.
-	due = actionsLater(due, time.Now().Add(time.Second))
+	// service's NATS user may not publish to; schedule it a moment ahead, on
+	// the clock the timers compare due times with.
+	due = actionsLater(due, a.now().Add(time.Second))
 	payload, err := json.Marshal(actionsTimerCommand{ActionID: actionID, At: at})
 	if err != nil {
 		return err
