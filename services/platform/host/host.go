@@ -232,7 +232,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		return nil, fmt.Errorf("listen on %s: %w", cfg.HTTPAddr, err)
 	}
 	s.http = &http.Server{
-		Handler: telemetry.HTTPHandler(s.gate.Handler(mux), name),
+		Handler: telemetry.HTTPHandler(httpx.Guard(s.gate.Handler(mux)), name),
 		// Bound what a slow or idle client can hold: bodies are at most
 		// httpx.MaxBodyBytes, and no answer takes long to write.
 		ReadHeaderTimeout: 10 * time.Second,
