@@ -5,6 +5,7 @@
 package adapters
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strconv"
@@ -140,11 +141,20 @@ func (h HTTP) approval(w http.ResponseWriter, r *http.Request) {
 	for i, role := range principal.Roles {
 		roles[i] = string(role)
 	}
-	red, err := h.App.Approve(r.Context(), id, app.Approval{Decision: decision, Reason: req.Reason, Items: items,
+	red, replayed, err := h.App.Approve(r.Context(), id, app.Approval{Decision: decision, Reason: req.Reason, Items: items,
 		Approver: auth.ActorFrom(r.Context()), Roles: roles, IdempotencyKey: key})
+	if errors.Is(err, app.ErrApprovalKeyReused) {
+		httpx.WriteProblem(w, r, &httpx.Problem{Type: httpx.TypeIdempotent, Status: http.StatusUnprocessableEntity,
+			Title: "Idempotency key already used for another approval", Detail: err.Error(),
+			Errors: []httpx.FieldError{{Field: "Idempotency-Key", Detail: "was used for another decision or by another approver"}}})
+		return
+	}
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
 	}
 	httpx.WriteJSON(w, http.StatusOK, RedressJSON(red))
 }

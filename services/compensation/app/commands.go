@@ -199,17 +199,71 @@ type Approval struct {
 // reserved from its budgets even when they are exhausted (recorded as over
 // budget) and its monetary items are requested; a rejected one gives its
 // reservations back and is settled with nothing to pay.
-func (a *Compensation) Approve(ctx context.Context, complaintID string, ap Approval) (domain.Redress, error) {
+//
+// An approval retried with its IdempotencyKey (the answer was lost) records
+// nothing and is answered with the redress as it stands, replayed true; the
+// key used for another decision or by another approver is refused with
+// ErrApprovalKeyReused.
+func (a *Compensation) Approve(ctx context.Context, complaintID string, ap Approval) (red domain.Redress, replayed bool, err error) {
 	if !eventlog.ValidID(complaintID) {
-		return domain.Redress{}, decider.Refusef(ErrNoRedress, "complaint %q", complaintID)
+		return domain.Redress{}, false, decider.Refusef(ErrNoRedress, "complaint %q", complaintID)
 	}
 	current, _, err := a.redresses.Load(ctx, complaintID)
 	if errors.Is(err, es.ErrNotFound) {
-		return domain.Redress{}, decider.Refusef(ErrNoRedress, "complaint %s", complaintID)
+		return domain.Redress{}, false, decider.Refusef(ErrNoRedress, "complaint %s", complaintID)
 	}
 	if err != nil {
-		return domain.Redress{}, err
+		return domain.Redress{}, false, err
 	}
+	key := ap.IdempotencyKey
+	if key != "" {
+		key = "approval/" + key
+		if done, err := a.approvedBefore(ctx, complaintID, key, ap); err != nil || done {
+			return current, done, err
+		}
+	}
+	red, err = a.approve(ctx, complaintID, current, key, ap)
+	return red, false, err
+}
+
+// ErrApprovalKeyReused is returned by Approve for an Idempotency-Key that
+// already carried another decision, or another approver's.
+var ErrApprovalKeyReused = errors.New("the Idempotency-Key was used for another approval decision")
+
+// approvalEvent is the first event each decision records.
+var approvalEvent = map[domain.Decision]string{
+	domain.Approve: es.TypeOf(&complaintsv1.RedressApproved{}),
+	domain.Reject:  es.TypeOf(&complaintsv1.RedressRejected{}),
+	domain.Amend:   es.TypeOf(&complaintsv1.RedressAmended{}),
+}
+
+// approvedBefore reports whether the redress stream holds the decision an
+// approval under key recorded: the same decision by the same approver is a
+// retry, anything else under that key ErrApprovalKeyReused.
+func (a *Compensation) approvedBefore(ctx context.Context, complaintID, key string, ap Approval) (bool, error) {
+	if a.streams == nil {
+		return false, nil
+	}
+	events, err := a.streams.ReadStream(ctx, eventlog.StreamName(domain.Category, complaintID), eventlog.FromStart)
+	if errors.Is(err, eventlog.ErrStreamNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	for _, e := range events {
+		if e.Metadata.CausationID != key {
+			continue
+		}
+		if e.Type != approvalEvent[ap.Decision] || e.Metadata.Actor != ap.Approver {
+			return false, fmt.Errorf("%w: it recorded %s by %s", ErrApprovalKeyReused, strings.TrimPrefix(e.Type, "complaints.v1."), e.Metadata.Actor)
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+func (a *Compensation) approve(ctx context.Context, complaintID string, current domain.Redress, key string, ap Approval) (domain.Redress, error) {
 	now := a.now()
 	cmd := domain.DecideApproval{Decision: ap.Decision, Reason: ap.Reason, Items: ap.Items, Approver: string(ap.Approver),
 		Subject: ap.Approver.ID(), RoleLimit: a.Policy.RoleLimit(ap.Roles), At: now}
@@ -241,10 +295,6 @@ func (a *Compensation) Approve(ctx context.Context, complaintID string, ap Appro
 				}
 			}
 		}
-	}
-	key := ap.IdempotencyKey
-	if key != "" {
-		key = "approval/" + key
 	}
 	res, err := a.redresses.Handle(ctx, complaintID, es.Command[domain.Command]{
 		Body: cmd, ComplaintID: complaintID, CausationID: key, IdempotencyKey: key, Actor: ap.Approver,
