@@ -79,5 +79,20 @@ fuzz:
 loadgen:
 	$(GO) run ./tools/cmd/loadgen -n 2000 -c 64
 
+## bench-compare: the lifecycle of BASE (a git revision, default the walking skeleton
+## d60923f) and of the work tree side by side, ROUNDS rounds of N complaints with C in
+## flight, each on a fresh server: medians and the ratio HEAD/BASE
+## (e.g. make bench-compare BASE=d60923f ROUNDS=1 N=300 C=32; WATCH=events to learn
+## closures from the events on NATS; BENCHFLAGS=-v for every run and stream)
+BASE       ?= d60923f
+ROUNDS     ?= 3
+N          ?= 2000
+C          ?= 64
+WATCH      ?= poll
+BENCHFLAGS ?=
+.PHONY: bench-compare
+bench-compare:
+	$(GO) run ./tools/cmd/benchcompare -base $(BASE) -rounds $(ROUNDS) -n $(N) -c $(C) -watch $(WATCH) $(BENCHFLAGS)
+
 clean:
 	rm -rf bin .bin
