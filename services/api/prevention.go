@@ -242,15 +242,36 @@ type ProjectionRebuild struct {
 	Position        uint64    `json:"position"`
 	Target          uint64    `json:"target"`
 	EventsPerSecond float64   `json:"events_per_second"`
-	Error           string    `json:"error,omitempty"`
+	// DeadLetters counts the events the rebuild left out: it could not
+	// fold them.
+	DeadLetters uint64 `json:"dead_letters"`
+	Error       string `json:"error,omitempty"`
 }
 
 // ProjectionStatus is GET /v1/projections/{name} (and the answer of POST
 // /v1/projections/{name}/rebuild).
 type ProjectionStatus struct {
-	Name     string            `json:"name"`
-	Position uint64            `json:"log_position"`
-	Rebuild  ProjectionRebuild `json:"rebuild"`
+	Name     string `json:"name"`
+	Position uint64 `json:"log_position"`
+	// DeadLetters counts the events the projection's state lacks: it could
+	// never fold them, and wrote them to the dead-letter stream (consumer
+	// "projection.<name>"). LastDeadLetter is the last of them.
+	DeadLetters    uint64                `json:"dead_letters"`
+	LastDeadLetter *ProjectionDeadLetter `json:"last_dead_letter,omitempty"`
+	// Error is why the projection stopped following the log last (it tries
+	// again), until it folds the next event.
+	Error   string            `json:"error,omitempty"`
+	Rebuild ProjectionRebuild `json:"rebuild"`
+}
+
+// ProjectionDeadLetter is an event a projection left out, and why.
+type ProjectionDeadLetter struct {
+	Position  uint64    `json:"log_position"`
+	EventID   string    `json:"event_id"`
+	EventType string    `json:"event_type"`
+	Reason    string    `json:"reason"`
+	Error     string    `json:"error"`
+	At        time.Time `json:"at"`
 }
 
 // ProjectionList is GET /v1/projections.

@@ -135,6 +135,11 @@ func redrive(ctx context.Context, g *cli, nc *nats.Conn, st jetstream.Stream, se
 	if err != nil {
 		return err
 	}
+	if name, ok := strings.CutPrefix(dl.Consumer, bus.ProjectionConsumerPrefix); ok {
+		return fmt.Errorf("dead letter %d is projection %s's: a projection is not re-driven but rebuilt. "+
+			"Once a release folds the event, run 'complaintctl projections rebuild %s' (its dead-letter count drops), "+
+			"then remove the dead letter (nats stream rmm %s %d)", seq, name, name, bus.DeadLetterStream, seq)
+	}
 	res, err := bus.Redrive(ctx, nc, dl)
 	if err != nil {
 		return fmt.Errorf("re-drive dead letter %d: %w", seq, err)

@@ -320,11 +320,14 @@ func cmdProjections(g *cli, args []string) error {
 		}
 		return g.print(l, func(w io.Writer) {
 			t := table(w)
-			fmt.Fprintf(t, "NAME\tLOG POSITION\tLAST REBUILD\n")
+			fmt.Fprintf(t, "NAME\tLOG POSITION\tDEAD LETTERS\tLAST REBUILD\n")
 			for _, p := range l.Projections {
-				fmt.Fprintf(t, "%s\t%d\t%s\n", p.Name, p.Position, rebuildSummary(p.Rebuild))
+				fmt.Fprintf(t, "%s\t%d\t%d\t%s\n", p.Name, p.Position, p.DeadLetters, rebuildSummary(p.Rebuild))
 			}
 			t.Flush()
+			for _, p := range l.Projections {
+				projectionTrouble(w, p)
+			}
 		})
 	case pos[0] == "status" && len(pos) == 2:
 		p, err := c.Projection(ctx, pos[1])
@@ -332,12 +335,25 @@ func cmdProjections(g *cli, args []string) error {
 			return err
 		}
 		return g.print(p, func(w io.Writer) {
-			fmt.Fprintf(w, "%s at log position %d; rebuild: %s\n", p.Name, p.Position, rebuildSummary(p.Rebuild))
+			fmt.Fprintf(w, "%s at log position %d, %d dead letters; rebuild: %s\n", p.Name, p.Position, p.DeadLetters, rebuildSummary(p.Rebuild))
+			projectionTrouble(w, p)
 		})
 	case pos[0] == "rebuild" && len(pos) == 2:
 		return rebuild(g, c, pos[1])
 	}
 	return bad()
+}
+
+// projectionTrouble says what a projection lacks and why it last stopped,
+// if anything.
+func projectionTrouble(w io.Writer, p client.ProjectionStatus) {
+	if d := p.LastDeadLetter; d != nil {
+		fmt.Fprintf(w, "%s: %d events left out (complaintctl dead-letters list -consumer projection.%s); last: %s %s at log position %d, %s: %s\n",
+			p.Name, p.DeadLetters, p.Name, d.EventType, d.EventID, d.Position, d.Reason, d.Error)
+	}
+	if p.Error != "" {
+		fmt.Fprintf(w, "%s: stopped, resuming: %s\n", p.Name, p.Error)
+	}
 }
 
 func rebuildSummary(r client.ProjectionRebuild) string {
@@ -347,7 +363,11 @@ func rebuildSummary(r client.ProjectionRebuild) string {
 	case r.Error != "":
 		return "failed: " + r.Error
 	case !r.FinishedAt.IsZero():
-		return fmt.Sprintf("%d events in %s (%.0f events/s), %s", r.Applied, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond), r.EventsPerSecond, fmtTime(r.FinishedAt))
+		left := ""
+		if r.DeadLetters > 0 {
+			left = fmt.Sprintf(", %d left out", r.DeadLetters)
+		}
+		return fmt.Sprintf("%d events in %s (%.0f events/s)%s, %s", r.Applied, r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond), r.EventsPerSecond, left, fmtTime(r.FinishedAt))
 	}
 	return "never"
 }
