@@ -10,7 +10,8 @@ type Clock struct {
 	// Due is the due time now (moved by the time an internal clock was
 	// paused).
 	Due time.Time `json:"due"`
-	// State is running, paused, met or breached.
+	// State is running, paused, met, breached or stopped (the complaint was
+	// closed while it ran or was paused).
 	State     string    `json:"state"`
 	StartedAt time.Time `json:"started_at"`
 	WarnAt    time.Time `json:"warn_at"`

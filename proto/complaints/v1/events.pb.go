@@ -2775,6 +2775,78 @@ func (x *ClockMet) GetMetBy() string {
 	return ""
 }
 
+// A clock still running or paused stops for good, neither met nor breached:
+// the complaint was closed (follow-up's ComplaintClosed). No warning or
+// breach follows it.
+type ClockStopped struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ComplaintId string                 `protobuf:"bytes,1,opt,name=complaint_id,json=complaintId,proto3" json:"complaint_id,omitempty"`
+	Clock       string                 `protobuf:"bytes,2,opt,name=clock,proto3" json:"clock,omitempty"`
+	StoppedAt   *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=stopped_at,json=stoppedAt,proto3" json:"stopped_at,omitempty"`
+	// Why, e.g. "the complaint was closed (no-response)".
+	Reason        string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClockStopped) Reset() {
+	*x = ClockStopped{}
+	mi := &file_complaints_v1_events_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClockStopped) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClockStopped) ProtoMessage() {}
+
+func (x *ClockStopped) ProtoReflect() protoreflect.Message {
+	mi := &file_complaints_v1_events_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClockStopped.ProtoReflect.Descriptor instead.
+func (*ClockStopped) Descriptor() ([]byte, []int) {
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ClockStopped) GetComplaintId() string {
+	if x != nil {
+		return x.ComplaintId
+	}
+	return ""
+}
+
+func (x *ClockStopped) GetClock() string {
+	if x != nil {
+		return x.Clock
+	}
+	return ""
+}
+
+func (x *ClockStopped) GetStoppedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StoppedAt
+	}
+	return nil
+}
+
+func (x *ClockStopped) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // One item of redress: what the customer gets, how much, and how regulators
 // count it.
 type RedressItem struct {
@@ -2800,7 +2872,7 @@ type RedressItem struct {
 
 func (x *RedressItem) Reset() {
 	*x = RedressItem{}
-	mi := &file_complaints_v1_events_proto_msgTypes[26]
+	mi := &file_complaints_v1_events_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2812,7 +2884,7 @@ func (x *RedressItem) String() string {
 func (*RedressItem) ProtoMessage() {}
 
 func (x *RedressItem) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[26]
+	mi := &file_complaints_v1_events_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2825,7 +2897,7 @@ func (x *RedressItem) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressItem.ProtoReflect.Descriptor instead.
 func (*RedressItem) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{26}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RedressItem) GetItemId() string {
@@ -2939,7 +3011,7 @@ type RedressDecided struct {
 
 func (x *RedressDecided) Reset() {
 	*x = RedressDecided{}
-	mi := &file_complaints_v1_events_proto_msgTypes[27]
+	mi := &file_complaints_v1_events_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2951,7 +3023,7 @@ func (x *RedressDecided) String() string {
 func (*RedressDecided) ProtoMessage() {}
 
 func (x *RedressDecided) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[27]
+	mi := &file_complaints_v1_events_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2964,7 +3036,7 @@ func (x *RedressDecided) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressDecided.ProtoReflect.Descriptor instead.
 func (*RedressDecided) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{27}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *RedressDecided) GetComplaintId() string {
@@ -3139,7 +3211,7 @@ type RedressApprovalRequested struct {
 
 func (x *RedressApprovalRequested) Reset() {
 	*x = RedressApprovalRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[28]
+	mi := &file_complaints_v1_events_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3151,7 +3223,7 @@ func (x *RedressApprovalRequested) String() string {
 func (*RedressApprovalRequested) ProtoMessage() {}
 
 func (x *RedressApprovalRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[28]
+	mi := &file_complaints_v1_events_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3164,7 +3236,7 @@ func (x *RedressApprovalRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressApprovalRequested.ProtoReflect.Descriptor instead.
 func (*RedressApprovalRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{28}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *RedressApprovalRequested) GetComplaintId() string {
@@ -3236,7 +3308,7 @@ type RedressApproved struct {
 
 func (x *RedressApproved) Reset() {
 	*x = RedressApproved{}
-	mi := &file_complaints_v1_events_proto_msgTypes[29]
+	mi := &file_complaints_v1_events_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3248,7 +3320,7 @@ func (x *RedressApproved) String() string {
 func (*RedressApproved) ProtoMessage() {}
 
 func (x *RedressApproved) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[29]
+	mi := &file_complaints_v1_events_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3261,7 +3333,7 @@ func (x *RedressApproved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressApproved.ProtoReflect.Descriptor instead.
 func (*RedressApproved) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{29}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *RedressApproved) GetComplaintId() string {
@@ -3306,7 +3378,7 @@ type RedressRejected struct {
 
 func (x *RedressRejected) Reset() {
 	*x = RedressRejected{}
-	mi := &file_complaints_v1_events_proto_msgTypes[30]
+	mi := &file_complaints_v1_events_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3318,7 +3390,7 @@ func (x *RedressRejected) String() string {
 func (*RedressRejected) ProtoMessage() {}
 
 func (x *RedressRejected) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[30]
+	mi := &file_complaints_v1_events_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3331,7 +3403,7 @@ func (x *RedressRejected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressRejected.ProtoReflect.Descriptor instead.
 func (*RedressRejected) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{30}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *RedressRejected) GetComplaintId() string {
@@ -3384,7 +3456,7 @@ type RedressAmended struct {
 
 func (x *RedressAmended) Reset() {
 	*x = RedressAmended{}
-	mi := &file_complaints_v1_events_proto_msgTypes[31]
+	mi := &file_complaints_v1_events_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3396,7 +3468,7 @@ func (x *RedressAmended) String() string {
 func (*RedressAmended) ProtoMessage() {}
 
 func (x *RedressAmended) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[31]
+	mi := &file_complaints_v1_events_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3409,7 +3481,7 @@ func (x *RedressAmended) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressAmended.ProtoReflect.Descriptor instead.
 func (*RedressAmended) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{31}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RedressAmended) GetComplaintId() string {
@@ -3471,7 +3543,7 @@ type RedressApprovalEscalated struct {
 
 func (x *RedressApprovalEscalated) Reset() {
 	*x = RedressApprovalEscalated{}
-	mi := &file_complaints_v1_events_proto_msgTypes[32]
+	mi := &file_complaints_v1_events_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3483,7 +3555,7 @@ func (x *RedressApprovalEscalated) String() string {
 func (*RedressApprovalEscalated) ProtoMessage() {}
 
 func (x *RedressApprovalEscalated) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[32]
+	mi := &file_complaints_v1_events_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3496,7 +3568,7 @@ func (x *RedressApprovalEscalated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressApprovalEscalated.ProtoReflect.Descriptor instead.
 func (*RedressApprovalEscalated) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{32}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RedressApprovalEscalated) GetComplaintId() string {
@@ -3560,7 +3632,7 @@ type RedressIssuanceRequested struct {
 
 func (x *RedressIssuanceRequested) Reset() {
 	*x = RedressIssuanceRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[33]
+	mi := &file_complaints_v1_events_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3572,7 +3644,7 @@ func (x *RedressIssuanceRequested) String() string {
 func (*RedressIssuanceRequested) ProtoMessage() {}
 
 func (x *RedressIssuanceRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[33]
+	mi := &file_complaints_v1_events_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3585,7 +3657,7 @@ func (x *RedressIssuanceRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressIssuanceRequested.ProtoReflect.Descriptor instead.
 func (*RedressIssuanceRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{33}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *RedressIssuanceRequested) GetComplaintId() string {
@@ -3648,7 +3720,7 @@ type RedressIssuanceFailed struct {
 
 func (x *RedressIssuanceFailed) Reset() {
 	*x = RedressIssuanceFailed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[34]
+	mi := &file_complaints_v1_events_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3660,7 +3732,7 @@ func (x *RedressIssuanceFailed) String() string {
 func (*RedressIssuanceFailed) ProtoMessage() {}
 
 func (x *RedressIssuanceFailed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[34]
+	mi := &file_complaints_v1_events_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3673,7 +3745,7 @@ func (x *RedressIssuanceFailed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressIssuanceFailed.ProtoReflect.Descriptor instead.
 func (*RedressIssuanceFailed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{34}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *RedressIssuanceFailed) GetComplaintId() string {
@@ -3746,7 +3818,7 @@ type RedressIssued struct {
 
 func (x *RedressIssued) Reset() {
 	*x = RedressIssued{}
-	mi := &file_complaints_v1_events_proto_msgTypes[35]
+	mi := &file_complaints_v1_events_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3758,7 +3830,7 @@ func (x *RedressIssued) String() string {
 func (*RedressIssued) ProtoMessage() {}
 
 func (x *RedressIssued) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[35]
+	mi := &file_complaints_v1_events_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3771,7 +3843,7 @@ func (x *RedressIssued) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressIssued.ProtoReflect.Descriptor instead.
 func (*RedressIssued) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{35}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RedressIssued) GetComplaintId() string {
@@ -3855,7 +3927,7 @@ type RedressSettled struct {
 
 func (x *RedressSettled) Reset() {
 	*x = RedressSettled{}
-	mi := &file_complaints_v1_events_proto_msgTypes[36]
+	mi := &file_complaints_v1_events_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3867,7 +3939,7 @@ func (x *RedressSettled) String() string {
 func (*RedressSettled) ProtoMessage() {}
 
 func (x *RedressSettled) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[36]
+	mi := &file_complaints_v1_events_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3880,7 +3952,7 @@ func (x *RedressSettled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RedressSettled.ProtoReflect.Descriptor instead.
 func (*RedressSettled) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{36}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RedressSettled) GetComplaintId() string {
@@ -3948,7 +4020,7 @@ type BudgetReserved struct {
 
 func (x *BudgetReserved) Reset() {
 	*x = BudgetReserved{}
-	mi := &file_complaints_v1_events_proto_msgTypes[37]
+	mi := &file_complaints_v1_events_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3960,7 +4032,7 @@ func (x *BudgetReserved) String() string {
 func (*BudgetReserved) ProtoMessage() {}
 
 func (x *BudgetReserved) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[37]
+	mi := &file_complaints_v1_events_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3973,7 +4045,7 @@ func (x *BudgetReserved) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BudgetReserved.ProtoReflect.Descriptor instead.
 func (*BudgetReserved) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{37}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *BudgetReserved) GetPeriod() string {
@@ -4062,7 +4134,7 @@ type BudgetReleased struct {
 
 func (x *BudgetReleased) Reset() {
 	*x = BudgetReleased{}
-	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	mi := &file_complaints_v1_events_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4074,7 +4146,7 @@ func (x *BudgetReleased) String() string {
 func (*BudgetReleased) ProtoMessage() {}
 
 func (x *BudgetReleased) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[38]
+	mi := &file_complaints_v1_events_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4087,7 +4159,7 @@ func (x *BudgetReleased) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BudgetReleased.ProtoReflect.Descriptor instead.
 func (*BudgetReleased) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{38}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *BudgetReleased) GetPeriod() string {
@@ -4162,7 +4234,7 @@ type FollowUpScheduled struct {
 
 func (x *FollowUpScheduled) Reset() {
 	*x = FollowUpScheduled{}
-	mi := &file_complaints_v1_events_proto_msgTypes[39]
+	mi := &file_complaints_v1_events_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4174,7 +4246,7 @@ func (x *FollowUpScheduled) String() string {
 func (*FollowUpScheduled) ProtoMessage() {}
 
 func (x *FollowUpScheduled) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[39]
+	mi := &file_complaints_v1_events_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4187,7 +4259,7 @@ func (x *FollowUpScheduled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpScheduled.ProtoReflect.Descriptor instead.
 func (*FollowUpScheduled) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{39}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *FollowUpScheduled) GetComplaintId() string {
@@ -4277,7 +4349,7 @@ type SurveyRequested struct {
 
 func (x *SurveyRequested) Reset() {
 	*x = SurveyRequested{}
-	mi := &file_complaints_v1_events_proto_msgTypes[40]
+	mi := &file_complaints_v1_events_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4289,7 +4361,7 @@ func (x *SurveyRequested) String() string {
 func (*SurveyRequested) ProtoMessage() {}
 
 func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[40]
+	mi := &file_complaints_v1_events_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4302,7 +4374,7 @@ func (x *SurveyRequested) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyRequested.ProtoReflect.Descriptor instead.
 func (*SurveyRequested) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{40}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SurveyRequested) GetComplaintId() string {
@@ -4358,7 +4430,7 @@ type SurveyChaserSent struct {
 
 func (x *SurveyChaserSent) Reset() {
 	*x = SurveyChaserSent{}
-	mi := &file_complaints_v1_events_proto_msgTypes[41]
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4370,7 +4442,7 @@ func (x *SurveyChaserSent) String() string {
 func (*SurveyChaserSent) ProtoMessage() {}
 
 func (x *SurveyChaserSent) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[41]
+	mi := &file_complaints_v1_events_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4383,7 +4455,7 @@ func (x *SurveyChaserSent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyChaserSent.ProtoReflect.Descriptor instead.
 func (*SurveyChaserSent) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{41}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SurveyChaserSent) GetComplaintId() string {
@@ -4445,7 +4517,7 @@ type LowSatisfactionAlert struct {
 
 func (x *LowSatisfactionAlert) Reset() {
 	*x = LowSatisfactionAlert{}
-	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4457,7 +4529,7 @@ func (x *LowSatisfactionAlert) String() string {
 func (*LowSatisfactionAlert) ProtoMessage() {}
 
 func (x *LowSatisfactionAlert) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[42]
+	mi := &file_complaints_v1_events_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4470,7 +4542,7 @@ func (x *LowSatisfactionAlert) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LowSatisfactionAlert.ProtoReflect.Descriptor instead.
 func (*LowSatisfactionAlert) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{42}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *LowSatisfactionAlert) GetComplaintId() string {
@@ -4546,7 +4618,7 @@ type SurveyAnswered struct {
 
 func (x *SurveyAnswered) Reset() {
 	*x = SurveyAnswered{}
-	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4558,7 +4630,7 @@ func (x *SurveyAnswered) String() string {
 func (*SurveyAnswered) ProtoMessage() {}
 
 func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[43]
+	mi := &file_complaints_v1_events_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4571,7 +4643,7 @@ func (x *SurveyAnswered) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurveyAnswered.ProtoReflect.Descriptor instead.
 func (*SurveyAnswered) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{43}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SurveyAnswered) GetComplaintId() string {
@@ -4655,7 +4727,7 @@ type ComplaintClosed struct {
 
 func (x *ComplaintClosed) Reset() {
 	*x = ComplaintClosed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4667,7 +4739,7 @@ func (x *ComplaintClosed) String() string {
 func (*ComplaintClosed) ProtoMessage() {}
 
 func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[44]
+	mi := &file_complaints_v1_events_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4680,7 +4752,7 @@ func (x *ComplaintClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplaintClosed.ProtoReflect.Descriptor instead.
 func (*ComplaintClosed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{44}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ComplaintClosed) GetComplaintId() string {
@@ -4748,7 +4820,7 @@ type FollowUpCancelled struct {
 
 func (x *FollowUpCancelled) Reset() {
 	*x = FollowUpCancelled{}
-	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4760,7 +4832,7 @@ func (x *FollowUpCancelled) String() string {
 func (*FollowUpCancelled) ProtoMessage() {}
 
 func (x *FollowUpCancelled) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[45]
+	mi := &file_complaints_v1_events_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4773,7 +4845,7 @@ func (x *FollowUpCancelled) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FollowUpCancelled.ProtoReflect.Descriptor instead.
 func (*FollowUpCancelled) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{45}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *FollowUpCancelled) GetComplaintId() string {
@@ -4828,7 +4900,7 @@ type SystemicIssueDetected struct {
 
 func (x *SystemicIssueDetected) Reset() {
 	*x = SystemicIssueDetected{}
-	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4840,7 +4912,7 @@ func (x *SystemicIssueDetected) String() string {
 func (*SystemicIssueDetected) ProtoMessage() {}
 
 func (x *SystemicIssueDetected) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[46]
+	mi := &file_complaints_v1_events_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4853,7 +4925,7 @@ func (x *SystemicIssueDetected) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemicIssueDetected.ProtoReflect.Descriptor instead.
 func (*SystemicIssueDetected) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{46}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SystemicIssueDetected) GetIssueId() string {
@@ -4946,7 +5018,7 @@ type SystemicIssueClosed struct {
 
 func (x *SystemicIssueClosed) Reset() {
 	*x = SystemicIssueClosed{}
-	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	mi := &file_complaints_v1_events_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4958,7 +5030,7 @@ func (x *SystemicIssueClosed) String() string {
 func (*SystemicIssueClosed) ProtoMessage() {}
 
 func (x *SystemicIssueClosed) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[47]
+	mi := &file_complaints_v1_events_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4971,7 +5043,7 @@ func (x *SystemicIssueClosed) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SystemicIssueClosed.ProtoReflect.Descriptor instead.
 func (*SystemicIssueClosed) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{47}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *SystemicIssueClosed) GetIssueId() string {
@@ -5022,7 +5094,7 @@ type PreventiveActionOpened struct {
 
 func (x *PreventiveActionOpened) Reset() {
 	*x = PreventiveActionOpened{}
-	mi := &file_complaints_v1_events_proto_msgTypes[48]
+	mi := &file_complaints_v1_events_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5034,7 +5106,7 @@ func (x *PreventiveActionOpened) String() string {
 func (*PreventiveActionOpened) ProtoMessage() {}
 
 func (x *PreventiveActionOpened) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[48]
+	mi := &file_complaints_v1_events_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5047,7 +5119,7 @@ func (x *PreventiveActionOpened) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionOpened.ProtoReflect.Descriptor instead.
 func (*PreventiveActionOpened) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{48}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *PreventiveActionOpened) GetActionId() string {
@@ -5125,7 +5197,7 @@ type PreventiveActionOverdue struct {
 
 func (x *PreventiveActionOverdue) Reset() {
 	*x = PreventiveActionOverdue{}
-	mi := &file_complaints_v1_events_proto_msgTypes[49]
+	mi := &file_complaints_v1_events_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5137,7 +5209,7 @@ func (x *PreventiveActionOverdue) String() string {
 func (*PreventiveActionOverdue) ProtoMessage() {}
 
 func (x *PreventiveActionOverdue) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[49]
+	mi := &file_complaints_v1_events_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5150,7 +5222,7 @@ func (x *PreventiveActionOverdue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionOverdue.ProtoReflect.Descriptor instead.
 func (*PreventiveActionOverdue) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{49}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PreventiveActionOverdue) GetActionId() string {
@@ -5189,7 +5261,7 @@ type PreventiveActionCompleted struct {
 
 func (x *PreventiveActionCompleted) Reset() {
 	*x = PreventiveActionCompleted{}
-	mi := &file_complaints_v1_events_proto_msgTypes[50]
+	mi := &file_complaints_v1_events_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5201,7 +5273,7 @@ func (x *PreventiveActionCompleted) String() string {
 func (*PreventiveActionCompleted) ProtoMessage() {}
 
 func (x *PreventiveActionCompleted) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[50]
+	mi := &file_complaints_v1_events_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5214,7 +5286,7 @@ func (x *PreventiveActionCompleted) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionCompleted.ProtoReflect.Descriptor instead.
 func (*PreventiveActionCompleted) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{50}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *PreventiveActionCompleted) GetActionId() string {
@@ -5275,7 +5347,7 @@ type PreventiveActionEvaluated struct {
 
 func (x *PreventiveActionEvaluated) Reset() {
 	*x = PreventiveActionEvaluated{}
-	mi := &file_complaints_v1_events_proto_msgTypes[51]
+	mi := &file_complaints_v1_events_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -5287,7 +5359,7 @@ func (x *PreventiveActionEvaluated) String() string {
 func (*PreventiveActionEvaluated) ProtoMessage() {}
 
 func (x *PreventiveActionEvaluated) ProtoReflect() protoreflect.Message {
-	mi := &file_complaints_v1_events_proto_msgTypes[51]
+	mi := &file_complaints_v1_events_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -5300,7 +5372,7 @@ func (x *PreventiveActionEvaluated) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PreventiveActionEvaluated.ProtoReflect.Descriptor instead.
 func (*PreventiveActionEvaluated) Descriptor() ([]byte, []int) {
-	return file_complaints_v1_events_proto_rawDescGZIP(), []int{51}
+	return file_complaints_v1_events_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *PreventiveActionEvaluated) GetActionId() string {
@@ -5639,7 +5711,13 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x05clock\x18\x02 \x01(\tR\x05clock\x121\n" +
 	"\x06met_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x05metAt\x12\x12\n" +
 	"\x04late\x18\x04 \x01(\bR\x04late\x12\x15\n" +
-	"\x06met_by\x18\x05 \x01(\tR\x05metBy\"\x94\x02\n" +
+	"\x06met_by\x18\x05 \x01(\tR\x05metBy\"\x9a\x01\n" +
+	"\fClockStopped\x12!\n" +
+	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
+	"\x05clock\x18\x02 \x01(\tR\x05clock\x129\n" +
+	"\n" +
+	"stopped_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\tstoppedAt\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x94\x02\n" +
 	"\vRedressItem\x12\x17\n" +
 	"\aitem_id\x18\x01 \x01(\tR\x06itemId\x12.\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1a.complaints.v1.RedressKindR\x04kind\x12!\n" +
@@ -5973,7 +6051,7 @@ func file_complaints_v1_events_proto_rawDescGZIP() []byte {
 }
 
 var file_complaints_v1_events_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
+var file_complaints_v1_events_proto_msgTypes = make([]protoimpl.MessageInfo, 53)
 var file_complaints_v1_events_proto_goTypes = []any{
 	(Outcome)(0),                       // 0: complaints.v1.Outcome
 	(ClockKind)(0),                     // 1: complaints.v1.ClockKind
@@ -6004,136 +6082,138 @@ var file_complaints_v1_events_proto_goTypes = []any{
 	(*ClockWarning)(nil),               // 26: complaints.v1.ClockWarning
 	(*ClockBreached)(nil),              // 27: complaints.v1.ClockBreached
 	(*ClockMet)(nil),                   // 28: complaints.v1.ClockMet
-	(*RedressItem)(nil),                // 29: complaints.v1.RedressItem
-	(*RedressDecided)(nil),             // 30: complaints.v1.RedressDecided
-	(*RedressApprovalRequested)(nil),   // 31: complaints.v1.RedressApprovalRequested
-	(*RedressApproved)(nil),            // 32: complaints.v1.RedressApproved
-	(*RedressRejected)(nil),            // 33: complaints.v1.RedressRejected
-	(*RedressAmended)(nil),             // 34: complaints.v1.RedressAmended
-	(*RedressApprovalEscalated)(nil),   // 35: complaints.v1.RedressApprovalEscalated
-	(*RedressIssuanceRequested)(nil),   // 36: complaints.v1.RedressIssuanceRequested
-	(*RedressIssuanceFailed)(nil),      // 37: complaints.v1.RedressIssuanceFailed
-	(*RedressIssued)(nil),              // 38: complaints.v1.RedressIssued
-	(*RedressSettled)(nil),             // 39: complaints.v1.RedressSettled
-	(*BudgetReserved)(nil),             // 40: complaints.v1.BudgetReserved
-	(*BudgetReleased)(nil),             // 41: complaints.v1.BudgetReleased
-	(*FollowUpScheduled)(nil),          // 42: complaints.v1.FollowUpScheduled
-	(*SurveyRequested)(nil),            // 43: complaints.v1.SurveyRequested
-	(*SurveyChaserSent)(nil),           // 44: complaints.v1.SurveyChaserSent
-	(*LowSatisfactionAlert)(nil),       // 45: complaints.v1.LowSatisfactionAlert
-	(*SurveyAnswered)(nil),             // 46: complaints.v1.SurveyAnswered
-	(*ComplaintClosed)(nil),            // 47: complaints.v1.ComplaintClosed
-	(*FollowUpCancelled)(nil),          // 48: complaints.v1.FollowUpCancelled
-	(*SystemicIssueDetected)(nil),      // 49: complaints.v1.SystemicIssueDetected
-	(*SystemicIssueClosed)(nil),        // 50: complaints.v1.SystemicIssueClosed
-	(*PreventiveActionOpened)(nil),     // 51: complaints.v1.PreventiveActionOpened
-	(*PreventiveActionOverdue)(nil),    // 52: complaints.v1.PreventiveActionOverdue
-	(*PreventiveActionCompleted)(nil),  // 53: complaints.v1.PreventiveActionCompleted
-	(*PreventiveActionEvaluated)(nil),  // 54: complaints.v1.PreventiveActionEvaluated
-	(*timestamppb.Timestamp)(nil),      // 55: google.protobuf.Timestamp
+	(*ClockStopped)(nil),               // 29: complaints.v1.ClockStopped
+	(*RedressItem)(nil),                // 30: complaints.v1.RedressItem
+	(*RedressDecided)(nil),             // 31: complaints.v1.RedressDecided
+	(*RedressApprovalRequested)(nil),   // 32: complaints.v1.RedressApprovalRequested
+	(*RedressApproved)(nil),            // 33: complaints.v1.RedressApproved
+	(*RedressRejected)(nil),            // 34: complaints.v1.RedressRejected
+	(*RedressAmended)(nil),             // 35: complaints.v1.RedressAmended
+	(*RedressApprovalEscalated)(nil),   // 36: complaints.v1.RedressApprovalEscalated
+	(*RedressIssuanceRequested)(nil),   // 37: complaints.v1.RedressIssuanceRequested
+	(*RedressIssuanceFailed)(nil),      // 38: complaints.v1.RedressIssuanceFailed
+	(*RedressIssued)(nil),              // 39: complaints.v1.RedressIssued
+	(*RedressSettled)(nil),             // 40: complaints.v1.RedressSettled
+	(*BudgetReserved)(nil),             // 41: complaints.v1.BudgetReserved
+	(*BudgetReleased)(nil),             // 42: complaints.v1.BudgetReleased
+	(*FollowUpScheduled)(nil),          // 43: complaints.v1.FollowUpScheduled
+	(*SurveyRequested)(nil),            // 44: complaints.v1.SurveyRequested
+	(*SurveyChaserSent)(nil),           // 45: complaints.v1.SurveyChaserSent
+	(*LowSatisfactionAlert)(nil),       // 46: complaints.v1.LowSatisfactionAlert
+	(*SurveyAnswered)(nil),             // 47: complaints.v1.SurveyAnswered
+	(*ComplaintClosed)(nil),            // 48: complaints.v1.ComplaintClosed
+	(*FollowUpCancelled)(nil),          // 49: complaints.v1.FollowUpCancelled
+	(*SystemicIssueDetected)(nil),      // 50: complaints.v1.SystemicIssueDetected
+	(*SystemicIssueClosed)(nil),        // 51: complaints.v1.SystemicIssueClosed
+	(*PreventiveActionOpened)(nil),     // 52: complaints.v1.PreventiveActionOpened
+	(*PreventiveActionOverdue)(nil),    // 53: complaints.v1.PreventiveActionOverdue
+	(*PreventiveActionCompleted)(nil),  // 54: complaints.v1.PreventiveActionCompleted
+	(*PreventiveActionEvaluated)(nil),  // 55: complaints.v1.PreventiveActionEvaluated
+	(*timestamppb.Timestamp)(nil),      // 56: google.protobuf.Timestamp
 }
 var file_complaints_v1_events_proto_depIdxs = []int32{
 	3,  // 0: complaints.v1.ComplaintReceived.customer_name:type_name -> complaints.v1.SealedValue
 	3,  // 1: complaints.v1.ComplaintReceived.customer_email:type_name -> complaints.v1.SealedValue
-	55, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
+	56, // 2: complaints.v1.ComplaintReceived.received_at:type_name -> google.protobuf.Timestamp
 	3,  // 3: complaints.v1.ComplaintReceived.customer_phone:type_name -> complaints.v1.SealedValue
 	3,  // 4: complaints.v1.ComplaintReceived.vulnerability_detail:type_name -> complaints.v1.SealedValue
-	55, // 5: complaints.v1.RepeatContactRecorded.contacted_at:type_name -> google.protobuf.Timestamp
-	55, // 6: complaints.v1.CustomerPersonalDataErased.erased_at:type_name -> google.protobuf.Timestamp
-	55, // 7: complaints.v1.NotificationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	56, // 5: complaints.v1.RepeatContactRecorded.contacted_at:type_name -> google.protobuf.Timestamp
+	56, // 6: complaints.v1.CustomerPersonalDataErased.erased_at:type_name -> google.protobuf.Timestamp
+	56, // 7: complaints.v1.NotificationRequested.requested_at:type_name -> google.protobuf.Timestamp
 	8,  // 8: complaints.v1.NotificationRequested.decided_by:type_name -> complaints.v1.PolicyRef
-	55, // 9: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
-	55, // 10: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
+	56, // 9: complaints.v1.ComplaintAcknowledged.respond_by:type_name -> google.protobuf.Timestamp
+	56, // 10: complaints.v1.ComplaintAcknowledged.acknowledged_at:type_name -> google.protobuf.Timestamp
 	8,  // 11: complaints.v1.ComplaintAcknowledged.decided_by:type_name -> complaints.v1.PolicyRef
-	55, // 12: complaints.v1.CustomerComplaintIndexed.at:type_name -> google.protobuf.Timestamp
-	55, // 13: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
-	55, // 14: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
+	56, // 12: complaints.v1.CustomerComplaintIndexed.at:type_name -> google.protobuf.Timestamp
+	56, // 13: complaints.v1.CaseOpened.opened_at:type_name -> google.protobuf.Timestamp
+	56, // 14: complaints.v1.CaseAssigned.assigned_at:type_name -> google.protobuf.Timestamp
 	8,  // 15: complaints.v1.CaseAssigned.decided_by:type_name -> complaints.v1.PolicyRef
-	55, // 16: complaints.v1.CaseTriaged.triaged_at:type_name -> google.protobuf.Timestamp
+	56, // 16: complaints.v1.CaseTriaged.triaged_at:type_name -> google.protobuf.Timestamp
 	8,  // 17: complaints.v1.CaseTriaged.decided_by:type_name -> complaints.v1.PolicyRef
-	55, // 18: complaints.v1.CaseClaimed.claimed_at:type_name -> google.protobuf.Timestamp
-	55, // 19: complaints.v1.CaseTransferred.transferred_at:type_name -> google.protobuf.Timestamp
-	55, // 20: complaints.v1.CaseEscalated.escalated_at:type_name -> google.protobuf.Timestamp
-	55, // 21: complaints.v1.CaseReviewed.reviewed_at:type_name -> google.protobuf.Timestamp
-	55, // 22: complaints.v1.InformationRequested.requested_at:type_name -> google.protobuf.Timestamp
-	55, // 23: complaints.v1.InformationProvided.provided_at:type_name -> google.protobuf.Timestamp
-	55, // 24: complaints.v1.CustomerContacted.contacted_at:type_name -> google.protobuf.Timestamp
-	55, // 25: complaints.v1.CaseReopened.reopened_at:type_name -> google.protobuf.Timestamp
+	56, // 18: complaints.v1.CaseClaimed.claimed_at:type_name -> google.protobuf.Timestamp
+	56, // 19: complaints.v1.CaseTransferred.transferred_at:type_name -> google.protobuf.Timestamp
+	56, // 20: complaints.v1.CaseEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	56, // 21: complaints.v1.CaseReviewed.reviewed_at:type_name -> google.protobuf.Timestamp
+	56, // 22: complaints.v1.InformationRequested.requested_at:type_name -> google.protobuf.Timestamp
+	56, // 23: complaints.v1.InformationProvided.provided_at:type_name -> google.protobuf.Timestamp
+	56, // 24: complaints.v1.CustomerContacted.contacted_at:type_name -> google.protobuf.Timestamp
+	56, // 25: complaints.v1.CaseReopened.reopened_at:type_name -> google.protobuf.Timestamp
 	0,  // 26: complaints.v1.CaseResolved.outcome:type_name -> complaints.v1.Outcome
-	55, // 27: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
+	56, // 27: complaints.v1.CaseResolved.resolved_at:type_name -> google.protobuf.Timestamp
 	8,  // 28: complaints.v1.CaseResolved.decided_by:type_name -> complaints.v1.PolicyRef
 	1,  // 29: complaints.v1.ClockStarted.kind:type_name -> complaints.v1.ClockKind
-	55, // 30: complaints.v1.ClockStarted.started_at:type_name -> google.protobuf.Timestamp
-	55, // 31: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
-	55, // 32: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
+	56, // 30: complaints.v1.ClockStarted.started_at:type_name -> google.protobuf.Timestamp
+	56, // 31: complaints.v1.ClockStarted.due:type_name -> google.protobuf.Timestamp
+	56, // 32: complaints.v1.ClockStarted.warn_at:type_name -> google.protobuf.Timestamp
 	8,  // 33: complaints.v1.ClockStarted.decided_by:type_name -> complaints.v1.PolicyRef
-	55, // 34: complaints.v1.ClockStarted.exceptional_due:type_name -> google.protobuf.Timestamp
-	55, // 35: complaints.v1.ClockStarted.exceptional_warn_at:type_name -> google.protobuf.Timestamp
-	55, // 36: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
-	55, // 37: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
-	55, // 38: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
-	55, // 39: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
+	56, // 34: complaints.v1.ClockStarted.exceptional_due:type_name -> google.protobuf.Timestamp
+	56, // 35: complaints.v1.ClockStarted.exceptional_warn_at:type_name -> google.protobuf.Timestamp
+	56, // 36: complaints.v1.ClockPaused.paused_at:type_name -> google.protobuf.Timestamp
+	56, // 37: complaints.v1.ClockResumed.resumed_at:type_name -> google.protobuf.Timestamp
+	56, // 38: complaints.v1.ClockResumed.due:type_name -> google.protobuf.Timestamp
+	56, // 39: complaints.v1.ClockResumed.warn_at:type_name -> google.protobuf.Timestamp
 	1,  // 40: complaints.v1.ClockWarning.kind:type_name -> complaints.v1.ClockKind
-	55, // 41: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
-	55, // 42: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
+	56, // 41: complaints.v1.ClockWarning.due:type_name -> google.protobuf.Timestamp
+	56, // 42: complaints.v1.ClockWarning.warned_at:type_name -> google.protobuf.Timestamp
 	1,  // 43: complaints.v1.ClockBreached.kind:type_name -> complaints.v1.ClockKind
-	55, // 44: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
-	55, // 45: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
-	55, // 46: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
-	2,  // 47: complaints.v1.RedressItem.kind:type_name -> complaints.v1.RedressKind
-	2,  // 48: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
-	55, // 49: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
-	0,  // 50: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
-	8,  // 51: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
-	29, // 52: complaints.v1.RedressDecided.items:type_name -> complaints.v1.RedressItem
-	55, // 53: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
-	55, // 54: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
-	55, // 55: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
-	55, // 56: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
-	29, // 57: complaints.v1.RedressAmended.items:type_name -> complaints.v1.RedressItem
-	55, // 58: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
-	55, // 59: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
-	55, // 60: complaints.v1.RedressApprovalEscalated.next_escalate_at:type_name -> google.protobuf.Timestamp
-	29, // 61: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
-	55, // 62: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
-	55, // 63: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
-	55, // 64: complaints.v1.RedressIssuanceFailed.retry_at:type_name -> google.protobuf.Timestamp
-	2,  // 65: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
-	55, // 66: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
-	55, // 67: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
-	55, // 68: complaints.v1.BudgetReserved.reserved_at:type_name -> google.protobuf.Timestamp
-	55, // 69: complaints.v1.BudgetReleased.released_at:type_name -> google.protobuf.Timestamp
-	55, // 70: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
-	55, // 71: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
-	8,  // 72: complaints.v1.FollowUpScheduled.decided_by:type_name -> complaints.v1.PolicyRef
-	55, // 73: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
-	55, // 74: complaints.v1.SurveyRequested.chaser_due:type_name -> google.protobuf.Timestamp
-	55, // 75: complaints.v1.SurveyRequested.close_due:type_name -> google.protobuf.Timestamp
-	55, // 76: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
-	55, // 77: complaints.v1.SurveyChaserSent.chaser_due:type_name -> google.protobuf.Timestamp
-	55, // 78: complaints.v1.SurveyChaserSent.close_due:type_name -> google.protobuf.Timestamp
-	55, // 79: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
-	55, // 80: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
-	55, // 81: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
-	55, // 82: complaints.v1.FollowUpCancelled.cancelled_at:type_name -> google.protobuf.Timestamp
-	55, // 83: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
-	55, // 84: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
-	55, // 85: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
-	55, // 86: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
-	55, // 87: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
-	55, // 88: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
-	55, // 89: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
-	55, // 90: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
-	55, // 91: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
-	55, // 92: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
-	55, // 93: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
-	55, // 94: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
-	55, // 95: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
-	96, // [96:96] is the sub-list for method output_type
-	96, // [96:96] is the sub-list for method input_type
-	96, // [96:96] is the sub-list for extension type_name
-	96, // [96:96] is the sub-list for extension extendee
-	0,  // [0:96] is the sub-list for field type_name
+	56, // 44: complaints.v1.ClockBreached.due:type_name -> google.protobuf.Timestamp
+	56, // 45: complaints.v1.ClockBreached.breached_at:type_name -> google.protobuf.Timestamp
+	56, // 46: complaints.v1.ClockMet.met_at:type_name -> google.protobuf.Timestamp
+	56, // 47: complaints.v1.ClockStopped.stopped_at:type_name -> google.protobuf.Timestamp
+	2,  // 48: complaints.v1.RedressItem.kind:type_name -> complaints.v1.RedressKind
+	2,  // 49: complaints.v1.RedressDecided.kind:type_name -> complaints.v1.RedressKind
+	56, // 50: complaints.v1.RedressDecided.decided_at:type_name -> google.protobuf.Timestamp
+	0,  // 51: complaints.v1.RedressDecided.outcome:type_name -> complaints.v1.Outcome
+	8,  // 52: complaints.v1.RedressDecided.decided_by:type_name -> complaints.v1.PolicyRef
+	30, // 53: complaints.v1.RedressDecided.items:type_name -> complaints.v1.RedressItem
+	56, // 54: complaints.v1.RedressApprovalRequested.requested_at:type_name -> google.protobuf.Timestamp
+	56, // 55: complaints.v1.RedressApprovalRequested.escalate_at:type_name -> google.protobuf.Timestamp
+	56, // 56: complaints.v1.RedressApproved.approved_at:type_name -> google.protobuf.Timestamp
+	56, // 57: complaints.v1.RedressRejected.rejected_at:type_name -> google.protobuf.Timestamp
+	30, // 58: complaints.v1.RedressAmended.items:type_name -> complaints.v1.RedressItem
+	56, // 59: complaints.v1.RedressAmended.amended_at:type_name -> google.protobuf.Timestamp
+	56, // 60: complaints.v1.RedressApprovalEscalated.escalated_at:type_name -> google.protobuf.Timestamp
+	56, // 61: complaints.v1.RedressApprovalEscalated.next_escalate_at:type_name -> google.protobuf.Timestamp
+	30, // 62: complaints.v1.RedressIssuanceRequested.item:type_name -> complaints.v1.RedressItem
+	56, // 63: complaints.v1.RedressIssuanceRequested.requested_at:type_name -> google.protobuf.Timestamp
+	56, // 64: complaints.v1.RedressIssuanceFailed.failed_at:type_name -> google.protobuf.Timestamp
+	56, // 65: complaints.v1.RedressIssuanceFailed.retry_at:type_name -> google.protobuf.Timestamp
+	2,  // 66: complaints.v1.RedressIssued.kind:type_name -> complaints.v1.RedressKind
+	56, // 67: complaints.v1.RedressIssued.issued_at:type_name -> google.protobuf.Timestamp
+	56, // 68: complaints.v1.RedressSettled.settled_at:type_name -> google.protobuf.Timestamp
+	56, // 69: complaints.v1.BudgetReserved.reserved_at:type_name -> google.protobuf.Timestamp
+	56, // 70: complaints.v1.BudgetReleased.released_at:type_name -> google.protobuf.Timestamp
+	56, // 71: complaints.v1.FollowUpScheduled.due:type_name -> google.protobuf.Timestamp
+	56, // 72: complaints.v1.FollowUpScheduled.scheduled_at:type_name -> google.protobuf.Timestamp
+	8,  // 73: complaints.v1.FollowUpScheduled.decided_by:type_name -> complaints.v1.PolicyRef
+	56, // 74: complaints.v1.SurveyRequested.requested_at:type_name -> google.protobuf.Timestamp
+	56, // 75: complaints.v1.SurveyRequested.chaser_due:type_name -> google.protobuf.Timestamp
+	56, // 76: complaints.v1.SurveyRequested.close_due:type_name -> google.protobuf.Timestamp
+	56, // 77: complaints.v1.SurveyChaserSent.sent_at:type_name -> google.protobuf.Timestamp
+	56, // 78: complaints.v1.SurveyChaserSent.chaser_due:type_name -> google.protobuf.Timestamp
+	56, // 79: complaints.v1.SurveyChaserSent.close_due:type_name -> google.protobuf.Timestamp
+	56, // 80: complaints.v1.LowSatisfactionAlert.raised_at:type_name -> google.protobuf.Timestamp
+	56, // 81: complaints.v1.SurveyAnswered.answered_at:type_name -> google.protobuf.Timestamp
+	56, // 82: complaints.v1.ComplaintClosed.closed_at:type_name -> google.protobuf.Timestamp
+	56, // 83: complaints.v1.FollowUpCancelled.cancelled_at:type_name -> google.protobuf.Timestamp
+	56, // 84: complaints.v1.SystemicIssueDetected.window_start:type_name -> google.protobuf.Timestamp
+	56, // 85: complaints.v1.SystemicIssueDetected.window_end:type_name -> google.protobuf.Timestamp
+	56, // 86: complaints.v1.SystemicIssueDetected.detected_at:type_name -> google.protobuf.Timestamp
+	56, // 87: complaints.v1.SystemicIssueClosed.closed_at:type_name -> google.protobuf.Timestamp
+	56, // 88: complaints.v1.PreventiveActionOpened.due:type_name -> google.protobuf.Timestamp
+	56, // 89: complaints.v1.PreventiveActionOpened.opened_at:type_name -> google.protobuf.Timestamp
+	56, // 90: complaints.v1.PreventiveActionOverdue.due:type_name -> google.protobuf.Timestamp
+	56, // 91: complaints.v1.PreventiveActionOverdue.flagged_at:type_name -> google.protobuf.Timestamp
+	56, // 92: complaints.v1.PreventiveActionCompleted.completed_at:type_name -> google.protobuf.Timestamp
+	56, // 93: complaints.v1.PreventiveActionCompleted.evaluate_at:type_name -> google.protobuf.Timestamp
+	56, // 94: complaints.v1.PreventiveActionEvaluated.window_before_start:type_name -> google.protobuf.Timestamp
+	56, // 95: complaints.v1.PreventiveActionEvaluated.window_after_end:type_name -> google.protobuf.Timestamp
+	56, // 96: complaints.v1.PreventiveActionEvaluated.evaluated_at:type_name -> google.protobuf.Timestamp
+	97, // [97:97] is the sub-list for method output_type
+	97, // [97:97] is the sub-list for method input_type
+	97, // [97:97] is the sub-list for extension type_name
+	97, // [97:97] is the sub-list for extension extendee
+	0,  // [0:97] is the sub-list for field type_name
 }
 
 func init() { file_complaints_v1_events_proto_init() }
@@ -6147,7 +6227,7 @@ func file_complaints_v1_events_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_complaints_v1_events_proto_rawDesc), len(file_complaints_v1_events_proto_rawDesc)),
 			NumEnums:      3,
-			NumMessages:   52,
+			NumMessages:   53,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -315,3 +315,117 @@ func TestARedeliveredEventSetsTheTimersAFailedAttemptDidNot(t *testing.T) {
 		t.Fatalf("the redelivery started the clocks again: %+v", view)
 	}
 }
+
+// subscribe feeds the clocks' consumer from the log as the bus would: the
+// categories and event types it declares, nothing else.
+func (c *component) subscribe(t *testing.T) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	sub, err := c.log.Subscribe(ctx, 0, eventlog.Filter{Categories: adapters.Categories, EventTypes: adapters.EventTypes}, adapters.OnLifecycleEvent(c.app))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sub.Stop)
+}
+
+// append appends one event to category-id as service would.
+func (c *component) append(t *testing.T, category, id, service string, m proto.Message) {
+	t.Helper()
+	e, err := es.Encode(uuid.NewString(), m, eventlog.Metadata{ComplaintID: id, CausationID: id, Service: service,
+		Actor: eventlog.NewActor(eventlog.ActorSystem, service)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.log.Append(context.Background(), eventlog.StreamName(category, id), eventlog.Any(), e); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// until polls the complaint's clocks until ok holds.
+func (c *component) until(t *testing.T, id, what string, ok func(api.Clocks) bool) api.Clocks {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if status, view := c.show(t, "agent-token", id); status == http.StatusOK && ok(view) {
+			return view
+		}
+		if time.Now().After(deadline) {
+			_, view := c.show(t, "agent-token", id)
+			t.Fatalf("never %s: %+v", what, view)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A complaint resolved and closed without anyone calling the customer: the
+// first-human-contact clock, still running, stops with the closure; its
+// timer is cancelled, and the timer that fires late anyway (set before the
+// closure, delivered after it) warns and breaches nothing.
+func TestAClosedComplaintsClocksStopAndNoWarningOrBreachFollows(t *testing.T) {
+	c := start(t)
+	c.subscribe(t)
+	id := uuid.NewString()
+	c.now = receivedAt
+	c.append(t, "complaint", id, "intake", received(id))
+	c.append(t, "complaint", id, "intake", &complaintsv1.ComplaintAcknowledged{ComplaintId: id, AcknowledgedAt: timestamppb.New(receivedAt)})
+	resolvedAt := receivedAt.Add(time.Hour)
+	c.append(t, "case", id, "resolution", &complaintsv1.CaseResolved{ComplaintId: id, Outcome: complaintsv1.Outcome_OUTCOME_UPHELD,
+		RootCause: "network.outage", ResolvedAt: timestamppb.New(resolvedAt), Resolution: 1})
+	view := c.until(t, id, "resolved", func(v api.Clocks) bool { return state(v, "resolution") == "met" })
+	if state(view, "first-human-contact") != "running" {
+		t.Fatalf("clocks before the closure: %+v", view)
+	}
+	pending, clock, _, ok := c.timers.next(t, id)
+	if !ok || clock != "first-human-contact" {
+		t.Fatalf("before the closure the timer waits for %q (%v)", clock, ok)
+	}
+
+	closedAt := resolvedAt.Add(time.Hour)
+	c.append(t, "followup", id, "followup", &complaintsv1.ComplaintClosed{ComplaintId: id, Reason: "customer-confirmed-resolved", ClosedAt: timestamppb.New(closedAt)})
+	view = c.until(t, id, "stopped by the closure", func(v api.Clocks) bool { return state(v, "first-human-contact") == "stopped" })
+	for name, want := range map[string]string{"first-response": "met", "first-human-contact": "stopped", "summary-resolution": "met",
+		"resolution": "met", "final-response": "met"} {
+		if got := state(view, name); got != want {
+			t.Errorf("%s is %s after the closure, want %s", name, got, want)
+		}
+	}
+	if _, _, _, ok := c.timers.next(t, id); ok {
+		t.Fatal("a clock timer is still pending after the closure")
+	}
+
+	// The timer set before the closure fires anyway, late, past every due
+	// time the clock had: its warning, then its due time.
+	firstContact := clockIn(view, "first-human-contact")
+	h := adapters.OnTimer(c.app)
+	c.now = firstContact.Due.Add(24 * time.Hour)
+	c.timers.fire(t, h, pending)
+	due := pending
+	due.Kind, due.Due = app.KindDue, firstContact.Due
+	due.Command, _ = json.Marshal(map[string]any{"clock": "first-human-contact", "due": firstContact.Due})
+	c.timers.fire(t, h, due)
+
+	_, view = c.show(t, "auditor-token", id)
+	if state(view, "first-human-contact") != "stopped" {
+		t.Fatalf("a firing after the closure moved the clock: %+v", view)
+	}
+	if _, _, _, ok := c.timers.next(t, id); ok {
+		t.Fatal("a firing after the closure set a timer again")
+	}
+	recorded, err := c.log.ReadStream(context.Background(), eventlog.StreamName("clock", id), eventlog.FromStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stopped := 0
+	for _, e := range recorded {
+		switch e.Type {
+		case es.TypeOf(&complaintsv1.ClockWarning{}), es.TypeOf(&complaintsv1.ClockBreached{}):
+			t.Errorf("%s in the clock stream of a closed complaint", e.Type)
+		case es.TypeOf(&complaintsv1.ClockStopped{}):
+			stopped++
+		}
+	}
+	if stopped != 1 {
+		t.Fatalf("%d clocks stopped, want first-human-contact only", stopped)
+	}
+}

@@ -57,6 +57,7 @@ var categoriesOf = map[string][]string{
 	"ClockWarning":  {"clock"},
 	"ClockBreached": {"clock"},
 	"ClockMet":      {"clock"},
+	"ClockStopped":  {"clock"},
 
 	"RedressDecided":           {"redress"},
 	"RedressApprovalRequested": {"redress"},

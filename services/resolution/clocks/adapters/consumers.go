@@ -1,5 +1,5 @@
 // Package adapters connects the clocks to the rest of the system: the events
-// that start, pause, resume, meet and restart them (consumers.go), their
+// that start, pause, resume, meet, restart and stop them (consumers.go), their
 // timers (timers.go) and the HTTP view (http.go).
 package adapters
 
@@ -15,8 +15,9 @@ import (
 // Durable is the consumer the clocks follow the lifecycle with.
 const Durable = "resolution-clocks"
 
-// Categories are the streams the clocks follow.
-var Categories = []string{"complaint", "case"}
+// Categories are the streams the clocks follow: the complaint, its case,
+// and follow-up's (for the closure).
+var Categories = []string{"complaint", "case", "followup"}
 
 // EventTypes are the events that move the clocks.
 var EventTypes = []string{
@@ -27,10 +28,11 @@ var EventTypes = []string{
 	es.TypeOf(&complaintsv1.CustomerContacted{}),
 	es.TypeOf(&complaintsv1.CaseResolved{}),
 	es.TypeOf(&complaintsv1.CaseReopened{}),
+	es.TypeOf(&complaintsv1.ComplaintClosed{}),
 }
 
 // OnLifecycleEvent moves a complaint's clocks on the events of its
-// complaint and case streams; the event's id is the idempotency key, so a
+// complaint, case and follow-up streams; the event's id is the idempotency key, so a
 // redelivered event changes nothing.
 func OnLifecycleEvent(a *app.Clocks) func(context.Context, eventlog.RecordedEvent) error {
 	return func(ctx context.Context, e eventlog.RecordedEvent) error {
@@ -56,6 +58,8 @@ func OnLifecycleEvent(a *app.Clocks) func(context.Context, eventlog.RecordedEven
 			return a.Meet(ctx, ev.ComplaintId, app.MetByResolved, ev.ResolvedAt.AsTime(), e.ID)
 		case *complaintsv1.CaseReopened:
 			return a.Restart(ctx, ev.ComplaintId, ev.Reason, ev.ReopenedAt.AsTime(), e.ID)
+		case *complaintsv1.ComplaintClosed:
+			return a.Stop(ctx, ev.ComplaintId, ev.Reason, ev.ClosedAt.AsTime(), e.ID)
 		}
 		return nil // not an event this consumer subscribes to
 	}

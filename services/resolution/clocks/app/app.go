@@ -1,5 +1,5 @@
-// Package app holds the clock use cases: start, pause, resume, meet and
-// restart a complaint's clocks as the events of its lifecycle arrive, act on
+// Package app holds the clock use cases: start, pause, resume, meet, restart
+// and stop a complaint's clocks as the events of its lifecycle arrive, act on
 // their timers (commands.go), and show them (queries.go). After every
 // command it brings the clocks' timers in line with their state.
 package app

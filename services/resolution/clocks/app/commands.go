@@ -42,6 +42,13 @@ func (a *Clocks) Restart(ctx context.Context, complaintID, reason string, at tim
 	return a.handle(ctx, complaintID, causation, Actor, domain.RestartClocks{Reason: reason, At: at})
 }
 
+// Stop stops every clock still running or paused: the complaint was closed
+// (closure is ComplaintClosed's reason). With no clock running, the timer is
+// cancelled.
+func (a *Clocks) Stop(ctx context.Context, complaintID, closure string, at time.Time, causation string) error {
+	return a.handle(ctx, complaintID, causation, Actor, domain.StopClocks{Closure: closure, At: at})
+}
+
 // firing is the command a clock's timer carries: which clock, which of its
 // moments (the warning or the due time), and the due time it was set for.
 type firing struct {

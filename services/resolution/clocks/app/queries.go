@@ -73,6 +73,8 @@ func entry(m proto.Message, typ string) HistoryEntry {
 		h.At, h.Due = t(e.BreachedAt), t(e.Due)
 	case *complaintsv1.ClockMet:
 		h.At = t(e.MetAt)
+	case *complaintsv1.ClockStopped:
+		h.At = t(e.StoppedAt)
 	case *complaintsv1.NotificationRequested:
 		h.Clock = e.Purpose
 		h.At = t(e.RequestedAt)

@@ -3,7 +3,8 @@
 // company's service levels start when the complaint is received; internal
 // clocks pause while the company waits for the customer, regulatory ones
 // never; each clock warns before its due time, breaches at it, or is met by
-// what it waits for. Pure: no I/O, no clock (time comes in on commands).
+// what it waits for; when the complaint is closed, every clock still running
+// or paused stops for good. Pure: no I/O, no clock (time comes in on commands).
 package domain
 
 import (
@@ -39,6 +40,9 @@ const (
 	Met
 	// Breached: its due time passed first.
 	Breached
+	// Stopped: the complaint was closed while it ran or was paused; it
+	// neither warns nor breaches afterwards.
+	Stopped
 )
 
 func (s Status) String() string {
@@ -51,6 +55,8 @@ func (s Status) String() string {
 		return "met"
 	case Breached:
 		return "breached"
+	case Stopped:
+		return "stopped"
 	default:
 		return "unknown"
 	}
@@ -72,6 +78,7 @@ type Clock struct {
 	PausedTotal time.Duration
 	MetAt       time.Time
 	BreachedAt  time.Time
+	StoppedAt   time.Time
 	Late        bool
 	// From ClockStarted.
 	HoldingResponse   bool
@@ -89,6 +96,11 @@ const (
 	NotStarted AggregateStatus = iota
 	// Started: the regime's clocks run (some may have stopped).
 	Started
+	// Closed: the complaint was closed and its clocks stopped (ClockStopped);
+	// no command moves them again (a late timer firing does nothing). A
+	// closure that finds no clock running or paused leaves them Started:
+	// none of them waits for anything.
+	Closed
 )
 
 // Clocks is the clock aggregate's state: a complaint's clocks in start order.
@@ -159,6 +171,13 @@ type FireTimer struct {
 	At      time.Time
 }
 
+// StopClocks stops every clock still running or paused: the complaint was
+// closed (follow-up's ComplaintClosed, whose reason Closure is).
+type StopClocks struct {
+	Closure string
+	At      time.Time
+}
+
 // RestartClocks restarts, from At, the internal clocks that a resolution
 // stopped (or that breached before it): the case was reopened. Regulatory
 // clocks stay as they are: the regulator counts from the complaint's receipt.
@@ -173,6 +192,7 @@ func (ResumeClocks) isClockCommand()  {}
 func (MeetClocks) isClockCommand()    {}
 func (FireTimer) isClockCommand()     {}
 func (RestartClocks) isClockCommand() {}
+func (StopClocks) isClockCommand()    {}
 
 // ErrNoRegime: the policy has neither the complaint's regime nor a default.
 var ErrNoRegime = decider.Rejects("regime", "is not a regime of the regimes policy, and there is no default")
@@ -209,13 +229,16 @@ func kindOf(k string) complaintsv1.ClockKind {
 func decide(p Policy, cmd ClockCommand, s Clocks) ([]proto.Message, error) {
 	switch c := cmd.(type) {
 	case StartClocks:
-		if s.Status == Started {
+		if s.Status != NotStarted {
 			return nil, nil // started once; a redelivered receipt changes nothing
 		}
 		return start(p, c)
 	}
-	if s.Status == NotStarted {
+	switch s.Status {
+	case NotStarted:
 		return nil, nil // nothing runs yet: an event before the receipt's clocks
+	case Closed:
+		return nil, nil // the complaint is closed: its clocks stopped for good
 	}
 	switch c := cmd.(type) {
 	case PauseClocks:
@@ -228,6 +251,8 @@ func decide(p Policy, cmd ClockCommand, s Clocks) ([]proto.Message, error) {
 		return fire(p, s, c)
 	case RestartClocks:
 		return restart(p, s, c), nil
+	case StopClocks:
+		return stop(s, c), nil
 	}
 	return nil, fmt.Errorf("clocks: unknown command %T", cmd)
 }
@@ -389,6 +414,22 @@ func restart(p Policy, s Clocks, c RestartClocks) []proto.Message {
 	return out
 }
 
+// stop stops the clocks still running or paused; met and breached ones stay
+// as they are.
+func stop(s Clocks, c StopClocks) []proto.Message {
+	reason := "the complaint was closed"
+	if c.Closure != "" {
+		reason += " (" + c.Closure + ")"
+	}
+	var out []proto.Message
+	for _, k := range s.Clocks {
+		if k.Status == Running || k.Status == Paused {
+			out = append(out, &complaintsv1.ClockStopped{ComplaintId: s.ComplaintID, Clock: k.Name, StoppedAt: ts(c.At), Reason: reason})
+		}
+	}
+	return out
+}
+
 func at(t *timestamppb.Timestamp) time.Time {
 	if t == nil {
 		return time.Time{}
@@ -438,6 +479,11 @@ func evolve(s Clocks, e proto.Message) Clocks {
 		set(e.Clock, func(c *Clock) { c.Status, c.BreachedAt = Breached, at(e.BreachedAt) })
 	case *complaintsv1.ClockMet:
 		set(e.Clock, func(c *Clock) { c.Status, c.MetAt, c.Late = Met, at(e.MetAt), e.Late })
+	case *complaintsv1.ClockStopped:
+		set(e.Clock, func(c *Clock) {
+			c.Status, c.StoppedAt, c.PausedAt, c.PausedFor = Stopped, at(e.StoppedAt), time.Time{}, ""
+		})
+		s.Status = Closed
 	}
 	return s
 }

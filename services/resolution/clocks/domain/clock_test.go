@@ -249,12 +249,65 @@ func TestAReopenRestartsTheInternalResolutionClockOnly(t *testing.T) {
 		})
 }
 
+// Follow-up closes a complaint whose first human contact never happened
+// (nobody called): that clock stops, and neither its warning nor its breach
+// follows; the clocks already met or breached stay as they are.
+func TestAClosedComplaintsClocksStopAndNothingMovesThemAgain(t *testing.T) {
+	clocks := domain.NewDecider(mustPolicy(t))
+	resolvedAt, closedAt := received.Add(10*time.Second), received.Add(15*time.Second)
+	met, _ := decidertest.For(t, clocks).Given(theClocks()...).When(domain.MeetClocks{By: regime.MetByResolved, At: resolvedAt}).Events()
+	given := append(theClocks(), met...)
+	stopped := &complaintsv1.ClockStopped{ComplaintId: "c1", Clock: "first-human-contact", StoppedAt: ts(closedAt),
+		Reason: "the complaint was closed (customer-confirmed-resolved)"}
+	decidertest.For(t, clocks).Given(given...).When(domain.StopClocks{Closure: "customer-confirmed-resolved", At: closedAt}).Then(stopped).
+		ThenState(func(t testing.TB, s domain.Clocks) {
+			if s.Status != domain.Closed {
+				t.Errorf("clocks %v after the closure", s.Status)
+			}
+			for name, want := range map[string]domain.Status{"first-human-contact": domain.Stopped, "final-response": domain.Met,
+				"resolution": domain.Met, "summary-resolution": domain.Met} {
+				if c, _ := s.Clock(name); c.Status != want {
+					t.Errorf("%s is %v, want %v", name, c.Status, want)
+				}
+			}
+		})
+
+	closed := append(given, stopped)
+	due := received.Add(30 * time.Second)
+	for _, cmd := range []domain.ClockCommand{
+		domain.FireTimer{Clock: "first-human-contact", Due: due, Warning: true, At: due.Add(-5 * time.Second)},
+		domain.FireTimer{Clock: "first-human-contact", Due: due, At: due},
+		domain.FireTimer{Clock: "first-human-contact", Due: due, At: due.Add(time.Hour)},
+		domain.MeetClocks{By: regime.MetByHumanContact, At: due},
+		domain.RestartClocks{Reason: "not fixed", At: due},
+		domain.PauseClocks{RequestID: "r1", At: due},
+		domain.StopClocks{Closure: "customer-confirmed-resolved", At: due},
+		receipt(),
+	} {
+		decidertest.For(t, clocks).Given(closed...).When(cmd).ThenNothing()
+	}
+}
+
+func TestAClosureStopsPausedClocksToo(t *testing.T) {
+	clocks := domain.NewDecider(mustPolicy(t))
+	pausedAt, closedAt := received.Add(5*time.Second), received.Add(10*time.Minute)
+	paused, _ := decidertest.For(t, clocks).Given(theClocks()...).When(domain.PauseClocks{RequestID: "r1", At: pausedAt}).Events()
+	stop := func(clock string) *complaintsv1.ClockStopped {
+		return &complaintsv1.ClockStopped{ComplaintId: "c1", Clock: clock, StoppedAt: ts(closedAt), Reason: "the complaint was closed (no-response)"}
+	}
+	given := append(theClocks(), paused...)
+	decidertest.For(t, clocks).Given(given...).When(domain.StopClocks{Closure: "no-response", At: closedAt}).Then(
+		stop("final-response"), stop("resolution"), stop("first-human-contact"), stop("summary-resolution"))
+	decidertest.For(t, clocks).Given(append(given, stop("final-response"), stop("resolution"), stop("first-human-contact"), stop("summary-resolution"))...).
+		When(domain.ResumeClocks{RequestID: "r1", At: closedAt.Add(time.Minute)}).ThenNothing()
+}
+
 func TestNothingHappensBeforeTheClocksStart(t *testing.T) {
 	clocks := domain.NewDecider(mustPolicy(t))
 	for _, cmd := range []domain.ClockCommand{
 		domain.PauseClocks{RequestID: "r", At: received}, domain.ResumeClocks{RequestID: "r", At: received},
 		domain.MeetClocks{By: regime.MetByResolved, At: received}, domain.FireTimer{Clock: "x", Due: received, At: received},
-		domain.RestartClocks{At: received},
+		domain.RestartClocks{At: received}, domain.StopClocks{At: received},
 	} {
 		decidertest.For(t, clocks).Given().When(cmd).ThenNothing()
 	}
