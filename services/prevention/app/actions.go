@@ -308,10 +308,6 @@ func (a *Actions) schedule(ctx context.Context, actionID, name, kind string, at 
 	if kind == TimerEvaluation {
 		due = at.Add(a.policy.Value.Evaluation.Grace)
 	}
-	// A timer due now is published at once on its fire subject, which a
-	// service's NATS user may not publish to; schedule it a moment ahead, on
-	// the clock the timers compare due times with.
-	due = actionsLater(due, a.now().Add(time.Second))
 	payload, err := json.Marshal(actionsTimerCommand{ActionID: actionID, At: at})
 	if err != nil {
 		return err
