@@ -3,6 +3,7 @@ package system_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,9 @@ func waitForDeadLetters(t *testing.T, js jetstream.JetStream, eventID, reason st
 				t.Fatal(err)
 			}
 			for _, d := range dls {
+				if strings.HasPrefix(d.Consumer, bus.ProjectionConsumerPrefix) {
+					continue // the projections' own, checked where a test needs them
+				}
 				if d.EventID() == eventID {
 					found = append(found, d)
 				}
@@ -105,6 +109,28 @@ func TestAGarbageEventEndsInDeadLettersAndComplaintsStillFlow(t *testing.T) {
 
 	id := walkHappyPath(t, a)
 	checkTimeline(t, a, id)
+
+	// The reports fold past it too: the event is in each projection's dead
+	// letters, and the resolved complaint is counted.
+	a.eventually("/v1/reports/root-causes", func(b map[string]any) bool { return b["total"] == 1.0 })
+	list := a.eventually("/v1/projections", func(b map[string]any) bool {
+		for _, p := range b["projections"].([]any) {
+			if p := p.(map[string]any); p["name"] == "prevention-facts" {
+				return p["dead_letters"] == 1.0
+			}
+		}
+		return false
+	})
+	for _, p := range list["projections"].([]any) {
+		p := p.(map[string]any)
+		if p["name"] != "prevention-facts" {
+			continue
+		}
+		last, _ := p["last_dead_letter"].(map[string]any)
+		if last["event_id"] != eventID || last["event_type"] != "complaints.v1.CaseResolved" || last["reason"] != bus.ReasonUndecodable {
+			t.Fatalf("the projection's last dead letter: %v", p)
+		}
+	}
 }
 
 // A well-encoded CaseResolved that claims to come from intake is not

@@ -46,10 +46,17 @@ func (r *Registry) Start(ctx context.Context) {
 
 func wire(s projection.Status) api.ProjectionStatus {
 	b := s.Rebuild
-	return api.ProjectionStatus{Name: s.Name, Position: uint64(s.Position), Rebuild: api.ProjectionRebuild{
-		Running: b.Running, StartedAt: b.StartedAt, FinishedAt: b.FinishedAt, Applied: b.Applied,
-		Position: uint64(b.Position), Target: uint64(b.Target), EventsPerSecond: b.EventsPerSecond, Error: b.Error,
-	}}
+	out := api.ProjectionStatus{Name: s.Name, Position: uint64(s.Position), DeadLetters: s.DeadLetters.Count, Error: s.Error,
+		Rebuild: api.ProjectionRebuild{
+			Running: b.Running, StartedAt: b.StartedAt, FinishedAt: b.FinishedAt, Applied: b.Applied,
+			Position: uint64(b.Position), Target: uint64(b.Target), EventsPerSecond: b.EventsPerSecond,
+			DeadLetters: b.DeadLetters, Error: b.Error,
+		}}
+	if d := s.DeadLetters.Last; d != nil {
+		out.LastDeadLetter = &api.ProjectionDeadLetter{Position: uint64(d.Position), EventID: d.EventID,
+			EventType: d.EventType, Reason: d.Reason, Error: d.Error, At: d.At}
+	}
+	return out
 }
 
 // List implements app.Projections.
