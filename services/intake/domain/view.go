@@ -25,6 +25,8 @@ const (
 	ClockPaused   = "paused"
 	ClockMet      = "met"
 	ClockBreached = "breached"
+	// ClockStopped: the complaint closed while the clock ran or was paused.
+	ClockStopped = "stopped"
 )
 
 // Clock is one clock of the complaint's regime or service levels, as the
@@ -208,6 +210,10 @@ func EvolveView(v View, event proto.Message) View {
 	case *complaintsv1.ClockBreached:
 		if c := v.clock(e.Clock); c != nil && c.State != ClockMet {
 			c.State = ClockBreached
+		}
+	case *complaintsv1.ClockStopped:
+		if c := v.clock(e.Clock); c != nil && (c.State == ClockRunning || c.State == ClockPaused) {
+			c.State = ClockStopped
 		}
 	case *complaintsv1.ClockMet:
 		if c := v.clock(e.Clock); c != nil {

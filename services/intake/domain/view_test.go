@@ -53,6 +53,29 @@ func TestTheViewFoldsClocksFromTheClockStream(t *testing.T) {
 	}
 }
 
+func TestAClosedComplaintsRunningAndPausedClocksShowAsStopped(t *testing.T) {
+	ts := func(d time.Duration) *timestamppb.Timestamp { return timestamppb.New(receivedAt.Add(d)) }
+	internal := complaintsv1.ClockKind_CLOCK_KIND_INTERNAL
+	v := fold(
+		&complaintsv1.ComplaintReceived{ComplaintId: "c1"},
+		&complaintsv1.ClockStarted{Clock: "first-human-contact", Kind: internal, Due: ts(2 * time.Hour)},
+		&complaintsv1.ClockStarted{Clock: "resolution-sla", Kind: internal, Due: ts(4 * time.Hour)},
+		&complaintsv1.ClockStarted{Clock: "first-response", Kind: internal, Due: ts(time.Hour)},
+		&complaintsv1.ClockMet{Clock: "first-response"},
+		&complaintsv1.ClockPaused{Clock: "resolution-sla"},
+		&complaintsv1.ClockStopped{Clock: "first-human-contact", Reason: "the complaint was closed (no-response)"},
+		&complaintsv1.ClockStopped{Clock: "resolution-sla", Reason: "the complaint was closed (no-response)"},
+	)
+	var states []string
+	for _, c := range v.Clocks {
+		states = append(states, c.Name+"="+c.State)
+	}
+	want := []string{"first-human-contact=stopped", "resolution-sla=stopped", "first-response=met"}
+	if !slices.Equal(states, want) {
+		t.Fatalf("clocks %v, want %v", states, want)
+	}
+}
+
 func TestTheViewCountsTheCustomersEffort(t *testing.T) {
 	v := fold(
 		&complaintsv1.ComplaintReceived{ComplaintId: "c1", Channel: "web"},
