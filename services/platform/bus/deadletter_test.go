@@ -373,6 +373,33 @@ func TestARedriveHandsTheDeadLetterBackToItsConsumer(t *testing.T) {
 		t.Fatalf("a re-drive wrote a new dead letter: %+v", got)
 	}
 
+	// A re-drive whose reply subject is not an inbox is not handled, and
+	// nothing answers on that subject (here an event stream's).
+	bogus := "complaints.events.case." + complaint
+	watch, err := js.Conn().SubscribeSync(bogus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := dl.Message("")
+	m.Subject, m.Reply = bus.RedriveSubject(dl.Consumer), bogus
+	if err := js.Conn().PublishMsg(m); err != nil {
+		t.Fatal(err)
+	}
+	// Re-drives are handled in order: once the next one is answered, the
+	// one before it has been seen.
+	if res, err = bus.Redrive(ctx, js.Conn(), dl); err != nil || res.Outcome != bus.RedriveHandled {
+		t.Fatalf("re-drive answered %+v, %v", res, err)
+	}
+	mu.Lock()
+	n = handled[id]
+	mu.Unlock()
+	if n != 3 {
+		t.Fatalf("handler saw the re-driven event %d times, want 3: a re-drive without an inbox was handled", n)
+	}
+	if m, err := watch.NextMsg(100 * time.Millisecond); err == nil {
+		t.Fatalf("a re-drive answered on %s: %q", m.Subject, m.Data)
+	}
+
 	other := dl
 	other.Consumer = "test-nobody"
 	if _, err := bus.Redrive(ctx, js.Conn(), other); err == nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+
+	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 )
 
 // RedriveResult is a consumer's answer to a re-drive request.
@@ -35,9 +37,15 @@ const RedriveTimeout = 20 * time.Second
 // delivered event (never through the event log). One replica of the service
 // answers each request (a queue group named after the durable). A re-drive
 // that fails leaves nothing behind: the dead letter stays where it is, and the
-// answer says why.
+// answer says why. A request whose reply subject is not an inbox is refused
+// (logged and counted, never handled nor answered): the answer would be
+// published with the service's rights, on an event subject or a key.
 func (c *Consumer) listenForRedrives() (*nats.Subscription, error) {
 	return c.js.Conn().QueueSubscribe(RedriveSubject(c.sub.Durable), c.sub.Durable, func(m *nats.Msg) {
+		if !natsreply.IsInbox(m.Reply) {
+			natsreply.Refuse(m.Subject, m.Reply)
+			return
+		}
 		res := c.redriveOne(m)
 		data, _ := json.Marshal(res)
 		_ = m.Respond(data)

@@ -2,16 +2,22 @@
 // on NATS share (ADR 0008): requests handled concurrently up to a bound, each
 // in the requester's trace and bounded in time, and errors answered as the
 // HTTP API answers them, an application/problem+json body with the status in
-// Nats-Service-Error-Code.
+// Nats-Service-Error-Code; and only requests whose reply subject is an inbox
+// handled at all.
 package natsreply
 
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/micro"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
@@ -38,14 +44,54 @@ func NewLimiter(max int) *Limiter {
 }
 
 // Handler runs h for each request in its own goroutine, waiting for a slot.
+// A request whose reply subject is not an inbox (IsInbox) is refused: h does
+// not run, nothing answers, and the refusal is logged and counted.
 func (l *Limiter) Handler(h func(micro.Request)) micro.Handler {
 	return micro.HandlerFunc(func(r micro.Request) {
+		if !IsInbox(r.Reply()) {
+			Refuse(r.Subject(), r.Reply())
+			return
+		}
 		l.slots <- struct{}{}
 		go func() {
 			defer func() { <-l.slots }()
 			h(r)
 		}()
 	})
+}
+
+// IsInbox says whether a reply subject is a client's inbox, the only place a
+// service answers: "_INBOX.<...>" (a client without a prefix of its own, the
+// operator) or "_INBOX_<user>.<...>" (natsauth.InboxPrefix). Anything else —
+// an event subject, a key of a bucket, a JetStream API subject — would make
+// the service write there with its own rights on the requester's behalf.
+func IsInbox(reply string) bool {
+	if strings.HasPrefix(reply, "_INBOX.") {
+		return len(reply) > len("_INBOX.")
+	}
+	rest, ok := strings.CutPrefix(reply, "_INBOX_")
+	if !ok {
+		return false
+	}
+	user, id, ok := strings.Cut(rest, ".")
+	return ok && user != "" && id != "" && !strings.ContainsAny(user, "*>")
+}
+
+// RefusedMetric counts the requests refused for their reply subject.
+const RefusedMetric = "complaints.nats.replies_refused"
+
+// Refuse logs and counts a request refused for its reply subject. The log
+// names the reply subject's first token only: later tokens may carry a
+// complaint or customer id.
+func Refuse(subject, reply string) {
+	first, _, _ := strings.Cut(reply, ".")
+	c, _ := otel.Meter("github.com/complaintflow/complaintflow/services/platform/natsreply").Int64Counter(RefusedMetric,
+		metric.WithUnit("{request}"),
+		metric.WithDescription("Requests not answered because their reply subject is not an inbox"))
+	if c != nil {
+		c.Add(context.Background(), 1, metric.WithAttributes(attribute.String("subject", subject)))
+	}
+	slog.Warn("NATS request refused: its reply subject is not an inbox", "subject", subject, "reply_prefix", first)
 }
 
 // Context is the context a request is handled in: bounded in time and

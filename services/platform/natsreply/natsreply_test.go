@@ -71,3 +71,56 @@ func TestRequestsRunConcurrentlyAndRefusalsAnswerAsProblems(t *testing.T) {
 		t.Fatalf("refusal answered %v %q: %+v, %v", m.Header, m.Data, p, err)
 	}
 }
+
+// Only a client's inbox is a reply subject a service answers on.
+func TestOnlyInboxesAreReplySubjects(t *testing.T) {
+	for reply, want := range map[string]bool{
+		"_INBOX.abc": true, "_INBOX.abc.1": true, "_INBOX_outside.abc": true, "_INBOX_intake.abc.2": true,
+		"": false, "_INBOX.": false, "_INBOX": false, "_INBOX_.abc": false, "_INBOX_outside": false, "_INBOX_outside.": false,
+		"$KV.customer-keys.c.YzE": false, "complaints.events.case.42": false, "$JS.API.STREAM.DELETE.X": false,
+		"_INBOXES.abc": false, "x._INBOX.abc": false,
+	} {
+		if got := natsreply.IsInbox(reply); got != want {
+			t.Errorf("IsInbox(%q) = %v, want %v", reply, got, want)
+		}
+	}
+}
+
+// A request whose reply subject is not an inbox is not handled: the handler
+// does not run and nothing is published on the reply subject; a request
+// from an inbox is answered.
+func TestARequestWhoseReplyIsNotAnInboxIsRefused(t *testing.T) {
+	_, url := natsserver.RunForTest(t)
+	nc := natsserver.ConnectForTest(t, url)
+	svc, err := micro.AddService(nc, micro.Config{Name: "test", Version: "1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = svc.Stop() }()
+	var ran atomic.Int32
+	err = svc.AddEndpoint("show", natsreply.NewLimiter(1).Handler(func(r micro.Request) {
+		ran.Add(1)
+		_ = r.Respond([]byte("answer"))
+	}), micro.WithEndpointSubject("test.show"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch, err := nc.SubscribeSync("complaints.events.case.42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := nc.PublishRequest("test.show", "complaints.events.case.42", nil); err != nil {
+		t.Fatal(err)
+	}
+	// The next request is handed over after the refused one: once it is
+	// answered, the refused one has been seen.
+	if m, err := nc.Request("test.show", nil, 5*time.Second); err != nil || string(m.Data) != "answer" {
+		t.Fatalf("request from an inbox: %v, %v", m, err)
+	}
+	if m, err := watch.NextMsg(100 * time.Millisecond); err == nil {
+		t.Fatalf("answered on a stream's subject: %q", m.Data)
+	}
+	if n := ran.Load(); n != 1 {
+		t.Fatalf("handler ran %d times, want 1", n)
+	}
+}
