@@ -76,7 +76,7 @@ func NewApp(log eventlog.Log, p app.Policy, metadata func(context.Context, *even
 			// keep each budget in memory so that a reservation reads only
 			// the reservations since the last one, not the month's.
 			MaxAttempts: 50,
-			Cache:       es.NewCache[domain.Budget](),
+			Cache:       es.NewCache[domain.Budget](es.DefaultCacheSize),
 		},
 		Streams: log,
 	}, p)

@@ -52,9 +52,10 @@ type Repository[S, C any] struct {
 	Metadata func(ctx context.Context, md *eventlog.Metadata)
 	// MaxAttempts bounds retries after a concurrent writer won (default 5).
 	MaxAttempts int
-	// Cache, when set, keeps the aggregates Handle loads so that the next
-	// command reads only newer events (see Cache). The state in a Result
-	// then shares memory with the cache: read it, do not keep it.
+	// Cache, when set, keeps the aggregates Handle has seen so that a
+	// command on one in memory reads nothing from the log unless someone
+	// else wrote it since (see Cache). The state in a Result then shares
+	// memory with the cache: read it, do not change it.
 	Cache *Cache[S]
 }
 
@@ -115,70 +116,141 @@ func (r *Repository[S, C]) load(ctx context.Context, id string, withIDs bool) (l
 // IdempotencyKey the event ids are deterministic, and the decided events
 // whose ids the loaded stream already holds are left out. When all are, the
 // command was done before: nothing is appended and the result is the
-// aggregate as the log holds it. This holds on every log, since no append
-// here relies on the log recognising an id (see eventlog.Log.Append).
+// aggregate as the log holds it. Without a cache this holds on every log
+// with no append relying on the log recognising an id. With a cache, the
+// ids are those of the aggregate in memory; if another instance did the
+// command since, the append at the revision in memory is either refused
+// (and the stream read) or, carrying the same ids right after that
+// revision, recognised by the log as a retry (see eventlog.Log.Append):
+// either way nothing is written twice.
 func (r *Repository[S, C]) Handle(ctx context.Context, id string, cmd Command[C]) (Result[S], error) {
 	attempts := r.MaxAttempts
 	if attempts <= 0 {
 		attempts = 5
 	}
-	stream := eventlog.StreamName(r.Category, id)
-	var cached *cacheEntry[S]
 	if r.Cache != nil {
-		cached = r.Cache.entry(id)
-		cached.mu.Lock()
-		defer cached.mu.Unlock()
+		return r.handleCached(ctx, id, cmd, attempts)
 	}
+	stream := eventlog.StreamName(r.Category, id)
 	var lastErr error
 	for range attempts {
-		var agg loaded[S]
-		var err error
-		if cached != nil {
-			agg, err = r.catchUp(ctx, id, cached)
-		} else {
-			agg, err = r.load(ctx, id, cmd.IdempotencyKey != "")
-		}
+		agg, err := r.load(ctx, id, cmd.IdempotencyKey != "")
 		if err != nil {
 			return Result[S]{}, err
 		}
 		done := Result[S]{State: agg.state, Revision: agg.rev}
-		events, err := r.Decider.Decide(cmd.Body, agg.state)
-		if err != nil {
-			return done, err
-		}
-		data, err := r.encode(ctx, cmd, events)
+		events, data, refused, err := r.decide(ctx, cmd, agg)
 		if err != nil {
 			return Result[S]{}, err
 		}
-		events, data = notIn(agg.ids, events, data)
-		if len(events) == 0 {
-			return done, nil
+		if refused != nil || len(events) == 0 {
+			return done, refused
 		}
-		expected := eventlog.NoStream()
-		if agg.exists {
-			expected = eventlog.Exact(agg.rev)
-		}
-		res, err := r.Log.Append(ctx, stream, expected, data...)
+		res, err := r.Log.Append(ctx, stream, expectedOf(agg), data...)
 		if eventlog.IsWrongExpectedVersion(err) {
 			lastErr = err
 			continue
 		}
 		if err != nil {
-			if cached != nil {
-				cached.loaded = false // the append may or may not have landed
-			}
 			return Result[S]{}, err
 		}
 		state := agg.state
 		for _, e := range events {
 			state = r.Decider.Evolve(state, e)
 		}
-		if cached != nil {
-			cached.remember(state, res.NextRevision, data)
-		}
 		return Result[S]{State: state, Revision: res.NextRevision, Events: events, Recorded: data}, nil
 	}
 	return Result[S]{}, fmt.Errorf("%s: gave up after %d concurrent changes: %w", stream, attempts, lastErr)
+}
+
+// handleCached is Handle with a cache: it reads the stream only when the
+// aggregate is not in memory, when the log refused an append (someone else
+// wrote since), and before answering a decision that appends nothing.
+func (r *Repository[S, C]) handleCached(ctx context.Context, id string, cmd Command[C], attempts int) (Result[S], error) {
+	stream := eventlog.StreamName(r.Category, id)
+	cached := r.Cache.acquire(id)
+	defer r.Cache.release(cached)
+	cached.mu.Lock()
+	defer cached.mu.Unlock()
+	// read says the entry holds what the log held at a read made by this
+	// command, after which nothing it saw was refused.
+	read := false
+	var lastErr error
+	for range attempts {
+		if !cached.loaded {
+			if _, err := r.catchUp(ctx, id, cached); err != nil {
+				return Result[S]{}, err
+			}
+			read = true
+		}
+		agg := cached.agg
+		done := Result[S]{State: agg.state, Revision: agg.rev}
+		events, data, refused, err := r.decide(ctx, cmd, agg)
+		if err != nil {
+			return Result[S]{}, err
+		}
+		if refused != nil || len(events) == 0 {
+			if read {
+				return done, refused
+			}
+			// Decided on memory alone, and no append will check it.
+			news, rerr := r.catchUp(ctx, id, cached)
+			if rerr != nil {
+				return Result[S]{}, rerr
+			}
+			read = true
+			if news == 0 {
+				return done, refused
+			}
+			continue
+		}
+		res, err := r.Log.Append(ctx, stream, expectedOf(agg), data...)
+		if eventlog.IsWrongExpectedVersion(err) {
+			lastErr = err
+			if _, err := r.catchUp(ctx, id, cached); err != nil {
+				return Result[S]{}, err
+			}
+			read = true
+			continue
+		}
+		if err != nil {
+			cached.loaded = false // the append may or may not have landed
+			return Result[S]{}, err
+		}
+		// The log may have recognised the append as a retry of one another
+		// instance made on the same revision: then the same ids, decided on
+		// the same state, are what it holds after agg.rev.
+		state := agg.state
+		for _, e := range events {
+			state = r.Decider.Evolve(state, e)
+		}
+		cached.remember(state, res.NextRevision, data)
+		return Result[S]{State: state, Revision: res.NextRevision, Events: events, Recorded: data}, nil
+	}
+	return Result[S]{}, fmt.Errorf("%s: gave up after %d concurrent changes: %w", stream, attempts, lastErr)
+}
+
+// decide runs the decider on agg and encodes what it decided, leaving out
+// the events whose ids agg holds. refused is the decider's error, as it is;
+// err is a failure to encode.
+func (r *Repository[S, C]) decide(ctx context.Context, cmd Command[C], agg loaded[S]) (events []proto.Message, data []eventlog.EventData, refused, err error) {
+	events, refused = r.Decider.Decide(cmd.Body, agg.state)
+	if refused != nil {
+		return nil, nil, refused, nil
+	}
+	data, err = r.encode(ctx, cmd, events)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	events, data = notIn(agg.ids, events, data)
+	return events, data, nil, nil
+}
+
+func expectedOf[S any](agg loaded[S]) eventlog.ExpectedRevision {
+	if agg.exists {
+		return eventlog.Exact(agg.rev)
+	}
+	return eventlog.NoStream()
 }
 
 // notIn keeps the events whose ids are not in have.

@@ -73,10 +73,16 @@ var logs = []struct {
 	}},
 }
 
-// countingLog counts the appends that reach the log.
+// countingLog counts the appends and the stream reads that reach the log.
 type countingLog struct {
 	eventlog.Log
 	appends atomic.Int64
+	reads   atomic.Int64
+}
+
+func (c *countingLog) ReadStream(ctx context.Context, stream string, after eventlog.Revision) ([]eventlog.RecordedEvent, error) {
+	c.reads.Add(1)
+	return c.Log.ReadStream(ctx, stream, after)
 }
 
 func (c *countingLog) Append(ctx context.Context, stream string, exp eventlog.ExpectedRevision, events ...eventlog.EventData) (eventlog.AppendResult, error) {
@@ -283,7 +289,7 @@ func TestDecisionErrorsAreReturnedAndNothingIsAppended(t *testing.T) {
 func TestACachedRepositoryCatchesUpWithOtherWriters(t *testing.T) {
 	eachLog(t, func(t *testing.T, other *es.Repository[int, string], log *countingLog) {
 		ctx := ctxFor(t)
-		cached := &es.Repository[int, string]{Log: log, Category: "case", Service: "test", Decider: transfers, MaxAttempts: 50, Cache: es.NewCache[int]()}
+		cached := &es.Repository[int, string]{Log: log, Category: "case", Service: "test", Decider: transfers, MaxAttempts: 50, Cache: es.NewCache[int](es.DefaultCacheSize)}
 		id := uuid.NewString()
 		for i := range 3 {
 			res, err := cached.Handle(ctx, id, es.Command[string]{Body: "team", ComplaintID: id})
