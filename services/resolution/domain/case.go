@@ -7,6 +7,7 @@ package domain
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -707,6 +708,7 @@ func Evolve(c Case, event proto.Message) Case {
 			c.Status = AwaitingCustomer
 		}
 	case *complaintsv1.InformationProvided:
+		c.Requests = slices.Clone(c.Requests) // an earlier state shares them
 		for i := range c.Requests {
 			if c.Requests[i].ID == e.RequestId {
 				r := &c.Requests[i]
@@ -733,6 +735,7 @@ func Evolve(c Case, event proto.Message) Case {
 			c.Resolutions++
 		}
 		// A resolution withdraws what was still asked.
+		c.Requests = slices.Clone(c.Requests)
 		for i := range c.Requests {
 			c.Requests[i].Withdrawn = !c.Requests[i].Answered
 		}
