@@ -66,6 +66,8 @@ func LoadPolicy(dir string) (app.Policy, error) {
 // repositories, and the complaint streams read when deciding.
 func NewApp(log eventlog.Log, p app.Policy, metadata func(context.Context, *eventlog.Metadata)) *app.Compensation {
 	return app.New(app.Ports{
+		// Not cached: folding an issuance changes the *Issuance an earlier
+		// state shares, which a cache would hand out and fold on.
 		Redresses: &es.Repository[domain.Redress, domain.Command]{
 			Log: log, Category: domain.Category, Service: app.ServiceName, Decider: domain.NewDecider(p.Policy), Metadata: metadata,
 		},

@@ -70,6 +70,7 @@ func LoadRules(dir string) (domain.Rules, error) {
 func Repository(log eventlog.Log, r domain.Rules, metadata func(context.Context, *eventlog.Metadata)) *es.Repository[domain.Followup, domain.Command] {
 	return &es.Repository[domain.Followup, domain.Command]{
 		Log: log, Category: domain.Category, Service: app.ServiceName, Decider: domain.NewDecider(r), Metadata: metadata,
+		Cache: es.NewCache[domain.Followup](es.DefaultCacheSize),
 	}
 }
 

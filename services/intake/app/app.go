@@ -86,10 +86,12 @@ func New(d Deps) (*Intake, error) {
 		regime: d.Regime, now: now,
 		repo: &es.Repository[domain.Complaint, domain.ComplaintCommand]{
 			Log: d.Log, Category: domain.Category, Service: ServiceName, Decider: domain.NewDecider(d.Policy), Metadata: d.Metadata,
+			Cache: es.NewCache[domain.Complaint](es.DefaultCacheSize),
 		},
 		customers: &es.Repository[domain.Customer, domain.CustomerCommand]{
 			Log: d.Log, Category: domain.CustomerCategory, Service: ServiceName,
 			Decider: domain.NewCustomerDecider(d.Policy), Metadata: d.Metadata, MaxAttempts: 10,
+			Cache: es.NewCache[domain.Customer](es.DefaultCacheSize),
 		},
 	}, nil
 }

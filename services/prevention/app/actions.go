@@ -91,9 +91,11 @@ func NewActions(d ActionsDeps) *Actions {
 	return &Actions{
 		issues: &es.Repository[domain.Issue, domain.IssueCommand]{
 			Log: d.Log, Category: domain.AggregateCategory, Service: ServiceName, Decider: domain.IssueDecider, Metadata: d.Metadata,
+			Cache: es.NewCache[domain.Issue](es.DefaultCacheSize),
 		},
 		actions: &es.Repository[domain.Action, domain.ActionCommand]{
 			Log: d.Log, Category: domain.AggregateCategory, Service: ServiceName, Decider: domain.NewActionDecider(d.Policy.Value), Metadata: d.Metadata,
+			Cache: es.NewCache[domain.Action](es.DefaultCacheSize),
 		},
 		policy: d.Policy, counts: d.Counts, views: d.Views, timers: d.Timers, now: d.Now, logger: d.Logger,
 	}

@@ -54,6 +54,7 @@ func New(d Deps) *Resolution {
 		now:    now,
 		repo: &es.Repository[domain.Case, domain.CaseCommand]{
 			Log: d.Log, Category: domain.Category, Service: ServiceName, Decider: domain.NewDecider(d.Policy), Metadata: d.Metadata,
+			Cache: es.NewCache[domain.Case](es.DefaultCacheSize),
 		},
 	}
 }

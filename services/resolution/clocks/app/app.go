@@ -63,6 +63,7 @@ func New(d Deps) *Clocks {
 		log: d.Log, timers: d.Timers, now: now,
 		repo: &es.Repository[domain.Clocks, domain.ClockCommand]{
 			Log: d.Log, Category: domain.Category, Service: ServiceName, Decider: domain.NewDecider(d.Policy), Metadata: d.Metadata,
+			Cache: es.NewCache[domain.Clocks](es.DefaultCacheSize),
 		},
 	}
 }
