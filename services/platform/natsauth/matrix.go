@@ -5,7 +5,8 @@
 // (production).
 //
 // A service may publish only its own events (complaints.events.<category>.*),
-// its own timers and dead letters and answers to requests it received;
+// its own timers and dead letters and answers on the inboxes of the clients
+// that may ask it something (RequesterInboxes), nowhere else;
 // subscribe only to its own inbox, its request subjects and its re-drive
 // requests; and call only the JetStream API it needs: stream info, direct
 // gets on the log, its own durable consumers, its own keys in the shared
@@ -115,13 +116,24 @@ type Permissions struct {
 	PublishAllow, PublishDeny     []string
 	SubscribeAllow, SubscribeDeny []string
 	// Responses lets the user answer the requests it receives (publish once
-	// to each request's reply subject).
+	// to each request's reply subject, whatever it is). Only the operator
+	// has it: a service answers on RequesterInboxes only, as the requester
+	// names the reply subject.
 	Responses bool
 }
 
 // InboxPrefix is the user's own inbox prefix: replies, JetStream API answers
 // and pulled messages arrive under it, and no other user may subscribe there.
+// The operator uses the default prefix "_INBOX" (as does a client that
+// connects without credentials to a server that asks for none).
 func InboxPrefix(user string) string { return "_INBOX_" + user }
+
+// RequesterInboxes are the reply subjects a service may publish on: the
+// inboxes of the users that may send it a request (documented requests,
+// $SRV discovery, re-drives): other systems and operators.
+func RequesterInboxes() []string {
+	return []string{"_INBOX.>", InboxPrefix(Outside) + ".>"}
+}
 
 // For returns a user's permissions; ok is false for an unknown user.
 func For(user string) (p Permissions, ok bool) {
@@ -187,7 +199,12 @@ func service(s Service) Permissions {
 			api+"CONSUMER.INFO.KV_"+CustomerKeys+".>", "$JS.FC.KV_"+CustomerKeys+".>")
 	}
 	p.sub(InboxPrefix(s.Name)+".>", "complaints."+s.Name+".*", "$SRV.>")
-	return p.build(true)
+	// Answers to those requests and to $SRV discovery, on the requester's
+	// inbox only: not allow_responses, which would let a requester name any
+	// subject (an event's, a key's) as the reply and have the service
+	// publish there. natsreply refuses such a request before any answer.
+	p.pub(RequesterInboxes()...)
+	return p.build(false)
 }
 
 func relay() Permissions {
@@ -211,7 +228,9 @@ func outside() Permissions {
 	p.pub(api + "STREAM.INFO." + EventStream)
 	p.pub(directGet(EventStream)...)
 	p.orderedReads(Outside)
-	p.sub("_INBOX.>", InboxPrefix(Outside)+".>", "complaints.events.>")
+	// Its own inbox only (ClientOptions sets the prefix): never the
+	// operator's "_INBOX.>" nor another user's replies.
+	p.sub(InboxPrefix(Outside)+".>", "complaints.events.>")
 	// Never an event, a timer, a dead letter or a re-drive, whatever the
 	// allow list above says.
 	p.pubDeny("complaints.events.>", "complaints.timers.>", "complaints.deadletters.>", "complaints.redrive.>", "$KV.>")
