@@ -146,7 +146,7 @@ func Consume(ctx context.Context, js jetstream.JetStream, sub Subscription, h Ha
 	if err != nil {
 		return nil, fmt.Errorf("bus: metrics: %w", err)
 	}
-	if _, err := EnsureDeadLetterStream(ctx, js); err != nil {
+	if _, err := OpenDeadLetterStream(ctx, js); err != nil {
 		return nil, err
 	}
 	c := &Consumer{sub: sub, h: h, js: js, metrics: m, wantType: map[string]bool{}, acks: newAckFloor()}

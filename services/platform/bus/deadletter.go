@@ -46,12 +46,12 @@ const (
 // maxErrorLen bounds the error text kept in a dead letter.
 const maxErrorLen = 1024
 
-// EnsureDeadLetterStream creates the dead-letter stream, or brings its
-// settings up to date. File storage, kept until an operator removes an entry
+// DeadLetterStreamConfig is the dead-letter stream as the operator
+// provisions it. File storage, kept until an operator removes an entry
 // (after re-driving it); de-duplicated so that a dead letter written again
 // after a crash is kept once.
-func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+func DeadLetterStreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:        DeadLetterStream,
 		Description: "events a consumer could not handle, for an operator to inspect and re-drive",
 		Subjects:    []string{DeadLetterSubjectPrefix + ".>"},
@@ -61,9 +61,26 @@ func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream) (jetstr
 		MaxBytes:    -1,
 		Duplicates:  natswire.DuplicateWindow,
 		AllowDirect: true,
-	})
+	}
+}
+
+// EnsureDeadLetterStream creates the dead-letter stream, or brings its
+// settings up to date: the operator's provisioning step (see package
+// provision).
+func EnsureDeadLetterStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	st, err := js.CreateOrUpdateStream(ctx, DeadLetterStreamConfig())
 	if err != nil {
 		return nil, fmt.Errorf("bus: stream %s: %w", DeadLetterStream, err)
+	}
+	return st, nil
+}
+
+// OpenDeadLetterStream binds to the dead-letter stream the operator
+// provisioned; it never creates it.
+func OpenDeadLetterStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	st, err := js.Stream(ctx, DeadLetterStream)
+	if err != nil {
+		return nil, fmt.Errorf("bus: stream %s (run complaintctl provision as the operator): %w", DeadLetterStream, err)
 	}
 	return st, nil
 }

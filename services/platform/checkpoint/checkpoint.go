@@ -96,16 +96,22 @@ type KV struct {
 	bucket string
 }
 
-// NewKV opens or creates the bucket.
-func NewKV(ctx context.Context, js jetstream.JetStream, bucket string) (*KV, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+// BucketConfig is the checkpoint bucket as the operator provisions it (see
+// package provision).
+func BucketConfig(bucket string) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
 		Bucket:      bucket,
 		Description: "positions of event-log readers",
 		History:     1,
 		Storage:     jetstream.FileStorage,
-	})
+	}
+}
+
+// NewKV opens the bucket the operator provisioned; it never creates it.
+func NewKV(ctx context.Context, js jetstream.JetStream, bucket string) (*KV, error) {
+	kv, err := js.KeyValue(ctx, bucket)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint bucket %s: %w", bucket, err)
+		return nil, fmt.Errorf("checkpoint bucket %s (run complaintctl provision as the operator): %w", bucket, err)
 	}
 	return &KV{kv: kv, bucket: bucket}, nil
 }

@@ -26,8 +26,10 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
+	"github.com/complaintflow/complaintflow/services/platform/provision"
 	"github.com/complaintflow/complaintflow/services/platform/relay"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
@@ -104,8 +106,6 @@ type System struct {
 	gate      *auth.Gate
 	// consumers are every service's durable consumers, for /healthz.
 	consumers bus.Consumers
-	// timerStreamReady is set once COMPLAINT_TIMERS has been set up.
-	timerStreamReady bool
 }
 
 // unitRuntime is what the host opened for one service: its own NATS
@@ -305,6 +305,11 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 	if err != nil {
 		return Deps{}, err
 	}
+	// The streams and buckets are the operator's: the service only checks
+	// that the ones it uses are there as provisioned.
+	if err := provision.Check(ctx, js, provisioned(service)...); err != nil {
+		return Deps{}, err
+	}
 	log := s.esdb
 	if log == nil && s.sharedLog != nil {
 		log = s.sharedLog
@@ -312,10 +317,6 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 	if log == nil {
 		jl, err := jetstreamlog.New(ctx, nc, jetstreamlog.Options{})
 		if err != nil {
-			if s.admin == nil {
-				return Deps{}, fmt.Errorf("JetStream event log (a service's user may only read the stream: create it or bring it up to date as the operator, "+
-					"e.g. `natsusers -dir <credentials> -format none -provision %s`): %w", s.url, err)
-			}
 			return Deps{}, fmt.Errorf("JetStream event log: %w", err)
 		}
 		u.log = jl
@@ -341,17 +342,23 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 			slog.Info("personal-data keys wrapped with the current key-encryption key", "keys", n, "kek", keks.Current())
 		}
 	}
-	// The timer stream is one per server: set it up with the first
-	// service's connection (every service's user may), not once per service.
-	if !s.timerStreamReady {
-		if _, err := timer.EnsureStream(ctx, js); err != nil {
-			return Deps{}, fmt.Errorf("timers: %w", err)
-		}
-		s.timerStreamReady = true
-	}
 	logger := slog.Default().With("service", service)
 	return Deps{Log: log, NATS: nc, JetStream: js, Vault: u.vault, Checkpoints: cps, Logger: logger,
 		Timers: timer.New(js, timer.Options{Logger: logger})}, nil
+}
+
+// provisioned are the streams a service uses, buckets' streams included.
+func provisioned(service string) []string {
+	out := []string{natswire.StreamName, timer.StreamName, bus.DeadLetterStream, provision.BucketStream(natsauth.CheckpointBucket)}
+	if m, ok := natsauth.ServiceNamed(service); ok {
+		if len(m.Projections) > 0 {
+			out = append(out, provision.BucketStream(natsauth.ProjectionBucket))
+		}
+		if m.Vault {
+			out = append(out, provision.BucketStream(natsauth.CustomerKeys))
+		}
+	}
+	return out
 }
 
 func (s *System) startRelay(ctx, runCtx context.Context, process string) error {

@@ -359,8 +359,8 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// A service's user may not create the event stream: the process says who
-// must, and how.
+// A service's user may not create the streams: the process says who must,
+// and how.
 func TestAServiceOnAnUnprovisionedServerSaysHowToProvision(t *testing.T) {
 	creds := filepath.Join(t.TempDir(), "nats-users")
 	pubs, err := natsauth.EnsureSeeds(creds)
@@ -380,7 +380,7 @@ func TestAServiceOnAnUnprovisionedServerSaysHowToProvision(t *testing.T) {
 		s.Stop()
 		t.Fatal("started without the event stream")
 	}
-	if !strings.Contains(err.Error(), "-provision "+srv.ClientURL()) {
+	if !strings.Contains(err.Error(), "stream COMPLAINT_EVENTS is missing: run complaintctl provision as the operator") {
 		t.Fatalf("error does not say how to provision: %v", err)
 	}
 }

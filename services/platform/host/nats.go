@@ -17,7 +17,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
-	"github.com/complaintflow/complaintflow/services/platform/natswire"
+	"github.com/complaintflow/complaintflow/services/platform/provision"
 )
 
 // MinServerVersion is the oldest NATS server the services run on: atomic
@@ -25,8 +25,9 @@ import (
 const MinServerVersion = "2.12.0"
 
 // startNATS starts the embedded server (unless NATSURL is set) with the
-// generated users, and provisions the event stream over the operator's
-// connection when the process has the operator's credentials.
+// generated users, and provisions the streams and buckets (package
+// provision) over the operator's connection when the process has the
+// operator's credentials.
 func (s *System) startNATS(ctx context.Context, process string) error {
 	cfg := s.cfg
 	dir := cfg.credentialsDir()
@@ -70,10 +71,8 @@ func (s *System) startNATS(ctx context.Context, process string) error {
 		if err != nil {
 			return err
 		}
-		if cfg.EventStoreURL == "" {
-			if _, err := natswire.EnsureStream(ctx, js); err != nil {
-				return err
-			}
+		if err := provision.Provision(ctx, js); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -22,7 +22,7 @@ func secured(t *testing.T) (url, creds string) {
 	op, _ := connect(t, url, creds, natsauth.Operator)
 	js, _ := jetstream.New(op)
 	ctx := context.Background()
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: natsauth.CustomerKeys})
+	kv, err := js.KeyValue(ctx, natsauth.CustomerKeys)
 	if err != nil {
 		t.Fatal(err)
 	}

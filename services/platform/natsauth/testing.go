@@ -10,12 +10,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
-	"github.com/complaintflow/complaintflow/services/platform/natswire"
+	"github.com/complaintflow/complaintflow/services/platform/provision"
 )
 
 // RunForTest starts a server on a free loopback port that accepts only the
-// matrix's users, with every user's seed in creds and the event stream
-// provisioned by the operator, as in production. It stops when the test ends.
+// matrix's users, with every user's seed in creds and the streams and
+// buckets provisioned by the operator, as in production. It stops when the test ends.
 func RunForTest(t testing.TB) (url, creds string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -46,7 +46,7 @@ func RunForTest(t testing.TB) (url, creds string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := natswire.EnsureStream(context.Background(), js); err != nil {
+	if err := provision.Provision(context.Background(), js); err != nil {
 		t.Fatal(err)
 	}
 	return srv.ClientURL(), creds

@@ -3,6 +3,7 @@
 package natsserver
 
 import (
+	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -15,6 +16,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/complaintflow/complaintflow/services/platform/provision"
 )
 
 // Options of the embedded server.
@@ -97,8 +100,27 @@ func Start(o Options) (*server.Server, error) {
 }
 
 // RunForTest starts a server on a free loopback port with its store in a
-// temporary folder, stops it when the test ends, and returns it with its URL.
+// temporary folder, provisions its streams and buckets as an operator would
+// (package provision), stops it when the test ends, and returns it with its
+// URL.
 func RunForTest(t testing.TB) (*server.Server, string) {
+	t.Helper()
+	srv := RunBareForTest(t)
+	nc := ConnectForTest(t, srv.ClientURL())
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := provision.Provision(context.Background(), js); err != nil {
+		t.Fatal(err)
+	}
+	return srv, srv.ClientURL()
+}
+
+// RunBareForTest is RunForTest without the provisioning: no stream, no
+// bucket.
+func RunBareForTest(t testing.TB) *server.Server {
 	t.Helper()
 	srv, err := Start(Options{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir(), SyncAlways: true, ServerName: "test"})
 	if err != nil {
@@ -108,7 +130,7 @@ func RunForTest(t testing.TB) (*server.Server, string) {
 		srv.Shutdown()
 		srv.WaitForShutdown()
 	})
-	return srv, srv.ClientURL()
+	return srv
 }
 
 // ConnectForTest connects to url and closes the connection when the test

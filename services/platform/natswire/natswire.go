@@ -151,12 +151,10 @@ func Decode(subject string, h nats.Header, data []byte) (eventlog.RecordedEvent,
 // acknowledgement with expectation Any).
 const DuplicateWindow = time.Hour
 
-// EnsureStream creates the complaint-events stream, or brings its settings up
-// to date, and returns it. File storage, every event kept, atomic batches and
-// direct reads allowed. A stream that already has these settings is only
-// read: a service's NATS user may read the stream's info but not change it.
-func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
-	want := jetstream.StreamConfig{
+// StreamConfig is the complaint-events stream as the operator provisions it:
+// file storage, every event kept, atomic batches and direct reads allowed.
+func StreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:               StreamName,
 		Description:        "every event of every complaint, in log order",
 		Subjects:           []string{AllSubjects},
@@ -172,12 +170,34 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream
 		DenyDelete:         true,
 		DenyPurge:          true,
 	}
+}
+
+// EnsureStream creates the complaint-events stream, or brings its settings up
+// to date, and returns it: the operator's provisioning step (see package
+// provision). A stream that already has these settings is only read.
+func EnsureStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	want := StreamConfig()
 	if st, err := js.Stream(ctx, StreamName); err == nil && upToDate(st.CachedInfo().Config, want) {
 		return st, nil
 	}
 	st, err := js.CreateOrUpdateStream(ctx, want)
 	if err != nil {
 		return nil, fmt.Errorf("natswire: stream %s: %w", StreamName, err)
+	}
+	return st, nil
+}
+
+// OpenStream binds to the complaint-events stream the operator provisioned,
+// and refuses one that is missing or whose settings are not StreamConfig's.
+// It never creates or changes the stream: a service's NATS user may only
+// read its info.
+func OpenStream(ctx context.Context, js jetstream.JetStream) (jetstream.Stream, error) {
+	st, err := js.Stream(ctx, StreamName)
+	if err != nil {
+		return nil, fmt.Errorf("natswire: stream %s (run complaintctl provision as the operator): %w", StreamName, err)
+	}
+	if !upToDate(st.CachedInfo().Config, StreamConfig()) {
+		return nil, fmt.Errorf("natswire: stream %s does not have the provisioned settings: run complaintctl provision as the operator", StreamName)
 	}
 	return st, nil
 }

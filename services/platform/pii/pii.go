@@ -122,18 +122,24 @@ type tombstone struct {
 	seen     time.Time
 }
 
-// NewVault opens or creates the bucket (file storage, one value per key) and
-// starts watching it for forgotten keys. The watch ends with Close or when
-// the JetStream connection closes.
-func NewVault(ctx context.Context, js jetstream.JetStream, bucket string, opts ...Option) (*Vault, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+// BucketConfig is the key bucket as the operator provisions it (see package
+// provision): file storage, one value per key.
+func BucketConfig(bucket string) jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{
 		Bucket:      bucket,
 		Description: "one AES-256 key per customer; deleting a key erases the customer's personal data",
 		History:     1,
 		Storage:     jetstream.FileStorage,
-	})
+	}
+}
+
+// NewVault opens the bucket the operator provisioned (it never creates it)
+// and starts watching it for forgotten keys. The watch ends with Close or
+// when the JetStream connection closes.
+func NewVault(ctx context.Context, js jetstream.JetStream, bucket string, opts ...Option) (*Vault, error) {
+	kv, err := js.KeyValue(ctx, bucket)
 	if err != nil {
-		return nil, fmt.Errorf("pii: key bucket %s: %w", bucket, err)
+		return nil, fmt.Errorf("pii: key bucket %s (run complaintctl provision as the operator): %w", bucket, err)
 	}
 	v := &Vault{kv: kv, ttl: DefaultCacheTTL, watching: make(chan struct{})}
 	for _, o := range opts {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoregistry"
 
@@ -105,7 +104,7 @@ func fold[S State](state S, e eventlog.RecordedEvent) (err error) {
 }
 
 // writeDeadLetter stores the dead letter of an event the projection leaves
-// out, creating the dead-letter stream if it is missing, and logs it (ids,
+// out in the dead-letter stream the operator provisioned, and logs it (ids,
 // type and reason only: never the payload). An error means it is not
 // stored: the event must not be left out then.
 func (p *Projection[S]) writeDeadLetter(ctx context.Context, e eventlog.RecordedEvent, reason string, cause error) (DeadLettered, error) {
@@ -113,11 +112,6 @@ func (p *Projection[S]) writeDeadLetter(ctx context.Context, e eventlog.Recorded
 	dl := bus.DeadLetterOfEvent(consumer, e, reason, cause, 1)
 	msgID := bus.DeadLetterMsgID(consumer, uint64(e.Position))
 	ack, err := bus.PublishDeadLetter(ctx, p.js, dl, msgID)
-	if errors.Is(err, jetstream.ErrNoStreamResponse) || errors.Is(err, nats.ErrNoResponders) {
-		if _, err = bus.EnsureDeadLetterStream(ctx, p.js); err == nil {
-			ack, err = bus.PublishDeadLetter(ctx, p.js, dl, msgID)
-		}
-	}
 	if err != nil {
 		return DeadLettered{}, fmt.Errorf("projection %s: dead letter of event %s at %d not written: %w", p.opts.Name, e.ID, e.Position, err)
 	}

@@ -109,14 +109,21 @@ const partSize = 512 << 10
 // BucketName is the KV bucket holding projection snapshots.
 const BucketName = "projections"
 
-// New prepares a projection over the log with snapshots in the KV bucket.
+// BucketConfig is the snapshots bucket as the operator provisions it (see
+// package provision).
+func BucketConfig() jetstream.KeyValueConfig {
+	return jetstream.KeyValueConfig{Bucket: BucketName, History: 1, Storage: jetstream.FileStorage}
+}
+
+// New prepares a projection over the log with snapshots in the KV bucket,
+// which the operator provisioned (New never creates it).
 func New[S State](ctx context.Context, log eventlog.Log, js jetstream.JetStream, initial S, opts Options) (*Projection[S], error) {
 	if opts.SnapshotInterval <= 0 {
 		opts.SnapshotInterval = time.Second
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: BucketName, History: 1, Storage: jetstream.FileStorage})
+	kv, err := js.KeyValue(ctx, BucketName)
 	if err != nil {
-		return nil, fmt.Errorf("projection %s: bucket: %w", opts.Name, err)
+		return nil, fmt.Errorf("projection %s: bucket %s (run complaintctl provision as the operator): %w", opts.Name, BucketName, err)
 	}
 	origin, err := eventlog.OriginOf(ctx, log)
 	if err != nil {

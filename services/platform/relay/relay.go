@@ -88,10 +88,10 @@ func New(src eventlog.Log, js jetstream.JetStream, cps checkpoint.Store, o Optio
 
 // Run relays events until ctx is cancelled, then saves its checkpoint and
 // returns nil. It returns an error only when it cannot start: the stream
-// cannot be created, or the checkpoint cannot be read or belongs to another
+// is missing or not as provisioned, or the checkpoint cannot be read or belongs to another
 // log, and ctx is still live.
 func (r *Relay) Run(ctx context.Context) error {
-	if _, err := natswire.EnsureStream(ctx, r.js); err != nil {
+	if _, err := natswire.OpenStream(ctx, r.js); err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}

@@ -45,6 +45,9 @@ func newEnvWithTarget(t *testing.T) (*env, *server.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := js.CreateKeyValue(context.Background(), checkpoint.BucketConfig("RELAY_CHECKPOINTS")); err != nil {
+		t.Fatal(err)
+	}
 	cps, err := checkpoint.NewKV(context.Background(), js, "RELAY_CHECKPOINTS")
 	if err != nil {
 		t.Fatal(err)
@@ -285,6 +288,9 @@ func TestOlderCheckpointRepublishesWithoutDuplicates(t *testing.T) {
 
 	// A relay whose checkpoint is at the beginning (a fresh bucket) publishes
 	// every event again; JetStream drops them as duplicates.
+	if _, err := e.js.CreateKeyValue(context.Background(), checkpoint.BucketConfig("RELAY_CHECKPOINTS_OLD")); err != nil {
+		t.Fatal(err)
+	}
 	fresh, err := checkpoint.NewKV(context.Background(), e.js, "RELAY_CHECKPOINTS_OLD")
 	if err != nil {
 		t.Fatal(err)

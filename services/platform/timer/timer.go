@@ -76,11 +76,11 @@ const cancelledRetention = time.Hour
 // published at once because it was already due (see Schedule).
 const DuplicateWindow = 10 * time.Minute
 
-// EnsureStream creates the timers stream, or brings its settings up to date.
-// File storage; message schedules, subject roll-ups (a schedule replaces the
+// StreamConfig is the timers stream as the operator provisions it. File
+// storage; message schedules, subject roll-ups (a schedule replaces the
 // previous one of its subject) and per-message TTLs allowed.
-func EnsureStream(ctx context.Context, js jetstream.StreamManager) (jetstream.Stream, error) {
-	st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+func StreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
 		Name:              StreamName,
 		Description:       "pending timers of every service, and the timers that fired",
 		Subjects:          []string{AllSubjects},
@@ -95,7 +95,14 @@ func EnsureStream(ctx context.Context, js jetstream.StreamManager) (jetstream.St
 		AllowRollup:       true,
 		AllowMsgTTL:       true,
 		DenyDelete:        true,
-	})
+	}
+}
+
+// EnsureStream creates the timers stream, or brings its settings up to date:
+// the operator's provisioning step (see package provision). A service only
+// binds to the stream (its user may not create or change it).
+func EnsureStream(ctx context.Context, js jetstream.StreamManager) (jetstream.Stream, error) {
+	st, err := js.CreateOrUpdateStream(ctx, StreamConfig())
 	if err != nil {
 		return nil, fmt.Errorf("timer: stream %s: %w", StreamName, err)
 	}

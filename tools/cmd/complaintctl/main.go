@@ -71,6 +71,7 @@ func init() {
 		{"projections", projectionsUsage, "list prevention's projections, or rebuild one from the whole log with a progress bar (admin)", cmdProjections},
 		{"walk", "[flags]", "submit one complaint and drive it to closed, printing each step", cmdWalk},
 		{"dead-letters", deadLettersUsage, "list, show and re-drive events consumers gave up on (NATS: $NATS_URL, $NATS_CREDS)", cmdDeadLetters},
+		{"provision", provisionUsage, "create the streams and buckets the services share, or bring them up to date, as the NATS operator user", cmdProvision},
 	}
 }
 

@@ -125,7 +125,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := natswire.EnsureStream(ctx, js)
+	st, err := natswire.OpenStream(ctx, js)
 	if err != nil {
 		return nil, err
 	}

@@ -7,11 +7,13 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/eventlogtest"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
 // restartable is a log on an embedded server that a test may restart on the
@@ -33,6 +35,14 @@ func startServer(t *testing.T, dir string) *server.Server {
 		srv.Shutdown()
 		srv.WaitForShutdown()
 	})
+	// The operator's provisioning: the log only binds to the stream.
+	js, err := jetstream.New(natsserver.ConnectForTest(t, srv.ClientURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := natswire.EnsureStream(context.Background(), js); err != nil {
+		t.Fatal(err)
+	}
 	return srv
 }
 

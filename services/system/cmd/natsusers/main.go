@@ -6,7 +6,8 @@
 //	natsusers -dir /etc/complaints/nats-users -format env > /etc/complaints/nats.env
 //	# or the whole authorization block with the keys filled in
 //	natsusers -dir /etc/complaints/nats-users -format conf > users.conf
-//	# create the event stream, as the operator user, once the server runs
+//	# create the streams and buckets (as complaintctl provision does), as the
+//	# operator user, once the server runs
 //	natsusers -dir /etc/complaints/nats-users -provision nats://127.0.0.1:4222
 //	# the personal-data key-encryption keys: create, or rotate
 //	natsusers -kek /etc/complaints/pii-kek
@@ -27,14 +28,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
-	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
+	"github.com/complaintflow/complaintflow/services/platform/provision"
 )
 
 func main() {
 	dir := flag.String("dir", "data/nats-users", "folder of the users' nkey seeds")
 	format := flag.String("format", "env", "env: NAME_NKEY=<public key> lines for nats-server.conf; conf: the authorization block; none")
-	provision := flag.String("provision", "", "NATS URL: create or update the event stream as the operator user")
+	provision := flag.String("provision", "", "NATS URL: create or update the streams and buckets as the operator user")
 	ca := flag.String("ca", "", "with -provision: the authority that signed the server's certificate")
 	kek := flag.String("kek", "", "personal-data key-encryption key file: create it if missing")
 	rotate := flag.Bool("rotate", false, "with -kek: put a new KEK first, keeping the old ones to unwrap")
@@ -45,7 +46,7 @@ func main() {
 	}
 }
 
-func run(dir, format, provision, ca, kek string, rotate bool) error {
+func run(dir, format, url, ca, kek string, rotate bool) error {
 	if kek != "" {
 		r, created, err := pii.LoadKeyRing(kek, true)
 		if err != nil {
@@ -77,7 +78,7 @@ func run(dir, format, provision, ca, kek string, rotate bool) error {
 	default:
 		return fmt.Errorf("unknown -format %q (env, conf or none)", format)
 	}
-	if provision == "" {
+	if url == "" {
 		return nil
 	}
 	opts, err := natsauth.ClientOptions(dir, natsauth.Operator)
@@ -87,7 +88,7 @@ func run(dir, format, provision, ca, kek string, rotate bool) error {
 	if ca != "" {
 		opts = append(opts, nats.RootCAs(ca))
 	}
-	nc, err := nats.Connect(provision, opts...)
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
 		return err
 	}
@@ -98,9 +99,9 @@ func run(dir, format, provision, ca, kek string, rotate bool) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if _, err := natswire.EnsureStream(ctx, js); err != nil {
+	if err := provision.Provision(ctx, js); err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "stream %s ready on %s\n", natswire.StreamName, provision)
+	fmt.Fprintf(os.Stderr, "streams and buckets ready on %s\n", url)
 	return nil
 }
