@@ -10,7 +10,9 @@
 // subscribe only to its own inbox, its request subjects and its re-drive
 // requests; and call only the JetStream API it needs: stream info, direct
 // gets on the log, its own durable consumers, its own keys in the shared
-// buckets.
+// buckets. No service creates, changes or deletes a stream or a bucket: the
+// operator provisions them (package provision), and a service only checks
+// them at start.
 package natsauth
 
 import (
@@ -52,9 +54,10 @@ type Service struct {
 	Category string
 	// Durables are its durable consumers on COMPLAINT_EVENTS.
 	Durables []string
-	// Projections: it reads the log with ordered (ephemeral) consumers and
-	// keeps snapshots in the projections bucket.
-	Projections bool
+	// Projections are the names of its projections: it reads the log with
+	// ordered (ephemeral) consumers and keeps their snapshots in the
+	// projections bucket, under keys "<name>" and "<name>.>".
+	Projections []string
 	// Vault: it seals and opens personal data (the customer-keys bucket).
 	Vault bool
 }
@@ -65,9 +68,12 @@ var Services = []Service{
 	{Name: "intake", Category: "complaint", Durables: []string{"intake-indexes-customers"}, Vault: true},
 	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases", "resolution-clocks",
 		"resolution-reopens-cases", "resolution-escalates-breaches", "resolution-queues"}},
-	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"}, Projections: true},
-	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"}, Projections: true},
-	{Name: "prevention", Category: "prevention", Projections: true},
+	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"},
+		Projections: []string{"compensation-redress-ledger"}},
+	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"},
+		Projections: []string{"followup-silent-customers"}},
+	{Name: "prevention", Category: "prevention",
+		Projections: []string{"prevention-facts", "prevention-spike-detector", "prevention-issues-and-actions"}},
 }
 
 // DocumentedRequests are the request/reply subjects other systems may call.
@@ -163,15 +169,15 @@ func service(s Service) Permissions {
 	// due when it is set (timer.Schedule publishes that one at once).
 	p.pub("complaints.timers.schedule."+s.Name+".>", "complaints.timers.fire."+s.Name+".>")
 	p.pub(api+"STREAM.INFO."+EventStream, api+"STREAM.INFO."+TimerStream, api+"STREAM.INFO."+DeadLetterStream)
-	// The timer and dead-letter streams are created by the services that use
-	// them; the event stream only by the operator (natswire.EnsureStream reads
-	// it when its settings are right).
-	for _, st := range []string{TimerStream, DeadLetterStream} {
-		p.pub(api+"STREAM.CREATE."+st, api+"STREAM.UPDATE."+st)
-	}
+	// Streams and buckets are the operator's (package provision): a
+	// service reads their info, never creates, changes or deletes one.
 	p.pub(directGet(EventStream)...)
 	timers := s.Name + "-timers"
-	p.durable(TimerStream, timers)
+	// Its timer consumer, filtered on its own fire subjects only (the
+	// server refuses a create whose filter is not the one its subject
+	// names, and the bare create subject, which takes any filter, is not
+	// allowed).
+	p.filteredDurable(TimerStream, timers, "complaints.timers.fire."+s.Name+".*")
 	p.pub("complaints.deadletters." + timers)
 	p.sub("complaints.redrive." + timers)
 	for _, d := range s.Durables {
@@ -179,18 +185,20 @@ func service(s Service) Permissions {
 		p.pub("complaints.deadletters." + d)
 		p.sub("complaints.redrive." + d)
 	}
-	// Re-driving reads the service's own dead letters.
-	p.pub(directGet(DeadLetterStream)...)
-	for _, d := range append([]string{timers}, s.Durables...) {
-		p.durable(DeadLetterStream, d)
-	}
+	// It reads no dead letter: an operator reads them (complaintctl
+	// dead-letters) and hands one back on the re-drive subject.
 	// Its own checkpoints: keys "<service>" and "<service>.<reader>".
 	p.bucket(CheckpointBucket, s.Name, s.Name+".>")
-	if s.Projections {
-		p.bucket(ProjectionBucket, ">")
+	if len(s.Projections) > 0 {
+		var keys []string
+		for _, name := range s.Projections {
+			keys = append(keys, name, name+".>")
+			// The dead letters of its projections ("projection.<name>").
+			p.pub("complaints.deadletters.projection." + name)
+		}
+		// Snapshots of its own projections only.
+		p.bucket(ProjectionBucket, keys...)
 		p.orderedReads(s.Name)
-		// The dead letters of its projections ("projection.<name>").
-		p.pub("complaints.deadletters.projection.>")
 	}
 	if s.Vault {
 		p.bucket(CustomerKeys, ">")
@@ -251,17 +259,33 @@ func (p *permBuilder) sub(s ...string)     { p.allowSub = append(p.allowSub, s..
 
 // durable allows one named durable consumer on a stream: create it (with or
 // without a filter subject), read its info, pull from it and acknowledge.
+// Its filter is the client's choice: a consumer with several filters is
+// created on the bare subject, whose filters the server does not check
+// against the permissions.
 func (p *permBuilder) durable(stream, name string) {
-	p.pub(api+"CONSUMER.CREATE."+stream+"."+name, api+"CONSUMER.CREATE."+stream+"."+name+".>",
-		api+"CONSUMER.INFO."+stream+"."+name, api+"CONSUMER.MSG.NEXT."+stream+"."+name,
+	p.pub(api+"CONSUMER.CREATE."+stream+"."+name, api+"CONSUMER.CREATE."+stream+"."+name+".>")
+	p.consume(stream, name)
+}
+
+// filteredDurable allows one named durable consumer on a stream with one
+// filter subject only: the server refuses a create whose configured filter
+// is not the one its subject names.
+func (p *permBuilder) filteredDurable(stream, name, filter string) {
+	p.pub(api + "CONSUMER.CREATE." + stream + "." + name + "." + filter)
+	p.consume(stream, name)
+}
+
+func (p *permBuilder) consume(stream, name string) {
+	p.pub(api+"CONSUMER.INFO."+stream+"."+name, api+"CONSUMER.MSG.NEXT."+stream+"."+name,
 		"$JS.ACK."+stream+"."+name+".>")
 }
 
-// bucket allows the keys of a KV bucket: open it, create or update its
-// stream, read keys with direct gets and write them.
+// bucket allows the keys of a KV bucket: open it (read its stream's info),
+// read keys with direct gets and write them. The operator creates the
+// bucket.
 func (p *permBuilder) bucket(bucket string, keys ...string) {
 	st := "KV_" + bucket
-	p.pub(api+"INFO", api+"STREAM.INFO."+st, api+"STREAM.CREATE."+st, api+"STREAM.UPDATE."+st)
+	p.pub(api+"INFO", api+"STREAM.INFO."+st)
 	for _, k := range keys {
 		p.pub("$KV."+bucket+"."+k, api+"DIRECT.GET."+st+".$KV."+bucket+"."+k)
 	}
