@@ -200,25 +200,14 @@ func TestRedressSurvivesAKillBetweenDecidingAndIssuing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the all-in-one binary")
 	}
-	bin := filepath.Join(t.TempDir(), "complaints")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/complaintflow/complaintflow/services/system/cmd/complaints").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildAllInOne(t)
 	data, policies := t.TempDir(), t.TempDir()
 	writeTestTokens(t, data)
 	if err := os.WriteFile(filepath.Join(policies, "redress.yaml"), []byte(fastRedress), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	start := func(env ...string) (*exec.Cmd, string) {
-		addr := freeAddr(t)
-		cmd := exec.Command(bin)
-		cmd.Env = append(append(os.Environ(), "DATA_DIR="+data, "CONFIG_DIR="+policies, "HTTP_ADDR="+addr, "EMBEDDED_NATS_PORT=-1", "LOG_LEVEL=warn"), env...)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		waitHealthy(t, addr)
-		return cmd, addr
+		return startAllInOne(t, bin, data, append([]string{"CONFIG_DIR=" + policies}, env...)...)
 	}
 	// First run without the simulator: decisions and requests only.
 	cmd, addr := start("PAYSIM=off")

@@ -3,9 +3,7 @@ package system_test
 import (
 	"encoding/json"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -20,23 +18,10 @@ func TestAcknowledgedComplaintsSurviveAKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the all-in-one binary")
 	}
-	bin := filepath.Join(t.TempDir(), "complaints")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/complaintflow/complaintflow/services/system/cmd/complaints").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildAllInOne(t)
 	data := t.TempDir()
 	writeTestTokens(t, data)
-	start := func() (*exec.Cmd, string) {
-		addr := freeAddr(t)
-		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), "DATA_DIR="+data, "HTTP_ADDR="+addr, "EMBEDDED_NATS_PORT=-1", "LOG_LEVEL=warn", "CONFIG_DIR="+fastPolicies)
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		waitHealthy(t, addr)
-		return cmd, addr
-	}
+	start := func() (*exec.Cmd, string) { return startAllInOne(t, bin, data, "CONFIG_DIR="+fastPolicies) }
 
 	cmd, addr := start()
 	a := api{t: t, addr: oneAddress(addr)}

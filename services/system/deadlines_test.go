@@ -37,24 +37,14 @@ func TestDeadlinesThatFallDueWhileTheProcessIsDownAreKept(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the all-in-one binary")
 	}
-	bin := filepath.Join(t.TempDir(), "complaints")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/complaintflow/complaintflow/services/system/cmd/complaints").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildAllInOne(t)
 	data, config := t.TempDir(), secondsConfig(t)
 	if err := os.WriteFile(filepath.Join(config, "followup.yaml"), []byte(deadlinePolicy), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	writeTestTokens(t, data)
 	start := func() (*exec.Cmd, api) {
-		addr := freeAddr(t)
-		cmd := exec.Command(bin)
-		cmd.Env = append(os.Environ(), "DATA_DIR="+data, "HTTP_ADDR="+addr, "EMBEDDED_NATS_PORT=-1", "LOG_LEVEL=warn", "CONFIG_DIR="+config, "REGIME=")
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-		waitHealthy(t, addr)
+		cmd, addr := startAllInOne(t, bin, data, "CONFIG_DIR="+config, "REGIME=")
 		return cmd, api{t: t, addr: oneAddress(addr)}
 	}
 	kill := func(cmd *exec.Cmd) {
