@@ -15,10 +15,10 @@ import (
 )
 
 // DecodeJSON reads a JSON body into dst. It refuses a body that is not
-// application/json (415), one over MaxBodyBytes (413), unknown fields,
-// trailing data, strings that are not valid UTF-8 or hold NUL, and control
-// characters in ids (400), naming the field at fault by its full path
-// (customer.phone).
+// application/json (415), one over MaxBodyBytes (413), unknown fields (a
+// key must spell its field's name exactly, case included), trailing data,
+// strings that are not valid UTF-8 or hold NUL, and control characters in
+// ids (400), naming the field at fault by its full path (customer.phone).
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any) *Problem {
 	if p := CheckContentType(r); p != nil {
 		return p
@@ -66,6 +66,9 @@ func DecodeBytes(data []byte, dst any) *Problem {
 		if dec.More() || dec.Decode(&struct{}{}) != io.EOF {
 			return malformed("the body must hold a single JSON object")
 		}
+		if field, bad := inexactKey(data, reflect.TypeOf(dst)); bad {
+			return unknownField(field)
+		}
 		if fe, bad := checkStrings(data); bad {
 			return Invalid(fe)
 		}
@@ -87,18 +90,43 @@ func DecodeBytes(data []byte, dst any) *Problem {
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return malformed("the body ends before its JSON does")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		if field, bad := inexactKey(data, reflect.TypeOf(dst)); bad {
+			return unknownField(field)
+		}
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
 		if uq, e := unquote(name); e == nil {
 			name = uq
 		}
-		field := unknownFieldPath(data, reflect.TypeOf(dst), name)
-		if field == "" {
-			field = `""`
-		}
-		return Invalid(FieldError{Field: field, Detail: "is not a known field"})
+		return unknownField(unknownFieldPath(data, reflect.TypeOf(dst), name))
 	default:
 		return malformed("the body is not the expected JSON object")
 	}
+}
+
+func unknownField(field string) *Problem {
+	if field == "" {
+		field = `""`
+	}
+	return Invalid(FieldError{Field: field, Detail: "is not a known field"})
+}
+
+// inexactKey returns the path of the first object key in data (in document
+// order) that does not name a field of dst's type exactly. encoding/json
+// also fills a field from a key that matches its name only when case is
+// ignored ("ID" for "id"), so such a key would pass every check keyed on the
+// field's name (ids may hold no control characters) while still setting
+// the field: it is an unknown field here. Keys of maps and of values of
+// interface type are free.
+func inexactKey(data []byte, dst reflect.Type) (string, bool) {
+	field, bad := "", false
+	_ = walkJSON(data, func(segs []string, _ []byte, _ string, key bool) bool {
+		if key && !knownPath(dst, segs) {
+			field, bad = joinPath(segs), true
+			return false
+		}
+		return true
+	})
+	return field, bad
 }
 
 func tooLarge() *Problem {
@@ -316,12 +344,12 @@ func unknownFieldPath(data []byte, dst reflect.Type, name string) string {
 	return result
 }
 
-// knownPath reports whether the dotted path segs names a field of t the
-// way encoding/json matches names (exact, else case-insensitive).
+// knownPath reports whether the dotted path segs names a field of t, each
+// segment exactly as the field's JSON name is spelled.
 func knownPath(t reflect.Type, segs []string) bool {
 	for _, seg := range segs {
 		t = elemType(t)
-		if t == nil {
+		if t == nil || reflect.PointerTo(t).Implements(unmarshalerType) {
 			return true
 		}
 		switch t.Kind() {
@@ -342,6 +370,10 @@ func knownPath(t reflect.Type, segs []string) bool {
 	return true
 }
 
+// unmarshalerType is json.Unmarshaler: a type that reads its own JSON
+// knows its own keys.
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
 // elemType looks through pointers, slices and arrays.
 func elemType(t reflect.Type) reflect.Type {
 	for t != nil {
@@ -355,9 +387,9 @@ func elemType(t reflect.Type) reflect.Type {
 	return nil
 }
 
-// jsonField is the type of the field of struct t that JSON name selects.
+// jsonField is the type of the field of struct t whose JSON name is name,
+// exactly (not ignoring case as encoding/json does).
 func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
-	var fold reflect.Type
 	var walk func(t reflect.Type) (reflect.Type, bool)
 	walk = func(t reflect.Type) (reflect.Type, bool) {
 		for i := 0; i < t.NumField(); i++ {
@@ -385,16 +417,10 @@ func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
 			if n == name {
 				return f.Type, true
 			}
-			if fold == nil && strings.EqualFold(n, name) {
-				fold = f.Type
-			}
 		}
 		return nil, false
 	}
-	if ft, ok := walk(t); ok {
-		return ft, true
-	}
-	return fold, fold != nil
+	return walk(t)
 }
 
 // PathID is the path value name of r, refused (400 naming it) when it is

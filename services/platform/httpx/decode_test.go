@@ -103,6 +103,65 @@ func TestDecodeRefusesWhatTheBadInputBatteryFound(t *testing.T) {
 	}
 }
 
+// answer has an id at the top, ids in array elements and an embedded
+// struct, as the services' request bodies do.
+type answer struct {
+	ComplaintID string `json:"complaint_id"`
+	Items       []struct {
+		ItemID string `json:"item_id"`
+	} `json:"items,omitempty"`
+	Meta
+	Free map[string]any `json:"free,omitempty"`
+	Any  any            `json:"any,omitempty"`
+}
+
+type Meta struct {
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// encoding/json fills a field from a key that matches its name only when
+// case is ignored; the id checks are keyed on the exact name, so such a key
+// would smuggle a control character into an id. Keys must match exactly.
+func TestDecodeMatchesKeysExactly(t *testing.T) {
+	for _, tc := range []struct {
+		name, body string
+		dst        func() any
+		field      string
+	}{
+		{"upper-case id in a nested object", `{"customer":{"ID":"c\u0001"}}`, sub, "customer.ID"},
+		{"mixed-case id at the top", `{"Complaint_ID":"x\n"}`, ans, "Complaint_ID"},
+		{"a harmless value under a folded key is refused too", `{"complaint_id":"c-1","Complaint_Id":"c-2"}`, ans, "Complaint_Id"},
+		{"folded parent key", `{"Customer":{"id":"c-1"}}`, sub, "Customer"},
+		{"folded key in an array element", `{"items":[{"item_id":"a"},{"Item_ID":"b\t"}]}`, ans, "items.Item_ID"},
+		{"folded key of an embedded struct", `{"Request_ID":"r\u0002"}`, ans, "Request_ID"},
+		{"folded key in a nested array element", `{"attachments":[{"File_Id":"f"}]}`, sub, "attachments.File_Id"},
+		{"the first of a folded and an unknown key", `{"CHANNEL":"web","phone":"1"}`, sub, "CHANNEL"},
+		{"exact keys pass", `{"complaint_id":"c-1","items":[{"item_id":"a"}],"request_id":"r"}`, ans, ""},
+		{"free-form map keys keep their case", `{"free":{"ID":"x","Id":{"A":1}},"any":{"ID":[{"X":1}]}}`, ans, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := httpx.DecodeBytes([]byte(tc.body), tc.dst())
+			if tc.field == "" {
+				if p != nil {
+					t.Fatalf("refused: %+v", p)
+				}
+				return
+			}
+			if p == nil || p.Status != http.StatusBadRequest || p.Type != httpx.TypeValidation || len(p.Errors) != 1 ||
+				p.Errors[0].Field != tc.field || p.Errors[0].Detail != "is not a known field" {
+				t.Fatalf("problem %+v, want 400 naming %s as not a known field", p, tc.field)
+			}
+		})
+	}
+	// The HTTP path refuses the same way.
+	if p := post(t, "application/json", []byte(`{"customer":{"ID":"c\u0001"}}`)); p == nil || len(p.Errors) != 1 || p.Errors[0].Field != "customer.ID" {
+		t.Fatalf("DecodeJSON: %+v", p)
+	}
+}
+
+func sub() any { return &submission{} }
+func ans() any { return &answer{} }
+
 func TestDecodeBoundsTheBody(t *testing.T) {
 	big := `{"description":"` + strings.Repeat("a", httpx.MaxBodyBytes) + `"}`
 	if p := post(t, "application/json", []byte(big)); p == nil || p.Status != http.StatusRequestEntityTooLarge {

@@ -22,6 +22,9 @@ func FuzzDecode(f *testing.F) {
 		`{"extra":{"a":[1,{"b":null}]}}`,
 		"{\"description\":\"\xff\"}",
 		`[]`, `null`, `{}{}`, `{"customer":`,
+		`{"customer":{"ID":"c\u0001"}}`,
+		`{"Customer":{"Id":"c\n"},"attachments":[{"File_ID":"f\t"}]}`,
+		`{"customer":{"id":"c-1","iD":"c\u007f"}}`,
 	} {
 		f.Add([]byte(s))
 	}
