@@ -124,6 +124,61 @@ type Complaint struct {
 	Replayed bool `json:"-"`
 }
 
+// CustomerComplaint is GET /v1/complaints/{id} answered to the complaint's
+// customer token: what the customer may see of their own complaint. It
+// holds nothing of the staff's working: no agent ids, notes, triage,
+// escalations, transfer reasons, approvals or the rules that decided.
+type CustomerComplaint struct {
+	ID        string `json:"id"`
+	Reference string `json:"reference"`
+	Status    string `json:"status"`
+	// Now says in a sentence what is happening.
+	Now        string    `json:"now"`
+	ReceivedAt time.Time `json:"received_at"`
+	// RespondBy is the date by which the customer was promised a response.
+	RespondBy time.Time `json:"respond_by"`
+	// HandledBy is who handles the complaint, once a case is open.
+	HandledBy *CaseOwner `json:"handled_by,omitempty"`
+	// InformationRequests are the questions put to the customer that they
+	// have not answered yet (POST /v1/cases/{id}/information-requests/{rid}/answer).
+	InformationRequests []CustomerInformationRequest `json:"information_requests"`
+	// Outcome and ResolvedAt are set once the case is resolved.
+	Outcome    string           `json:"outcome,omitempty"`
+	ResolvedAt *time.Time       `json:"resolved_at,omitempty"`
+	Redress    *CustomerRedress `json:"redress,omitempty"`
+	// Survey is "not_requested", "requested" or "answered".
+	Survey   string     `json:"survey"`
+	ClosedAt *time.Time `json:"closed_at,omitempty"`
+}
+
+// CaseOwner is who handles a complaint as the customer sees it: the team,
+// and the owning agent's display name when one owns the case.
+type CaseOwner struct {
+	Team string `json:"team,omitempty"`
+	Name string `json:"name,omitempty"`
+}
+
+// CustomerInformationRequest is a question put to the customer, not yet
+// answered.
+type CustomerInformationRequest struct {
+	RequestID   string    `json:"request_id"`
+	Question    string    `json:"question"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+// CustomerRedress is the redress decided, as the customer sees it.
+type CustomerRedress struct {
+	Items  []CustomerRedressItem `json:"items"`
+	Issued bool                  `json:"issued"`
+}
+
+// CustomerRedressItem is one thing the customer gets.
+type CustomerRedressItem struct {
+	Kind        string `json:"kind"`
+	AmountMinor int64  `json:"amount_minor"`
+	Currency    string `json:"currency,omitempty"`
+}
+
 // Step is one event of a complaint's timeline.
 type Step struct {
 	Type    string `json:"type"`

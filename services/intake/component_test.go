@@ -237,7 +237,7 @@ func TestSubmitShowAndTimeline(t *testing.T) {
 		t.Fatalf("retry: %d %v %v", again.status, again.header, again.body)
 	}
 
-	for _, token := range []string{"crm-token", "agent-token", "auditor-token", res.body["customer_token"].(string)} {
+	for _, token := range []string{"crm-token", "agent-token", "auditor-token"} {
 		show := c.do(t, "GET", "/v1/complaints/"+id, token, nil)
 		cust, _ := show.body["customer"].(map[string]any)
 		if show.status != http.StatusOK || show.body["reference"] != res.body["reference"] || cust["name"] != "Ada Lovelace" {
@@ -249,8 +249,19 @@ func TestSubmitShowAndTimeline(t *testing.T) {
 		}
 	}
 
+	// The customer's token opens the customer view, without personal data,
+	// and not the timeline (TestACustomerTokenGetsTheCustomerViewAndNoStaffData).
+	show := c.do(t, "GET", "/v1/complaints/"+id, res.body["customer_token"].(string), nil)
+	if show.status != http.StatusOK || show.body["reference"] != res.body["reference"] || show.body["customer"] != nil ||
+		show.body["respond_by"] != "2026-12-04T23:59:59Z" {
+		t.Fatalf("show with the customer token: %d %v", show.status, show.body)
+	}
+	if tl := c.do(t, "GET", "/v1/complaints/"+id+"/timeline", res.body["customer_token"].(string), nil); tl.status != http.StatusForbidden {
+		t.Fatalf("timeline with the customer token: %d %v", tl.status, tl.body)
+	}
+
 	c.vault.forget("cust-1")
-	show := c.do(t, "GET", "/v1/complaints/"+id, "agent-token", nil)
+	show = c.do(t, "GET", "/v1/complaints/"+id, "agent-token", nil)
 	if cust := show.body["customer"].(map[string]any); cust["name"] != "[erased]" {
 		t.Fatalf("after erasure: %v", cust)
 	}

@@ -33,7 +33,10 @@ func (h HTTP) Routes(mux *http.ServeMux) {
 	readers := []auth.Role{auth.RoleIntakeSystem, auth.RoleAgent, auth.RoleAuditor, auth.RoleAdmin}
 	mux.HandleFunc("POST /v1/complaints", auth.Require(h.submit, auth.RoleIntakeSystem))
 	mux.HandleFunc("GET /v1/complaints/{id}", auth.RequireOwnComplaint(h.show, "id", readers...))
-	mux.HandleFunc("GET /v1/complaints/{id}/timeline", auth.RequireOwnComplaint(h.timeline, "id", readers...))
+	// The timeline is the staff's audit trail (agent ids, triage, escalation
+	// reasons, approvals, the rules that decided): a customer token is
+	// refused it, and sees its complaint through the customer view.
+	mux.HandleFunc("GET /v1/complaints/{id}/timeline", auth.Require(h.timeline, readers...))
 	mux.HandleFunc("DELETE /v1/customers/{id}/personal-data", auth.Require(h.erase, auth.RoleAdmin))
 	mux.HandleFunc("GET /v1/customers/{id}/personal-data", auth.Require(h.personalData, auth.RoleAuditor))
 }
@@ -181,12 +184,60 @@ func (h HTTP) show(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteProblem(w, r, p)
 		return
 	}
+	if p, _ := auth.PrincipalFrom(r.Context()); p.Has(auth.RoleCustomer) {
+		out, err := customerView(r.Context(), h.App, r.PathValue("id"), at)
+		if err != nil {
+			httpx.WriteError(w, r, err)
+			return
+		}
+		httpx.WriteJSON(w, http.StatusOK, out)
+		return
+	}
 	out, err := view(r.Context(), h.App, r.PathValue("id"), at)
 	if err != nil {
 		httpx.WriteError(w, r, err)
 		return
 	}
 	httpx.WriteJSON(w, http.StatusOK, out)
+}
+
+// customerView is the complaint as its customer sees it: an allow-list of
+// what the customer may know, built from the view field by field, so that
+// nothing of the staff's working (agent ids, triage, escalations, notes,
+// approvals, the rules that decided) reaches them, nor personal data a
+// leaked link would expose.
+func customerView(ctx context.Context, a *app.Intake, id string, at time.Time) (api.CustomerComplaint, error) {
+	v, err := a.View(ctx, id, at)
+	if errors.Is(err, app.ErrComplaintNotFound) {
+		return api.CustomerComplaint{}, httpx.NotFound("no complaint " + id)
+	}
+	if err != nil {
+		return api.CustomerComplaint{}, err
+	}
+	out := api.CustomerComplaint{
+		ID: v.ID, Reference: v.Reference, Status: v.Status, Now: v.Now(), ReceivedAt: v.ReceivedAt, RespondBy: v.RespondBy,
+		InformationRequests: make([]api.CustomerInformationRequest, 0, len(v.OpenRequests)), Survey: v.Survey(),
+	}
+	if v.CaseOpened && (v.Team != "" || v.AgentDisplayName != "") {
+		out.HandledBy = &api.CaseOwner{Team: v.Team, Name: v.AgentDisplayName}
+	}
+	for _, q := range v.OpenRequests {
+		out.InformationRequests = append(out.InformationRequests, api.CustomerInformationRequest{RequestID: q.ID, Question: q.Question, RequestedAt: q.RequestedAt})
+	}
+	if !v.ResolvedAt.IsZero() {
+		out.Outcome = v.Outcome.APIName()
+		out.ResolvedAt = &v.ResolvedAt
+	}
+	if v.RedressDecided {
+		out.Redress = &api.CustomerRedress{Issued: v.RedressIssued}
+		for _, it := range v.RedressItems {
+			out.Redress.Items = append(out.Redress.Items, api.CustomerRedressItem{Kind: it.Kind.APIName(), AmountMinor: it.AmountMinor, Currency: it.Currency})
+		}
+	}
+	if !v.ClosedAt.IsZero() {
+		out.ClosedAt = &v.ClosedAt
+	}
+	return out, nil
 }
 
 // view is the complaint's current view as the API shows it, personal data

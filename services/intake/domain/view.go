@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -75,23 +76,33 @@ type View struct {
 	CaseOpened bool
 	Team       string
 	Agent      string
-	Severity   string
-	Priority   int32
-	Flags      []string
-	Tier       int32
-	Outcome    complaintsv1.Outcome
-	RootCause  string
-	Summary    string
-	ResolvedAt time.Time
+	// AgentDisplayName is the owning agent's name as shown to the customer
+	// ("Sam from Billing"); empty when the agent has none or no agent owns
+	// the case.
+	AgentDisplayName string
+	Severity         string
+	Priority         int32
+	Flags            []string
+	Tier             int32
+	Outcome          complaintsv1.Outcome
+	RootCause        string
+	Summary          string
+	ResolvedAt       time.Time
 
 	Clocks []Clock
 	Effort Effort
+	// OpenRequests are the information requests the customer has not
+	// answered yet, oldest first.
+	OpenRequests []InformationRequest
 
 	RedressDecided bool
 	RedressIssued  bool
 	RedressKind    complaintsv1.RedressKind
 	AmountMinor    int64
 	Currency       string
+	// RedressItems is every item of the redress decided (one, from the
+	// event's kind and amount, for events that list no items).
+	RedressItems []RedressItem
 
 	SurveyRequested bool
 	Answered        bool
@@ -101,6 +112,60 @@ type View struct {
 	AnsweredAt      time.Time
 
 	ClosedAt time.Time
+}
+
+// InformationRequest is a question put to the customer.
+type InformationRequest struct {
+	ID          string
+	Question    string
+	RequestedAt time.Time
+}
+
+// RedressItem is one item of redress decided: what the customer gets.
+type RedressItem struct {
+	Kind        complaintsv1.RedressKind
+	AmountMinor int64
+	Currency    string
+}
+
+// Survey states as the customer sees them.
+const (
+	SurveyNotRequested = "not_requested"
+	SurveyRequested    = "requested"
+	SurveyAnswered     = "answered"
+)
+
+// Survey says where the follow-up survey stands.
+func (v View) Survey() string {
+	switch {
+	case v.Answered:
+		return SurveyAnswered
+	case v.SurveyRequested:
+		return SurveyRequested
+	}
+	return SurveyNotRequested
+}
+
+// Now says to the customer, in a sentence, what is happening to their
+// complaint. It names no one and nothing of the staff's working.
+func (v View) Now() string {
+	switch v.Status {
+	case StatusAcknowledged:
+		return "We have received your complaint and will give you our response by the date we promised."
+	case StatusInvestigating:
+		return "Your complaint is being looked into."
+	case StatusAwaitingCustomer:
+		return "We have asked you a question; we continue as soon as you answer it."
+	case StatusResolved:
+		return "We have given you our response to your complaint."
+	case StatusReopened:
+		return "Your complaint is open again and is being looked into."
+	case StatusAwaitingFeedback:
+		return "We have asked you whether your problem is now solved; please tell us."
+	case StatusClosed:
+		return "Your complaint is closed."
+	}
+	return ""
 }
 
 // Found reports whether the complaint has been received.
@@ -159,10 +224,10 @@ func EvolveView(v View, event proto.Message) View {
 	case *complaintsv1.CaseAssigned:
 		v.Team = e.Team
 		if e.Agent != "" {
-			v.Agent = e.Agent
+			v.Agent, v.AgentDisplayName = e.Agent, e.AgentDisplayName
 		}
 	case *complaintsv1.CaseClaimed:
-		v.Agent = e.Agent
+		v.Agent, v.AgentDisplayName = e.Agent, e.AgentDisplayName
 	case *complaintsv1.CaseTransferred:
 		v.Team = e.ToTeam
 		v.Effort.Transfers++
@@ -171,13 +236,17 @@ func EvolveView(v View, event proto.Message) View {
 	case *complaintsv1.InformationRequested:
 		v.Effort.InformationRequests++
 		v.Status = StatusAwaitingCustomer
+		v.OpenRequests = append(v.OpenRequests, InformationRequest{ID: e.RequestId, Question: e.Question, RequestedAt: e.RequestedAt.AsTime()})
 	case *complaintsv1.InformationProvided:
+		v.OpenRequests = slices.DeleteFunc(v.OpenRequests, func(r InformationRequest) bool { return r.ID == e.RequestId })
 		v.Effort.Contacts++
 		if v.Status == StatusAwaitingCustomer {
 			v.Status = StatusInvestigating
 		}
 	case *complaintsv1.CaseResolved:
 		v.Outcome, v.RootCause, v.Summary, v.ResolvedAt = e.Outcome, e.RootCause, e.Summary, e.ResolvedAt.AsTime()
+		// A resolution withdraws what was still asked.
+		v.OpenRequests = nil
 		if e.Team != "" {
 			v.Team = e.Team
 		}
@@ -223,6 +292,13 @@ func EvolveView(v View, event proto.Message) View {
 	case *complaintsv1.RedressDecided:
 		v.RedressDecided = true
 		v.RedressKind, v.AmountMinor, v.Currency = e.Kind, e.AmountMinor, e.Currency
+		v.RedressItems = nil
+		for _, it := range e.Items {
+			v.RedressItems = append(v.RedressItems, RedressItem{Kind: it.Kind, AmountMinor: it.AmountMinor, Currency: it.Currency})
+		}
+		if len(v.RedressItems) == 0 {
+			v.RedressItems = []RedressItem{{Kind: e.Kind, AmountMinor: e.AmountMinor, Currency: e.Currency}}
+		}
 	case *complaintsv1.RedressIssued:
 		v.RedressIssued = true
 	case *complaintsv1.SurveyRequested:

@@ -116,3 +116,27 @@ func fold2(v domain.View, events ...proto.Message) domain.View {
 	}
 	return v
 }
+
+func TestTheViewKeepsWhatTheCustomerMaySee(t *testing.T) {
+	at := timestamppb.New(receivedAt)
+	v := fold(
+		&complaintsv1.ComplaintReceived{ComplaintId: "c1"},
+		&complaintsv1.CaseOpened{ComplaintId: "c1"},
+		&complaintsv1.CaseAssigned{ComplaintId: "c1", Team: "billing", Agent: "a-1", AgentDisplayName: "Sam from Billing"},
+		&complaintsv1.CaseClaimed{ComplaintId: "c1", Agent: "a-2", AgentDisplayName: "Kim from Billing"},
+		&complaintsv1.InformationRequested{ComplaintId: "c1", RequestId: "r-1", Question: "Which router?", RequestedAt: at},
+		&complaintsv1.InformationRequested{ComplaintId: "c1", RequestId: "r-2", Question: "Since when?", RequestedAt: at},
+		&complaintsv1.InformationProvided{ComplaintId: "c1", RequestId: "r-1"},
+	)
+	if v.AgentDisplayName != "Kim from Billing" || len(v.OpenRequests) != 1 || v.OpenRequests[0].ID != "r-2" ||
+		v.Now() == "" || v.Survey() != domain.SurveyNotRequested {
+		t.Fatalf("view %+v", v)
+	}
+	v = domain.EvolveView(v, &complaintsv1.CaseResolved{ComplaintId: "c1", ResolvedAt: at})
+	v = domain.EvolveView(v, &complaintsv1.RedressDecided{ComplaintId: "c1", Kind: complaintsv1.RedressKind_REDRESS_KIND_REFUND, AmountMinor: 100, Currency: "GBP"})
+	v = domain.EvolveView(v, &complaintsv1.SurveyRequested{ComplaintId: "c1"})
+	want := []domain.RedressItem{{Kind: complaintsv1.RedressKind_REDRESS_KIND_REFUND, AmountMinor: 100, Currency: "GBP"}}
+	if len(v.OpenRequests) != 0 || !slices.Equal(v.RedressItems, want) || v.Survey() != domain.SurveyRequested {
+		t.Fatalf("after resolution: open %+v, redress %+v, survey %s", v.OpenRequests, v.RedressItems, v.Survey())
+	}
+}
