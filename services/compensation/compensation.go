@@ -131,8 +131,8 @@ func (s *service) Start(ctx context.Context) error {
 		}
 		d.Go(func() { <-ctx.Done(); c.Stop() })
 	}
-	if d.NATS != nil {
-		svc, err := adapters.NATS{App: s.app}.Serve(d.NATS)
+	if d.Requests != nil {
+		svc, err := adapters.NATS{App: s.app}.Serve(d.Requests)
 		if err != nil {
 			return fmt.Errorf("confirmation endpoint: %w", err)
 		}

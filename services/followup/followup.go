@@ -130,7 +130,7 @@ func (s *service) Start(ctx context.Context) error {
 		return err
 	}
 	s.deps.Go(func() { _ = s.silent.Run(ctx) })
-	svc, err := adapters.NATS{App: s.app}.Serve(s.deps.NATS)
+	svc, err := adapters.NATS{App: s.app}.Serve(s.deps.Requests)
 	if err != nil {
 		return err
 	}

@@ -169,7 +169,7 @@ func (s *service) Start(ctx context.Context) error {
 	}, adapters.OnComplaintClosedOrReopened(s.app)); err != nil {
 		return err
 	}
-	svc, err := s.nats.Serve(s.deps.NATS)
+	svc, err := s.nats.Serve(s.deps.Requests)
 	if err != nil {
 		return err
 	}

@@ -44,7 +44,7 @@ func (s *service) startCaseWork(ctx context.Context) error {
 	if err := s.startQueues(ctx); err != nil {
 		return err
 	}
-	svc, err := adapters.NATS{App: s.app}.Serve(s.deps.NATS)
+	svc, err := adapters.NATS{App: s.app}.Serve(s.deps.Requests)
 	if err != nil {
 		return err
 	}

@@ -58,6 +58,27 @@ var probes = []probe{
 	},
 }
 
+// discoveryProbes are service discovery requests ($SRV.PING, INFO) whose
+// reply subject is a case's stream or a customer's key: the discovery
+// answers come from the nats.go micro framework, not from natsreply.
+func discoveryProbes() []probe {
+	replies := []struct {
+		name  string
+		reply func(probeTarget) string
+	}{
+		{"a case's stream", func(p probeTarget) string { return "complaints.events.case." + p.ComplaintID }},
+		{"a customer's key", func(p probeTarget) string { return "$KV." + natsauth.CustomerKeys + "." + customerKey(p.CustomerID) }},
+	}
+	var out []probe
+	for _, subject := range []string{"$SRV.PING.intake", "$SRV.PING.resolution", "$SRV.PING.compensation",
+		"$SRV.PING.followup", "$SRV.INFO.intake"} {
+		for _, r := range replies {
+			out = append(out, probe{name: subject + " whose reply subject is " + r.name, subject: subject, reply: r.reply})
+		}
+	}
+	return out
+}
+
 // probeUsers are the users the probes are sent as: another company system,
 // and a service.
 var probeUsers = []string{natsauth.Outside, "resolution"}
@@ -88,6 +109,8 @@ func TestProbesAreRefusedAndChangeNothing(t *testing.T) {
 	target := probeTarget{ComplaintID: sub.ID, CustomerID: "c-1"}
 	keys := []string{customerKey(target.CustomerID), fingerprintKey}
 	before := keyRevisions(t, s, keys)
+	caseSubject := "complaints.events.case." + sub.ID
+	caseMessages := subjectMessages(t, s, caseSubject)
 
 	for _, user := range probeUsers {
 		violations := make(chan error, 8)
@@ -99,7 +122,7 @@ func TestProbesAreRefusedAndChangeNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, p := range probes {
+		for _, p := range append(probes, discoveryProbes()...) {
 			refusedBefore := refusedReplies(t, reader)
 			m := &nats.Msg{Subject: p.subject, Reply: p.reply(target), Data: []byte(p.data)}
 			if err := nc.PublishMsg(m); err != nil {
@@ -122,6 +145,9 @@ func TestProbesAreRefusedAndChangeNothing(t *testing.T) {
 		a.call(http.MethodGet, "/v1/complaints/"+sub.ID, nil, http.StatusOK, &view)
 		if c, _ := view["customer"].(map[string]any); c["name"] != "Ann Lee" {
 			t.Fatalf("%s: the customer's data no longer opens: %v", when, view["customer"])
+		}
+		if n := subjectMessages(t, s, caseSubject); n != caseMessages {
+			t.Fatalf("%s: the case's stream holds %d messages, %d before the probes", when, n, caseMessages)
 		}
 		if _, err := s.Log().ReadStream(context.Background(), "case-"+sub.ID, eventlog.FromStart); err != nil {
 			t.Fatalf("%s: the case's stream no longer reads: %v", when, err)
@@ -153,7 +179,8 @@ func startProbedSystem(t *testing.T, dataDir string) *host.System {
 }
 
 // waitRefused waits until the probe is refused: the server told the sender
-// of a permission violation, or a service counted a refused reply.
+// of a permission violation, or a service counted a refused reply or a
+// permission violation of its own (an answer it was not allowed to publish).
 func waitRefused(t *testing.T, what string, violations <-chan error, counted func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
@@ -175,7 +202,7 @@ func waitRefused(t *testing.T, what string, violations <-chan error, counted fun
 }
 
 // refusedReplies is how many requests the services refused to answer for
-// their reply subject.
+// their reply subject, and how many answers the server refused them.
 func refusedReplies(t *testing.T, reader *sdkmetric.ManualReader) int64 {
 	t.Helper()
 	var rm metricdata.ResourceMetrics
@@ -185,7 +212,7 @@ func refusedReplies(t *testing.T, reader *sdkmetric.ManualReader) int64 {
 	var n int64
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
-			if m.Name != natsreply.RefusedMetric {
+			if m.Name != natsreply.RefusedMetric && m.Name != host.PermissionViolationsMetric {
 				continue
 			}
 			if sum, ok := m.Data.(metricdata.Sum[int64]); ok {
@@ -241,4 +268,29 @@ func equalRevisions(a, b []uint64) bool {
 		}
 	}
 	return true
+}
+
+// subjectMessages is how many messages the event stream holds on a subject,
+// read as the operator.
+func subjectMessages(t *testing.T, s *host.System, subject string) uint64 {
+	t.Helper()
+	nc, err := s.ConnectAs(natsauth.Operator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := js.Stream(ctx, natsauth.EventStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(subject))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.Subjects[subject]
 }

@@ -42,6 +42,13 @@ type Deps struct {
 	Log       eventlog.Log
 	NATS      *nats.Conn
 	JetStream jetstream.JetStream
+	// Requests is the connection the service answers its request subjects
+	// and $SRV discovery on (its micro service), made with its API user
+	// (natsauth.APIUser): it may publish on the requesters' inboxes only,
+	// so no reply subject a requester names can turn an answer into an
+	// event or a key. Handlers append through Log, over NATS. Nil for a
+	// unit that is not one of natsauth.Services.
+	Requests *nats.Conn
 	// Vault is nil unless the service holds the personal-data keys (intake).
 	Vault       *pii.Vault
 	Checkpoints checkpoint.Store
@@ -113,6 +120,7 @@ type System struct {
 type unitRuntime struct {
 	name  string
 	nc    *nats.Conn
+	api   *nats.Conn   // the service's API user's: requests and discovery
 	log   eventlog.Log // nil when the log is EventStoreDB's, shared
 	vault *pii.Vault
 }
@@ -206,7 +214,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		for _, u := range s.units {
-			if u.nc.Status() != nats.CONNECTED {
+			if u.nc.Status() != nats.CONNECTED || (u.api != nil && u.api.Status() != nats.CONNECTED) {
 				httpx.WriteProblem(w, r, &httpx.Problem{Type: httpx.TypeInternal, Title: "NATS not connected", Status: http.StatusServiceUnavailable})
 				return
 			}
@@ -293,7 +301,8 @@ func (s *System) health() Health {
 
 // open makes one service's dependencies over a NATS connection of its own,
 // with its own user: its event-log adapter, checkpoint store and, for the
-// service that holds personal-data keys, its vault.
+// service that holds personal-data keys, its vault; and the connection it
+// answers requests on, with its API user.
 func (s *System) open(ctx context.Context, process, service string) (Deps, error) {
 	nc, err := s.connect(process, service)
 	if err != nil {
@@ -301,6 +310,11 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 	}
 	u := &unitRuntime{name: service, nc: nc}
 	s.units = append(s.units, u)
+	if _, ok := natsauth.ServiceNamed(service); ok {
+		if u.api, err = s.connect(process, natsauth.APIUser(service)); err != nil {
+			return Deps{}, err
+		}
+	}
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return Deps{}, err
@@ -343,7 +357,7 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 		}
 	}
 	logger := slog.Default().With("service", service)
-	return Deps{Log: log, NATS: nc, JetStream: js, Vault: u.vault, Checkpoints: cps, Logger: logger,
+	return Deps{Log: log, NATS: nc, Requests: u.api, JetStream: js, Vault: u.vault, Checkpoints: cps, Logger: logger,
 		Timers: timer.New(js, timer.Options{Logger: logger})}, nil
 }
 
@@ -448,6 +462,9 @@ func (s *System) Stop() {
 		_ = s.esdb.Close()
 	}
 	for _, u := range s.units {
+		if u.api != nil {
+			_ = u.api.Drain()
+		}
 		_ = u.nc.Drain()
 	}
 	for _, nc := range []*nats.Conn{s.relayNC, s.admin} {

@@ -73,12 +73,14 @@ func TestServicesRunOnAnExternalServerWithTheirOwnNkeyUsers(t *testing.T) {
 	// services' seeds only.
 	url, creds := natsauth.RunForTest(t)
 	own := natsauth.OwnCredentialsForTest(t, creds, "intake")
-	b, err := os.ReadFile(natsauth.SeedFile(creds, "resolution"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(natsauth.SeedFile(own, "resolution"), b, 0o600); err != nil {
-		t.Fatal(err)
+	for _, user := range natsauth.ProcessUsers("resolution") {
+		b, err := os.ReadFile(natsauth.SeedFile(creds, user))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(natsauth.SeedFile(own, user), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	probes := map[string]*probe{}

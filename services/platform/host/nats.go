@@ -171,11 +171,15 @@ func parseVersion(s string) []int {
 	return out
 }
 
+// PermissionViolationsMetric counts the permission violations the server
+// reported on a service's connections, by user and operation.
+const PermissionViolationsMetric = "complaints.nats.permission_violations"
+
 // violations is the counter of permission violations, from the meter
 // provider installed when one happens (the SDK keeps one instrument per name).
 func violations() metric.Int64Counter {
 	c, _ := otel.Meter("github.com/complaintflow/complaintflow/services/platform/host").Int64Counter(
-		"complaints.nats.permission_violations",
+		PermissionViolationsMetric,
 		metric.WithDescription("NATS permission violations a service's connection was told of"))
 	return c
 }

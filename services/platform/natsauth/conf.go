@@ -6,8 +6,10 @@ import (
 )
 
 // KeyVariable is the environment variable that carries a user's public nkey
-// in deploy/nats/nats-server.conf, e.g. INTAKE_NKEY.
-func KeyVariable(user string) string { return strings.ToUpper(user) + "_NKEY" }
+// in deploy/nats/nats-server.conf, e.g. INTAKE_NKEY, INTAKE_API_NKEY.
+func KeyVariable(user string) string {
+	return strings.ToUpper(strings.ReplaceAll(user, "-", "_")) + "_NKEY"
+}
 
 // ServerConf renders the matrix as a nats-server.conf authorization block.
 // pubs maps a user to its public nkey; a user without one gets a reference
@@ -16,7 +18,8 @@ func KeyVariable(user string) string { return strings.ToUpper(user) + "_NKEY" }
 func ServerConf(pubs map[string]string) string {
 	var b strings.Builder
 	b.WriteString("# Generated from services/platform/natsauth (the permission matrix).\n")
-	b.WriteString("# One nkey user per service, the relay, other systems and operators.\n")
+	b.WriteString("# One nkey user per service and one for its API (requests, discovery),\n")
+	b.WriteString("# the relay, other systems and operators.\n")
 	b.WriteString("authorization {\n  users = [\n")
 	for _, u := range Users() {
 		p, _ := For(u)

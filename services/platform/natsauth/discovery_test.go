@@ -13,12 +13,13 @@ import (
 
 // Other systems discover the services as the README tells them to: the
 // outside user sends $SRV.PING, INFO and STATS, to all services or to one by
-// name (and instance id), and every service answers on the caller's inbox.
+// name (and instance id), and every service answers on the caller's inbox,
+// with its API user.
 func TestOutsideDiscoversTheServices(t *testing.T) {
 	url, creds := secured(t)
 	ids := map[string]string{}
 	for _, s := range natsauth.Services {
-		nc, _ := connect(t, url, creds, s.Name)
+		nc, _ := connect(t, url, creds, natsauth.APIUser(s.Name))
 		svc, err := micro.AddService(nc, micro.Config{Name: s.Name, Version: "1.0.0", QueueGroup: s.Name})
 		if err != nil {
 			t.Fatalf("%s: %v", s.Name, err)

@@ -5,19 +5,26 @@
 // (production).
 //
 // A service may publish only its own events (complaints.events.<category>.*),
-// its own timers and dead letters and answers on the inboxes of the clients
-// that may ask it something (RequesterInboxes), nowhere else;
-// subscribe only to its own inbox, its request subjects and its re-drive
-// requests; and call only the JetStream API it needs: stream info, direct
-// gets on the log, its own durable consumers, its own keys in the shared
-// buckets. No service creates, changes or deletes a stream or a bucket: the
-// operator provisions them (package provision), and a service only checks
-// them at start.
+// its own timers and dead letters and answers to re-drives on the inboxes of
+// the clients that may send one (RequesterInboxes), nowhere else;
+// subscribe only to its own inbox and its re-drive requests; and call only
+// the JetStream API it needs: stream info, direct gets on the log, its own
+// durable consumers, its own keys in the shared buckets. No service creates,
+// changes or deletes a stream or a bucket: the operator provisions them
+// (package provision), and a service only checks them at start.
+//
+// A service answers its request subjects and service discovery ($SRV) over a
+// second connection, with a second user (APIUser) that may publish on the
+// requesters' inboxes and nowhere else: whatever reply subject a requester
+// names, an answer can never land on an event subject or a key, even the
+// answers the nats.go micro framework sends on its own ($SRV.PING, INFO,
+// STATS).
 package natsauth
 
 import (
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/complaintflow/complaintflow/services/platform/bus/writers"
 )
@@ -108,11 +115,22 @@ func ServiceNamed(name string) (Service, bool) {
 	return Service{}, false
 }
 
-// Users are every user's name, services first.
+// APIUser is the user a service answers requests with: its request subjects
+// and $SRV discovery, on the requesters' inboxes only.
+func APIUser(service string) string { return service + "-api" }
+
+// ProcessUsers are the users a process running one service holds: the
+// service's own and its API user.
+func ProcessUsers(service string) []string { return []string{service, APIUser(service)} }
+
+// Users are every user's name, services first, then their API users.
 func Users() []string {
 	var out []string
 	for _, s := range Services {
 		out = append(out, s.Name)
+	}
+	for _, s := range Services {
+		out = append(out, APIUser(s.Name))
 	}
 	return append(out, Relay, Outside, Operator)
 }
@@ -150,6 +168,11 @@ func For(user string) (p Permissions, ok bool) {
 		return outside(), true
 	case Relay:
 		return relay(), true
+	}
+	if name, ok := strings.CutSuffix(user, "-api"); ok {
+		if s, ok := ServiceNamed(name); ok {
+			return serviceAPI(s), true
+		}
 	}
 	s, ok := ServiceNamed(user)
 	if !ok {
@@ -206,11 +229,29 @@ func service(s Service) Permissions {
 		p.pub(api+"CONSUMER.CREATE.KV_"+CustomerKeys+".>", api+"CONSUMER.DELETE.KV_"+CustomerKeys+".>",
 			api+"CONSUMER.INFO.KV_"+CustomerKeys+".>", "$JS.FC.KV_"+CustomerKeys+".>")
 	}
-	p.sub(InboxPrefix(s.Name)+".>", "complaints."+s.Name+".*", "$SRV.>")
-	// Answers to those requests and to $SRV discovery, on the requester's
-	// inbox only: not allow_responses, which would let a requester name any
-	// subject (an event's, a key's) as the reply and have the service
-	// publish there. natsreply refuses such a request before any answer.
+	p.sub(InboxPrefix(s.Name) + ".>")
+	// Answers to re-drives, on the requester's inbox only: not
+	// allow_responses, which would let a requester name any subject (an
+	// event's, a key's) as the reply and have the service publish there.
+	// The re-drive listener refuses such a request before any answer.
+	// Requests and $SRV discovery are the API user's (serviceAPI).
+	p.pub(RequesterInboxes()...)
+	return p.build(false)
+}
+
+// serviceAPI is a service's API user: it receives the service's requests
+// and $SRV discovery and answers on the requesters' inboxes, and may do
+// nothing else. Handlers append events through the service's own
+// connection; this one can never publish an event or a key, whatever reply
+// subject a request names, even for answers natsreply does not see (the
+// micro framework's PING, INFO and STATS).
+func serviceAPI(s Service) Permissions {
+	var p permBuilder
+	p.sub(InboxPrefix(APIUser(s.Name))+".>", "complaints."+s.Name+".*")
+	// Discovery of every service, of this one by name, of one instance.
+	for _, verb := range []string{"PING", "INFO", "STATS"} {
+		p.sub("$SRV."+verb, "$SRV."+verb+"."+s.Name, "$SRV."+verb+"."+s.Name+".*")
+	}
 	p.pub(RequesterInboxes()...)
 	return p.build(false)
 }

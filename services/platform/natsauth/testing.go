@@ -53,16 +53,23 @@ func RunForTest(t testing.TB) (url, creds string) {
 }
 
 // OwnCredentialsForTest copies one user's seed from creds into a folder of
-// its own, as a process holding only its own credentials would have.
+// its own, as a process holding only its own credentials would have; for a
+// service, its API user's seed too (ProcessUsers).
 func OwnCredentialsForTest(t testing.TB, creds, user string) string {
 	t.Helper()
-	b, err := os.ReadFile(SeedFile(creds, user))
-	if err != nil {
-		t.Fatal(err)
+	users := []string{user}
+	if _, ok := ServiceNamed(user); ok {
+		users = ProcessUsers(user)
 	}
 	own := t.TempDir()
-	if err := os.WriteFile(SeedFile(own, user), b, 0o600); err != nil {
-		t.Fatal(err)
+	for _, u := range users {
+		b, err := os.ReadFile(SeedFile(creds, u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(SeedFile(own, u), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return own
 }
