@@ -260,6 +260,16 @@ func TestIntakeAnswersAsDocumented(t *testing.T) {
 	if e := view["effort"].(map[string]any); e["repeat_contacts"] != 1.0 {
 		t.Fatalf("effort %v", e)
 	}
+	// The customer's token gets the customer view, as documented, and is
+	// refused the timeline.
+	customer := map[string]string{"Authorization": "Bearer " + r.json()["customer_token"].(string)}
+	if cv := c.call("GET /v1/complaints/{id}", nil, customer, id); cv.status != http.StatusOK || cv.json()["now"] == nil ||
+		bytes.Contains(cv.body, []byte(`"agent"`)) || bytes.Contains(cv.body, []byte("Ann Lee")) {
+		t.Fatalf("customer view: %d %s", cv.status, cv.body)
+	}
+	if tl := c.call("GET /v1/complaints/{id}/timeline", nil, customer, id); tl.status != http.StatusForbidden {
+		t.Fatalf("timeline with the customer token: %d %s", tl.status, tl.body)
+	}
 	c.call("GET /v1/complaints/{id}", nil, nil, id+"?as_of="+time.Now().UTC().Format(time.RFC3339Nano))
 	if r := c.call("GET /v1/complaints/{id}", nil, nil, id+"?as_of=yesterday"); r.status != http.StatusBadRequest {
 		t.Fatalf("bad as_of: %d %s", r.status, r.body)
