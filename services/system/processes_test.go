@@ -13,6 +13,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/tools/paysim"
 )
@@ -36,16 +37,34 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 	}
 	natsURL, creds := natsauth.RunForTest(t)
 
-	// One data directory for the five: they share the development tokens
-	// and the key that signs customer tokens.
+	// One data directory for the five: they share the development tokens.
+	// Intake alone holds the key that signs customer tokens; the others
+	// hold only its public key, in a folder of their own.
 	data := t.TempDir()
 	writeTestTokens(t, data)
+	signingKey := filepath.Join(t.TempDir(), auth.CustomerKeyFile)
+	if _, err := auth.LoadOrCreateCustomerTokens(signingKey, 0); err != nil {
+		t.Fatal(err)
+	}
+	publicKey, err := os.ReadFile(auth.CustomerPublicKeyFile(signingKey))
+	if err != nil {
+		t.Fatal(err)
+	}
 	addrs := map[string]string{}
 	for _, s := range services {
 		addrs[s] = freeAddr(t)
 		cmd := exec.Command(filepath.Join(bin, s))
 		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addrs[s], "DATA_DIR="+data,
 			"NATS_CREDENTIALS_DIR="+natsauth.OwnCredentialsForTest(t, creds, s), "LOG_LEVEL=warn", "CONFIG_DIR="+fastPolicies)
+		if s == "intake" {
+			cmd.Env = append(cmd.Env, "CUSTOMER_TOKEN_KEY_FILE="+signingKey)
+		} else {
+			own := filepath.Join(t.TempDir(), "customer-token-key.pub.json")
+			if err := os.WriteFile(own, publicKey, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd.Env = append(cmd.Env, "CUSTOMER_TOKEN_PUBLIC_KEY_FILE="+own)
+		}
 		logFile, err := os.Create(filepath.Join(bin, s+".log"))
 		if err != nil {
 			t.Fatal(err)
@@ -111,6 +130,10 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 	id := walkHappyPath(t, a)
 	checkTimeline(t, a, id)
 	a.eventually("/v1/reports/root-causes", func(b map[string]any) bool { return b["total"] == float64(1) })
+	// No process made a signing key of its own in the shared directory.
+	if _, err := os.Stat(filepath.Join(data, auth.CustomerKeyFile)); err == nil {
+		t.Fatal("a signing key was generated in the shared data directory")
+	}
 }
 
 func freeAddr(t *testing.T) string {

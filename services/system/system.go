@@ -21,7 +21,7 @@ const DefaultAddr = "127.0.0.1:8080"
 // PAYSIM=off, the simulated payment system that confirms redress issuance.
 func Services(intakeCfg intake.Config) []host.Unit {
 	units := []host.Unit{
-		{Name: "intake", Build: intake.New(intakeCfg)},
+		{Name: "intake", Build: intake.New(intakeCfg), SignsCustomerTokens: true},
 		{Name: "resolution", Build: resolution.New(resolution.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "compensation", Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "followup", Build: followup.NewWithConfig(followup.Config{ConfigDir: intakeCfg.ConfigDir})},

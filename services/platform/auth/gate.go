@@ -26,8 +26,18 @@ type Config struct {
 	// CustomerKeyFile holds the Ed25519 key (a private JWK) that signs
 	// customer capability tokens (CUSTOMER_TOKEN_KEY_FILE); default
 	// customer-token-key.json in the data directory, generated on first
-	// start. Every process that verifies customer tokens needs the same key.
+	// start. Only a process that signs (SignsCustomerTokens: intake's)
+	// reads it; it writes the public key beside it
+	// (CustomerPublicKeyFile).
 	CustomerKeyFile string `env:"CUSTOMER_TOKEN_KEY_FILE"`
+	// CustomerPublicKeyFile holds the public key the other processes verify
+	// customer tokens with (CUSTOMER_TOKEN_PUBLIC_KEY_FILE); default
+	// beside CustomerKeyFile, customer-token-key.pub.json.
+	CustomerPublicKeyFile string `env:"CUSTOMER_TOKEN_PUBLIC_KEY_FILE"`
+	// SignsCustomerTokens: the process issues customer tokens (it runs
+	// intake) and loads the signing key; any other process loads the
+	// public key only and cannot issue one. Set by the host from its units.
+	SignsCustomerTokens bool `env:"-"`
 	// CustomerTokenTTL is how long a customer token is valid
 	// (CUSTOMER_TOKEN_TTL).
 	CustomerTokenTTL time.Duration `env:"CUSTOMER_TOKEN_TTL" envDefault:"4320h"`
@@ -55,8 +65,8 @@ type Gate struct {
 	// Verifier is the chain: Config.Extra, development tokens, customer
 	// tokens, OIDC.
 	Verifier Verifier
-	// Customers issues customer capability tokens (intake) and verifies
-	// them.
+	// Customers issues customer capability tokens and verifies them; nil
+	// unless Config.SignsCustomerTokens (intake's process).
 	Customers *CustomerTokens
 	// DevTokensFile is the development tokens file in use; empty when
 	// development tokens are off.
@@ -105,12 +115,25 @@ func NewGate(ctx context.Context, cfg Config, dataDir string) (*Gate, error) {
 	if keyFile == "" {
 		keyFile = filepath.Join(dataDir, CustomerKeyFile)
 	}
-	customers, err := LoadOrCreateCustomerTokens(keyFile, cfg.CustomerTokenTTL)
-	if err != nil {
-		return nil, err
+	if cfg.SignsCustomerTokens {
+		customers, err := LoadOrCreateCustomerTokens(keyFile, cfg.CustomerTokenTTL)
+		if err != nil {
+			return nil, err
+		}
+		g.Customers = customers
+		chain = append(chain, customers)
+	} else {
+		pubFile := cfg.CustomerPublicKeyFile
+		if pubFile == "" {
+			pubFile = CustomerPublicKeyFile(keyFile)
+		}
+		customers, err := LoadCustomerVerifier(pubFile)
+		if err != nil {
+			return nil, err
+		}
+		chain = append(chain, customers)
 	}
-	g.Customers = customers
-	chain = append(chain, customers)
+	var err error
 	if cfg.OIDC.JWKSURL != "" {
 		if g.oidc, err = NewOIDC(ctx, cfg.OIDC); err != nil {
 			return nil, err

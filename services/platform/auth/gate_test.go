@@ -37,8 +37,8 @@ func TestGateChainsDevCustomerAndOIDCTokensAndAuditsDenials(t *testing.T) {
 	idp := newProvider(t)
 	dir := t.TempDir()
 	gate, err := auth.NewGate(context.Background(), auth.Config{
-		DevTokens: "true",
-		OIDC:      auth.OIDCConfig{Issuer: testIssuer, JWKSURL: idp.srv.URL, Audience: testAudience},
+		DevTokens: "true", SignsCustomerTokens: true,
+		OIDC: auth.OIDCConfig{Issuer: testIssuer, JWKSURL: idp.srv.URL, Audience: testAudience},
 	}, dir)
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,8 @@ type Deps struct {
 	// durably, on JetStream message schedules (see package timer).
 	Timers *timer.Timers
 	// CustomerTokens issues the per-complaint capability tokens customers act
-	// with (intake hands one out with every new complaint).
+	// with (intake hands one out with every new complaint). Nil in a process
+	// none of whose units signs them (Unit.SignsCustomerTokens).
 	CustomerTokens *auth.CustomerTokens
 	// consumers collects the process's durable consumers, so /healthz can
 	// tell when one is not running.
@@ -87,6 +88,10 @@ type Factory func(Deps) (Service, error)
 type Unit struct {
 	Name  string
 	Build Factory
+	// SignsCustomerTokens: the service issues customer capability tokens
+	// (intake). A process loads the signing key only when one of its units
+	// does; the others verify with the public key alone.
+	SignsCustomerTokens bool
 }
 
 // System is a running process hosting services.
@@ -141,6 +146,9 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 	}
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
+	}
+	for _, u := range units {
+		cfg.Auth.SignsCustomerTokens = cfg.Auth.SignsCustomerTokens || u.SignsCustomerTokens
 	}
 	if s.gate, err = auth.NewGate(ctx, cfg.Auth, cfg.DataDir); err != nil {
 		return nil, fmt.Errorf("authentication: %w", err)

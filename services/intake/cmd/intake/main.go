@@ -15,5 +15,5 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	host.Main("intake", intake.DefaultAddr, []host.Unit{{Name: "intake", Build: intake.New(cfg)}})
+	host.Main("intake", intake.DefaultAddr, []host.Unit{{Name: "intake", Build: intake.New(cfg), SignsCustomerTokens: true}})
 }
