@@ -35,6 +35,18 @@ type FollowUp struct {
 	Comment      string         `json:"comment,omitempty"`
 }
 
+// CustomerFollowUpAnswer is POST /v1/followups/{id}/answer answered to the
+// complaint's customer token: that the answer is recorded and what happens
+// now, in a sentence. It holds nothing of the staff's follow-up: no customer
+// id, team, root cause, chasers, closure reason or recorded scores. Status is
+// the follow-up's: closed (the customer said it is resolved) or answered
+// (not resolved: the case is reopened).
+type CustomerFollowUpAnswer struct {
+	ComplaintID string `json:"complaint_id"`
+	Status      string `json:"status"`
+	Message     string `json:"message"`
+}
+
 // SurveyAnswer is one answer of a follow-up, one per round at most.
 type SurveyAnswer struct {
 	Round  int32 `json:"round"`

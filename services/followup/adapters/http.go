@@ -81,7 +81,25 @@ func (h HTTP) answer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := h.App.RecordAnswer(r.Context(), r.PathValue("id"), auth.ActorFrom(r.Context()), key, ans)
+	if p, ok := auth.PrincipalFrom(r.Context()); ok && p.Has(auth.RoleCustomer) && err == nil {
+		httpx.WriteJSON(w, http.StatusOK, customerAnswer(f))
+		return
+	}
 	h.reply(w, r, f, err)
+}
+
+// customerAnswer is what the customer answering with their own token is
+// told: the status and what happens now, none of the staff's follow-up.
+func customerAnswer(f domain.Followup) api.CustomerFollowUpAnswer {
+	out := api.CustomerFollowUpAnswer{ComplaintID: f.ComplaintID, Status: f.Status.String(),
+		Message: "Thank you for your answer: it is recorded."}
+	switch f.Status {
+	case domain.Closed:
+		out.Message = "Thank you for your answer. You told us the problem is resolved, so your complaint is now closed."
+	case domain.Answered:
+		out.Message = "Thank you for your answer. You told us the problem is not resolved, so we will look at your complaint again and be in touch."
+	}
+	return out
 }
 
 // validAnswer checks an answer's fields, naming every one at fault.
