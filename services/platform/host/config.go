@@ -81,6 +81,9 @@ func (c Config) credentialsDir() string {
 	return filepath.Join(c.DataDir, "nats-users")
 }
 
+// runsRelay: this process runs the EventStoreDB-to-bus relay.
+func (c Config) runsRelay() bool { return c.EventStoreURL != "" && c.Relay }
+
 func (c Config) kekFile() (path string, generate bool) {
 	if c.PIIKEKFile != "" {
 		return c.PIIKEKFile, false

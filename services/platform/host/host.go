@@ -173,7 +173,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		}
 		s.esdb = el
 		s.readLog = s.esdb
-		if cfg.Relay {
+		if cfg.runsRelay() {
 			if err := s.startRelay(ctx, runCtx, name); err != nil {
 				return nil, err
 			}

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -145,6 +146,42 @@ func TestEmbeddedServerRefusesAnonymousConnectionsAndKeepsItsUsers(t *testing.T)
 		t.Fatalf("operator connecting with the seed in the data dir: %v", err)
 	}
 	nc.Close()
+}
+
+// The embedded server on the JetStream log runs no relay, so it has no relay
+// user: no seed is written for one, and a relay seed left in the data dir
+// (an earlier version wrote one) is refused. The relay may publish every
+// event category, a forged CaseResolved among them.
+func TestEmbeddedServerWithoutARelayHasNoRelayUser(t *testing.T) {
+	dir := t.TempDir()
+	creds := filepath.Join(dir, "nats-users")
+	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: dir, EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
+	s, err := host.Start(context.Background(), cfg, "no-relay-test", units(map[string]*probe{}, "intake")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(natsauth.SeedFile(creds, natsauth.Relay)); err == nil {
+		t.Fatal("a relay seed was written for a process that runs no relay")
+	}
+	s.Stop()
+
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := kp.Seed()
+	if err := os.WriteFile(natsauth.SeedFile(creds, natsauth.Relay), append(seed, '\n'), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s, err = host.Start(context.Background(), cfg, "no-relay-test", units(map[string]*probe{}, "intake")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	if nc, err := s.ConnectAs(natsauth.Relay); err == nil {
+		nc.Close()
+		t.Fatal("the embedded server accepted the relay's nkey though no relay runs")
+	}
 }
 
 func TestNATSAndHTTPOverTLS(t *testing.T) {

@@ -33,7 +33,9 @@ func (s *System) startNATS(ctx context.Context, process string) error {
 	dir := cfg.credentialsDir()
 	s.url = cfg.NATSURL
 	if s.url == "" {
-		pubs, err := natsauth.EnsureSeeds(dir)
+		// The relay's user only where this process runs the relay: on the
+		// JetStream log nothing needs a user that may publish every event.
+		pubs, err := natsauth.EnsureSeedsOf(dir, natsauth.EmbeddedUsers(cfg.runsRelay()))
 		if err != nil {
 			return fmt.Errorf("embedded NATS users: %w", err)
 		}
@@ -58,7 +60,7 @@ func (s *System) startNATS(ctx context.Context, process string) error {
 		}
 		s.url = s.srv.ClientURL()
 		slog.Info("embedded NATS server started", "url", s.url, "data_dir", cfg.DataDir)
-		slog.Info("NATS users (one per service, relay, outside systems, operator) written", "dir", dir,
+		slog.Info("NATS users (one per service, outside systems, operator; the relay with EventStoreDB) written", "dir", dir,
 			"nats_cli", "nats --server "+s.url+" --nkey "+natsauth.SeedFile(dir, natsauth.Operator)+" stream ls")
 	}
 	if haveCredentials(dir, natsauth.Operator) || s.srv != nil {

@@ -19,7 +19,7 @@ func ServerConf(pubs map[string]string) string {
 	var b strings.Builder
 	b.WriteString("# Generated from services/platform/natsauth (the permission matrix).\n")
 	b.WriteString("# One nkey user per service and one for its API (requests, discovery),\n")
-	b.WriteString("# the relay, other systems and operators.\n")
+	b.WriteString("# the EventStoreDB relay, other systems and operators.\n")
 	b.WriteString("authorization {\n  users = [\n")
 	for _, u := range Users() {
 		p, _ := For(u)
@@ -29,7 +29,14 @@ func ServerConf(pubs map[string]string) string {
 		} else {
 			key = quote(key)
 		}
-		fmt.Fprintf(&b, "    # %s\n    {\n      nkey: %s\n      permissions: {\n", u, key)
+		fmt.Fprintf(&b, "    # %s\n", u)
+		if u == Relay {
+			b.WriteString("    # Needed only with EventStoreDB as the event log, where a relay\n" +
+				"    # republishes its events here. It may publish every event category\n" +
+				"    # (a forged CaseResolved among them): with the JetStream log, remove\n" +
+				"    # it. The embedded server has it only where a relay runs.\n")
+		}
+		fmt.Fprintf(&b, "    {\n      nkey: %s\n      permissions: {\n", key)
 		writeList(&b, "publish", p.PublishAllow, p.PublishDeny)
 		writeList(&b, "subscribe", p.SubscribeAllow, p.SubscribeDeny)
 		if p.Responses {

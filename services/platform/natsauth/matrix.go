@@ -49,7 +49,8 @@ const (
 	// request subjects, and never publish an event.
 	Outside = "outside"
 	// Relay republishes EventStoreDB's events to the bus: it publishes every
-	// category, and nothing else.
+	// category, and nothing else. The embedded server has it only where a
+	// relay runs (EmbeddedUsers).
 	Relay = "relay"
 )
 
@@ -133,6 +134,18 @@ func Users() []string {
 		out = append(out, APIUser(s.Name))
 	}
 	return append(out, Relay, Outside, Operator)
+}
+
+// EmbeddedUsers are the users the embedded server has: every user but the
+// relay, which it has only where a relay runs (relay true: EventStoreDB as
+// the log, and this process running the relay). The relay may publish every
+// event category; on the JetStream log nothing needs it, and a user nothing
+// needs is only a key that could forge any event.
+func EmbeddedUsers(relay bool) []string {
+	if relay {
+		return Users()
+	}
+	return slices.DeleteFunc(Users(), func(u string) bool { return u == Relay })
 }
 
 // Permissions of one user. Deny wins over allow.

@@ -3,14 +3,18 @@ package natsauth_test
 import (
 	"context"
 	"errors"
+	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
@@ -262,5 +266,58 @@ func TestCustomerKeysAreDeniedToOtherServices(t *testing.T) {
 	}
 	if e, err := kv.Get(context.Background(), "c.someone"); err != nil || string(e.Value()) != "a wrapped key" {
 		t.Fatalf("intake reading a key: %v", err)
+	}
+}
+
+// The embedded server has a relay user only where a relay runs (EventStoreDB
+// as the log): without one, no relay seed is written and the server knows no
+// relay; with one, the relay connects with its seed.
+func TestEmbeddedUsersHaveARelayOnlyWhereARelayRuns(t *testing.T) {
+	for _, relay := range []bool{false, true} {
+		dir := t.TempDir()
+		pubs, err := natsauth.EnsureSeedsOf(dir, natsauth.EmbeddedUsers(relay))
+		if err != nil {
+			t.Fatal(err)
+		}
+		users, err := natsauth.ServerUsers(pubs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, seeded := pubs[natsauth.Relay]
+		_, statErr := os.Stat(natsauth.SeedFile(dir, natsauth.Relay))
+		if seeded != relay || (statErr == nil) != relay {
+			t.Fatalf("relay running %v: relay key %v, seed file %v", relay, seeded, statErr)
+		}
+		if len(users) != len(natsauth.EmbeddedUsers(relay)) {
+			t.Fatalf("relay running %v: %d server users, want %d", relay, len(users), len(natsauth.EmbeddedUsers(relay)))
+		}
+		srv, err := natsserver.Start(natsserver.Options{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir(), Users: users, ServerName: "relay-users"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !relay {
+			// A relay key the server does not know, as a client would present one.
+			kp, _ := nkeys.CreateUser()
+			seed, _ := kp.Seed()
+			if err := os.WriteFile(natsauth.SeedFile(dir, natsauth.Relay), seed, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		opts, err := natsauth.ClientOptions(dir, natsauth.Relay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nc, err := nats.Connect(srv.ClientURL(), opts...)
+		if (err == nil) != relay {
+			t.Errorf("relay running %v: relay connecting: %v", relay, err)
+		}
+		if nc != nil {
+			nc.Close()
+		}
+		srv.Shutdown()
+		srv.WaitForShutdown()
+	}
+	if slices.Contains(natsauth.EmbeddedUsers(false), natsauth.Relay) || !slices.Contains(natsauth.EmbeddedUsers(true), natsauth.Relay) {
+		t.Fatal("EmbeddedUsers")
 	}
 }

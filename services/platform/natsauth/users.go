@@ -21,16 +21,24 @@ func SeedFile(dir, user string) string { return filepath.Join(dir, user+".nk") }
 // seed (the form of an operator/account setup, nsc's "creds" files).
 func CredsFile(dir, user string) string { return filepath.Join(dir, user+".creds") }
 
-// EnsureSeeds gives every user an nkey seed in dir, creating the ones that are
-// missing (mode 0600), and returns the users' public keys. Existing seeds are
-// kept: the embedded server of a development machine keeps its users across
-// restarts.
+// EnsureSeeds gives every user of the matrix (Users), the relay's included,
+// an nkey seed in dir: EnsureSeedsOf(dir, Users()). It is for a server of
+// your own (deploy/nats/nats-server.conf), where a relay may run.
 func EnsureSeeds(dir string) (map[string]string, error) {
+	return EnsureSeedsOf(dir, Users())
+}
+
+// EnsureSeedsOf gives each of users an nkey seed in dir, creating the ones
+// that are missing (mode 0600), and returns their public keys. Existing
+// seeds are kept: the embedded server of a development machine keeps its
+// users across restarts. A seed in dir of a user not in users is neither
+// read nor returned, so ServerUsers does not accept it.
+func EnsureSeedsOf(dir string, users []string) (map[string]string, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("natsauth: %w", err)
 	}
 	pubs := make(map[string]string)
-	for _, u := range Users() {
+	for _, u := range users {
 		path := SeedFile(dir, u)
 		seed, err := os.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -67,7 +75,8 @@ func PublicKey(seed []byte) (string, error) {
 }
 
 // ServerUsers are the embedded server's nkey users, with their permissions,
-// for the given public keys (user name to public key).
+// for the given public keys (user name to public key): a user without a key
+// in pubs is not one of them.
 func ServerUsers(pubs map[string]string) ([]*server.NkeyUser, error) {
 	var out []*server.NkeyUser
 	for _, u := range Users() {
