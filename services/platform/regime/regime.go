@@ -74,7 +74,19 @@ func (r Rule) check(at string) []error {
 	if r.BusinessDays < 0 || r.CalendarDays < 0 || r.Weeks < 0 || r.BusinessHours < 0 || r.Within < 0 {
 		errs = append(errs, errors.New(at+": the time allowed must be positive"))
 	}
+	if r.tooLong() {
+		errs = append(errs, errors.New(at+": the time allowed must be at most ten years"))
+	}
 	return errs
+}
+
+// maxDays bounds a time allowed (ten years): business days are counted one
+// by one, and a due day beyond a calendar's range would wrap around.
+const maxDays = 3660
+
+func (r Rule) tooLong() bool {
+	return r.BusinessDays > maxDays || r.CalendarDays > maxDays || r.Weeks > maxDays/7 ||
+		r.BusinessHours > maxDays*24*time.Hour || r.Within > maxDays*24*time.Hour
 }
 
 // Due is when a clock started at start is due on calendar c (nil: UTC).
@@ -306,6 +318,9 @@ func (r *Regimes) Validate() error {
 		}
 		if short.BusinessDays < 0 || short.CalendarDays < 0 || short.Within < 0 {
 			errs = append(errs, errors.New(at+": the response time must be positive"))
+		}
+		if short.tooLong() {
+			errs = append(errs, errors.New(at+": the response time must be at most ten years"))
 		}
 		names := map[string]bool{}
 		for j, c := range g.Clocks {

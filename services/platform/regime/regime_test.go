@@ -215,3 +215,24 @@ func TestPolicyFilesInErrorNameTheField(t *testing.T) {
 		}
 	}
 }
+
+// A time allowed beyond ten years is refused: counting it day by day would
+// stall every complaint's intake, and a due day beyond the calendar's range
+// would wrap to a date before the complaint's receipt.
+func TestATimeAllowedBeyondTenYearsIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	for content, want := range map[string]string{
+		"version: \"x\"\ndefault: a\nregimes:\n  - name: a\n    business_days: 100000000\n":                                                                                              "regimes[0]: the response time must be at most ten years",
+		"version: \"x\"\ndefault: a\nregimes:\n  - name: a\n    calendar_days: 4611686018427387904\n":                                                                                    "regimes[0]: the response time must be at most ten years",
+		"version: \"x\"\ndefault: a\nregimes:\n  - name: a\n    clocks:\n      - {name: f, kind: internal, weeks: 1152921504606846976, met_by: resolved}\n":                              "regimes[0].clocks[0]: the time allowed must be at most ten years",
+		"version: \"x\"\ndefault: a\nslas:\n  - {name: s, kind: internal, business_hours: 1000000h, met_by: resolved}\nregimes:\n  - {name: a, within: 1s}\n":                            "slas[0]: the time allowed must be at most ten years",
+		"version: \"x\"\ndefault: a\nregimes:\n  - name: a\n    clocks:\n      - {name: f, kind: regulatory, business_days: 15, exceptional: {business_days: 5000}, met_by: resolved}\n": "regimes[0].clocks[0].exceptional: the time allowed must be at most ten years",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, "regimes.yaml"), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := regime.Load(dir); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", content, err, want)
+		}
+	}
+}
