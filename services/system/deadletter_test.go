@@ -172,3 +172,54 @@ func TestAForgedResolutionIsDeadLetteredAndNoRedressIsIssued(t *testing.T) {
 		}
 	}
 }
+
+// The writer check is not authentication: Event-Service is a header the
+// publisher sets. A user that may publish every category (the operator, or
+// a relay) and copies the right header, "resolution" on a CaseResolved,
+// passes it. This test documents that limit: the consumers accept the
+// forgery and compensation decides a redress for a case no agent resolved.
+// Only the NATS permissions (a service may publish its own categories
+// alone) keep such an event out; see ADR 0011.
+func TestAForgedResolutionWithTheRightWriterHeaderIsAcceptedTheCheckIsNotAuthentication(t *testing.T) {
+	s := startSystem(t, t.TempDir())
+	defer s.Stop()
+	a := api{t: t, addr: oneAddress(s.Addr())}
+	js := connectJetStream(t, s)
+
+	var sub submitted
+	a.call(http.MethodPost, "/v1/complaints", sampleComplaint, http.StatusCreated, &sub)
+	a.eventually("/v1/cases/"+sub.ID, nil)
+
+	data, err := proto.Marshal(&complaintsv1.CaseResolved{
+		ComplaintId: sub.ID, Outcome: complaintsv1.Outcome_OUTCOME_UPHELD, RootCause: "network.outage", Summary: "refund approved",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged, err := natswire.Message(eventlog.StreamName("case", sub.ID), eventlog.EventData{
+		ID: uuid.NewString(), Type: "complaints.v1.CaseResolved", SchemaVersion: 1, Data: data,
+		Metadata: eventlog.Metadata{ComplaintID: sub.ID, Service: "resolution"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(context.Background(), forged); err != nil {
+		t.Fatal(err)
+	}
+
+	// Compensation acted on it: a redress for a case nobody resolved.
+	a.eventually("/v1/redress/"+sub.ID, nil)
+	st, err := js.Stream(context.Background(), bus.DeadLetterStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dls, err := bus.ListDeadLetters(context.Background(), st, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dls {
+		if d.EventID() == forged.Header.Get(natswire.HeaderMsgID) && d.Consumer == "compensation-decides-redress" {
+			t.Fatalf("compensation dead-lettered the forgery (%s): the check would be authentication after all; fix ADR 0011", d.Reason)
+		}
+	}
+}
