@@ -92,8 +92,15 @@ func TestClientWalksTheWholeLifecycle(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if fu.CSAT != 5 || fu.Effort != 2 || fu.Resolved == nil || !*fu.Resolved || fu.Comment != "Thanks" {
+	// Answered with the customer's token: the status only. Staff read the scores.
+	if fu.Status != client.FollowUpClosed {
 		t.Fatalf("answer: %+v", fu)
+	}
+	if fu, err = c.FollowUp(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if fu.CSAT != 5 || fu.Effort != 2 || fu.Resolved == nil || !*fu.Resolved || fu.Comment != "Thanks" {
+		t.Fatalf("follow-up after the answer: %+v", fu)
 	}
 
 	view, err := client.WaitFor(ctx, poll, func(ctx context.Context) (client.Complaint, error) { return c.Complaint(ctx, id) },
