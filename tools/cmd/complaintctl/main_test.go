@@ -48,7 +48,8 @@ func TestWalkDrivesOneComplaintToClosed(t *testing.T) {
 	for _, step := range []string{"submitted", "case", "assigned", "resolved", "redress", "survey", "answered", "closed"} {
 		wantLines(t, out, " "+step+" ")
 	}
-	wantLines(t, out, "team network-support", "upheld, root cause network.outage", "account_credit, 25.00 GBP (")
+	wantLines(t, out, "team network-support", "upheld, root cause network.outage", "account_credit, 25.00 GBP (",
+		"CSAT 5/5, effort 2/7, resolved yes")
 
 	var res walkResult
 	if err := json.Unmarshal([]byte(mustCtl(t, "-url", url, "walk", "-json", "-product", "billing", "-team", "customer-care",

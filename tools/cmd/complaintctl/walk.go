@@ -106,12 +106,14 @@ func cmdWalk(g *cli, args []string) error {
 	}
 	step("survey", "%s", fu.Status)
 
-	if fu, err = c.Answer(ctx, id, client.AnswerRequest{
+	// The customer answers with their own token, and is told the status
+	// only: what they said is what was sent.
+	if _, err = c.Answer(ctx, id, client.AnswerRequest{
 		CSAT: client.Ptr(int32(csat)), Effort: client.Ptr(int32(effort)), Resolved: client.Ptr(true), Comment: comment,
 	}); err != nil {
 		return fmt.Errorf("answer: %w", err)
 	}
-	step("answered", "CSAT %d/5, effort %d/7, resolved %s", fu.CSAT, fu.Effort, yesNo(fu.Resolved))
+	step("answered", "CSAT %d/5, effort %d/7, resolved yes", csat, effort)
 
 	view, err := client.WaitFor(ctx, none, func(ctx context.Context) (client.Complaint, error) { return c.Complaint(ctx, id) },
 		func(v client.Complaint) bool { return v.Status == client.StatusClosed })
