@@ -137,7 +137,11 @@ func FuzzNATSRequest(f *testing.F) {
 	load("taxonomy", func() error { l, err := policy.Load[domain.Taxonomy]("", "taxonomy"); p.Taxonomy = l.Value; return err })
 	load("triage", func() error { l, err := policy.Load[domain.Triage]("", "triage"); p.Triage = l.Value; return err })
 	load("contacts", func() error { l, err := policy.Load[domain.Contacts]("", "contacts"); p.Contacts = l.Value; return err })
-	load("templates", func() error { l, err := policy.Load[notify.Templates]("", "templates"); p.Templates = &l.Value; return err })
+	load("templates", func() error {
+		l, err := policy.Load[notify.Templates]("", "templates")
+		p.Templates = &l.Value
+		return err
+	})
 	log := memlog.New()
 	f.Cleanup(func() { _ = log.Close() })
 	a := app.New(app.Deps{Log: log, Policy: p})
