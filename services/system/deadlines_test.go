@@ -84,7 +84,7 @@ func TestDeadlinesThatFallDueWhileTheProcessIsDownAreKept(t *testing.T) {
 	// closures (4 s), the regulatory warnings (3 s) and breaches (5 s after
 	// receipt).
 	time.Sleep(6 * time.Second)
-	cmd, a = start()
+	cmd, _ = start()
 	t.Logf("down %.1fs; restarted", time.Since(down).Seconds())
 	time.Sleep(300 * time.Millisecond) // while it catches up
 	kill(cmd)
