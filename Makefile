@@ -64,7 +64,10 @@ proto:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./services/platform/eventlog/...
 
-## fuzz: run every fuzz target of every module for FUZZTIME each (e.g. make fuzz FUZZTIME=10s)
+## fuzz: run every fuzz target of every module for FUZZTIME each: a duration (e.g.
+## make fuzz FUZZTIME=10s) or a count of inputs (FUZZTIME=5000x). CI uses a count: with a
+## duration, Go 1.26's fuzz coordinator can fail a target with "context deadline
+## exceeded" at the deadline on a busy machine, with no failing input (Go issue 75804)
 FUZZTIME ?= 10s
 fuzz:
 	@set -e; for pkg in $$($(GO) list $(PKGS)); do \
