@@ -33,6 +33,14 @@
 //     relay) or $bc- streams (timelines). A refusal later is returned as
 //     eventlog.ErrAccessDenied naming the right, logged and counted
 //     (metric complaints.eventlog.refusals).
+//   - Writer isolation (ADR 0037, Options.Writers): each category has one
+//     EventStoreDB user that writes it. Before the first event of a stream
+//     (an append expecting no stream, or Any refused for want of an ACL)
+//     the adapter writes the stream's metadata: an ACL letting only that
+//     user write, delete or change the metadata. Vouch tells the relay
+//     whether an event was written under such an ACL. The server records
+//     no author on an event: the ACL is what it enforces and what can be
+//     checked afterwards.
 //   - The connection must go to the leader (the default): the repository
 //     reads its own writes. Connection strings may use the esdb:// or
 //     kurrentdb:// schemes (ADR 0010); credentials need TLS.
@@ -59,6 +67,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"regexp"
 	"sort"
@@ -95,6 +104,13 @@ type Options struct {
 	// it (DefaultMaxAppendSize when zero). Set it to the server's
 	// MaxAppendSize setting when that was changed.
 	MaxAppendSize int
+	// Writers maps a stream category to the EventStoreDB user that alone
+	// writes it (ADR 0037). A stream of one of these categories is created
+	// with an ACL that lets only that user write it, delete it or change
+	// its metadata, and Vouch tells whether an event was written under such
+	// an ACL. Empty: streams are created without an ACL of their own, and
+	// Vouch vouches for nothing.
+	Writers map[string]string
 }
 
 // DefaultMaxAppendSize is the server's default limit on one append: 1 MiB.
@@ -108,6 +124,8 @@ type Log struct {
 	scanAll    bool
 	maxAppend  int
 	refusals   metric.Int64Counter
+	writers    map[string]string
+	vouched    vouchedStreams
 
 	subs      eventlog.Subscriptions
 	closeOnce sync.Once
@@ -165,6 +183,7 @@ func open(c client, o Options) *Log {
 		scanAll:    o.TimelineScanAll,
 		maxAppend:  o.MaxAppendSize,
 		refusals:   refusals,
+		writers:    maps.Clone(o.Writers),
 	}
 }
 
@@ -208,10 +227,12 @@ func (r right) String() string { return r.name + " (" + r.grant + ")" }
 
 // Rights the services need, as refusals name them.
 var (
-	rightReadAll = right{"read $all", "subscriptions and the relay read the whole log: make the user a member of $admins, or grant it $r in the metadata of $all (stream $$$all)"}
-	rightReadBC  = right{"read $bc- streams", "timelines read the $by_correlation_id projection's links: make the user a member of $admins, or grant it $r on system streams ($systemStreamAcl in the $settings stream)"}
-	rightRead    = right{"read complaint streams", "grant it $r in $userStreamAcl of the $settings stream, or in the streams' metadata"}
-	rightWrite   = right{"write complaint streams", "grant it $w in $userStreamAcl of the $settings stream, or in the streams' metadata"}
+	rightReadAll   = right{"read $all", "subscriptions and the relay read the whole log: make the user a member of $admins, or grant it $r in the metadata of $all (stream $$$all)"}
+	rightReadBC    = right{"read $bc- streams", "timelines read the $by_correlation_id projection's links: make the user a member of $admins, or grant it $r on system streams ($systemStreamAcl in the $settings stream)"}
+	rightRead      = right{"read complaint streams", "grant it $r in $userStreamAcl of the $settings stream, or in the streams' metadata"}
+	rightWrite     = right{"write complaint streams", "grant it $w in $userStreamAcl of the $settings stream, or in the streams' metadata; with writer isolation (ADR 0037) a user writes only the streams of the categories Writers gives it"}
+	rightReadMeta  = right{"read stream metadata", "the relay reads each stream's ACL: grant it $mr in $userStreamAcl of the $settings stream"}
+	rightWriteMeta = right{"write the ACL of a new stream", "a service sets the ACL of each stream it creates: grant it $mw in $userStreamAcl of the $settings stream"}
 )
 
 // refused logs and counts a refusal for want of a right, and returns the
@@ -353,7 +374,24 @@ func (l *Log) Append(ctx context.Context, stream string, expected eventlog.Expec
 	if n := appendSize(data); n > l.maxAppend {
 		return eventlog.AppendResult{}, &eventlog.TooLargeError{Stream: stream, Size: n, Limit: l.maxAppend}
 	}
+	owner := l.ownerOf(stream)
+	if r, exact := expected.ExactRevision(); owner != "" && (expected.IsNoStream() || exact && r == 0) {
+		// A new stream: its ACL goes first, so that it is in force for
+		// every event of the stream.
+		if err := l.guard(ctx, stream, owner); err != nil {
+			return eventlog.AppendResult{}, err
+		}
+	}
 	wr, err := l.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}, data...)
+	if err != nil && owner != "" && expected.IsAny() && isCode(err, esdb.ErrorCodeAccessDenied) {
+		// Any may create the stream; where the default ACL lets no one
+		// but administrators write a stream without an ACL of its own,
+		// that is refused until the stream has one.
+		if gerr := l.guard(ctx, stream, owner); gerr != nil {
+			return eventlog.AppendResult{}, gerr
+		}
+		wr, err = l.client.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}, data...)
+	}
 	if err != nil {
 		if isCode(err, esdb.ErrorCodeWrongExpectedVersion) {
 			w := &eventlog.WrongExpectedVersionError{Stream: stream, Expected: expected}
