@@ -23,6 +23,15 @@
 // last save, and JetStream drops those duplicates. The checkpoint records
 // which log it belongs to: the relay refuses to start from a checkpoint of
 // another log (checkpoint.MismatchError).
+//
+// Writers (ADR 0037): with Options.Writers the relay publishes only the
+// events whose writer the log vouches for: on EventStoreDB, those of a
+// stream whose one ACL, written before the event, keeps the stream to its
+// category's writer. Any other event is not published: it is logged at
+// error level and counted (metric complaints.relay.unvouched), and the relay
+// goes on after it, so that one forged stream does not stop the bus. When
+// the log cannot tell (the metadata cannot be read), the relay asks again
+// with backoff and publishes nothing after it meanwhile.
 package relay
 
 import (
@@ -36,6 +45,9 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
@@ -50,15 +62,27 @@ type Options struct {
 	// MaxInFlight caps the events of one batch awaiting acknowledgement
 	// (default 256, at most 1000, JetStream's limit for an atomic batch).
 	MaxInFlight int
+	// Writers vouches for each event's writer before it is published
+	// (esdblog.Log with its Writers). Nil publishes every event.
+	Writers Writers
+}
+
+// Writers tells whether the log vouches for an event's writer.
+type Writers interface {
+	// Vouch returns "" when the log vouches that e was written by the one
+	// writer of its stream's category, otherwise why not; an error when it
+	// cannot tell now.
+	Vouch(ctx context.Context, e eventlog.RecordedEvent) (string, error)
 }
 
 // Relay copies the event log to JetStream.
 type Relay struct {
-	src eventlog.Log
-	js  jetstream.JetStream
-	cps checkpoint.Store
-	o   Options
-	log *slog.Logger
+	src       eventlog.Log
+	js        jetstream.JetStream
+	cps       checkpoint.Store
+	o         Options
+	log       *slog.Logger
+	unvouched metric.Int64Counter
 }
 
 const (
@@ -83,7 +107,10 @@ func New(src eventlog.Log, js jetstream.JetStream, cps checkpoint.Store, o Optio
 	if o.MaxInFlight > 1000 {
 		o.MaxInFlight = 1000
 	}
-	return &Relay{src: src, js: js, cps: cps, o: o, log: o.Logger.With("component", "relay", "relay", o.Name)}
+	meter := otel.GetMeterProvider().Meter("github.com/complaintflow/complaintflow/services/platform/relay")
+	unvouched, _ := meter.Int64Counter("complaints.relay.unvouched", metric.WithUnit("{event}"),
+		metric.WithDescription("Events not relayed because the log does not vouch for their writer"))
+	return &Relay{src: src, js: js, cps: cps, o: o, log: o.Logger.With("component", "relay", "relay", o.Name), unvouched: unvouched}
 }
 
 // Run relays events until ctx is cancelled, then saves its checkpoint and
@@ -223,6 +250,17 @@ func (r *Relay) publish(ctx context.Context, st *state, events []eventlog.Record
 		if e.Position <= st.acked {
 			continue // already relayed in this run
 		}
+		if r.o.Writers != nil {
+			why, ok := r.vouch(ctx, e)
+			if !ok {
+				return false
+			}
+			if why != "" {
+				r.refuse(ctx, e, why)
+				last = e.Position
+				continue
+			}
+		}
 		m, err := message(e)
 		if err != nil {
 			// Not an event of the complaint log (its stream has no valid
@@ -241,6 +279,26 @@ func (r *Relay) publish(ctx context.Context, st *state, events []eventlog.Record
 		st.acked = last
 	}
 	return true
+}
+
+// vouch asks Writers about e until it answers; false when ctx ended first.
+func (r *Relay) vouch(ctx context.Context, e eventlog.RecordedEvent) (string, bool) {
+	why, err := backoff.Retry(ctx, func() (string, error) {
+		return r.o.Writers.Vouch(ctx, e)
+	}, retryForever(func(err error, next time.Duration) {
+		r.log.Error("cannot tell whether the log vouches for an event's writer, asking again",
+			"stream", e.Stream, "id", e.ID, "position", uint64(e.Position), "retry_in", next, "err", err)
+	})...)
+	return why, err == nil
+}
+
+// refuse leaves out an event whose writer the log does not vouch for.
+func (r *Relay) refuse(ctx context.Context, e eventlog.RecordedEvent, why string) {
+	category, _, _ := eventlog.SplitStream(e.Stream)
+	r.unvouched.Add(context.WithoutCancel(ctx), 1, metric.WithAttributes(attribute.String("category", category)))
+	r.log.Error("event not relayed: the log does not vouch for its writer",
+		"stream", e.Stream, "id", e.ID, "type", e.Type, "position", uint64(e.Position),
+		"service_claimed", e.Metadata.Service, "reason", why)
 }
 
 // message is the NATS message of an event, with its place in the log.
