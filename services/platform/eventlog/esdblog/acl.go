@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -300,4 +301,44 @@ func (v *vouchedStreams) put(stream string, at eventlog.Position) {
 		v.m = make(map[string]eventlog.Position)
 	}
 	v.m[stream] = at
+}
+
+// WritersOf builds Options.Writers from the table of which service writes
+// each category and the EventStoreDB user of each service. No users gives no
+// writers (no isolation); otherwise every service of the table must have a
+// user, and every user named must be a service of the table, so that a
+// misspelt name is refused at start-up rather than leaving a category
+// without a writer.
+func WritersOf(serviceByCategory, userByService map[string]string) (map[string]string, error) {
+	if len(userByService) == 0 {
+		return nil, nil
+	}
+	services := map[string]bool{}
+	out := make(map[string]string, len(serviceByCategory))
+	var missing []string
+	for cat, svc := range serviceByCategory {
+		services[svc] = true
+		u := userByService[svc]
+		if u == "" {
+			missing = append(missing, svc)
+			continue
+		}
+		out[cat] = u
+	}
+	var unknown []string
+	for svc := range userByService {
+		if !services[svc] {
+			unknown = append(unknown, svc)
+		}
+	}
+	slices.Sort(missing)
+	missing = slices.Compact(missing)
+	slices.Sort(unknown)
+	switch {
+	case len(missing) > 0:
+		return nil, fmt.Errorf("esdblog: no EventStoreDB user for service %s: every service needs its own", strings.Join(missing, ", "))
+	case len(unknown) > 0:
+		return nil, fmt.Errorf("esdblog: EventStoreDB user for %s, which is no service that writes a category", strings.Join(unknown, ", "))
+	}
+	return out, nil
 }

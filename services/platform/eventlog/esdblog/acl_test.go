@@ -331,3 +331,35 @@ func TestVouchReadsTheStreamsMetadataOnceForItsLaterEvents(t *testing.T) {
 		t.Errorf("vouch without the right to read metadata: %v", err)
 	}
 }
+
+func TestWritersOfEveryServicesUser(t *testing.T) {
+	table := map[string]string{"complaint": "intake", "customer": "intake", "case": "resolution"}
+	got, err := WritersOf(table, map[string]string{"intake": "complaints-intake", "resolution": "complaints-resolution"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"complaint": "complaints-intake", "customer": "complaints-intake", "case": "complaints-resolution"}
+	if len(got) != len(want) {
+		t.Fatalf("writers %v, want %v", got, want)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("writer of %s is %q, want %q", k, got[k], v)
+		}
+	}
+	if w, err := WritersOf(table, nil); w != nil || err != nil {
+		t.Errorf("no users gave %v, %v; want no writers", w, err)
+	}
+	for _, c := range []struct {
+		users map[string]string
+		says  string
+	}{
+		{map[string]string{"intake": "complaints-intake"}, "no EventStoreDB user for service resolution"},
+		{map[string]string{"intake": "complaints-intake", "resolution": ""}, "no EventStoreDB user for service resolution"},
+		{map[string]string{"intake": "complaints-intake", "resolution": "complaints-resolution", "resolutoin": "x"}, "resolutoin"},
+	} {
+		if _, err := WritersOf(table, c.users); err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("users %v: %v, want an error saying %q", c.users, err, c.says)
+		}
+	}
+}
