@@ -25,8 +25,8 @@ type Config struct {
 	// NATSURL is the NATS server to use. Empty starts an embedded server
 	// keeping its data in DataDir.
 	NATSURL string `env:"NATS_URL"`
-	// DataDir holds the embedded server's JetStream files and the
-	// development credentials (NATS users, key-encryption key).
+	// DataDir holds the embedded server's JetStream files and NATS users,
+	// and in development the key-encryption key.
 	DataDir string `env:"DATA_DIR" envDefault:"data"`
 	// EmbeddedNATSHost and EmbeddedNATSPort are where the embedded server
 	// accepts other processes' connections (port -1 picks a free one).
@@ -35,6 +35,9 @@ type Config struct {
 	// NATSCredentialsDir holds each NATS user's credentials: <user>.creds (a
 	// JWT and seed, operator/account setups) or <user>.nk (an nkey seed).
 	// Default <DataDir>/nats-users, where the embedded server generates them.
+	// With NATSURL, a process needs its own services' credentials here; it
+	// refuses to start without them outside development, and never uses
+	// the operator's.
 	NATSCredentialsDir string `env:"NATS_CREDENTIALS_DIR"`
 	// NATSTLS: with the embedded server, its certificate (Cert, Key) and the
 	// authority the process's own clients trust (CA); with NATS_URL, the
@@ -44,8 +47,9 @@ type Config struct {
 	// HTTPTLS serves the HTTP API over TLS when Cert and Key are set.
 	HTTPTLS TLSFiles `envPrefix:"HTTP_TLS_"`
 	// PIIKEKFile holds the key-encryption keys of the personal-data keys
-	// (see pii.KeyRing). Default <DataDir>/pii-kek, created on first start;
-	// when set, the file must exist.
+	// (see pii.KeyRing); the file must exist. Required outside development;
+	// in development the default is <DataDir>/pii-kek, created on first
+	// start.
 	PIIKEKFile string `env:"PII_KEK_FILE"`
 	// EventStoreURL selects EventStoreDB as the event log.
 	EventStoreURL string `env:"EVENTSTORE_URL"`
@@ -84,12 +88,9 @@ func (c Config) credentialsDir() string {
 // runsRelay: this process runs the EventStoreDB-to-bus relay.
 func (c Config) runsRelay() bool { return c.EventStoreURL != "" && c.Relay }
 
-func (c Config) kekFile() (path string, generate bool) {
-	if c.PIIKEKFile != "" {
-		return c.PIIKEKFile, false
-	}
-	return filepath.Join(c.DataDir, "pii-kek"), true
-}
+// devKEKFile is the key-encryption key file of development, beside the
+// bucket.
+func (c Config) devKEKFile() string { return filepath.Join(c.DataDir, "pii-kek") }
 
 // ConfigFromEnv reads the configuration from the environment, with the
 // process's defaults (its HTTP address, whether it runs the relay) applied

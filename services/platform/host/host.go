@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -98,7 +99,7 @@ type Unit struct {
 type System struct {
 	cfg     Config
 	srv     *server.Server
-	admin   *nats.Conn // the operator's connection, when the process has its credentials
+	admin   *nats.Conn // the operator's connection: only with the embedded server
 	units   []*unitRuntime
 	esdb    eventlog.Log
 	readLog eventlog.Log // the log Log returns
@@ -116,6 +117,10 @@ type System struct {
 	names     []string
 	url       string
 	gate      *auth.Gate
+	// development: the process accepts development tokens (AUTH_DEV_TOKENS,
+	// on unless OIDC is configured). Only then may it connect to NATS
+	// without credentials and create its key-encryption key in DataDir.
+	development bool
 	// consumers are every service's durable consumers, for /healthz.
 	consumers bus.Consumers
 }
@@ -154,6 +159,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		return nil, fmt.Errorf("authentication: %w", err)
 	}
 	if s.gate.DevTokensFile != "" {
+		s.development = true
 		slog.Info("development API tokens, one per role", "file", s.gate.DevTokensFile)
 	}
 	if err := s.startNATS(ctx, name); err != nil {
@@ -185,9 +191,9 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		}
 		s.readLog = jl
 		s.ownsRead = true
-		// A process hosting several services holds every one of their
-		// credentials (and the operator's) anyway, so separate NATS users
-		// for their appends would isolate nothing. One adapter for all of
+		// A process hosting several services on its embedded server holds
+		// every one of their credentials (and the operator's) anyway, so
+		// separate NATS users for their appends would isolate nothing. One adapter for all of
 		// them lets concurrent appends of different services share one
 		// atomic batch: the stream stages each batch in a store of its own,
 		// and one writer per service multiplied the batches (and cut the
@@ -356,13 +362,11 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 		if u.vault, err = pii.NewVault(ctx, js, pii.DefaultBucket, pii.WithKEKs(keks)); err != nil {
 			return Deps{}, fmt.Errorf("personal-data vault: %w", err)
 		}
-		n, err := u.vault.Rewrap(ctx)
+		census, err := u.vault.Rewrap(ctx)
 		if err != nil {
 			return Deps{}, fmt.Errorf("personal-data vault: %w", err)
 		}
-		if n > 0 {
-			slog.Info("personal-data keys wrapped with the current key-encryption key", "keys", n, "kek", keks.Current())
-		}
+		reportKeys(ctx, census, keks)
 	}
 	logger := slog.Default().With("service", service)
 	return Deps{Log: log, NATS: nc, Requests: u.api, JetStream: js, Vault: u.vault, Checkpoints: cps, Logger: logger,
@@ -408,16 +412,31 @@ func (s *System) startRelay(ctx, runCtx context.Context, process string) error {
 	return nil
 }
 
-// keyRing reads the key-encryption keys of the personal-data keys, creating
-// the development file on first start.
+// keyRing reads the key-encryption keys of the personal-data keys from
+// PII_KEK_FILE. Only in development, without PII_KEK_FILE, does it use
+// $DATA_DIR/pii-kek, creating it on first start: anywhere else a copy of
+// DATA_DIR would hold both the bucket and the key that opens it.
 func (s *System) keyRing() (*pii.KeyRing, error) {
-	path, generate := s.cfg.kekFile()
-	r, created, err := pii.LoadKeyRing(path, generate)
+	path := s.cfg.PIIKEKFile
+	if path == "" {
+		if !s.development {
+			return nil, errors.New("personal-data key-encryption keys: PII_KEK_FILE is not set; outside development " +
+				"(development tokens off) intake needs a KEK file of its own, kept apart from DATA_DIR " +
+				"(create one with complaintctl kek create -file FILE)")
+		}
+		path = s.cfg.devKEKFile()
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			r, err := pii.CreateKeyRingFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("personal-data key-encryption keys: %w", err)
+			}
+			slog.Info("development key-encryption key for personal-data keys created", "file", path)
+			return r, nil
+		}
+	}
+	r, err := pii.LoadKeyRing(path)
 	if err != nil {
 		return nil, fmt.Errorf("personal-data key-encryption keys (PII_KEK_FILE): %w", err)
-	}
-	if created {
-		slog.Info("development key-encryption key for personal-data keys created", "file", path)
 	}
 	return r, nil
 }
@@ -429,8 +448,8 @@ func (s *System) Addr() string { return s.listener.Addr().String() }
 func (s *System) NATSURL() string { return s.url }
 
 // Log is the event log in use.
-// With JetStream, it reads over the operator's connection when the process
-// has the operator's credentials (always with the embedded server).
+// With JetStream, it reads over the operator's connection with the embedded
+// server, else over the first service's.
 func (s *System) Log() eventlog.Log { return s.readLog }
 
 // Stop shuts everything down gracefully: HTTP first, then consumers, the log,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -25,59 +26,62 @@ import (
 const MinServerVersion = "2.12.0"
 
 // startNATS starts the embedded server (unless NATSURL is set) with the
-// generated users, and provisions the streams and buckets (package
-// provision) over the operator's connection when the process has the
-// operator's credentials.
+// generated users, and then, as the operator, provisions its streams and
+// buckets (package provision). Only the process that runs the embedded
+// server connects as the operator: on a server of your own the operator
+// provisions with complaintctl provision, and a service never uses the
+// operator's credentials, even when it finds them in its folder.
 func (s *System) startNATS(ctx context.Context, process string) error {
 	cfg := s.cfg
 	dir := cfg.credentialsDir()
 	s.url = cfg.NATSURL
-	if s.url == "" {
-		// The relay's user only where this process runs the relay: on the
-		// JetStream log nothing needs a user that may publish every event.
-		pubs, err := natsauth.EnsureSeedsOf(dir, natsauth.EmbeddedUsers(cfg.runsRelay()))
-		if err != nil {
-			return fmt.Errorf("embedded NATS users: %w", err)
+	if s.url != "" {
+		if haveCredentials(dir, natsauth.Operator) {
+			slog.Warn("the NATS credentials folder holds the operator's credentials, which this process does not use: "+
+				"give each process only its own services' (NATS_CREDENTIALS_DIR), and keep the operator's for complaintctl provision",
+				"dir", dir)
 		}
-		users, err := natsauth.ServerUsers(pubs)
-		if err != nil {
-			return err
-		}
-		var serverTLS *tls.Config
-		if cfg.NATSTLS.hasCert() {
-			cert, err := tls.LoadX509KeyPair(cfg.NATSTLS.Cert, cfg.NATSTLS.Key)
-			if err != nil {
-				return fmt.Errorf("NATS_TLS_CERT, NATS_TLS_KEY: %w", err)
-			}
-			serverTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		}
-		s.srv, err = natsserver.Start(natsserver.Options{
-			Host: cfg.EmbeddedNATSHost, Port: cfg.EmbeddedNATSPort, StoreDir: cfg.DataDir,
-			SyncAlways: true, ServerName: process, Users: users, TLS: serverTLS,
-		})
-		if err != nil {
-			return fmt.Errorf("embedded NATS: %w", err)
-		}
-		s.url = s.srv.ClientURL()
-		slog.Info("embedded NATS server started", "url", s.url, "data_dir", cfg.DataDir)
-		slog.Info("NATS users (one per service, outside systems, operator; the relay with EventStoreDB) written", "dir", dir,
-			"nats_cli", "nats --server "+s.url+" --nkey "+natsauth.SeedFile(dir, natsauth.Operator)+" stream ls")
+		return nil
 	}
-	if haveCredentials(dir, natsauth.Operator) || s.srv != nil {
-		admin, err := s.connect(process, natsauth.Operator)
-		if err != nil {
-			return err
-		}
-		s.admin = admin
-		js, err := jetstream.New(admin)
-		if err != nil {
-			return err
-		}
-		if err := provision.Provision(ctx, js); err != nil {
-			return err
-		}
+	// The relay's user only where this process runs the relay: on the
+	// JetStream log nothing needs a user that may publish every event.
+	pubs, err := natsauth.EnsureSeedsOf(dir, natsauth.EmbeddedUsers(cfg.runsRelay()))
+	if err != nil {
+		return fmt.Errorf("embedded NATS users: %w", err)
 	}
-	return nil
+	users, err := natsauth.ServerUsers(pubs)
+	if err != nil {
+		return err
+	}
+	var serverTLS *tls.Config
+	if cfg.NATSTLS.hasCert() {
+		cert, err := tls.LoadX509KeyPair(cfg.NATSTLS.Cert, cfg.NATSTLS.Key)
+		if err != nil {
+			return fmt.Errorf("NATS_TLS_CERT, NATS_TLS_KEY: %w", err)
+		}
+		serverTLS = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	s.srv, err = natsserver.Start(natsserver.Options{
+		Host: cfg.EmbeddedNATSHost, Port: cfg.EmbeddedNATSPort, StoreDir: cfg.DataDir,
+		SyncAlways: true, ServerName: process, Users: users, TLS: serverTLS,
+	})
+	if err != nil {
+		return fmt.Errorf("embedded NATS: %w", err)
+	}
+	s.url = s.srv.ClientURL()
+	slog.Info("embedded NATS server started", "url", s.url, "data_dir", cfg.DataDir)
+	slog.Info("NATS users (one per service, outside systems, operator; the relay with EventStoreDB) written", "dir", dir,
+		"nats_cli", "nats --server "+s.url+" --nkey "+natsauth.SeedFile(dir, natsauth.Operator)+" stream ls")
+	admin, err := s.connect(process, natsauth.Operator)
+	if err != nil {
+		return err
+	}
+	s.admin = admin
+	js, err := jetstream.New(admin)
+	if err != nil {
+		return err
+	}
+	return provision.Provision(ctx, js)
 }
 
 func haveCredentials(dir, user string) bool {
@@ -85,7 +89,9 @@ func haveCredentials(dir, user string) bool {
 }
 
 // connect connects to the server as user, checks the server's version, and
-// reports permission violations.
+// reports permission violations. Without the user's credentials it refuses,
+// unless the process is in development, where it connects without any (to
+// a bare `nats-server -js`).
 func (s *System) connect(process, user string) (*nats.Conn, error) {
 	cfg := s.cfg
 	dir := cfg.credentialsDir()
@@ -96,8 +102,12 @@ func (s *System) connect(process, user string) (*nats.Conn, error) {
 			return nil, err
 		}
 		opts = append(opts, creds...)
+	} else if s.development {
+		slog.Warn("no NATS credentials for this user: connecting without any, as in development only (NATS_CREDENTIALS_DIR)", "user", user, "dir", dir)
 	} else {
-		slog.Warn("no NATS credentials for this user: connecting without any (NATS_CREDENTIALS_DIR)", "user", user, "dir", dir)
+		return nil, fmt.Errorf("no NATS credentials for user %s: NATS_CREDENTIALS_DIR (%s) holds neither %s nor %s; "+
+			"outside development (development tokens off) each process connects with its own credentials only",
+			user, dir, filepath.Base(natsauth.SeedFile(dir, user)), filepath.Base(natsauth.CredsFile(dir, user)))
 	}
 	if cfg.NATSTLS.CA != "" {
 		opts = append(opts, nats.RootCAs(cfg.NATSTLS.CA))

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -83,20 +83,30 @@ func TestKEKRotation(t *testing.T) {
 	k1, k2 := kek(t, "k1"), kek(t, "k2")
 	before := newVault(t, url, pii.WithKEKs(ring(t, k1)))
 	s := seal(t, before, "cust-1", "Ada Lovelace")
+	seal(t, before, "cust-2", "Grace Hopper")
 
 	// The new KEK first, the old one kept to unwrap.
 	rotated := newVault(t, url, pii.WithCacheTTL(0), pii.WithKEKs(ring(t, k2, k1)))
 	if got := open(t, rotated, s); got != "Ada Lovelace" {
 		t.Fatalf("Open after rotation = %q", got)
 	}
-	n, err := rotated.Rewrap(context.Background())
-	if err != nil || n != 1 {
-		t.Fatalf("Rewrap = %d, %v; want 1 key rewrapped", n, err)
+	if c, err := rotated.Census(context.Background()); err != nil || c.ByKEK["k1"] != 2 || c.ByKEK["k2"] != 0 {
+		t.Fatalf("Census before Rewrap = %+v, %v; want both keys under k1", c, err)
 	}
-	if n, err := rotated.Rewrap(context.Background()); err != nil || n != 0 {
-		t.Fatalf("second Rewrap = %d, %v; want 0", n, err)
+	if retired := ring(t, k2, k1).Retired(mustCensus(t, rotated)); len(retired) != 0 {
+		t.Fatalf("k1 may be retired while it still wraps keys: %v", retired)
+	}
+	c, err := rotated.Rewrap(context.Background())
+	if err != nil || c.Rewrapped != 2 || c.ByKEK["k2"] != 2 || c.ByKEK["k1"] != 0 || len(c.Unwrapped) != 0 {
+		t.Fatalf("Rewrap = %+v, %v; want 2 keys rewrapped, both under k2", c, err)
+	}
+	if c, err := rotated.Rewrap(context.Background()); err != nil || c.Rewrapped != 0 || c.ByKEK["k2"] != 2 {
+		t.Fatalf("second Rewrap = %+v, %v; want nothing rewrapped", c, err)
 	}
 	// The old KEK may now go.
+	if retired := ring(t, k2, k1).Retired(c); len(retired) != 1 || retired[0] != "k1" {
+		t.Fatalf("Retired = %v, want [k1]", retired)
+	}
 	after := newVault(t, url, pii.WithCacheTTL(0), pii.WithKEKs(ring(t, k2)))
 	if got := open(t, after, s); got != "Ada Lovelace" {
 		t.Fatalf("Open with only the new KEK = %q", got)
@@ -110,39 +120,111 @@ func TestKEKRotation(t *testing.T) {
 	}
 }
 
-func TestKeysStoredBeforeKEKsAreWrappedByRewrap(t *testing.T) {
+func mustCensus(t *testing.T, v *pii.Vault) pii.KeyCensus {
+	t.Helper()
+	c, err := v.Census(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A key stored unwrapped in a bucket whose keys a KEK wraps is either from
+// before KEKs, or planted by someone who may write to the bucket and holds
+// no KEK. It is refused, reported, left alone by the rewrap at start, and
+// wrapped only by the operator's deliberate WrapUnwrapped.
+func TestUnwrappedKeysAreRefusedReportedAndWrappedOnlyOnRequest(t *testing.T) {
 	_, url := natsserver.RunForTest(t)
 	s := seal(t, newVault(t, url), "cust-1", "Ada Lovelace")
-	v := newVault(t, url, pii.WithCacheTTL(0), pii.WithKEKs(ring(t, kek(t, "k1"))))
+	k1 := kek(t, "k1")
+	v := newVault(t, url, pii.WithCacheTTL(0), pii.WithKEKs(ring(t, k1)))
+	seal(t, v, "cust-2", "Grace Hopper")
+
+	if _, err := v.Open(context.Background(), s); !errors.Is(err, pii.ErrUnwrapped) {
+		t.Fatalf("Open of an unwrapped key: err = %v, want ErrUnwrapped", err)
+	}
+	if _, err := v.Seal(context.Background(), "cust-1", "ada@example.com"); !errors.Is(err, pii.ErrUnwrapped) {
+		t.Fatalf("Seal under an unwrapped key: err = %v, want ErrUnwrapped", err)
+	}
+	c := mustCensus(t, v)
+	if len(c.Unwrapped) != 1 || c.ByKEK["k1"] != 1 || c.Total() != 2 {
+		t.Fatalf("Census = %+v; want one unwrapped key and one under k1", c)
+	}
+	if c, err := v.Rewrap(context.Background()); err != nil || c.Rewrapped != 0 || len(c.Unwrapped) != 1 {
+		t.Fatalf("Rewrap = %+v, %v; want the unwrapped key left alone and listed", c, err)
+	}
+	if stored := storedKeys(t, url); countWrapped(stored) != 1 {
+		t.Fatalf("Rewrap wrapped the unwrapped key: %x", stored)
+	}
+
+	c, err := v.WrapUnwrapped(context.Background())
+	if err != nil || c.Rewrapped != 1 || len(c.Unwrapped) != 0 || c.ByKEK["k1"] != 2 {
+		t.Fatalf("WrapUnwrapped = %+v, %v; want one key wrapped, both under k1", c, err)
+	}
+	if stored := storedKeys(t, url); countWrapped(stored) != 2 {
+		t.Fatalf("a key is still unwrapped: %x", stored)
+	}
 	if got := open(t, v, s); got != "Ada Lovelace" {
-		t.Fatalf("Open of an unwrapped key = %q", got)
-	}
-	if n, err := v.Rewrap(context.Background()); err != nil || n != 1 {
-		t.Fatalf("Rewrap = %d, %v", n, err)
-	}
-	if stored := storedKeys(t, url); stored[0][0] != 2 {
-		t.Fatalf("key still unwrapped: %x", stored[0])
-	}
-	if got := open(t, v, s); got != "Ada Lovelace" {
-		t.Fatalf("Open after Rewrap = %q", got)
+		t.Fatalf("Open after WrapUnwrapped = %q", got)
 	}
 }
 
+func countWrapped(stored [][]byte) int {
+	n := 0
+	for _, b := range stored {
+		if len(b) > 0 && b[0] == 2 {
+			n++
+		}
+	}
+	return n
+}
+
 func TestKeyRingFile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "pii-kek")
-	r, created, err := pii.LoadKeyRing(path, true)
-	if err != nil || !created {
-		t.Fatalf("LoadKeyRing = %v, created %v", err, created)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "pii-kek")
+	r, err := pii.CreateKeyRingFile(path)
+	if err != nil {
+		t.Fatalf("CreateKeyRingFile: %v", err)
 	}
-	again, created, err := pii.LoadKeyRing(path, true)
-	if err != nil || created || again.Current() != r.Current() || again.Format() != r.Format() {
-		t.Fatalf("reloaded ring differs: %v, created %v", err, created)
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("KEK file mode: %v, %v", info, err)
 	}
-	rotated, err := r.Rotate()
-	if err != nil || rotated.Current() == r.Current() || !strings.HasSuffix(rotated.Format(), r.Format()[strings.Index(r.Format(), "\n")+1:]) {
-		t.Fatalf("Rotate: %v\n%s", err, rotated.Format())
+	if _, err := pii.CreateKeyRingFile(path); err == nil {
+		t.Fatal("CreateKeyRingFile replaced an existing KEK file")
 	}
-	if _, _, err := pii.LoadKeyRing(filepath.Join(t.TempDir(), "missing"), false); err == nil {
+	again, err := pii.LoadKeyRing(path)
+	if err != nil || again.Current() != r.Current() || again.Format() != r.Format() {
+		t.Fatalf("reloaded ring differs: %v", err)
+	}
+
+	// Rotation: a new KEK first, the old one kept below it.
+	rotated, err := pii.RotateKeyRingFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onDisk, err := pii.LoadKeyRing(path)
+	if err != nil || onDisk.Format() != rotated.Format() {
+		t.Fatalf("rotated file: %v\n%s", err, rotated.Format())
+	}
+	if ids := onDisk.IDs(); len(ids) != 2 || ids[0] == r.Current() || ids[1] != r.Current() {
+		t.Fatalf("rotated ring = %v; want a new KEK, then %s", ids, r.Current())
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("rotated KEK file mode: %v, %v", info, err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("files left beside the KEK file: %v", entries)
+	}
+
+	// The current KEK never leaves; an old one does, on request.
+	if _, err := onDisk.Without(onDisk.Current()); err == nil {
+		t.Fatal("the current KEK was removed")
+	}
+	if w, err := onDisk.Without(r.Current()); err != nil || len(w.IDs()) != 1 || w.Current() != onDisk.Current() {
+		t.Fatalf("Without(old) = %v, %v", w, err)
+	}
+
+	if _, err := pii.LoadKeyRing(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Fatal("a missing KEK file was accepted")
 	}
 	if _, err := pii.ParseKeyRing("k1 bm90IDMyIGJ5dGVz\n"); err == nil {

@@ -9,19 +9,27 @@
 //	# create the streams and buckets (as complaintctl provision does), as the
 //	# operator user, once the server runs
 //	natsusers -dir /etc/complaints/nats-users -provision nats://127.0.0.1:4222
-//	# the personal-data key-encryption keys: create, or rotate
+//	# one folder per service process holding only its own seeds
+//	# (<service>.nk, <service>-api.nk), to give it as NATS_CREDENTIALS_DIR
+//	natsusers -dir /etc/complaints/nats-users -format none -split /etc/complaints/creds
+//	# the personal-data key-encryption keys: create, or rotate (atomically,
+//	# keeping the older KEKs; complaintctl kek does the same and more)
 //	natsusers -kek /etc/complaints/pii-kek
 //	natsusers -kek /etc/complaints/pii-kek -rotate
 //
-// Give each service process its own seed only (NATS_CREDENTIALS_DIR holding
-// <service>.nk); keep operator.nk for operators.
+// Give each service process its own seeds only; keep operator.nk for
+// operators. A service never uses the operator's seed, and outside
+// development it refuses to start without its own.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -39,30 +47,68 @@ func main() {
 	ca := flag.String("ca", "", "with -provision: the authority that signed the server's certificate")
 	kek := flag.String("kek", "", "personal-data key-encryption key file: create it if missing")
 	rotate := flag.Bool("rotate", false, "with -kek: put a new KEK first, keeping the old ones to unwrap")
+	split := flag.String("split", "", "write one folder per service process under this folder, <service>/ holding only that service's seeds")
 	flag.Parse()
-	if err := run(*dir, *format, *provision, *ca, *kek, *rotate); err != nil {
+	if *kek != "" {
+		if err := kekFile(*kek, *rotate); err != nil {
+			fmt.Fprintln(os.Stderr, "natsusers:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if err := run(*dir, *format, *provision, *ca, *split); err != nil {
 		fmt.Fprintln(os.Stderr, "natsusers:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, format, url, ca, kek string, rotate bool) error {
-	if kek != "" {
-		r, created, err := pii.LoadKeyRing(kek, true)
+// kekFile creates the KEK file if it is missing, or with rotate puts a new
+// KEK first; both write atomically, and rotation keeps the older KEKs.
+func kekFile(path string, rotate bool) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		r, err := pii.CreateKeyRingFile(path)
 		if err != nil {
 			return err
 		}
-		if rotate && !created {
-			if r, err = r.Rotate(); err != nil {
-				return err
-			}
-			if err := os.WriteFile(kek, []byte(r.Format()), 0o600); err != nil {
-				return err
-			}
-			fmt.Fprintf(os.Stderr, "new KEK %s first in %s; restart intake (it rewraps every key at start), then the old lines may go\n", r.Current(), kek)
-		}
+		fmt.Fprintf(os.Stderr, "KEK %s created in %s\n", r.Current(), path)
 		return nil
 	}
+	if !rotate {
+		_, err := pii.LoadKeyRing(path)
+		return err
+	}
+	r, err := pii.RotateKeyRingFile(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "new KEK %s first in %s; restart intake (it rewraps every key at start), "+
+		"then complaintctl kek retire -file %s drops the KEKs no key needs\n", r.Current(), path, path)
+	return nil
+}
+
+// splitByProcess copies each service's seeds into a folder of its own under
+// root: the folder a service process is given, and nothing else.
+func splitByProcess(dir, root string) error {
+	for _, s := range natsauth.Services {
+		own := filepath.Join(root, s.Name)
+		if err := os.MkdirAll(own, 0o700); err != nil {
+			return err
+		}
+		for _, u := range natsauth.ProcessUsers(s.Name) {
+			b, err := os.ReadFile(natsauth.SeedFile(dir, u))
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(natsauth.SeedFile(own, u), b, 0o600); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(os.Stderr, "one folder per service process under %s, each holding only its own seeds\n", root)
+	return nil
+}
+
+func run(dir, format, url, ca, split string) error {
 	pubs, err := natsauth.EnsureSeeds(dir)
 	if err != nil {
 		return err
@@ -77,6 +123,11 @@ func run(dir, format, url, ca, kek string, rotate bool) error {
 	case "none":
 	default:
 		return fmt.Errorf("unknown -format %q (env, conf or none)", format)
+	}
+	if split != "" {
+		if err := splitByProcess(dir, split); err != nil {
+			return err
+		}
 	}
 	if url == "" {
 		return nil
