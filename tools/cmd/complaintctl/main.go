@@ -72,6 +72,7 @@ func init() {
 		{"walk", "[flags]", "submit one complaint and drive it to closed, printing each step", cmdWalk},
 		{"dead-letters", deadLettersUsage, "list, show and re-drive events consumers gave up on (NATS: $NATS_URL, $NATS_CREDS)", cmdDeadLetters},
 		{"provision", provisionUsage, "create the streams and buckets the services share, or bring them up to date, as the NATS operator user", cmdProvision},
+		{"kek", kekUsage, "the personal-data key-encryption keys: create or rotate the file, count the keys each KEK wraps (and the unwrapped ones), rewrap them, retire the KEKs no key needs", cmdKEK},
 	}
 }
 
