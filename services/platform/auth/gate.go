@@ -6,10 +6,16 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/caarlos0/env/v11"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 )
 
@@ -44,13 +50,62 @@ type Config struct {
 	// OIDC verifies the tokens of an identity provider (OIDC_*); off unless
 	// OIDC_JWKS_URL is set.
 	OIDC OIDCConfig
-	// RatePerSecond and RateBurst limit each client's requests
-	// (HTTP_RATE_LIMIT, HTTP_RATE_BURST); a negative rate turns limiting
-	// off.
-	RatePerSecond float64 `env:"HTTP_RATE_LIMIT" envDefault:"10000"`
-	RateBurst     int     `env:"HTTP_RATE_BURST" envDefault:"20000"`
+	// Rates limit each caller's requests by kind of caller (HTTP_RATE_*;
+	// ADR 0038).
+	Rates Rates
+	// TrustedProxies are the proxies whose X-Forwarded-For (or Forwarded,
+	// ProxyHeader) names the client's address (HTTP_TRUSTED_PROXIES:
+	// addresses and networks, comma-separated); default none, so a
+	// client is its direct peer whatever it sends in those headers.
+	TrustedProxies []string `env:"HTTP_TRUSTED_PROXIES"`
+	// ProxyHeader is the one header the trusted proxies append their
+	// peer's address to (HTTP_PROXY_HEADER: X-Forwarded-For or Forwarded).
+	ProxyHeader string `env:"HTTP_PROXY_HEADER" envDefault:"X-Forwarded-For"`
 	// Extra verifiers tried first, before the development tokens (tests).
 	Extra []Verifier `env:"-"`
+}
+
+// Rates are the request rates of each kind of caller: a token bucket per
+// caller, PerSecond sustained and Burst at once. Zero (or unset) takes the
+// default in DefaultRates; a negative rate turns that kind's limit off.
+type Rates struct {
+	// Customer: per customer (the subject of their capability tokens,
+	// so one bucket for all of a customer's complaints)
+	// (HTTP_RATE_CUSTOMER, HTTP_RATE_CUSTOMER_BURST).
+	Customer      float64 `env:"HTTP_RATE_CUSTOMER"`
+	CustomerBurst int     `env:"HTTP_RATE_CUSTOMER_BURST"`
+	// Staff: per staff token subject, a person (HTTP_RATE_STAFF,
+	// HTTP_RATE_STAFF_BURST).
+	Staff      float64 `env:"HTTP_RATE_STAFF"`
+	StaffBurst int     `env:"HTTP_RATE_STAFF_BURST"`
+	// System: per company system's token subject, the principals whose
+	// actor is a system, such as an intake system (HTTP_RATE_SYSTEM,
+	// HTTP_RATE_SYSTEM_BURST).
+	System      float64 `env:"HTTP_RATE_SYSTEM"`
+	SystemBurst int     `env:"HTTP_RATE_SYSTEM_BURST"`
+	// Anonymous: per client address, every request without a valid
+	// token (no token, a malformed, unknown or expired one)
+	// (HTTP_RATE_ANONYMOUS, HTTP_RATE_ANONYMOUS_BURST).
+	Anonymous      float64 `env:"HTTP_RATE_ANONYMOUS"`
+	AnonymousBurst int     `env:"HTTP_RATE_ANONYMOUS_BURST"`
+	// Off turns every limit off when negative (HTTP_RATE_LIMIT=-1, its
+	// meaning before rates per kind of caller). Any other value is
+	// refused, and so is HTTP_RATE_BURST: they set one rate for every
+	// caller, which is gone.
+	Off      float64 `env:"HTTP_RATE_LIMIT"`
+	OldBurst int     `env:"HTTP_RATE_BURST"`
+}
+
+// DefaultRates are the rates of a deployment that sets none (ADR 0038):
+// a customer acts on their own complaint a few times; a person works
+// cases through a UI; a company system files every customer's complaint
+// through one token, an outage storm included; a caller without a valid
+// token has nothing to do but health checks.
+var DefaultRates = Rates{
+	Customer: 1, CustomerBurst: 20,
+	Staff: 50, StaffBurst: 500,
+	System: 200, SystemBurst: 2000,
+	Anonymous: 5, AnonymousBurst: 50,
 }
 
 // ConfigFromEnv reads Config from the environment.
@@ -73,6 +128,7 @@ type Gate struct {
 	DevTokensFile string
 	cfg           Config
 	oidc          *OIDC
+	limits        *rateLimits
 }
 
 // GateFromEnv is NewGate over the configuration in the environment: the
@@ -88,7 +144,11 @@ func GateFromEnv(ctx context.Context, dataDir string) (*Gate, error) {
 // NewGate builds a process's authentication from cfg, keeping generated
 // files (development tokens, customer-token key) in dataDir.
 func NewGate(ctx context.Context, cfg Config, dataDir string) (*Gate, error) {
-	g := &Gate{cfg: cfg}
+	limits, err := newRateLimits(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g := &Gate{cfg: cfg, limits: limits}
 	chain := Chain(append([]Verifier(nil), cfg.Extra...))
 	dev := cfg.OIDC.JWKSURL == ""
 	switch cfg.DevTokens {
@@ -133,7 +193,6 @@ func NewGate(ctx context.Context, cfg Config, dataDir string) (*Gate, error) {
 		}
 		chain = append(chain, customers)
 	}
-	var err error
 	if cfg.OIDC.JWKSURL != "" {
 		if g.oidc, err = NewOIDC(ctx, cfg.OIDC); err != nil {
 			return nil, err
@@ -147,13 +206,17 @@ func NewGate(ctx context.Context, cfg Config, dataDir string) (*Gate, error) {
 	return g, nil
 }
 
-// Handler puts authentication and per-client rate limits in front of next
-// (the mux holding every route): the caller's principal goes into each
-// request's context, and the routes' Require checks it.
+// Handler puts rate limits and authentication in front of next (the mux
+// holding every route): the caller's principal goes into each request's
+// context, and the routes' Require checks it.
+//
+// A request without a token is counted against its client address before
+// authentication; one with a valid token against its caller (customer,
+// staff or system, by subject) after it; one whose token fails
+// verification against its client address too. Over the rate: 429
+// problem+json with Retry-After, and the request goes no further.
 func (g *Gate) Handler(next http.Handler) http.Handler {
-	return Authenticate(g.Verifier, httpx.RateLimit(next, httpx.RateLimitOptions{
-		PerSecond: g.cfg.RatePerSecond, Burst: g.cfg.RateBurst, Key: ClientKey,
-	}))
+	return g.limits.beforeAuthentication(Authenticate(g.Verifier, g.limits.afterAuthentication(next)))
 }
 
 // Close stops the OIDC key refresh.
@@ -164,11 +227,137 @@ func (g *Gate) Close() error {
 	return nil
 }
 
-// ClientKey names the client of a request for rate limiting: its
-// authenticated subject, else its remote host.
-func ClientKey(r *http.Request) string {
-	if p, ok := PrincipalFrom(r.Context()); ok {
-		return "principal:" + p.Subject
+// rateLimits hold a bucket per caller: anonymous ones by client address,
+// authenticated ones by kind and subject.
+type rateLimits struct {
+	customer, staff, system, anonymous callerRate
+	proxies                            httpx.TrustedProxies
+	buckets                            *httpx.Buckets
+}
+
+// callerRate is the rate of one kind of caller: its name in bucket keys
+// and the RateLimitedMetric, and the words a refusal names it with.
+type callerRate struct {
+	name, words string
+	rate        httpx.Rate
+}
+
+// RateLimitedMetric counts 429 answers by kind of caller (customer, staff,
+// system, anonymous): what to watch before changing a rate.
+const RateLimitedMetric = "complaints.http.rate_limited"
+
+// rateLimited is the counter on the current global meter provider, made
+// again when the provider changes (telemetry setup, tests).
+var rateLimited struct {
+	mu       sync.Mutex
+	provider metric.MeterProvider
+	counter  metric.Int64Counter
+}
+
+func rateLimitedCounter() metric.Int64Counter {
+	rateLimited.mu.Lock()
+	defer rateLimited.mu.Unlock()
+	if mp := otel.GetMeterProvider(); mp != rateLimited.provider || rateLimited.counter == nil {
+		c, err := mp.Meter("github.com/complaintflow/complaintflow/services/platform/auth").Int64Counter(RateLimitedMetric,
+			metric.WithDescription("HTTP requests refused with 429, by kind of caller"),
+			metric.WithUnit("{request}"))
+		if err != nil {
+			otel.Handle(err)
+			return nil
+		}
+		rateLimited.provider, rateLimited.counter = mp, c
 	}
-	return "remote:" + httpx.RemoteHost(r)
+	return rateLimited.counter
+}
+
+// newRateLimits resolves cfg's rates against DefaultRates.
+func newRateLimits(cfg Config) (*rateLimits, error) {
+	r := cfg.Rates
+	if r.Off > 0 || r.OldBurst != 0 {
+		return nil, errors.New("HTTP_RATE_LIMIT and HTTP_RATE_BURST set one rate for every caller, which is gone: " +
+			"set HTTP_RATE_CUSTOMER, HTTP_RATE_STAFF, HTTP_RATE_SYSTEM or HTTP_RATE_ANONYMOUS (and their _BURST) instead; " +
+			"HTTP_RATE_LIMIT=-1 still turns every limit off")
+	}
+	proxies, err := httpx.ParseTrustedProxies(cfg.TrustedProxies, cfg.ProxyHeader)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP_TRUSTED_PROXIES, HTTP_PROXY_HEADER: %w", err)
+	}
+	d := DefaultRates
+	l := &rateLimits{
+		customer:  callerRate{"customer", "a customer", rateOr(r.Customer, r.CustomerBurst, d.Customer, d.CustomerBurst)},
+		staff:     callerRate{"staff", "a member of staff", rateOr(r.Staff, r.StaffBurst, d.Staff, d.StaffBurst)},
+		system:    callerRate{"system", "a company system", rateOr(r.System, r.SystemBurst, d.System, d.SystemBurst)},
+		anonymous: callerRate{"anonymous", "a client address without a valid token", rateOr(r.Anonymous, r.AnonymousBurst, d.Anonymous, d.AnonymousBurst)},
+		proxies:   proxies,
+		buckets:   httpx.NewBuckets(nil),
+	}
+	if r.Off < 0 {
+		for _, c := range []*callerRate{&l.customer, &l.staff, &l.system, &l.anonymous} {
+			c.rate.PerSecond = -1
+		}
+	}
+	return l, nil
+}
+
+// rateOr is a configured rate, zero fields taken from the default.
+func rateOr(perSecond float64, burst int, defPerSecond float64, defBurst int) httpx.Rate {
+	return httpx.Rate{PerSecond: perSecond, Burst: burst}.Or(httpx.Rate{PerSecond: defPerSecond, Burst: defBurst})
+}
+
+// beforeAuthentication counts a request without a token against its
+// client address, before anything else is done for it.
+func (l *rateLimits) beforeAuthentication(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" && !l.take(w, r, l.anonymous, l.proxies.ClientAddress(r)) {
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// afterAuthentication counts a request with a valid token against its
+// caller, and one whose token failed verification against its client
+// address.
+func (l *rateLimits) afterAuthentication(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, ok := PrincipalFrom(r.Context())
+		switch {
+		case ok:
+			c := l.caller(p)
+			if !l.take(w, r, c, p.Subject) {
+				return
+			}
+		case r.Header.Get("Authorization") != "":
+			if !l.take(w, r, l.anonymous, l.proxies.ClientAddress(r)) {
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// caller is the kind of caller p is, by the actor it stamps on events.
+func (l *rateLimits) caller(p Principal) callerRate {
+	switch p.Actor().Kind() {
+	case eventlog.ActorCustomer:
+		return l.customer
+	case eventlog.ActorSystem:
+		return l.system
+	default:
+		return l.staff
+	}
+}
+
+// take takes one request of the caller id (a subject, a client address)
+// of kind c from its bucket, or answers 429 and counts it.
+func (l *rateLimits) take(w http.ResponseWriter, r *http.Request, c callerRate, id string) bool {
+	wait, ok := l.buckets.Take(c.name+":"+id, c.rate)
+	if !ok {
+		if counter := rateLimitedCounter(); counter != nil {
+			counter.Add(r.Context(), 1, metric.WithAttributes(attribute.String("caller", c.name)))
+		}
+		httpx.RefuseOverRate(w, r, wait, c.words+" ("+strconv.FormatFloat(c.rate.PerSecond, 'f', -1, 64)+
+			" a second, "+strconv.Itoa(c.rate.Burst)+" at once)")
+	}
+	return ok
 }

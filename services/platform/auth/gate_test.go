@@ -169,13 +169,19 @@ func TestGateWithoutStaffTokensRefusesToStart(t *testing.T) {
 func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("OIDC_JWKS_URL", "https://id.example.test/keys")
 	t.Setenv("OIDC_ROLES_CLAIM", "realm_access.roles")
-	t.Setenv("HTTP_RATE_LIMIT", "-1")
+	t.Setenv("HTTP_RATE_STAFF", "7.5")
+	t.Setenv("HTTP_RATE_CUSTOMER_BURST", "3")
+	t.Setenv("HTTP_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7")
 	cfg, err := auth.ConfigFromEnv()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.OIDC.JWKSURL != "https://id.example.test/keys" || cfg.OIDC.RolesClaim != "realm_access.roles" || cfg.OIDC.SubjectClaim != "sub" ||
-		cfg.DevTokens != "auto" || cfg.RatePerSecond != -1 || cfg.RateBurst != 20000 || cfg.CustomerTokenTTL == 0 {
+		cfg.DevTokens != "auto" || cfg.CustomerTokenTTL == 0 {
 		t.Fatalf("config %+v", cfg)
+	}
+	if cfg.Rates != (auth.Rates{Staff: 7.5, CustomerBurst: 3}) || len(cfg.TrustedProxies) != 2 || cfg.TrustedProxies[1] != " 192.0.2.7" ||
+		cfg.ProxyHeader != "X-Forwarded-For" {
+		t.Fatalf("rates %+v, trusted proxies %q, header %q", cfg.Rates, cfg.TrustedProxies, cfg.ProxyHeader)
 	}
 }

@@ -2,12 +2,10 @@ package httpx_test
 
 import (
 	"bytes"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 )
@@ -181,52 +179,6 @@ func TestValidatorChecksTextOutsideTheBody(t *testing.T) {
 	p := v.Problem()
 	if p == nil || len(p.Errors) != 3 || p.Errors[0].Field != "complaint_id" || p.Errors[1].Field != "path.id" || p.Errors[2].Detail != "must be valid UTF-8" {
 		t.Fatalf("problem %+v", p)
-	}
-}
-
-func TestRateLimitAnswers429WithRetryAfterPerClient(t *testing.T) {
-	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	h := httpx.RateLimit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }),
-		httpx.RateLimitOptions{PerSecond: 1, Burst: 2, Key: func(r *http.Request) string { return r.Header.Get("X-Client") },
-			Now: func() time.Time { return now }})
-	send := func(client string) *httptest.ResponseRecorder {
-		r := httptest.NewRequest(http.MethodGet, "/v1/cases/c1", nil)
-		r.Header.Set("X-Client", client)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w
-	}
-	for i := range 2 {
-		if w := send("a"); w.Code != http.StatusNoContent {
-			t.Fatalf("request %d within the burst: %d", i, w.Code)
-		}
-	}
-	w := send("a")
-	if w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "1" || w.Header().Get("Content-Type") != "application/problem+json" {
-		t.Fatalf("over the rate: %d, Retry-After %q, %q", w.Code, w.Header().Get("Retry-After"), w.Header().Get("Content-Type"))
-	}
-	var p httpx.Problem
-	if err := json.Unmarshal(w.Body.Bytes(), &p); err != nil || p.Type != httpx.TypeRateLimited {
-		t.Fatalf("problem %+v, %v", p, err)
-	}
-	if w := send("b"); w.Code != http.StatusNoContent {
-		t.Fatalf("another client is limited too: %d", w.Code)
-	}
-	now = now.Add(time.Second)
-	if w := send("a"); w.Code != http.StatusNoContent {
-		t.Fatalf("after a second the bucket has a token again: %d", w.Code)
-	}
-}
-
-func TestRateLimitOff(t *testing.T) {
-	h := httpx.RateLimit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }),
-		httpx.RateLimitOptions{PerSecond: -1, Burst: 1})
-	for i := range 100 {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/", nil))
-		if w.Code != http.StatusNoContent {
-			t.Fatalf("request %d: %d with limiting off", i, w.Code)
-		}
 	}
 }
 

@@ -11,106 +11,103 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// RateLimitOptions configure RateLimit. The zero value of a field takes its
-// default.
-type RateLimitOptions struct {
-	// PerSecond is each client's sustained request rate; negative turns
-	// limiting off. Default DefaultRatePerSecond.
+// Rate is how fast one caller may send requests: a token bucket that holds
+// Burst requests and refills at PerSecond. A negative PerSecond turns
+// limiting off for the callers taken at this rate.
+type Rate struct {
 	PerSecond float64
-	// Burst is how many requests a client may send at once. Default
-	// DefaultRateBurst.
-	Burst int
-	// Key names the client of a request; requests with the same key share
-	// one token bucket. Default RemoteHost. auth.ClientKey keys by the
-	// authenticated caller and falls back to the remote address.
-	Key func(*http.Request) string
-	// Now is the clock; tests set it. Default time.Now.
-	Now func() time.Time
+	Burst     int
 }
 
-// Generous defaults: one client (a load generator, a busy intake system)
-// may send thousands of requests a second (a load generator run closing 120
-// complaints/s on a 2-core machine came close to 2,000/s); the limit is
-// there to stop a runaway loop or a flood, not to shape normal traffic.
-const (
-	DefaultRatePerSecond = 10000
-	DefaultRateBurst     = 20000
-)
+// Unlimited reports whether r lets every request through.
+func (r Rate) Unlimited() bool { return r.PerSecond < 0 }
 
-// RemoteHost keys a request by the host part of its remote address.
+// Or is r, with a zero PerSecond or Burst taken from def.
+func (r Rate) Or(def Rate) Rate {
+	if r.PerSecond == 0 {
+		r.PerSecond = def.PerSecond
+	}
+	if r.Burst <= 0 {
+		r.Burst = def.Burst
+	}
+	return r
+}
+
+// Buckets holds a token bucket per caller. Each caller's bucket refills at
+// the rate it is taken at, so one table serves callers of different kinds
+// (keys must then differ by kind). Buckets that have refilled are dropped
+// now and then, so the table stays as large as the set of recently busy
+// callers.
+type Buckets struct {
+	now       func() time.Time
+	mu        sync.Mutex
+	byKey     map[string]*rate.Limiter
+	lastSweep time.Time
+}
+
+// NewBuckets returns an empty table on the clock now (nil: time.Now).
+func NewBuckets(now func() time.Time) *Buckets {
+	if now == nil {
+		now = time.Now
+	}
+	return &Buckets{now: now, byKey: map[string]*rate.Limiter{}}
+}
+
+const sweepEvery = time.Minute
+
+// Take takes one request from key's bucket, which refills at r. When the
+// bucket is empty it takes nothing and says how long until it holds one
+// again.
+func (b *Buckets) Take(key string, r Rate) (retryAfter time.Duration, ok bool) {
+	if r.Unlimited() {
+		return 0, true
+	}
+	now := b.now()
+	b.mu.Lock()
+	if now.Sub(b.lastSweep) > sweepEvery {
+		for k, lim := range b.byKey {
+			if lim.TokensAt(now) >= float64(lim.Burst()) {
+				delete(b.byKey, k)
+			}
+		}
+		b.lastSweep = now
+	}
+	lim, found := b.byKey[key]
+	if !found {
+		lim = rate.NewLimiter(rate.Limit(r.PerSecond), r.Burst)
+		b.byKey[key] = lim
+	}
+	b.mu.Unlock()
+	res := lim.ReserveN(now, 1)
+	if delay := res.DelayFrom(now); !res.OK() || delay > 0 {
+		res.CancelAt(now)
+		if !res.OK() {
+			// A zero burst admits nothing: a second is as good a wait as any.
+			return time.Second, false
+		}
+		return delay, false
+	}
+	return 0, true
+}
+
+// RefuseOverRate answers a request over its caller's rate: 429
+// problem+json, and Retry-After in whole seconds (at least one), the time
+// until the caller's bucket holds a request again. limit names the rate in
+// the detail ("a customer: 1 a second, 20 at once").
+func RefuseOverRate(w http.ResponseWriter, r *http.Request, retryAfter time.Duration, limit string) {
+	secs := max(int(math.Ceil(retryAfter.Seconds())), 1)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	WriteProblem(w, r, &Problem{Type: TypeRateLimited, Title: "Too many requests", Status: http.StatusTooManyRequests,
+		Detail: "over the request rate of " + limit + "; retry after " + strconv.Itoa(secs) + " s"})
+}
+
+// RemoteHost is the host part of a request's remote address: the direct
+// peer, which is a proxy's address when one stands in front (see
+// TrustedProxies.ClientAddress).
 func RemoteHost(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// RateLimit answers 429 problem+json with Retry-After to a client over its
-// rate (a token bucket per client key), and passes every other request to
-// next.
-func RateLimit(next http.Handler, o RateLimitOptions) http.Handler {
-	if o.PerSecond < 0 {
-		return next
-	}
-	if o.PerSecond == 0 {
-		o.PerSecond = DefaultRatePerSecond
-	}
-	if o.Burst <= 0 {
-		o.Burst = DefaultRateBurst
-	}
-	if o.Key == nil {
-		o.Key = RemoteHost
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	l := &limiters{opts: o, byKey: map[string]*rate.Limiter{}}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		now := o.Now()
-		res := l.get(o.Key(r), now).ReserveN(now, 1)
-		if delay := res.DelayFrom(now); !res.OK() || delay > 0 {
-			res.CancelAt(now)
-			secs := int(math.Ceil(delay.Seconds()))
-			if secs < 1 {
-				secs = 1
-			}
-			w.Header().Set("Retry-After", strconv.Itoa(secs))
-			WriteProblem(w, r, &Problem{Type: TypeRateLimited, Title: "Too many requests", Status: http.StatusTooManyRequests,
-				Detail: "this client is over its request rate; retry after " + strconv.Itoa(secs) + " s"})
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// limiters holds a token bucket per client. Buckets that have refilled are
-// dropped now and then, so the table stays as large as the set of recently
-// busy clients.
-type limiters struct {
-	opts      RateLimitOptions
-	mu        sync.Mutex
-	byKey     map[string]*rate.Limiter
-	lastSweep time.Time
-}
-
-const sweepEvery = time.Minute
-
-func (l *limiters) get(key string, now time.Time) *rate.Limiter {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if now.Sub(l.lastSweep) > sweepEvery {
-		for k, lim := range l.byKey {
-			if lim.TokensAt(now) >= float64(l.opts.Burst) {
-				delete(l.byKey, k)
-			}
-		}
-		l.lastSweep = now
-	}
-	lim, ok := l.byKey[key]
-	if !ok {
-		lim = rate.NewLimiter(rate.Limit(l.opts.PerSecond), l.opts.Burst)
-		l.byKey[key] = lim
-	}
-	return lim
 }
