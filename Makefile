@@ -77,8 +77,9 @@ fuzz:
 		done; \
 	done
 
-## loadgen: push complaints through a running system (make run in another shell: its
-## fast policies send the survey at once, so complaints reach closed)
+## loadgen: push complaints through a running system (HTTP_RATE_STAFF=-1 make run in another
+## shell: its fast policies send the survey at once, so complaints reach closed, and its one
+## agent token works every case, far past one person's rate limit, ADR 0038)
 loadgen:
 	$(GO) run ./tools/cmd/loadgen -n 2000 -c 64
 
