@@ -1,12 +1,15 @@
-// Package auth says who is calling the HTTP APIs and what they may do.
+// Package auth says who is calling the HTTP APIs and the NATS request
+// subjects, and what they may do.
 //
-// Every request carries a bearer token. A Verifier turns it into a
+// Every request carries a bearer token (on NATS, in an Authorization header
+// as over HTTP: ADR 0036). A Verifier turns it into a
 // Principal: who the caller is (an agent id, a company system's name, a
 // customer acting on their own complaint) and which roles they hold. Each
 // route declares the roles it needs with Require; a request without a valid
 // token gets 401, one whose principal lacks the role 403, both as
 // problem+json. The principal becomes the actor stamped on the events the
-// request causes (ActorFrom).
+// request causes (ActorFrom). A NATS request is checked by Authorize, with
+// the same verifier and the same roles as its HTTP route.
 //
 // Verifiers, tried in this order by the Chain a Gate builds: StaticTokens
 // (the development tokens written on first start, and tests),
@@ -46,16 +49,27 @@ const (
 	RoleAuditor Role = "auditor"
 	// RoleAdmin: operates the system (erasure, dead letters, rebuilds).
 	RoleAdmin Role = "admin"
+	// RolePayments: the company's payment and voucher systems, which
+	// confirm redress issuances; nothing else may confirm one.
+	RolePayments Role = "payments"
 	// RoleCustomer: a customer acting on their own complaint through the
 	// per-complaint capability token returned at submission.
 	RoleCustomer Role = "customer"
 )
 
 // Known reports whether r is one of the roles above.
-func (r Role) Known() bool { return r == RoleCustomer || slices.Contains(StaffRoles, r) }
+func (r Role) Known() bool { return r == RoleCustomer || slices.Contains(TokenRoles, r) }
 
-// StaffRoles are the roles development tokens are issued for, in order.
+// StaffRoles are the roles of the people and company systems that work
+// complaints, in order: the routes any of them may read admit these.
 var StaffRoles = []Role{RoleIntakeSystem, RoleAgent, RoleApprover, RoleProcessOwner, RoleAuditor, RoleAdmin}
+
+// TokenRoles are the roles development tokens are issued for, in order:
+// the staff's and the payment system's.
+var TokenRoles = append(slices.Clone(StaffRoles), RolePayments)
+
+// systemRoles are the roles of company systems, not people.
+var systemRoles = []Role{RoleIntakeSystem, RolePayments}
 
 // Principal is an authenticated caller.
 type Principal struct {
@@ -72,12 +86,14 @@ type Principal struct {
 func (p Principal) Has(role Role) bool { return slices.Contains(p.Roles, role) }
 
 // Actor is the principal as an event's actor: customers as customers, company
-// systems as systems, every other staff role as an agent.
+// systems (holding only system roles: intake-system, payments) as systems,
+// every other staff role as an agent.
 func (p Principal) Actor() eventlog.Actor {
+	system := len(p.Roles) > 0 && !slices.ContainsFunc(p.Roles, func(r Role) bool { return !slices.Contains(systemRoles, r) })
 	switch {
 	case p.Has(RoleCustomer):
 		return eventlog.NewActor(eventlog.ActorCustomer, p.Subject)
-	case p.Has(RoleIntakeSystem) && len(p.Roles) == 1:
+	case system:
 		return eventlog.NewActor(eventlog.ActorSystem, p.Subject)
 	default:
 		return eventlog.NewActor(eventlog.ActorAgent, p.Subject)
@@ -154,16 +170,28 @@ type failureKey struct{}
 // whether the token was missing, malformed or not valid.
 func unauthenticated(w http.ResponseWriter, r *http.Request, need string) {
 	reason, _ := r.Context().Value(failureKey{}).(string)
-	detail := "this route needs a bearer token " + need
+	p, reason := missingPrincipal(reason, "this route needs a bearer token "+need)
+	deny(w, r, p, reason, nil)
+}
+
+// missingPrincipal is the 401 of a request without a principal, for the
+// reason its token failed (none: it had no token).
+func missingPrincipal(reason, noToken string) (*httpx.Problem, string) {
 	switch reason {
 	case ReasonMalformed:
-		detail = "the Authorization header must be \"Bearer <token>\""
+		return Unauthenticated("the Authorization header must be \"Bearer <token>\""), reason
 	case ReasonInvalidToken:
-		detail = "the bearer token is not valid (unknown, expired or not for this API)"
-	default:
-		reason = ReasonNoToken
+		return Unauthenticated("the bearer token is not valid (unknown, expired or not for this API)"), reason
 	}
-	deny(w, r, Unauthenticated(detail), reason, nil)
+	return Unauthenticated(noToken), ReasonNoToken
+}
+
+// holdsOneOf is the 403 of a principal that holds none of roles, or nil.
+func holdsOneOf(p Principal, roles []Role, what string) (*httpx.Problem, string) {
+	if slices.ContainsFunc(roles, p.Has) {
+		return nil, ""
+	}
+	return Forbidden(what + " needs one of the roles " + list(roles)), ReasonMissingRole
 }
 
 // Require lets a request through only when its caller holds one of roles:
@@ -176,8 +204,8 @@ func Require(h http.HandlerFunc, roles ...Role) http.HandlerFunc {
 			unauthenticated(w, r, "with one of the roles "+list(roles))
 			return
 		}
-		if !slices.ContainsFunc(roles, p.Has) {
-			deny(w, r, Forbidden("this route needs one of the roles "+list(roles)), ReasonMissingRole, p.Roles)
+		if problem, reason := holdsOneOf(p, roles, "this route"); problem != nil {
+			deny(w, r, problem, reason, p.Roles)
 			return
 		}
 		h(w, r)
@@ -202,12 +230,48 @@ func RequireOwnComplaint(h http.HandlerFunc, pathKey string, roles ...Role) http
 			h(w, r)
 			return
 		}
-		if !slices.ContainsFunc(roles, p.Has) {
-			deny(w, r, Forbidden("this route needs the complaint's customer token or one of the roles "+list(roles)), ReasonMissingRole, p.Roles)
+		if problem, reason := holdsOneOf(p, roles, "this route"); problem != nil {
+			problem.Detail = "this route needs the complaint's customer token or one of the roles " + list(roles)
+			deny(w, r, problem, reason, p.Roles)
 			return
 		}
 		h(w, r)
 	}
+}
+
+// Refusal is a request refused for its caller: the problem to answer (401
+// or 403) and the reason it is logged and counted under.
+type Refusal struct {
+	Problem *httpx.Problem
+	Reason  string
+	// Held are the roles the caller held (none when unauthenticated).
+	Held []Role
+}
+
+// Authorize is Require for a transport other than HTTP (a NATS request,
+// ADR 0036): it verifies header, the request's Authorization value
+// ("Bearer <token>"), with v, and lets the caller through only when it holds
+// one of roles. A customer token holds no staff role, so it opens no
+// request Authorize guards. The refusal says why, in the same words and
+// under the same reasons as HTTP's.
+func Authorize(ctx context.Context, v Verifier, header, subject string, roles ...Role) (Principal, *Refusal) {
+	if header == "" {
+		p, reason := missingPrincipal("", subject+" needs a bearer token with one of the roles "+list(roles)+
+			" in its Authorization header")
+		return Principal{}, &Refusal{Problem: p, Reason: reason}
+	}
+	if v == nil {
+		return Principal{}, &Refusal{Problem: Unauthenticated("no token can be verified here"), Reason: ReasonInvalidToken}
+	}
+	p, reason := verifyHeader(ctx, v, header)
+	if reason != "" {
+		problem, reason := missingPrincipal(reason, "")
+		return Principal{}, &Refusal{Problem: problem, Reason: reason}
+	}
+	if problem, reason := holdsOneOf(p, roles, subject); problem != nil {
+		return Principal{}, &Refusal{Problem: problem, Reason: reason, Held: p.Roles}
+	}
+	return p, nil
 }
 
 func list(roles []Role) string {

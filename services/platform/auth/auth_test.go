@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -59,5 +60,47 @@ func TestRolesAndCustomerTokens(t *testing.T) {
 		if tc.body != "" && string(b) != tc.body {
 			t.Errorf("%s with %q: body %q, want %q", tc.path, tc.token, b, tc.body)
 		}
+	}
+}
+
+// Authorize checks a request that is not HTTP (a NATS request) with the
+// same verifier and roles as Require: no header, a malformed one or an
+// unknown token is a 401, a token of another role (a customer's too) a 403,
+// each with the reason it is counted under; the right role passes, as the
+// actor its route would record.
+func TestAuthorizeChecksARequestLikeItsRoute(t *testing.T) {
+	v := auth.StaticTokens{
+		"agent-token":    {Subject: "agent-7", Roles: []auth.Role{auth.RoleAgent}},
+		"payments-token": {Subject: "payments-gateway", Roles: []auth.Role{auth.RolePayments}},
+		"intake-token":   {Subject: "crm", Roles: []auth.Role{auth.RoleIntakeSystem}},
+		"customer-token": {Subject: "cust-1", Roles: []auth.Role{auth.RoleCustomer}, ComplaintID: "c1"},
+	}
+	for _, tc := range []struct {
+		header string
+		roles  []auth.Role
+		status int
+		reason string
+		actor  string
+	}{
+		{"", []auth.Role{auth.RolePayments}, 401, auth.ReasonNoToken, ""},
+		{"Basic cGF5bWVudHM6", []auth.Role{auth.RolePayments}, 401, auth.ReasonMalformed, ""},
+		{"Bearer nonsense", []auth.Role{auth.RolePayments}, 401, auth.ReasonInvalidToken, ""},
+		{"Bearer intake-token", []auth.Role{auth.RolePayments}, 403, auth.ReasonMissingRole, ""},
+		{"Bearer customer-token", []auth.Role{auth.RoleAgent}, 403, auth.ReasonMissingRole, ""},
+		{"Bearer payments-token", []auth.Role{auth.RolePayments}, 0, "", "system:payments-gateway"},
+		{"Bearer agent-token", []auth.Role{auth.RoleAgent}, 0, "", "agent:agent-7"},
+	} {
+		p, refused := auth.Authorize(context.Background(), v, tc.header, "complaints.test", tc.roles...)
+		switch {
+		case tc.status == 0 && refused != nil:
+			t.Errorf("%q: refused %+v", tc.header, refused.Problem)
+		case tc.status == 0 && string(p.Actor()) != tc.actor:
+			t.Errorf("%q: actor %q, want %q", tc.header, p.Actor(), tc.actor)
+		case tc.status != 0 && (refused == nil || refused.Problem.Status != tc.status || refused.Reason != tc.reason):
+			t.Errorf("%q: refused %+v, want %d %s", tc.header, refused, tc.status, tc.reason)
+		}
+	}
+	if _, refused := auth.Authorize(context.Background(), nil, "Bearer agent-token", "complaints.test", auth.RoleAgent); refused == nil || refused.Problem.Status != 401 {
+		t.Errorf("without a verifier: %+v, want a 401", refused)
 	}
 }

@@ -15,16 +15,17 @@ import (
 const DevTokensFile = "dev-tokens.json"
 
 // LoadOrCreateDevTokens returns the development tokens kept in path, a JSON
-// object {"<role>": "<token>", …} with one token per staff role. On first
-// start it writes one random token per role (file mode 0600); later starts
-// reuse them, and add a token for a role the file lacks. Processes starting
-// together on one data directory end up with the same tokens. The
-// principal of each token is dev-<role>, holding that one role.
+// object {"<role>": "<token>", …} with one token per role of TokenRoles
+// (the staff's and the payment system's). On first start it writes one
+// random token per role (file mode 0600); later starts reuse them, and add
+// a token for a role the file lacks. Processes starting together on one
+// data directory end up with the same tokens. The principal of each token
+// is dev-<role>, holding that one role.
 func LoadOrCreateDevTokens(path string) (StaticTokens, error) {
 	byRole, err := ReadDevTokens(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		fresh := map[Role]string{}
-		for _, role := range StaffRoles {
+		for _, role := range TokenRoles {
 			fresh[role] = rand.Text()
 		}
 		data, merr := json.MarshalIndent(fresh, "", "  ")
@@ -40,7 +41,7 @@ func LoadOrCreateDevTokens(path string) (StaticTokens, error) {
 		return nil, err
 	}
 	changed := false
-	for _, role := range StaffRoles {
+	for _, role := range TokenRoles {
 		if byRole[role] == "" {
 			byRole[role] = rand.Text()
 			changed = true
@@ -54,7 +55,7 @@ func LoadOrCreateDevTokens(path string) (StaticTokens, error) {
 	tokens := StaticTokens{}
 	for role, token := range byRole {
 		if !role.Known() || role == RoleCustomer {
-			return nil, fmt.Errorf("%s: %q is not a staff role", path, role)
+			return nil, fmt.Errorf("%s: %q is not a staff or system role", path, role)
 		}
 		if len(token) < 16 {
 			return nil, fmt.Errorf("%s: the token of %s is shorter than 16 characters", path, role)

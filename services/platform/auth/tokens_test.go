@@ -31,10 +31,10 @@ func TestDevTokensAreWrittenOnceWithMode0600AndReused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(byRole) != len(auth.StaffRoles) {
-		t.Fatalf("file holds %d roles, want %d: %v", len(byRole), len(auth.StaffRoles), byRole)
+	if len(byRole) != len(auth.TokenRoles) {
+		t.Fatalf("file holds %d roles, want %d: %v", len(byRole), len(auth.TokenRoles), byRole)
 	}
-	for _, role := range auth.StaffRoles {
+	for _, role := range auth.TokenRoles {
 		p, err := first.Verify(context.Background(), byRole[role])
 		if err != nil || len(p.Roles) != 1 || p.Roles[0] != role || p.Subject != "dev-"+string(role) {
 			t.Fatalf("%s: %+v, %v", role, p, err)
@@ -57,7 +57,7 @@ func TestDevTokensFileWithAStrangeRoleIsRefused(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"customer":"0123456789abcdef0123"}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := auth.LoadOrCreateDevTokens(path); err == nil || !strings.Contains(err.Error(), "not a staff role") {
+	if _, err := auth.LoadOrCreateDevTokens(path); err == nil || !strings.Contains(err.Error(), "not a staff or system role") {
 		t.Fatalf("err = %v", err)
 	}
 }
