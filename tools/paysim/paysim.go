@@ -136,33 +136,38 @@ func (s *Sim) Stats() Stats {
 	return Stats{Requests: s.requests.Load(), Issued: s.issued.Load(), Failed: s.failed.Load(), Answers: s.answers.Load()}
 }
 
+// handle answers the issuance requests of one message (an append of
+// compensation's may request several issuances at once), and acknowledges
+// it once each is answered.
 func (s *Sim) handle(msg jetstream.Msg) {
-	if msg.Headers().Get(natswire.HeaderEventType) != es.TypeOf(&complaintsv1.RedressIssuanceRequested{}) {
-		_ = msg.Ack()
-		return
-	}
-	e, err := natswire.Decode(msg.Subject(), msg.Headers(), msg.Data())
+	events, err := natswire.DecodeAll(msg.Subject(), msg.Headers(), msg.Data())
 	if err != nil {
 		_ = msg.Term()
 		return
 	}
-	m, err := es.Decode(e)
-	req, ok := m.(*complaintsv1.RedressIssuanceRequested)
-	if err != nil || !ok || e.Metadata.Service != "compensation" {
-		_ = msg.Term() // not a request compensation made
-		return
-	}
-	s.requests.Add(1)
-	answer := s.decide(req)
-	times := 1
-	if s.o.AnswerTwice {
-		times = 2
-	}
-	for range times {
-		if err := s.confirm(answer); err != nil {
-			s.o.Logger.Warn("paysim: confirmation not accepted, will retry", "issuance_id", req.IssuanceId, "err", err)
-			_ = msg.NakWithDelay(time.Second)
-			return
+	for _, e := range events {
+		if e.Type != es.TypeOf(&complaintsv1.RedressIssuanceRequested{}) {
+			continue
+		}
+		m, err := es.Decode(e)
+		req, ok := m.(*complaintsv1.RedressIssuanceRequested)
+		if err != nil || !ok || e.Metadata.Service != "compensation" {
+			continue // not a request compensation made
+		}
+		s.requests.Add(1)
+		answer := s.decide(req)
+		times := 1
+		if s.o.AnswerTwice {
+			times = 2
+		}
+		for range times {
+			if err := s.confirm(answer); err != nil {
+				// The whole message comes back: the requests answered
+				// already are answered again, with the same reference.
+				s.o.Logger.Warn("paysim: confirmation not accepted, will retry", "issuance_id", req.IssuanceId, "err", err)
+				_ = msg.NakWithDelay(time.Second)
+				return
+			}
 		}
 	}
 	_ = msg.Ack()

@@ -269,27 +269,33 @@ func (c *Consumer) stopWorkers() {
 	c.wg.Wait()
 }
 
-// Decode reads a bus message as a recorded event. The position is the one the
-// relay stamped from the production log when present, else the stream sequence.
-func Decode(msg jetstream.Msg) (eventlog.RecordedEvent, error) {
-	e, err := natswire.Decode(msg.Subject(), msg.Headers(), msg.Data())
+// Decode reads the events of a bus message, in order: one from a plain
+// event message, each of an envelope (natswire.AppendMessage). Position and
+// revision are the event's place in the message at its stream sequence
+// (natswire.PositionOf, RevisionOf), unless the relay stamped the production log's
+// (Log-Position, Log-Revision: EventStoreDB's events are plain messages).
+func Decode(msg jetstream.Msg) ([]eventlog.RecordedEvent, error) {
+	events, err := natswire.DecodeAll(msg.Subject(), msg.Headers(), msg.Data())
 	if err != nil {
-		return e, err
+		return nil, err
 	}
 	md, err := msg.Metadata()
 	if err != nil {
-		return e, err
+		return nil, err
 	}
-	e.Position = eventlog.Position(md.Sequence.Stream)
-	e.Revision = eventlog.Revision(md.Sequence.Stream)
 	h := msg.Headers()
-	if p, err := strconv.ParseUint(h.Get(natswire.HeaderLogPosition), 10, 64); err == nil {
-		e.Position = eventlog.Position(p)
+	for i := range events {
+		e := &events[i]
+		e.Position = natswire.PositionOf(md.Sequence.Stream, i, len(events))
+		e.Revision = natswire.RevisionOf(md.Sequence.Stream, i, len(events))
+		if p, err := strconv.ParseUint(h.Get(natswire.HeaderLogPosition), 10, 64); err == nil {
+			e.Position = eventlog.Position(p)
+		}
+		if r, err := strconv.ParseUint(h.Get(natswire.HeaderLogRevision), 10, 64); err == nil {
+			e.Revision = eventlog.Revision(r)
+		}
 	}
-	if r, err := strconv.ParseUint(h.Get(natswire.HeaderLogRevision), 10, 64); err == nil {
-		e.Revision = eventlog.Revision(r)
-	}
-	return e, nil
+	return events, nil
 }
 
 // worker is one lane of handling: a queue with no bound of its own (the

@@ -122,6 +122,15 @@ func deadLetterOf(durable, subject string, h nats.Header, data []byte, seq uint6
 	return dl
 }
 
+// envelopedDeadLetter is the dead letter of one event of an envelope: the
+// event as a plain event message of its own, its log position in
+// Log-Position, and the envelope's subject and stream sequence.
+func envelopedDeadLetter(durable, subject string, e eventlog.RecordedEvent, seq uint64, out outcome) DeadLetter {
+	dl := DeadLetterOfEvent(durable, e, out.reason, out.err, out.attempts)
+	dl.Subject, dl.StreamSequence = subject, seq
+	return dl
+}
+
 // Message is the dead letter as stored: the event's headers, except the
 // server's own (Nats-*), which would steer the publish; the event id kept
 // under Dead-Letter-Msg-Id; the dead-letter headers; the event's payload.
@@ -212,8 +221,8 @@ func (d DeadLetter) Event() (eventlog.RecordedEvent, error) {
 	if err != nil {
 		return e, err
 	}
-	e.Position = eventlog.Position(d.StreamSequence)
-	e.Revision = eventlog.Revision(d.StreamSequence)
+	e.Position = natswire.LastOfMessage(d.StreamSequence)
+	e.Revision = eventlog.Revision(e.Position)
 	h := d.Header
 	if p, err := strconv.ParseUint(h.Get(natswire.HeaderLogPosition), 10, 64); err == nil {
 		e.Position = eventlog.Position(p)
@@ -224,9 +233,9 @@ func (d DeadLetter) Event() (eventlog.RecordedEvent, error) {
 	return e, nil
 }
 
-// deadLetterMsgID names a consumer's dead letter of one stream sequence, so
-// that a dead letter written again (the process died before acknowledging
-// the event) is stored once.
+// deadLetterMsgID names a consumer's dead letter of one event (by its log
+// position), so that a dead letter written again (the process died before
+// acknowledging the event) is stored once.
 func deadLetterMsgID(durable string, seq uint64) string { return DeadLetterMsgID(durable, seq) }
 
 // DeadLetterMsgID names the dead letter a consumer writes for the event at
@@ -244,7 +253,8 @@ const ProjectionConsumerPrefix = "projection."
 
 // DeadLetterOfEvent is the dead letter of an event that a reader of the
 // event log (not a bus consumer) gave up on: its headers are the ones the
-// event has on the bus (natswire), and StreamSequence is its log position.
+// event has on the bus as a plain event message (natswire), with its log
+// position in Log-Position; StreamSequence is its log position too.
 func DeadLetterOfEvent(consumer string, e eventlog.RecordedEvent, reason string, cause error, attempts int) DeadLetter {
 	dl := DeadLetter{
 		At: time.Now().UTC(), Consumer: consumer, Reason: reason, Attempts: attempts,
@@ -260,6 +270,7 @@ func DeadLetterOfEvent(consumer string, e eventlog.RecordedEvent, reason string,
 		dl.Header.Set(natswire.HeaderEventType, e.Type)
 		dl.Header.Set(natswire.HeaderStream, e.Stream)
 	}
+	dl.Header.Set(natswire.HeaderLogPosition, strconv.FormatUint(uint64(e.Position), 10))
 	return dl
 }
 

@@ -65,8 +65,11 @@ type outcome struct {
 	attempts int
 }
 
-// process handles one delivered message and acknowledges it, dead-letters
-// it, or leaves it for the next run when the consumer stops.
+// process handles the events of one delivered message (one, or an
+// envelope's several, in order) and acknowledges it once each is handled or
+// dead-lettered, or leaves it for the next run when the consumer stops:
+// the events of it already handled are then delivered again, which the
+// handlers, idempotent, take in their stride.
 func (c *Consumer) process(ctx context.Context, w *worker, msg jetstream.Msg) {
 	started := time.Now()
 	md, err := msg.Metadata()
@@ -79,43 +82,64 @@ func (c *Consumer) process(ctx context.Context, w *worker, msg jetstream.Msg) {
 	if ctx.Err() != nil {
 		return // stopping: the message is delivered again to whoever runs next
 	}
-	var out outcome
-	e, err := Decode(msg)
-	switch {
-	case err != nil:
-		out = outcome{name: outcomeDeadLettered, reason: ReasonUndecodable, err: err}
-	case md.NumDelivered > uint64(c.sub.Retry.MaxDeliveries):
-		out = outcome{name: outcomeDeadLettered, reason: ReasonExhausted,
-			err: fmt.Errorf("delivered %d times without being handled", md.NumDelivered)}
-	default:
-		out = c.handle(ctx, msg.Subject(), e, func() {
-			_ = msg.InProgress()
-			w.touchQueued()
-		})
-	}
-	switch out.name {
-	case outcomeStopped:
-		c.metrics.handled(context.WithoutCancel(ctx), c.sub.Durable, e.Type, out.name, started)
-		return
-	case outcomeDeadLettered:
+	events, err := Decode(msg)
+	if err != nil {
+		out := outcome{name: outcomeDeadLettered, reason: ReasonUndecodable, err: err}
 		dl := deadLetterOf(c.sub.Durable, msg.Subject(), msg.Headers(), msg.Data(), seq, out)
-		if err := c.publishDeadLetter(ctx, dl, deadLetterMsgID(c.sub.Durable, seq)); err != nil {
-			// Not acknowledged: the event comes back after AckWait and is
-			// judged again.
-			c.sub.Logger.Error("bus: cannot write dead letter", "consumer", c.sub.Durable, "stream_seq", seq, "err", err)
+		if !c.deadLetter(ctx, dl, natswire.LastOfMessage(seq)) {
 			return
 		}
+		c.ack(msg, seq)
+		c.metrics.handled(ctx, c.sub.Durable, msg.Headers().Get(natswire.HeaderEventType), out.name, started)
+		return
 	}
+	for _, e := range events {
+		var out outcome
+		if md.NumDelivered > uint64(c.sub.Retry.MaxDeliveries) {
+			out = outcome{name: outcomeDeadLettered, reason: ReasonExhausted,
+				err: fmt.Errorf("delivered %d times without being handled", md.NumDelivered)}
+		} else {
+			out = c.handle(ctx, msg.Subject(), e, func() {
+				_ = msg.InProgress()
+				w.touchQueued()
+			})
+		}
+		switch out.name {
+		case outcomeStopped:
+			c.metrics.handled(context.WithoutCancel(ctx), c.sub.Durable, e.Type, out.name, started)
+			return
+		case outcomeDeadLettered:
+			dl := deadLetterOf(c.sub.Durable, msg.Subject(), msg.Headers(), msg.Data(), seq, out)
+			if len(events) > 1 {
+				dl = envelopedDeadLetter(c.sub.Durable, msg.Subject(), e, seq, out)
+			}
+			if !c.deadLetter(ctx, dl, e.Position) {
+				return
+			}
+		}
+		c.metrics.handled(ctx, c.sub.Durable, e.Type, out.name, started)
+	}
+	c.ack(msg, seq)
+}
+
+// deadLetter writes dl, the dead letter of the event at position pos, and
+// says whether it is stored.
+func (c *Consumer) deadLetter(ctx context.Context, dl DeadLetter, pos eventlog.Position) bool {
+	if err := c.publishDeadLetter(ctx, dl, deadLetterMsgID(c.sub.Durable, uint64(pos))); err != nil {
+		// Not acknowledged: the event comes back after AckWait and is
+		// judged again.
+		c.sub.Logger.Error("bus: cannot write dead letter", "consumer", c.sub.Durable, "stream_seq", dl.StreamSequence, "err", err)
+		return false
+	}
+	return true
+}
+
+func (c *Consumer) ack(msg jetstream.Msg, seq uint64) {
 	if err := msg.Ack(); err != nil {
 		c.sub.Logger.Warn("bus: acknowledgement not sent", "consumer", c.sub.Durable, "stream_seq", seq, "err", err)
 	} else {
 		c.acks.acked(seq)
 	}
-	eventType := e.Type
-	if eventType == "" {
-		eventType = msg.Headers().Get(natswire.HeaderEventType)
-	}
-	c.metrics.handled(ctx, c.sub.Durable, eventType, out.name, started)
 }
 
 const (

@@ -40,6 +40,9 @@ const (
 	HeaderActor         = "Event-Actor"
 	HeaderRecordedAt    = "Recorded-At"
 	HeaderStream        = "Event-Stream"
+	// HeaderEventCount marks an envelope: a message holding the events of
+	// one append (AppendMessage), and says how many.
+	HeaderEventCount = "Event-Count"
 	// HeaderLogPosition and HeaderLogRevision are set by the EventStoreDB relay:
 	// the event's place in the production log.
 	HeaderLogPosition = "Log-Position"
@@ -108,10 +111,14 @@ func setIf(h nats.Header, k, v string) {
 	}
 }
 
-// Decode reads an event back from a message's subject, headers and data.
-// Revision and Position are left for the caller, who knows where the message
-// came from (stream sequence, or the relay's Log-* headers).
+// Decode reads an event back from a plain event message's subject, headers
+// and data; an envelope is refused (DecodeAll reads both). Revision and
+// Position are left for the caller, who knows where the message came from
+// (stream sequence, or the relay's Log-* headers).
 func Decode(subject string, h nats.Header, data []byte) (eventlog.RecordedEvent, error) {
+	if h.Get(HeaderEventCount) != "" {
+		return eventlog.RecordedEvent{}, fmt.Errorf("natswire: message on %q is an envelope of several events", subject)
+	}
 	stream := h.Get(HeaderStream)
 	if stream == "" {
 		s, err := StreamFromSubject(subject)

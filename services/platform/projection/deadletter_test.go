@@ -87,7 +87,7 @@ func publishUndecodable(t *testing.T, js jetstream.JetStream) (string, eventlog.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return id, eventlog.Position(ack.Sequence)
+	return id, natswire.LastOfMessage(ack.Sequence)
 }
 
 func runResolutions(t *testing.T, l eventlog.Log, js jetstream.JetStream, state *resolutions) (*projection.Projection[*resolutions], func()) {

@@ -137,7 +137,7 @@ func TestASnapshotOfAnotherLogIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	var origin eventlog.Origin
-	if err := json.Unmarshal(saved["log"], &origin); err != nil || origin.Kind != "jetstreamlog" || origin.ID == "" {
+	if err := json.Unmarshal(saved["log"], &origin); err != nil || origin.Kind != "jetstreamlog/2" || origin.ID == "" {
 		t.Errorf("snapshot names its log as %s (%v)", saved["log"], err)
 	}
 

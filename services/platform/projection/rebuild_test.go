@@ -9,6 +9,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
 )
 
@@ -49,15 +50,16 @@ func TestReplayStopsAtItsEnd(t *testing.T) {
 	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
 	appendN(t, l, "test.v1.A", 5)
 	c := newCounts()
-	reached, err := projection.Replay(context.Background(), l, eventlog.Filter{}, c, 0, 3, projection.ReplayOptions{})
-	if err != nil || reached != 3 || c.ByType["test.v1.A"] != 3 {
+	third, fourth, fifth := natswire.LastOfMessage(3), natswire.LastOfMessage(4), natswire.LastOfMessage(5) // one event a message
+	reached, err := projection.Replay(context.Background(), l, eventlog.Filter{}, c, 0, third, projection.ReplayOptions{})
+	if err != nil || reached != third || c.ByType["test.v1.A"] != 3 {
 		t.Fatalf("replay to 3: reached %d, counted %v, %v", reached, c.ByType, err)
 	}
 	c = newCounts()
-	reached, err = projection.Replay(context.Background(), l, eventlog.Filter{}, c, 0, 5, projection.ReplayOptions{
-		Until: func(e eventlog.RecordedEvent) bool { return e.Position == 4 },
+	reached, err = projection.Replay(context.Background(), l, eventlog.Filter{}, c, 0, fifth, projection.ReplayOptions{
+		Until: func(e eventlog.RecordedEvent) bool { return e.Position == fourth },
 	})
-	if err != nil || reached != 3 || c.ByType["test.v1.A"] != 3 {
+	if err != nil || reached != third || c.ByType["test.v1.A"] != 3 {
 		t.Fatalf("replay until 4: reached %d, counted %v, %v", reached, c.ByType, err)
 	}
 }
@@ -74,7 +76,7 @@ func TestASnapshotLargerThanOneValueIsSavedInParts(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = p.Run(ctx) }()
 	deadline := time.Now().Add(20 * time.Second)
-	for p.Position() < 20 && time.Now().Before(deadline) {
+	for p.Position() < natswire.LastOfMessage(20) && time.Now().Before(deadline) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	cancel()
@@ -84,7 +86,7 @@ func TestASnapshotLargerThanOneValueIsSavedInParts(t *testing.T) {
 		t.Fatal(err)
 	}
 	restored.Read(func(c *padded, pos eventlog.Position) {
-		if c.ByType["test.v1.A"] != 20 || len(c.Pad) != 20 || pos != 20 {
+		if c.ByType["test.v1.A"] != 20 || len(c.Pad) != 20 || pos != natswire.LastOfMessage(20) {
 			t.Fatalf("restored %v, %d pads at %d; want 20 at 20", c.ByType, len(c.Pad), pos)
 		}
 	})
@@ -113,7 +115,7 @@ func TestARebuildWhileEventsArriveMissesNoneAndCountsNoneTwice(t *testing.T) {
 	waitCount(t, p, "test.v1.A", 260)
 	var pos eventlog.Position
 	p.Read(func(_ *counts, at eventlog.Position) { pos = at })
-	if pos != 260 {
-		t.Fatalf("position %d, want 260", pos)
+	if pos != natswire.LastOfMessage(260) {
+		t.Fatalf("position %d, want the 260th message's", pos)
 	}
 }

@@ -77,8 +77,9 @@ func TestAProjectionsDeadLetterIsListedAndRebuiltNotRedriven(t *testing.T) {
 	if err := json.Unmarshal([]byte(mustCtl(t, "-json", "dead-letters", "list", "-consumer", "projection.ctl-test")), &dls); err != nil || len(dls) != 1 {
 		t.Fatalf("dead letters of projection.ctl-test: %+v, %v", dls, err)
 	}
-	if dls[0].StreamSequence != ack.Sequence {
-		t.Fatalf("dead letter of the event at %d, want %d", dls[0].StreamSequence, ack.Sequence)
+	// A projection's dead letter is placed by the event's log position.
+	if want := uint64(natswire.LastOfMessage(ack.Sequence)); dls[0].StreamSequence != want {
+		t.Fatalf("dead letter of the event at %d, want %d", dls[0].StreamSequence, want)
 	}
 	code, _, errOut := ctl(t, "dead-letters", "redrive", strconv.FormatUint(dls[0].Sequence, 10))
 	if code == 0 || !strings.Contains(errOut, "complaintctl projections rebuild ctl-test") {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -108,7 +109,8 @@ func hasCredentials(dir, user string) bool {
 }
 
 func (w *closures) handle(msg jetstream.Msg) {
-	if msg.Headers().Get(natswire.HeaderEventType) != closedType {
+	events, err := natswire.DecodeAll(msg.Subject(), msg.Headers(), msg.Data())
+	if err != nil || !slices.ContainsFunc(events, func(e eventlog.RecordedEvent) bool { return e.Type == closedType }) {
 		return
 	}
 	id, ok := complaintOfSubject(msg.Subject())

@@ -16,24 +16,14 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
-// appendRequest is one Append waiting for a writer.
+// appendRequest is one Append on its way to the stream.
 type appendRequest struct {
 	ctx      context.Context
 	stream   string
 	subject  string
 	expected eventlog.ExpectedRevision
 	events   []eventlog.EventData
-	msgs     []*nats.Msg
-	done     chan appendOutcome
-}
-
-type appendOutcome struct {
-	result eventlog.AppendResult
-	err    error
-}
-
-func (r *appendRequest) finish(res eventlog.AppendResult, err error) {
-	r.done <- appendOutcome{res, err}
+	msg      *nats.Msg
 }
 
 // Append implements eventlog.Log.
@@ -49,6 +39,9 @@ func (l *Log) Append(ctx context.Context, stream string, expected eventlog.Expec
 	}
 	l.metrics.appendDuration.Record(context.WithoutCancel(ctx), time.Since(started).Seconds(),
 		metric.WithAttributes(attribute.String("outcome", outcome)))
+	if err == nil {
+		l.metrics.appendEvents.Record(context.WithoutCancel(ctx), int64(len(events)))
+	}
 	return res, err
 }
 
@@ -60,8 +53,8 @@ func (l *Log) append(ctx context.Context, stream string, expected eventlog.Expec
 	if len(events) == 0 {
 		return eventlog.AppendResult{}, errors.New("jetstreamlog: append of no event")
 	}
-	if len(events) > l.opts.MaxBatch {
-		return eventlog.AppendResult{}, fmt.Errorf("jetstreamlog: append of %d events, at most %d", len(events), l.opts.MaxBatch)
+	if len(events) > natswire.MaxEnvelopeEvents {
+		return eventlog.AppendResult{}, fmt.Errorf("jetstreamlog: append of %d events, at most %d", len(events), natswire.MaxEnvelopeEvents)
 	}
 	seen := make(map[string]bool, len(events))
 	for _, e := range events {
@@ -76,78 +69,63 @@ func (l *Log) append(ctx context.Context, stream string, expected eventlog.Expec
 	if expected.IsStreamExists() {
 		// JetStream has no "subject exists" check: pin the expectation to the
 		// stream's current revision, which is what exists means at this moment.
-		last, ok, err := l.lastSequence(ctx, subject)
+		last, ok, err := l.lastRevision(ctx, subject)
 		if err != nil {
 			return eventlog.AppendResult{}, err
 		}
 		if !ok {
 			return eventlog.AppendResult{}, &eventlog.WrongExpectedVersionError{Stream: stream, Expected: expected}
 		}
-		expected = eventlog.Exact(eventlog.Revision(last))
+		expected = eventlog.Exact(last)
 	}
-	r := &appendRequest{ctx: ctx, stream: stream, subject: subject, expected: expected, events: events, done: make(chan appendOutcome, 1)}
-	for _, e := range events {
-		m, err := natswire.Message(stream, e)
-		if err != nil {
-			return eventlog.AppendResult{}, err
-		}
-		r.msgs = append(r.msgs, m)
-	}
-	if err := l.enqueue(ctx, r); err != nil {
+	m, err := natswire.AppendMessage(stream, events)
+	if err != nil {
 		return eventlog.AppendResult{}, err
 	}
-	select {
-	case out := <-r.done:
-		return out.result, out.err
-	case <-ctx.Done():
-		// The writer may still publish it; a retry with the same event ids is
-		// recognised and answered with the original result.
-		return eventlog.AppendResult{}, ctx.Err()
+	r := &appendRequest{ctx: ctx, stream: stream, subject: subject, expected: expected, events: events, msg: m}
+	if rev, ok := expected.ExactRevision(); ok {
+		if _, last := natswire.SequenceOfRevision(rev); !last {
+			// No stream ends there: a stream's revision is always the
+			// last event of a message.
+			return eventlog.AppendResult{}, l.conflict(ctx, r)
+		}
 	}
+	if !l.begin() {
+		return eventlog.AppendResult{}, ErrClosed
+	}
+	defer l.inflight.Done()
+	return l.publishAppend(r)
 }
 
-// enqueue hands r to the writers, unless the log is closed. While it waits
-// for room in the queue, Close waits too; the writers, still running, make
-// the room.
-func (l *Log) enqueue(ctx context.Context, r *appendRequest) error {
+// begin counts an append in flight, unless the log is closed: Close waits
+// for every append counted.
+func (l *Log) begin() bool {
 	l.closing.RLock()
 	defer l.closing.RUnlock()
 	if l.closed {
-		return ErrClosed
+		return false
 	}
-	select {
-	case l.queue <- r:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	l.inflight.Add(1)
+	return true
 }
 
-// publishOne publishes one append: a plain publish for one event, an atomic
-// batch of its own for several.
-func (l *Log) publishOne(r *appendRequest) (eventlog.AppendResult, error) {
+// publishAppend publishes an append's one message with its expectation and
+// waits for the stream's acknowledgement, which comes once the message is
+// on disk. Appends from many callers are in flight at once on the one
+// connection, so the stream receives them back to back.
+func (l *Log) publishAppend(r *appendRequest) (eventlog.AppendResult, error) {
 	ctx, cancel := l.publishContext(r.ctx)
 	defer cancel()
-	for i, m := range r.msgs {
-		setExpectation(m, r.expected, i == 0)
-	}
-	var (
-		ack *jetstream.PubAck
-		err error
-	)
-	if len(r.msgs) == 1 {
-		natswire.ClearBatch(r.msgs[0])
-		ack, err = l.publish(ctx, r.msgs[0])
-	} else {
-		ack, err = l.publishBatch(ctx, r.msgs)
-	}
+	setExpectation(r.msg, r.expected)
+	ack, err := l.publish(ctx, r.msg)
 	if err == nil {
 		if ack.Duplicate {
 			// Same event id already in the log (an Any append retried):
 			// answer with where it was first written.
 			return l.recoverRetry(ctx, r, 0)
 		}
-		return eventlog.AppendResult{NextRevision: eventlog.Revision(ack.Sequence), Position: eventlog.Position(ack.Sequence)}, nil
+		last := natswire.LastOfMessage(ack.Sequence)
+		return eventlog.AppendResult{NextRevision: eventlog.Revision(last), Position: last}, nil
 	}
 	var apiErr *jetstream.APIError
 	if !errors.As(err, &apiErr) {
@@ -157,14 +135,14 @@ func (l *Log) publishOne(r *appendRequest) (eventlog.AppendResult, error) {
 	case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant:
 		after := uint64(0)
 		if rev, ok := r.expected.ExactRevision(); ok {
-			after = uint64(rev)
+			after, _ = natswire.SequenceOfRevision(rev)
 		}
 		res, rerr := l.recoverRetry(ctx, r, after)
 		if rerr == nil {
 			return res, nil
 		}
 		return eventlog.AppendResult{}, l.conflict(ctx, r)
-	case errCodeBatchDuplicate, errCodeDuplicateInProcess:
+	case errCodeDuplicateInProcess:
 		return l.recoverRetry(ctx, r, 0)
 	}
 	return eventlog.AppendResult{}, fmt.Errorf("jetstreamlog: append to %s: %w", r.stream, err)
@@ -178,10 +156,11 @@ func (l *Log) publishContext(parent context.Context) (context.Context, context.C
 }
 
 // recoverRetry answers an append whose events are already in the log: it
-// looks for them in the stream after revision after, and returns the result
-// of the append that wrote them. Any other finding is an error.
+// looks for them in the stream's messages after sequence after, and
+// returns the result of the append that wrote them. Any other finding is
+// an error.
 func (l *Log) recoverRetry(ctx context.Context, r *appendRequest, after uint64) (eventlog.AppendResult, error) {
-	recorded, err := l.read(ctx, r.subject, after+1, 0)
+	recorded, err := l.read(ctx, r.subject, after+1)
 	if err != nil {
 		return eventlog.AppendResult{}, err
 	}
@@ -211,21 +190,20 @@ func (l *Log) recoverRetry(ctx context.Context, r *appendRequest, after uint64) 
 // conflict builds the typed error for an append refused by its expectation.
 func (l *Log) conflict(ctx context.Context, r *appendRequest) error {
 	e := &eventlog.WrongExpectedVersionError{Stream: r.stream, Expected: r.expected}
-	if last, ok, err := l.lastSequence(ctx, r.subject); err == nil && ok {
-		e.Actual, e.HasActual = eventlog.Revision(last), true
+	if last, ok, err := l.lastRevision(ctx, r.subject); err == nil && ok {
+		e.Actual, e.HasActual = last, true
 	}
 	return e
 }
 
-// setExpectation puts the append's expectation on its first message; the
-// batch's atomicity covers the rest.
-func setExpectation(m *nats.Msg, expected eventlog.ExpectedRevision, first bool) {
+// setExpectation puts the append's expectation on its message.
+func setExpectation(m *nats.Msg, expected eventlog.ExpectedRevision) {
 	m.Header.Del(jetstream.ExpectedLastSubjSeqHeader)
-	if !first {
-		return
-	}
 	if rev, ok := expected.ExactRevision(); ok {
-		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(uint64(rev), 10))
+		// The message ending at the expected revision must be the
+		// stream's last.
+		seq, _ := natswire.SequenceOfRevision(rev)
+		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, strconv.FormatUint(seq, 10))
 	} else if expected.IsNoStream() {
 		m.Header.Set(jetstream.ExpectedLastSubjSeqHeader, "0")
 	}
@@ -236,7 +214,6 @@ func setExpectation(m *nats.Msg, expected eventlog.ExpectedRevision, first bool)
 // the jetstream package names.
 const (
 	errCodeDuplicateInProcess jetstream.ErrorCode = 10158
-	errCodeBatchDuplicate     jetstream.ErrorCode = 10201
 )
 
 // publish sends m and waits for its acknowledgement. A refusal by the

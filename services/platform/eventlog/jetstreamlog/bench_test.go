@@ -10,23 +10,15 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
 
-// BenchmarkAppend measures appends of one event to a new stream each, from
-// many goroutines at once, on a server that fsyncs every write. Compare the
-// coalesced and one-by-one sub-benchmarks: the gap is what coalescing buys.
+// BenchmarkAppend measures appends of one event, and of three (one
+// message each), to a new stream each, from many goroutines at once, on a
+// server that fsyncs every write.
 //
 //	make bench
 func BenchmarkAppend(b *testing.B) {
-	for _, c := range []struct {
-		name string
-		opts Options
-	}{
-		{"coalesced", Options{}},
-		{"coalesced-4-writers", Options{Writers: 4}},
-		{"one-by-one", Options{NoCoalescing: true}},
-		{"one-by-one-32-writers", Options{NoCoalescing: true, Writers: 32}},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			l := openLog(b, c.opts)
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("%d-events", n), func(b *testing.B) {
+			l := openLog(b, Options{})
 			ctx := context.Background()
 			payload := make([]byte, 512)
 			b.SetParallelism(benchParallelism)
@@ -35,18 +27,16 @@ func BenchmarkAppend(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					id := uuid.NewString()
-					e := eventlog.EventData{ID: uuid.NewString(), Type: "bench.v1.E", SchemaVersion: 1, Data: payload,
-						Metadata: eventlog.Metadata{ComplaintID: id}}
-					if _, err := l.Append(ctx, eventlog.StreamName("complaint", id), eventlog.NoStream(), e); err != nil {
+					events := make([]eventlog.EventData, n)
+					for i := range events {
+						events[i] = eventlog.EventData{ID: uuid.NewString(), Type: "bench.v1.E", SchemaVersion: 1, Data: payload,
+							Metadata: eventlog.Metadata{ComplaintID: id}}
+					}
+					if _, err := l.Append(ctx, eventlog.StreamName("complaint", id), eventlog.NoStream(), events...); err != nil {
 						b.Fatal(err)
 					}
 				}
 			})
-			b.StopTimer()
-			s := l.Stats()
-			if s.Batches > 0 {
-				b.ReportMetric(float64(s.BatchedAppends)/float64(s.Batches), "appends/batch")
-			}
 		})
 	}
 }
@@ -76,9 +66,8 @@ func BenchmarkReadTimeline(b *testing.B) {
 // benchParallelism times GOMAXPROCS goroutines append at once.
 var benchParallelism = 16
 
-// BenchmarkAppendAlone measures one append at a time (no coalescing
-// possible): the latency of an append on an idle log, for one event (a plain
-// publish) and for two (an atomic batch of its own).
+// BenchmarkAppendAlone measures one append at a time: the latency of an
+// append on an idle log, for one event and for two (one message either way).
 func BenchmarkAppendAlone(b *testing.B) {
 	for _, n := range []int{1, 2} {
 		b.Run(fmt.Sprintf("%d-events", n), func(b *testing.B) {

@@ -20,7 +20,3 @@ func open(t testing.TB, o jetstreamlog.Options) *jetstreamlog.Log {
 func TestContract(t *testing.T) {
 	eventlogtest.Run(t, func(t *testing.T) eventlog.Log { return open(t, jetstreamlog.Options{}) }, eventlogtest.RecognisesAnyRetries())
 }
-
-func TestContractWithoutCoalescing(t *testing.T) {
-	eventlogtest.Run(t, func(t *testing.T) eventlog.Log { return open(t, jetstreamlog.Options{NoCoalescing: true}) }, eventlogtest.RecognisesAnyRetries())
-}

@@ -12,7 +12,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 )
 
-func TestAppendsAndBatchesAreMeasured(t *testing.T) {
+func TestAppendsAndTheirEventsAreMeasured(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
 	prev := otel.GetMeterProvider()
 	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
@@ -20,22 +20,22 @@ func TestAppendsAndBatchesAreMeasured(t *testing.T) {
 
 	l := openLog(t, Options{})
 	ctx := context.Background()
-	ok := request(t, "case-measured", eventlog.NoStream(), 1)
-	if _, err := l.Append(ctx, ok.stream, ok.expected, ok.events...); err != nil {
+	if _, err := l.Append(ctx, "case-measured", eventlog.NoStream(), someEvents(1)...); err != nil {
 		t.Fatal(err)
 	}
-	again := request(t, "case-measured", eventlog.NoStream(), 1)
-	if _, err := l.Append(ctx, again.stream, again.expected, again.events...); !eventlog.IsWrongExpectedVersion(err) {
+	if _, err := l.Append(ctx, "case-measured", eventlog.NoStream(), someEvents(1)...); !eventlog.IsWrongExpectedVersion(err) {
 		t.Fatalf("second no-stream append: %v", err)
 	}
-	l.publishGroup([]*appendRequest{request(t, "case-m1", eventlog.Any(), 1), request(t, "case-m2", eventlog.Any(), 2)})
+	if _, err := l.Append(ctx, "case-m2", eventlog.Any(), someEvents(3)...); err != nil {
+		t.Fatal(err)
+	}
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(ctx, &rm); err != nil {
 		t.Fatal(err)
 	}
 	appends := map[string]uint64{}
-	var batches, batched int64
+	var measured, events int64
 	for _, sm := range rm.ScopeMetrics {
 		for _, m := range sm.Metrics {
 			switch m.Name {
@@ -44,18 +44,18 @@ func TestAppendsAndBatchesAreMeasured(t *testing.T) {
 					outcome, _ := dp.Attributes.Value(attribute.Key("outcome"))
 					appends[outcome.AsString()] += dp.Count
 				}
-			case "complaints.eventlog.batch.appends":
+			case "complaints.eventlog.append.events":
 				for _, dp := range m.Data.(metricdata.Histogram[int64]).DataPoints {
-					batches += int64(dp.Count)
-					batched += dp.Sum
+					measured += int64(dp.Count)
+					events += dp.Sum
 				}
 			}
 		}
 	}
-	if appends["ok"] != 1 || appends["conflict"] != 1 {
-		t.Errorf("appends measured by outcome %v, want one ok and one conflict", appends)
+	if appends["ok"] != 2 || appends["conflict"] != 1 {
+		t.Errorf("appends measured by outcome %v, want two ok and one conflict", appends)
 	}
-	if batches != 1 || batched != 2 {
-		t.Errorf("measured %d batches of %d appends, want one of two", batches, batched)
+	if measured != 2 || events != 4 {
+		t.Errorf("measured %d appends of %d events, want two of four", measured, events)
 	}
 }

@@ -14,8 +14,9 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
-// lastSequence returns the sequence of the last event on subject.
-func (l *Log) lastSequence(ctx context.Context, subject string) (uint64, bool, error) {
+// lastRevision returns the revision of the last event on subject: the last
+// event of its last message.
+func (l *Log) lastRevision(ctx context.Context, subject string) (eventlog.Revision, bool, error) {
 	m, err := l.stream.GetLastMsgForSubject(ctx, subject)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
 		return 0, false, nil
@@ -23,17 +24,17 @@ func (l *Log) lastSequence(ctx context.Context, subject string) (uint64, bool, e
 	if err != nil {
 		return 0, false, fmt.Errorf("jetstreamlog: last event of %s: %w", subject, err)
 	}
-	return m.Sequence, true, nil
+	return eventlog.Revision(natswire.LastOfMessage(m.Sequence)), true, nil
 }
 
 // readBatch is how many events one direct-get request returns at most.
 const readBatch = 256
 
 // read returns the events on subject (which may hold wildcards) from
-// sequence from on, at most limit of them (0: all). It uses batched direct
+// sequence from on. It uses batched direct
 // gets: one request answers with up to readBatch events, then an end-of-batch
 // message saying how many more match.
-func (l *Log) read(ctx context.Context, subject string, from uint64, limit int) ([]eventlog.RecordedEvent, error) {
+func (l *Log) read(ctx context.Context, subject string, from uint64) ([]eventlog.RecordedEvent, error) {
 	ctx, cancel := l.publishContext(ctx)
 	defer cancel()
 	inbox := l.nc.NewInbox()
@@ -47,11 +48,7 @@ func (l *Log) read(ctx context.Context, subject string, from uint64, limit int) 
 	defer func() { _ = sub.Unsubscribe() }()
 	var out []eventlog.RecordedEvent
 	for seq := max(from, 1); ; {
-		batch := readBatch
-		if limit > 0 {
-			batch = min(batch, limit-len(out))
-		}
-		req, _ := json.Marshal(directGet{Seq: seq, NextBySubject: subject, Batch: batch})
+		req, _ := json.Marshal(directGet{Seq: seq, NextBySubject: subject, Batch: readBatch})
 		if err := l.nc.PublishRequest(directGetSubject, inbox, req); err != nil {
 			return nil, err
 		}
@@ -59,7 +56,7 @@ func (l *Log) read(ctx context.Context, subject string, from uint64, limit int) 
 		if err != nil {
 			return nil, fmt.Errorf("jetstreamlog: read %s: %w", subject, err)
 		}
-		if !more || (limit > 0 && len(out) >= limit) {
+		if !more {
 			return out, nil
 		}
 		seq = last + 1
@@ -74,8 +71,9 @@ type directGet struct {
 	Batch         int    `json:"batch"`
 }
 
-// receiveBatch collects one batch's events; more tells whether further
-// events match, last is the sequence of the last one received.
+// receiveBatch collects the events of one batch of messages; more tells
+// whether further messages match, last is the sequence of the last one
+// received.
 func receiveBatch(ctx context.Context, answers <-chan *nats.Msg, out *[]eventlog.RecordedEvent) (more bool, last uint64, err error) {
 	for {
 		var m *nats.Msg
@@ -98,23 +96,37 @@ func receiveBatch(ctx context.Context, answers <-chan *nats.Msg, out *[]eventlog
 		if err != nil {
 			return false, 0, fmt.Errorf("direct get without sequence: %w", err)
 		}
-		e, err := decode(m.Header.Get("Nats-Subject"), m.Header, m.Data, seq)
+		events, err := decode(m.Header.Get("Nats-Subject"), m.Header, m.Data, seq)
 		if err != nil {
 			return false, 0, err
 		}
-		*out = append(*out, e)
+		*out = append(*out, events...)
 		last = seq
 	}
 }
 
-func decode(subject string, h nats.Header, data []byte, seq uint64) (eventlog.RecordedEvent, error) {
-	e, err := natswire.Decode(subject, h, data)
+// decode reads the events of the message at stream sequence seq, each at
+// its own revision and position.
+func decode(subject string, h nats.Header, data []byte, seq uint64) ([]eventlog.RecordedEvent, error) {
+	events, err := natswire.DecodeAll(subject, h, data)
 	if err != nil {
-		return e, err
+		return nil, err
 	}
-	e.Revision = eventlog.Revision(seq)
-	e.Position = eventlog.Position(seq)
-	return e, nil
+	for i := range events {
+		events[i].Revision = natswire.RevisionOf(seq, i, len(events))
+		events[i].Position = natswire.PositionOf(seq, i, len(events))
+	}
+	return events, nil
+}
+
+// eventsAfter keeps the events after revision after.
+func eventsAfter(events []eventlog.RecordedEvent, after eventlog.Revision) []eventlog.RecordedEvent {
+	for i, e := range events {
+		if e.Revision > after {
+			return events[i:]
+		}
+	}
+	return nil
 }
 
 // ReadStream implements eventlog.Log.
@@ -123,15 +135,19 @@ func (l *Log) ReadStream(ctx context.Context, stream string, after eventlog.Revi
 	if err != nil {
 		return nil, err
 	}
-	events, err := l.read(ctx, subject, uint64(after)+1, 0)
+	// From the message holding the event at after, whose later events
+	// are read too.
+	from, _ := natswire.SequenceOfRevision(after)
+	events, err := l.read(ctx, subject, max(from, 1))
 	if err != nil {
 		return nil, err
 	}
+	events = eventsAfter(events, after)
 	if len(events) == 0 {
 		if after == eventlog.FromStart {
 			return nil, fmt.Errorf("%w: %s", eventlog.ErrStreamNotFound, stream)
 		}
-		if _, ok, err := l.lastSequence(ctx, subject); err != nil {
+		if _, ok, err := l.lastRevision(ctx, subject); err != nil {
 			return nil, err
 		} else if !ok {
 			return nil, fmt.Errorf("%w: %s", eventlog.ErrStreamNotFound, stream)
@@ -146,7 +162,7 @@ func (l *Log) ReadTimeline(ctx context.Context, complaintID string) ([]eventlog.
 	if !eventlog.ValidID(complaintID) {
 		return nil, fmt.Errorf("%w: complaint id %q", eventlog.ErrInvalidStreamName, complaintID)
 	}
-	events, err := l.read(ctx, natswire.ComplaintSubject(complaintID), 1, 0)
+	events, err := l.read(ctx, natswire.ComplaintSubject(complaintID), 1)
 	if err != nil {
 		return nil, err
 	}

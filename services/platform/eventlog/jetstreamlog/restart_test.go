@@ -78,7 +78,7 @@ func TestOriginIsTheFirstEvent(t *testing.T) {
 	ctx := context.Background()
 	l := openRestartable(t, t.TempDir())
 	o, err := eventlog.OriginOf(ctx, l)
-	if err != nil || o != (eventlog.Origin{Kind: "jetstreamlog"}) {
+	if err != nil || o != (eventlog.Origin{Kind: "jetstreamlog/2"}) {
 		t.Fatalf("origin of an empty log: %+v, %v", o, err)
 	}
 	first := uuid.NewString()
@@ -89,7 +89,7 @@ func TestOriginIsTheFirstEvent(t *testing.T) {
 		}
 	}
 	o, err = eventlog.OriginOf(ctx, l)
-	if err != nil || o != (eventlog.Origin{Kind: "jetstreamlog", ID: first}) {
+	if err != nil || o != (eventlog.Origin{Kind: "jetstreamlog/2", ID: first}) {
 		t.Fatalf("origin %+v, %v; want the first event's id", o, err)
 	}
 }

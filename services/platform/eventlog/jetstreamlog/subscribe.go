@@ -27,9 +27,15 @@ func (l *Log) Subscribe(ctx context.Context, after eventlog.Position, filter eve
 // narrowed to the filter's categories on the server.
 func (l *Log) openFeed(ctx context.Context, after eventlog.Position, filter eventlog.Filter) (eventlog.Feed, error) {
 	cfg := jetstream.OrderedConsumerConfig{DeliverPolicy: jetstream.DeliverAllPolicy}
-	if after > 0 {
+	// After the last event of a message, from the next message; after an
+	// event inside one, from that message, whose events up to after are
+	// passed over.
+	if seq, last := natswire.SequenceOf(after); seq > 0 && last {
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
-		cfg.OptStartSeq = uint64(after) + 1
+		cfg.OptStartSeq = seq + 1
+	} else if seq > 0 {
+		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
+		cfg.OptStartSeq = seq
 	}
 	for _, c := range filter.Categories {
 		cfg.FilterSubjects = append(cfg.FilterSubjects, natswire.CategorySubject(c))
@@ -45,25 +51,45 @@ func (l *Log) openFeed(ctx context.Context, after eventlog.Position, filter even
 	// The iterator's Next waits without a context: stop the iterator when
 	// the subscription ends, which makes Next return.
 	context.AfterFunc(ctx, it.Stop)
-	return &feed{it: it}, nil
+	return &feed{it: it, after: after}, nil
 }
 
-// feed reads an ordered consumer's messages.
-type feed struct{ it jetstream.MessagesContext }
+// feed reads an ordered consumer's messages, and hands out their events one
+// by one.
+type feed struct {
+	it jetstream.MessagesContext
+	// after is the position the feed resumes after: events up to it are
+	// passed over.
+	after   eventlog.Position
+	pending []eventlog.RecordedEvent
+}
 
 func (f *feed) Next(ctx context.Context) (eventlog.RecordedEvent, error) {
-	m, err := f.it.Next()
-	if err != nil {
-		if ctx.Err() != nil {
-			return eventlog.RecordedEvent{}, ctx.Err()
+	for len(f.pending) == 0 {
+		m, err := f.it.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return eventlog.RecordedEvent{}, ctx.Err()
+			}
+			return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", err)
 		}
-		return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", err)
+		meta, err := m.Metadata()
+		if err != nil {
+			return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", err)
+		}
+		events, err := decode(m.Subject(), m.Headers(), m.Data(), meta.Sequence.Stream)
+		if err != nil {
+			return eventlog.RecordedEvent{}, err
+		}
+		for _, e := range events {
+			if e.Position > f.after {
+				f.pending = append(f.pending, e)
+			}
+		}
 	}
-	meta, err := m.Metadata()
-	if err != nil {
-		return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", err)
-	}
-	return decode(m.Subject(), m.Headers(), m.Data(), meta.Sequence.Stream)
+	e := f.pending[0]
+	f.pending = f.pending[1:]
+	return e, nil
 }
 
 func (f *feed) Close() { f.it.Stop() }
