@@ -2,8 +2,9 @@
 // on NATS share (ADR 0008): requests handled concurrently up to a bound, each
 // in the requester's trace and bounded in time, and errors answered as the
 // HTTP API answers them, an application/problem+json body with the status in
-// Nats-Service-Error-Code; and only requests whose reply subject is an inbox
-// handled at all.
+// Nats-Service-Error-Code; only requests whose reply subject is an inbox
+// handled at all; and each request's caller checked, as over HTTP, from the
+// bearer token in its Authorization header (Caller, ADR 0036).
 package natsreply
 
 import (
@@ -19,6 +20,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 )
@@ -117,4 +119,39 @@ func Problem(ctx context.Context, r micro.Request, err error) error {
 	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
 		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
 	return err
+}
+
+// DeniedMetric counts the requests refused for their caller (401, 403), by
+// subject, reason (auth.ReasonNoToken, ...) and status: the NATS side of
+// auth.DeniedMetric.
+const DeniedMetric = "complaints.nats.denied"
+
+// Caller is who sends request r, checked as the matching HTTP route checks
+// it (ADR 0036): the bearer token of its Authorization header, verified by
+// v (the process's verifier chain, the HTTP API's), must hold one of roles.
+// Otherwise the error is the problem to answer with Problem (401 without a
+// token or with one that is not valid, 403 with the wrong role), and the
+// denial is logged and counted in DeniedMetric, without the token or the
+// caller's subject. The NATS user only decides which subjects a client may
+// reach; the token says who it is and what it may do.
+func Caller(ctx context.Context, v auth.Verifier, r micro.Request, roles ...auth.Role) (auth.Principal, error) {
+	p, refused := auth.Authorize(ctx, v, r.Headers().Get("Authorization"), r.Subject(), roles...)
+	if refused == nil {
+		return p, nil
+	}
+	held := make([]string, len(refused.Held))
+	for i, role := range refused.Held {
+		held[i] = string(role)
+	}
+	slog.WarnContext(ctx, "request denied", "status", refused.Problem.Status, "reason", refused.Reason,
+		"subject", r.Subject(), "roles", held)
+	c, _ := otel.Meter("github.com/complaintflow/complaintflow/services/platform/natsreply").Int64Counter(DeniedMetric,
+		metric.WithUnit("{request}"),
+		metric.WithDescription("NATS requests refused for their caller (no token, a token not valid, a role missing)"))
+	if c != nil {
+		c.Add(ctx, 1, metric.WithAttributes(attribute.String("subject", r.Subject()),
+			attribute.String("reason", refused.Reason),
+			attribute.String("status", strconv.Itoa(refused.Problem.Status))))
+	}
+	return auth.Principal{}, refused.Problem
 }

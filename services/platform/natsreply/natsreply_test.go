@@ -1,14 +1,20 @@
 package natsreply_test
 
 import (
+	"context"
 	"encoding/json"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
@@ -122,5 +128,91 @@ func TestARequestWhoseReplyIsNotAnInboxIsRefused(t *testing.T) {
 	}
 	if n := ran.Load(); n != 1 {
 		t.Fatalf("handler ran %d times, want 1", n)
+	}
+}
+
+// A request reaches its handler only with a bearer token of one of the
+// endpoint's roles in its Authorization header: without one, or with one no
+// verifier knows, it is answered 401; with another role 403, as a problem
+// naming why; each refusal is counted by subject and reason.
+func TestARequestIsHandledOnlyForACallerWithTheRole(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	prev := otel.GetMeterProvider()
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
+	t.Cleanup(func() { otel.SetMeterProvider(prev) })
+
+	_, url := natsserver.RunForTest(t)
+	nc := natsserver.ConnectForTest(t, url)
+	svc, err := micro.AddService(nc, micro.Config{Name: "test", Version: "1.0.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = svc.Stop() }()
+	tokens := auth.StaticTokens{
+		"payments-token": {Subject: "gateway", Roles: []auth.Role{auth.RolePayments}},
+		"intake-token":   {Subject: "crm", Roles: []auth.Role{auth.RoleIntakeSystem}},
+	}
+	var ran atomic.Int32
+	err = svc.AddEndpoint("confirm", natsreply.NewLimiter(1).Handler(func(r micro.Request) {
+		ctx, end := natsreply.Context("test", r)
+		p, err := natsreply.Caller(ctx, tokens, r, auth.RolePayments)
+		if err != nil {
+			end(natsreply.Problem(ctx, r, err))
+			return
+		}
+		ran.Add(1)
+		end(r.Respond([]byte(p.Actor())))
+	}), micro.WithEndpointSubject("test.confirm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ header, code, answer string }{
+		{"", "401", ""},
+		{"Bearer nonsense", "401", ""},
+		{"Bearer intake-token", "403", ""},
+		{"Bearer payments-token", "", "system:gateway"},
+	} {
+		m := nats.NewMsg("test.confirm")
+		if c.header != "" {
+			m.Header.Set("Authorization", c.header)
+		}
+		reply, err := nc.RequestMsg(m, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Status int    `json:"status"`
+			Detail string `json:"detail"`
+		}
+		code := reply.Header.Get("Nats-Service-Error-Code")
+		switch {
+		case code != c.code:
+			t.Fatalf("%q answered %q %s, want %q", c.header, code, reply.Data, c.code)
+		case c.code == "" && string(reply.Data) != c.answer:
+			t.Fatalf("%q answered %s, want %s", c.header, reply.Data, c.answer)
+		case c.code != "" && (json.Unmarshal(reply.Data, &p) != nil || strconv.Itoa(p.Status) != c.code || p.Detail == ""):
+			t.Fatalf("%q answered %s, not a problem saying why", c.header, reply.Data)
+		}
+	}
+	if n := ran.Load(); n != 1 {
+		t.Fatalf("the handler ran %d times, want once", n)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	counted := map[string]int64{}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if sum, ok := m.Data.(metricdata.Sum[int64]); ok && m.Name == natsreply.DeniedMetric {
+				for _, dp := range sum.DataPoints {
+					reason, _ := dp.Attributes.Value("reason")
+					counted[reason.AsString()] += dp.Value
+				}
+			}
+		}
+	}
+	if counted[auth.ReasonNoToken] != 1 || counted[auth.ReasonInvalidToken] != 1 || counted[auth.ReasonMissingRole] != 1 || len(counted) != 3 {
+		t.Fatalf("denials counted %v, want one of each", counted)
 	}
 }
