@@ -53,6 +53,12 @@ type Config struct {
 	PIIKEKFile string `env:"PII_KEK_FILE"`
 	// EventStoreURL selects EventStoreDB as the event log.
 	EventStoreURL string `env:"EVENTSTORE_URL"`
+	// EventStoreUsers names each service's EventStoreDB user
+	// ("intake:complaints-intake,resolution:complaints-resolution,..."):
+	// the one user that writes the streams of that service's categories
+	// (ADR 0037). Empty: streams get no ACL of their own and the relay
+	// vouches for no writer.
+	EventStoreUsers map[string]string `env:"EVENTSTORE_USERS"`
 	// Relay runs the EventStoreDB-to-bus relay in this process. Exactly one
 	// process should run it. Ignored with the JetStream log.
 	Relay bool `env:"RELAY"`

@@ -21,6 +21,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/bus"
+	"github.com/complaintflow/complaintflow/services/platform/bus/writers"
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/esdblog"
@@ -173,7 +174,11 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 	}
 
 	if cfg.EventStoreURL != "" {
-		el, err := esdblog.New(ctx, cfg.EventStoreURL, esdblog.Options{})
+		owners, err := esdblog.WritersOf(writers.ByCategory, cfg.EventStoreUsers)
+		if err != nil {
+			return nil, fmt.Errorf("EVENTSTORE_USERS: %w", err)
+		}
+		el, err := esdblog.New(ctx, cfg.EventStoreURL, esdblog.Options{Writers: owners})
 		if err != nil {
 			return nil, fmt.Errorf("EventStoreDB: %w", err)
 		}
@@ -401,7 +406,11 @@ func (s *System) startRelay(ctx, runCtx context.Context, process string) error {
 	if err != nil {
 		return fmt.Errorf("relay checkpoint store: %w", err)
 	}
-	r := relay.New(s.esdb, js, cps, relay.Options{})
+	var o relay.Options
+	if w, ok := s.esdb.(relay.Writers); ok && len(s.cfg.EventStoreUsers) > 0 {
+		o.Writers = w
+	}
+	r := relay.New(s.esdb, js, cps, o)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
