@@ -65,7 +65,7 @@ type Config struct {
 	// ShutdownGrace bounds a graceful shutdown.
 	ShutdownGrace time.Duration `env:"SHUTDOWN_GRACE" envDefault:"10s"`
 	// Auth is how API callers authenticate: development tokens, customer
-	// capability tokens, OIDC (AUTH_*, CUSTOMER_TOKEN_*, OIDC_*, HTTP_RATE_*).
+	// capability tokens, OIDC, rate limits (AUTH_*, CUSTOMER_TOKEN_*, OIDC_*, HTTP_RATE_*, HTTP_TRUSTED_PROXIES, HTTP_PROXY_HEADER).
 	Auth auth.Config
 	// Telemetry is what telemetry.Setup installs (OTEL_* and LOG_LEVEL).
 	// Nil reads it from the environment at Start.
