@@ -29,8 +29,9 @@
 //     generator reports them;
 //   - durable messages per complaint: every message of every stream of the
 //     store (the event log, timers, dead letters, key-value buckets) after
-//     the run, divided by the complaints; events per complaint: those of the
-//     event-log stream COMPLAINT_EVENTS. The counts are read by starting an
+//     the run, divided by the complaints; event-log messages per complaint:
+//     those of the stream COMPLAINT_EVENTS (one per event before ADR 0040,
+//     one per append since). The counts are read by starting an
 //     embedded NATS server on the stopped server's store.
 //
 // The table gives each figure's median over the rounds for BASE and HEAD and
