@@ -11,13 +11,15 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/prevention"
 	"github.com/complaintflow/complaintflow/services/resolution"
+	"github.com/complaintflow/complaintflow/services/system/web"
 	"github.com/complaintflow/complaintflow/tools/paysim"
 )
 
 // DefaultAddr is where the all-in-one process listens.
 const DefaultAddr = "127.0.0.1:8080"
 
-// Services are the five services with their default policies and, unless
+// Services are the five services with their default policies, the browser
+// pages under /app/ (a client of their API) and, unless
 // PAYSIM=off, the simulated payment system that confirms redress issuance.
 func Services(intakeCfg intake.Config) []host.Unit {
 	units := []host.Unit{
@@ -26,6 +28,7 @@ func Services(intakeCfg intake.Config) []host.Unit {
 		{Name: "compensation", Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "followup", Build: followup.NewWithConfig(followup.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "prevention", Build: prevention.New()},
+		web.Unit(),
 	}
 	if os.Getenv("PAYSIM") != "off" {
 		units = append(units, paysim.Unit())

@@ -94,6 +94,17 @@ type Unit struct {
 	// (intake). A process loads the signing key only when one of its units
 	// does; the others verify with the public key alone.
 	SignsCustomerTokens bool
+	// Pages, when set, makes the unit browser pages rather than a service:
+	// a client of the API, with no NATS connection, log or keys of its own.
+	// The host calls Pages with the API's mux instead of Build.
+	Pages func(mux *http.ServeMux, p PagesDeps)
+}
+
+// PagesDeps is what browser pages are given (Unit.Pages).
+type PagesDeps struct {
+	// DevTokensFile is the development tokens file, empty when development
+	// tokens are off: the pages offer a development sign-in only with it.
+	DevTokensFile string
 }
 
 // System is a running process hosting services.
@@ -211,6 +222,10 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 	}
 	mux := http.NewServeMux()
 	for _, u := range units {
+		if u.Pages != nil {
+			u.Pages(mux, PagesDeps{DevTokensFile: s.gate.DevTokensFile})
+			continue
+		}
 		deps, err := s.open(ctx, name, u.Name)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", u.Name, err)
