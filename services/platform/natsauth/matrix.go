@@ -1,6 +1,6 @@
 // Package natsauth says who may do what on NATS: one user per service, a user
-// for the EventStoreDB relay, one for the company's other systems and one for
-// operators. The permission matrix lives here, as data, and is rendered both
+// for the EventStoreDB relay, one for the company's other systems, one for
+// its payment systems and one for operators. The permission matrix lives here, as data, and is rendered both
 // for the embedded server (development) and as a nats-server.conf block
 // (production).
 //
@@ -48,6 +48,11 @@ const (
 	// discover the services ($SRV.PING, INFO, STATS) and call the documented
 	// request subjects, and never publish an event.
 	Outside = "outside"
+	// Payments is the company's payment and voucher systems: they read the
+	// redress events (issuance requests) with consumers of their own and
+	// confirm issuances on SubjectConfirm, and may do nothing else. Each
+	// confirmation carries a token with the payments role too (ADR 0036).
+	Payments = "payments"
 	// Relay republishes EventStoreDB's events to the bus: it publishes every
 	// category, and nothing else. The embedded server has it only where a
 	// relay runs (EmbeddedUsers).
@@ -84,13 +89,22 @@ var Services = []Service{
 		Projections: []string{"prevention-facts", "prevention-spike-detector", "prevention-issues-and-actions"}},
 }
 
-// DocumentedRequests are the request/reply subjects other systems may call.
+// DocumentedRequests are the request/reply subjects other systems
+// (Outside) may call.
 var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show",
 	"complaints.resolution.show", "complaints.resolution.assign", "complaints.resolution.claim",
 	"complaints.resolution.escalate", "complaints.resolution.review", "complaints.resolution.request-information",
 	"complaints.resolution.answer", "complaints.resolution.contact", "complaints.resolution.resolve",
-	"complaints.resolution.reopen", "complaints.resolution.queue", "complaints.followup.answer",
-	"complaints.compensation.confirm"}
+	"complaints.resolution.reopen", "complaints.resolution.queue", "complaints.followup.answer"}
+
+// SubjectConfirm is compensation's confirmation of a redress issuance: the
+// one request subject Payments may call, and no other user but the
+// operator.
+const SubjectConfirm = "complaints.compensation.confirm"
+
+// PaymentsFilter is the filter of every consumer Payments creates on the
+// event log: the redress events, where issuances are requested.
+const PaymentsFilter = "complaints.events.redress.*"
 
 // Categories are every event category the service writes, from the writers
 // table (bus/writers), its main category first.
@@ -133,7 +147,7 @@ func Users() []string {
 	for _, s := range Services {
 		out = append(out, APIUser(s.Name))
 	}
-	return append(out, Relay, Outside, Operator)
+	return append(out, Relay, Outside, Payments, Operator)
 }
 
 // EmbeddedUsers are the users the embedded server has: every user but the
@@ -167,9 +181,10 @@ func InboxPrefix(user string) string { return "_INBOX_" + user }
 
 // RequesterInboxes are the reply subjects a service may publish on: the
 // inboxes of the users that may send it a request (documented requests,
-// $SRV discovery, re-drives): other systems and operators.
+// $SRV discovery, re-drives, confirmations): other systems, payment systems
+// and operators.
 func RequesterInboxes() []string {
-	return []string{"_INBOX.>", InboxPrefix(Outside) + ".>"}
+	return []string{"_INBOX.>", InboxPrefix(Outside) + ".>", InboxPrefix(Payments) + ".>"}
 }
 
 // For returns a user's permissions; ok is false for an unknown user.
@@ -179,6 +194,8 @@ func For(user string) (p Permissions, ok bool) {
 		return Permissions{PublishAllow: []string{">"}, SubscribeAllow: []string{">"}, Responses: true}, true
 	case Outside:
 		return outside(), true
+	case Payments:
+		return payments(), true
 	case Relay:
 		return relay(), true
 	}
@@ -293,8 +310,34 @@ func outside() Permissions {
 	// Its own inbox only (ClientOptions sets the prefix): never the
 	// operator's "_INBOX.>" nor another user's replies.
 	p.sub(InboxPrefix(Outside)+".>", "complaints.events.>")
+	// Confirmations of redress issuances, until the simulated payment
+	// system confirms as Payments.
+	p.pub(SubjectConfirm)
 	// Never an event, a timer, a dead letter or a re-drive, whatever the
 	// allow list above says.
+	p.pubDeny("complaints.events.>", "complaints.timers.>", "complaints.deadletters.>", "complaints.redrive.>", "$KV.>")
+	return p.build(false)
+}
+
+// payments is the company's payment and voucher systems: they read the
+// issuance requests (redress events) with durable consumers of their own,
+// named as they like but filtered on the redress events, and confirm
+// issuances. Nothing else: no other request subject, no event, no key.
+func payments() Permissions {
+	var p permBuilder
+	p.pub(SubjectConfirm)
+	// Consumers of its own on the redress events only: the server refuses
+	// a create whose configured filter is not the one its subject names,
+	// and the bare create subject, which takes any filter, is not allowed.
+	p.pub(api + "CONSUMER.CREATE." + EventStream + ".*." + PaymentsFilter)
+	for _, verb := range []string{"INFO", "DELETE", "MSG.NEXT"} {
+		p.pub(api + "CONSUMER." + verb + "." + EventStream + ".*")
+	}
+	p.pub("$JS.ACK." + EventStream + ".*.>")
+	// Never a service's durable: its filter would be changed by a create,
+	// its messages taken by a pull.
+	p.denyDurables("")
+	p.sub(InboxPrefix(Payments) + ".>")
 	p.pubDeny("complaints.events.>", "complaints.timers.>", "complaints.deadletters.>", "complaints.redrive.>", "$KV.>")
 	return p.build(false)
 }
@@ -353,6 +396,12 @@ func (p *permBuilder) orderedReads(user string) {
 		p.pub(api + "CONSUMER." + verb + "." + EventStream + ".>")
 	}
 	p.pub("$JS.FC."+EventStream+".>", "$JS.ACK."+EventStream+".>")
+	p.denyDurables(user)
+}
+
+// denyDurables denies every service's durable on the event log but user's
+// own: creating, deleting, reading, pulling from and acknowledging it.
+func (p *permBuilder) denyDurables(user string) {
 	for _, s := range Services {
 		if s.Name == user {
 			continue
