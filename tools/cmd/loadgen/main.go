@@ -71,7 +71,14 @@ type config struct {
 	watch            string
 	natsURL          string
 	natsUsers        string
+	until            string
 }
+
+// How far each complaint is pushed (-until).
+const (
+	UntilClosed       = "closed"
+	UntilAcknowledged = "acknowledged"
+)
 
 func defaultURL() string {
 	if u := os.Getenv("COMPLAINTS_URL"); u != "" {
@@ -97,6 +104,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&cfg.json, "json", false, "print the report as JSON")
 	fs.StringVar(&cfg.watch, "watch", WatchPoll, "how to learn a complaint is closed: poll (its view) or events (ComplaintClosed on NATS)")
 	fs.StringVar(&cfg.natsURL, "nats", natsURLDefault(), "-watch events: NATS server URL ($NATS_URL, else "+defaultNATSURL+")")
+	fs.StringVar(&cfg.until, "until", UntilClosed, "how far to push each complaint: closed (the whole lifecycle) or acknowledged (submission only: intake's share, e.g. against bin/intake alone)")
 	fs.StringVar(&cfg.natsUsers, "nats-users", usersDirDefault(), "-watch events: folder of NATS credentials; connects as outside when it holds outside.nk or outside.creds ($NATS_CREDENTIALS_DIR)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: loadgen [flags]")
@@ -120,6 +128,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "loadgen: -watch %q: want %s or %s\n", cfg.watch, WatchPoll, WatchEvents)
 		return 2
 	}
+	if cfg.until != UntilClosed && cfg.until != UntilAcknowledged {
+		fmt.Fprintf(stderr, "loadgen: -until %q: want %s or %s\n", cfg.until, UntilClosed, UntilAcknowledged)
+		return 2
+	}
 	if !strings.Contains(cfg.url, "://") {
 		cfg.url = "http://" + cfg.url
 	}
@@ -137,7 +149,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		defer cancel()
 	}
 	var watch *closures
-	if cfg.watch == WatchEvents {
+	if cfg.watch == WatchEvents && cfg.until == UntilClosed {
 		if watch, err = watchClosures(ctx, cfg.natsURL, cfg.natsUsers); err != nil {
 			fmt.Fprintln(stderr, "loadgen: -watch events:", err)
 			return 1
@@ -290,6 +302,10 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, watch *closure
 		}
 	}
 	out.acknowledged = time.Since(start)
+	if cfg.until == UntilAcknowledged {
+		out.closed = out.acknowledged
+		return out
+	}
 
 	cs, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.Case, error) { return c.Case(ctx, id) }, nil)
 	if err != nil {
@@ -393,6 +409,11 @@ const (
 func summarize(cfg config, results []outcome, wall time.Duration) report {
 	rep := report{URL: cfg.url, Requested: cfg.n, Concurrency: cfg.c, Watch: cfg.watch, WallSeconds: wall.Seconds(),
 		ThroughputMeans: throughputMeans, SubmitClosedNote: closedNote}
+	if cfg.until == UntilAcknowledged {
+		rep.Watch = ""
+		rep.ThroughputMeans = "acknowledged submissions per second of wall time (-until acknowledged)"
+		rep.SubmitClosedNote = "-until acknowledged: each complaint was only submitted; submit→closed is submit→acknowledged"
+	}
 	var acks, closes []time.Duration
 	kinds := map[[2]string]*ErrorCount{}
 	for _, r := range results {
@@ -461,6 +482,9 @@ func percentiles(ds []time.Duration) Percentiles {
 }
 
 func watchMeans(mode string) string {
+	if mode == "" {
+		return "not awaited (-until acknowledged)"
+	}
 	if mode == WatchEvents {
 		return "the ComplaintClosed events on NATS (-watch events)"
 	}

@@ -53,6 +53,19 @@ func TestLoadgenClosesEveryComplaint(t *testing.T) {
 		func(r client.RootCauseReport) bool { return r.Total == 26 }); err != nil {
 		t.Fatal(err)
 	}
+
+	// -until acknowledged submits only: intake's share of the work.
+	out.Reset()
+	if code := run([]string{"-url", url, "-n", "5", "-c", "5", "-until", "acknowledged", "-json", "-progress", "0"}, &out, &errOut); code != 0 {
+		t.Fatalf("-until acknowledged exit %d: %s", code, errOut.String())
+	}
+	rep = report{}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("%v:\n%s", err, out.String())
+	}
+	if rep.Done != 5 || rep.SubmitToAck.Count != 5 || !strings.Contains(rep.ThroughputMeans, "acknowledged submissions") {
+		t.Fatalf("-until acknowledged report: %+v", rep)
+	}
 }
 
 func TestLoadgenReportsFailures(t *testing.T) {
