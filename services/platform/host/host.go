@@ -62,6 +62,14 @@ type Deps struct {
 	// with (intake hands one out with every new complaint). Nil in a process
 	// none of whose units signs them (Unit.SignsCustomerTokens).
 	CustomerTokens *auth.CustomerTokens
+	// Verifier checks the bearer tokens of the service's NATS requests: the
+	// process's verifier chain, the one in front of its HTTP routes (ADR
+	// 0036).
+	Verifier auth.Verifier
+	// DevTokensFile is the development tokens file in use, empty when they
+	// are off: a unit that makes requests itself (the simulated payment
+	// system) reads the token of its role there.
+	DevTokensFile string
 	// consumers collects the process's durable consumers, so /healthz can
 	// tell when one is not running.
 	consumers *bus.Consumers
@@ -232,6 +240,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		}
 		deps.Go = goFn
 		deps.CustomerTokens = s.gate.Customers
+		deps.Verifier, deps.DevTokensFile = s.gate.Verifier, s.gate.DevTokensFile
 		deps.consumers = &s.consumers
 		svc, err := u.Build(deps)
 		if err != nil {
