@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -22,6 +23,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/prevention/adapters"
 	"github.com/complaintflow/complaintflow/services/prevention/app"
 )
@@ -114,20 +116,16 @@ func (f *fixture) do(method, token, path string, out any) (int, string) {
 // waitFor waits until the live projection has folded position pos.
 func (f *fixture) waitFor(pos eventlog.Position) {
 	f.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.EventuallyNil(f.t, func() error {
 		var rep api.RootCauseReport
 		if code, body := f.get("owner-token", "/v1/reports/root-causes", &rep); code != http.StatusOK {
 			f.t.Fatalf("root causes: %d %s", code, body)
 		}
-		if rep.Position >= uint64(pos) {
-			return
+		if rep.Position < uint64(pos) {
+			return fmt.Errorf("projection at %d, want %d", rep.Position, pos)
 		}
-		if time.Now().After(deadline) {
-			f.t.Fatalf("projection at %d, want %d", rep.Position, pos)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 var day0 = time.Now().UTC().Add(-30 * 24 * time.Hour).Truncate(time.Hour)
@@ -305,17 +303,13 @@ func TestARebuildGivesTheSameFiguresAsTheLiveProjection(t *testing.T) {
 	if code, body := f.do(http.MethodPost, "admin-token", "/v1/projections/prevention-facts/rebuild", &st); code != 202 || st.Name != "prevention-facts" {
 		t.Fatalf("rebuild: %d %s", code, body)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	testkit.EventuallyNil(t, func() error {
 		f.get("admin-token", "/v1/projections/prevention-facts", &st)
-		if !st.Rebuild.Running && !st.Rebuild.FinishedAt.IsZero() {
-			break
+		if st.Rebuild.Running || st.Rebuild.FinishedAt.IsZero() {
+			return fmt.Errorf("rebuild not done: %+v", st)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rebuild not done: %+v", st)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	if st.Rebuild.Error != "" || st.Rebuild.Position != uint64(last) || st.Rebuild.Applied == 0 {
 		t.Fatalf("rebuild %+v, want every event up to %d", st.Rebuild, last)
 	}

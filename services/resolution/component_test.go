@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
@@ -26,6 +25,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/resolution"
 	"github.com/complaintflow/complaintflow/services/resolution/adapters"
 	"github.com/complaintflow/complaintflow/services/resolution/app"
@@ -103,16 +103,11 @@ func (c *component) receiveComplaint(t *testing.T, rec *complaintsv1.ComplaintRe
 	id := uuid.Must(uuid.NewV7()).String()
 	rec.ComplaintId, rec.Channel, rec.Reference, rec.CustomerId = id, "web", "CMP-TEST", "cust-1"
 	c.append(t, "complaint", id, "intake", rec)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if cs, err := c.app.Case(context.Background(), id); err == nil && cs.Status == domain.Open {
-			return id
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no case opened for %s", id)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, "a case opened for "+id, func() bool {
+		cs, err := c.app.Case(context.Background(), id)
+		return err == nil && cs.Status == domain.Open
+	})
+	return id
 }
 
 // append appends one event to category-id as service would.

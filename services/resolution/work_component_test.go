@@ -3,6 +3,7 @@ package resolution_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/resolution/app"
 )
 
@@ -40,17 +42,15 @@ func (c *component) doKey(t *testing.T, method, path, token, key string, body an
 // eventually polls GET path as an agent until ok holds.
 func (c *component) eventually(t *testing.T, path string, ok func(map[string]any) bool) map[string]any {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	var body map[string]any
+	testkit.EventuallyNil(t, func() error {
 		res := c.do(t, "GET", path, "agent-token", nil)
-		if res.status == 200 && ok(res.body) {
-			return res.body
+		if body = res.body; res.status != 200 || !ok(res.body) {
+			return fmt.Errorf("GET %s never as expected: %d %v", path, res.status, res.body)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET %s never as expected: %d %v", path, res.status, res.body)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
+	return body
 }
 
 func purposes(t *testing.T, c *component, id string) []string {

@@ -22,6 +22,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/system"
 )
 
@@ -105,20 +106,18 @@ func (w *clockWatch) rel(at time.Time) string {
 	return fmt.Sprintf("%s (+%.2fs)", at.UTC().Format("15:04:05.000"), at.Sub(w.t0).Seconds())
 }
 
-// until polls until ok holds, for at most d.
-func (w *clockWatch) until(what string, d time.Duration, ok func(wire.Clocks) bool) wire.Clocks {
+// until polls until ok holds.
+func (w *clockWatch) until(what string, ok func(wire.Clocks) bool) wire.Clocks {
 	w.t.Helper()
-	deadline := time.Now().Add(d)
-	for {
-		c, found := w.get()
-		if found && ok(c) {
-			return c
+	var c wire.Clocks
+	testkit.EventuallyNil(w.t, func() error {
+		var found bool
+		if c, found = w.get(); !found || !ok(c) {
+			return fmt.Errorf("%s: last seen %+v", what, c)
 		}
-		if time.Now().After(deadline) {
-			w.t.Fatalf("%s: not within %v; last seen %+v", what, d, c)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
+	return c
 }
 
 func clockIn(c wire.Clocks, name string) wire.Clock {
@@ -167,7 +166,7 @@ func TestClocksWarnBreachPauseAndAreMetEndToEnd(t *testing.T) {
 	var sub submitted
 	a.call(http.MethodPost, "/v1/complaints", sampleComplaint, http.StatusCreated, &sub)
 	w := &clockWatch{t: t, a: a, id: sub.ID, t0: time.Now()}
-	started := w.until("clocks started", 5*time.Second, func(c wire.Clocks) bool { return len(c.Clocks) == 2 })
+	started := w.until("clocks started", func(c wire.Clocks) bool { return len(c.Clocks) == 2 })
 	final := clockIn(started, "final-response")
 	w.t0 = final.StartedAt
 	t.Logf("received %s; respond_by promised %s; final-response due %s", w.rel(final.StartedAt), w.rel(sub.Acknowledgement.RespondBy), w.rel(final.Due))
@@ -182,11 +181,11 @@ func TestClocksWarnBreachPauseAndAreMetEndToEnd(t *testing.T) {
 		RequestedAt: timestamppb.New(requestedAt), InformationRequests: 1,
 	})
 	t.Logf("information requested at %s", w.rel(requestedAt))
-	w.until("internal clock paused", 5*time.Second, func(c wire.Clocks) bool {
+	w.until("internal clock paused", func(c wire.Clocks) bool {
 		return clockIn(c, "resolution").State == "paused" && clockIn(c, "final-response").State == "running"
 	})
-	w.until("regulatory clock warned", 10*time.Second, func(c wire.Clocks) bool { return clockIn(c, "final-response").Warned })
-	breached := w.until("regulatory clock breached", 10*time.Second, func(c wire.Clocks) bool {
+	w.until("regulatory clock warned", func(c wire.Clocks) bool { return clockIn(c, "final-response").Warned })
+	breached := w.until("regulatory clock breached", func(c wire.Clocks) bool {
 		return clockIn(c, "final-response").State == "breached"
 	})
 	if clockIn(breached, "resolution").State != "paused" || countClockEvents(breached, "NotificationRequested", "holding-response") != 1 {
@@ -198,7 +197,7 @@ func TestClocksWarnBreachPauseAndAreMetEndToEnd(t *testing.T) {
 		ComplaintId: sub.ID, RequestId: "r1", Answer: "Monday", Channel: "web", ProvidedAt: timestamppb.New(providedAt),
 	})
 	t.Logf("information provided at %s", w.rel(providedAt))
-	resumed := w.until("internal clock resumed", 5*time.Second, func(c wire.Clocks) bool { return clockIn(c, "resolution").State == "running" })
+	resumed := w.until("internal clock resumed", func(c wire.Clocks) bool { return clockIn(c, "resolution").State == "running" })
 	internal := clockIn(resumed, "resolution")
 	if moved := internal.Due.Sub(internal.StartedAt) - 8*time.Second; moved < providedAt.Sub(requestedAt)-time.Millisecond || internal.PausedSeconds <= 0 {
 		t.Fatalf("the resolution clock's due time moved by %v, paused %v", moved, providedAt.Sub(requestedAt))
@@ -207,7 +206,7 @@ func TestClocksWarnBreachPauseAndAreMetEndToEnd(t *testing.T) {
 	a.call(http.MethodPost, "/v1/cases/"+sub.ID+"/resolution", map[string]any{
 		"outcome": "upheld", "root_cause": "network.outage", "summary": "Exchange fault fixed; credit applied", "agent": "a-7",
 	}, http.StatusOK, nil)
-	met := w.until("clocks met", 5*time.Second, func(c wire.Clocks) bool {
+	met := w.until("clocks met", func(c wire.Clocks) bool {
 		return clockIn(c, "resolution").State == "met" && clockIn(c, "final-response").State == "met"
 	})
 	if !clockIn(met, "final-response").Late || clockIn(met, "resolution").Late || countClockEvents(met, "ClockBreached", "final-response") != 1 {
@@ -238,7 +237,7 @@ func TestAClockTimerPendingAcrossAKillFiresOnceAfterTheRestart(t *testing.T) {
 	var sub submitted
 	a.call(http.MethodPost, "/v1/complaints", sampleComplaint, http.StatusCreated, &sub)
 	w := &clockWatch{t: t, a: a, id: sub.ID, t0: time.Now()}
-	before := w.until("clocks started", 5*time.Second, func(c wire.Clocks) bool { return len(c.Clocks) == 2 })
+	before := w.until("clocks started", func(c wire.Clocks) bool { return len(c.Clocks) == 2 })
 	w.t0 = clockIn(before, "final-response").StartedAt
 	if clockIn(before, "final-response").State != "running" {
 		t.Fatalf("the final-response clock is not pending before the kill: %+v", before)
@@ -253,7 +252,7 @@ func TestAClockTimerPendingAcrossAKillFiresOnceAfterTheRestart(t *testing.T) {
 	_, addr = start()
 	w.a = api{t: t, addr: oneAddress(addr)}
 	t.Logf("restarted at +%.2fs", time.Since(w.t0).Seconds())
-	w.until("breached after the restart", 20*time.Second, func(c wire.Clocks) bool {
+	w.until("breached after the restart", func(c wire.Clocks) bool {
 		return clockIn(c, "final-response").State == "breached"
 	})
 	time.Sleep(time.Second) // a duplicate firing would have been handled by now

@@ -15,6 +15,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/system"
 	"github.com/complaintflow/complaintflow/tools/paysim"
 )
@@ -122,10 +123,7 @@ func TestIssuanceIsRequestedAndConfirmedOnceDespiteDuplicates(t *testing.T) {
 	}
 	// The same request events delivered again, to another consumer.
 	again := startSimulator(t, s, paysim.Options{Durable: "paysim-replay", AnswerTwice: true})
-	deadline := time.Now().Add(20 * time.Second)
-	for again.Stats().Answers < 4 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	testkit.Eventually(t, "the replaying simulator's four answers", func() bool { return again.Stats().Answers >= 4 })
 	if st, st2 := sim.Stats(), again.Stats(); st.Requests != 2 || st.Answers != 4 || st2.Answers != 4 {
 		t.Fatalf("simulators: %+v %+v", st, st2)
 	}

@@ -2,10 +2,10 @@ package system_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -18,6 +18,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // The consumers of case events: both act on CaseResolved.
@@ -29,9 +30,9 @@ var caseConsumers = []string{"compensation-decides-redress", "followup-requests-
 func waitForDeadLetters(t *testing.T, js jetstream.JetStream, eventID, reason string) []bus.DeadLetter {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var found []bus.DeadLetter
+	var found []bus.DeadLetter
+	testkit.EventuallyNil(t, func() error {
+		found = nil
 		if st, err := js.Stream(ctx, bus.DeadLetterStream); err == nil {
 			dls, err := bus.ListDeadLetters(ctx, st, "", 0)
 			if err != nil {
@@ -46,22 +47,20 @@ func waitForDeadLetters(t *testing.T, js jetstream.JetStream, eventID, reason st
 				}
 			}
 		}
-		if len(found) == len(caseConsumers) {
-			for i, d := range found {
-				if d.Reason != reason {
-					t.Fatalf("event dead-lettered by %s as %q, want %q: %s", d.Consumer, d.Reason, reason, d.Error)
-				}
-				if i > 0 && d.Consumer == found[0].Consumer {
-					t.Fatalf("event dead-lettered twice by %s", d.Consumer)
-				}
-			}
-			return found
+		if len(found) != len(caseConsumers) {
+			return fmt.Errorf("event %s dead-lettered by %d consumers, want %d: %+v", eventID, len(found), len(caseConsumers), found)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("event %s dead-lettered by %d consumers, want %d: %+v", eventID, len(found), len(caseConsumers), found)
+		return nil
+	})
+	for i, d := range found {
+		if d.Reason != reason {
+			t.Fatalf("event dead-lettered by %s as %q, want %q: %s", d.Consumer, d.Reason, reason, d.Error)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if i > 0 && d.Consumer == found[0].Consumer {
+			t.Fatalf("event dead-lettered twice by %s", d.Consumer)
+		}
 	}
+	return found
 }
 
 // connectJetStream connects as the operator, who may publish anything: the

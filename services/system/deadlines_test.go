@@ -71,7 +71,7 @@ func TestDeadlinesThatFallDueWhileTheProcessIsDownAreKept(t *testing.T) {
 	}
 	for _, id := range open {
 		w := &clockWatch{t: t, a: a, id: id, t0: time.Now()}
-		c := w.until("clocks started", 10*time.Second, func(c wire.Clocks) bool {
+		c := w.until("clocks started", func(c wire.Clocks) bool {
 			return clockIn(c, "final-response").State == "running"
 		})
 		if c := clockIn(c, "final-response"); time.Until(c.Due) < time.Second {
@@ -99,7 +99,7 @@ func TestDeadlinesThatFallDueWhileTheProcessIsDownAreKept(t *testing.T) {
 	}
 	for _, id := range open {
 		w := &clockWatch{t: t, a: a, id: id, t0: down}
-		w.until("final-response breached after the restarts", 30*time.Second, func(c wire.Clocks) bool {
+		w.until("final-response breached after the restarts", func(c wire.Clocks) bool {
 			return clockIn(c, "final-response").State == "breached" &&
 				countClockEvents(c, "NotificationRequested", "holding-response") > 0
 		})

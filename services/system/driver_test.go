@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/platform/auth"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // api drives the HTTP API the way a support tool or customer portal would.
@@ -135,24 +136,21 @@ func (a api) call(method, path string, body any, want int, out any) {
 // eventually polls GET path until it answers 200 and ok accepts the body.
 func (a api) eventually(path string, ok func(body map[string]any) bool) map[string]any {
 	a.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var last string
-	for time.Now().Before(deadline) {
+	var body map[string]any
+	testkit.EventuallyNil(a.t, func() error {
 		status, _, data := a.do(http.MethodGet, path, nil, nil)
-		last = fmt.Sprintf("%d %s", status, data)
 		if status == http.StatusOK {
-			var body map[string]any
+			body = nil
 			if err := json.Unmarshal(data, &body); err != nil {
 				a.t.Fatal(err)
 			}
 			if ok == nil || ok(body) {
-				return body
+				return nil
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	a.t.Fatalf("GET %s never got there; last answer: %s", path, last)
-	return nil
+		return fmt.Errorf("GET %s never got there; last answer: %d %s", path, status, data)
+	})
+	return body
 }
 
 var sampleComplaint = map[string]any{

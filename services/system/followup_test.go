@@ -21,6 +21,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/system"
 )
 
@@ -88,8 +89,7 @@ func settled(t *testing.T, s *host.System, id string, round int32) {
 	t.Helper()
 	ctx := context.Background()
 	stream := eventlog.StreamName("redress", id)
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, fmt.Sprintf("compensation to settle resolution %d of %s", round, id), func() bool {
 		events, err := s.Log().ReadStream(ctx, stream, eventlog.FromStart)
 		if err != nil && !errors.Is(err, eventlog.ErrStreamNotFound) {
 			t.Fatal(err)
@@ -103,12 +103,11 @@ func settled(t *testing.T, s *host.System, id string, round int32) {
 				t.Fatal(err)
 			}
 			if m.(*complaintsv1.RedressSettled).Resolution == round {
-				return
+				return true
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	t.Fatalf("compensation never settled resolution %d of %s", round, id)
+		return false
+	})
 }
 
 func followupTypes(t *testing.T, s *host.System, id string) []string {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"os"
@@ -16,6 +17,7 @@ import (
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/tools/client"
 )
 
@@ -152,17 +154,13 @@ func TestRepeatContactsRecontactsAndErasureWithTheWholeSystem(t *testing.T) {
 	if recontact["recontact_of"] != first.ID || recontact["id"] == first.ID {
 		t.Fatalf("recontact: %v", recontact)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testkit.EventuallyNil(t, func() error {
 		idx := customerIndex(t, s.Log(), "c-1")
 		if len(idx) == 4 && idx[0] == "opened:"+first.ID && idx[2] == "closed:"+first.ID && idx[3] == "opened:"+recontact["id"].(string) {
-			break
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("customer index %v", idx)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("customer index %v", idx)
+	})
 
 	// Subject access, then erasure: views show [erased], counts stay, and
 	// no file of the log ever held the name or the e-mail address.

@@ -39,7 +39,7 @@ func TestOneComplaintThroughEveryTwistOnClocksInSeconds(t *testing.T) {
 	id, path := sub.ID, "/v1/cases/"+sub.ID
 	customer := a.as(sub.CustomerToken)
 	w := &clockWatch{t: t, a: a, id: id, t0: time.Now()}
-	w.until("clocks started", 5*time.Second, func(c wire.Clocks) bool {
+	w.until("clocks started", func(c wire.Clocks) bool {
 		return clockIn(c, "final-response").State == "running" && clockIn(c, "resolution").State == "running"
 	})
 
@@ -51,13 +51,13 @@ func TestOneComplaintThroughEveryTwistOnClocksInSeconds(t *testing.T) {
 	// regulator's does not.
 	var req map[string]any
 	a.call(http.MethodPost, path+"/information-requests", map[string]any{"question": "Which days were you without service?"}, http.StatusCreated, &req)
-	w.until("resolution paused", 5*time.Second, func(c wire.Clocks) bool {
+	w.until("resolution paused", func(c wire.Clocks) bool {
 		return clockIn(c, "resolution").State == "paused" && clockIn(c, "final-response").State == "running"
 	})
 
 	// The regulatory deadline passes while the company waits: breach,
 	// escalation of the case, and the holding response to the customer.
-	w.until("final response breached", 10*time.Second, func(c wire.Clocks) bool {
+	w.until("final response breached", func(c wire.Clocks) bool {
 		return clockIn(c, "final-response").State == "breached"
 	})
 	if c, _ := w.get(); clockIn(c, "resolution").State != "paused" {
@@ -74,11 +74,11 @@ func TestOneComplaintThroughEveryTwistOnClocksInSeconds(t *testing.T) {
 		t.Fatalf("no request id in %v", req)
 	}
 	customer.call(http.MethodPost, path+"/information-requests/"+rid+"/answer", map[string]any{"answer": "Monday to Sunday"}, http.StatusOK, nil)
-	w.until("resolution resumed", 5*time.Second, func(c wire.Clocks) bool { return clockIn(c, "resolution").State == "running" })
+	w.until("resolution resumed", func(c wire.Clocks) bool { return clockIn(c, "resolution").State == "running" })
 
 	resolve := map[string]any{"outcome": "upheld", "root_cause": "network.outage", "summary": "Exchange card replaced", "agent": "a-7"}
 	a.call(http.MethodPost, path+"/resolution", resolve, http.StatusOK, nil)
-	w.until("clocks met", 5*time.Second, func(c wire.Clocks) bool {
+	w.until("clocks met", func(c wire.Clocks) bool {
 		f, r := clockIn(c, "final-response"), clockIn(c, "resolution")
 		return f.State == "met" && f.Late && r.State == "met" && !r.Late
 	})

@@ -18,12 +18,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/system"
 )
 
@@ -601,17 +601,17 @@ func (c *oaClient) check(o oaOperation, request string, req *http.Request, body 
 // eventually repeats a GET until it answers 200 and ok accepts the body.
 func (c *oaClient) eventually(key string, ok func(map[string]any) bool, params ...string) map[string]any {
 	c.t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	var last oaResponse
-	for time.Now().Before(deadline) {
-		last = c.call(key, nil, nil, params...)
-		if last.status == http.StatusOK && (ok == nil || ok(last.json())) {
-			return last.json()
+	var body map[string]any
+	testkit.EventuallyNil(c.t, func() error {
+		last := c.call(key, nil, nil, params...)
+		if last.status == http.StatusOK {
+			if body = last.json(); ok == nil || ok(body) {
+				return nil
+			}
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	c.t.Fatalf("%s %v never got there; last answer %d: %s", key, params, last.status, last.body)
-	return nil
+		return fmt.Errorf("%s %v never got there; last answer %d: %s", key, params, last.status, last.body)
+	})
+	return body
 }
 
 func oaRandomUUID(t *testing.T) string {

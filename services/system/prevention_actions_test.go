@@ -2,6 +2,7 @@ package system_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	wire "github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/system"
 )
 
@@ -78,8 +80,7 @@ func TestABurstOfOneCauseBecomesASystemicIssueAndAnActionIsEvaluatedByTimer(t *t
 
 	var issue wire.SystemicIssue
 	a.eventually("/v1/reports/root-causes", nil) // the system is up; issues come from prevention's own projection
-	deadline := time.Now().Add(30 * time.Second)
-	for issue.ID == "" {
+	testkit.EventuallyNil(t, func() error {
 		var issues wire.SystemicIssues
 		owner.call(http.MethodGet, "/v1/systemic-issues?status=open", nil, http.StatusOK, &issues)
 		for _, i := range issues.Issues {
@@ -87,11 +88,11 @@ func TestABurstOfOneCauseBecomesASystemicIssueAndAnActionIsEvaluatedByTimer(t *t
 				issue = i
 			}
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no systemic issue for the burst: %+v", issues)
+		if issue.ID == "" {
+			return fmt.Errorf("no systemic issue for the burst: %+v", issues)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	linked := map[string]bool{}
 	for _, id := range issue.ComplaintIDs {
 		linked[id] = true
@@ -112,14 +113,13 @@ func TestABurstOfOneCauseBecomesASystemicIssueAndAnActionIsEvaluatedByTimer(t *t
 		t.Fatalf("completed action %+v", action)
 	}
 
-	deadline = time.Now().Add(30 * time.Second)
-	for action.Effectiveness == nil {
+	testkit.EventuallyNil(t, func() error {
 		owner.call(http.MethodGet, "/v1/preventive-actions/"+action.ID, nil, http.StatusOK, &action)
-		if time.Now().After(deadline) {
-			t.Fatalf("the evaluation timer did not fire: %+v", action)
+		if action.Effectiveness == nil {
+			return fmt.Errorf("the evaluation timer did not fire: %+v", action)
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return nil
+	})
 	e := action.Effectiveness
 	if action.Status != "evaluated" || e.Verdict == "" || e.Method == "" || e.EvaluatedAt.Before(*action.EvaluateAt) {
 		t.Fatalf("evaluated action %+v, effectiveness %+v", action, e)

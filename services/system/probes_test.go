@@ -6,7 +6,6 @@ import (
 	"errors"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -20,6 +19,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/system"
 )
 
@@ -183,22 +183,14 @@ func startProbedSystem(t *testing.T, dataDir string) *host.System {
 // permission violation of its own (an answer it was not allowed to publish).
 func waitRefused(t *testing.T, what string, violations <-chan error, counted func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for {
+	testkit.Eventually(t, what+" to be refused by the server or by a service", func() bool {
 		select {
 		case <-violations:
-			return
-		case <-tick.C:
+			return true
+		default:
+			return counted()
 		}
-		if counted() {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: neither refused by the server nor by a service", what)
-		}
-	}
+	})
 }
 
 // refusedReplies is how many requests the services refused to answer for

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -14,6 +13,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // Delivery is at least once, so every handler must be idempotent: when every
@@ -85,20 +85,14 @@ func startSystemKeepingConsumersAway(t *testing.T, dir string) *host.System {
 // delivered, and has acknowledged, every event of the stream.
 func waitUntilConsumersCaughtUp(t *testing.T, js jetstream.JetStream) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
 	for _, d := range durables {
-		for {
+		testkit.Eventually(t, "consumer "+d+" to catch up", func() bool {
 			c, err := js.Consumer(context.Background(), natswire.StreamName, d)
-			if err == nil {
-				info, err := c.Info(context.Background())
-				if err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Stream > 0 {
-					break
-				}
+			if err != nil {
+				return false
 			}
-			if time.Now().After(deadline) {
-				t.Fatalf("consumer %s did not catch up", d)
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+			info, err := c.Info(context.Background())
+			return err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Stream > 0
+		})
 	}
 }

@@ -2,11 +2,14 @@ package system_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // reportPaths are the reports compared in TestReportsOverTheWholeSystem.
@@ -90,17 +93,13 @@ func TestReportsOverTheWholeSystem(t *testing.T) {
 		} `json:"rebuild"`
 	}
 	admin.call(http.MethodPost, "/v1/projections/prevention-facts/rebuild", nil, http.StatusAccepted, nil)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testkit.EventuallyNil(t, func() error {
 		admin.call(http.MethodGet, "/v1/projections/prevention-facts", nil, http.StatusOK, &st)
-		if !st.Rebuild.Running && st.Rebuild.Finished != "" {
-			break
+		if st.Rebuild.Running || st.Rebuild.Finished == "" {
+			return fmt.Errorf("rebuild never finished: %+v", st)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("rebuild never finished: %+v", st)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 	if st.Rebuild.Error != "" || st.Rebuild.Applied == 0 {
 		t.Fatalf("rebuild: %+v", st)
 	}

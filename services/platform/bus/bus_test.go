@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 func setup(t *testing.T) (eventlog.Log, jetstream.JetStream) {
@@ -183,8 +185,7 @@ func TestRetriesLongerThanAckWaitDeliverNothingTwice(t *testing.T) {
 	}
 	defer c.Stop()
 	s.waitFor(t, 2)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testkit.EventuallyNil(t, func() error {
 		cons, err := js.Consumer(context.Background(), natswire.StreamName, "test-in-progress")
 		if err != nil {
 			t.Fatal(err)
@@ -193,14 +194,11 @@ func TestRetriesLongerThanAckWaitDeliverNothingTwice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if info.NumAckPending == 0 && info.NumPending == 0 {
-			break
+		if info.NumAckPending != 0 || info.NumPending != 0 {
+			return fmt.Errorf("consumer did not catch up: %+v", info)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumer did not catch up: %+v", info)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if got := s.ids[complaint]; len(got) != 2 || got[0] != first || got[1] != second {

@@ -3,6 +3,7 @@ package bus_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"sync"
 	"testing"
@@ -23,6 +24,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 var quickRetry = bus.Retry{MaxAttempts: 3, InitialInterval: 5 * time.Millisecond, MaxInterval: 20 * time.Millisecond}
@@ -32,49 +34,46 @@ var quickRetry = bus.Retry{MaxAttempts: 3, InitialInterval: 5 * time.Millisecond
 func waitDeadLetters(t *testing.T, js jetstream.JetStream, n int) []bus.DeadLetter {
 	t.Helper()
 	ctx := context.Background()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var dls []bus.DeadLetter
+	testkit.EventuallyNil(t, func() error {
 		st, err := js.Stream(ctx, bus.DeadLetterStream)
-		if err == nil {
-			dls, err := bus.ListDeadLetters(ctx, st, "", 0)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(dls) >= n {
-				if len(dls) > n {
-					t.Fatalf("%d dead letters, want %d: %+v", len(dls), n, dls)
-				}
-				return dls
-			}
+		if err != nil {
+			return fmt.Errorf("no dead letters, want %d: %w", n, err)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dead letters did not reach %d", n)
+		if dls, err = bus.ListDeadLetters(ctx, st, "", 0); err != nil {
+			t.Fatal(err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		if len(dls) > n {
+			t.Fatalf("%d dead letters, want %d: %+v", len(dls), n, dls)
+		}
+		if len(dls) < n {
+			return fmt.Errorf("%d dead letters, want %d", len(dls), n)
+		}
+		return nil
+	})
+	return dls
 }
 
 // waitCaughtUp waits until the durable has every event acknowledged.
 func waitCaughtUp(t *testing.T, js jetstream.JetStream, durable string) jetstream.ConsumerInfo {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var caughtUp jetstream.ConsumerInfo
+	testkit.EventuallyNil(t, func() error {
 		c, err := js.Consumer(context.Background(), natswire.StreamName, durable)
-		if err == nil {
-			info, err := c.Info(context.Background())
-			if err == nil && info.NumPending == 0 && info.NumAckPending == 0 && info.Delivered.Stream > 0 {
-				return *info
-			}
+		if err != nil {
+			return fmt.Errorf("consumer %s did not catch up: %w", durable, err)
 		}
-		if time.Now().After(deadline) {
-			info, err := c.Info(context.Background())
-			if err == nil {
-				t.Fatalf("consumer %s did not catch up: config %+v delivered %+v ack floor %+v pending %d ack pending %d", durable, info.Config, info.Delivered, info.AckFloor, info.NumPending, info.NumAckPending)
-			}
-			t.Fatalf("consumer %s did not catch up: %v", durable, err)
+		info, err := c.Info(context.Background())
+		if err != nil {
+			return fmt.Errorf("consumer %s did not catch up: %w", durable, err)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		if info.NumPending != 0 || info.NumAckPending != 0 || info.Delivered.Stream == 0 {
+			return fmt.Errorf("consumer %s did not catch up: config %+v delivered %+v ack floor %+v pending %d ack pending %d", durable, info.Config, info.Delivered, info.AckFloor, info.NumPending, info.NumAckPending)
+		}
+		caughtUp = *info
+		return nil
+	})
+	return caughtUp
 }
 
 func byEventID(dls []bus.DeadLetter) map[string]bus.DeadLetter {
@@ -433,16 +432,10 @@ func TestADeletedDurableIsCreatedAgainFromItsLastPosition(t *testing.T) {
 	if err := js.DeleteConsumer(ctx, natswire.StreamName, "test-deleted"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		if _, err := js.Consumer(ctx, natswire.StreamName, "test-deleted"); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the deleted durable was not created again")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	testkit.Eventually(t, "the deleted durable to be created again", func() bool {
+		_, err := js.Consumer(ctx, natswire.StreamName, "test-deleted")
+		return err == nil
+	})
 	for range 2 {
 		want = append(want, appendEvent(t, l, "case", complaint, "test.v1.Step"))
 	}
@@ -488,13 +481,12 @@ func TestADurableThatCannotBeCreatedAgainMakesItsConsumerUnhealthy(t *testing.T)
 	}
 	waitHealth := func(healthy bool) {
 		t.Helper()
-		deadline := time.Now().Add(20 * time.Second)
-		for (health.Healthy() == nil) != healthy {
-			if time.Now().After(deadline) {
-				t.Fatalf("health never became %v: %v", healthy, health.Healthy())
+		testkit.EventuallyNil(t, func() error {
+			if err := health.Healthy(); (err == nil) != healthy {
+				return fmt.Errorf("health never became %v: %v", healthy, err)
 			}
-			time.Sleep(10 * time.Millisecond)
-		}
+			return nil
+		})
 	}
 	waitHealth(false)
 	if _, err := natswire.EnsureStream(ctx, js); err != nil {

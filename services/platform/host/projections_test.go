@@ -3,9 +3,9 @@ package host_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -20,6 +20,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // resolved counts the resolutions a projection folds, decoding each one.
@@ -109,13 +110,12 @@ func TestHealthShowsAProjectionsDeadLetters(t *testing.T) {
 		last = res.Position
 	}
 
-	deadline := time.Now().Add(20 * time.Second)
-	for prevention.p.Position() < last {
-		if time.Now().After(deadline) {
-			t.Fatalf("projection at %d, want %d: %+v", prevention.p.Position(), last, prevention.p.Status())
+	testkit.EventuallyNil(t, func() error {
+		if pos := prevention.p.Position(); pos < last {
+			return fmt.Errorf("projection at %d, want %d: %+v", pos, last, prevention.p.Status())
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 	prevention.p.Read(func(r *resolved, _ eventlog.Position) {
 		if r.Total != 2 {
 			t.Fatalf("folded %d resolutions, want 2", r.Total)

@@ -3,6 +3,7 @@ package projection_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // resolutions counts resolved cases by root cause, decoding each event's
@@ -106,18 +108,14 @@ func runResolutions(t *testing.T, l eventlog.Log, js jetstream.JetStream, state 
 // events appended: everything before them has been folded or left out.
 func waitMarkers(t *testing.T, p *projection.Projection[*resolutions], n int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testkit.EventuallyNil(t, func() error {
 		var got int
 		p.Read(func(r *resolutions, _ eventlog.Position) { got = r.Markers })
-		if got == n {
-			return
+		if got != n {
+			return fmt.Errorf("projection folded %d markers, want %d; status %+v", got, n, p.Status())
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("projection folded %d markers, want %d; status %+v", got, n, p.Status())
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func deadLetters(t *testing.T, js jetstream.JetStream, consumer string) []bus.DeadLetter {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // counts counts events by type.
@@ -55,18 +57,14 @@ func run(t *testing.T, l eventlog.Log, js jetstream.JetStream) (*projection.Proj
 
 func waitCount(t *testing.T, p *projection.Projection[*counts], typ string, want int) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	testkit.EventuallyNil(t, func() error {
 		var got int
 		p.Read(func(c *counts, _ eventlog.Position) { got = c.ByType[typ] })
-		if got == want {
-			return
+		if got != want {
+			return fmt.Errorf("%s counted %d times, want %d", typ, got, want)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s counted %d times, want %d", typ, got, want)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func TestAProjectionResumesFromItsSnapshotWithoutCountingTwice(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // padded is a state whose snapshot is larger than one KV value.
@@ -75,10 +76,7 @@ func TestASnapshotLargerThanOneValueIsSavedInParts(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = p.Run(ctx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for p.Position() < natswire.LastOfMessage(20) && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.Eventually(t, "the projection to fold the 20 events", func() bool { return p.Position() >= natswire.LastOfMessage(20) })
 	cancel()
 	<-done
 	restored, err := projection.New(context.Background(), l, js, &padded{ByType: map[string]int{}}, projection.Options{Name: "test-padded"})

@@ -20,6 +20,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/relay"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // env is a source log on server A and the target JetStream on server B.
@@ -174,20 +175,6 @@ func targetMsgs(t *testing.T, js jetstream.JetStream) []*jetstream.RawStreamMsg 
 	return out
 }
 
-// waitFor polls cond until it holds or 20 s have passed.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
-	}
-}
-
 func targetCount(t *testing.T, js jetstream.JetStream) uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -243,12 +230,12 @@ func TestRelaysEveryEventInLogOrder(t *testing.T) {
 	e := newEnv(t)
 	e.appendEvents(t, 300) // written before the relay starts: catch-up
 	rr := start(t, relay.New(e.src, e.js, e.cps, relay.Options{MaxInFlight: 64}))
-	waitFor(t, "the first events on the target", func() bool { return targetCount(t, e.js) == 300 })
+	testkit.Eventually(t, "the first events on the target", func() bool { return targetCount(t, e.js) == 300 })
 	e.appendEvents(t, 200) // written while it runs: live
-	waitFor(t, "the live events on the target", func() bool { return targetCount(t, e.js) == 500 })
+	testkit.Eventually(t, "the live events on the target", func() bool { return targetCount(t, e.js) == 500 })
 	// The checkpoint follows the acknowledgements while the relay runs.
 	last := e.inLogOrder()[499].Position
-	waitFor(t, "the checkpoint to reach the last event", func() bool {
+	testkit.Eventually(t, "the checkpoint to reach the last event", func() bool {
 		p, err := e.cps.Load(context.Background(), "relay", e.origin(t))
 		return err == nil && p == last
 	})
@@ -267,14 +254,14 @@ func TestRestartResumesFromCheckpoint(t *testing.T) {
 	e := newEnv(t)
 	e.appendEvents(t, 50)
 	rr := start(t, relay.New(e.src, e.js, e.cps, relay.Options{Name: "bus"}))
-	waitFor(t, "the first events on the target", func() bool { return targetCount(t, e.js) == 50 })
+	testkit.Eventually(t, "the first events on the target", func() bool { return targetCount(t, e.js) == 50 })
 	rr.stop(t)
 
 	e.appendEvents(t, 30) // while no relay runs
 	rr = start(t, relay.New(e.src, e.js, e.cps, relay.Options{Name: "bus"}))
-	waitFor(t, "the events written while stopped", func() bool { return targetCount(t, e.js) == 80 })
+	testkit.Eventually(t, "the events written while stopped", func() bool { return targetCount(t, e.js) == 80 })
 	e.appendEvents(t, 5)
-	waitFor(t, "the events written after the restart", func() bool { return targetCount(t, e.js) == 85 })
+	testkit.Eventually(t, "the events written after the restart", func() bool { return targetCount(t, e.js) == 85 })
 	rr.stop(t)
 	checkTarget(t, e)
 }
@@ -283,7 +270,7 @@ func TestOlderCheckpointRepublishesWithoutDuplicates(t *testing.T) {
 	e := newEnv(t)
 	e.appendEvents(t, 120)
 	rr := start(t, relay.New(e.src, e.js, e.cps, relay.Options{}))
-	waitFor(t, "the events on the target", func() bool { return targetCount(t, e.js) == 120 })
+	testkit.Eventually(t, "the events on the target", func() bool { return targetCount(t, e.js) == 120 })
 	rr.stop(t)
 
 	// A relay whose checkpoint is at the beginning (a fresh bucket) publishes
@@ -297,12 +284,12 @@ func TestOlderCheckpointRepublishesWithoutDuplicates(t *testing.T) {
 	}
 	rr = start(t, relay.New(e.src, e.js, fresh, relay.Options{MaxInFlight: 32}))
 	last := e.inLogOrder()[119].Position
-	waitFor(t, "the second relay to catch up", func() bool {
+	testkit.Eventually(t, "the second relay to catch up", func() bool {
 		p, err := fresh.Load(context.Background(), "relay", e.origin(t))
 		return err == nil && p == last
 	})
 	e.appendEvents(t, 10)
-	waitFor(t, "new events after the replay", func() bool { return targetCount(t, e.js) == 130 })
+	testkit.Eventually(t, "new events after the replay", func() bool { return targetCount(t, e.js) == 130 })
 	rr.stop(t)
 	checkTarget(t, e)
 }
@@ -313,7 +300,7 @@ func TestStopsWhileTargetIsDown(t *testing.T) {
 	e, srvB := newEnvWithTarget(t)
 	e.appendEvents(t, 5)
 	rr := start(t, relay.New(e.src, e.js, e.cps, relay.Options{}))
-	waitFor(t, "the events on the target", func() bool { return targetCount(t, e.js) == 5 })
+	testkit.Eventually(t, "the events on the target", func() bool { return targetCount(t, e.js) == 5 })
 	srvB.Shutdown()
 	srvB.WaitForShutdown()
 	e.appendEvents(t, 5)

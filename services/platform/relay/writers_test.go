@@ -15,6 +15,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/relay"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // writersByCategory vouches for the events of some categories, refuses the
@@ -58,7 +59,7 @@ func TestRelaysOnlyTheEventsWhoseWriterTheLogVouchesFor(t *testing.T) {
 	rr := start(t, relay.New(e.src, e.js, e.cps, relay.Options{MaxInFlight: 16, Writers: w}))
 	all := e.inLogOrder()
 	last := all[len(all)-1].Position
-	waitFor(t, "the checkpoint to pass every event", func() bool {
+	testkit.Eventually(t, "the checkpoint to pass every event", func() bool {
 		p, err := e.cps.Load(context.Background(), "relay", e.origin(t))
 		return err == nil && p == last
 	})

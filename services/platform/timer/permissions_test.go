@@ -1,8 +1,6 @@
 package timer_test
 
 import (
-	"context"
-	"errors"
 	"testing"
 	"time"
 
@@ -10,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
 
@@ -107,10 +106,10 @@ func TestAServiceCannotFireAnotherServicesTimer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, func() bool {
+	testkit.Eventually(t, "the server to fire the forged schedule", func() bool {
 		_, err := stream.GetLastMsgForSubject(t.Context(), target)
 		return err == nil
-	}, "the server to fire the forged schedule")
+	})
 	genuine := id(t, "c-2", "closure")
 	if err := victim.Schedule(t.Context(), timer.Timer{Service: service, ID: genuine, Due: time.Now().Add(-time.Second)}); err != nil {
 		t.Fatal(err)
@@ -120,18 +119,5 @@ func TestAServiceCannotFireAnotherServicesTimer(t *testing.T) {
 	}
 	if n := f.count(); n != 1 {
 		t.Fatalf("followup handled %d firings, want 1", n)
-	}
-}
-
-func eventually(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), wait)
-	defer cancel()
-	for !cond() {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("timed out waiting for %s: %v", what, errors.Unwrap(ctx.Err()))
-		case <-time.After(20 * time.Millisecond):
-		}
 	}
 }

@@ -3,6 +3,7 @@ package timer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
 
@@ -95,8 +97,7 @@ func messages(t *testing.T, js jetstream.JetStream, subject string) uint64 {
 // settled waits until the consumer has nothing pending or unacknowledged.
 func settled(t *testing.T, js jetstream.JetStream) {
 	t.Helper()
-	deadline := time.Now().Add(wait)
-	for {
+	testkit.EventuallyNil(t, func() error {
 		c, err := js.Consumer(t.Context(), timer.StreamName, timer.Durable(service))
 		if err != nil {
 			t.Fatal(err)
@@ -106,13 +107,10 @@ func settled(t *testing.T, js jetstream.JetStream) {
 			t.Fatal(err)
 		}
 		if info.NumPending == 0 && info.NumAckPending == 0 && info.NumRedelivered == 0 {
-			return
+			return nil
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("consumer not settled: %+v", info)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return fmt.Errorf("consumer not settled: %+v", info)
+	})
 }
 
 func id(t *testing.T, complaintID, name string) string {

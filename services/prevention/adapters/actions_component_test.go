@@ -26,6 +26,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 	"github.com/complaintflow/complaintflow/services/prevention/adapters"
 	"github.com/complaintflow/complaintflow/services/prevention/app"
@@ -176,17 +177,6 @@ func (r *rig) do(method, path, token string, body any, out any) int {
 	return rec.Code
 }
 
-func eventually(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 const cause = "billing.incorrect-charge"
 
 // The scenario runs from two days: one where the broadband issue is listed
@@ -256,7 +246,7 @@ func spikeScenario(t *testing.T, day0 time.Time) {
 	}
 
 	var issues api.SystemicIssues
-	eventually(t, "the systemic issues", func() bool {
+	testkit.Eventually(t, "the systemic issues", func() bool {
 		r.do(http.MethodGet, "/v1/systemic-issues?status=open", "auditor-token", nil, &issues)
 		return len(issues.Issues) == 2
 	})
@@ -302,7 +292,7 @@ func spikeScenario(t *testing.T, day0 time.Time) {
 	}
 	if timersFire {
 		// Its due date is already past on the wall clock: the timer flags it.
-		eventually(t, "the action flagged overdue", func() bool {
+		testkit.Eventually(t, "the action flagged overdue", func() bool {
 			r.do(http.MethodGet, "/v1/preventive-actions/"+action.ID, "auditor-token", nil, &action)
 			return action.Status == "overdue"
 		})
@@ -311,7 +301,7 @@ func spikeScenario(t *testing.T, day0 time.Time) {
 			t.Fatalf("the overdue timer was due %v, want day 21 (%v)", due, day(21, 0))
 		}
 	}
-	eventually(t, "the issue listing its action", func() bool {
+	testkit.Eventually(t, "the issue listing its action", func() bool {
 		r.do(http.MethodGet, "/v1/systemic-issues/"+issue.ID, "auditor-token", nil, &issue)
 		return len(issue.Actions) == 1 && issue.Actions[0] == action.ID
 	})
@@ -327,7 +317,7 @@ func spikeScenario(t *testing.T, day0 time.Time) {
 		t.Fatalf("evaluate at %v, want day 32", action.EvaluateAt)
 	}
 	if timersFire {
-		eventually(t, "the evaluation", func() bool {
+		testkit.Eventually(t, "the evaluation", func() bool {
 			r.do(http.MethodGet, "/v1/preventive-actions/"+action.ID, "auditor-token", nil, &action)
 			return action.Status == "evaluated"
 		})
@@ -369,7 +359,7 @@ func spikeScenario(t *testing.T, day0 time.Time) {
 		t.Fatalf("actions as of before opening: %+v", list)
 	}
 	var all api.PreventiveActions
-	eventually(t, "the listed evaluation", func() bool {
+	testkit.Eventually(t, "the listed evaluation", func() bool {
 		r.do(http.MethodGet, "/v1/preventive-actions?cause="+cause+"&status=evaluated", "owner-token", nil, &all)
 		return len(all.Actions) == 1 && all.Actions[0].Effectiveness != nil && all.Actions[0].Effectiveness.AfterExposure == 3000
 	})
@@ -381,7 +371,7 @@ func spikeScenario(t *testing.T, day0 time.Time) {
 	if code := r.do(http.MethodPost, "/v1/systemic-issues/"+issue.ID+"/closure", "owner-token", map[string]any{"reason": "tariff check in place; recurrence fell"}, &closed); code != http.StatusOK || closed.Status != "closed" {
 		t.Fatalf("close: %d %+v", code, closed)
 	}
-	eventually(t, "one open issue left", func() bool {
+	testkit.Eventually(t, "one open issue left", func() bool {
 		r.do(http.MethodGet, "/v1/systemic-issues?status=open", "auditor-token", nil, &issues)
 		return len(issues.Issues) == 1 && issues.Issues[0].Product == ""
 	})
@@ -491,7 +481,7 @@ func TestARebuiltDetectorRecordsNoIssueTwice(t *testing.T) {
 		})
 		done := make(chan struct{})
 		go func() { defer close(done); _ = detector.Run(runCtx) }()
-		eventually(t, "the detection recorded", func() bool { return recorded.Load() == 1 })
+		testkit.Eventually(t, "the detection recorded", func() bool { return recorded.Load() == 1 })
 		cancel()
 		<-done
 	}

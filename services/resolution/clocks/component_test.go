@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -20,6 +21,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 	"github.com/complaintflow/complaintflow/services/resolution/clocks"
 	"github.com/complaintflow/complaintflow/services/resolution/clocks/adapters"
@@ -345,17 +347,15 @@ func (c *component) append(t *testing.T, category, id, service string, m proto.M
 // until polls the complaint's clocks until ok holds.
 func (c *component) until(t *testing.T, id, what string, ok func(api.Clocks) bool) api.Clocks {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if status, view := c.show(t, "agent-token", id); status == http.StatusOK && ok(view) {
-			return view
+	var seen api.Clocks
+	testkit.EventuallyNil(t, func() error {
+		status, view := c.show(t, "agent-token", id)
+		if seen = view; status != http.StatusOK || !ok(view) {
+			return fmt.Errorf("never %s: %d %+v", what, status, view)
 		}
-		if time.Now().After(deadline) {
-			_, view := c.show(t, "agent-token", id)
-			t.Fatalf("never %s: %+v", what, view)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
+	return seen
 }
 
 // A complaint resolved and closed without anyone calling the customer: the

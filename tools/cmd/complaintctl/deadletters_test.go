@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
@@ -21,6 +21,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 func publishEvent(t *testing.T, js jetstream.JetStream, category, complaint string, m proto.Message, service string) {
@@ -78,15 +79,14 @@ func TestDeadLettersListShowAndRedrive(t *testing.T) {
 	publishEvent(t, js, "case", complaint, resolved, "intake") // forged
 
 	var dls []bus.DeadLetter
-	deadline := time.Now().Add(20 * time.Second)
-	for len(dls) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatalf("dead letters: %+v", dls)
-		}
-		time.Sleep(10 * time.Millisecond)
+	testkit.EventuallyNil(t, func() error {
 		dls = nil
 		_ = json.Unmarshal([]byte(mustCtl(t, "dead-letters", "list", "-json")), &dls)
-	}
+		if len(dls) < 2 {
+			return fmt.Errorf("dead letters: %+v", dls)
+		}
+		return nil
+	})
 	if dls[0].Sequence != 1 || dls[0].Reason != bus.ReasonRefused || dls[1].Sequence != 2 || dls[1].Reason != bus.ReasonForged {
 		t.Fatalf("dead letters: %+v", dls)
 	}

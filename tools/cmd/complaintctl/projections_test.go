@@ -3,12 +3,12 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
@@ -22,6 +22,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // decoded folds events by decoding them, as the services' projections do.
@@ -64,13 +65,12 @@ func TestAProjectionsDeadLetterIsListedAndRebuiltNotRedriven(t *testing.T) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = p.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(20 * time.Second)
-	for p.Status().DeadLetters.Count != 1 {
-		if time.Now().After(deadline) {
-			t.Fatalf("projection status %+v, want 1 dead letter", p.Status())
+	testkit.EventuallyNil(t, func() error {
+		if st := p.Status(); st.DeadLetters.Count != 1 {
+			return fmt.Errorf("projection status %+v, want 1 dead letter", st)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 
 	wantLines(t, mustCtl(t, "dead-letters", "list"), "projection.ctl-test", bus.ReasonUndecodable, "complaints.v1.CaseResolved")
 	var dls []bus.DeadLetter
