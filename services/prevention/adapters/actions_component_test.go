@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -451,18 +452,45 @@ func TestARebuiltDetectorRecordsNoIssueTwice(t *testing.T) {
 	for i := range 12 {
 		r.resolve(day0.AddDate(0, 0, 12).Add(time.Duration(i)*time.Minute), cause, "")
 	}
-	issueStreams := func() (streams map[string]int) {
-		streams = map[string]int{}
-		sub, err := log.Subscribe(ctx, eventlog.Beginning, eventlog.Filter{Categories: []string{domain.AggregateCategory}}, func(_ context.Context, e eventlog.RecordedEvent) error {
-			streams[e.Stream]++
+	// issueStreams counts the events of every issue stream in the whole
+	// log: it appends a marker and reads until the marker, so it has seen
+	// every event written before.
+	issueStreams := func() map[string]int {
+		const markers = "marker"
+		data, err := es.Encode(uuid.NewString(), &complaintsv1.CaseResolved{ComplaintId: "marker"}, eventlog.Metadata{ComplaintID: "marker"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := log.Append(ctx, eventlog.StreamName(markers, uuid.NewString()), eventlog.NoStream(), data); err != nil {
+			t.Fatal(err)
+		}
+		var (
+			mu      sync.Mutex
+			streams = map[string]int{}
+			marked  bool
+		)
+		sub, err := log.Subscribe(ctx, eventlog.Beginning, eventlog.Filter{Categories: []string{domain.AggregateCategory, markers}}, func(_ context.Context, e eventlog.RecordedEvent) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if category, _, _ := eventlog.SplitStream(e.Stream); category == markers {
+				marked = true
+			} else {
+				streams[e.Stream]++
+			}
 			return nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(100 * time.Millisecond)
-		sub.Stop()
-		return streams
+		defer sub.Stop()
+		testkit.Eventually(t, "the marker read back", func() bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return marked
+		})
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(streams)
 	}
 	run := func() {
 		runCtx, cancel := context.WithCancel(ctx)
@@ -493,8 +521,12 @@ func TestARebuiltDetectorRecordsNoIssueTwice(t *testing.T) {
 	if err := kv.Delete(ctx, adapters.DetectorProjection); err != nil {
 		t.Fatal(err)
 	}
-	run() // from the start of the log again: the same spike, the same issue
-	for stream, n := range issueStreams() {
+	run() // from the start of the log again: the same spike, recorded again
+	streams := issueStreams()
+	if len(streams) != 1 {
+		t.Fatalf("issue streams %v, want the one issue of the spike", streams)
+	}
+	for stream, n := range streams {
 		if n != 1 {
 			t.Fatalf("%s holds %d events, want one detection", stream, n)
 		}
