@@ -73,6 +73,9 @@ type Config struct {
 	// DebugAddr, when set, serves Go's profiling endpoints (/debug/pprof/)
 	// on a separate address. Keep it on loopback.
 	DebugAddr string `env:"DEBUG_ADDR"`
+	// HelpURL is where every problem the process answers sends its caller
+	// for help: a URL or a contact (HELP_URL); empty is httpx.DefaultHelp.
+	HelpURL string `env:"HELP_URL"`
 }
 
 // TLSFiles name PEM files.

@@ -164,6 +164,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 			s.Stop()
 		}
 	}()
+	httpx.SetHelp(cfg.HelpURL)
 	if cfg.Telemetry != nil {
 		s.shutdown, err = telemetry.SetupWith(ctx, name, *cfg.Telemetry)
 	} else {

@@ -1,29 +1,22 @@
 package httpx
 
 import (
-	"os"
 	"strings"
 	"sync/atomic"
 )
 
-// DefaultHelp is where a problem sends its caller for help when HELP_URL is
-// not set: the API documentation's page on errors.
+// DefaultHelp is where a problem sends its caller for help when none is
+// configured: the API documentation's page on errors.
 const DefaultHelp = "https://complaintflow.dev/help/errors"
 
 // help is the `help` member of every problem: a URL or a contact (an e-mail
-// address, a phone number) from the HELP_URL environment variable.
+// address, a phone number), set by the host from its configuration
+// (HELP_URL); nil until then, which is DefaultHelp.
 var help atomic.Pointer[string]
 
-func init() {
-	h := strings.TrimSpace(os.Getenv("HELP_URL"))
-	if h == "" {
-		h = DefaultHelp
-	}
-	help.Store(&h)
-}
-
 // SetHelp changes where every problem sends its caller for help (a URL or a
-// contact); "" restores DefaultHelp. Processes read HELP_URL at start.
+// contact); "" restores DefaultHelp. The host sets it at start from its
+// configuration.
 func SetHelp(h string) {
 	h = strings.TrimSpace(h)
 	if h == "" {
@@ -33,7 +26,12 @@ func SetHelp(h string) {
 }
 
 // Help is where problems currently send their callers for help.
-func Help() string { return *help.Load() }
+func Help() string {
+	if h := help.Load(); h != nil {
+		return *h
+	}
+	return DefaultHelp
+}
 
 // actions say what a caller can do next, by problem type. A problem that sets
 // its own Action keeps it.

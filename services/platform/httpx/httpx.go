@@ -33,7 +33,7 @@ type Problem struct {
 	Errors   []FieldError `json:"errors,omitempty"`
 	// Action says what the caller can do next (see Complete).
 	Action string `json:"action,omitempty"`
-	// Help is where to get help: a URL or a contact, from HELP_URL.
+	// Help is where to get help: a URL or a contact, from the host's HELP_URL.
 	Help string `json:"help,omitempty"`
 }
 
