@@ -60,11 +60,31 @@ func StreamNames() []string {
 	return out
 }
 
+// Option is a choice of the operator's when provisioning.
+type Option func(*options)
+
+type options struct{ replicas int }
+
+// Replicas is how many copies of each stream and bucket the servers keep,
+// each on its own server: 1 (the default) on a single server, 3 on a
+// cluster of three or more, so that a stream outlives one server's loss
+// (JetStream allows at most 5). Provisioning again with another count
+// scales every stream up or down in place.
+func Replicas(n int) Option { return func(o *options) { o.replicas = n } }
+
 // Provision creates every stream and bucket, or brings its settings up to
 // date. Running it again changes nothing. It needs the operator's user.
-func Provision(ctx context.Context, js jetstream.JetStream) error {
+func Provision(ctx context.Context, js jetstream.JetStream, opts ...Option) error {
+	o := options{replicas: 1}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.replicas < 1 || o.replicas > 5 {
+		return fmt.Errorf("provision: %d replicas: choose 1 on a single server, 3 (or 5) on a cluster", o.replicas)
+	}
 	for _, c := range streams() {
-		if st, err := js.Stream(ctx, c.Name); err == nil && differs(st.CachedInfo().Config, c) == "" {
+		c.Replicas = o.replicas
+		if st, err := js.Stream(ctx, c.Name); err == nil && differs(st.CachedInfo().Config, c) == "" && sameReplicas(st.CachedInfo().Config, c) {
 			continue
 		}
 		if _, err := js.CreateOrUpdateStream(ctx, c); err != nil {
@@ -72,7 +92,8 @@ func Provision(ctx context.Context, js jetstream.JetStream) error {
 		}
 	}
 	for _, b := range buckets() {
-		if st, err := js.Stream(ctx, BucketStream(b.Bucket)); err == nil && differs(st.CachedInfo().Config, bucketStream(b)) == "" {
+		b.Replicas = o.replicas
+		if st, err := js.Stream(ctx, BucketStream(b.Bucket)); err == nil && differs(st.CachedInfo().Config, bucketStream(b)) == "" && sameReplicas(st.CachedInfo().Config, bucketStream(b)) {
 			continue
 		}
 		if _, err := js.CreateOrUpdateKeyValue(ctx, b); err != nil {
@@ -84,8 +105,10 @@ func Provision(ctx context.Context, js jetstream.JetStream) error {
 
 // Check verifies that the named streams (every one of StreamNames when none
 // is named) exist with the settings Provision gives them. It only reads
-// their info, which every service's user may. The error says which stream
-// is missing or differs, and to run the provisioning step.
+// their info, which every service's user may. The replica count is the
+// operator's choice (Replicas), not the service's: any count is accepted.
+// The error says which stream is missing or differs, and to run the
+// provisioning step.
 func Check(ctx context.Context, js jetstream.JetStream, names ...string) error {
 	if len(names) == 0 {
 		names = StreamNames()
@@ -130,10 +153,17 @@ func bucketStream(b jetstream.KeyValueConfig) jetstream.StreamConfig {
 		MaxMsgs:           -1,
 		MaxBytes:          -1,
 		MaxMsgsPerSubject: int64(max(b.History, 1)),
+		Replicas:          b.Replicas,
 		AllowDirect:       true,
 		AllowRollup:       true,
 		DenyDelete:        true,
 	}
+}
+
+// sameReplicas tells whether have keeps as many copies as want (a stream
+// created without a count has one).
+func sameReplicas(have, want jetstream.StreamConfig) bool {
+	return max(have.Replicas, 1) == max(want.Replicas, 1)
 }
 
 // differs names the first setting of have that is not want's, or is "".
