@@ -5,8 +5,10 @@ package prevention
 
 import (
 	"context"
+	"fmt"
 	"net/http"
-	"os"
+
+	"github.com/caarlos0/env/v11"
 
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
@@ -24,18 +26,39 @@ const DefaultAddr = "127.0.0.1:8085"
 // ServiceName is prevention's name.
 const ServiceName = app.ServiceName
 
+// Config is prevention's own configuration.
+type Config struct {
+	// ConfigDir holds policy files overriding the embedded defaults
+	// (CONFIG_DIR); prevention reads prevention.yaml and regimes.yaml from
+	// it.
+	ConfigDir string `env:"CONFIG_DIR"`
+}
+
+// ConfigFromEnv reads prevention's configuration.
+func ConfigFromEnv() (Config, error) {
+	c, err := env.ParseAs[Config]()
+	if err != nil {
+		return Config{}, fmt.Errorf("prevention configuration: %w", err)
+	}
+	return c, nil
+}
+
 // New returns the factory the host runs prevention with.
-func New() host.Factory {
+func New(cfg Config) host.Factory {
 	return func(d host.Deps) (host.Service, error) {
+		pol, err := policy.Load[domain.SystemicPolicy](cfg.ConfigDir, domain.SystemicPolicyName)
+		if err != nil {
+			return nil, err
+		}
+		regimes, err := regime.Load(cfg.ConfigDir)
+		if err != nil {
+			return nil, err
+		}
 		facts, err := adapters.NewFacts(context.Background(), d.Log, d.JetStream)
 		if err != nil {
 			return nil, err
 		}
-		actions, err := newActionsWiring(d)
-		if err != nil {
-			return nil, err
-		}
-		regimes, err := regime.Load(os.Getenv("CONFIG_DIR"))
+		actions, err := newActionsWiring(d, pol)
 		if err != nil {
 			return nil, err
 		}
@@ -89,7 +112,7 @@ func (s *service) Start(ctx context.Context) error {
 // detector over resolutions, the views of issues and actions, their HTTP
 // routes and the timers that flag overdue actions and evaluate completed
 // ones (durable consumer "prevention-timers"). The policy is prevention.yaml
-// from CONFIG_DIR, or the embedded default.
+// from the configuration directory, or the embedded default.
 // ---------------------------------------------------------------------------
 
 type actionsWiring struct {
@@ -99,12 +122,8 @@ type actionsWiring struct {
 	timers   *timer.Timers
 }
 
-func newActionsWiring(d host.Deps) (*actionsWiring, error) {
+func newActionsWiring(d host.Deps, pol policy.Loaded[domain.SystemicPolicy]) (*actionsWiring, error) {
 	ctx := context.Background()
-	pol, err := policy.Load[domain.SystemicPolicy](os.Getenv("CONFIG_DIR"), domain.SystemicPolicyName)
-	if err != nil {
-		return nil, err
-	}
 	detector, err := adapters.NewDetector(ctx, d.Log, d.JetStream, pol.Value.Detection)
 	if err != nil {
 		return nil, err

@@ -47,7 +47,6 @@ rules:
 // own, as the NATS user "outside" a real payment system would have.
 func startWithoutSimulator(t *testing.T) (*host.System, api) {
 	t.Helper()
-	t.Setenv("PAYSIM", "off")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "redress.yaml"), []byte(fastRedress), 0o600); err != nil {
 		t.Fatal(err)
@@ -55,7 +54,7 @@ func startWithoutSimulator(t *testing.T) (*host.System, api) {
 	data := t.TempDir()
 	writeTestTokens(t, data)
 	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: data, EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
-	s, err := host.Start(context.Background(), cfg, "complaints-test", system.Services(intake.Config{Regime: "default", ConfigDir: dir})...)
+	s, err := host.Start(context.Background(), cfg, "complaints-test", system.Services(intake.Config{Regime: "default", ConfigDir: dir}, system.WithoutPaySim())...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@
 package system
 
 import (
-	"os"
+	"fmt"
+
+	"github.com/caarlos0/env/v11"
 
 	"github.com/complaintflow/complaintflow/services/compensation"
 	"github.com/complaintflow/complaintflow/services/followup"
@@ -18,19 +20,56 @@ import (
 // DefaultAddr is where the all-in-one process listens.
 const DefaultAddr = "127.0.0.1:8080"
 
+// Config is what the all-in-one process reads besides the services' own
+// configuration.
+type Config struct {
+	// PaySim is "off" to run without the simulated payment system
+	// (PAYSIM): a real one, or a test's own, answers the issuance requests.
+	PaySim string `env:"PAYSIM"`
+}
+
+// ConfigFromEnv reads the all-in-one process's configuration.
+func ConfigFromEnv() (Config, error) {
+	c, err := env.ParseAs[Config]()
+	if err != nil {
+		return Config{}, fmt.Errorf("system configuration: %w", err)
+	}
+	return c, nil
+}
+
+// Options are the options of Services that c asks for.
+func (c Config) Options() []Option {
+	if c.PaySim == "off" {
+		return []Option{WithoutPaySim()}
+	}
+	return nil
+}
+
+// Option changes what Services runs.
+type Option func(*options)
+
+type options struct{ withoutPaySim bool }
+
+// WithoutPaySim leaves out the simulated payment system.
+func WithoutPaySim() Option { return func(o *options) { o.withoutPaySim = true } }
+
 // Services are the five services with their default policies, the browser
-// pages under /app/ (a client of their API) and, unless
-// PAYSIM=off, the simulated payment system that confirms redress issuance.
-func Services(intakeCfg intake.Config) []host.Unit {
+// pages under /app/ (a client of their API) and, unless WithoutPaySim, the
+// simulated payment system that confirms redress issuance.
+func Services(intakeCfg intake.Config, opts ...Option) []host.Unit {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	units := []host.Unit{
 		{Name: "intake", Build: intake.New(intakeCfg), SignsCustomerTokens: true},
 		{Name: "resolution", Build: resolution.New(resolution.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "compensation", Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "followup", Build: followup.NewWithConfig(followup.Config{ConfigDir: intakeCfg.ConfigDir})},
-		{Name: "prevention", Build: prevention.New()},
+		{Name: "prevention", Build: prevention.New(prevention.Config{ConfigDir: intakeCfg.ConfigDir})},
 		web.Unit(),
 	}
-	if os.Getenv("PAYSIM") != "off" {
+	if !o.withoutPaySim {
 		units = append(units, paysim.Unit())
 	}
 	return units

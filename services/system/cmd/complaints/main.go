@@ -18,5 +18,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	host.Main("complaints", system.DefaultAddr, system.Services(cfg), host.RelayByDefault())
+	sys, err := system.ConfigFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	host.Main("complaints", system.DefaultAddr, system.Services(cfg, sys.Options()...), host.RelayByDefault())
 }
