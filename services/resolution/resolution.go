@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/caarlos0/env/v11"
 
@@ -32,7 +33,14 @@ type Config struct {
 	// (CONFIG_DIR): routing.yaml, taxonomy.yaml, triage.yaml, contacts.yaml,
 	// templates.yaml.
 	ConfigDir string `env:"CONFIG_DIR"`
+	// QueueSnapshotEvery is how often the queue projection is saved; zero
+	// is DefaultQueueSnapshotEvery.
+	QueueSnapshotEvery time.Duration `env:"-"`
 }
+
+// DefaultQueueSnapshotEvery is how often the queue projection is saved
+// unless Config says otherwise.
+const DefaultQueueSnapshotEvery = 2 * time.Second
 
 // ConfigFromEnv reads resolution's configuration.
 func ConfigFromEnv() (Config, error) {
@@ -88,13 +96,18 @@ func New(cfg Config) host.Factory {
 			return nil, err
 		}
 		a := app.New(app.Deps{Log: d.Log, Policy: p, Metadata: telemetry.InjectMetadata})
-		return addClocks(cfg.ConfigDir, d, &service{deps: d, app: a})
+		every := cfg.QueueSnapshotEvery
+		if every <= 0 {
+			every = DefaultQueueSnapshotEvery
+		}
+		return addClocks(cfg.ConfigDir, d, &service{deps: d, app: a, queueSnapshotEvery: every})
 	}
 }
 
 type service struct {
-	deps host.Deps
-	app  *app.Resolution
+	deps               host.Deps
+	app                *app.Resolution
+	queueSnapshotEvery time.Duration
 }
 
 func (s *service) Name() string              { return app.ServiceName }

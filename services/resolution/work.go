@@ -24,9 +24,6 @@ const (
 	queueSnapshotKey = "resolution.queues"
 )
 
-// QueueSnapshotEvery is how often the queue projection is saved.
-var QueueSnapshotEvery = 2 * time.Second
-
 // startCaseWork starts what agents and customers work cases with: the
 // reopen on a "not resolved" survey answer, the escalation on a breached
 // clock, the queue projection and the request/reply API on NATS.
@@ -53,7 +50,7 @@ func (s *service) startCaseWork(ctx context.Context) error {
 }
 
 // startQueues restores the queue projection's snapshot, keeps it up to date
-// with a durable consumer and saves it every QueueSnapshotEvery and at stop
+// with a durable consumer and saves it every Config.QueueSnapshotEvery and at stop
 // (ADR 0024).
 func (s *service) startQueues(ctx context.Context) error {
 	q := s.app.Queues()
@@ -98,7 +95,7 @@ func (s *service) startQueues(ctx context.Context) error {
 		}
 	}
 	s.deps.Go(func() {
-		t := time.NewTicker(QueueSnapshotEvery)
+		t := time.NewTicker(s.queueSnapshotEvery)
 		defer t.Stop()
 		for {
 			select {
