@@ -30,15 +30,15 @@ deps:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		{ SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
-## test: formatting, vet, and every test (unit, contract suite, end-to-end)
-test: deps fmt-check vet
+## test: formatting, vet, staticcheck, and every test (unit, contract suite, end-to-end)
+test: deps fmt-check vet lint
 	@[ -n "$(RACE)" ] || echo "NOTE: cgo or gcc missing: the tests run WITHOUT the race detector"
 	$(GO) test $(RACE) -count=1 -timeout 9m $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
 
-## lint: staticcheck (pinned) over every module
+## lint: staticcheck (pinned, installed into .bin) over every module
 lint:
 	GOBIN=$(TOOLS_BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(TOOLS_BIN)/staticcheck $(PKGS)
