@@ -159,17 +159,50 @@ func (l *Log) publishContext(parent context.Context) (context.Context, context.C
 // looks for them in the stream's messages after sequence after, and
 // returns the result of the append that wrote them. Any other finding is
 // an error.
+//
+// On a cluster any replica answers the reads, and a follower may answer
+// before it holds the message the stream acknowledged: when the read shows
+// nothing where the stream said something is (the retried events with
+// expectation Any, or any message after an exact expectation), it is read
+// again a few times, with growing waits (about 0.3 s in all) before giving
+// up. A real conflict (other events right after the expectation) answers at
+// once.
 func (l *Log) recoverRetry(ctx context.Context, r *appendRequest, after uint64) (eventlog.AppendResult, error) {
+	wait := 10 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		res, found, stale, err := l.findRetried(ctx, r, after)
+		if err != nil || found {
+			return res, err
+		}
+		if !stale || attempt == retriedReads {
+			return eventlog.AppendResult{}, fmt.Errorf("jetstreamlog: append to %s: events already in the log but not found in its stream", r.stream)
+		}
+		select {
+		case <-time.After(wait):
+			wait *= 2
+		case <-ctx.Done():
+			return eventlog.AppendResult{}, ctx.Err()
+		}
+	}
+}
+
+// retriedReads bounds the reads of recoverRetry.
+const retriedReads = 6
+
+// findRetried reads the stream after sequence after once, looking for the
+// retried events. stale says the read may lag behind the stream: it did not
+// show what the stream's answer implied was there.
+func (l *Log) findRetried(ctx context.Context, r *appendRequest, after uint64) (res eventlog.AppendResult, found, stale bool, err error) {
 	recorded, err := l.read(ctx, r.subject, after+1)
 	if err != nil {
-		return eventlog.AppendResult{}, err
+		return res, false, false, err
 	}
 	for i, e := range recorded {
 		if e.ID != r.events[0].ID {
 			if after > 0 {
 				// With an exact expectation the retried events must come
-				// right after it.
-				break
+				// right after it: other events there are a real conflict.
+				return res, false, false, nil
 			}
 			continue
 		}
@@ -178,13 +211,15 @@ func (l *Log) recoverRetry(ctx context.Context, r *appendRequest, after uint64) 
 		}
 		for j := range r.events {
 			if recorded[i+j].ID != r.events[j].ID {
-				return eventlog.AppendResult{}, fmt.Errorf("jetstreamlog: append to %s retried with events that only partly match the log", r.stream)
+				return res, false, false, fmt.Errorf("jetstreamlog: append to %s retried with events that only partly match the log", r.stream)
 			}
 		}
 		last := recorded[i+len(r.events)-1]
-		return eventlog.AppendResult{NextRevision: last.Revision, Position: last.Position}, nil
+		return eventlog.AppendResult{NextRevision: last.Revision, Position: last.Position}, true, false, nil
 	}
-	return eventlog.AppendResult{}, fmt.Errorf("jetstreamlog: append to %s: events already in the log but not found in its stream", r.stream)
+	// Nothing after the expectation, or no sign of the events the stream
+	// called duplicates: the read lags.
+	return res, false, after == 0 || len(recorded) == 0, nil
 }
 
 // conflict builds the typed error for an append refused by its expectation.
