@@ -40,7 +40,9 @@ var tokens = auth.StaticTokens{
 	// The agent who resolves also holds the approver role: four eyes.
 	"resolver-approver-token": {Subject: "agent-7", Roles: []auth.Role{auth.RoleApprover}},
 	"approver-token":          {Subject: "boss-1", Roles: []auth.Role{auth.RoleApprover}},
-	"payments-token":          {Subject: "payments", Roles: []auth.Role{auth.RoleIntakeSystem}},
+	"payments-token":          {Subject: "payments", Roles: []auth.Role{auth.RolePayments}},
+	"crm-token":               {Subject: "crm", Roles: []auth.Role{auth.RoleIntakeSystem}},
+	"admin-token":             {Subject: "root", Roles: []auth.Role{auth.RoleAdmin}},
 }
 
 type component struct {
@@ -193,8 +195,12 @@ func TestAResolvedComplaintGetsItsRedressRequestedAndIssuedOnceConfirmed(t *test
 	if n := m.(*complaintsv1.NotificationRequested); n.Purpose != "redress-issued" || !strings.Contains(n.Text, "an account credit of 25.00 GBP") {
 		t.Fatalf("notification %v", n)
 	}
-	if code, out := c.post(path, "agent-token", map[string]any{"status": "issued"}); code != 403 {
-		t.Fatalf("an agent confirmed: %d %v", code, out)
+	// Nothing but the payment system confirms: not an agent, not another
+	// company system, not an admin.
+	for _, token := range []string{"agent-token", "crm-token", "admin-token"} {
+		if code, out := c.post(path, token, map[string]any{"status": "issued"}); code != 403 {
+			t.Fatalf("%s confirmed: %d %v", token, code, out)
+		}
 	}
 	if code, out := c.post("/v1/redress/"+id+"/issuances/nope/confirmation", "payments-token", map[string]any{"status": "issued"}); code != 404 {
 		t.Fatalf("unknown issuance: %d %v", code, out)

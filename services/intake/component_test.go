@@ -322,16 +322,36 @@ func TestSubmitAndShowOverNATS(t *testing.T) {
 	c := start(t)
 	_, url := natsserver.RunForTest(t)
 	nc := natsserver.ConnectForTest(t, url)
-	svc, err := adapters.NATS{App: c.app}.Serve(nc)
+	svc, err := adapters.NATS{App: c.app, Verifier: staff}.Serve(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = svc.Stop() })
+	request := func(subject, token string, body []byte) *nats.Msg {
+		t.Helper()
+		msg := nats.NewMsg(subject)
+		msg.Data = body
+		if token != "" {
+			msg.Header.Set("Authorization", "Bearer "+token)
+		}
+		reply, err := nc.RequestMsg(msg, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reply
+	}
 
 	body, _ := json.Marshal(complaint())
+	// A submission needs the token of an intake system, as over HTTP.
+	for token, code := range map[string]string{"": "401", "nonsense": "401", "agent-token": "403"} {
+		if reply := request(adapters.SubjectSubmit, token, body); reply.Header.Get("Nats-Service-Error-Code") != code {
+			t.Fatalf("submission with %q answered %v %s, want %s", token, reply.Header, reply.Data, code)
+		}
+	}
 	msg := nats.NewMsg(adapters.SubjectSubmit)
 	msg.Data = body
 	msg.Header.Set("Idempotency-Key", "nats-1")
+	msg.Header.Set("Authorization", "Bearer crm-token")
 	reply, err := nc.RequestMsg(msg, 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
@@ -342,7 +362,7 @@ func TestSubmitAndShowOverNATS(t *testing.T) {
 	}
 	id, _ := out["id"].(string)
 	events, err := c.log.ReadTimeline(context.Background(), id)
-	if err != nil || len(events) != 3 || events[0].Metadata.Actor != adapters.NATSActor {
+	if err != nil || len(events) != 3 || events[0].Metadata.Actor != "system:crm" {
 		t.Fatalf("events %v, %v", events, err)
 	}
 
@@ -352,6 +372,7 @@ func TestSubmitAndShowOverNATS(t *testing.T) {
 	msg = nats.NewMsg(adapters.SubjectSubmit)
 	msg.Data, _ = json.Marshal(differs)
 	msg.Header.Set("Idempotency-Key", "nats-1")
+	msg.Header.Set("Authorization", "Bearer crm-token")
 	if reply, err = nc.RequestMsg(msg, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -360,16 +381,20 @@ func TestSubmitAndShowOverNATS(t *testing.T) {
 	}
 
 	// An unknown complaint is a 404, not an internal error.
-	if reply, err = nc.Request(adapters.SubjectShow, []byte(`{"id":"0193e6a0-0000-7000-8000-000000000001"}`), 5*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	reply = request(adapters.SubjectShow, "agent-token", []byte(`{"id":"0193e6a0-0000-7000-8000-000000000001"}`))
 	if code := reply.Header.Get("Nats-Service-Error-Code"); code != "404" {
 		t.Fatalf("unknown complaint answered %q: %s", code, reply.Data)
 	}
-	if reply, err = nc.Request(adapters.SubjectShow, []byte(`{"id":"`+id+`"}`), 5*time.Second); err != nil {
-		t.Fatal(err)
-	}
+	reply = request(adapters.SubjectShow, "agent-token", []byte(`{"id":"`+id+`"}`))
 	if reply.Header.Get("Nats-Service-Error-Code") != "" || !bytes.Contains(reply.Data, []byte("Ada Lovelace")) {
 		t.Fatalf("show reply %s", reply.Data)
+	}
+	// The personal data it shows is not for a token without a role that
+	// reads complaints (an approver's), nor for a request without one.
+	for token, code := range map[string]string{"": "401", "approver-tok": "403"} {
+		reply = request(adapters.SubjectShow, token, []byte(`{"id":"`+id+`"}`))
+		if reply.Header.Get("Nats-Service-Error-Code") != code || bytes.Contains(reply.Data, []byte("Ada Lovelace")) {
+			t.Fatalf("show with %q answered %v %s, want %s", token, reply.Header, reply.Data, code)
+		}
 	}
 }

@@ -353,7 +353,7 @@ func TestARepeatContactOverNATS(t *testing.T) {
 	c := start(t)
 	_, natsURL := natsserver.RunForTest(t)
 	nc := natsserver.ConnectForTest(t, natsURL)
-	svc, err := adapters.NATS{App: c.app}.Serve(nc)
+	svc, err := adapters.NATS{App: c.app, Verifier: staff}.Serve(nc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,6 +361,7 @@ func TestARepeatContactOverNATS(t *testing.T) {
 	request := func(body any, key string) (map[string]any, *nats.Msg) {
 		msg := nats.NewMsg(adapters.SubjectSubmit)
 		msg.Data, _ = json.Marshal(body)
+		msg.Header.Set("Authorization", "Bearer crm-token")
 		if key != "" {
 			msg.Header.Set("Idempotency-Key", key)
 		}
@@ -383,7 +384,10 @@ func TestARepeatContactOverNATS(t *testing.T) {
 	if reply.Header.Get("Nats-Service-Error-Code") != "422" || out["help"] == nil || out["action"] == nil {
 		t.Fatalf("unknown product over NATS: %v %v", out, reply.Header)
 	}
-	if reply, err := nc.Request(adapters.SubjectShow, []byte(`{"id":"`+first["id"].(string)+`","as_of":"soon"}`), 5*time.Second); err != nil ||
+	show := nats.NewMsg(adapters.SubjectShow)
+	show.Data = []byte(`{"id":"` + first["id"].(string) + `","as_of":"soon"}`)
+	show.Header.Set("Authorization", "Bearer agent-token")
+	if reply, err := nc.RequestMsg(show, 5*time.Second); err != nil ||
 		reply.Header.Get("Nats-Service-Error-Code") != "400" {
 		t.Fatalf("bad as_of over NATS: %v %v", reply, err)
 	}

@@ -41,7 +41,7 @@ func (s *service) startCaseWork(ctx context.Context) error {
 	if err := s.startQueues(ctx); err != nil {
 		return err
 	}
-	svc, err := adapters.NATS{App: s.app}.Serve(s.deps.Requests)
+	svc, err := adapters.NATS{App: s.app, Verifier: s.deps.Verifier}.Serve(s.deps.Requests)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/complaintflow/complaintflow/services/intake"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
@@ -44,7 +45,7 @@ rules:
 
 // startWithoutSimulator starts the whole system with the fast redress
 // policy and without the in-process payment simulator: the test runs its
-// own, as the NATS user "outside" a real payment system would have.
+// own, as the NATS user "payments" a real payment system would have.
 func startWithoutSimulator(t *testing.T) (*host.System, api) {
 	t.Helper()
 	dir := t.TempDir()
@@ -64,7 +65,8 @@ func startWithoutSimulator(t *testing.T) (*host.System, api) {
 
 func startSimulator(t *testing.T, s *host.System, o paysim.Options) *paysim.Sim {
 	t.Helper()
-	nc, err := s.ConnectAs(natsauth.Outside)
+	o.Token = testTokens[string(auth.RolePayments)]
+	nc, err := s.ConnectAs(natsauth.Payments)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,9 +242,9 @@ func TestRedressSurvivesAKillBetweenDecidingAndIssuing(t *testing.T) {
 
 // Compensation on its own, with its own NATS user only, as in production:
 // its consumers, timers, ledger projection and confirmation endpoint all
-// start within its permissions, and the company's systems (the user
-// "outside") reach the confirmation endpoint, whose refusals name the field
-// or the missing issuance.
+// start within its permissions, and the company's payment system (the user
+// "payments", with a token of the payments role) reaches the confirmation
+// endpoint, whose refusals name the field or the missing issuance.
 func TestCompensationAloneServesConfirmationsWithItsOwnNATSUser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the compensation binary")
@@ -264,7 +266,7 @@ func TestCompensationAloneServesConfirmationsWithItsOwnNATSUser(t *testing.T) {
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	waitHealthy(t, addr)
 
-	opts, err := natsauth.ClientOptions(creds, natsauth.Outside)
+	opts, err := natsauth.ClientOptions(creds, natsauth.Payments)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +282,10 @@ func TestCompensationAloneServesConfirmationsWithItsOwnNATSUser(t *testing.T) {
 		{`{"complaint_id":"0193e6a0-0000-7000-8000-000000000009","issuance_id":"iss_x_1-0","status":"paid"}`, "400"},
 		{`{"complaint_id":"0193e6a0-0000-7000-8000-000000000009","status":"failed"}`, "400"},
 	} {
-		reply, err := nc.Request(paysim.SubjectConfirm, []byte(c.body), 10*time.Second)
+		m := nats.NewMsg(paysim.SubjectConfirm)
+		m.Data = []byte(c.body)
+		m.Header.Set("Authorization", "Bearer "+testTokens[string(auth.RolePayments)])
+		reply, err := nc.RequestMsg(m, 10*time.Second)
 		if err != nil {
 			t.Fatalf("%s: %v", c.body, err)
 		}

@@ -39,7 +39,7 @@ func (a api) as(token string) api {
 // it then reuses instead of making its own.
 var testTokens = func() map[string]string {
 	m := map[string]string{}
-	for _, r := range auth.StaffRoles {
+	for _, r := range auth.TokenRoles {
 		m[string(r)] = "system-test-token-" + string(r)
 	}
 	return m
@@ -75,7 +75,22 @@ func roleFor(method, path string) auth.Role {
 	case method == http.MethodPost && (strings.HasSuffix(path, "/review") || strings.HasSuffix(path, "/approval")):
 		return auth.RoleApprover
 	case method == http.MethodPost && strings.HasSuffix(path, "/confirmation"):
+		return auth.RolePayments
+	}
+	return auth.RoleAgent
+}
+
+// natsRole is the role a NATS request is sent with, as roleFor for HTTP:
+// intake systems submit, approvers review, the payment system confirms,
+// agents do the rest.
+func natsRole(subject string) auth.Role {
+	switch subject {
+	case "complaints.intake.submit":
 		return auth.RoleIntakeSystem
+	case "complaints.resolution.review":
+		return auth.RoleApprover
+	case "complaints.compensation.confirm":
+		return auth.RolePayments
 	}
 	return auth.RoleAgent
 }

@@ -17,6 +17,7 @@ import (
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/followup"
 	"github.com/complaintflow/complaintflow/services/intake"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
@@ -183,6 +184,7 @@ func TestFollowUpRoundsChasersAndSilentCustomers(t *testing.T) {
 		t.Helper()
 		m := nats.NewMsg("complaints.followup.answer")
 		m.Data, _ = json.Marshal(body)
+		m.Header.Set("Authorization", "Bearer "+testTokens[string(auth.RoleAgent)])
 		if key != "" {
 			m.Header.Set("Idempotency-Key", key)
 		}

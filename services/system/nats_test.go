@@ -26,6 +26,7 @@ func TestSubmittingAComplaintOverNATS(t *testing.T) {
 		t.Helper()
 		m := nats.NewMsg(subject)
 		m.Data, _ = json.Marshal(body)
+		m.Header.Set("Authorization", "Bearer "+testTokens[string(natsRole(subject))])
 		if key != "" {
 			m.Header.Set("Idempotency-Key", key)
 		}

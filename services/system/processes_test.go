@@ -111,9 +111,9 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 	for _, s := range services {
 		waitHealthy(t, addrs[s])
 	}
-	// The company's payment system, as an outside user: it confirms the
-	// redress compensation asks it to issue.
-	simOpts, err := natsauth.ClientOptions(creds, natsauth.Outside)
+	// The company's payment system, with its own user and token: it
+	// confirms the redress compensation asks it to issue.
+	simOpts, err := natsauth.ClientOptions(creds, natsauth.Payments)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 	t.Cleanup(simConn.Close)
 	simCtx, stopSim := context.WithCancel(context.Background())
 	t.Cleanup(stopSim)
-	if _, err := paysim.Start(simCtx, simConn, paysim.Options{}); err != nil {
+	if _, err := paysim.Start(simCtx, simConn, paysim.Options{Token: testTokens[string(auth.RolePayments)]}); err != nil {
 		t.Fatal(err)
 	}
 	a := api{t: t, addr: route}

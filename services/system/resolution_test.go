@@ -8,6 +8,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 )
 
@@ -92,8 +93,11 @@ func TestACaseWorkedFromTriageToReopen(t *testing.T) {
 	if err := json.Unmarshal(reply.Data, &shown); err != nil || shown["reopens"] != float64(2) {
 		t.Fatalf("show over NATS: %s", reply.Data)
 	}
-	if r := natsRequest(t, nc, "complaints.resolution.claim", map[string]any{"id": id}, ""); r.Header.Get("Nats-Service-Error-Code") != "400" {
-		t.Fatalf("claim without an agent over NATS: %v %s", r.Header, r.Data)
+	claim := nats.NewMsg("complaints.resolution.claim")
+	claim.Data, _ = json.Marshal(map[string]any{"id": id})
+	claim.Header.Set("Authorization", "Bearer "+testTokens[string(auth.RoleAuditor)])
+	if r, err := nc.RequestMsg(claim, 10*time.Second); err != nil || r.Header.Get("Nats-Service-Error-Code") != "403" {
+		t.Fatalf("claim by an auditor over NATS: %v %v", r, err)
 	}
 	ask := map[string]any{"id": id, "question": "Is the router's light green?"}
 	r1 := natsRequest(t, nc, "complaints.resolution.request-information", ask, "crm-77")
@@ -149,6 +153,7 @@ func natsRequest(t *testing.T, nc *nats.Conn, subject string, body any, key stri
 	t.Helper()
 	m := nats.NewMsg(subject)
 	m.Data, _ = json.Marshal(body)
+	m.Header.Set("Authorization", "Bearer "+testTokens[string(natsRole(subject))])
 	if key != "" {
 		m.Header.Set("Idempotency-Key", key)
 	}

@@ -17,6 +17,9 @@ const (
 	RoleProcessOwner = "process-owner"
 	RoleAuditor      = "auditor"
 	RoleAdmin        = "admin"
+	// RolePayments: the company's payment systems, which alone confirm
+	// redress issuances.
+	RolePayments = "payments"
 )
 
 // DefaultTokensFile is where a system started with make run keeps its

@@ -56,11 +56,11 @@ func (c *Client) DecideApproval(ctx context.Context, id string, req RedressAppro
 	return out, err
 }
 
-// ConfirmIssuance records a payment system's answer for one issuance, as a
-// company system (intake-system role).
+// ConfirmIssuance records a payment system's answer for one issuance, as
+// the payment system (payments role: no other may confirm).
 func (c *Client) ConfirmIssuance(ctx context.Context, id, issuanceID string, req IssuanceConfirmation) (IssuanceConfirmed, error) {
 	var out IssuanceConfirmed
-	_, err := c.do(ctx, RoleIntakeSystem, http.MethodPost,
+	_, err := c.do(ctx, RolePayments, http.MethodPost,
 		"/v1/redress/"+url.PathEscape(id)+"/issuances/"+url.PathEscape(issuanceID)+"/confirmation", nil, req, &out)
 	return out, err
 }

@@ -7,8 +7,9 @@
 //
 // It can be told to fail (a share of requests, or every Nth) and to answer
 // twice, to show that compensation records each issuance once. It needs
-// only what the NATS user "outside" may do: a consumer of its own on the
-// event stream, and requests on documented subjects.
+// only what the payment systems' NATS user ("payments") may do: a consumer
+// of its own on the redress events, and confirmations; and each
+// confirmation carries a bearer token of the payments role (ADR 0036).
 package paysim
 
 import (
@@ -29,18 +30,23 @@ import (
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
 // SubjectConfirm is where confirmations are sent (compensation's
 // documented request subject).
-const SubjectConfirm = "complaints.compensation.confirm"
+const SubjectConfirm = natsauth.SubjectConfirm
 
 // DefaultDurable is the simulator's consumer on the event stream.
 const DefaultDurable = "paysim"
 
-// Options tune the simulator. The zero value confirms every request once.
+// Options tune the simulator. With a Token and nothing else it confirms
+// every request once.
 type Options struct {
+	// Token is the bearer token of the payments role every confirmation
+	// carries in its Authorization header (required).
+	Token string
 	// FailRate is the share of requests answered "failed" (0 to 1).
 	FailRate float64
 	// FailEvery fails every Nth request (0: never).
@@ -91,6 +97,9 @@ func Start(ctx context.Context, nc *nats.Conn, o Options) (*Sim, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
+	if o.Token == "" {
+		return nil, errors.New("paysim: a token of the payments role is needed to confirm issuances")
+	}
 	if o.FailRate < 0 || o.FailRate > 1 || o.FailEvery < 0 {
 		return nil, errors.New("paysim: fail rate must be within 0..1 and fail-every not negative")
 	}
@@ -100,7 +109,7 @@ func Start(ctx context.Context, nc *nats.Conn, o Options) (*Sim, error) {
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, natswire.StreamName, jetstream.ConsumerConfig{
 		Durable: o.Durable, Description: "simulated payment system",
-		FilterSubject: natswire.CategorySubject("redress"),
+		FilterSubject: natsauth.PaymentsFilter,
 		AckPolicy:     jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckWait: 30 * time.Second, MaxAckPending: 4 * o.Concurrency,
 	})
@@ -200,13 +209,22 @@ func (s *Sim) confirm(c api.IssuanceConfirmation) error {
 	if err != nil {
 		return err
 	}
-	reply, err := s.nc.Request(SubjectConfirm, body, s.o.Timeout)
+	m := nats.NewMsg(SubjectConfirm)
+	m.Data = body
+	m.Header.Set("Authorization", "Bearer "+s.o.Token)
+	reply, err := s.nc.RequestMsg(m, s.o.Timeout)
 	if err != nil {
 		return err
 	}
 	s.answers.Add(1)
 	if code := reply.Header.Get("Nats-Service-Error-Code"); code != "" {
-		// A refusal (unknown issuance, say) is permanent: not retried.
+		// Refused for its token (401, 403): nothing was judged, so the
+		// confirmation is kept to send again once the token is put right.
+		if code == "401" || code == "403" {
+			return fmt.Errorf("compensation refused the simulator's token (%s): %s", code, reply.Data)
+		}
+		// A refusal of the confirmation itself (unknown issuance, say) is
+		// permanent: not retried.
 		if strings.HasPrefix(code, "4") {
 			s.o.Logger.Warn("paysim: confirmation refused", "issuance_id", c.IssuanceID, "code", code, "body", string(reply.Data))
 			return nil

@@ -2,10 +2,12 @@ package paysim
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"strconv"
 
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 )
@@ -13,15 +15,27 @@ import (
 // Unit runs the simulator inside an all-in-one process (make run), so that
 // redress issued there is confirmed. The host connects units with the
 // credentials it holds; the all-in-one process holds the operator's, and
-// the simulator uses that connection only for what the "outside" user may
-// do (its own consumer on the event stream, requests on documented
-// subjects). The standalone command connects as "outside" itself.
+// the simulator uses that connection only for what the payment systems'
+// user ("payments") may do (its own consumer on the redress events,
+// confirmations). The standalone command connects as "payments" itself.
+// Its confirmations carry the token of the payments role: PAYSIM_TOKEN, else
+// the process's development token of that role.
 //
 // PAYSIM_FAIL_RATE, PAYSIM_FAIL_EVERY and PAYSIM_ANSWER_TWICE set its
 // Options.
 func Unit() host.Unit {
 	return host.Unit{Name: natsauth.Operator, Build: func(d host.Deps) (host.Service, error) {
-		o := Options{Logger: d.Logger}
+		o := Options{Logger: d.Logger, Token: os.Getenv("PAYSIM_TOKEN")}
+		if o.Token == "" && d.DevTokensFile != "" {
+			tokens, err := auth.ReadDevTokens(d.DevTokensFile)
+			if err != nil {
+				return nil, err
+			}
+			o.Token = tokens[auth.RolePayments]
+		}
+		if o.Token == "" {
+			return nil, errors.New("paysim: no token of the payments role: set PAYSIM_TOKEN, or PAYSIM=off")
+		}
 		o.FailRate, _ = strconv.ParseFloat(os.Getenv("PAYSIM_FAIL_RATE"), 64)
 		o.FailEvery, _ = strconv.Atoi(os.Getenv("PAYSIM_FAIL_EVERY"))
 		o.AnswerTwice, _ = strconv.ParseBool(os.Getenv("PAYSIM_ANSWER_TWICE"))

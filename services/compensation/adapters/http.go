@@ -27,10 +27,11 @@ type HTTP struct{ App *app.Compensation }
 // Roles that may read redress.
 var readers = []auth.Role{auth.RoleAgent, auth.RoleApprover, auth.RoleAuditor}
 
-// Confirmers may confirm issuances over HTTP: the company's own systems,
-// which authenticate with the intake-system role (a payment or voucher
-// system is one of them), and admins for a manual fix.
-var confirmers = []auth.Role{auth.RoleIntakeSystem, auth.RoleAdmin}
+// Confirmers may confirm issuances, over HTTP and NATS alike: the company's
+// payment and voucher systems, and nothing else (ADR 0036). A wrong
+// confirmation pays or withholds a customer's redress, so neither another
+// company system nor an admin may record one.
+var confirmers = []auth.Role{auth.RolePayments}
 
 // Routes registers the routes.
 func (h HTTP) Routes(mux *http.ServeMux) {

@@ -10,27 +10,32 @@ import (
 	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/compensation/app"
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 )
 
 // SubjectConfirm receives the payment systems' confirmations: the request
 // is an api.IssuanceConfirmation (complaint_id, issuance_id, status issued
 // or failed, reason, external_reference), the reply an
-// api.IssuanceConfirmed. An error reply carries Nats-Service-Error-Code
-// (the HTTP status the same error would have) and a problem+json body.
-const SubjectConfirm = "complaints.compensation.confirm"
-
-// PaymentsActor is the actor of confirmations made over NATS: the company's
-// payment system, authenticated by its NATS user.
-var PaymentsActor = eventlog.NewActor(eventlog.ActorSystem, "payments")
+// api.IssuanceConfirmed. Only the payment systems' NATS user may send one
+// (natsauth.Payments), with a bearer token of the payments role in its
+// Authorization header, as over HTTP (ADR 0036); the token's subject is the
+// actor recorded. An error reply carries Nats-Service-Error-Code (the HTTP
+// status the same error would have: 401 without a valid token, 403 with
+// another role) and a problem+json body.
+const SubjectConfirm = natsauth.SubjectConfirm
 
 // NATS serves compensation's request/reply endpoint as a NATS service
 // ("compensation"), in the queue group "compensation" so that replicas share
 // the requests.
 type NATS struct {
 	App *app.Compensation
+	// Verifier checks the bearer token of each confirmation: the process's
+	// verifier chain, the HTTP API's. Without one every request is refused.
+	Verifier auth.Verifier
 	// MaxInFlight bounds the confirmations handled at once (default 64).
 	MaxInFlight int
 }
@@ -56,12 +61,17 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 
 func (n NATS) confirm(r micro.Request) {
 	ctx, end := natsreply.Context(app.ServiceName, r)
+	caller, err := natsreply.Caller(ctx, n.Verifier, r, confirmers...)
+	if err != nil {
+		end(natsreply.Problem(ctx, r, err))
+		return
+	}
 	var req api.IssuanceConfirmation
 	if p := httpx.DecodeBytes(r.Data(), &req); p != nil {
 		end(natsreply.Problem(ctx, r, p))
 		return
 	}
-	out, err := confirm(ctx, n.App, req, PaymentsActor)
+	out, err := confirm(ctx, n.App, req, caller.Actor())
 	if err != nil {
 		end(natsreply.Problem(ctx, r, err))
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/compensation/app"
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
@@ -50,7 +51,7 @@ func FuzzConfirmRequest(f *testing.F) {
 			err = p
 		} else {
 			var out api.IssuanceConfirmed
-			out, err = confirm(ctx, a, req, PaymentsActor)
+			out, err = confirm(ctx, a, req, eventlog.NewActor(eventlog.ActorSystem, "payments"))
 			if err == nil {
 				t.Fatalf("confirmed %+v with no redress decided: %q", out, data)
 			}

@@ -6,7 +6,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/followup/app"
-	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 )
@@ -17,17 +17,22 @@ import (
 // follow-up as GET /v1/followups/{id} shows it; an error reply carries the
 // headers Nats-Service-Error-Code (the HTTP status the same error would
 // have) and Nats-Service-Error, and a problem+json body naming the fields at
-// fault.
+// fault. The request carries a bearer token in its Authorization header with
+// the role POST /v1/followups/{id}/answer admits for staff, agent (ADR 0036;
+// a customer answers over HTTP with their own token); its subject is the
+// actor recorded.
 const SubjectAnswer = "complaints.followup.answer"
 
-// NATSActor is the actor of answers given over NATS: a company system,
-// authenticated by its NATS user.
-var NATSActor = eventlog.NewActor(eventlog.ActorSystem, "nats")
+// answerers may record an answer over NATS.
+var answerers = []auth.Role{auth.RoleAgent}
 
 // NATS serves follow-up's request/reply API as a NATS service ("followup"),
 // in the queue group "followup" so that replicas share the requests.
 type NATS struct {
 	App *app.Followup
+	// Verifier checks the bearer token of each request: the process's
+	// verifier chain, the HTTP API's. Without one every request is refused.
+	Verifier auth.Verifier
 	// MaxInFlight bounds the requests handled at once (default 64).
 	MaxInFlight int
 }
@@ -54,6 +59,11 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 
 func (n NATS) answer(r micro.Request) {
 	ctx, end := natsreply.Context(app.ServiceName, r)
+	caller, err := natsreply.Caller(ctx, n.Verifier, r, answerers...)
+	if err != nil {
+		end(natsreply.Problem(ctx, r, err))
+		return
+	}
 	var msg api.AnswerMessage
 	if p := httpx.DecodeBytes(r.Data(), &msg); p != nil {
 		end(natsreply.Problem(ctx, r, p))
@@ -72,7 +82,7 @@ func (n NATS) answer(r micro.Request) {
 		end(natsreply.Problem(ctx, r, p))
 		return
 	}
-	f, err := n.App.RecordAnswer(ctx, msg.ComplaintID, NATSActor, key, ans)
+	f, err := n.App.RecordAnswer(ctx, msg.ComplaintID, caller.Actor(), key, ans)
 	if err != nil {
 		end(natsreply.Problem(ctx, r, err))
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/followup/app"
 	"github.com/complaintflow/complaintflow/services/followup/domain"
 	"github.com/complaintflow/complaintflow/services/platform/es"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
@@ -66,7 +67,7 @@ func FuzzAnswerRequest(f *testing.F) {
 			(ans.Resolved && ans.Reason != "") || len(key) > MaxIdempotencyKey {
 			t.Fatalf("accepted an invalid answer %+v (key %q)", ans, key)
 		}
-		out, err := a.RecordAnswer(ctx, msg.ComplaintID, NATSActor, key, ans)
+		out, err := a.RecordAnswer(ctx, msg.ComplaintID, eventlog.NewActor(eventlog.ActorAgent, "a-1"), key, ans)
 		if err == nil {
 			t.Fatalf("recorded %+v with no survey sent: %q", out, data)
 		}

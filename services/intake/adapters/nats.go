@@ -8,13 +8,16 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/complaintflow/complaintflow/services/intake/app"
-	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 )
 
 // Subjects of intake's request/reply API on NATS, for the company's other
-// systems. Requests and replies are the JSON bodies of the HTTP API.
+// systems. Requests and replies are the JSON bodies of the HTTP API. Every
+// request carries a bearer token in its Authorization header and is checked
+// with the roles of the matching HTTP route (ADR 0036); its subject is the
+// actor recorded.
 const (
 	// SubjectSubmit receives a complaint: the body of POST /v1/complaints,
 	// with an optional Idempotency-Key header. The reply is the HTTP answer's
@@ -29,9 +32,12 @@ const (
 	SubjectShow = "complaints.intake.show"
 )
 
-// NATSActor is the actor of submissions made over NATS: a company system,
-// authenticated by its NATS user, not by a bearer token.
-var NATSActor = eventlog.NewActor(eventlog.ActorSystem, "nats")
+// Roles of the request subjects: those of POST /v1/complaints and of
+// GET /v1/complaints/{id} (customers answer over HTTP, not NATS).
+var (
+	submitters = []auth.Role{auth.RoleIntakeSystem}
+	showers    = []auth.Role{auth.RoleIntakeSystem, auth.RoleAgent, auth.RoleAuditor, auth.RoleAdmin}
+)
 
 // An error reply carries the headers Nats-Service-Error-Code (the HTTP
 // status the same error would have, e.g. "400") and Nats-Service-Error (the
@@ -41,6 +47,9 @@ var NATSActor = eventlog.NewActor(eventlog.ActorSystem, "nats")
 // queue group "intake" so that replicas share the requests.
 type NATS struct {
 	App *app.Intake
+	// Verifier checks the bearer token of each request: the process's
+	// verifier chain, the HTTP API's. Without one every request is refused.
+	Verifier auth.Verifier
 	// MaxInFlight bounds the requests handled at once (default 64).
 	MaxInFlight int
 }
@@ -78,12 +87,17 @@ func decodeSubmit(data []byte) (submitRequest, *httpx.Problem) {
 
 func (n NATS) submit(r micro.Request) {
 	ctx, end := natsreply.Context(app.ServiceName, r)
+	caller, err := natsreply.Caller(ctx, n.Verifier, r, submitters...)
+	if err != nil {
+		end(natsreply.Problem(ctx, r, err))
+		return
+	}
 	req, p := decodeSubmit(r.Data())
 	if p != nil {
 		end(natsreply.Problem(ctx, r, p))
 		return
 	}
-	out, replayed, err := submit(ctx, n.App, req, r.Headers().Get("Idempotency-Key"), NATSActor)
+	out, replayed, err := submit(ctx, n.App, req, r.Headers().Get("Idempotency-Key"), caller.Actor())
 	if err != nil {
 		end(natsreply.Problem(ctx, r, err))
 		return
@@ -118,6 +132,10 @@ func decodeShow(data []byte) (showRequest, *httpx.Problem) {
 
 func (n NATS) show(r micro.Request) {
 	ctx, end := natsreply.Context(app.ServiceName, r)
+	if _, err := natsreply.Caller(ctx, n.Verifier, r, showers...); err != nil {
+		end(natsreply.Problem(ctx, r, err))
+		return
+	}
 	req, p := decodeShow(r.Data())
 	if p != nil {
 		end(natsreply.Problem(ctx, r, p))

@@ -46,7 +46,8 @@ const (
 	Operator = "operator"
 	// Outside is the company's other systems: they read the event stream,
 	// discover the services ($SRV.PING, INFO, STATS) and call the documented
-	// request subjects, and never publish an event.
+	// request subjects, and never publish an event. They may not confirm a
+	// redress issuance: that is Payments' alone.
 	Outside = "outside"
 	// Payments is the company's payment and voucher systems: they read the
 	// redress events (issuance requests) with consumers of their own and
@@ -310,12 +311,11 @@ func outside() Permissions {
 	// Its own inbox only (ClientOptions sets the prefix): never the
 	// operator's "_INBOX.>" nor another user's replies.
 	p.sub(InboxPrefix(Outside)+".>", "complaints.events.>")
-	// Confirmations of redress issuances, until the simulated payment
-	// system confirms as Payments.
-	p.pub(SubjectConfirm)
 	// Never an event, a timer, a dead letter or a re-drive, whatever the
-	// allow list above says.
-	p.pubDeny("complaints.events.>", "complaints.timers.>", "complaints.deadletters.>", "complaints.redrive.>", "$KV.>")
+	// allow list above says; nor a confirmation of a redress issuance,
+	// which is the payment systems' alone.
+	p.pubDeny("complaints.events.>", "complaints.timers.>", "complaints.deadletters.>", "complaints.redrive.>", "$KV.>",
+		SubjectConfirm)
 	return p.build(false)
 }
 

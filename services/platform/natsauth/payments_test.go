@@ -11,9 +11,10 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 )
 
-// The payment systems' user confirms redress issuances, and may call no
-// other request subject and publish no event.
-func TestThePaymentSystemsUserConfirmsAndDoesNothingElse(t *testing.T) {
+// Confirming a redress issuance is the payment systems' user's alone: the
+// company's other systems are refused at publish, and the payment systems'
+// user may call no other request subject and publish no event.
+func TestOnlyThePaymentSystemsUserMayConfirmAnIssuance(t *testing.T) {
 	url, creds := secured(t)
 	api, _ := connect(t, url, creds, natsauth.APIUser("compensation"))
 	sub, err := api.Subscribe(natsauth.SubjectConfirm, func(m *nats.Msg) { _ = m.Respond([]byte("confirmed")) })
@@ -24,6 +25,12 @@ func TestThePaymentSystemsUserConfirmsAndDoesNothingElse(t *testing.T) {
 	if err := api.Flush(); err != nil {
 		t.Fatal(err)
 	}
+
+	outside, violations := connect(t, url, creds, natsauth.Outside)
+	if err := outside.PublishRequest(natsauth.SubjectConfirm, outside.NewInbox(), []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	waitViolation(t, violations, natsauth.SubjectConfirm)
 
 	payments, violations := connect(t, url, creds, natsauth.Payments)
 	if m, err := payments.Request(natsauth.SubjectConfirm, []byte(`{}`), 5*time.Second); err != nil || string(m.Data) != "confirmed" {

@@ -9,7 +9,7 @@ import (
 	"github.com/nats-io/nats.go/micro"
 
 	"github.com/complaintflow/complaintflow/services/api"
-	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 	"github.com/complaintflow/complaintflow/services/resolution/app"
@@ -20,7 +20,11 @@ import (
 // customer). A request is the JSON body of the matching HTTP route with the
 // complaint's "id" added (and "request_id" for an answer, "team" and the
 // query's parameters for a queue); the reply is the HTTP answer's body. An
-// Idempotency-Key header means what it means over HTTP.
+// Idempotency-Key header means what it means over HTTP. Every request
+// carries a bearer token in its Authorization header and is checked with the
+// staff roles of the matching HTTP route (ADR 0036; customers answer and
+// reopen over HTTP with their own token); its subject is the actor recorded
+// and, as over HTTP, the default agent, reviewer or contact.
 const (
 	SubjectShow               = "complaints.resolution.show"
 	SubjectAssign             = "complaints.resolution.assign"
@@ -39,9 +43,21 @@ const (
 var Subjects = []string{SubjectShow, SubjectAssign, SubjectClaim, SubjectEscalate, SubjectReview, SubjectRequestInformation,
 	SubjectAnswer, SubjectContact, SubjectResolve, SubjectReopen, SubjectQueue}
 
-// NATSActor is the actor of commands made over NATS: a company system,
-// authenticated by its NATS user, not by a bearer token.
-var NATSActor = eventlog.NewActor(eventlog.ActorSystem, "nats")
+// subjectRoles are the roles each request subject admits: those of its HTTP
+// route, customers aside.
+var subjectRoles = map[string][]auth.Role{
+	SubjectShow:               {auth.RoleAgent, auth.RoleAuditor},
+	SubjectAssign:             {auth.RoleAgent},
+	SubjectClaim:              {auth.RoleAgent},
+	SubjectEscalate:           {auth.RoleAgent},
+	SubjectReview:             {auth.RoleApprover},
+	SubjectRequestInformation: {auth.RoleAgent},
+	SubjectAnswer:             {auth.RoleAgent},
+	SubjectContact:            {auth.RoleAgent},
+	SubjectResolve:            {auth.RoleAgent},
+	SubjectReopen:             {auth.RoleAgent},
+	SubjectQueue:              {auth.RoleAgent, auth.RoleAuditor},
+}
 
 // NATS serves resolution's request/reply API as a NATS service
 // ("resolution", queue group "resolution"); errors are answered as intake's
@@ -49,6 +65,9 @@ var NATSActor = eventlog.NewActor(eventlog.ActorSystem, "nats")
 // problem+json body.
 type NATS struct {
 	App *app.Resolution
+	// Verifier checks the bearer token of each request: the process's
+	// verifier chain, the HTTP API's. Without one every request is refused.
+	Verifier auth.Verifier
 	// MaxInFlight bounds the requests handled at once (default 64).
 	MaxInFlight int
 }
@@ -120,50 +139,50 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	}
 	limiter := natsreply.NewLimiter(n.MaxInFlight)
 	a := n.App
-	endpoints := map[string]func(context.Context, micro.Request) (any, error){
-		SubjectShow: func(ctx context.Context, r micro.Request) (any, error) {
+	endpoints := map[string]func(context.Context, micro.Request, caller) (any, error){
+		SubjectShow: func(ctx context.Context, r micro.Request, _ caller) (any, error) {
 			var req idRequest
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
 			}
 			return showOp(ctx, a, req.ID)
 		},
-		SubjectAssign: func(ctx context.Context, r micro.Request) (any, error) {
+		SubjectAssign: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
 			var req natsAssign
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
 			}
-			return assignOp(ctx, a, natsCaller(r), req.ID, req.AssignRequest)
+			return assignOp(ctx, a, cl, req.ID, req.AssignRequest)
 		},
-		SubjectClaim: func(ctx context.Context, r micro.Request) (any, error) {
+		SubjectClaim: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
 			var req natsClaim
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
 			}
-			return claimOp(ctx, a, natsCaller(r), req.ID, req.ClaimRequest)
+			return claimOp(ctx, a, cl, req.ID, req.ClaimRequest)
 		},
-		SubjectEscalate: func(ctx context.Context, r micro.Request) (any, error) {
+		SubjectEscalate: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
 			var req natsEscalate
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
 			}
-			return escalateOp(ctx, a, natsCaller(r), req.ID, req.EscalateRequest)
+			return escalateOp(ctx, a, cl, req.ID, req.EscalateRequest)
 		},
-		SubjectReview: func(ctx context.Context, r micro.Request) (any, error) {
+		SubjectReview: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
 			var req natsReview
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
 			}
-			return reviewOp(ctx, a, natsCaller(r), req.ID, req.ReviewRequest)
+			return reviewOp(ctx, a, cl, req.ID, req.ReviewRequest)
 		},
-		SubjectRequestInformation: func(ctx context.Context, r micro.Request) (any, error) {
+		SubjectRequestInformation: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
 			var req natsRequestInformation
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
 			}
-			return requestInformationOp(ctx, a, natsCaller(r), req.ID, req.InformationRequestRequest)
+			return requestInformationOp(ctx, a, cl, req.ID, req.InformationRequestRequest)
 		},
-		SubjectAnswer: func(ctx context.Context, r micro.Request) (any, error) {
+		SubjectAnswer: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
 			var req natsAnswer
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
@@ -171,30 +190,30 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 			if req.RequestID == "" {
 				return nil, httpx.Invalid(httpx.FieldError{Field: "request_id", Detail: "is required"})
 			}
-			return answerOp(ctx, a, natsCaller(r), req.ID, req.RequestID, req.InformationAnswer)
+			return answerOp(ctx, a, cl, req.ID, req.RequestID, req.InformationAnswer)
 		},
-		SubjectContact: func(ctx context.Context, r micro.Request) (any, error) {
+		SubjectContact: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
 			var req natsContact
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
 			}
-			return contactOp(ctx, a, natsCaller(r), req.ID, req.ContactRequest)
+			return contactOp(ctx, a, cl, req.ID, req.ContactRequest)
 		},
-		SubjectResolve: func(ctx context.Context, r micro.Request) (any, error) {
+		SubjectResolve: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
 			var req natsResolve
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
 			}
-			return resolveOp(ctx, a, natsCaller(r), req.ID, req.ResolveRequest)
+			return resolveOp(ctx, a, cl, req.ID, req.ResolveRequest)
 		},
-		SubjectReopen: func(ctx context.Context, r micro.Request) (any, error) {
+		SubjectReopen: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
 			var req natsReopen
 			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
 				return nil, p
 			}
-			return reopenOp(ctx, a, natsCaller(r), req.ID, req.ReopenRequest)
+			return reopenOp(ctx, a, cl, req.ID, req.ReopenRequest)
 		},
-		SubjectQueue: func(_ context.Context, r micro.Request) (any, error) {
+		SubjectQueue: func(_ context.Context, r micro.Request, _ caller) (any, error) {
 			var req natsQueue
 			if p := httpx.Decode(bytes.NewReader(r.Data()), &req); p != nil {
 				return nil, p
@@ -213,10 +232,15 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 		},
 	}
 	for _, subject := range Subjects {
-		handle := endpoints[subject]
+		handle, roles := endpoints[subject], subjectRoles[subject]
 		h := limiter.Handler(func(r micro.Request) {
 			ctx, end := natsreply.Context(app.ServiceName, r)
-			out, err := handle(ctx, r)
+			p, err := natsreply.Caller(ctx, n.Verifier, r, roles...)
+			if err != nil {
+				end(natsreply.Problem(ctx, r, err))
+				return
+			}
+			out, err := handle(ctx, r, natsCaller(r, p))
 			if err != nil {
 				end(natsreply.Problem(ctx, r, err))
 				return
@@ -232,8 +256,9 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	return svc, nil
 }
 
-func natsCaller(r micro.Request) caller {
-	return caller{actor: NATSActor, key: r.Headers().Get("Idempotency-Key"), channel: "nats"}
+// natsCaller is the caller of a NATS request made by p.
+func natsCaller(r micro.Request, p auth.Principal) caller {
+	return caller{actor: p.Actor(), subject: p.Subject, key: r.Headers().Get("Idempotency-Key"), channel: "nats"}
 }
 
 // decodeWithID decodes a request and checks that it names a complaint.

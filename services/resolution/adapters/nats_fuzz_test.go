@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/platform/notify"
@@ -23,7 +24,9 @@ const fuzzCase = "0193e6a0-0000-7000-8000-000000000001"
 // natsHandlers handle a request as Serve's endpoints do, from the request's
 // data and Idempotency-Key header instead of a micro.Request.
 func natsHandlers(a *app.Resolution) map[string]func(ctx context.Context, data []byte, key string) (any, error) {
-	cl := func(key string) caller { return caller{actor: NATSActor, key: key, channel: "nats"} }
+	cl := func(key string) caller {
+		return caller{actor: eventlog.NewActor(eventlog.ActorAgent, "a-1"), key: key, channel: "nats"}
+	}
 	return map[string]func(context.Context, []byte, string) (any, error){
 		SubjectShow: func(ctx context.Context, data []byte, _ string) (any, error) {
 			var req idRequest

@@ -26,7 +26,7 @@ const MaxIdempotencyKey = 200
 type caller struct {
 	actor eventlog.Actor
 	// subject is the caller's own id (an agent's), the default of the
-	// agent, reviewer and contact fields over HTTP; empty over NATS.
+	// agent, reviewer and contact fields; empty for a customer.
 	subject string
 	key     string
 	// channel is where a customer's answer comes from by default.

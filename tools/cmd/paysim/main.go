@@ -1,9 +1,12 @@
 // Command paysim is a simulated payment and voucher system for the
 // complaint services: it confirms every RedressIssuanceRequested on
-// complaints.compensation.confirm, connecting as the NATS user
-// "outside" (the company's other systems).
+// complaints.compensation.confirm, connecting as the NATS user "payments"
+// (the company's payment systems) and sending a bearer token of the
+// payments role with each confirmation: $PAYSIM_TOKEN, else
+// $COMPLAINTS_TOKEN, else the "payments" token of the development tokens
+// file ($COMPLAINTS_TOKENS_FILE, by default data/dev-tokens.json).
 //
-//	paysim -nats nats://127.0.0.1:4222 -nkey data/nats-users/outside.nk
+//	paysim -nats nats://127.0.0.1:4222 -creds data/nats-users
 //	paysim -fail-every 3 -answer-twice   # fail every third request, confirm twice
 package main
 
@@ -19,12 +22,13 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/tools/client"
 	"github.com/complaintflow/complaintflow/tools/paysim"
 )
 
 func main() {
 	url := flag.String("nats", "nats://127.0.0.1:4222", "NATS server")
-	dir := flag.String("creds", "data/nats-users", "folder of the NATS users' credentials (outside.nk or outside.creds)")
+	dir := flag.String("creds", "data/nats-users", "folder of the NATS users' credentials (payments.nk or payments.creds)")
 	failRate := flag.Float64("fail-rate", 0, "share of requests answered failed (0..1)")
 	failEvery := flag.Int("fail-every", 0, "fail every Nth request (0: never)")
 	twice := flag.Bool("answer-twice", false, "send every confirmation twice")
@@ -37,7 +41,17 @@ func main() {
 }
 
 func run(url, dir string, o paysim.Options) error {
-	opts, err := natsauth.ClientOptions(dir, natsauth.Outside)
+	o.Token = os.Getenv("PAYSIM_TOKEN")
+	if o.Token == "" {
+		creds, err := client.LoadCredentials()
+		if err != nil {
+			return err
+		}
+		if o.Token = creds.For(client.RolePayments); o.Token == "" {
+			return fmt.Errorf("no token of the payments role: set PAYSIM_TOKEN, or start the system first (its %s)", client.DefaultTokensFile)
+		}
+	}
+	opts, err := natsauth.ClientOptions(dir, natsauth.Payments)
 	if err != nil {
 		return err
 	}
