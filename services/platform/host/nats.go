@@ -70,7 +70,7 @@ func (s *System) startNATS(ctx context.Context, process string) error {
 	}
 	s.url = s.srv.ClientURL()
 	slog.Info("embedded NATS server started", "url", s.url, "data_dir", cfg.DataDir)
-	slog.Info("NATS users (one per service, outside systems, operator; the relay with EventStoreDB) written", "dir", dir,
+	slog.Info("NATS users (one per service, outside systems, payment systems, operator; the relay with EventStoreDB) written", "dir", dir,
 		"nats_cli", "nats --server "+s.url+" --nkey "+natsauth.SeedFile(dir, natsauth.Operator)+" stream ls")
 	admin, err := s.connect(process, natsauth.Operator)
 	if err != nil {
