@@ -116,8 +116,15 @@ func Problem(ctx context.Context, r micro.Request, err error) error {
 		p.Instance = r.Subject()
 	}
 	body, _ := json.Marshal(p)
-	_ = r.Error(strconv.Itoa(p.Status), p.Title, body,
-		micro.WithHeaders(micro.Headers{"Content-Type": {"application/problem+json"}}))
+	// The error headers micro's Error would set, sent with Respond: Error
+	// also records the error on the request, which micro reads once the
+	// endpoint's handler returns, while the Limiter still runs the request
+	// in a goroutine of its own (a data race). The reply is the same.
+	_ = r.Respond(body, micro.WithHeaders(micro.Headers{
+		micro.ErrorHeader:     {p.Title},
+		micro.ErrorCodeHeader: {strconv.Itoa(p.Status)},
+		"Content-Type":        {"application/problem+json"},
+	}))
 	return err
 }
 
