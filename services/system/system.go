@@ -26,6 +26,9 @@ type Config struct {
 	// PaySim is "off" to run without the simulated payment system
 	// (PAYSIM): a real one, or a test's own, answers the issuance requests.
 	PaySim string `env:"PAYSIM"`
+	// WebAPIURL is where the browser pages call the API (WEB_API_URL).
+	// Empty: the address each request came in on.
+	WebAPIURL string `env:"WEB_API_URL"`
 }
 
 // ConfigFromEnv reads the all-in-one process's configuration.
@@ -39,19 +42,30 @@ func ConfigFromEnv() (Config, error) {
 
 // Options are the options of Services that c asks for.
 func (c Config) Options() []Option {
+	var opts []Option
 	if c.PaySim == "off" {
-		return []Option{WithoutPaySim()}
+		opts = append(opts, WithoutPaySim())
 	}
-	return nil
+	if c.WebAPIURL != "" {
+		opts = append(opts, WithWebAPIURL(c.WebAPIURL))
+	}
+	return opts
 }
 
 // Option changes what Services runs.
 type Option func(*options)
 
-type options struct{ withoutPaySim bool }
+type options struct {
+	withoutPaySim bool
+	webAPIURL     string
+}
 
 // WithoutPaySim leaves out the simulated payment system.
 func WithoutPaySim() Option { return func(o *options) { o.withoutPaySim = true } }
+
+// WithWebAPIURL makes the browser pages call the API at url instead of the
+// address each request came in on.
+func WithWebAPIURL(url string) Option { return func(o *options) { o.webAPIURL = url } }
 
 // Services are the five services with their default policies, the browser
 // pages under /app/ (a client of their API) and, unless WithoutPaySim, the
@@ -67,7 +81,7 @@ func Services(intakeCfg intake.Config, opts ...Option) []host.Unit {
 		{Name: "compensation", Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "followup", Build: followup.NewWithConfig(followup.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "prevention", Build: prevention.New(prevention.Config{ConfigDir: intakeCfg.ConfigDir})},
-		web.Unit(),
+		web.Unit(o.webAPIURL),
 	}
 	if !o.withoutPaySim {
 		units = append(units, paysim.Unit())

@@ -11,7 +11,6 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/platform/host"
@@ -70,9 +69,9 @@ func (s *Site) Routes(mux *http.ServeMux) {
 }
 
 // Unit runs the pages in a host process, beside the services whose API
-// they call.
-func Unit() host.Unit {
+// they call; apiURL is Config.APIURL.
+func Unit(apiURL string) host.Unit {
 	return host.Unit{Name: "web", Pages: func(mux *http.ServeMux, d host.PagesDeps) {
-		New(Config{APIURL: os.Getenv("WEB_API_URL"), DevTokensFile: d.DevTokensFile}).Routes(mux)
+		New(Config{APIURL: apiURL, DevTokensFile: d.DevTokensFile}).Routes(mux)
 	}}
 }
