@@ -13,6 +13,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 // refusedByServer is what attempt returns when the server refused the
@@ -52,24 +53,25 @@ func attempt(t *testing.T, s *host.System, user, subject, token string, body any
 	if err := nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) {
+	outcome := ""
+	testkit.Eventually(t, user+" on "+subject+": an answer or the server's refusal", func() bool {
 		select {
 		case <-violations:
-			return refusedByServer
+			outcome = refusedByServer
+			return true
 		default:
 		}
 		reply, err := sub.NextMsg(20 * time.Millisecond)
 		if errors.Is(err, nats.ErrTimeout) {
-			continue
+			return false
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		return reply.Header.Get("Nats-Service-Error-Code")
-	}
-	t.Fatalf("%s on %s: neither answered nor refused by the server", user, subject)
-	return ""
+		outcome = reply.Header.Get("Nats-Service-Error-Code")
+		return true
+	})
+	return outcome
 }
 
 // actorsOf are the actors of a stream's events by event type.
