@@ -3,9 +3,11 @@ package esdblog
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
@@ -31,31 +33,113 @@ type feed interface {
 	Close() error
 }
 
-// grpcClient is the real client.
-type grpcClient struct{ c *esdb.Client }
+// grpcClient is the real client, with what it lacks on a cluster.
+//
+//   - Leader only. EventStore-Client-Go v4.2.0 puts the "requires-leader"
+//     header of a leader-preferring connection into the call's incoming
+//     metadata, which gRPC never sends: followers answered every call, a
+//     read after a failover came from the former leader, stale, and no
+//     NotLeader ever moved the client. Here the header goes into the
+//     outgoing metadata of every call. A follower then refuses with
+//     NotLeader and the leader's address, and the client reconnects there
+//     (its own handling of that answer).
+//   - A call refused with NotLeader is made once more, on the connection the
+//     client has by then moved to the leader. Nothing was written by the
+//     refused call: the follower refuses before forwarding anything.
+//   - Reads (streaming calls, which the client leaves without a deadline)
+//     are bounded by readTimeout. Subscriptions are not: they run until
+//     stopped, and a dropped one is opened again by Subscribe, through
+//     SubscribeToAll, whose errors go through the client's reconnect logic.
+type grpcClient struct {
+	c           *esdb.Client
+	readTimeout time.Duration
+}
+
+// DefaultReadTimeout bounds one read of a stream or of $all when
+// Options.ReadTimeout is zero: the client's own deadline for single calls.
+const DefaultReadTimeout = 10 * time.Second
+
+// requiresLeader is the metadata key that asks a node to answer only if it is
+// the leader (NotLeader with the leader's address otherwise).
+const requiresLeader = "requires-leader"
+
+// leaderOnly marks a call's context so that only the leader answers it.
+func leaderOnly(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, requiresLeader, "true")
+}
+
+func (g grpcClient) deadline(d *time.Duration) *time.Duration {
+	if d != nil {
+		return d
+	}
+	t := g.readTimeout
+	if t <= 0 {
+		t = DefaultReadTimeout
+	}
+	return &t
+}
 
 func (g grpcClient) AppendToStream(ctx context.Context, stream string, opts esdb.AppendToStreamOptions, events ...esdb.EventData) (*esdb.WriteResult, error) {
-	return g.c.AppendToStream(ctx, stream, opts, events...)
+	wr, err := g.c.AppendToStream(leaderOnly(ctx), stream, opts, events...)
+	if isCode(err, esdb.ErrorCodeNotLeader) {
+		wr, err = g.c.AppendToStream(leaderOnly(ctx), stream, opts, events...)
+	}
+	return wr, err
 }
 
 func (g grpcClient) ReadStream(ctx context.Context, stream string, opts esdb.ReadStreamOptions, count uint64) (reader, error) {
-	rs, err := g.c.ReadStream(ctx, stream, opts, count)
-	if err != nil {
-		return nil, err
-	}
-	return rs, nil
+	opts.Deadline = g.deadline(opts.Deadline)
+	return readOnLeader(func() (*esdb.ReadStream, error) { return g.c.ReadStream(leaderOnly(ctx), stream, opts, count) })
 }
 
 func (g grpcClient) ReadAll(ctx context.Context, opts esdb.ReadAllOptions, count uint64) (reader, error) {
-	rs, err := g.c.ReadAll(ctx, opts, count)
-	if err != nil {
-		return nil, err
-	}
-	return rs, nil
+	opts.Deadline = g.deadline(opts.Deadline)
+	return readOnLeader(func() (*esdb.ReadStream, error) { return g.c.ReadAll(leaderOnly(ctx), opts, count) })
 }
 
+// readOnLeader starts a read and takes its first answer, where a NotLeader
+// refusal comes: then the read is started once more, on the leader.
+func readOnLeader(open func() (*esdb.ReadStream, error)) (reader, error) {
+	for attempt := 0; ; attempt++ {
+		rs, err := open()
+		if err != nil {
+			if attempt == 0 && isCode(err, esdb.ErrorCodeNotLeader) {
+				continue
+			}
+			return nil, err
+		}
+		first, err := rs.Recv()
+		if attempt == 0 && isCode(err, esdb.ErrorCodeNotLeader) {
+			rs.Close()
+			continue
+		}
+		return &peeked{rs: rs, first: first, err: err, held: true}, nil
+	}
+}
+
+// peeked is a read whose first answer was taken already.
+type peeked struct {
+	rs    *esdb.ReadStream
+	first *esdb.ResolvedEvent
+	err   error
+	held  bool
+}
+
+func (p *peeked) Recv() (*esdb.ResolvedEvent, error) {
+	if p.held {
+		p.held = false
+		return p.first, p.err
+	}
+	return p.rs.Recv()
+}
+
+func (p *peeked) Close() { p.rs.Close() }
+
 func (g grpcClient) SubscribeToAll(ctx context.Context, opts esdb.SubscribeToAllOptions) (feed, error) {
-	s, err := g.c.SubscribeToAll(ctx, opts)
+	s, err := g.c.SubscribeToAll(leaderOnly(ctx), opts)
+	if isCode(err, esdb.ErrorCodeNotLeader) {
+		s, err = g.c.SubscribeToAll(leaderOnly(ctx), opts)
+	}
 	if err != nil {
 		return nil, err
 	}

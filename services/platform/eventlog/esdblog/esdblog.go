@@ -42,7 +42,11 @@
 //     no author on an event: the ACL is what it enforces and what can be
 //     checked afterwards.
 //   - The connection must go to the leader (the default): the repository
-//     reads its own writes. Connection strings may use the esdb:// or
+//     reads its own writes. Every call asks for the leader (the
+//     "requires-leader" header, sent as outgoing metadata: see grpcClient);
+//     a follower answers NotLeader, the client moves to the leader and the
+//     call is made once more there. Reads have a deadline
+//     (Options.ReadTimeout). Connection strings may use the esdb:// or
 //     kurrentdb:// schemes (ADR 0010); credentials need TLS.
 //   - ReadTimeline reads the complaint's stream of every category in
 //     Options.TimelineCategories (always consistent with the last append), adds
@@ -100,6 +104,9 @@ type Options struct {
 	TimelineScanAll bool
 	// ConnectTimeout bounds the check that the server answers (5 s when zero).
 	ConnectTimeout time.Duration
+	// ReadTimeout bounds each read of a stream or of $all
+	// (DefaultReadTimeout when zero). Subscriptions have no deadline.
+	ReadTimeout time.Duration
 	// MaxAppendSize is the most one append may carry, as the server counts
 	// it (DefaultMaxAppendSize when zero). Set it to the server's
 	// MaxAppendSize setting when that was changed.
@@ -154,7 +161,7 @@ func New(ctx context.Context, url string, o Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("esdblog: EventStoreDB at %s: %w", target, err)
 	}
-	l := open(grpcClient{c}, o)
+	l := open(grpcClient{c: c, readTimeout: o.ReadTimeout}, o)
 	if err := l.probe(ctx, o.ConnectTimeout); err != nil {
 		_ = c.Close()
 		return nil, fmt.Errorf("esdblog: EventStoreDB at %s: %w", target, err)
