@@ -31,7 +31,10 @@
 //     store (the event log, timers, dead letters, key-value buckets) after
 //     the run, divided by the complaints; event-log messages per complaint:
 //     those of the stream COMPLAINT_EVENTS (one per event before ADR 0040,
-//     one per append since). The counts are read by starting an
+//     one per append since); durable writes (fsyncs) per complaint: the
+//     messages ever written to every stream (their last sequences), which
+//     counts the timer schedules and bucket values that a later write
+//     replaced. The counts are read by starting an
 //     embedded NATS server on the stopped server's store.
 //
 // The table gives each figure's median over the rounds for BASE and HEAD and

@@ -27,6 +27,7 @@ type runResult struct {
 	Ack            loadgenLatency   `json:"submit_to_acknowledged"`
 	Closed         loadgenLatency   `json:"submit_to_closed"`
 	Streams        map[string]int64 `json:"stream_messages"`
+	Written        map[string]int64 `json:"stream_writes,omitempty"`
 	Watch          string           `json:"watch"`
 	LoadgenSeconds float64          `json:"loadgen_wall_seconds"`
 }
@@ -154,7 +155,7 @@ func measure(ctx context.Context, cfg config, s *side, loadgen, dir string, log 
 	if err := stopServer(srv, exited, 60*time.Second); err != nil {
 		return fail(err)
 	}
-	if res.Streams, err = countStreams(ctx, data); err != nil {
+	if res.Streams, res.Written, err = countStreams(ctx, data); err != nil {
 		return res, fmt.Errorf("counting the stored messages: %w", err)
 	}
 	if !cfg.keep {

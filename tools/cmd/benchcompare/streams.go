@@ -11,8 +11,11 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 )
 
-// countStreams answers the message count of every JetStream stream stored
-// in dataDir, the data directory of a stopped server: an embedded server
+// countStreams answers, for every JetStream stream stored in dataDir (the
+// data directory of a stopped server), the messages it holds and the
+// messages ever written to it (its last sequence: a timer's schedule or a
+// bucket's key rolled up or replaced is gone from the first count, not from
+// the second; with sync always, each write is one fsync). An embedded server
 // without users is started on its store, on a free loopback port, and its
 // streams listed. The servers' users all belong to the global account, which
 // an anonymous client sees.
@@ -21,10 +24,10 @@ import (
 // fell due while the server was stopped could fire on recovery and add a
 // message, but after a completed run none is due (the long clocks are days
 // away, the follow-up's chasers cancelled by the answers).
-func countStreams(ctx context.Context, dataDir string) (map[string]int64, error) {
+func countStreams(ctx context.Context, dataDir string) (stored, written map[string]int64, err error) {
 	srv, err := natsserver.Start(natsserver.Options{Host: "127.0.0.1", Port: -1, StoreDir: dataDir, ServerName: "benchcompare"})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer func() {
 		srv.Shutdown()
@@ -32,27 +35,28 @@ func countStreams(ctx context.Context, dataDir string) (map[string]int64, error)
 	}()
 	nc, err := nats.Connect(srv.ClientURL(), nats.Name("benchcompare"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	out := map[string]int64{}
+	stored, written = map[string]int64{}, map[string]int64{}
 	streams := js.ListStreams(ctx)
 	for info := range streams.Info() {
-		out[info.Config.Name] = int64(info.State.Msgs)
+		stored[info.Config.Name] = int64(info.State.Msgs)
+		written[info.Config.Name] = int64(info.State.LastSeq)
 	}
 	if err := streams.Err(); err != nil {
-		return nil, fmt.Errorf("list streams: %w", err)
+		return nil, nil, fmt.Errorf("list streams: %w", err)
 	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("no stream in %s", dataDir)
+	if len(stored) == 0 {
+		return nil, nil, fmt.Errorf("no stream in %s", dataDir)
 	}
-	return out, nil
+	return stored, written, nil
 }
 
 // eventStreams are the streams of the event log.

@@ -42,17 +42,21 @@ func TestTheMessagesOfAStoppedServersStreamsAreCounted(t *testing.T) {
 	srv.Shutdown()
 	srv.WaitForShutdown()
 
-	got, err := countStreams(ctx, dir)
+	got, written, err := countStreams(ctx, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 2 || got["COMPLAINT_EVENTS"] != 3 || got["KV_checkpoints"] != 2 || sum(got) != 5 {
 		t.Fatalf("counts %v; want COMPLAINT_EVENTS 3, KV_checkpoints 2", got)
 	}
+	// The key "a" was written twice: one of its values is gone, its write counted.
+	if written["COMPLAINT_EVENTS"] != 3 || written["KV_checkpoints"] != 3 || sum(written) != 6 {
+		t.Fatalf("writes %v; want COMPLAINT_EVENTS 3, KV_checkpoints 3", written)
+	}
 }
 
 func TestAStoreWithoutStreamsIsAnError(t *testing.T) {
-	if _, err := countStreams(t.Context(), t.TempDir()); err == nil {
+	if _, _, err := countStreams(t.Context(), t.TempDir()); err == nil {
 		t.Fatal("an empty store was counted")
 	}
 }
