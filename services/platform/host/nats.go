@@ -95,7 +95,8 @@ func haveCredentials(dir, user string) bool {
 func (s *System) connect(process, user string) (*nats.Conn, error) {
 	cfg := s.cfg
 	dir := cfg.credentialsDir()
-	opts := []nats.Option{nats.Name(process + "/" + user), nats.MaxReconnects(-1), nats.ErrorHandler(asyncErrors(user))}
+	opts := []nats.Option{nats.Name(process + "/" + user), nats.MaxReconnects(-1), nats.ErrorHandler(asyncErrors(user)),
+		refuseOldServerOnReconnect(user)}
 	if haveCredentials(dir, user) {
 		creds, err := natsauth.ClientOptions(dir, user)
 		if err != nil {
@@ -137,6 +138,28 @@ func (s *System) ConnectAs(user string, opts ...nats.Option) (*nats.Conn, error)
 		creds = append(creds, nats.RootCAs(s.cfg.NATSTLS.CA))
 	}
 	return nats.Connect(s.url, append(creds, opts...)...)
+}
+
+// refuseOldServerOnReconnect checks the server a connection reconnects to
+// (another node of a cluster, or the same one upgraded or downgraded) as
+// connect checked the first: on one older than MinServerVersion it closes
+// the connection, saying why. /healthz then fails, the process is restarted
+// and refused at start with the same message.
+func refuseOldServerOnReconnect(user string) nats.Option {
+	return nats.ReconnectHandler(func(nc *nats.Conn) { closeIfTooOld(user, nc) })
+}
+
+// closeIfTooOld closes nc if the server it is connected to is older than
+// MinServerVersion, and reports whether it did.
+func closeIfTooOld(user string, nc *nats.Conn) bool {
+	err := CheckServerVersion(nc.ConnectedServerVersion())
+	if err == nil {
+		return false
+	}
+	slog.Error("reconnected to a NATS server too old for the complaint services: connection closed; upgrade that server",
+		"user", user, "server", nc.ConnectedUrlRedacted(), "server_name", nc.ConnectedServerName(), "err", err)
+	nc.Close()
+	return true
 }
 
 // CheckServerVersion refuses a NATS server older than MinServerVersion.
