@@ -58,6 +58,9 @@ func NewSilent(ctx context.Context, log eventlog.Log, js jetstream.JetStream) (*
 // Run follows the log until ctx is done.
 func (s *Silent) Run(ctx context.Context) error { return s.p.Run(ctx) }
 
+// Position is the log position of the last closure the report holds.
+func (s *Silent) Position() eventlog.Position { return s.p.Position() }
+
 // Report implements app.SilentCustomers.
 func (s *Silent) Report(q domain.SilentQuery) (out domain.SilentReport) {
 	s.p.Read(func(f *SilentFold, _ eventlog.Position) { out = f.Report(q) })

@@ -149,6 +149,17 @@ func (d *Detector) recordPending(ctx context.Context) {
 	}
 }
 
+// Position is the log position of the last resolution the detector
+// counted.
+func (d *Detector) Position() eventlog.Position { return d.p.Position() }
+
+// Pending counts the detections not yet recorded as systemic issues.
+func (d *Detector) Pending() int {
+	d.fold.mu.Lock()
+	defer d.fold.mu.Unlock()
+	return len(d.fold.pending)
+}
+
 // CountsBetween implements app.RecurrenceCounts.
 func (d *Detector) CountsBetween(cause, product string, from, to time.Time) (c domain.Counts) {
 	d.p.Read(func(f *detectorFold, _ eventlog.Position) {

@@ -106,6 +106,10 @@ func NewActionViews(ctx context.Context, log eventlog.Log, js jetstream.JetStrea
 // Run follows the log until ctx is done.
 func (v *ActionViews) Run(ctx context.Context) error { return v.p.Run(ctx) }
 
+// Position is the log position of the last event of prevention's own
+// streams the views hold.
+func (v *ActionViews) Position() eventlog.Position { return v.p.Position() }
+
 // Issues implements app.PreventionViews.
 func (v *ActionViews) Issues(asOf time.Time) []api.SystemicIssue {
 	out := []api.SystemicIssue{}

@@ -1,0 +1,110 @@
+package companysim
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/complaintflow/complaintflow/services/platform/regime"
+	"github.com/complaintflow/complaintflow/services/prevention/stats"
+)
+
+func scenario(t *testing.T, name string) Scenario {
+	t.Helper()
+	s, err := Load(filepath.Join("..", "..", "deploy", "scenarios", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func truthOf(t *testing.T, p *Plan) Truth {
+	t.Helper()
+	regimes, err := regime.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return TruthOf(p, regimes, Policies{Window: 90 * 24 * time.Hour, Params: stats.EffectParams{Alpha: 0.05, Reduction: 0.5, Power: 0.8}, SurveyDelay: 48 * time.Hour})
+}
+
+func TestTheSameSeedGivesTheSameComplaintsAndTruth(t *testing.T) {
+	for _, name := range []string{"three-actions.yaml", "outage-storm.yaml"} {
+		s := scenario(t, name)
+		a, err := Generate(s, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := Generate(s, 7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ja, _ := json.Marshal(a)
+		jb, _ := json.Marshal(b)
+		if string(ja) != string(jb) {
+			t.Fatalf("%s: two plans of seed 7 differ", name)
+		}
+		if ta, tb := truthOf(t, a), truthOf(t, b); !reflect.DeepEqual(ta, tb) {
+			t.Fatalf("%s: two truths of seed 7 differ", name)
+		}
+		c, err := Generate(s, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if jc, _ := json.Marshal(c); string(jc) == string(ja) {
+			t.Fatalf("%s: seeds 7 and 8 gave the same plan", name)
+		}
+	}
+}
+
+func TestEveryShippedScenarioLoads(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "deploy", "scenarios", "*.yaml"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("scenarios: %v %v", files, err)
+	}
+	for _, f := range files {
+		if _, err := Load(f); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+}
+
+func TestAScenarioInErrorSaysWhatIsWrong(t *testing.T) {
+	_, err := Parse([]byte("name: x\nstart: 2026-01-05\ndays: 3\ncustomers: 10\nchannels: [{name: web, weight: 1}]\n" +
+		"causes: [{code: a, rates: [{product: p, per_day: 1}]}]\nfaults: [{cause: b, product: p, factor: 2, start: 0, days: 1}]\n" +
+		"agents: {resolve_hours: {min: 4, max: 8}, outcomes: [{name: upheld, weight: 1}]}\n"))
+	if err == nil {
+		t.Fatal("a fault of an unknown cause was accepted")
+	}
+	if _, err := Parse([]byte("name: x\nnonsense: 1\n")); err == nil {
+		t.Fatal("an unknown field was accepted")
+	}
+}
+
+func TestRatesFollowFaultsDriftsAndActions(t *testing.T) {
+	s := Scenario{Start: "2026-01-05", Causes: []Cause{{Code: "c", Rates: []Rate{{Product: "p", PerDay: 2}}}},
+		Faults:  []Fault{{Cause: "c", Product: "p", Factor: 5, Start: 10, Days: 2}},
+		Drifts:  []Drift{{Cause: "c", Product: "p", Weekly: 0.02, Start: 100}},
+		Actions: []Action{{Cause: "c", Completed: 50, TrueFactor: 0.5}},
+	}
+	for d, want := range map[int]float64{0: 2, 10: 10, 11: 10, 12: 2, 50: 1, 107: 1 * 1.02} {
+		if got := s.Rate("c", "p", d); got < want-1e-9 || got > want+1e-9 {
+			t.Errorf("day %d: rate %v, want %v", d, got, want)
+		}
+	}
+}
+
+func TestPoissonCountsHaveTheirMean(t *testing.T) {
+	r := newRNG(1)
+	for _, mean := range []float64{0.3, 4, 75} {
+		var sum int
+		const n = 20000
+		for range n {
+			sum += r.poisson(mean)
+		}
+		if got := float64(sum) / n; got < mean*0.97-0.01 || got > mean*1.03+0.01 {
+			t.Errorf("mean %v: drew %v on average", mean, got)
+		}
+	}
+}
