@@ -38,6 +38,9 @@ type Log struct {
 	closed  bool
 	events  []eventlog.RecordedEvent // the whole log; events[i] has position i+1
 	streams map[string][]int         // each stream's events, as indexes into events
+	// byID names the streams of each complaint id, so that a timeline
+	// reads the complaint's streams and not every stream of the log.
+	byID map[string][]string
 	// appended is closed and replaced by every append, to wake the
 	// subscriptions waiting for new events.
 	appended chan struct{}
@@ -53,7 +56,7 @@ var (
 
 // New returns an empty log.
 func New() *Log {
-	return &Log{streams: map[string][]int{}, appended: make(chan struct{}), id: uuid.NewString()}
+	return &Log{streams: map[string][]int{}, byID: map[string][]string{}, appended: make(chan struct{}), id: uuid.NewString()}
 }
 
 // Origin implements eventlog.Named: kind "memlog", identity drawn when the
@@ -68,7 +71,8 @@ func (l *Log) Append(ctx context.Context, stream string, expected eventlog.Expec
 	if err := ctx.Err(); err != nil {
 		return eventlog.AppendResult{}, err
 	}
-	if _, _, err := eventlog.SplitStream(stream); err != nil {
+	_, streamID, err := eventlog.SplitStream(stream)
+	if err != nil {
 		return eventlog.AppendResult{}, err
 	}
 	if err := validate(events); err != nil {
@@ -103,6 +107,9 @@ func (l *Log) Append(ctx context.Context, stream string, expected eventlog.Expec
 			Position:  eventlog.Position(len(l.events) + 1),
 		})
 		held = append(held, len(l.events)-1)
+	}
+	if len(held) > 0 && current == eventlog.Revision(len(events)) {
+		l.byID[streamID] = append(l.byID[streamID], stream)
 	}
 	l.streams[stream] = held
 	close(l.appended)
@@ -208,10 +215,8 @@ func (l *Log) ReadTimeline(ctx context.Context, complaintID string) ([]eventlog.
 		return nil, ErrClosed
 	}
 	var idx []int
-	for stream, held := range l.streams {
-		if _, id, err := eventlog.SplitStream(stream); err == nil && id == complaintID {
-			idx = append(idx, held...)
-		}
+	for _, stream := range l.byID[complaintID] {
+		idx = append(idx, l.streams[stream]...)
 	}
 	slices.Sort(idx) // log order
 	out := make([]eventlog.RecordedEvent, 0, len(idx))
@@ -279,7 +284,7 @@ func (l *Log) Close() error {
 	defer l.mu.Unlock()
 	if !l.closed {
 		l.closed = true
-		l.events, l.streams = nil, nil
+		l.events, l.streams, l.byID = nil, nil, nil
 		close(l.appended)
 	}
 	return nil
