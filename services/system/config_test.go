@@ -22,3 +22,26 @@ func TestTheAllInOneConfigurationIsReadFromTheEnvironment(t *testing.T) {
 		t.Fatalf("an empty configuration gives %d options, want none", n)
 	}
 }
+
+// The pages' sign-in through an identity provider reads the API's own
+// issuer and audience (OIDC_*) with the pages' client (WEB_OIDC_*), and a
+// client without them is refused at start.
+func TestThePagesSignInIsReadWithTheAPIsIssuer(t *testing.T) {
+	t.Setenv("OIDC_ISSUER", "https://id.example.com")
+	t.Setenv("OIDC_AUDIENCE", "complaintflow-api")
+	t.Setenv("WEB_OIDC_CLIENT_ID", "complaintflow-pages")
+	t.Setenv("WEB_OIDC_REDIRECT_URL", "https://complaints.example.com/app/sign-in/callback")
+	c, err := system.ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := c.WebOIDC
+	if !o.On() || o.Provider.Issuer != "https://id.example.com" || o.Provider.Audience != "complaintflow-api" ||
+		o.Provider.RolesClaim != "roles" || o.ClientID != "complaintflow-pages" || len(c.Options()) != 1 {
+		t.Fatalf("sign-in configuration %+v with %d options", o, len(c.Options()))
+	}
+	t.Setenv("OIDC_AUDIENCE", "")
+	if _, err := system.ConfigFromEnv(); err == nil {
+		t.Fatal("a client without the API's audience was accepted")
+	}
+}

@@ -13,15 +13,19 @@ require (
 	github.com/complaintflow/complaintflow/services/prevention v0.0.0
 	github.com/complaintflow/complaintflow/services/resolution v0.0.0
 	github.com/complaintflow/complaintflow/tools v0.0.0
+	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/google/uuid v1.6.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/pb33f/libopenapi v0.41.8
 	github.com/pb33f/libopenapi-validator v0.16.2
 	go.opentelemetry.io/otel v1.47.0
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
+	golang.org/x/oauth2 v0.38.0
 	google.golang.org/protobuf v1.36.12
 	gopkg.in/yaml.v3 v3.0.1
 )
+
+require github.com/go-jose/go-jose/v4 v4.1.4 // indirect
 
 require (
 	github.com/EventStore/EventStore-Client-Go/v4 v4.2.0 // indirect

@@ -29,12 +29,19 @@ type Config struct {
 	// WebAPIURL is where the browser pages call the API (WEB_API_URL).
 	// Empty: the address each request came in on.
 	WebAPIURL string `env:"WEB_API_URL"`
+	// WebOIDC is the staff sign-in to the pages through the identity
+	// provider the API trusts (WEB_OIDC_CLIENT_ID, WEB_OIDC_CLIENT_SECRET,
+	// WEB_OIDC_REDIRECT_URL, WEB_OIDC_SCOPES, with the API's OIDC_*).
+	WebOIDC web.OIDC
 }
 
 // ConfigFromEnv reads the all-in-one process's configuration.
 func ConfigFromEnv() (Config, error) {
 	c, err := env.ParseAs[Config]()
 	if err != nil {
+		return Config{}, fmt.Errorf("system configuration: %w", err)
+	}
+	if err := c.WebOIDC.Check(); err != nil {
 		return Config{}, fmt.Errorf("system configuration: %w", err)
 	}
 	return c, nil
@@ -49,6 +56,9 @@ func (c Config) Options() []Option {
 	if c.WebAPIURL != "" {
 		opts = append(opts, WithWebAPIURL(c.WebAPIURL))
 	}
+	if c.WebOIDC.On() {
+		opts = append(opts, WithWebSignIn(c.WebOIDC))
+	}
 	return opts
 }
 
@@ -58,6 +68,7 @@ type Option func(*options)
 type options struct {
 	withoutPaySim bool
 	webAPIURL     string
+	webOIDC       web.OIDC
 }
 
 // WithoutPaySim leaves out the simulated payment system.
@@ -66,6 +77,10 @@ func WithoutPaySim() Option { return func(o *options) { o.withoutPaySim = true }
 // WithWebAPIURL makes the browser pages call the API at url instead of the
 // address each request came in on.
 func WithWebAPIURL(url string) Option { return func(o *options) { o.webAPIURL = url } }
+
+// WithWebSignIn lets staff sign in to the pages through an identity
+// provider.
+func WithWebSignIn(o web.OIDC) Option { return func(opts *options) { opts.webOIDC = o } }
 
 // Services are the five services with their default policies, the browser
 // pages under /app/ (a client of their API) and, unless WithoutPaySim, the
@@ -81,7 +96,7 @@ func Services(intakeCfg intake.Config, opts ...Option) []host.Unit {
 		{Name: "compensation", Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "followup", Build: followup.NewWithConfig(followup.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: "prevention", Build: prevention.New(prevention.Config{ConfigDir: intakeCfg.ConfigDir})},
-		web.Unit(o.webAPIURL),
+		web.Unit(web.Config{APIURL: o.webAPIURL, OIDC: o.webOIDC}),
 	}
 	if !o.withoutPaySim {
 		units = append(units, paysim.Unit())

@@ -21,8 +21,11 @@ import (
 // token its forms carry, a line saying what was just done, and the page's
 // own data.
 type view struct {
-	Title  string
-	Role   auth.Role
+	Title string
+	Role  auth.Role
+	// Roles are all the roles the person holds; Who names them.
+	Roles  []auth.Role
+	Who    string
 	CSRF   string
 	Done   string
 	Status int
@@ -31,16 +34,24 @@ type view struct {
 
 // done are the lines a page shows after a form was accepted (?done=).
 var done = map[string]string{
-	"claimed":  "You own this case now.",
-	"resolved": "The case is resolved. The customer is sent the final response.",
-	"answered": "Thank you: your answer is with the person handling your complaint.",
-	"survey":   "Thank you for telling us how we did.",
+	"claimed":     "You own this case now.",
+	"resolved":    "The case is resolved. The customer is sent the final response.",
+	"answered":    "Thank you: your answer is with the person handling your complaint.",
+	"survey":      "Thank you for telling us how we did.",
+	"contacted":   "The contact is recorded.",
+	"asked":       "The question is sent to the customer. The case waits for their answer.",
+	"transferred": "The case is transferred.",
+	"escalated":   "The case is escalated a tier up.",
+	"approved":    "The redress is approved and will be issued.",
+	"rejected":    "The redress is rejected; nothing is paid.",
+	"opened":      "The preventive action is open.",
+	"completed":   "The action is completed. Its effect is measured once the window after it has passed.",
 }
 
 func (s *Site) render(w http.ResponseWriter, r *http.Request, page string, status int, sess *session, title string, data any) {
 	v := view{Title: title, Done: done[r.URL.Query().Get("done")], Status: status, Page: data}
 	if sess != nil {
-		v.Role, v.CSRF = sess.role, sess.csrf
+		v.Role, v.Roles, v.Who, v.CSRF = sess.role, sess.roles, sess.who, sess.csrf
 	}
 	var b bytes.Buffer
 	if err := s.pages[page].Execute(&b, v); err != nil {
@@ -93,30 +104,38 @@ func (s *Site) home(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// signInPage offers the development roles, when development tokens are
-// on: one press signs in with that role's token.
+// signInPage offers the organisation's sign-in when it is configured, and
+// the development roles when development tokens are on: one press signs
+// in with that role's token.
+type signInPage struct {
+	OIDC bool
+	Dev  []auth.Role
+}
+
 func (s *Site) signInPage(w http.ResponseWriter, r *http.Request) {
-	if s.cfg.DevTokensFile == "" {
-		s.problem(w, r, nil, http.StatusNotFound, "Sign-in through your organisation's identity provider is not available yet, and the development sign-in is off.")
-		return
-	}
-	byRole, err := auth.ReadDevTokens(s.cfg.DevTokensFile)
-	if err != nil {
-		s.problem(w, r, nil, http.StatusInternalServerError, "The development tokens could not be read.")
-		return
-	}
-	var roles []auth.Role
-	for _, role := range auth.StaffRoles {
-		if byRole[role] != "" {
-			roles = append(roles, role)
+	page := signInPage{OIDC: s.cfg.OIDC.On()}
+	if s.cfg.DevTokensFile != "" {
+		byRole, err := auth.ReadDevTokens(s.cfg.DevTokensFile)
+		if err != nil {
+			s.problem(w, r, nil, http.StatusInternalServerError, "The development tokens could not be read.")
+			return
 		}
+		for _, role := range auth.StaffRoles {
+			if byRole[role] != "" {
+				page.Dev = append(page.Dev, role)
+			}
+		}
+	}
+	if !page.OIDC && page.Dev == nil {
+		s.problem(w, r, nil, http.StatusNotFound, "No sign-in is configured: neither an identity provider (WEB_OIDC_CLIENT_ID) nor development tokens.")
+		return
 	}
 	sess := s.sessions.get(r)
 	if sess == nil {
 		sess = s.sessions.create(signInLifetime)
-		setCookie(w, r, sess)
+		s.setCookie(w, r, sess)
 	}
-	s.render(w, r, "sign-in", http.StatusOK, sess, "Sign in", roles)
+	s.render(w, r, "sign-in", http.StatusOK, sess, "Sign in", page)
 }
 
 func (s *Site) signIn(w http.ResponseWriter, r *http.Request) {
@@ -138,8 +157,10 @@ func (s *Site) signIn(w http.ResponseWriter, r *http.Request) {
 	// A new session on every sign-in: an id seen before it is worth nothing.
 	s.sessions.end(sess)
 	fresh := s.sessions.create(staffLifetime)
-	s.sessions.update(fresh, func(f *session) { f.token, f.role = byRole[role], role })
-	setCookie(w, r, fresh)
+	s.sessions.update(fresh, func(f *session) {
+		f.token, f.role, f.roles, f.subject, f.who = byRole[role], role, []auth.Role{role}, "dev-"+string(role), string(role)
+	})
+	s.setCookie(w, r, fresh)
 	seeOther(w, r, "/app/")
 }
 
@@ -150,7 +171,7 @@ func (s *Site) signOut(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessions.end(sess)
-	clearCookie(w, r)
+	s.clearCookie(w, r)
 	seeOther(w, r, "/app/sign-in")
 }
 
@@ -182,6 +203,10 @@ func (s *Site) signedIn(may func(auth.Role) bool, h func(http.ResponseWriter, *h
 		h(w, r, sess)
 	}
 }
+
+// teams are offered where a team is chosen (the teams of routing.yaml);
+// the API is the judge of a team typed in.
+var teams = []string{"customer-care", "network-support", "billing", "logistics"}
 
 // queuePage is a team's queue, the soonest final response due first (the
 // API's order).
@@ -221,6 +246,8 @@ type casePage struct {
 	Steps      []api.Step
 	RootCauses []api.RootCause
 	Outcomes   []string
+	Channels   []string
+	Teams      []string
 	// Mine: the signed-in agent owns the case.
 	Mine bool
 }
@@ -249,22 +276,14 @@ func (s *Site) casePage(w http.ResponseWriter, r *http.Request, sess *session) {
 		p.RootCauses = rc.RootCauses
 	}
 	p.Outcomes = []string{api.OutcomeUpheld, api.OutcomePartlyUpheld, api.OutcomeRejected}
-	p.Mine = p.Case.Agent == "dev-"+string(sess.role) || (p.Case.Agent != "" && p.Case.Agent == subjectOf(sess))
+	p.Channels = api.ContactChannels
+	p.Teams = teams
+	p.Mine = p.Case.Agent != "" && p.Case.Agent == sess.subject
 	title := "Case " + p.Complaint.Reference
 	if p.Complaint.Reference == "" {
 		title = "Case " + id
 	}
 	s.render(w, r, "case", http.StatusOK, sess, title, p)
-}
-
-// subjectOf is the token's subject when it is a JWT (signed in through an
-// identity provider); development tokens are opaque.
-func subjectOf(sess *session) string {
-	var claims struct {
-		Sub string `json:"sub"`
-	}
-	_ = jwtClaims(sess.token, &claims)
-	return claims.Sub
 }
 
 func (s *Site) claim(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -363,7 +382,7 @@ func (s *Site) exchange(w http.ResponseWriter, r *http.Request, token string) {
 	s.sessions.update(sess, func(se *session) {
 		se.token, se.role, se.complaintID = token, auth.RoleCustomer, claims.ComplaintID
 	})
-	setCookie(w, r, sess)
+	s.setCookie(w, r, sess)
 	pageHeaders(w)
 	seeOther(w, r, "/app/complaint")
 }
@@ -424,4 +443,34 @@ func (s *Site) answerSurvey(w http.ResponseWriter, r *http.Request, sess *sessio
 		return
 	}
 	seeOther(w, r, "/app/complaint?done=survey")
+}
+
+// caseForm posts a form of the case page to the API and comes back to the
+// case with what was done, or shows the API's refusal.
+func (s *Site) caseForm(w http.ResponseWriter, r *http.Request, sess *session, path string, body any, done string) {
+	id := r.PathValue("id")
+	if err := s.caller(r, sess.token).post(r.Context(), "/v1/cases/"+esc(id)+path, body, nil, nil); err != nil {
+		s.apiProblem(w, r, sess, err)
+		return
+	}
+	seeOther(w, r, "/app/cases/"+esc(id)+"?done="+done)
+}
+
+func (s *Site) recordContact(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.caseForm(w, r, sess, "/contacts", api.ContactRequest{Channel: r.PostFormValue("channel"),
+		Summary: strings.TrimSpace(r.PostFormValue("summary"))}, "contacted")
+}
+
+func (s *Site) requestInformation(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.caseForm(w, r, sess, "/information-requests", api.InformationRequestRequest{
+		Question: strings.TrimSpace(r.PostFormValue("question"))}, "asked")
+}
+
+func (s *Site) transfer(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.caseForm(w, r, sess, "/assignment", api.AssignRequest{Team: strings.TrimSpace(r.PostFormValue("team")),
+		Reason: strings.TrimSpace(r.PostFormValue("reason"))}, "transferred")
+}
+
+func (s *Site) escalate(w http.ResponseWriter, r *http.Request, sess *session) {
+	s.caseForm(w, r, sess, "/escalation", api.EscalateRequest{Reason: strings.TrimSpace(r.PostFormValue("reason"))}, "escalated")
 }

@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,7 +26,16 @@ type session struct {
 	id    string
 	csrf  string
 	token string // empty before sign-in
+	// role is the role the pages open on (the queue for an agent); roles
+	// are all the person holds, which decide the links they are offered.
 	role  auth.Role
+	roles []auth.Role
+	// subject is who the API knows the person as (the actor of what they
+	// do); who is how the header names them.
+	subject, who string
+	// signIn is an identity provider's sign-in under way: what its
+	// answer must match. Cleared at the first answer.
+	signIn *pendingSignIn
 	// complaintID is the customer's own complaint (role customer only).
 	complaintID string
 	// team is the queue an agent last opened.
@@ -33,6 +44,9 @@ type session struct {
 }
 
 func (s *session) signedIn() bool { return s.token != "" }
+
+// has: the person holds role.
+func (s *session) has(role auth.Role) bool { return slices.Contains(s.roles, role) }
 
 // sessions are kept in memory: a restart signs everyone out, and several
 // instances of the pages need a sticky load balancer (ADR 0041).
@@ -102,14 +116,21 @@ func (ss *sessions) end(s *session) {
 // setCookie hands the browser its session: HttpOnly so no script reads it,
 // Secure when the page was served over TLS, SameSite=Lax so another site's
 // form posts without it.
-func setCookie(w http.ResponseWriter, r *http.Request, s *session) {
+// The cookie is Secure whenever the pages are reached over TLS: served
+// over it, or behind a proxy that ends it (the sign-in's redirect address
+// is https).
+func (site *Site) setCookie(w http.ResponseWriter, r *http.Request, s *session) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: s.id, Path: "/app", Expires: s.expires,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: site.secure(r), SameSite: http.SameSiteLaxMode})
 }
 
-func clearCookie(w http.ResponseWriter, r *http.Request) {
+func (site *Site) clearCookie(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/app", MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode})
+		HttpOnly: true, Secure: site.secure(r), SameSite: http.SameSiteLaxMode})
+}
+
+func (site *Site) secure(r *http.Request) bool {
+	return r.TLS != nil || strings.HasPrefix(site.cfg.OIDC.RedirectURL, "https://")
 }
 
 // csrfOK: the form carries its session's CSRF token.

@@ -26,6 +26,44 @@ import (
 // fastPolicies: the survey is sent as soon as a case is resolved.
 const fastPolicies = "../../../deploy/policies/fast"
 
+// pagesRedress is the redress policy of the system under test: an upheld
+// outage is issued at once; a partly upheld complaint's distress payment
+// waits for an approver.
+const pagesRedress = `version: "web-test"
+currency: GBP
+auto_approve_limit_minor: 10000
+approval:
+  levels: [{role: approver, limit_minor: 100000}, {role: admin, limit_minor: 1000000}]
+  escalate_after: 48h
+rules:
+  - id: outage
+    outcome: upheld
+    products: [broadband]
+    items: [{kind: account_credit, amount_minor: 2500}, {kind: apology}]
+  - id: distress
+    outcome: partly_upheld
+    items: [{kind: distress_and_inconvenience, amount_minor: 50000}]
+  - id: sorry
+    outcome: rejected
+    kind: apology
+`
+
+// policies are the fast policies with pagesRedress.
+func policies(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	followup, err := os.ReadFile(filepath.Join(fastPolicies, "followup.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{"followup.yaml": followup, "redress.yaml": []byte(pagesRedress)} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
 // tokens are the development tokens of the system under test, by role.
 var tokens = func() map[auth.Role]string {
 	m := map[auth.Role]string{}
@@ -45,13 +83,20 @@ type fixture struct {
 
 func start(t *testing.T) *fixture {
 	t.Helper()
+	return startWith(t, func(*host.Config) {})
+}
+
+// startWith starts the system with its configuration changed by change.
+func startWith(t *testing.T, change func(*host.Config)) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	b, _ := json.Marshal(tokens)
 	if err := os.WriteFile(filepath.Join(dir, auth.DevTokensFile), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: dir, EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
-	s, err := host.Start(context.Background(), cfg, "web-test", system.Services(intake.Config{Regime: "default", ConfigDir: fastPolicies})...)
+	change(&cfg)
+	s, err := host.Start(context.Background(), cfg, "web-test", system.Services(intake.Config{Regime: "default", ConfigDir: policies(t)})...)
 	if err != nil {
 		t.Fatal(err)
 	}

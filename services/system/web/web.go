@@ -11,8 +11,10 @@ import (
 	"embed"
 	"html/template"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 )
 
@@ -24,6 +26,9 @@ type Config struct {
 	// DevTokensFile is the development tokens file; the development
 	// sign-in is offered only when it is set.
 	DevTokensFile string
+	// OIDC is staff sign-in through the organisation's identity provider;
+	// off unless its ClientID is set.
+	OIDC OIDC
 	// Now is the clock the pages show time left by (time.Now if nil).
 	Now func() time.Time
 }
@@ -34,6 +39,7 @@ type Site struct {
 	hc       *http.Client
 	sessions *sessions
 	pages    map[string]*template.Template
+	provider provider
 }
 
 //go:embed templates/*.html
@@ -45,23 +51,44 @@ func New(cfg Config) *Site {
 		cfg.Now = time.Now
 	}
 	s := &Site{cfg: cfg, hc: &http.Client{Timeout: 30 * time.Second}, sessions: newSessions(), pages: map[string]*template.Template{}}
-	funcs := template.FuncMap{"left": s.left, "overdue": func(t time.Time) bool { return t.Before(s.cfg.Now()) }, "when": when, "words": words, "money": money}
-	for _, page := range []string{"sign-in", "home", "queue", "case", "complaint", "problem"} {
+	funcs := template.FuncMap{"left": s.left, "overdue": func(t time.Time) bool { return t.Before(s.cfg.Now()) }, "when": when, "words": words, "money": money, "has": hasRole, "verdict": func(v string) string {
+		if w, ok := verdictWords[v]; ok {
+			return w
+		}
+		return v
+	}}
+	for _, page := range []string{"sign-in", "home", "queue", "case", "complaint", "problem", "approvals", "prevention", "action"} {
 		s.pages[page] = template.Must(template.New("layout.html").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+page+".html"))
 	}
 	return s
 }
+
+// hasRole: roles holds the role named.
+func hasRole(roles []auth.Role, name string) bool { return slices.Contains(roles, auth.Role(name)) }
 
 // Routes registers the pages on mux.
 func (s *Site) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /app/{$}", s.home)
 	mux.HandleFunc("GET /app/sign-in", s.signInPage)
 	mux.HandleFunc("POST /app/sign-in", s.signIn)
+	mux.HandleFunc("GET /app/sign-in/oidc", s.startSignIn)
+	mux.HandleFunc("GET /app/sign-in/callback", s.signInCallback)
 	mux.HandleFunc("POST /app/sign-out", s.signOut)
 	mux.HandleFunc("GET /app/queue", s.staff(s.queue))
 	mux.HandleFunc("GET /app/cases/{id}", s.staff(s.casePage))
 	mux.HandleFunc("POST /app/cases/{id}/claim", s.staff(s.claim))
 	mux.HandleFunc("POST /app/cases/{id}/resolution", s.staff(s.resolve))
+	mux.HandleFunc("POST /app/cases/{id}/contacts", s.staff(s.recordContact))
+	mux.HandleFunc("POST /app/cases/{id}/information-requests", s.staff(s.requestInformation))
+	mux.HandleFunc("POST /app/cases/{id}/transfer", s.staff(s.transfer))
+	mux.HandleFunc("POST /app/cases/{id}/escalation", s.staff(s.escalate))
+	mux.HandleFunc("GET /app/approvals", s.staff(s.approvals))
+	mux.HandleFunc("GET /app/approvals/{id}", s.staff(s.approval))
+	mux.HandleFunc("POST /app/approvals/{id}", s.staff(s.decide))
+	mux.HandleFunc("GET /app/prevention", s.staff(s.prevention))
+	mux.HandleFunc("POST /app/prevention/actions", s.staff(s.openAction))
+	mux.HandleFunc("GET /app/prevention/actions/{id}", s.staff(s.action))
+	mux.HandleFunc("POST /app/prevention/actions/{id}/completion", s.staff(s.completeAction))
 	mux.HandleFunc("GET /app/reports", s.staff(s.reports))
 	mux.HandleFunc("GET /app/complaint", s.complaint)
 	mux.HandleFunc("POST /app/complaint/questions/{rid}", s.customer(s.answerQuestion))
@@ -69,9 +96,10 @@ func (s *Site) Routes(mux *http.ServeMux) {
 }
 
 // Unit runs the pages in a host process, beside the services whose API
-// they call; apiURL is Config.APIURL.
-func Unit(apiURL string) host.Unit {
+// they call; the host gives them the development tokens file.
+func Unit(cfg Config) host.Unit {
 	return host.Unit{Name: "web", Pages: func(mux *http.ServeMux, d host.PagesDeps) {
-		New(Config{APIURL: apiURL, DevTokensFile: d.DevTokensFile}).Routes(mux)
+		cfg.DevTokensFile = d.DevTokensFile
+		New(cfg).Routes(mux)
 	}}
 }

@@ -1,0 +1,70 @@
+package web
+
+import (
+	"crypto/rand"
+	"net/http"
+	"strings"
+
+	"github.com/complaintflow/complaintflow/services/api"
+	"github.com/complaintflow/complaintflow/services/platform/auth"
+)
+
+// approvalPage is one complaint's redress as an approver decides it: the
+// items, why it waits, who resolved the case and, when that is the
+// signed-in person, that they may not decide it (four eyes, shown before
+// the API refuses).
+type approvalPage struct {
+	ComplaintID string
+	Redress     *api.Redress
+	// OwnCase: the signed-in person resolved the case.
+	OwnCase bool
+	// MayDecide: the redress waits, the person holds an approver's role
+	// and did not resolve the case.
+	MayDecide bool
+	// Key makes a decision sent twice count once (Idempotency-Key).
+	Key string
+}
+
+// approvals finds a complaint's redress: the approver comes with the
+// complaint's id from the approval's notice, or from the case page.
+func (s *Site) approvals(w http.ResponseWriter, r *http.Request, sess *session) {
+	if id := strings.TrimSpace(r.URL.Query().Get("complaint")); id != "" {
+		seeOther(w, r, "/app/approvals/"+esc(id))
+		return
+	}
+	s.render(w, r, "approvals", http.StatusOK, sess, "Approvals", approvalPage{})
+}
+
+func (s *Site) approval(w http.ResponseWriter, r *http.Request, sess *session) {
+	id := r.PathValue("id")
+	p := approvalPage{ComplaintID: id, Redress: &api.Redress{}}
+	if err := s.caller(r, sess.token).get(r.Context(), "/v1/redress/"+esc(id), p.Redress); err != nil {
+		s.apiProblem(w, r, sess, err)
+		return
+	}
+	p.OwnCase = p.Redress.ResolvedBy != "" && p.Redress.ResolvedBy == sess.subject
+	approver := sess.has(auth.RoleApprover) || sess.has(auth.RoleAdmin)
+	p.MayDecide = p.Redress.Status == "awaiting_approval" && approver && !p.OwnCase
+	p.Key = rand.Text()
+	s.render(w, r, "approvals", http.StatusOK, sess, "Redress of complaint "+id, p)
+}
+
+// decide approves or rejects (with a reason) the redress waiting.
+func (s *Site) decide(w http.ResponseWriter, r *http.Request, sess *session) {
+	id := r.PathValue("id")
+	decision := r.PostFormValue("decision")
+	req := api.RedressApprovalRequest{Decision: decision, Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	h := http.Header{}
+	if key := r.PostFormValue("key"); key != "" {
+		h.Set("Idempotency-Key", "web-approval-"+key)
+	}
+	if err := s.caller(r, sess.token).post(r.Context(), "/v1/redress/"+esc(id)+"/approval", req, h, nil); err != nil {
+		s.apiProblem(w, r, sess, err)
+		return
+	}
+	done := "approved"
+	if decision == "reject" {
+		done = "rejected"
+	}
+	seeOther(w, r, "/app/approvals/"+esc(id)+"?done="+done)
+}

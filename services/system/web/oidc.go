@@ -1,0 +1,244 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+
+	"github.com/complaintflow/complaintflow/services/platform/auth"
+)
+
+// OIDC is staff sign-in through the organisation's identity provider: the
+// authorization-code flow with PKCE (S256), against the issuer the API
+// trusts. The access token it yields is the one the pages call the API
+// with, so it must be for the API's audience and carry the person's roles
+// in the claim the API reads them from.
+type OIDC struct {
+	// Provider is the API's own OIDC settings (OIDC_ISSUER, OIDC_AUDIENCE,
+	// OIDC_ROLES_CLAIM, OIDC_SUBJECT_CLAIM, OIDC_JWKS_URL): the access
+	// token is checked exactly as the API checks it. Without a JWKS URL
+	// the provider's discovery document names one.
+	Provider auth.OIDCConfig
+	// ClientID is the pages' client at the provider (WEB_OIDC_CLIENT_ID).
+	// Setting it turns the sign-in on.
+	ClientID string `env:"WEB_OIDC_CLIENT_ID"`
+	// ClientSecret, for a confidential client (WEB_OIDC_CLIENT_SECRET);
+	// empty for a public one, which PKCE protects.
+	ClientSecret string `env:"WEB_OIDC_CLIENT_SECRET"`
+	// RedirectURL is where the provider sends the browser back:
+	// https://<the pages' host>/app/sign-in/callback (WEB_OIDC_REDIRECT_URL).
+	RedirectURL string `env:"WEB_OIDC_REDIRECT_URL"`
+	// Scopes asked for besides openid (WEB_OIDC_SCOPES, comma-separated;
+	// the provider may need one to put the API's audience and the roles
+	// in the access token).
+	Scopes []string `env:"WEB_OIDC_SCOPES" envDefault:"profile"`
+	// HTTPClient talks to the provider; default has a 10 s timeout.
+	HTTPClient *http.Client `env:"-"`
+}
+
+// On says whether the sign-in is configured.
+func (o OIDC) On() bool { return o.ClientID != "" }
+
+// Check says what a configured sign-in lacks.
+func (o OIDC) Check() error {
+	if !o.On() {
+		return nil
+	}
+	if o.Provider.Issuer == "" || o.Provider.Audience == "" || o.RedirectURL == "" {
+		return errors.New("WEB_OIDC_CLIENT_ID needs OIDC_ISSUER, OIDC_AUDIENCE and WEB_OIDC_REDIRECT_URL")
+	}
+	return nil
+}
+
+// pendingSignIn is what the provider's answer must match: the state sent
+// (against forged answers), the nonce the ID token must carry (against a
+// replayed token) and the PKCE verifier the code is exchanged with
+// (against a stolen code).
+type pendingSignIn struct {
+	state, nonce, verifier string
+}
+
+// provider is the identity provider, found from its discovery document on
+// the first sign-in (not at start: the pages start when it is down).
+type provider struct {
+	mu       sync.Mutex
+	oauth    *oauth2.Config
+	idTokens *oidc.IDTokenVerifier
+	access   *auth.OIDC
+}
+
+func (s *Site) oidcContext(ctx context.Context) context.Context {
+	hc := s.cfg.OIDC.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 10 * time.Second}
+	}
+	return oidc.ClientContext(ctx, hc)
+}
+
+// discover finds the provider once; a failure is tried again at the next
+// sign-in.
+func (s *Site) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerifier, *auth.OIDC, error) {
+	p := &s.provider
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.oauth != nil {
+		return p.oauth, p.idTokens, p.access, nil
+	}
+	cfg := s.cfg.OIDC
+	ctx = s.oidcContext(ctx)
+	op, err := oidc.NewProvider(ctx, cfg.Provider.Issuer)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("identity provider %s: %w", cfg.Provider.Issuer, err)
+	}
+	api := cfg.Provider
+	if api.JWKSURL == "" {
+		var doc struct {
+			JWKSURL string `json:"jwks_uri"`
+		}
+		if err := op.Claims(&doc); err != nil || doc.JWKSURL == "" {
+			return nil, nil, nil, fmt.Errorf("identity provider %s names no jwks_uri", api.Issuer)
+		}
+		api.JWKSURL = doc.JWKSURL
+	}
+	api.HTTPClient = cfg.HTTPClient
+	access, err := auth.NewOIDC(ctx, api)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	p.oauth = &oauth2.Config{ClientID: cfg.ClientID, ClientSecret: cfg.ClientSecret, RedirectURL: cfg.RedirectURL,
+		Endpoint: op.Endpoint(), Scopes: append([]string{oidc.ScopeOpenID}, slices.DeleteFunc(slices.Clone(cfg.Scopes), func(sc string) bool { return sc == oidc.ScopeOpenID })...)}
+	p.idTokens = op.Verifier(&oidc.Config{ClientID: cfg.ClientID})
+	p.access = access
+	return p.oauth, p.idTokens, p.access, nil
+}
+
+// startSignIn sends the browser to the provider, with a fresh session that
+// remembers what the answer must match.
+func (s *Site) startSignIn(w http.ResponseWriter, r *http.Request) {
+	if !s.cfg.OIDC.On() {
+		s.problem(w, r, nil, http.StatusNotFound, "Sign-in through an identity provider is not configured.")
+		return
+	}
+	oc, _, _, err := s.discover(r.Context())
+	if err != nil {
+		slog.Error("web sign-in", "err", err)
+		s.problem(w, r, nil, http.StatusBadGateway, "Your organisation's sign-in could not be reached. Try again in a moment.")
+		return
+	}
+	if old := s.sessions.get(r); old != nil {
+		s.sessions.end(old)
+	}
+	sess := s.sessions.create(signInLifetime)
+	pending := &pendingSignIn{state: rand.Text(), nonce: rand.Text(), verifier: oauth2.GenerateVerifier()}
+	s.sessions.update(sess, func(se *session) { se.signIn = pending })
+	s.setCookie(w, r, sess)
+	pageHeaders(w)
+	http.Redirect(w, r, oc.AuthCodeURL(pending.state, oidc.Nonce(pending.nonce), oauth2.S256ChallengeOption(pending.verifier)), http.StatusSeeOther)
+}
+
+// signInCallback is the provider's answer: the state must be the one this
+// browser's session sent; the code is exchanged with the PKCE verifier;
+// the ID token must be for this client, unexpired and carry the nonce; the
+// access token must pass the API's own check (issuer, audience, expiry)
+// and hold at least one staff role.
+func (s *Site) signInCallback(w http.ResponseWriter, r *http.Request) {
+	refuse := func(status int, why string, err error) {
+		slog.Warn("web sign-in refused", "why", why, "err", err)
+		s.problem(w, r, nil, status, "Sign-in failed: "+why+". Start again from the sign-in page.")
+	}
+	sess := s.sessions.get(r)
+	if sess == nil || sess.signIn == nil {
+		refuse(http.StatusForbidden, "this sign-in was not started in this browser, or has expired", nil)
+		return
+	}
+	pending := sess.signIn
+	// One answer per sign-in: a second one, forged or replayed, finds none.
+	s.sessions.update(sess, func(se *session) { se.signIn = nil })
+	q := r.URL.Query()
+	if state := q.Get("state"); state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(pending.state)) != 1 {
+		refuse(http.StatusForbidden, "the answer does not belong to this sign-in", nil)
+		return
+	}
+	if e := q.Get("error"); e != "" {
+		refuse(http.StatusUnauthorized, "your organisation's sign-in said "+e, nil)
+		return
+	}
+	oc, idTokens, access, err := s.discover(r.Context())
+	if err != nil {
+		refuse(http.StatusBadGateway, "your organisation's sign-in could not be reached", err)
+		return
+	}
+	ctx := s.oidcContext(r.Context())
+	tok, err := oc.Exchange(ctx, q.Get("code"), oauth2.VerifierOption(pending.verifier))
+	if err != nil {
+		refuse(http.StatusUnauthorized, "the sign-in code was not accepted", err)
+		return
+	}
+	rawID, _ := tok.Extra("id_token").(string)
+	if rawID == "" {
+		refuse(http.StatusUnauthorized, "no identity came back", nil)
+		return
+	}
+	id, err := idTokens.Verify(ctx, rawID)
+	if err != nil {
+		refuse(http.StatusUnauthorized, "the identity is not valid for complaintflow", err)
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(id.Nonce), []byte(pending.nonce)) != 1 {
+		refuse(http.StatusUnauthorized, "the identity does not belong to this sign-in", nil)
+		return
+	}
+	who, err := access.Verify(r.Context(), tok.AccessToken)
+	if err != nil {
+		refuse(http.StatusUnauthorized, "the access granted is not valid for complaintflow", err)
+		return
+	}
+	var roles []auth.Role
+	for _, role := range auth.StaffRoles {
+		if who.Has(role) {
+			roles = append(roles, role)
+		}
+	}
+	if len(roles) == 0 {
+		refuse(http.StatusForbidden, "your account holds no role in complaint handling", nil)
+		return
+	}
+	var names struct {
+		Name              string `json:"name"`
+		PreferredUsername string `json:"preferred_username"`
+	}
+	_ = id.Claims(&names)
+	display := names.Name
+	if display == "" {
+		display = names.PreferredUsername
+	}
+	if display == "" {
+		display = who.Subject
+	}
+	// A new session: the id of the pending one is worth nothing now. It
+	// ends when the access token does (or after a working day).
+	s.sessions.end(sess)
+	lifetime := staffLifetime
+	if !tok.Expiry.IsZero() {
+		lifetime = min(lifetime, time.Until(tok.Expiry))
+	}
+	fresh := s.sessions.create(lifetime)
+	s.sessions.update(fresh, func(f *session) {
+		f.token, f.role, f.roles, f.subject, f.who = tok.AccessToken, roles[0], roles, who.Subject, display
+		if slices.Contains(roles, auth.RoleAgent) {
+			f.role = auth.RoleAgent
+		}
+	})
+	s.setCookie(w, r, fresh)
+	seeOther(w, r, "/app/")
+}
