@@ -20,6 +20,9 @@ type SystemicPolicy struct {
 	Version    string           `yaml:"version"`
 	Detection  DetectionPolicy  `yaml:"detection"`
 	Evaluation EvaluationPolicy `yaml:"evaluation"`
+	// EarlyWarning tunes the early warning from intake volume; the
+	// defaults when absent.
+	EarlyWarning EarlyWarningPolicy `yaml:"early_warning"`
 	// Owners are the processes and teams that may own a preventive action.
 	// An action is owned by one of them, never by a person.
 	Owners []string `yaml:"owners"`
@@ -93,6 +96,7 @@ func (p *SystemicPolicy) Validate() error {
 	if e.Power <= 0 || e.Power >= 1 {
 		bad("evaluation.power", "must be in (0, 1), not %g", e.Power)
 	}
+	p.EarlyWarning.check(bad)
 	if len(p.Owners) == 0 {
 		bad("owners", "at least one process or team is required")
 	}
