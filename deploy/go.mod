@@ -3,6 +3,13 @@ module github.com/complaintflow/complaintflow/deploy
 go 1.26.0
 
 require (
+	github.com/complaintflow/complaintflow/services/compensation v0.0.0
+	github.com/complaintflow/complaintflow/services/followup v0.0.0
+	github.com/complaintflow/complaintflow/services/intake v0.0.0
+	github.com/complaintflow/complaintflow/services/platform v0.0.0
+	github.com/complaintflow/complaintflow/services/prevention v0.0.0
+	github.com/complaintflow/complaintflow/services/resolution v0.0.0
+	github.com/complaintflow/complaintflow/services/system v0.0.0
 	github.com/compose-spec/compose-go/v2 v2.16.2
 	github.com/nats-io/nats-server/v2 v2.15.2
 )
