@@ -26,7 +26,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 )
 
@@ -320,8 +320,8 @@ func TestRefusals(t *testing.T) {
 
 func TestSubmitAndShowOverNATS(t *testing.T) {
 	c := start(t)
-	_, url := natsserver.RunForTest(t)
-	nc := natsserver.ConnectForTest(t, url)
+	_, url := natsservertest.RunForTest(t)
+	nc := natsservertest.ConnectForTest(t, url)
 	svc, err := adapters.NATS{App: c.app, Verifier: staff}.Serve(nc)
 	if err != nil {
 		t.Fatal(err)

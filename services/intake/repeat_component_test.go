@@ -21,7 +21,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 )
 
 // streamTypes lists the short types of a stream's events.
@@ -351,8 +351,8 @@ func TestErasureAndSubjectAccess(t *testing.T) {
 
 func TestARepeatContactOverNATS(t *testing.T) {
 	c := start(t)
-	_, natsURL := natsserver.RunForTest(t)
-	nc := natsserver.ConnectForTest(t, natsURL)
+	_, natsURL := natsservertest.RunForTest(t)
+	nc := natsservertest.ConnectForTest(t, natsURL)
 	svc, err := adapters.NATS{App: c.app, Verifier: staff}.Serve(nc)
 	if err != nil {
 		t.Fatal(err)

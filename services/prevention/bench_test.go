@@ -22,7 +22,8 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
 	"github.com/complaintflow/complaintflow/services/prevention/adapters"
 	"github.com/complaintflow/complaintflow/services/prevention/app"
@@ -54,8 +55,8 @@ func BenchmarkPreventionAtScale(b *testing.B) {
 		target = n
 	}
 	ctx := context.Background()
-	nc, js := natsserver.JetStreamForTest(b)
-	l := jetstreamlog.OpenForTest(b, nc, jetstreamlog.Options{})
+	nc, js := natsservertest.JetStreamForTest(b)
+	l := jetstreamlogtest.OpenForTest(b, nc, jetstreamlog.Options{})
 
 	start := time.Now()
 	written, complaints, last, middle := writeLifecycles(b, l, target)

@@ -22,7 +22,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/prevention/adapters"
 	"github.com/complaintflow/complaintflow/services/prevention/app"
@@ -52,7 +52,7 @@ func newFixture(t *testing.T, view adapters.PreventionView) *fixture {
 	ctx, cancel := context.WithCancel(context.Background())
 	log := memlog.New()
 	t.Cleanup(func() { _ = log.Close() })
-	_, js := natsserver.JetStreamForTest(t)
+	_, js := natsservertest.JetStreamForTest(t)
 	facts, err := adapters.NewFacts(ctx, log, js)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/system"
 	"github.com/complaintflow/complaintflow/tools/paysim"
@@ -253,13 +254,13 @@ func TestCompensationAloneServesConfirmationsWithItsOwnNATSUser(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "github.com/complaintflow/complaintflow/services/compensation/cmd/compensation").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	natsURL, creds := natsauth.RunForTest(t)
+	natsURL, creds := natsauthtest.RunForTest(t)
 	data := t.TempDir()
 	writeTestTokens(t, data)
 	addr := freeAddr(t)
 	cmd := exec.Command(bin)
 	cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addr, "DATA_DIR="+data,
-		"NATS_CREDENTIALS_DIR="+natsauth.OwnCredentialsForTest(t, creds, "compensation"), "LOG_LEVEL=warn")
+		"NATS_CREDENTIALS_DIR="+natsauthtest.OwnCredentialsForTest(t, creds, "compensation"), "LOG_LEVEL=warn")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/tools/paysim"
 )
@@ -36,7 +37,7 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 			t.Fatalf("build %s: %v\n%s", s, err, out)
 		}
 	}
-	natsURL, creds := natsauth.RunForTest(t)
+	natsURL, creds := natsauthtest.RunForTest(t)
 
 	// One data directory for the five: they share the development tokens.
 	// Intake alone holds the key that signs customer tokens; the others
@@ -56,7 +57,7 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 		addrs[s] = freeAddr(t)
 		cmd := exec.Command(filepath.Join(bin, s))
 		cmd.Env = append(os.Environ(), "NATS_URL="+natsURL, "HTTP_ADDR="+addrs[s], "DATA_DIR="+data,
-			"NATS_CREDENTIALS_DIR="+natsauth.OwnCredentialsForTest(t, creds, s), "LOG_LEVEL=warn", "CONFIG_DIR="+fastPolicies)
+			"NATS_CREDENTIALS_DIR="+natsauthtest.OwnCredentialsForTest(t, creds, s), "LOG_LEVEL=warn", "CONFIG_DIR="+fastPolicies)
 		if s == "intake" {
 			cmd.Env = append(cmd.Env, "CUSTOMER_TOKEN_KEY_FILE="+signingKey)
 		} else {

@@ -14,6 +14,7 @@ import (
 	followadapters "github.com/complaintflow/complaintflow/services/followup/adapters"
 	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 	"github.com/complaintflow/complaintflow/services/platform/provision"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 	prevadapters "github.com/complaintflow/complaintflow/services/prevention/adapters"
@@ -23,7 +24,7 @@ import (
 // one user, holding only that user's credentials.
 func provJetStream(t *testing.T, url, creds, user string) jetstream.JetStream {
 	t.Helper()
-	opts, err := natsauth.ClientOptions(natsauth.OwnCredentialsForTest(t, creds, user), user)
+	opts, err := natsauth.ClientOptions(natsauthtest.OwnCredentialsForTest(t, creds, user), user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func provRefused(t *testing.T, what string, call func(ctx context.Context) error
 // timers; not intake deleting the dead letters or creating a stream of its
 // own. Every stream keeps its settings, and timers still fire.
 func TestServicesCannotCreateChangeOrDeleteStreams(t *testing.T) {
-	url, creds := natsauth.RunForTest(t)
+	url, creds := natsauthtest.RunForTest(t)
 	op := provJetStream(t, url, creds, natsauth.Operator)
 	if err := provision.Provision(t.Context(), op); err != nil {
 		t.Fatal(err)
@@ -171,7 +172,7 @@ func TestServicesCannotCreateChangeOrDeleteStreams(t *testing.T) {
 // than its own fire subjects, and writes only its own projections'
 // snapshots.
 func TestServicesReadOnlyWhatIsTheirs(t *testing.T) {
-	url, creds := natsauth.RunForTest(t)
+	url, creds := natsauthtest.RunForTest(t)
 	op := provJetStream(t, url, creds, natsauth.Operator)
 	if err := provision.Provision(t.Context(), op); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
@@ -17,7 +17,7 @@ import (
 // complaints already in the stream, a handler that does nothing, 16 workers;
 // the clock stops when the durable's ack floor reaches the last event.
 func BenchmarkConsume(b *testing.B) {
-	_, js := natsserver.JetStreamForTest(b)
+	_, js := natsservertest.JetStreamForTest(b)
 	ctx := context.Background()
 	if _, err := natswire.EnsureStream(ctx, js); err != nil {
 		b.Fatal(err)

@@ -14,15 +14,16 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
 func setup(t *testing.T) (eventlog.Log, jetstream.JetStream) {
 	t.Helper()
-	nc, js := natsserver.JetStreamForTest(t)
-	return jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{}), js
+	nc, js := natsservertest.JetStreamForTest(t)
+	return jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{}), js
 }
 
 func appendEvent(t *testing.T, l eventlog.Log, category, complaint, typ string) string {

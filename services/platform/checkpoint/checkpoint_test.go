@@ -8,7 +8,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 )
 
 var (
@@ -18,7 +18,7 @@ var (
 )
 
 func TestACheckpointBelongsToItsLog(t *testing.T) {
-	_, js := natsserver.JetStreamForTest(t)
+	_, js := natsservertest.JetStreamForTest(t)
 	ctx := context.Background()
 	s, err := checkpoint.NewKV(ctx, js, "checkpoints")
 	if err != nil {
@@ -66,7 +66,7 @@ func TestACheckpointBelongsToItsLog(t *testing.T) {
 // told to belong to the log that reads it: it may be the position of the log
 // used before an upgrade and a switch. It is refused, with what to do.
 func TestACheckpointWithoutOriginIsRefused(t *testing.T) {
-	_, js := natsserver.JetStreamForTest(t)
+	_, js := natsservertest.JetStreamForTest(t)
 	ctx := context.Background()
 	s, err := checkpoint.NewKV(ctx, js, "checkpoints")
 	if err != nil {
@@ -113,7 +113,7 @@ func TestACheckpointWithoutOriginIsRefused(t *testing.T) {
 // starts from the beginning when it has no checkpoint, and refuses to adopt
 // a saved position or to save one that could not be checked later.
 func TestALogOfUnknownIdentityAdoptsNoCheckpoint(t *testing.T) {
-	_, js := natsserver.JetStreamForTest(t)
+	_, js := natsservertest.JetStreamForTest(t)
 	ctx := context.Background()
 	s, err := checkpoint.NewKV(ctx, js, "checkpoints")
 	if err != nil {

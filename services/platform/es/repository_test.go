@@ -19,8 +19,9 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/esdblog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 )
 
 // transfers counts the teams a case went through; each command moves it to
@@ -54,8 +55,8 @@ var logs = []struct {
 		return l
 	}},
 	{"jetstream", func(t *testing.T) eventlog.Log {
-		nc, _ := natsserver.JetStreamForTest(t)
-		return jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+		nc, _ := natsservertest.JetStreamForTest(t)
+		return jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 	}},
 	{"eventstoredb", func(t *testing.T) eventlog.Log {
 		url := os.Getenv("EVENTSTORE_URL")

@@ -19,7 +19,9 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 	"github.com/complaintflow/complaintflow/services/platform/provision"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
@@ -35,7 +37,7 @@ func production() auth.Config {
 // where a process without credentials would get in anonymously.
 func anonymousServer(t *testing.T) string {
 	t.Helper()
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	return url
 }
 
@@ -105,7 +107,7 @@ func securedServer(t *testing.T, provisioned bool) (srv *server.Server, creds st
 // seed dropped into it by mistake (the whole folder copied).
 func withOperator(t *testing.T, creds, service string) string {
 	t.Helper()
-	own := natsauth.OwnCredentialsForTest(t, creds, service)
+	own := natsauthtest.OwnCredentialsForTest(t, creds, service)
 	b, err := os.ReadFile(natsauth.SeedFile(creds, natsauth.Operator))
 	if err != nil {
 		t.Fatal(err)
@@ -165,10 +167,10 @@ func TestAServiceDoesNotProvisionWithTheOperatorsSeed(t *testing.T) {
 // Outside development the host generates no key-encryption key beside the
 // bucket: intake refuses to start without PII_KEK_FILE, and writes nothing.
 func TestOutsideDevelopmentNoKEKIsGenerated(t *testing.T) {
-	url, creds := natsauth.RunForTest(t)
+	url, creds := natsauthtest.RunForTest(t)
 	data := t.TempDir()
 	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: data, NATSURL: url,
-		NATSCredentialsDir: natsauth.OwnCredentialsForTest(t, creds, "intake"), Auth: production()}
+		NATSCredentialsDir: natsauthtest.OwnCredentialsForTest(t, creds, "intake"), Auth: production()}
 	s, err := host.Start(context.Background(), cfg, "no-kek-test", units(map[string]*probe{}, "intake")...)
 	if err == nil {
 		s.Stop()

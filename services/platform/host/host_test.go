@@ -33,6 +33,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/telemetry"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
@@ -74,8 +75,8 @@ func appendEvent(d host.Deps, stream string) error {
 func TestServicesRunOnAnExternalServerWithTheirOwnNkeyUsers(t *testing.T) {
 	// The operator provisioned the event stream; the process holds its
 	// services' seeds only.
-	url, creds := natsauth.RunForTest(t)
-	own := natsauth.OwnCredentialsForTest(t, creds, "intake")
+	url, creds := natsauthtest.RunForTest(t)
+	own := natsauthtest.OwnCredentialsForTest(t, creds, "intake")
 	for _, user := range natsauth.ProcessUsers("resolution") {
 		b, err := os.ReadFile(natsauth.SeedFile(creds, user))
 		if err != nil {
@@ -414,7 +415,7 @@ func TestAServiceOnAnUnprovisionedServerSaysHowToProvision(t *testing.T) {
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
 	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), NATSURL: srv.ClientURL(),
-		NATSCredentialsDir: natsauth.OwnCredentialsForTest(t, creds, "resolution")}
+		NATSCredentialsDir: natsauthtest.OwnCredentialsForTest(t, creds, "resolution")}
 	s, err := host.Start(context.Background(), cfg, "unprovisioned-test", units(map[string]*probe{}, "resolution")...)
 	if err == nil {
 		s.Stop()

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
@@ -22,7 +23,7 @@ import (
 // event stream and a customer key in place.
 func secured(t *testing.T) (url, creds string) {
 	t.Helper()
-	url, creds = natsauth.RunForTest(t)
+	url, creds = natsauthtest.RunForTest(t)
 	op, _ := connect(t, url, creds, natsauth.Operator)
 	js, _ := jetstream.New(op)
 	ctx := context.Background()

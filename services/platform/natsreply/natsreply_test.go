@@ -17,14 +17,14 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/natsreply"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 )
 
 // An endpoint behind the limiter answers requests concurrently, and a
 // refusal of the complaint rules comes back as the HTTP API would answer it.
 func TestRequestsRunConcurrentlyAndRefusalsAnswerAsProblems(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
-	nc := natsserver.ConnectForTest(t, url)
+	_, url := natsservertest.RunForTest(t)
+	nc := natsservertest.ConnectForTest(t, url)
 	var inFlight, most atomic.Int32
 	svc, err := micro.AddService(nc, micro.Config{Name: "test", Version: "1.0.0"})
 	if err != nil {
@@ -96,8 +96,8 @@ func TestOnlyInboxesAreReplySubjects(t *testing.T) {
 // does not run and nothing is published on the reply subject; a request
 // from an inbox is answered.
 func TestARequestWhoseReplyIsNotAnInboxIsRefused(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
-	nc := natsserver.ConnectForTest(t, url)
+	_, url := natsservertest.RunForTest(t)
+	nc := natsservertest.ConnectForTest(t, url)
 	svc, err := micro.AddService(nc, micro.Config{Name: "test", Version: "1.0.0"})
 	if err != nil {
 		t.Fatal(err)
@@ -141,8 +141,8 @@ func TestARequestIsHandledOnlyForACallerWithTheRole(t *testing.T) {
 	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
 	t.Cleanup(func() { otel.SetMeterProvider(prev) })
 
-	_, url := natsserver.RunForTest(t)
-	nc := natsserver.ConnectForTest(t, url)
+	_, url := natsservertest.RunForTest(t)
+	nc := natsservertest.ConnectForTest(t, url)
 	svc, err := micro.AddService(nc, micro.Config{Name: "test", Version: "1.0.0"})
 	if err != nil {
 		t.Fatal(err)

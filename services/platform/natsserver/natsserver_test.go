@@ -10,6 +10,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 )
 
 func TestAPortInUseIsReportedAtOnce(t *testing.T) {
@@ -62,7 +63,7 @@ var kvConfig = jetstream.KeyValueConfig{Bucket: "restart", Storage: jetstream.Fi
 
 func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
 	t.Helper()
-	nc := natsserver.ConnectForTest(t, url)
+	nc := natsservertest.ConnectForTest(t, url)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)

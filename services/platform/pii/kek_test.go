@@ -10,7 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 )
 
@@ -36,7 +36,7 @@ func ring(t *testing.T, keks ...pii.KEK) *pii.KeyRing {
 // storedKeys returns the bucket's raw values, as a backup would hold them.
 func storedKeys(t *testing.T, url string) [][]byte {
 	t.Helper()
-	js, _ := jetstream.New(natsserver.ConnectForTest(t, url))
+	js, _ := jetstream.New(natsservertest.ConnectForTest(t, url))
 	kv, err := js.KeyValue(context.Background(), pii.DefaultBucket)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +57,7 @@ func storedKeys(t *testing.T, url string) [][]byte {
 }
 
 func TestWrappedKeysDoNotOpenWithoutTheKEK(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	k1 := kek(t, "k1")
 	v := newVault(t, url, pii.WithKEKs(ring(t, k1)))
 	s := seal(t, v, "cust-1", "Ada Lovelace")
@@ -79,7 +79,7 @@ func TestWrappedKeysDoNotOpenWithoutTheKEK(t *testing.T) {
 }
 
 func TestKEKRotation(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	k1, k2 := kek(t, "k1"), kek(t, "k2")
 	before := newVault(t, url, pii.WithKEKs(ring(t, k1)))
 	s := seal(t, before, "cust-1", "Ada Lovelace")
@@ -134,7 +134,7 @@ func mustCensus(t *testing.T, v *pii.Vault) pii.KeyCensus {
 // no KEK. It is refused, reported, left alone by the rewrap at start, and
 // wrapped only by the operator's deliberate WrapUnwrapped.
 func TestUnwrappedKeysAreRefusedReportedAndWrappedOnlyOnRequest(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	s := seal(t, newVault(t, url), "cust-1", "Ada Lovelace")
 	k1 := kek(t, "k1")
 	v := newVault(t, url, pii.WithCacheTTL(0), pii.WithKEKs(ring(t, k1)))

@@ -13,7 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
@@ -22,7 +22,7 @@ import (
 // would, and opens the default bucket.
 func newVault(t *testing.T, url string, opts ...pii.Option) *pii.Vault {
 	t.Helper()
-	js, err := jetstream.New(natsserver.ConnectForTest(t, url))
+	js, err := jetstream.New(natsservertest.ConnectForTest(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ func open(t *testing.T, v *pii.Vault, s *complaintsv1.SealedValue) string {
 }
 
 func TestRoundTrip(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	v := newVault(t, url)
 	for _, c := range []struct{ customer, plaintext string }{
 		{"cust-1", "Ada Lovelace"},
@@ -85,7 +85,7 @@ func TestRoundTrip(t *testing.T) {
 }
 
 func TestEmpty(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	v := newVault(t, url)
 	s := seal(t, v, "cust-1", "")
 	if got := open(t, v, s); got != "" {
@@ -103,7 +103,7 @@ func TestEmpty(t *testing.T) {
 }
 
 func TestSameValueSealsDifferently(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	v := newVault(t, url)
 	a, b := seal(t, v, "cust-1", "Ada Lovelace"), seal(t, v, "cust-1", "Ada Lovelace")
 	if a.GetKeyId() != b.GetKeyId() {
@@ -119,7 +119,7 @@ func TestSameValueSealsDifferently(t *testing.T) {
 }
 
 func TestTampered(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	v := newVault(t, url)
 	s := seal(t, v, "cust-1", "Ada Lovelace")
 	other := seal(t, v, "cust-2", "Grace Hopper")
@@ -153,7 +153,7 @@ func TestTampered(t *testing.T) {
 }
 
 func TestForget(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	v := newVault(t, url)
 	ctx := context.Background()
 	name, email := seal(t, v, "cust-1", "Ada Lovelace"), seal(t, v, "cust-1", "ada@example.com")
@@ -204,7 +204,7 @@ func TestForget(t *testing.T) {
 
 // Forgetting in one process erases the key cached by another.
 func TestForgetReachesOtherVaults(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	a, b := newVault(t, url), newVault(t, url)
 	ctx := context.Background()
 	s := seal(t, a, "cust-1", "Ada Lovelace")
@@ -233,7 +233,7 @@ func TestForgetReachesOtherVaults(t *testing.T) {
 // Without its watch, a vault still drops a forgotten key once the cache TTL
 // has passed.
 func TestForgetReachesOtherVaultsWithinTTL(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	a := newVault(t, url)
 	b := newVault(t, url, pii.WithCacheTTL(200*time.Millisecond))
 	if err := b.Close(); err != nil { // stop the watch
@@ -266,7 +266,7 @@ func waitForgotten(t *testing.T, v *pii.Vault, s *complaintsv1.SealedValue) {
 // Two processes sealing a new customer's first values at the same time end
 // up with one key.
 func TestConcurrentFirstSeal(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	vaults := []*pii.Vault{newVault(t, url), newVault(t, url), newVault(t, url)}
 	const customers = 20
 	type result struct {
@@ -315,7 +315,7 @@ func TestConcurrentFirstSeal(t *testing.T) {
 
 // Open, Seal and Forget race without data races or stale keys surviving.
 func TestConcurrentForgetAndOpen(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	a, b := newVault(t, url), newVault(t, url)
 	ctx := context.Background()
 	s := seal(t, a, "cust-1", "Ada Lovelace")
@@ -351,7 +351,7 @@ func TestConcurrentForgetAndOpen(t *testing.T) {
 }
 
 func TestASecretIsMadeOnceAndSharedByEveryVault(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	a, b := newVault(t, url), newVault(t, url)
 	ctx := context.Background()
 	s1, err := a.Secret(ctx, "fingerprint-key")

@@ -17,7 +17,8 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
@@ -137,8 +138,8 @@ func deadLetters(t *testing.T, js jetstream.JetStream, consumer string) []bus.De
 // are folded; the count survives a restart and a rebuild, which writes no
 // second dead letter.
 func TestAnUndecodableEventIsDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
-	nc, js := natsserver.JetStreamForTest(t)
-	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	nc, js := natsservertest.JetStreamForTest(t)
+	l := jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 
 	badID, badPos := publishUndecodable(t, js)
 	appendResolved(t, l, "billing.proration-error")
@@ -213,8 +214,8 @@ func TestAnUndecodableEventIsDeadLetteredAndTheProjectionGoesOn(t *testing.T) {
 // a while (a store unavailable) is tried again until it succeeds; nothing
 // is dead-lettered and nothing is counted twice.
 func TestATransientFoldFailureIsRetriedNotDeadLettered(t *testing.T) {
-	nc, js := natsserver.JetStreamForTest(t)
-	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	nc, js := natsservertest.JetStreamForTest(t)
+	l := jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 
 	firstID := appendResolved(t, l, "billing.proration-error")
 	appendResolved(t, l, "delivery.late")

@@ -15,7 +15,8 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
@@ -68,8 +69,8 @@ func waitCount(t *testing.T, p *projection.Projection[*counts], typ string, want
 }
 
 func TestAProjectionResumesFromItsSnapshotWithoutCountingTwice(t *testing.T) {
-	nc, js := natsserver.JetStreamForTest(t)
-	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	nc, js := natsservertest.JetStreamForTest(t)
+	l := jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 
 	appendN(t, l, "test.v1.A", 5)
 	p, stop, done := run(t, l, js)
@@ -114,8 +115,8 @@ func TestAProjectionResumesFromItsSnapshotWithoutCountingTwice(t *testing.T) {
 // TestASnapshotOfAnotherLogIsRefused: a snapshot saved while the projection
 // read another log (here, an EventStoreDB one) is not restored on this one.
 func TestASnapshotOfAnotherLogIsRefused(t *testing.T) {
-	nc, js := natsserver.JetStreamForTest(t)
-	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	nc, js := natsservertest.JetStreamForTest(t)
+	l := jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 	appendN(t, l, "test.v1.A", 2)
 	p, stop, done := run(t, l, js)
 	waitCount(t, p, "test.v1.A", 2)

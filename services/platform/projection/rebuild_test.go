@@ -8,7 +8,8 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
@@ -27,8 +28,8 @@ func (c *padded) Apply(e eventlog.RecordedEvent) error {
 }
 
 func TestARebuildFoldsTheWholeLogAgainAndKeepsFollowing(t *testing.T) {
-	nc, js := natsserver.JetStreamForTest(t)
-	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	nc, js := natsservertest.JetStreamForTest(t)
+	l := jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 	appendN(t, l, "test.v1.A", 7)
 	p, stop, done := run(t, l, js)
 	t.Cleanup(func() { stop(); <-done })
@@ -47,8 +48,8 @@ func TestARebuildFoldsTheWholeLogAgainAndKeepsFollowing(t *testing.T) {
 }
 
 func TestReplayStopsAtItsEnd(t *testing.T) {
-	nc, _ := natsserver.JetStreamForTest(t)
-	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	nc, _ := natsservertest.JetStreamForTest(t)
+	l := jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 	appendN(t, l, "test.v1.A", 5)
 	c := newCounts()
 	third, fourth, fifth := natswire.LastOfMessage(3), natswire.LastOfMessage(4), natswire.LastOfMessage(5) // one event a message
@@ -66,8 +67,8 @@ func TestReplayStopsAtItsEnd(t *testing.T) {
 }
 
 func TestASnapshotLargerThanOneValueIsSavedInParts(t *testing.T) {
-	nc, js := natsserver.JetStreamForTest(t)
-	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	nc, js := natsservertest.JetStreamForTest(t)
+	l := jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 	appendN(t, l, "test.v1.A", 20) // 20 x 64 KiB: three parts
 	p, err := projection.New(context.Background(), l, js, &padded{ByType: map[string]int{}}, projection.Options{Name: "test-padded", SnapshotInterval: 20 * time.Millisecond})
 	if err != nil {
@@ -91,8 +92,8 @@ func TestASnapshotLargerThanOneValueIsSavedInParts(t *testing.T) {
 }
 
 func TestARebuildWhileEventsArriveMissesNoneAndCountsNoneTwice(t *testing.T) {
-	nc, js := natsserver.JetStreamForTest(t)
-	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	nc, js := natsservertest.JetStreamForTest(t)
+	l := jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 	appendN(t, l, "test.v1.A", 200)
 	p, stop, done := run(t, l, js)
 	t.Cleanup(func() { stop(); <-done })

@@ -8,7 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/provision"
 )
@@ -39,7 +39,7 @@ func TestProvisionAtThreeReplicasOnACluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node cluster")
 	}
-	c := natsserver.ClusterForTest(t, 3)
+	c := natsservertest.ClusterForTest(t, 3)
 	js, err := jetstream.New(c.Connect())
 	if err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestProvisionScalesExistingStreamsToThreeReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node cluster")
 	}
-	c := natsserver.ClusterForTest(t, 3)
+	c := natsservertest.ClusterForTest(t, 3)
 	js, err := jetstream.New(c.Connect())
 	if err != nil {
 		t.Fatal(err)

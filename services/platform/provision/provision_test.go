@@ -12,15 +12,16 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/provision"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
 
 func bare(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	srv := natsserver.RunBareForTest(t)
-	nc := natsserver.ConnectForTest(t, srv.ClientURL())
+	srv := natsservertest.RunBareForTest(t)
+	nc := natsservertest.ConnectForTest(t, srv.ClientURL())
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +137,7 @@ func TestTheNamesAreTheMatrixs(t *testing.T) {
 
 // Under the generated permissions a service checks what it uses.
 func TestAServiceUserMayCheck(t *testing.T) {
-	url, creds := natsauth.RunForTest(t)
+	url, creds := natsauthtest.RunForTest(t)
 	opts, err := natsauth.ClientOptions(creds, "prevention")
 	if err != nil {
 		t.Fatal(err)

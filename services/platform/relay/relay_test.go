@@ -17,7 +17,8 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/checkpoint"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/relay"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
@@ -40,9 +41,9 @@ func newEnv(t *testing.T) *env {
 // newEnvWithTarget also returns server B, for tests that stop it.
 func newEnvWithTarget(t *testing.T) (*env, *server.Server) {
 	t.Helper()
-	ncA, _ := natsserver.JetStreamForTest(t)
-	srvB, urlB := natsserver.RunForTest(t)
-	js, err := jetstream.New(natsserver.ConnectForTest(t, urlB))
+	ncA, _ := natsservertest.JetStreamForTest(t)
+	srvB, urlB := natsservertest.RunForTest(t)
+	js, err := jetstream.New(natsservertest.ConnectForTest(t, urlB))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func newEnvWithTarget(t *testing.T) (*env, *server.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{src: jetstreamlog.OpenForTest(t, ncA, jetstreamlog.Options{}), js: js, cps: cps}, srvB
+	return &env{src: jetstreamlogtest.OpenForTest(t, ncA, jetstreamlog.Options{}), js: js, cps: cps}, srvB
 }
 
 // origin is the source log's origin, as checkpoints record it.

@@ -8,6 +8,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
@@ -16,7 +17,7 @@ import (
 // user, holding only that user's credentials.
 func connectAs(t *testing.T, url, creds, user string) jetstream.JetStream {
 	t.Helper()
-	opts, err := natsauth.ClientOptions(natsauth.OwnCredentialsForTest(t, creds, user), user)
+	opts, err := natsauth.ClientOptions(natsauthtest.OwnCredentialsForTest(t, creds, user), user)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +44,7 @@ func connectAs(t *testing.T, url, creds, user string) jetstream.JetStream {
 // while the service was stopped) reaches its service under the permissions
 // the service runs with in production.
 func TestAnOverdueTimerFiresUnderTheGeneratedPermissions(t *testing.T) {
-	url, creds := natsauth.RunForTest(t)
+	url, creds := natsauthtest.RunForTest(t)
 	if _, err := timer.EnsureStream(t.Context(), connectAs(t, url, creds, natsauth.Operator)); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +70,7 @@ func TestAnOverdueTimerFiresUnderTheGeneratedPermissions(t *testing.T) {
 // firing came from, and the consumer refuses a firing from a schedule that
 // is not the timer's own).
 func TestAServiceCannotFireAnotherServicesTimer(t *testing.T) {
-	url, creds := natsauth.RunForTest(t)
+	url, creds := natsauthtest.RunForTest(t)
 	if _, err := timer.EnsureStream(t.Context(), connectAs(t, url, creds, natsauth.Operator)); err != nil {
 		t.Fatal(err)
 	}

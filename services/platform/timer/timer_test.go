@@ -15,7 +15,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 )
@@ -27,7 +27,7 @@ const wait = 15 * time.Second
 
 func open(t *testing.T, clock timer.Clock) (*timer.Timers, jetstream.JetStream) {
 	t.Helper()
-	_, js := natsserver.JetStreamForTest(t)
+	_, js := natsservertest.JetStreamForTest(t)
 	if _, err := timer.EnsureStream(t.Context(), js); err != nil {
 		t.Fatal(err)
 	}

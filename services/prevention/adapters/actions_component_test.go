@@ -25,7 +25,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/policy"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
@@ -78,7 +78,7 @@ func newRig(t *testing.T, start time.Time) *rig {
 	ctx, cancel := context.WithCancel(context.Background())
 	log := memlog.New()
 	t.Cleanup(func() { _ = log.Close() })
-	_, js := natsserver.JetStreamForTest(t)
+	_, js := natsservertest.JetStreamForTest(t)
 	if _, err := timer.EnsureStream(ctx, js); err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +440,7 @@ func TestARebuiltDetectorRecordsNoIssueTwice(t *testing.T) {
 	ctx := context.Background()
 	log := memlog.New()
 	t.Cleanup(func() { _ = log.Close() })
-	_, js := natsserver.JetStreamForTest(t)
+	_, js := natsservertest.JetStreamForTest(t)
 	if _, err := timer.EnsureStream(ctx, js); err != nil {
 		t.Fatal(err)
 	}

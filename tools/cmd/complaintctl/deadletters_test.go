@@ -19,7 +19,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
@@ -42,10 +42,10 @@ func publishEvent(t *testing.T, js jetstream.JetStream, category, complaint stri
 // An operator lists the dead letters, looks at one, and re-drives it once
 // the cause is fixed; a re-drive that fails again leaves it in place.
 func TestDeadLettersListShowAndRedrive(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	t.Setenv("NATS_URL", url)
 	t.Setenv("NATS_CREDS", "")
-	nc := natsserver.ConnectForTest(t, url)
+	nc := natsservertest.ConnectForTest(t, url)
 	js, _ := jetstream.New(nc)
 	if _, err := natswire.EnsureStream(context.Background(), js); err != nil {
 		t.Fatal(err)

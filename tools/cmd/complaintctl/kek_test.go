@@ -10,7 +10,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 )
 
@@ -38,7 +38,7 @@ func keysOf(s kekStatus, role string) int {
 // wraps and which are stored unwrapped, rewraps, and retires the old KEK
 // only once no key needs it.
 func TestKEKCreateRotateStatusRewrapRetire(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	t.Setenv("NATS_URL", url)
 	t.Setenv("NATS_CREDS", "")
 	t.Setenv("PII_KEK_FILE", "")
@@ -55,7 +55,7 @@ func TestKEKCreateRotateStatusRewrapRetire(t *testing.T) {
 
 	// Intake seals two customers' data under the first KEK; a key in clear
 	// lies in the bucket too (stored before KEKs, or planted).
-	js, _ := jetstream.New(natsserver.ConnectForTest(t, url))
+	js, _ := jetstream.New(natsservertest.ConnectForTest(t, url))
 	ctx := context.Background()
 	vault := func(opts ...pii.Option) *pii.Vault {
 		v, err := pii.NewVault(ctx, js, pii.DefaultBucket, append(opts, pii.WithCacheTTL(0))...)

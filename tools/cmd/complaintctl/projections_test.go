@@ -19,7 +19,8 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 	"github.com/complaintflow/complaintflow/services/platform/projection"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
@@ -42,12 +43,12 @@ func (d *decoded) Apply(e eventlog.RecordedEvent) error {
 // says to rebuild the projection instead (a projection is a fold of the
 // whole log, kept by every instance).
 func TestAProjectionsDeadLetterIsListedAndRebuiltNotRedriven(t *testing.T) {
-	_, url := natsserver.RunForTest(t)
+	_, url := natsservertest.RunForTest(t)
 	t.Setenv("NATS_URL", url)
 	t.Setenv("NATS_CREDS", "")
-	nc := natsserver.ConnectForTest(t, url)
+	nc := natsservertest.ConnectForTest(t, url)
 	js, _ := jetstream.New(nc)
-	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
+	l := jetstreamlogtest.OpenForTest(t, nc, jetstreamlog.Options{})
 
 	bad := nats.NewMsg(natswire.SubjectPrefix + ".case." + uuid.NewString())
 	bad.Header.Set(natswire.HeaderEventType, "complaints.v1.CaseResolved")

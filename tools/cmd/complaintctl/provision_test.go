@@ -5,13 +5,13 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
 func eventsReplicas(t *testing.T, url string) int {
 	t.Helper()
-	js, err := jetstream.New(natsserver.ConnectForTest(t, url))
+	js, err := jetstream.New(natsservertest.ConnectForTest(t, url))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func eventsReplicas(t *testing.T, url string) int {
 // On a single server provision keeps one copy of each stream unless told
 // otherwise.
 func TestProvisionOnASingleServer(t *testing.T) {
-	srv := natsserver.RunBareForTest(t)
+	srv := natsservertest.RunBareForTest(t)
 	t.Setenv("NATS_CREDS", "")
 	out := mustCtl(t, "provision", "-nats", srv.ClientURL())
 	wantLines(t, out, "COMPLAINT_EVENTS ready (replicas: 1)", "KV_customer-keys ready (replicas: 1)")
@@ -43,7 +43,7 @@ func TestProvisionOnAClusterTakesThreeReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node cluster")
 	}
-	c := natsserver.ClusterForTest(t, 3)
+	c := natsservertest.ClusterForTest(t, 3)
 	t.Setenv("NATS_CREDS", "")
 	out := mustCtl(t, "provision", "-nats", c.URL())
 	wantLines(t, out, "COMPLAINT_EVENTS ready (replicas: 3)", "COMPLAINT_TIMERS ready (replicas: 3)")

@@ -12,7 +12,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/eventlogtest"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
@@ -26,7 +26,7 @@ func TestContractOnACluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node cluster")
 	}
-	c := natsserver.ProvisionedClusterForTest(t)
+	c := natsservertest.ProvisionedClusterForTest(t)
 	leader := c.StreamLeader(natswire.StreamName)
 	nc := c.ConnectFirstTo(leader)
 	l := jetstreamlog.OpenForTest(t, nc, jetstreamlog.Options{})
@@ -144,7 +144,7 @@ func TestTheLogCarriesOnWithOneNodeDown(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a 3-node cluster and stops its nodes")
 	}
-	c := natsserver.ProvisionedClusterForTest(t)
+	c := natsservertest.ProvisionedClusterForTest(t)
 	nc := c.Connect()
 	js, err := jetstream.New(nc)
 	if err != nil {

@@ -8,13 +8,13 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
 func openLog(t testing.TB, o Options) *Log {
 	t.Helper()
-	nc, _ := natsserver.JetStreamForTest(t)
+	nc, _ := natsservertest.JetStreamForTest(t)
 	return OpenForTest(t, nc, o)
 }
 

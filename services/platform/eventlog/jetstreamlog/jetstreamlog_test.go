@@ -6,15 +6,16 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/eventlogtest"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
-	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 )
 
 // open starts an embedded server (file store, fsync on every write) and the
 // log on it.
 func open(t testing.TB, o jetstreamlog.Options) *jetstreamlog.Log {
 	t.Helper()
-	nc, _ := natsserver.JetStreamForTest(t)
-	return jetstreamlog.OpenForTest(t, nc, o)
+	nc, _ := natsservertest.JetStreamForTest(t)
+	return jetstreamlogtest.OpenForTest(t, nc, o)
 }
 
 func TestContract(t *testing.T) {

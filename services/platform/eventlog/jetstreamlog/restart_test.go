@@ -12,7 +12,9 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/eventlogtest"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog/jetstreamlogtest"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
@@ -36,7 +38,7 @@ func startServer(t *testing.T, dir string) *server.Server {
 		srv.WaitForShutdown()
 	})
 	// The operator's provisioning: the log only binds to the stream.
-	js, err := jetstream.New(natsserver.ConnectForTest(t, srv.ClientURL()))
+	js, err := jetstream.New(natsservertest.ConnectForTest(t, srv.ClientURL()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +51,7 @@ func startServer(t *testing.T, dir string) *server.Server {
 func openRestartable(t *testing.T, dir string) eventlog.Log {
 	t.Helper()
 	srv := startServer(t, dir)
-	l := jetstreamlog.OpenForTest(t, natsserver.ConnectForTest(t, srv.ClientURL()), jetstreamlog.Options{})
+	l := jetstreamlogtest.OpenForTest(t, natsservertest.ConnectForTest(t, srv.ClientURL()), jetstreamlog.Options{})
 	servers.Store(l, &restartable{srv: srv, dir: dir})
 	return l
 }

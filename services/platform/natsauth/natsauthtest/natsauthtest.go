@@ -1,4 +1,7 @@
-package natsauth
+// Package natsauthtest starts the embedded NATS server for tests as
+// production runs it: only the permission matrix's users, each with its own
+// seed. Only tests import it: no service or tool links it into a binary.
+package natsauthtest
 
 import (
 	"context"
@@ -9,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver"
 	"github.com/complaintflow/complaintflow/services/platform/provision"
 )
@@ -20,11 +24,11 @@ func RunForTest(t testing.TB) (url, creds string) {
 	t.Helper()
 	dir := t.TempDir()
 	creds = filepath.Join(dir, "nats-users")
-	pubs, err := EnsureSeeds(creds)
+	pubs, err := natsauth.EnsureSeeds(creds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	users, err := ServerUsers(pubs)
+	users, err := natsauth.ServerUsers(pubs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +37,7 @@ func RunForTest(t testing.TB) (url, creds string) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Shutdown(); srv.WaitForShutdown() })
-	opts, err := ClientOptions(creds, Operator)
+	opts, err := natsauth.ClientOptions(creds, natsauth.Operator)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,20 +58,20 @@ func RunForTest(t testing.TB) (url, creds string) {
 
 // OwnCredentialsForTest copies one user's seed from creds into a folder of
 // its own, as a process holding only its own credentials would have; for a
-// service, its API user's seed too (ProcessUsers).
+// service, its API user's seed too (natsauth.ProcessUsers).
 func OwnCredentialsForTest(t testing.TB, creds, user string) string {
 	t.Helper()
 	users := []string{user}
-	if _, ok := ServiceNamed(user); ok {
-		users = ProcessUsers(user)
+	if _, ok := natsauth.ServiceNamed(user); ok {
+		users = natsauth.ProcessUsers(user)
 	}
 	own := t.TempDir()
 	for _, u := range users {
-		b, err := os.ReadFile(SeedFile(creds, u))
+		b, err := os.ReadFile(natsauth.SeedFile(creds, u))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(SeedFile(own, u), b, 0o600); err != nil {
+		if err := os.WriteFile(natsauth.SeedFile(own, u), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}

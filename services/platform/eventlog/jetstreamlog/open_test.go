@@ -7,7 +7,9 @@ import (
 	"github.com/nats-io/nats.go"
 )
 
-// OpenForTest opens the log on nc and closes it when the test ends.
+// OpenForTest opens the log on nc and closes it when the test ends: the
+// package's own tests' jetstreamlogtest.OpenForTest, which they cannot
+// import (it imports this package).
 func OpenForTest(t testing.TB, nc *nats.Conn, o Options) *Log {
 	t.Helper()
 	l, err := New(context.Background(), nc, o)

@@ -1,4 +1,4 @@
-package natsserver
+package natsservertest
 
 import (
 	"context"
@@ -60,7 +60,7 @@ type clusterNode struct {
 func ClusterForTest(t testing.TB, size int) *Cluster {
 	t.Helper()
 	if size < 1 {
-		t.Fatalf("natsserver: a cluster of %d nodes", size)
+		t.Fatalf("natsservertest: a cluster of %d nodes", size)
 	}
 	c := &Cluster{t: t, name: "complaints-test"}
 	ports := freePorts(t, 2*size)
@@ -112,7 +112,7 @@ func freePorts(t testing.TB, n int) []int {
 			return ports
 		}
 	}
-	t.Fatalf("natsserver: no %d free consecutive ports between %d and %d", n, lowestPort, highestPort)
+	t.Fatalf("natsservertest: no %d free consecutive ports between %d and %d", n, lowestPort, highestPort)
 	return nil
 }
 
@@ -162,12 +162,12 @@ func (c *Cluster) start(n *clusterNode) {
 	}
 	srv, err := server.NewServer(opts)
 	if err != nil {
-		c.t.Fatalf("natsserver: node %s: %v", n.name, err)
+		c.t.Fatalf("natsservertest: node %s: %v", n.name, err)
 	}
 	go srv.Start()
 	if !srv.ReadyForConnections(clusterWait) {
 		srv.Shutdown()
-		c.t.Fatalf("natsserver: node %s not listening on ports %d and %d", n.name, n.port, n.clusterPort)
+		c.t.Fatalf("natsservertest: node %s not listening on ports %d and %d", n.name, n.port, n.clusterPort)
 	}
 	n.srv = srv
 }
@@ -250,7 +250,7 @@ func (c *Cluster) Restart(i int) {
 	c.t.Helper()
 	n := c.nodes[i]
 	if n.srv != nil {
-		c.t.Fatalf("natsserver: node %s is running", n.name)
+		c.t.Fatalf("natsservertest: node %s is running", n.name)
 	}
 	c.start(n)
 	c.WaitForPeers()
@@ -339,7 +339,7 @@ func (c *Cluster) eventually(what string, ok func() bool) {
 	deadline := time.Now().Add(clusterWait)
 	for !ok() {
 		if time.Now().After(deadline) {
-			c.t.Fatalf("natsserver: cluster: still waiting for %s after %s", what, clusterWait)
+			c.t.Fatalf("natsservertest: cluster: still waiting for %s after %s", what, clusterWait)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
