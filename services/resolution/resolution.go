@@ -113,15 +113,39 @@ type service struct {
 func (s *service) Name() string              { return app.ServiceName }
 func (s *service) Routes(mux *http.ServeMux) { adapters.HTTP{App: s.app}.Routes(mux) }
 
-func (s *service) Start(ctx context.Context) error {
+// Start starts the case work's consumers and request API, with no clocks:
+// withClocks starts resolution with them.
+func (s *service) Start(ctx context.Context) error { return s.start(ctx) }
+
+// start starts resolution's one durable on the lifecycle, running the case
+// work's reactions and more (the clocks'), and the rest of the case work.
+func (s *service) start(ctx context.Context, more ...bus.Reaction) error {
+	if err := s.restoreQueues(ctx); err != nil {
+		return err
+	}
+	reactions := append(s.reactions(), more...)
+	// The queue folds last: when an earlier reaction fails, the event is
+	// handed to every reaction again, and the queue has not seen it yet.
+	reactions = append(reactions, bus.Reaction{Name: "queues", EventTypes: app.QueueEventTypes, Handle: adapters.OnQueueEvent(s.app)})
+	types, react := bus.React(reactions...)
 	if err := s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
-		Durable:    "resolution-opens-cases",
-		Categories: []string{"complaint"},
-		EventTypes: []string{adapters.ComplaintReceivedType},
-	}, adapters.OnComplaintReceived(s.app)); err != nil {
+		Durable: Durable, Replaces: Replaced, Categories: Categories, EventTypes: types,
+		Workers: Workers,
+	}, react); err != nil {
 		return err
 	}
 	return s.startCaseWork(ctx)
+}
+
+// reactions are how the case work reacts to the lifecycle: a case opened for
+// every received complaint, reopened on a "not resolved" survey answer,
+// escalated on a breached clock.
+func (s *service) reactions() []bus.Reaction {
+	return []bus.Reaction{
+		{Name: "opens cases", EventTypes: []string{adapters.ComplaintReceivedType}, Handle: adapters.OnComplaintReceived(s.app)},
+		{Name: "reopens cases", EventTypes: []string{adapters.SurveyAnsweredType}, Handle: adapters.OnSurveyAnswered(s.app)},
+		{Name: "escalates breaches", EventTypes: []string{adapters.ClockBreachedType}, Handle: adapters.OnClockBreached(s.app)},
+	}
 }
 
 // ---------------------------------------------------------------------------
@@ -132,29 +156,25 @@ func (s *service) Start(ctx context.Context) error {
 
 // withClocks is resolution with its clocks.
 type withClocks struct {
-	host.Service
-	deps   host.Deps
+	*service
 	clocks *clocks.Clocks
 }
 
-func addClocks(dir string, d host.Deps, s host.Service) (host.Service, error) {
+func addClocks(dir string, d host.Deps, s *service) (host.Service, error) {
 	c, err := clocks.New(dir, d)
 	if err != nil {
 		return nil, err
 	}
-	return &withClocks{Service: s, deps: d, clocks: c}, nil
+	return &withClocks{service: s, clocks: c}, nil
 }
 
 func (s *withClocks) Routes(mux *http.ServeMux) {
-	s.Service.Routes(mux)
+	s.service.Routes(mux)
 	s.clocks.Routes(mux)
 }
 
 func (s *withClocks) Start(ctx context.Context) error {
-	if err := s.Service.Start(ctx); err != nil {
-		return err
-	}
-	if err := s.clocks.Start(ctx); err != nil {
+	if err := s.service.start(ctx, s.clocks.Reaction()); err != nil {
 		return err
 	}
 	if s.deps.Timers == nil {

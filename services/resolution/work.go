@@ -10,37 +10,37 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/resolution/adapters"
-	"github.com/complaintflow/complaintflow/services/resolution/app"
 )
 
-// Durable consumers of the case work (see natsauth.Services).
-const (
-	DurableReopens   = "resolution-reopens-cases"
-	DurableBreaches  = "resolution-escalates-breaches"
-	DurableQueues    = "resolution-queues"
-	queueSnapshotKey = "resolution.queues"
-)
+// Durable is resolution's one consumer of the lifecycle (see
+// natsauth.Services): every reaction of the case work, the clocks and the
+// queue projection run on it, so each event is delivered, acknowledged and
+// its place written once (ADR 0043).
+const Durable = "resolution-lifecycle"
 
-// startCaseWork starts what agents and customers work cases with: the
-// reopen on a "not resolved" survey answer, the escalation on a breached
-// clock, the queue projection and the request/reply API on NATS.
+// Replaced are the durables Durable took the place of, one per reaction: it
+// starts where the slowest of them stood (bus.Subscription.Replaces). An
+// operator deletes them once it runs.
+var Replaced = []string{"resolution-opens-cases", "resolution-clocks", "resolution-reopens-cases",
+	"resolution-escalates-breaches", "resolution-queues"}
+
+// Categories are the streams Durable reads: the complaint's (opening,
+// acknowledgement), the case's, the clocks' (breaches, the queue's due
+// dates) and follow-up's (survey answers, closure).
+var Categories = []string{"complaint", "case", "clock", "followup"}
+
+// Workers handle the events of different complaints at once on Durable;
+// one complaint's events are handled in order by one of them.
+const Workers = 32
+
+const queueSnapshotKey = "resolution.queues"
+
+// startCaseWork starts the queue's snapshots and the request/reply API on
+// NATS.
 func (s *service) startCaseWork(ctx context.Context) error {
-	if err := s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
-		Durable: DurableReopens, Categories: []string{"followup"}, EventTypes: []string{adapters.SurveyAnsweredType},
-	}, adapters.OnSurveyAnswered(s.app)); err != nil {
-		return err
-	}
-	if err := s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
-		Durable: DurableBreaches, Categories: []string{"clock"}, EventTypes: []string{adapters.ClockBreachedType},
-	}, adapters.OnClockBreached(s.app)); err != nil {
-		return err
-	}
-	if err := s.startQueues(ctx); err != nil {
-		return err
-	}
+	s.saveQueues(ctx)
 	svc, err := adapters.NATS{App: s.app, Verifier: s.deps.Verifier}.Serve(s.deps.Requests)
 	if err != nil {
 		return err
@@ -49,10 +49,9 @@ func (s *service) startCaseWork(ctx context.Context) error {
 	return nil
 }
 
-// startQueues restores the queue projection's snapshot, keeps it up to date
-// with a durable consumer and saves it every Config.QueueSnapshotEvery and at stop
-// (ADR 0024).
-func (s *service) startQueues(ctx context.Context) error {
+// restoreQueues restores the queue projection's snapshot; Durable keeps it
+// up to date (ADR 0024).
+func (s *service) restoreQueues(ctx context.Context) error {
 	q := s.app.Queues()
 	kv, err := s.deps.JetStream.KeyValue(ctx, natsauth.CheckpointBucket)
 	if err != nil {
@@ -76,10 +75,19 @@ func (s *service) startQueues(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
-		Durable: DurableQueues, Categories: app.QueueCategories, EventTypes: app.QueueEventTypes,
-	}, adapters.OnQueueEvent(s.app)); err != nil {
-		return err
+	return nil
+}
+
+// saveQueues saves the queue projection every Config.QueueSnapshotEvery and
+// at stop.
+func (s *service) saveQueues(ctx context.Context) {
+	q := s.app.Queues()
+	kv, err := s.deps.JetStream.KeyValue(ctx, natsauth.CheckpointBucket)
+	if err != nil {
+		if s.deps.Logger != nil {
+			s.deps.Logger.Warn("queue snapshots not saved", "err", err)
+		}
+		return
 	}
 	save := func(ctx context.Context) {
 		raw, dirty, err := q.Snapshot()
@@ -109,5 +117,4 @@ func (s *service) startQueues(ctx context.Context) error {
 			}
 		}
 	})
-	return nil
 }

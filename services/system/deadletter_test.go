@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -21,8 +22,9 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 )
 
-// The consumers of case events: both act on CaseResolved.
-var caseConsumers = []string{"compensation-decides-redress", "followup-requests-surveys", "resolution-clocks"}
+// The durables that act on CaseResolved: compensation's, and resolution's
+// (its clocks and queue).
+var caseConsumers = []string{"compensation-decides-redress", "resolution-lifecycle"}
 
 // waitForDeadLetters waits until every consumer of case events has
 // dead-lettered the event with id eventID, for reason, and returns the
@@ -47,8 +49,13 @@ func waitForDeadLetters(t *testing.T, js jetstream.JetStream, eventID, reason st
 				}
 			}
 		}
-		if len(found) != len(caseConsumers) {
-			return fmt.Errorf("event %s dead-lettered by %d consumers, want %d: %+v", eventID, len(found), len(caseConsumers), found)
+		var by []string
+		for _, d := range found {
+			by = append(by, d.Consumer)
+		}
+		slices.Sort(by)
+		if !slices.Equal(by, caseConsumers) {
+			return fmt.Errorf("event %s dead-lettered by %v, want %v: %+v", eventID, by, caseConsumers, found)
 		}
 		return nil
 	})

@@ -53,7 +53,7 @@ func TestEveryEventDeliveredAgainChangesNothing(t *testing.T) {
 	}
 }
 
-var durables = []string{"resolution-opens-cases", "compensation-decides-redress", "followup-requests-surveys"}
+var durables = []string{"resolution-lifecycle", "compensation-decides-redress", "followup-requests-surveys"}
 
 // startSystemKeepingConsumersAway deletes the services' durable consumers
 // from the stored stream before starting the system on dir again. It deletes

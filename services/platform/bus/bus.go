@@ -47,6 +47,14 @@ type Subscription struct {
 	// EventTypes limits handling to these event types; others are acknowledged
 	// without calling the handler.
 	EventTypes []string
+	// Replaces names the durables this one takes the place of (a service that
+	// merged several consumers into one). When this durable does not exist
+	// yet, it starts after the lowest acknowledgement floor among those of
+	// them that exist, so that no event one of them had still to handle is
+	// missed; events some of them had handled are handled again, which the
+	// idempotent handlers take in their stride. The replaced durables are
+	// left alone: the operator deletes them.
+	Replaces []string
 	// Workers handle events of different complaints in parallel; events of one
 	// complaint are handled in order by one worker. Default 16.
 	Workers int
@@ -220,9 +228,17 @@ func (c *Consumer) consumerConfig(start uint64) jetstream.ConsumerConfig {
 func (c *Consumer) createConsumer(ctx context.Context, start uint64) (jetstream.Consumer, error) {
 	cfg := c.consumerConfig(start)
 	if start == 0 {
-		if existing, err := c.js.Consumer(ctx, natswire.StreamName, c.sub.Durable); err == nil {
+		existing, err := c.js.Consumer(ctx, natswire.StreamName, c.sub.Durable)
+		switch {
+		case err == nil:
 			cur := existing.CachedInfo().Config
 			cfg.DeliverPolicy, cfg.OptStartSeq = cur.DeliverPolicy, cur.OptStartSeq
+		case errors.Is(err, jetstream.ErrConsumerNotFound):
+			if from, ok, err := c.afterReplaced(ctx); err != nil {
+				return nil, err
+			} else if ok {
+				cfg = c.consumerConfig(from)
+			}
 		}
 	}
 	cons, err := c.js.CreateOrUpdateConsumer(ctx, natswire.StreamName, cfg)
@@ -230,6 +246,30 @@ func (c *Consumer) createConsumer(ctx context.Context, start uint64) (jetstream.
 		return nil, fmt.Errorf("bus: consumer %s: %w", c.sub.Durable, err)
 	}
 	return cons, nil
+}
+
+// afterReplaced is where a new durable that replaces others starts: after
+// the lowest acknowledgement floor among the replaced durables that exist
+// (ok false when none does).
+func (c *Consumer) afterReplaced(ctx context.Context) (from uint64, ok bool, err error) {
+	for _, name := range c.sub.Replaces {
+		old, err := c.js.Consumer(ctx, natswire.StreamName, name)
+		if errors.Is(err, jetstream.ErrConsumerNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, false, fmt.Errorf("bus: durable %s replaced by %s: %w", name, c.sub.Durable, err)
+		}
+		next := old.CachedInfo().AckFloor.Stream + 1
+		if !ok || next < from {
+			from, ok = next, true
+		}
+	}
+	if ok {
+		c.sub.Logger.Info("bus: durable starts where the durables it replaces stand", "consumer", c.sub.Durable,
+			"replaces", c.sub.Replaces, "stream_seq", from)
+	}
+	return from, ok, nil
 }
 
 // dispatch hands a message to the worker that owns its complaint.

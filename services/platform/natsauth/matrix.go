@@ -68,6 +68,10 @@ type Service struct {
 	Category string
 	// Durables are its durable consumers on COMPLAINT_EVENTS.
 	Durables []string
+	// Retired are durables it ran before and replaced (bus.Subscription's
+	// Replaces): it may read their info, to start its new durable where
+	// they stood, and nothing else; no other user may touch them.
+	Retired []string
 	// Projections are the names of its projections: it reads the log with
 	// ordered (ephemeral) consumers and keeps their snapshots in the
 	// projections bucket, under keys "<name>" and "<name>.>".
@@ -80,8 +84,9 @@ type Service struct {
 // added here, or its user may not create it.
 var Services = []Service{
 	{Name: "intake", Category: "complaint", Durables: []string{"intake-indexes-customers"}, Vault: true},
-	{Name: "resolution", Category: "case", Durables: []string{"resolution-opens-cases", "resolution-clocks",
-		"resolution-reopens-cases", "resolution-escalates-breaches", "resolution-queues"}},
+	{Name: "resolution", Category: "case", Durables: []string{"resolution-lifecycle"},
+		Retired: []string{"resolution-opens-cases", "resolution-clocks", "resolution-reopens-cases",
+			"resolution-escalates-breaches", "resolution-queues"}},
 	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"},
 		Projections: []string{"compensation-redress-ledger"}},
 	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"},
@@ -238,6 +243,9 @@ func service(s Service) Permissions {
 		p.durable(EventStream, d)
 		p.pub("complaints.deadletters." + d)
 		p.sub("complaints.redrive." + d)
+	}
+	for _, d := range s.Retired {
+		p.pub(api + "CONSUMER.INFO." + EventStream + "." + d)
 	}
 	// It reads no dead letter: an operator reads them (complaintctl
 	// dead-letters) and hands one back on the re-drive subject.
@@ -406,7 +414,7 @@ func (p *permBuilder) denyDurables(user string) {
 		if s.Name == user {
 			continue
 		}
-		for _, d := range s.Durables {
+		for _, d := range append(slices.Clone(s.Durables), s.Retired...) {
 			for _, verb := range []string{"CREATE", "DELETE", "INFO", "MSG.NEXT"} {
 				p.pubDeny(api+"CONSUMER."+verb+"."+EventStream+"."+d, api+"CONSUMER."+verb+"."+EventStream+"."+d+".>")
 			}

@@ -227,11 +227,11 @@ func TestOutsideSystemCannotTakeOverAServicesConsumer(t *testing.T) {
 	js, _ := jetstream.New(nc)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
-	_, err := js.CreateOrUpdateConsumer(ctx, natsauth.EventStream, jetstream.ConsumerConfig{Durable: "resolution-opens-cases", FilterSubject: "complaints.events.nothing.*"})
+	_, err := js.CreateOrUpdateConsumer(ctx, natsauth.EventStream, jetstream.ConsumerConfig{Durable: "resolution-lifecycle", FilterSubject: "complaints.events.nothing.*"})
 	if err == nil {
 		t.Fatal("outside system changed resolution's consumer")
 	}
-	waitViolation(t, violations, "resolution-opens-cases")
+	waitViolation(t, violations, "resolution-lifecycle")
 }
 
 func TestCustomerKeysAreDeniedToOtherServices(t *testing.T) {

@@ -1,8 +1,9 @@
 // Package clocks runs the clocks of every complaint inside the resolution
 // service: the regime's regulatory clocks and the company's service levels,
 // on durable timers (ADR 0026). Resolution's wiring builds it (New), serves
-// its routes, starts its consumer (Start) and hands it the clock timers of
-// its one timer consumer (Timer).
+// its routes and hands it the clock timers of its one timer consumer
+// (Timer); its reaction to lifecycle events runs on
+// resolution's durable (Reaction).
 package clocks
 
 import (
@@ -63,12 +64,15 @@ func New(dir string, d host.Deps) (*Clocks, error) {
 // Routes registers GET /v1/clocks/{id}.
 func (c *Clocks) Routes(mux *http.ServeMux) { adapters.HTTP{App: c.app}.Routes(mux) }
 
-// Start starts the consumer that moves the clocks on lifecycle events.
-func (c *Clocks) Start(ctx context.Context) error {
-	return c.deps.Consume(ctx, app.ServiceName, bus.Subscription{
-		Durable: adapters.Durable, Categories: adapters.Categories, EventTypes: adapters.EventTypes,
-	}, adapters.OnLifecycleEvent(c.app))
+// Reaction moves the clocks on lifecycle events; resolution runs it on its
+// one durable with the case's reactions (Categories are the streams it
+// needs).
+func (c *Clocks) Reaction() bus.Reaction {
+	return bus.Reaction{Name: "clocks", EventTypes: adapters.EventTypes, Handle: adapters.OnLifecycleEvent(c.app)}
 }
+
+// Categories are the streams whose events move the clocks.
+var Categories = adapters.Categories
 
 // Timer handles a resolution timer if it is a clock's (handled says so).
 func (c *Clocks) Timer(ctx context.Context, f timer.Fired) (handled bool, err error) {

@@ -12,9 +12,6 @@ import (
 	"github.com/complaintflow/complaintflow/services/resolution/clocks/app"
 )
 
-// Durable is the consumer the clocks follow the lifecycle with.
-const Durable = "resolution-clocks"
-
 // Categories are the streams the clocks follow: the complaint, its case,
 // and follow-up's (for the closure).
 var Categories = []string{"complaint", "case", "followup"}
