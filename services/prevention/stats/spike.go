@@ -61,13 +61,20 @@ type Spike struct {
 }
 
 // Advance closes the buckets before bucket: the one in progress with its
-// count and every later one with a count of zero. A bucket not after the one
-// in progress changes nothing.
+// count (a flagged one with no more than its limit) and every later one
+// with a count of zero. A bucket not after the one in progress changes
+// nothing.
 func (s Series) Advance(bucket int64, p SpikeParams) Series {
 	if bucket <= s.Bucket {
 		return s
 	}
-	s = s.close(s.Count, p)
+	count := s.Count
+	if s.Flagged {
+		// A spike enters the baseline at its limit: one burst must not
+		// raise the baseline so far that the next is missed.
+		count = min(count, s.Limit)
+	}
+	s = s.close(count, p)
 	zeros := bucket - s.Bucket
 	for ; zeros > 0 && s.Completed < p.WarmUp; zeros-- {
 		s = s.close(0, p)

@@ -87,6 +87,22 @@ func TestABurstOverAStableRateIsASpike(t *testing.T) {
 	}
 }
 
+func TestABurstDoesNotBlindTheSeriesToTheNext(t *testing.T) {
+	// A storm of 570 where 6 a day is usual, then three ordinary days, then a
+	// burst of 60: the storm used to enter the baseline whole, which
+	// raised the limit above 70 for days and hid the second burst.
+	r := rand.New(rand.NewPCG(3, 3))
+	counts := make([]int64, 50)
+	for b := range counts {
+		counts[b] = poisson(r, 6)
+	}
+	counts[20], counts[24] = 570, 60
+	spikes := run(counts, defaults)
+	if len(spikes) != 2 || spikes[0].Bucket != 20 || spikes[1].Bucket != 24 {
+		t.Fatalf("spikes %+v, want the storm in bucket 20 and the burst in bucket 24", spikes)
+	}
+}
+
 func TestASpikeNeedsTheMinimumCountAndTheWarmUp(t *testing.T) {
 	p := stats.SpikeParams{Lambda: 0.3, TailProbability: 1e-3, MinCount: 4, WarmUp: 3}
 	for _, tc := range []struct {
