@@ -124,6 +124,7 @@ type Run struct {
 	actions      *pvapp.Actions
 	facts        *pvadapters.Facts
 	detector     *pvadapters.Detector
+	watch        *pvadapters.IntakeWatch
 	views        *pvadapters.ActionViews
 	silent       *fuadapters.Silent
 
@@ -241,6 +242,11 @@ func Start(ctx context.Context, p *Plan) (*Run, error) {
 		Logger: slog.New(slog.DiscardHandler),
 	})
 	r.detector.RecordWith(r.actions.Detect)
+	r.watch, err = pvadapters.NewIntakeWatch(ctx, r.log, js, pol.Value.EarlyWarning)
+	if err != nil {
+		return nil, err
+	}
+	r.watch.RecordWith(r.actions.Detect)
 	registry := pvadapters.NewRegistry(r.facts)
 	reports := pvapp.New(r.facts, registry).CountingBusinessDaysWith(prevention.AnsweredIn3BusinessDays(regimes))
 
@@ -267,7 +273,7 @@ func Start(ctx context.Context, p *Plan) (*Run, error) {
 	runCtx, cancel := context.WithCancel(context.Background())
 	r.cancel = cancel
 	registry.Start(runCtx)
-	for _, run := range []func(context.Context) error{r.facts.Run, r.detector.Run, r.views.Run, r.silent.Run} {
+	for _, run := range []func(context.Context) error{r.facts.Run, r.detector.Run, r.watch.Run, r.views.Run, r.silent.Run} {
 		r.done.Add(1)
 		go func() { defer r.done.Done(); _ = run(runCtx) }()
 	}
@@ -417,10 +423,12 @@ func (r *Run) Settle(ctx context.Context) error {
 		factTypes = append(factTypes, es.TypeOf(m))
 	}
 	resolved := es.TypeOf(&complaintsv1.CaseResolved{})
+	received := es.TypeOf(&complaintsv1.ComplaintReceived{})
 	closed := es.TypeOf(&complaintsv1.ComplaintClosed{})
 	return r.waitFor(ctx, func() bool {
 		return r.facts.Status().Position >= r.log.lastOf(factTypes...) &&
 			r.detector.Position() >= r.log.lastOf(resolved) && r.detector.Pending() == 0 &&
+			r.watch.Position() >= r.log.lastOf(received) && r.watch.Pending() == 0 &&
 			r.views.Position() >= r.log.lastOfCategory(pvdomain.AggregateCategory) &&
 			r.silent.Position() >= r.log.lastOf(closed)
 	})

@@ -12,7 +12,9 @@ import (
 // TestAShortScenarioThroughTheServicesScoresEveryExactFigure drives six
 // weeks of a small company through the services on the simulated clock and
 // scores the reports: every exact figure equals the truth, the fault is
-// flagged, and nothing happened that the plan did not say.
+// flagged, the outage storm is flagged from intake volume before any of its
+// complaints is resolved, no false alarm, and nothing happened that the
+// plan did not say.
 func TestAShortScenarioThroughTheServicesScoresEveryExactFigure(t *testing.T) {
 	s, err := Load("testdata/short.yaml")
 	if err != nil {
@@ -51,6 +53,12 @@ func TestAShortScenarioThroughTheServicesScoresEveryExactFigure(t *testing.T) {
 	}
 	if f := sc.Figures(); f.FaultsFlagged != f.FaultsQualifying || f.FaultsQualifying != 1 {
 		t.Errorf("faults flagged %d of %d, want 1 of 1", f.FaultsFlagged, f.FaultsQualifying)
+	}
+	if f := sc.Figures(); f.Storms != 1 || f.StormsEarly != 1 {
+		t.Errorf("storms flagged early from intake volume: %d of %d, want 1 of 1", f.StormsEarly, f.Storms)
+	}
+	if f := sc.Figures(); f.FalseAlarms != 0 {
+		t.Errorf("%d false alarms: %+v", f.FalseAlarms, sc.Alarms)
 	}
 	if r.Truth.Complaints < 500 || r.Events < 10*r.Truth.Complaints {
 		t.Errorf("%d complaints, %d events: the run did not go through", r.Truth.Complaints, r.Events)

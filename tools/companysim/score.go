@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/api"
+	pvdomain "github.com/complaintflow/complaintflow/services/prevention/domain"
 	"github.com/complaintflow/complaintflow/tools/client"
 )
 
@@ -26,8 +27,12 @@ type Scorecard struct {
 	// DriftIssues are the issues raised on a drifting cause after its
 	// drift began.
 	DriftIssues []api.SystemicIssue `json:"drift_issues,omitempty"`
-	Drifts      []Drift             `json:"drifts,omitempty"`
-	Checks      []Check             `json:"checks"`
+	// Echoes are issues of another cause or product than any fault or storm
+	// whose complaints mostly come from one: a fault's complaints recorded
+	// under the wrong cause.
+	Echoes []api.SystemicIssue `json:"echoes,omitempty"`
+	Drifts []Drift             `json:"drifts,omitempty"`
+	Checks []Check             `json:"checks"`
 	// Series is how many series the detector watched; Days how many days.
 	Series int   `json:"series"`
 	Days   int   `json:"days"`
@@ -42,6 +47,9 @@ type FaultScore struct {
 	Flagged   bool       `json:"flagged"`
 	Issue     string     `json:"issue,omitempty"`
 	Detected  *time.Time `json:"detected_at,omitempty"`
+	// EarlyWarning is when intake volume flagged the fault's product, if
+	// it did.
+	EarlyWarning *time.Time `json:"early_warning_at,omitempty"`
 }
 
 // StormScore is one outage storm and whether it was flagged, and whether
@@ -112,10 +120,23 @@ func Score(ctx context.Context, c *client.Client, t Truth, s Scenario) (*Scoreca
 	}
 	slices.SortFunc(issues.Issues, func(a, b api.SystemicIssue) int { return a.DetectedAt.Compare(b.DetectedAt) })
 	explained := map[string]bool{}
+	byID := make(map[string]int, len(t.IDs))
+	for i, id := range t.IDs {
+		byID[id] = i
+	}
 	maxResolve := hours(s.Agents.ResolveHours.Max)
 	for _, f := range t.Faults {
 		fs := FaultScore{FaultTruth: f, Qualifies: f.Factor >= 3 && f.Days >= 3}
 		for _, is := range issues.Issues {
+			if is.RootCause == pvdomain.IntakeVolumeCause && is.Product == f.Product &&
+				!is.WindowStart.Before(f.From) && is.WindowStart.Before(f.To) {
+				explained[is.ID] = true
+				if fs.EarlyWarning == nil {
+					at := is.DetectedAt
+					fs.EarlyWarning = &at
+				}
+				continue
+			}
 			if is.RootCause != f.Cause || (is.Product != "" && is.Product != f.Product) {
 				continue
 			}
@@ -132,10 +153,7 @@ func Score(ctx context.Context, c *client.Client, t Truth, s Scenario) (*Scoreca
 	for _, st := range t.Storms {
 		ss := StormScore{StormTruth: st}
 		for _, is := range issues.Issues {
-			if is.RootCause != st.Cause && is.Product != st.Product {
-				continue
-			}
-			if is.Product != "" && is.Product != st.Product {
+			if is.RootCause != st.Cause && is.RootCause != pvdomain.IntakeVolumeCause || is.Product != "" && is.Product != st.Product {
 				continue
 			}
 			if is.WindowEnd.After(st.Onset) && is.WindowStart.Before(st.Onset.Add(time.Duration(st.Minutes)*time.Minute+maxResolve)) {
@@ -161,6 +179,10 @@ func Score(ctx context.Context, c *client.Client, t Truth, s Scenario) (*Scoreca
 		}
 		if drift {
 			sc.DriftIssues = append(sc.DriftIssues, is)
+			continue
+		}
+		if echo(t, byID, is) {
+			sc.Echoes = append(sc.Echoes, is)
 			continue
 		}
 		sc.Alarms = append(sc.Alarms, is)
@@ -257,6 +279,21 @@ func Score(ctx context.Context, c *client.Client, t Truth, s Scenario) (*Scoreca
 	return sc, nil
 }
 
+// echo reports whether most of an issue's complaints come from a fault or
+// a storm.
+func echo(t Truth, byID map[string]int, is api.SystemicIssue) bool {
+	if len(t.Source) == 0 || len(is.ComplaintIDs) == 0 {
+		return false
+	}
+	n := 0
+	for _, id := range is.ComplaintIDs {
+		if i, ok := byID[id]; ok && t.Source[i] >= 0 {
+			n++
+		}
+	}
+	return 2*n >= len(is.ComplaintIDs)
+}
+
 // digest names a list of ids briefly: its length and its first and last.
 func digest(ids []string) string {
 	if len(ids) == 0 {
@@ -347,13 +384,16 @@ func (sc *Scorecard) Table(w io.Writer) {
 	f := sc.Figures()
 	fmt.Fprintf(w, "scenario %s, seed %d: %d complaints over %d days, %d series watched\n", sc.Scenario, sc.Seed, sc.Truth.Complaints, sc.Days, sc.Series)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FAULT\tPRODUCT\tFACTOR\tFROM\tDAYS\tCOMPLAINTS\tFLAGGED\tAFTER ONSET\tAFTER 1ST RESOLUTION")
+	fmt.Fprintln(tw, "FAULT\tPRODUCT\tFACTOR\tFROM\tDAYS\tCOMPLAINTS\tFLAGGED\tAFTER ONSET\tAFTER 1ST RESOLUTION\tINTAKE VOLUME")
 	for _, fs := range sc.Faults {
-		flagged, lag, lag2 := "no", "-", "-"
+		flagged, lag, lag2, early := "no", "-", "-", "-"
 		if fs.Flagged {
 			flagged, lag, lag2 = "yes", hm(fs.Detected.Sub(fs.From)), hm(fs.Detected.Sub(fs.FirstResolvedAt))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%gx\t%s\t%d\t%d\t%s\t%s\t%s\n", fs.Cause, fs.Product, fs.Factor, fs.From.Format(time.DateOnly), fs.Days, fs.Complaints, flagged, lag, lag2)
+		if fs.EarlyWarning != nil {
+			early = hm(fs.EarlyWarning.Sub(fs.From)) + " after onset"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%gx\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", fs.Cause, fs.Product, fs.Factor, fs.From.Format(time.DateOnly), fs.Days, fs.Complaints, flagged, lag, lag2, early)
 	}
 	for _, s := range sc.Storms {
 		flagged, lag := "no", "-"
@@ -407,7 +447,7 @@ func (sc *Scorecard) Table(w io.Writer) {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "faults >=3x for >=3 days flagged: %d/%d\n", f.FaultsFlagged, f.FaultsQualifying)
 	fmt.Fprintf(w, "storms flagged: %d/%d, early (from intake, before any resolution, within 15 min): %d/%d\n", f.StormsFlagged, f.Storms, f.StormsEarly, f.Storms)
-	fmt.Fprintf(w, "false alarms: %d (%.1f a year over %d series)\n", f.FalseAlarms, f.FalseAlarmsPerYear, sc.Series)
+	fmt.Fprintf(w, "false alarms: %d (%.1f a year over %d series); issues of a wrong cause made of a fault's or storm's misclassified complaints: %d\n", f.FalseAlarms, f.FalseAlarmsPerYear, sc.Series, len(sc.Echoes))
 	fmt.Fprintf(w, "action verdicts right: %d/%d powered, %d/%d unpowered\n", f.ActionsRight, f.ActionsPowered, f.ActionsUnpoweredRight, f.ActionsUnpowered)
 	fmt.Fprintf(w, "exact figures: %d/%d\n", f.ChecksOK, f.Checks)
 }

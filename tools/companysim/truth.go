@@ -26,10 +26,16 @@ type Truth struct {
 	Silent []int `json:"silent"`
 	// IDs are the complaint ids of the stories, in plan order (driver).
 	IDs []string `json:"complaint_ids,omitempty"`
+	// Source is where each story's complaint comes from: -1 the noise, i
+	// fault i, StormSource+i storm i.
+	Source []int `json:"source"`
 	// Detectable lists the cause and product series whose base rate the
 	// plan makes non-zero: the series the detector watches.
 	Series int `json:"series"`
 }
+
+// StormSource numbers the storms among the sources of complaints.
+const StormSource = 1000
 
 // FaultTruth is an injected fault: when it ran, how many complaints it
 // brought, and when the first of them was resolved (a root cause is known
@@ -146,6 +152,14 @@ func TruthOf(p *Plan, regimes regime.Policy, eval Policies) Truth {
 				tt.FirstResolvedAt = first
 			}
 		}
+		src := -1
+		if st.Fault >= 0 {
+			src = st.Fault
+		}
+		if st.Storm >= 0 {
+			src = StormSource + st.Storm
+		}
+		t.Source = append(t.Source, src)
 		rep, sw, tr, in, re := st.Steps()
 		e.Complaints++
 		e.Resolved++
