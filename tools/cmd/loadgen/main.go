@@ -15,10 +15,14 @@
 //     which includes the load generator's own agent and customer steps and
 //     its polling, not only the system's processing.
 //
-// -watch says how it learns of the closure: "poll" (the default) polls the
-// complaint's view; "events" reads the ComplaintClosed events on NATS
-// (subjects complaints.events.followup.<complaint id> of the stream
-// COMPLAINT_EVENTS) as another company system would, at -nats ($NATS_URL,
+// -watch says how it learns that the case is assigned, the survey out and
+// the complaint closed: "poll" (the default) polls the case, follow-up and
+// complaint views, which is what a portal costs the server; "events" reads
+// the CaseAssigned, SurveyRequested and ComplaintClosed events on NATS
+// (subjects complaints.events.{case,followup}.<complaint id> of the stream
+// COMPLAINT_EVENTS) as another company system would, which is what the
+// process itself costs (each waiter still asks the view once a second, in
+// case the server measured names its events otherwise), at -nats ($NATS_URL,
 // else the embedded server of make run, nats://127.0.0.1:4222), as the
 // user "outside" when -nats-users (default data/nats-users) holds its
 // credentials, else without credentials. The report says which ran.
@@ -102,7 +106,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.DurationVar(&cfg.poll.Max, "poll-max", 50*time.Millisecond, "longest polling interval")
 	fs.DurationVar(&cfg.progress, "progress", 5*time.Second, "print progress to stderr this often (0: never)")
 	fs.BoolVar(&cfg.json, "json", false, "print the report as JSON")
-	fs.StringVar(&cfg.watch, "watch", WatchPoll, "how to learn a complaint is closed: poll (its view) or events (ComplaintClosed on NATS)")
+	fs.StringVar(&cfg.watch, "watch", WatchPoll, "how to learn a case is assigned, a survey out and a complaint closed: poll (their views) or events (on NATS)")
 	fs.StringVar(&cfg.natsURL, "nats", natsURLDefault(), "-watch events: NATS server URL ($NATS_URL, else "+defaultNATSURL+")")
 	fs.StringVar(&cfg.until, "until", UntilClosed, "how far to push each complaint: closed (the whole lifecycle) or acknowledged (submission only: intake's share, e.g. against bin/intake alone)")
 	fs.StringVar(&cfg.natsUsers, "nats-users", usersDirDefault(), "-watch events: folder of NATS credentials; connects as outside when it holds outside.nk or outside.creds ($NATS_CREDENTIALS_DIR)")
@@ -148,9 +152,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		ctx, cancel = context.WithTimeout(ctx, cfg.timeout)
 		defer cancel()
 	}
-	var watch *closures
+	var watch *milestones
 	if cfg.watch == WatchEvents && cfg.until == UntilClosed {
-		if watch, err = watchClosures(ctx, cfg.natsURL, cfg.natsUsers); err != nil {
+		if watch, err = watchMilestones(ctx, cfg.natsURL, cfg.natsUsers); err != nil {
 			fmt.Fprintln(stderr, "loadgen: -watch events:", err)
 			return 1
 		}
@@ -181,7 +185,7 @@ type outcome struct {
 
 // generate runs the load and reports on it. With watch, complaints' closures
 // are learnt from its events, else by polling.
-func generate(ctx context.Context, cfg config, watch *closures, progress io.Writer) report {
+func generate(ctx context.Context, cfg config, watch *milestones, progress io.Writer) report {
 	c := client.New(cfg.url, cfg.c)
 	c.Auth = cfg.auth
 	defer c.CloseIdleConnections()
@@ -234,7 +238,11 @@ func generate(ctx context.Context, cfg config, watch *closures, progress io.Writ
 	wall := time.Since(start)
 	close(stopProgress)
 	progressDone.Wait()
-	return summarize(cfg, results, wall)
+	rep := summarize(cfg, results, wall)
+	if watch != nil {
+		rep.StepsByFallback = watch.fallbacks.Load()
+	}
+	return rep
 }
 
 func newRunID() string {
@@ -261,7 +269,7 @@ var mix = []struct {
 var channels = []string{"web", "email", "phone", "chat", "letter", "social", "api"}
 
 // lifecycle pushes complaint i from submission to closed.
-func lifecycle(ctx context.Context, c *client.Client, cfg config, watch *closures, runID string, i int) (out outcome) {
+func lifecycle(ctx context.Context, c *client.Client, cfg config, watch *milestones, runID string, i int) (out outcome) {
 	out.started = true
 	if cfg.complaintTimeout > 0 {
 		var cancel context.CancelFunc
@@ -307,11 +315,21 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, watch *closure
 		return out
 	}
 
-	cs, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.Case, error) { return c.Case(ctx, id) }, nil)
+	var team string
+	if watch != nil {
+		team, err = watch.wait(ctx, id, caseAssigned, func(ctx context.Context) (string, bool, error) {
+			cs, err := c.Case(ctx, id)
+			return cs.Team, err == nil && cs.Team != "", err
+		})
+	} else {
+		var cs client.Case
+		cs, err = client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.Case, error) { return c.Case(ctx, id) }, nil)
+		team = cs.Team
+	}
 	if err != nil {
 		return fail("wait for case", err)
 	}
-	if _, err := c.Assign(ctx, id, client.AssignRequest{Team: cs.Team, Agent: "loadgen"}); err != nil {
+	if _, err := c.Assign(ctx, id, client.AssignRequest{Team: team, Agent: "loadgen"}); err != nil {
 		return fail("assign", err)
 	}
 	if _, err := c.Resolve(ctx, id, client.ResolveRequest{
@@ -319,7 +337,15 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, watch *closure
 	}); err != nil {
 		return fail("resolve", err)
 	}
-	if _, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, surveyOut); err != nil {
+	if watch != nil {
+		_, err = watch.wait(ctx, id, surveyOut, func(ctx context.Context) (string, bool, error) {
+			f, err := c.FollowUp(ctx, id)
+			return "", err == nil && surveyIsOut(f), err
+		})
+	} else {
+		_, err = client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.FollowUp, error) { return c.FollowUp(ctx, id) }, surveyIsOut)
+	}
+	if err != nil {
 		return fail("wait for survey", err)
 	}
 	if _, err := c.Answer(ctx, id, client.AnswerRequest{
@@ -328,7 +354,10 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, watch *closure
 		return fail("answer", err)
 	}
 	if watch != nil {
-		if err := watch.wait(ctx, id); err != nil {
+		if _, err := watch.wait(ctx, id, complaintClosed, func(ctx context.Context) (string, bool, error) {
+			v, err := c.Complaint(ctx, id)
+			return "", err == nil && v.Status == client.StatusClosed, err
+		}); err != nil {
 			return fail("wait for closed", err)
 		}
 	} else if _, err := client.WaitFor(ctx, cfg.poll, func(ctx context.Context) (client.Complaint, error) { return c.Complaint(ctx, id) },
@@ -339,10 +368,10 @@ func lifecycle(ctx context.Context, c *client.Client, cfg config, watch *closure
 	return out
 }
 
-// surveyOut is client.SurveyOut, also accepting survey_requested, the name
+// surveyIsOut is client.SurveyOut, also accepting survey_requested, the name
 // earlier versions of the API (d60923f) gave the same status, so that one
 // load generator drives both when their figures are compared.
-func surveyOut(f client.FollowUp) bool {
+func surveyIsOut(f client.FollowUp) bool {
 	return client.SurveyOut(f) || f.Status == "survey_requested"
 }
 
@@ -385,20 +414,23 @@ type ErrorCount struct {
 }
 
 type report struct {
-	URL              string       `json:"url"`
-	Requested        int          `json:"requested"`
-	Concurrency      int          `json:"concurrency"`
-	Watch            string       `json:"watch"`
-	Done             int          `json:"done"`
-	Failed           int          `json:"failed"`
-	NotStarted       int          `json:"not_started"`
-	WallSeconds      float64      `json:"wall_seconds"`
-	PerSecond        float64      `json:"complaints_per_second"`
-	SubmitToAck      Percentiles  `json:"submit_to_acknowledged"`
-	SubmitToClosed   Percentiles  `json:"submit_to_closed"`
-	Errors           []ErrorCount `json:"errors,omitempty"`
-	ThroughputMeans  string       `json:"throughput_means"`
-	SubmitClosedNote string       `json:"submit_to_closed_note"`
+	URL            string       `json:"url"`
+	Requested      int          `json:"requested"`
+	Concurrency    int          `json:"concurrency"`
+	Watch          string       `json:"watch"`
+	Done           int          `json:"done"`
+	Failed         int          `json:"failed"`
+	NotStarted     int          `json:"not_started"`
+	WallSeconds    float64      `json:"wall_seconds"`
+	PerSecond      float64      `json:"complaints_per_second"`
+	SubmitToAck    Percentiles  `json:"submit_to_acknowledged"`
+	SubmitToClosed Percentiles  `json:"submit_to_closed"`
+	Errors         []ErrorCount `json:"errors,omitempty"`
+	// StepsByFallback are the steps learnt from a view because no event
+	// came within a second (-watch events): 0 when the events carried all.
+	StepsByFallback  int64  `json:"steps_by_fallback,omitempty"`
+	ThroughputMeans  string `json:"throughput_means"`
+	SubmitClosedNote string `json:"submit_to_closed_note"`
 }
 
 const (
@@ -486,16 +518,19 @@ func watchMeans(mode string) string {
 		return "not awaited (-until acknowledged)"
 	}
 	if mode == WatchEvents {
-		return "the ComplaintClosed events on NATS (-watch events)"
+		return "the CaseAssigned, SurveyRequested and ComplaintClosed events on NATS (-watch events)"
 	}
-	return "polling the complaint view (-watch poll)"
+	return "polling the case, follow-up and complaint views (-watch poll)"
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
 func (r report) print(w io.Writer) {
 	fmt.Fprintf(w, "loadgen: %d complaints against %s, %d at a time\n\n", r.Requested, r.URL, r.Concurrency)
-	fmt.Fprintf(w, "closure seen by    %s\n", watchMeans(r.Watch))
+	fmt.Fprintf(w, "steps seen by      %s\n", watchMeans(r.Watch))
+	if r.Watch == WatchEvents {
+		fmt.Fprintf(w, "steps by fallback  %d (learnt from a view: no event within %s)\n", r.StepsByFallback, fallbackEvery)
+	}
 	fmt.Fprintf(w, "complaints done    %d\n", r.Done)
 	fmt.Fprintf(w, "complaints failed  %d\n", r.Failed)
 	if r.NotStarted > 0 {

@@ -115,8 +115,8 @@ func TestTheSurveyIsOutUnderTheEarlierStatusNameToo(t *testing.T) {
 		client.FollowUpAwaitingAnswer: true, client.FollowUpChased: true, "survey_requested": true,
 		client.FollowUpScheduled: false, client.FollowUpAnswered: false, "": false,
 	} {
-		if got := surveyOut(client.FollowUp{Status: status}); got != want {
-			t.Errorf("surveyOut(%q) = %v, want %v", status, got, want)
+		if got := surveyIsOut(client.FollowUp{Status: status}); got != want {
+			t.Errorf("surveyIsOut(%q) = %v, want %v", status, got, want)
 		}
 	}
 }
@@ -137,15 +137,19 @@ func TestLoadgenLearnsClosuresFromTheEvents(t *testing.T) {
 	if rep.Watch != WatchEvents || rep.Done != 8 || rep.Failed != 0 || rep.SubmitToClosed.Count != 8 {
 		t.Fatalf("json report: %+v", rep)
 	}
+	// Every step came from an event, none from asking a view.
+	if rep.StepsByFallback != 0 {
+		t.Fatalf("%d steps were learnt from a view, not from the events", rep.StepsByFallback)
+	}
 
-	// The text report says which way closures were learnt.
+	// The text report says which way the steps were learnt.
 	out.Reset()
 	args = []string{"-url", sys.URL, "-n", "2", "-c", "2", "-progress", "0", "-timeout", "2m",
 		"-watch", "events", "-nats", sys.NATSURL, "-nats-users", filepath.Join(sys.DataDir, "nats-users")}
 	if code := run(args, &out, &errOut); code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 	}
-	if !strings.Contains(out.String(), "closure seen by    the ComplaintClosed events on NATS") {
+	if !strings.Contains(out.String(), "steps seen by      the CaseAssigned, SurveyRequested and ComplaintClosed events on NATS") {
 		t.Fatalf("report does not say it watched the events:\n%s", out.String())
 	}
 }
@@ -162,10 +166,11 @@ func TestLoadgenWatchingEventsNeedsNATS(t *testing.T) {
 	}
 }
 
-func TestAClosureIsTakenFromTheFollowUpSubject(t *testing.T) {
+func TestAComplaintIsTakenFromTheCaseOrFollowUpSubject(t *testing.T) {
 	for subject, want := range map[string]string{
 		"complaints.events.followup.0193-abc": "0193-abc",
-		"complaints.events.case.0193-abc":     "",
+		"complaints.events.case.0193-abc":     "0193-abc",
+		"complaints.events.redress.0193-abc":  "",
 		"complaints.events.followup":          "",
 		"elsewhere.followup.0193":             "",
 	} {
