@@ -198,3 +198,87 @@ func TestACustomerAnswersAQuestionAndTheSurveyFromTheirPage(t *testing.T) {
 	}
 	c.screenshot("survey-answered")
 }
+
+// resolveForApproval files a complaint and resolves it partly upheld as
+// the development agent, and waits for its redress to wait for an
+// approver.
+func (f *fixture) resolveForApproval() api.Complaint {
+	f.t.Helper()
+	complaint := f.submit()
+	var causes api.RootCauses
+	f.call(tokens[auth.RoleAgent], http.MethodGet, "/v1/root-causes", nil, &causes)
+	f.call(tokens[auth.RoleAgent], http.MethodPost, "/v1/cases/"+complaint.ID+"/resolution",
+		api.ResolveRequest{Outcome: api.OutcomePartlyUpheld, RootCause: causes.RootCauses[0].Code}, nil)
+	f.eventually("the redress waits for an approver", func() bool {
+		var red api.Redress
+		st, _ := f.try(tokens[auth.RoleApprover], http.MethodGet, "/v1/redress/"+complaint.ID, nil, &red)
+		return st == http.StatusOK && red.Status == "awaiting_approval"
+	})
+	return complaint
+}
+
+// signIn signs in with the development sign-in as role.
+func (c *chrome) signIn(base string, role auth.Role) {
+	c.t.Helper()
+	c.run(chromedp.Navigate(base+"/app/sign-in"), chromedp.Click("#role-"+string(role), chromedp.ByQuery),
+		chromedp.Click(`main button[type=submit]`, chromedp.ByQuery), chromedp.WaitVisible("header form span", chromedp.ByQuery))
+}
+
+func TestAnApproverApprovesRedressFromThePage(t *testing.T) {
+	f := start(t)
+	complaint := f.resolveForApproval()
+	c := newChrome(t)
+
+	c.signIn(f.base, auth.RoleApprover)
+	c.run(chromedp.Click(`a[href="/app/approvals"]`, chromedp.ByQuery), chromedp.WaitVisible("#complaint", chromedp.ByQuery),
+		chromedp.SendKeys("#complaint", complaint.ID, chromedp.ByQuery), chromedp.Submit("#complaint", chromedp.ByQuery),
+		chromedp.WaitVisible("#approve", chromedp.ByQuery))
+	if st, total, by := c.text("#redress-status"), c.text("#redress-total"), c.text("#resolved-by"); st != "awaiting_approval" || total != "500.00 GBP" || by != "dev-agent" {
+		t.Fatalf("the approval page shows status %q, total %q, resolved by %q", st, total, by)
+	}
+	if eyes := c.text("#four-eyes"); !strings.Contains(eyes, "never approves its redress") || strings.Contains(eyes, "You resolved") {
+		t.Fatalf("four eyes on the page: %q", eyes)
+	}
+	c.screenshot("approval")
+
+	c.run(chromedp.Click("#approve", chromedp.ByQuery), chromedp.WaitNotPresent("#approve", chromedp.ByQuery))
+	if done, by := c.text(".done"), c.text("#approved-by"); done != "The redress is approved and will be issued." || !strings.Contains(by, "dev-approver") {
+		t.Fatalf("after approving: %q, decided by %q", done, by)
+	}
+	if st := c.text("#redress-status"); st == "awaiting_approval" {
+		t.Fatalf("after approving the redress is still %q", st)
+	}
+	c.screenshot("approved")
+}
+
+func TestAProcessOwnerOpensAndCompletesAPreventiveActionFromThePage(t *testing.T) {
+	f := start(t)
+	var causes api.RootCauses
+	f.call(tokens[auth.RoleAgent], http.MethodGet, "/v1/root-causes", nil, &causes)
+	cause := causes.RootCauses[0].Code
+	c := newChrome(t)
+
+	c.signIn(f.base, auth.RoleProcessOwner)
+	c.run(chromedp.Click(`a[href="/app/prevention"]`, chromedp.ByQuery), chromedp.WaitVisible("#open-action", chromedp.ByQuery))
+	c.screenshot("prevention")
+	c.run(chromedp.SetValue("#root_cause", cause, chromedp.ByQuery), chromedp.SendKeys("#owner", "network-support", chromedp.ByQuery),
+		chromedp.SendKeys("#description", "Check the exchange's spare line cards every week", chromedp.ByQuery),
+		chromedp.SetValue("#due", "2099-07-01", chromedp.ByQuery),
+		chromedp.Click("#open-action", chromedp.ByQuery), chromedp.WaitVisible("#action-status", chromedp.ByQuery))
+	if done, st, owner := c.text(".done"), c.text("#action-status"), c.text("#action-owner"); done != "The preventive action is open." || st != "open" || owner != "network-support" {
+		t.Fatalf("after opening: %q, status %q, owner %q", done, st, owner)
+	}
+	c.screenshot("action-opened")
+
+	c.run(chromedp.SendKeys("#completion", "Weekly check added to the exchange runbook", chromedp.ByQuery),
+		chromedp.Click("#complete", chromedp.ByQuery), chromedp.WaitNotPresent("#complete", chromedp.ByQuery))
+	if st := c.text("#action-status"); st != "completed" {
+		t.Fatalf("after completing: status %q", st)
+	}
+	c.screenshot("action-completed")
+	var actions api.PreventiveActions
+	f.call(tokens[auth.RoleProcessOwner], http.MethodGet, "/v1/preventive-actions", nil, &actions)
+	if len(actions.Actions) != 1 || actions.Actions[0].RootCause != cause || actions.Actions[0].Status != "completed" {
+		t.Fatalf("the actions as the API tells them: %+v", actions.Actions)
+	}
+}

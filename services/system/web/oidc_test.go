@@ -384,3 +384,39 @@ func TestASignInTheIdentityProviderDidNotGrantIsRefused(t *testing.T) {
 		t.Fatalf("another browser's answer: %d, want 403", resp2.StatusCode)
 	}
 }
+
+// Four eyes shown, not only enforced: a person holding the agent's and the
+// approver's roles resolves a case; the redress page tells them they may
+// not decide it, and offers no decision.
+func TestTheApprovalPageTellsTheResolverTheyMayNotDecide(t *testing.T) {
+	o := startWithIssuer(t)
+	c := o.submit()
+	var causes struct {
+		RootCauses []struct{ Code string } `json:"root_causes"`
+	}
+	o.call(tokens[auth.RoleAgent], http.MethodGet, "/v1/root-causes", nil, &causes)
+	hc := o.person()
+	_, page := o.open(hc, "/app/sign-in/oidc")
+	csrf := csrfOf(t, page)
+	resp, err := hc.PostForm(o.pages.URL+"/app/cases/"+c.ID+"/resolution", url.Values{"csrf": {csrf},
+		"outcome": {"partly_upheld"}, "root_cause": {causes.RootCauses[0].Code}, "summary": {"Half the days were ours"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.HasSuffix(resp.Request.URL.String(), "?done=resolved") {
+		t.Fatalf("resolving from the page: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	o.eventually("the redress waits for an approver", func() bool {
+		var red struct{ Status string }
+		st, _ := o.try(tokens[auth.RoleApprover], http.MethodGet, "/v1/redress/"+c.ID, nil, &red)
+		return st == http.StatusOK && red.Status == "awaiting_approval"
+	})
+	_, page = o.open(hc, "/app/approvals/"+c.ID)
+	if !strings.Contains(page, "You resolved this case, so another approver must decide.") || strings.Contains(page, `id="approve"`) {
+		t.Fatalf("the resolver's approval page:\n%s", page)
+	}
+	if !strings.Contains(page, "500.00 GBP") || !strings.Contains(page, "agent-7") {
+		t.Fatalf("the approval page does not show the total and who resolved:\n%s", page)
+	}
+}

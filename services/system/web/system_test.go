@@ -254,10 +254,18 @@ func TestAFormWithoutItsCSRFTokenIsRefused(t *testing.T) {
 	if resp, _ := b.post(claim, url.Values{"csrf": {csrfOf(t, page)}}); resp.StatusCode != http.StatusForbidden {
 		t.Fatalf("claim with the sign-in form's old CSRF token: %d, want 403", resp.StatusCode)
 	}
+	// Every form of the staff's pages, posted without the token.
+	for _, path := range []string{"/app/cases/" + c.ID + "/resolution", "/app/cases/" + c.ID + "/contacts",
+		"/app/cases/" + c.ID + "/information-requests", "/app/cases/" + c.ID + "/transfer", "/app/cases/" + c.ID + "/escalation",
+		"/app/approvals/" + c.ID, "/app/prevention/actions", "/app/prevention/actions/pa-1/completion", "/app/sign-out"} {
+		if resp, _ := b.post(path, url.Values{"reason": {"forged"}, "team": {"billing"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s without the CSRF token: %d, want 403", path, resp.StatusCode)
+		}
+	}
 	var cs api.Case
 	f.call(tokens[auth.RoleAgent], http.MethodGet, "/v1/cases/"+c.ID, nil, &cs)
-	if cs.Agent != "" {
-		t.Fatalf("a refused form claimed the case for %s", cs.Agent)
+	if cs.Agent != "" || cs.Transfers != 0 || cs.Escalations != 0 || cs.Status == "resolved" {
+		t.Fatalf("a refused form changed the case: %+v", cs)
 	}
 	if resp, _ := b.post(claim, url.Values{"csrf": {csrf}}); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("claim with the CSRF token: %d", resp.StatusCode)
@@ -342,5 +350,50 @@ func TestTheReportPageOpensWithTheSession(t *testing.T) {
 	resp, page := b.get("/app/reports")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, "<title>Complaints: causes, effort and prevention</title>") {
 		t.Fatalf("/app/reports signed in as process owner: %d\n%.400s", resp.StatusCode, page)
+	}
+}
+
+// An agent records a contact, asks the customer, transfers and escalates
+// from the case page; each form lands in the API and the page tells it.
+func TestAnAgentWorksACaseWithTheCasePagesForms(t *testing.T) {
+	f := start(t)
+	c := f.submit()
+	b := f.browser()
+	csrf := b.signIn(auth.RoleAgent)
+	page := "/app/cases/" + c.ID
+	for _, form := range []struct {
+		path string
+		v    url.Values
+		done string
+	}{
+		{"/claim", url.Values{}, "claimed"},
+		{"/contacts", url.Values{"channel": {"phone"}, "summary": {"Called, apologised"}}, "contacted"},
+		{"/information-requests", url.Values{"question": {"Which days were you without service?"}}, "asked"},
+		{"/escalation", url.Values{"reason": {"A week without service"}}, "escalated"},
+		{"/transfer", url.Values{"team": {"billing"}, "reason": {"The refund is billing's"}}, "transferred"},
+	} {
+		form.v.Set("csrf", csrf)
+		resp, body := b.post(page+form.path, form.v)
+		if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != page+"?done="+form.done {
+			t.Fatalf("%s: %d to %q\n%s", form.path, resp.StatusCode, resp.Header.Get("Location"), body)
+		}
+	}
+	var cs api.Case
+	f.call(tokens[auth.RoleAgent], http.MethodGet, "/v1/cases/"+c.ID, nil, &cs)
+	if cs.Contacts < 1 || cs.FirstHumanContactAt == nil || cs.OpenInformationRequest == nil || cs.Escalations != 1 || cs.Team != "billing" || cs.Transfers != 1 {
+		t.Fatalf("the case as the API tells it: %+v", cs)
+	}
+	resp, html := b.get(page + "?done=transferred")
+	for _, want := range []string{"The case is transferred.", "Which days were you without service?", "Transferred to another team", "Escalated"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the case page does not show %q", want)
+		}
+	}
+	if resp.StatusCode != http.StatusOK || len(html) > 100<<10 {
+		t.Errorf("the case page: %d, %d bytes", resp.StatusCode, len(html))
+	}
+	// A question already waits: the page offers no second one.
+	if strings.Contains(html, `id="ask"`) {
+		t.Error("the case page offers a second question while one waits")
 	}
 }
