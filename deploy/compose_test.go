@@ -11,6 +11,8 @@ import (
 	"github.com/compose-spec/compose-go/v2/loader"
 	"github.com/compose-spec/compose-go/v2/types"
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 )
 
 // services are the five complaint services, each run as its own process.
@@ -149,8 +151,12 @@ func TestComposeNATSNodesRouteToEachOther(t *testing.T) {
 	}
 
 	// The configuration as the server reads it, with the users file the
-	// setup job writes (its content does not matter here).
+	// setup job writes (natsusers -format conf: the same function).
 	dir := t.TempDir()
+	pubs, err := natsauth.EnsureSeeds(filepath.Join(dir, "nats-users"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	conf, err := os.ReadFile(filepath.Join("compose", "nats", "cluster.conf"))
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +164,7 @@ func TestComposeNATSNodesRouteToEachOther(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "nats-server.conf"), conf, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "users.conf"), nil, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "users.conf"), []byte(natsauth.ServerConf(pubs)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range nodes {
@@ -180,6 +186,9 @@ func TestComposeNATSNodesRouteToEachOther(t *testing.T) {
 		opts, err := server.ProcessConfigFile(filepath.Join(dir, "nats-server.conf"))
 		if err != nil {
 			t.Fatalf("%s: nats-server refuses the configuration: %v", name, err)
+		}
+		if len(opts.Nkeys) != len(pubs) {
+			t.Errorf("%s: %d nkey users, want the %d of the users file", name, len(opts.Nkeys), len(pubs))
 		}
 		if opts.ServerName != name {
 			t.Errorf("server_name %q, want %q", opts.ServerName, name)
