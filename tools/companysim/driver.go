@@ -158,17 +158,19 @@ var (
 
 // Start builds the five services' applications over a memory log on the
 // simulated clock, with an embedded NATS server for the projections'
-// snapshots, and serves their report routes on a loopback port.
-func Start(ctx context.Context, p *Plan) (*Run, error) {
-	regimes, err := regime.Load("")
+// snapshots, and serves their report routes on a loopback port. The
+// services decide with the policies of configDir (empty: the embedded
+// defaults), as CONFIG_DIR gives them.
+func Start(ctx context.Context, p *Plan, configDir string) (*Run, error) {
+	regimes, err := regime.Load(configDir)
 	if err != nil {
 		return nil, err
 	}
-	pol, err := policy.Load[pvdomain.SystemicPolicy]("", pvdomain.SystemicPolicyName)
+	pol, err := policy.Load[pvdomain.SystemicPolicy](configDir, pvdomain.SystemicPolicyName)
 	if err != nil {
 		return nil, err
 	}
-	rules, err := followup.LoadRules("")
+	rules, err := followup.LoadRules(configDir)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +201,7 @@ func Start(ctx context.Context, p *Plan) (*Run, error) {
 		return nil, err
 	}
 
-	inPolicy, err := intake.LoadPolicy("")
+	inPolicy, err := intake.LoadPolicy(configDir)
 	if err != nil {
 		return nil, err
 	}
@@ -207,12 +209,12 @@ func Start(ctx context.Context, p *Plan) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	resPolicy, err := resolution.LoadPolicy("")
+	resPolicy, err := resolution.LoadPolicy(configDir)
 	if err != nil {
 		return nil, err
 	}
 	r.resolution = resapp.New(resapp.Deps{Log: r.log, Policy: resPolicy, Now: now})
-	compPolicy, err := compensation.LoadPolicy("")
+	compPolicy, err := compensation.LoadPolicy(configDir)
 	if err != nil {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ func TestAShortScenarioThroughTheServicesScoresEveryExactFigure(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	r, err := Start(ctx, p)
+	r, err := Start(ctx, p, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,6 +79,7 @@ func run(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 1, "seed of the simulation")
 	out := fs.String("out", "", "folder for truth.json, score.json and score.html (empty: none written)")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run here")
+	configDir := fs.String("config", os.Getenv("CONFIG_DIR"), "policy files overriding the embedded defaults, as CONFIG_DIR")
 	quiet := fs.Bool("q", false, "no progress on stderr")
 	_ = fs.Parse(args)
 	if *cpuprofile != "" {
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	r, err := companysim.Start(ctx, p)
+	r, err := companysim.Start(ctx, p, *configDir)
 	if err != nil {
 		return err
 	}
@@ -139,16 +140,16 @@ func run(ctx context.Context, args []string) error {
 	return companysim.WriteHTML(filepath.Join(*out, "score.html"), sc)
 }
 
-func policies() (companysim.Policies, regime.Policy, error) {
-	pol, err := policy.Load[pvdomain.SystemicPolicy]("", pvdomain.SystemicPolicyName)
+func policies(dir string) (companysim.Policies, regime.Policy, error) {
+	pol, err := policy.Load[pvdomain.SystemicPolicy](dir, pvdomain.SystemicPolicyName)
 	if err != nil {
 		return companysim.Policies{}, regime.Policy{}, err
 	}
-	rules, err := followup.LoadRules("")
+	rules, err := followup.LoadRules(dir)
 	if err != nil {
 		return companysim.Policies{}, regime.Policy{}, err
 	}
-	regimes, err := regime.Load("")
+	regimes, err := regime.Load(dir)
 	return companysim.Policies{Window: pol.Value.Evaluation.Window, Params: pol.Value.Evaluation.Effect(), SurveyDelay: rules.Policy.SurveyDelay}, regimes, err
 }
 
@@ -156,12 +157,13 @@ func truth(args []string) error {
 	fs := flag.NewFlagSet("truth", flag.ExitOnError)
 	scenario := fs.String("scenario", "", "scenario file (YAML)")
 	seed := fs.Uint64("seed", 1, "seed of the simulation")
+	configDir := fs.String("config", os.Getenv("CONFIG_DIR"), "policy files overriding the embedded defaults, as CONFIG_DIR")
 	_ = fs.Parse(args)
 	p, err := plan(*scenario, *seed)
 	if err != nil {
 		return err
 	}
-	eval, regimes, err := policies()
+	eval, regimes, err := policies(*configDir)
 	if err != nil {
 		return err
 	}
