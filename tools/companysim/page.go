@@ -16,7 +16,7 @@ var page = template.Must(template.New("score").Funcs(template.FuncMap{
 		if span <= 0 {
 			return 0
 		}
-		return 40 + 900*float64(t.Sub(sc.Truth.Start))/float64(span)
+		return 40 + 560*float64(t.Sub(sc.Truth.Start))/float64(span)
 	},
 	"y":   func(i int) int { return 40 + 28*i },
 	"add": func(a, b int) int { return a + b },
@@ -27,6 +27,7 @@ var page = template.Must(template.New("score").Funcs(template.FuncMap{
 		return hm(a.Sub(b))
 	},
 	"date":    func(t time.Time) string { return t.Format("2 Jan 2006 15:04") },
+	"day":     func(t time.Time) string { return t.Format("2 Jan 2006") },
 	"pct":     func(f float64) string { return fmt.Sprintf("%.0f%%", f*100) },
 	"rows":    func(sc *Scorecard) int { return len(sc.Faults) + len(sc.Storms) + 1 },
 	"figures": func(sc *Scorecard) Figures { return sc.Figures() },
@@ -51,8 +52,8 @@ table{border-collapse:collapse;margin:1em 0}td,th{padding:.25em .6em;border-bott
 </ul>{{end}}
 <h2>Faults and storms on the timeline</h2>
 <svg width="960" height="{{add (y (rows .)) 20}}" role="img" aria-label="timeline">
-<line x1="40" x2="940" y1="25" y2="25" stroke="#999"/>
-<text x="40" y="18">{{date .Truth.Start}}</text><text x="840" y="18">{{date .Truth.End}}</text>
+<line x1="40" x2="600" y1="25" y2="25" stroke="#999"/>
+<text x="40" y="18">{{date .Truth.Start}}</text><text x="520" y="18">{{date .Truth.End}}</text>
 {{$sc := .}}{{range $i, $f := .Faults}}
 <rect x="{{x $sc $f.From}}" y="{{y $i}}" width="{{printf "%.1f" (sub (x $sc $f.To) (x $sc $f.From))}}" height="14" fill="{{if $f.Flagged}}#f4b400{{else}}#b3261e{{end}}"><title>{{$f.Cause}} / {{$f.Product}} ×{{$f.Factor}}</title></rect>
 {{if $f.Detected}}<line x1="{{x $sc (deref $f.Detected)}}" x2="{{x $sc (deref $f.Detected)}}" y1="{{add (y $i) -4}}" y2="{{add (y $i) 18}}" stroke="#176f2c" stroke-width="3"/>{{end}}
@@ -64,7 +65,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{padding:.25em .6em;border-bott
 </svg>
 <p>Bars: injected faults (amber when flagged, red when not); green marks: when the system flagged them. Purple: outage storms.</p>
 <table><tr><th>Fault</th><th>Product</th><th>Factor</th><th>From</th><th>Days</th><th>Complaints</th><th>Flagged</th><th>After onset</th><th>After its first resolution</th></tr>
-{{range .Faults}}<tr><td>{{.Cause}}</td><td>{{.Product}}</td><td>×{{.Factor}}</td><td>{{date .From}}</td><td>{{.Days}}</td><td>{{.Complaints}}</td>
+{{range .Faults}}<tr><td>{{.Cause}}</td><td>{{.Product}}</td><td>×{{.Factor}}</td><td>{{day .From}}</td><td>{{.Days}}</td><td>{{.Complaints}}</td>
 <td class="{{if .Flagged}}ok{{else}}bad{{end}}">{{if .Flagged}}yes{{else}}no{{end}}</td><td>{{lag .Detected .From}}</td><td>{{lag .Detected .FirstResolvedAt}}</td></tr>{{end}}
 </table>
 {{if .Actions}}<h2>Preventive actions: true effect and verdict</h2>
@@ -73,7 +74,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{padding:.25em .6em;border-bott
 <td class="{{if .Right}}ok{{else}}bad{{end}}">{{if .Verdict}}{{.Verdict}}{{else}}none{{end}}</td><td>{{if .Powered}}{{.Expected}}{{else}}inconclusive (too little data){{end}}</td></tr>{{end}}
 </table>{{end}}
 {{if .Alarms}}<h2>False alarms</h2><table><tr><th>Cause</th><th>Product</th><th>Day</th><th>Observed</th><th>Expected</th></tr>
-{{range .Alarms}}<tr><td>{{.RootCause}}</td><td>{{.Product}}</td><td>{{date .WindowStart}}</td><td>{{.Observed}}</td><td>{{printf "%.1f" .Expected}}</td></tr>{{end}}</table>{{end}}
+{{range .Alarms}}<tr><td>{{.RootCause}}</td><td>{{.Product}}</td><td>{{day .WindowStart}}</td><td>{{.Observed}}</td><td>{{printf "%.1f" .Expected}}</td></tr>{{end}}</table>{{end}}
 <h2>Exact figures</h2>
 <table><tr><th>Report</th><th>Figure</th><th>Truth</th><th>System</th><th></th></tr>
 {{range .Checks}}<tr><td>{{.Report}}</td><td>{{.Figure}}</td><td>{{.Want}}</td><td>{{.Got}}</td><td class="{{if .OK}}ok{{else}}bad{{end}}">{{if .OK}}equal{{else}}differs{{end}}</td></tr>{{end}}
