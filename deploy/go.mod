@@ -12,6 +12,7 @@ require (
 	github.com/complaintflow/complaintflow/services/system v0.0.0
 	github.com/compose-spec/compose-go/v2 v2.16.2
 	github.com/nats-io/nats-server/v2 v2.15.2
+	github.com/nats-io/nats.go v1.55.0
 )
 
 require (
