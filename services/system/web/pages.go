@@ -213,6 +213,8 @@ var teams = []string{"customer-care", "network-support", "billing", "logistics"}
 type queuePage struct {
 	Team, Flag string
 	Items      []api.QueueItem
+	// Next is the next page's cursor; Cursor this page's.
+	Next, Cursor string
 }
 
 func (s *Site) queue(w http.ResponseWriter, r *http.Request, sess *session) {
@@ -221,19 +223,22 @@ func (s *Site) queue(w http.ResponseWriter, r *http.Request, sess *session) {
 	if team == "" {
 		team = sess.team
 	}
-	page := queuePage{Team: team, Flag: q.Get("flag")}
+	page := queuePage{Team: team, Flag: q.Get("flag"), Cursor: q.Get("cursor")}
 	if team != "" {
 		s.sessions.update(sess, func(se *session) { se.team = team })
 		params := url.Values{}
 		if page.Flag != "" {
 			params.Set("flag", page.Flag)
 		}
+		if page.Cursor != "" {
+			params.Set("cursor", page.Cursor)
+		}
 		var out api.Queue
 		if err := s.caller(r, sess.token).get(r.Context(), "/v1/queues/"+esc(team)+"?"+params.Encode(), &out); err != nil {
 			s.apiProblem(w, r, sess, err)
 			return
 		}
-		page.Items = out.Items
+		page.Items, page.Next = out.Items, out.NextCursor
 	}
 	s.render(w, r, "queue", http.StatusOK, sess, "Queue", page)
 }

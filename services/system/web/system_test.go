@@ -327,6 +327,9 @@ func TestTheCustomerPageShowsNoStaffOnlyField(t *testing.T) {
 		}
 	}
 
+	if lower := strings.ToLower(page); strings.Contains(lower, "escalat") || strings.Contains(lower, "tier") {
+		t.Error("the customer page speaks of the escalation")
+	}
 	// The customer's cookie opens no staff page.
 	if resp, _ := b.get("/app/cases/" + c.ID); resp.StatusCode != http.StatusSeeOther {
 		t.Errorf("a customer opened the case page: %d", resp.StatusCode)
