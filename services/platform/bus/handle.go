@@ -93,13 +93,14 @@ func (c *Consumer) process(ctx context.Context, w *worker, msg jetstream.Msg) {
 		c.metrics.handled(ctx, c.sub.Durable, msg.Headers().Get(natswire.HeaderEventType), out.name, started)
 		return
 	}
+	actx := WithAppend(ctx, events)
 	for _, e := range events {
 		var out outcome
 		if md.NumDelivered > uint64(c.sub.Retry.MaxDeliveries) {
 			out = outcome{name: outcomeDeadLettered, reason: ReasonExhausted,
 				err: fmt.Errorf("delivered %d times without being handled", md.NumDelivered)}
 		} else {
-			out = c.handle(ctx, msg.Subject(), e, func() {
+			out = c.handle(actx, msg.Subject(), e, func() {
 				_ = msg.InProgress()
 				w.touchQueued()
 			})
@@ -120,6 +121,25 @@ func (c *Consumer) process(ctx context.Context, w *worker, msg jetstream.Msg) {
 		c.metrics.handled(ctx, c.sub.Durable, e.Type, out.name, started)
 	}
 	c.ack(msg, seq)
+}
+
+type appendKey struct{}
+
+// AppendOf gives a handler the events of the append that the event it
+// handles came in with, in log order, that one included (nil outside a
+// handler). A reaction may decide on several of them at once, as the clocks
+// do when a complaint's receipt and acknowledgement were appended together;
+// each event is still handed to it in turn, and it must be idempotent for
+// each.
+func AppendOf(ctx context.Context) []eventlog.RecordedEvent {
+	events, _ := ctx.Value(appendKey{}).([]eventlog.RecordedEvent)
+	return events
+}
+
+// WithAppend is ctx for a handler run on events of one append outside a
+// consumer (a component test): AppendOf answers events.
+func WithAppend(ctx context.Context, events []eventlog.RecordedEvent) context.Context {
+	return context.WithValue(ctx, appendKey{}, events)
 }
 
 // deadLetter writes dl, the dead letter of the event at position pos, and

@@ -121,3 +121,48 @@ func TestADurableThatReplacesOthersStartsWhereTheSlowestStood(t *testing.T) {
 		t.Fatalf("the new durable handled %v; want the second event, the third (%s) and the marker", got, third)
 	}
 }
+
+// A handler sees the events that came in the same append as the one it
+// handles, in log order.
+func TestAHandlerSeesTheEventsOfItsAppend(t *testing.T) {
+	l, js := setup(t)
+	complaint := uuid.NewString()
+	var mu sync.Mutex
+	seenWith := map[string][]string{}
+	done := newSeen()
+	c, err := bus.Consume(context.Background(), js, bus.Subscription{Durable: "test-append-of", Authenticate: bus.TrustEveryWriter},
+		func(ctx context.Context, e eventlog.RecordedEvent) error {
+			var types []string
+			for _, o := range bus.AppendOf(ctx) {
+				types = append(types, o.Type)
+			}
+			mu.Lock()
+			seenWith[e.Type] = types
+			mu.Unlock()
+			done.add(e)
+			return nil
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	data := func(typ string) eventlog.EventData {
+		return eventlog.EventData{ID: uuid.NewString(), Type: typ, SchemaVersion: 1, Data: []byte("x"), Metadata: eventlog.Metadata{ComplaintID: complaint}}
+	}
+	if _, err := l.Append(context.Background(), eventlog.StreamName("complaint", complaint), eventlog.Any(),
+		data("test.v1.Received"), data("test.v1.Acknowledged")); err != nil {
+		t.Fatal(err)
+	}
+	appendEvent(t, l, "complaint", complaint, "test.v1.Alone")
+	done.waitFor(t, 3)
+	mu.Lock()
+	defer mu.Unlock()
+	both := []string{"test.v1.Received", "test.v1.Acknowledged"}
+	if !slices.Equal(seenWith["test.v1.Received"], both) || !slices.Equal(seenWith["test.v1.Acknowledged"], both) ||
+		!slices.Equal(seenWith["test.v1.Alone"], []string{"test.v1.Alone"}) {
+		t.Fatalf("appends seen: %v", seenWith)
+	}
+	if bus.AppendOf(context.Background()) != nil {
+		t.Fatal("an append outside a handler")
+	}
+}

@@ -18,6 +18,7 @@ import (
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
+	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
@@ -33,6 +34,7 @@ type fakeTimers struct {
 	mu      sync.Mutex
 	pending map[string]timer.Timer
 	fail    error
+	writes  int // schedules and cancellations: each a durable write on the timer stream
 }
 
 func (f *fakeTimers) Schedule(_ context.Context, t timer.Timer) error {
@@ -42,6 +44,7 @@ func (f *fakeTimers) Schedule(_ context.Context, t timer.Timer) error {
 		return f.fail
 	}
 	f.pending[t.ID] = t
+	f.writes++
 	return nil
 }
 
@@ -52,6 +55,7 @@ func (f *fakeTimers) Cancel(_ context.Context, _, id string) error {
 		return f.fail
 	}
 	delete(f.pending, id)
+	f.writes++
 	return nil
 }
 
@@ -190,6 +194,55 @@ func nextMoment(c api.Clocks) time.Time {
 		}
 	}
 	return at
+}
+
+// Intake records a receipt and its acknowledgement in one append: the clocks
+// start with the acknowledgement met in one append of their own, and set
+// their timer once; the acknowledgement, handed to them next, changes
+// nothing and writes nothing.
+func TestAReceiptAcknowledgedInTheSameAppendStartsTheClocksInOneWrite(t *testing.T) {
+	c := start(t)
+	id := uuid.NewString()
+	c.now = receivedAt
+	var events []eventlog.RecordedEvent
+	for i, m := range []proto.Message{received(id), &complaintsv1.ComplaintAcknowledged{ComplaintId: id, AcknowledgedAt: timestamppb.New(receivedAt)}} {
+		d, err := es.Encode(fmt.Sprintf("e%d", i+1), m, eventlog.Metadata{ComplaintID: id, Service: "intake"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, eventlog.RecordedEvent{EventData: d, Stream: eventlog.StreamName("complaint", id)})
+	}
+	ctx := bus.WithAppend(context.Background(), events)
+	for range 2 { // the second time: a redelivery of the whole append
+		for _, e := range events {
+			if err := adapters.OnLifecycleEvent(c.app)(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	recorded, err := c.log.ReadStream(context.Background(), eventlog.StreamName("clock", id), eventlog.FromStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var met []string
+	for _, e := range recorded {
+		if e.Metadata.CausationID != "e1" {
+			t.Fatalf("%s caused by %q: the receipt's decision should have written every clock event", e.Type, e.Metadata.CausationID)
+		}
+		if e.Type == es.TypeOf(&complaintsv1.ClockMet{}) {
+			m, _ := es.Decode(e)
+			met = append(met, m.(*complaintsv1.ClockMet).Clock)
+		}
+	}
+	// uk-fca's clock met by the acknowledgement is the first response.
+	if len(met) != 1 || met[0] != "first-response" {
+		t.Fatalf("clocks met with the receipt: %v, want first-response", met)
+	}
+	c.timers.mu.Lock()
+	defer c.timers.mu.Unlock()
+	if c.timers.writes != 1 {
+		t.Fatalf("%d timer writes, want 1 (the clocks' timer set once)", c.timers.writes)
+	}
 }
 
 func TestClocksRunOnTimersAndShowTheirStates(t *testing.T) {

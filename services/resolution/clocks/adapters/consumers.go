@@ -5,8 +5,12 @@ package adapters
 
 import (
 	"context"
+	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/resolution/clocks/app"
@@ -28,6 +32,24 @@ var EventTypes = []string{
 	es.TypeOf(&complaintsv1.ComplaintClosed{}),
 }
 
+// acknowledgedWith is when complaint id was acknowledged by an event of the
+// append its receipt came in (intake acknowledges as it records the
+// receipt), or zero.
+func acknowledgedWith(ctx context.Context, id string) time.Time {
+	for _, o := range bus.AppendOf(ctx) {
+		if o.Type != acknowledgedType {
+			continue
+		}
+		var ack complaintsv1.ComplaintAcknowledged
+		if err := proto.Unmarshal(o.Data, &ack); err == nil && ack.ComplaintId == id && ack.AcknowledgedAt != nil {
+			return ack.AcknowledgedAt.AsTime()
+		}
+	}
+	return time.Time{}
+}
+
+var acknowledgedType = es.TypeOf(&complaintsv1.ComplaintAcknowledged{})
+
 // OnLifecycleEvent moves a complaint's clocks on the events of its
 // complaint, case and follow-up streams; the event's id is the idempotency key, so a
 // redelivered event changes nothing.
@@ -39,7 +61,7 @@ func OnLifecycleEvent(a *app.Clocks) func(context.Context, eventlog.RecordedEven
 		}
 		switch ev := m.(type) {
 		case *complaintsv1.ComplaintReceived:
-			return a.Start(ctx, ev, e.ID)
+			return a.Start(ctx, ev, acknowledgedWith(ctx, ev.ComplaintId), e.ID)
 		case *complaintsv1.ComplaintAcknowledged:
 			return a.Meet(ctx, ev.ComplaintId, app.MetByAcknowledged, ev.AcknowledgedAt.AsTime(), e.ID)
 		case *complaintsv1.InformationRequested:

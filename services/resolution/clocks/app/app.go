@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/platform/es"
@@ -40,6 +41,12 @@ type Clocks struct {
 	repo   *es.Repository[domain.Clocks, domain.ClockCommand]
 	timers Timers
 	now    func() time.Time
+
+	// aligned holds, per complaint, the revision of its clocks that this
+	// process last set the timer for: a lifecycle event that changes
+	// nothing at that revision leaves the timer as it is.
+	mu      sync.Mutex
+	aligned map[string]eventlog.Revision
 }
 
 // Deps are what the application works with.
@@ -60,7 +67,7 @@ func New(d Deps) *Clocks {
 		now = func() time.Time { return time.Now().UTC() }
 	}
 	return &Clocks{
-		log: d.Log, timers: d.Timers, now: now,
+		log: d.Log, timers: d.Timers, now: now, aligned: map[string]eventlog.Revision{},
 		repo: &es.Repository[domain.Clocks, domain.ClockCommand]{
 			Log: d.Log, Category: domain.Category, Service: ServiceName, Decider: domain.NewDecider(d.Policy), Metadata: d.Metadata,
 			Cache: es.NewCache[domain.Clocks](es.DefaultCacheSize),

@@ -14,11 +14,13 @@ import (
 	"github.com/complaintflow/complaintflow/services/resolution/clocks/domain"
 )
 
-// Start starts the clocks of a received complaint.
-func (a *Clocks) Start(ctx context.Context, rec *complaintsv1.ComplaintReceived, causation string) error {
+// Start starts the clocks of a received complaint; acknowledgedAt, when not
+// zero, is when it was acknowledged, known with its receipt: the clocks the
+// acknowledgement meets are met in the same append.
+func (a *Clocks) Start(ctx context.Context, rec *complaintsv1.ComplaintReceived, acknowledgedAt time.Time, causation string) error {
 	return a.handle(ctx, rec.ComplaintId, causation, Actor, domain.StartClocks{
 		ComplaintID: rec.ComplaintId, Regime: rec.Regime, Reference: rec.Reference, Product: rec.Product,
-		CustomerID: rec.CustomerId, ReceivedAt: rec.ReceivedAt.AsTime(),
+		CustomerID: rec.CustomerId, ReceivedAt: rec.ReceivedAt.AsTime(), AcknowledgedAt: acknowledgedAt,
 	})
 }
 
@@ -80,7 +82,37 @@ func (a *Clocks) handle(ctx context.Context, complaintID, key string, actor even
 	if err != nil {
 		return err
 	}
-	return a.align(ctx, res.State)
+	// A lifecycle event that changed nothing, at a revision this process
+	// has set the timer for, leaves the timer as it is (an acknowledgement
+	// already met with the receipt, a redelivery after success). A firing
+	// always sets it again: it consumed the schedule it came from.
+	if _, firing := cmd.(domain.FireTimer); !firing && len(res.Events) == 0 && a.alignedAt(complaintID, res.Revision) {
+		return nil
+	}
+	if err := a.align(ctx, res.State); err != nil {
+		return err
+	}
+	a.setAligned(complaintID, res.Revision, res.State)
+	return nil
+}
+
+func (a *Clocks) alignedAt(complaintID string, rev eventlog.Revision) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	r, ok := a.aligned[complaintID]
+	return ok && r == rev
+}
+
+// setAligned records that the timer matches the clocks at rev; a complaint
+// none of whose clocks runs has no timer and is forgotten.
+func (a *Clocks) setAligned(complaintID string, rev eventlog.Revision, s domain.Clocks) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, running := next(s); !running {
+		delete(a.aligned, complaintID)
+		return
+	}
+	a.aligned[complaintID] = rev
 }
 
 // TimerID is the id of a complaint's one clock timer. A complaint's clocks

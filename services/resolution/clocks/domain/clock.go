@@ -137,6 +137,11 @@ type StartClocks struct {
 	Product    string
 	CustomerID string
 	ReceivedAt time.Time
+	// AcknowledgedAt, when set, is when the complaint was acknowledged, known
+	// with its receipt (intake acknowledges in the same append): the clocks
+	// the acknowledgement meets are met in the same decision, so starting and
+	// meeting them is one append, not two.
+	AcknowledgedAt time.Time
 }
 
 // PauseClocks pauses the running internal clocks: the company has asked the
@@ -268,7 +273,14 @@ func start(p Policy, c StartClocks) ([]proto.Message, error) {
 	for _, k := range g.AllClocks() {
 		out = append(out, started(p, g.Name, k, c.ComplaintID, c.Reference, c.Product, c.CustomerID, c.ReceivedAt))
 	}
-	return out, nil
+	if c.AcknowledgedAt.IsZero() {
+		return out, nil
+	}
+	s := Clocks{}
+	for _, e := range out {
+		s = evolve(s, e)
+	}
+	return append(out, meet(s, MeetClocks{By: regime.MetByAcknowledged, At: c.AcknowledgedAt})...), nil
 }
 
 func started(p Policy, regimeName string, k regime.Clock, complaintID, reference, product, customerID string, from time.Time) *complaintsv1.ClockStarted {

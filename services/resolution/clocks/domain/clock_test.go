@@ -119,6 +119,32 @@ func TestAnASICAcknowledgementIsDueByTheEndOfTheNextBusinessDay(t *testing.T) {
 		Then(&complaintsv1.ClockMet{ComplaintId: "c1", Clock: "acknowledgement", MetAt: ts(received.Add(time.Second)), MetBy: "acknowledged"})
 }
 
+// Intake acknowledges in the append that records the receipt: the clocks
+// start with the acknowledgement clock already met, in one decision.
+func TestAComplaintAcknowledgedWithItsReceiptStartsItsClocksWithTheAcknowledgementMet(t *testing.T) {
+	cmd := receipt()
+	cmd.Regime = "asic"
+	clocks := domain.NewDecider(mustPolicy(t))
+	startedOnly, err := decidertest.For(t, clocks).When(cmd).Events()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.AcknowledgedAt = received.Add(time.Second)
+	met := &complaintsv1.ClockMet{ComplaintId: "c1", Clock: "acknowledgement", MetAt: ts(received.Add(time.Second)), MetBy: "acknowledged"}
+	decidertest.For(t, clocks).When(cmd).Then(append(startedOnly, met)...).
+		ThenState(func(t testing.TB, s domain.Clocks) {
+			if k, ok := s.Clock("acknowledgement"); !ok || k.Status != domain.Met {
+				t.Errorf("acknowledgement clock %+v", k)
+			}
+		})
+	// The acknowledgement, delivered afterwards, changes nothing.
+	decidertest.For(t, clocks).Given(append(startedOnly, met)...).
+		When(domain.MeetClocks{By: regime.MetByAcknowledged, At: received.Add(time.Second)}).ThenNothing()
+	// A regime with no acknowledgement clock starts its clocks alone.
+	cmd.Regime = "demo"
+	decidertest.For(t, clocks).When(cmd).Then(theClocks()...)
+}
+
 func TestAnInformationRequestPausesInternalClocksOnly(t *testing.T) {
 	clocks := domain.NewDecider(mustPolicy(t))
 	at := received.Add(10 * time.Second)
