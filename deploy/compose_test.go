@@ -31,6 +31,8 @@ func loadCompose(t *testing.T) *types.Project {
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(dir, "compose.yaml")}},
 		Environment: types.Mapping{
 			"OIDC_JWKS_URL": "https://idp.example.com/jwks.json",
+			"OIDC_ISSUER":   "https://idp.example.com/",
+			"OIDC_AUDIENCE": "complaintflow",
 			"PAYSIM_TOKEN":  "token",
 		},
 	}, func(o *loader.Options) {

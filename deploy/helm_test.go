@@ -92,6 +92,9 @@ func runHelm(t *testing.T, args ...string) []byte {
 
 const chart = "helm/complaintflow"
 
+// oidcValues are the identity provider's settings the chart requires.
+const oidcValues = "oidc.jwksURL=https://idp.example.com/jwks.json,oidc.issuer=https://idp.example.com/,oidc.audience=complaintflow"
+
 // manifest is one rendered Kubernetes object, as far as the checks need it.
 type manifest struct {
 	APIVersion string `yaml:"apiVersion"`
@@ -146,7 +149,7 @@ type probe struct {
 // render runs helm template and parses every document it prints.
 func render(t *testing.T, args ...string) []manifest {
 	t.Helper()
-	out := runHelm(t, append([]string{"template", "cf", chart, "--set", "oidc.jwksURL=https://idp.example.com/jwks.json"}, args...)...)
+	out := runHelm(t, append([]string{"template", "cf", chart, "--set", oidcValues}, args...)...)
 	dec := yaml.NewDecoder(bytes.NewReader(out))
 	var ms []manifest
 	for {
@@ -179,7 +182,7 @@ func find(ms []manifest, kind, name string) *manifest {
 }
 
 func TestHelmChartLints(t *testing.T) {
-	out := runHelm(t, "lint", chart, "--set", "oidc.jwksURL=https://idp.example.com/jwks.json")
+	out := runHelm(t, "lint", chart, "--set", oidcValues)
 	if !bytes.Contains(out, []byte("0 chart(s) failed")) {
 		t.Fatalf("helm lint:\n%s", out)
 	}
