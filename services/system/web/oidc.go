@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"slices"
 	"sync"
 	"time"
@@ -75,6 +76,9 @@ type provider struct {
 	oauth    *oauth2.Config
 	idTokens *oidc.IDTokenVerifier
 	access   *auth.OIDC
+	// endSession is the provider's end_session_endpoint, if it has one:
+	// signing out of the pages signs out there too.
+	endSession string
 }
 
 func (s *Site) oidcContext(ctx context.Context) context.Context {
@@ -100,12 +104,14 @@ func (s *Site) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerif
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("identity provider %s: %w", cfg.Provider.Issuer, err)
 	}
+	var doc struct {
+		JWKSURL    string `json:"jwks_uri"`
+		EndSession string `json:"end_session_endpoint"`
+	}
+	_ = op.Claims(&doc)
 	api := cfg.Provider
 	if api.JWKSURL == "" {
-		var doc struct {
-			JWKSURL string `json:"jwks_uri"`
-		}
-		if err := op.Claims(&doc); err != nil || doc.JWKSURL == "" {
+		if doc.JWKSURL == "" {
 			return nil, nil, nil, fmt.Errorf("identity provider %s names no jwks_uri", api.Issuer)
 		}
 		api.JWKSURL = doc.JWKSURL
@@ -119,6 +125,7 @@ func (s *Site) discover(ctx context.Context) (*oauth2.Config, *oidc.IDTokenVerif
 		Endpoint: op.Endpoint(), Scopes: append([]string{oidc.ScopeOpenID}, slices.DeleteFunc(slices.Clone(cfg.Scopes), func(sc string) bool { return sc == oidc.ScopeOpenID })...)}
 	p.idTokens = op.Verifier(&oidc.Config{ClientID: cfg.ClientID})
 	p.access = access
+	p.endSession = doc.EndSession
 	return p.oauth, p.idTokens, p.access, nil
 }
 
@@ -234,11 +241,39 @@ func (s *Site) signInCallback(w http.ResponseWriter, r *http.Request) {
 	}
 	fresh := s.sessions.create(lifetime)
 	s.sessions.update(fresh, func(f *session) {
-		f.token, f.role, f.roles, f.subject, f.who = tok.AccessToken, roles[0], roles, who.Subject, display
+		f.token, f.role, f.roles, f.subject, f.who, f.idToken = tok.AccessToken, roles[0], roles, who.Subject, display, rawID
 		if slices.Contains(roles, auth.RoleAgent) {
 			f.role = auth.RoleAgent
 		}
 	})
 	s.setCookie(w, r, fresh)
 	seeOther(w, r, "/app/")
+}
+
+// signedOutAt is where the browser goes once signed out: the provider's
+// end-session endpoint when the person signed in there (so its session
+// ends too, and it sends them back to the sign-in page), else the sign-in
+// page.
+func (s *Site) signedOutAt(idToken string) string {
+	s.provider.mu.Lock()
+	end := s.provider.endSession
+	s.provider.mu.Unlock()
+	if idToken == "" || end == "" {
+		return "/app/sign-in"
+	}
+	u, err := url.Parse(end)
+	if err != nil {
+		return "/app/sign-in"
+	}
+	back, err := url.Parse(s.cfg.OIDC.RedirectURL)
+	if err != nil {
+		return "/app/sign-in"
+	}
+	back.Path, back.RawQuery = "/app/sign-in", ""
+	q := u.Query()
+	q.Set("id_token_hint", idToken)
+	q.Set("client_id", s.cfg.OIDC.ClientID)
+	q.Set("post_logout_redirect_uri", back.String())
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -73,6 +73,7 @@ func (is *issuer) discovery(w http.ResponseWriter, _ *http.Request) {
 		"issuer": is.url(), "authorization_endpoint": is.url() + "/authorize", "token_endpoint": is.url() + "/token",
 		"jwks_uri": is.url() + "/keys", "response_types_supported": []string{"code"}, "subject_types_supported": []string{"public"},
 		"id_token_signing_alg_values_supported": []string{"ES256"}, "code_challenge_methods_supported": []string{"S256"},
+		"end_session_endpoint": is.url() + "/end-session",
 	})
 }
 
@@ -236,6 +237,23 @@ func TestStaffSignInThroughTheIdentityProviderWithPKCE(t *testing.T) {
 	resp, page = o.open(hc, "/app/queue?team=network-support")
 	if resp.StatusCode != http.StatusOK || !strings.Contains(page, c.Reference) {
 		t.Fatalf("the queue, called with the provider's access token: %d\n%.600s", resp.StatusCode, page)
+	}
+
+	// Signing out ends the provider's session too, and comes back to the
+	// sign-in page.
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	out, err := hc.PostForm(o.pages.URL+"/app/sign-out", url.Values{"csrf": {csrfOf(t, page)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out.Body.Close()
+	end, _ := url.Parse(out.Header.Get("Location"))
+	if out.StatusCode != http.StatusSeeOther || !strings.HasPrefix(end.String(), o.is.url()+"/end-session?") ||
+		end.Query().Get("id_token_hint") == "" || end.Query().Get("post_logout_redirect_uri") != o.pages.URL+"/app/sign-in" {
+		t.Fatalf("sign-out: %d to %s", out.StatusCode, end)
+	}
+	if resp, _ := o.open(hc, "/app/queue"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/app/sign-in" {
+		t.Fatalf("the queue after signing out: %d", resp.StatusCode)
 	}
 }
 

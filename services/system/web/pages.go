@@ -172,7 +172,7 @@ func (s *Site) signOut(w http.ResponseWriter, r *http.Request) {
 	}
 	s.sessions.end(sess)
 	s.clearCookie(w, r)
-	seeOther(w, r, "/app/sign-in")
+	seeOther(w, r, s.signedOutAt(sess.idToken))
 }
 
 // staff lets signed-in staff through; a form must carry its CSRF token.

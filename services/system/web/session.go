@@ -33,6 +33,9 @@ type session struct {
 	// subject is who the API knows the person as (the actor of what they
 	// do); who is how the header names them.
 	subject, who string
+	// idToken is the provider's ID token (signed in through it), the hint
+	// its end-session endpoint asks for.
+	idToken string
 	// signIn is an identity provider's sign-in under way: what its
 	// answer must match. Cleared at the first answer.
 	signIn *pendingSignIn
