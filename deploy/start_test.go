@@ -44,7 +44,7 @@ func TestServiceUnitsStart(t *testing.T) {
 	bin := t.TempDir()
 	build := exec.Command("go", append([]string{"build", "-o", bin + string(filepath.Separator)},
 		"./services/intake/cmd/intake", "./services/resolution/cmd/resolution", "./services/compensation/cmd/compensation",
-		"./services/followup/cmd/followup", "./services/prevention/cmd/prevention")...)
+		"./services/followup/cmd/followup", "./services/prevention/cmd/prevention", "./services/system/cmd/complaints")...)
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
@@ -106,6 +106,11 @@ func TestServiceUnitsStart(t *testing.T) {
 			startAsWritten(t, filepath.Join("systemd", "complaints-"+svc+".service"), bin, etc, srv.ClientURL())
 		})
 	}
+	// The all-in-one process on its embedded server (on a free port here,
+	// 4222 in the unit).
+	t.Run("all-in-one", func(t *testing.T) {
+		startAsWritten(t, filepath.Join("systemd", "complaints-all-in-one.service"), bin, etc, srv.ClientURL())
+	})
 }
 
 func startAsWritten(t *testing.T, path, bin, etc, natsURL string) {
@@ -163,7 +168,12 @@ func startAsWritten(t *testing.T, path, bin, etc, natsURL string) {
 		}
 	}
 	// The addresses of this machine, not the unit's.
-	vars["NATS_URL"] = natsURL
+	if _, ok := vars["NATS_URL"]; ok {
+		vars["NATS_URL"] = natsURL
+	}
+	if _, ok := vars["EMBEDDED_NATS_PORT"]; ok {
+		vars["EMBEDDED_NATS_PORT"] = "-1"
+	}
 	vars["HTTP_ADDR"] = freeAddr(t)
 
 	environ := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + state}
