@@ -83,16 +83,6 @@ func (a *Agenda) next() (*item, bool) {
 	return heap.Pop(&a.items).(*item), true
 }
 
-// peek is the time of the earliest item.
-func (a *Agenda) peek() (time.Time, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if len(a.items) == 0 {
-		return time.Time{}, false
-	}
-	return a.items[0].at, true
-}
-
 // Timers are the services' timers on the simulated clock: a timer fires
 // when the run reaches its due time, a later schedule of the same timer
 // supersedes it, a cancel drops it. They stand in for the JetStream message

@@ -2,7 +2,6 @@ package companysim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -626,6 +625,3 @@ func (r *Run) onApprovalRequested(ctx context.Context, e eventlog.RecordedEvent)
 	})
 	return err
 }
-
-// ErrUnfinished is returned when the run stopped before its agenda's end.
-var ErrUnfinished = errors.New("companysim: run unfinished")
