@@ -78,9 +78,13 @@ func (is *issuer) discovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (is *issuer) keys(w http.ResponseWriter, _ *http.Request) {
-	pub := is.key.PublicKey
+	pub, err := is.key.PublicKey.Bytes() // 0x04, X, Y
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
 	writeJSON(w, map[string]any{"keys": []any{map[string]any{"kty": "EC", "crv": "P-256", "kid": "test-key", "alg": "ES256", "use": "sig",
-		"x": b64(pub.X.FillBytes(make([]byte, 32))), "y": b64(pub.Y.FillBytes(make([]byte, 32)))}}})
+		"x": b64(pub[1:33]), "y": b64(pub[33:65])}}})
 }
 
 // authorize signs the person in without asking and sends them back with
