@@ -19,7 +19,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/system"
-	"github.com/complaintflow/complaintflow/tools/paysim"
+	"github.com/complaintflow/complaintflow/services/system/paysim"
 )
 
 // fastRedress is a redress policy for tests: an approval escalates after a

@@ -12,7 +12,6 @@ require (
 	github.com/complaintflow/complaintflow/services/platform v0.0.0
 	github.com/complaintflow/complaintflow/services/prevention v0.0.0
 	github.com/complaintflow/complaintflow/services/resolution v0.0.0
-	github.com/complaintflow/complaintflow/tools v0.0.0
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/google/uuid v1.6.0
 	github.com/nats-io/nats.go v1.55.0
@@ -117,7 +116,6 @@ replace (
 	github.com/complaintflow/complaintflow/services/platform => ../platform
 	github.com/complaintflow/complaintflow/services/prevention => ../prevention
 	github.com/complaintflow/complaintflow/services/resolution => ../resolution
-	github.com/complaintflow/complaintflow/tools => ../../tools
 )
 
 replace github.com/complaintflow/complaintflow/services/api => ../api

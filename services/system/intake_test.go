@@ -15,10 +15,10 @@ import (
 	"time"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
+	wire "github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
-	"github.com/complaintflow/complaintflow/tools/client"
 )
 
 // customerIndex returns the changes intake's customer index holds for a
@@ -78,7 +78,6 @@ func TestRepeatContactsRecontactsAndErasureWithTheWholeSystem(t *testing.T) {
 		}
 	}()
 	a := api{t: t, addr: oneAddress(s.Addr())}
-	ctx := context.Background()
 
 	// A repeat contact, through another channel, while the complaint is open.
 	var first, repeat submitted
@@ -164,30 +163,34 @@ func TestRepeatContactsRecontactsAndErasureWithTheWholeSystem(t *testing.T) {
 
 	// Subject access, then erasure: views show [erased], counts stay, and
 	// no file of the log ever held the name or the e-mail address.
-	c := client.New("http://"+s.Addr(), 4)
-	c.Auth = client.Credentials{ByRole: testTokens}
-	held, err := c.PersonalData(ctx, "c-1")
-	if err != nil || held.Erased || len(held.Complaints) != 3 || held.Complaints[0].Customer.Name != "Ann Lee" ||
+	auditor, admin := a.as(testTokens["auditor"]), a.as(testTokens["admin"])
+	var held wire.PersonalData
+	auditor.call(http.MethodGet, "/v1/customers/c-1/personal-data", nil, http.StatusOK, &held)
+	if held.Erased || len(held.Complaints) != 3 || held.Complaints[0].Customer.Name != "Ann Lee" ||
 		len(held.Complaints[0].RepeatContacts) != 1 {
-		t.Fatalf("subject access: %+v, %v", held, err)
+		t.Fatalf("subject access: %+v", held)
 	}
-	erased, err := c.ErasePersonalData(ctx, "c-1", "customer-request")
-	if err != nil || len(erased.ComplaintIDs) != 3 {
-		t.Fatalf("erasure: %+v, %v", erased, err)
+	var erased wire.PersonalDataErased
+	admin.call(http.MethodDelete, "/v1/customers/c-1/personal-data?reason=customer-request", nil, http.StatusOK, &erased)
+	if len(erased.ComplaintIDs) != 3 {
+		t.Fatalf("erasure: %+v", erased)
 	}
-	after, err := c.Complaint(ctx, first.ID)
-	if err != nil || after.Customer.Name != "[erased]" || after.Customer.Email != "[erased]" || after.Effort.RepeatContacts != 1 {
-		t.Fatalf("view after erasure: %+v, %v", after, err)
+	var after wire.Complaint
+	a.call(http.MethodGet, "/v1/complaints/"+first.ID, nil, http.StatusOK, &after)
+	if after.Customer.Name != "[erased]" || after.Customer.Email != "[erased]" || after.Effort.RepeatContacts != 1 {
+		t.Fatalf("view after erasure: %+v", after)
 	}
-	if tl, err := c.Timeline(ctx, first.ID); err != nil || len(tl.Steps) < 10 {
-		t.Fatalf("timeline after erasure: %d steps, %v", len(tl.Steps), err)
+	var tl wire.Timeline
+	a.call(http.MethodGet, "/v1/complaints/"+first.ID+"/timeline", nil, http.StatusOK, &tl)
+	if len(tl.Steps) < 10 {
+		t.Fatalf("timeline after erasure: %d steps", len(tl.Steps))
 	}
-	if held, err = c.PersonalData(ctx, "c-1"); err != nil || !held.Erased || held.Complaints[0].Customer.Name != "[erased]" {
-		t.Fatalf("subject access after erasure: %+v, %v", held, err)
+	held = wire.PersonalData{}
+	auditor.call(http.MethodGet, "/v1/customers/c-1/personal-data", nil, http.StatusOK, &held)
+	if !held.Erased || held.Complaints[0].Customer.Name != "[erased]" {
+		t.Fatalf("subject access after erasure: %+v", held)
 	}
-	if p := new(client.Problem); !errors.As(ignore(c.PersonalData(ctx, "nobody")), &p) || p.Status != http.StatusNotFound {
-		t.Fatalf("subject access of an unknown customer: %v", p)
-	}
+	auditor.call(http.MethodGet, "/v1/customers/nobody/personal-data", nil, http.StatusNotFound, nil)
 	if idx := customerIndex(t, s.Log(), "c-1"); idx[len(idx)-1] != "erased" {
 		t.Fatalf("customer index after erasure %v", idx)
 	}
@@ -203,8 +206,6 @@ func TestRepeatContactsRecontactsAndErasureWithTheWholeSystem(t *testing.T) {
 		}
 	}
 }
-
-func ignore[T any](_ T, err error) error { return err }
 
 func jsonUnmarshal(b []byte, v any) error {
 	if len(b) == 0 {

@@ -17,7 +17,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 	"github.com/complaintflow/complaintflow/services/platform/testkit"
-	"github.com/complaintflow/complaintflow/tools/paysim"
+	"github.com/complaintflow/complaintflow/services/system/paysim"
 )
 
 // TestHappyPathAcrossFiveProcesses builds the five service binaries, runs each

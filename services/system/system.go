@@ -13,8 +13,8 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/prevention"
 	"github.com/complaintflow/complaintflow/services/resolution"
+	"github.com/complaintflow/complaintflow/services/system/paysim"
 	"github.com/complaintflow/complaintflow/services/system/web"
-	"github.com/complaintflow/complaintflow/tools/paysim"
 )
 
 // DefaultAddr is where the all-in-one process listens.

@@ -22,8 +22,8 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/system/paysim"
 	"github.com/complaintflow/complaintflow/tools/client"
-	"github.com/complaintflow/complaintflow/tools/paysim"
 )
 
 func main() {
