@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/api"
+	"github.com/complaintflow/complaintflow/services/platform/httpx"
 )
 
 // DefaultURL is where the all-in-one process listens by default.
@@ -271,69 +272,31 @@ func (c *Client) send(ctx context.Context, token, method, path string, header ht
 	return resp.Header, nil
 }
 
-// FieldError names one field of a request at fault.
-type FieldError struct {
-	Field  string `json:"field"`
-	Detail string `json:"detail"`
-}
+// Problem is an error answer of the API (RFC 9457 problem details): the
+// services' own type, so that what they answer (action and help included)
+// is what the client returns.
+type Problem = httpx.Problem
 
-// Problem is an error answer of the API (RFC 9457 problem details).
-type Problem struct {
-	Type     string       `json:"type"`
-	Title    string       `json:"title"`
-	Status   int          `json:"status"`
-	Detail   string       `json:"detail,omitempty"`
-	Instance string       `json:"instance,omitempty"`
-	Errors   []FieldError `json:"errors,omitempty"`
-}
+// FieldError names one field of a request at fault.
+type FieldError = httpx.FieldError
 
 // Problem types the API answers with.
 const (
-	TypeValidation = "https://complaintflow.dev/problems/validation"
-	TypeNotFound   = "https://complaintflow.dev/problems/not-found"
-	TypeConflict   = "https://complaintflow.dev/problems/conflict"
-	TypeIdempotent = "https://complaintflow.dev/problems/idempotency-key-reused"
-	TypeInternal   = "https://complaintflow.dev/problems/internal"
-	TypeBadRequest = "https://complaintflow.dev/problems/malformed-request"
+	TypeValidation = httpx.TypeValidation
+	TypeNotFound   = httpx.TypeNotFound
+	TypeConflict   = httpx.TypeConflict
+	TypeIdempotent = httpx.TypeIdempotent
+	TypeInternal   = httpx.TypeInternal
+	TypeBadRequest = httpx.TypeBadRequest
 	// TypeUnauthenticated: no valid bearer token (401).
-	TypeUnauthenticated = "https://complaintflow.dev/problems/unauthenticated"
+	TypeUnauthenticated = httpx.TypeUnauthenticated
 	// TypeForbidden: the token lacks the role the route needs (403).
-	TypeForbidden = "https://complaintflow.dev/problems/forbidden"
+	TypeForbidden = httpx.TypeForbidden
 	// TypeUnsupportedMediaType: the body is not application/json (415).
-	TypeUnsupportedMediaType = "https://complaintflow.dev/problems/unsupported-media-type"
+	TypeUnsupportedMediaType = httpx.TypeUnsupportedMediaType
 	// TypeRateLimited: the client is over its request rate (429).
-	TypeRateLimited = "https://complaintflow.dev/problems/rate-limited"
+	TypeRateLimited = httpx.TypeRateLimited
 )
-
-func (p *Problem) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d %s", p.Status, p.Title)
-	if p.Detail != "" {
-		b.WriteString(": " + p.Detail)
-	}
-	for i, fe := range p.Errors {
-		if i == 0 {
-			b.WriteString(" (")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(fe.Field + ": " + fe.Detail)
-		if i == len(p.Errors)-1 {
-			b.WriteString(")")
-		}
-	}
-	return b.String()
-}
-
-// Field returns the detail for a field at fault, and whether it is named.
-func (p *Problem) Field(name string) (string, bool) {
-	for _, fe := range p.Errors {
-		if fe.Field == name {
-			return fe.Detail, true
-		}
-	}
-	return "", false
-}
 
 // problemFrom turns a non-2xx answer into a Problem. An answer that is not
 // problem+json (a proxy's error page, say) keeps its status and a short

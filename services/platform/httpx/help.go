@@ -49,9 +49,9 @@ var actions = map[string]string{
 	TypeRateLimited:          "Wait for the number of seconds in Retry-After, then send the request again.",
 	TypeUnacceptable: "Change the value named in errors to one the complaint policy accepts " +
 		"(the policy's lists are in the API documentation), then send the request again.",
-	"https://complaintflow.dev/problems/unauthenticated": "Send a valid bearer token in the Authorization header; " +
+	TypeUnauthenticated: "Send a valid bearer token in the Authorization header; " +
 		"ask your administrator for one if you have none.",
-	"https://complaintflow.dev/problems/forbidden": "Use a token with one of the roles the operation names, " +
+	TypeForbidden: "Use a token with one of the roles the operation names, " +
 		"or ask your administrator for that role.",
 }
 

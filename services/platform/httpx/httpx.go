@@ -23,7 +23,8 @@ type FieldError struct {
 	Detail string `json:"detail"`
 }
 
-// Problem is an RFC 9457 problem detail.
+// Problem is an RFC 9457 problem detail: the one type every service answers
+// errors with, over HTTP and NATS, and the Go client (tools/client) returns.
 type Problem struct {
 	Type     string       `json:"type"`
 	Title    string       `json:"title"`
@@ -37,15 +38,35 @@ type Problem struct {
 	Help string `json:"help,omitempty"`
 }
 
+// Error reads "<status> <title>: <detail> (<field>: <detail>; ...)".
 func (p *Problem) Error() string {
-	if len(p.Errors) > 0 {
-		parts := make([]string, len(p.Errors))
-		for i, fe := range p.Errors {
-			parts[i] = fe.Field + ": " + fe.Detail
-		}
-		return fmt.Sprintf("%s: %s", p.Title, strings.Join(parts, "; "))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d %s", p.Status, p.Title)
+	if p.Detail != "" {
+		b.WriteString(": " + p.Detail)
 	}
-	return p.Title + ": " + p.Detail
+	for i, fe := range p.Errors {
+		if i == 0 {
+			b.WriteString(" (")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(fe.Field + ": " + fe.Detail)
+	}
+	if len(p.Errors) > 0 {
+		b.WriteString(")")
+	}
+	return b.String()
+}
+
+// Field returns the detail for a field at fault, and whether it is named.
+func (p *Problem) Field(name string) (string, bool) {
+	for _, fe := range p.Errors {
+		if fe.Field == name {
+			return fe.Detail, true
+		}
+	}
+	return "", false
 }
 
 // Problem types.
@@ -60,6 +81,10 @@ const (
 	TypeUnsupportedMediaType = "https://complaintflow.dev/problems/unsupported-media-type"
 	// TypeRateLimited is a client over its request rate.
 	TypeRateLimited = "https://complaintflow.dev/problems/rate-limited"
+	// TypeUnauthenticated is a request without a valid bearer token (401).
+	TypeUnauthenticated = "https://complaintflow.dev/problems/unauthenticated"
+	// TypeForbidden is a token without the role the operation needs (403).
+	TypeForbidden = "https://complaintflow.dev/problems/forbidden"
 	// TypeUnacceptable is a well-formed request that the complaint policy
 	// refuses (a rule, not the syntax, says no).
 	TypeUnacceptable = "https://complaintflow.dev/problems/refused-by-policy"
