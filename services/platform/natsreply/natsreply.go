@@ -8,6 +8,7 @@
 package natsreply
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"log/slog"
@@ -161,4 +162,47 @@ func Caller(ctx context.Context, v auth.Verifier, r micro.Request, roles ...auth
 			attribute.String("status", strconv.Itoa(refused.Problem.Status))))
 	}
 	return auth.Principal{}, refused.Problem
+}
+
+// Endpoint is one request subject of a service: the roles whose callers it
+// admits (as the matching HTTP route does) and what it answers an admitted
+// caller's request with. Handle returns the reply, sent as JSON, or the
+// error to answer as a problem (a *httpx.Problem for a request at fault).
+type Endpoint struct {
+	Subject string
+	Roles   []auth.Role
+	Handle  func(ctx context.Context, r micro.Request, caller auth.Principal) (any, error)
+}
+
+// Serve adds endpoints to svc, each named after its subject's last token.
+// Every request is handled through l, in its own Context, its caller
+// checked by Caller with v, and answered with Handle's reply or Problem.
+func Serve(svc micro.Service, service string, v auth.Verifier, l *Limiter, endpoints ...Endpoint) error {
+	for _, e := range endpoints {
+		h := l.Handler(func(r micro.Request) {
+			ctx, end := Context(service, r)
+			p, err := Caller(ctx, v, r, e.Roles...)
+			if err != nil {
+				end(Problem(ctx, r, err))
+				return
+			}
+			out, err := e.Handle(ctx, r, p)
+			if err != nil {
+				end(Problem(ctx, r, err))
+				return
+			}
+			end(r.RespondJSON(out))
+		})
+		name := e.Subject[strings.LastIndexByte(e.Subject, '.')+1:]
+		if err := svc.AddEndpoint(name, h, micro.WithEndpointSubject(e.Subject)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Decode reads request r's JSON data into dst with httpx.Decode's checks,
+// the size bound included.
+func Decode(r micro.Request, dst any) *httpx.Problem {
+	return httpx.Decode(bytes.NewReader(r.Data()), dst)
 }

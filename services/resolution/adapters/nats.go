@@ -125,6 +125,18 @@ type (
 	}
 )
 
+// Parts of the requests that name a complaint: its id and the HTTP body.
+func (r natsAssign) parts() (string, api.AssignRequest)     { return r.ID, r.AssignRequest }
+func (r natsClaim) parts() (string, api.ClaimRequest)       { return r.ID, r.ClaimRequest }
+func (r natsEscalate) parts() (string, api.EscalateRequest) { return r.ID, r.EscalateRequest }
+func (r natsReview) parts() (string, api.ReviewRequest)     { return r.ID, r.ReviewRequest }
+func (r natsRequestInformation) parts() (string, api.InformationRequestRequest) {
+	return r.ID, r.InformationRequestRequest
+}
+func (r natsContact) parts() (string, api.ContactRequest) { return r.ID, r.ContactRequest }
+func (r natsResolve) parts() (string, api.ResolveRequest) { return r.ID, r.ResolveRequest }
+func (r natsReopen) parts() (string, api.ReopenRequest)   { return r.ID, r.ReopenRequest }
+
 // Serve registers the endpoints on nc. Stop the returned service to stop
 // serving; requests in flight finish first.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
@@ -137,123 +149,91 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	limiter := natsreply.NewLimiter(n.MaxInFlight)
 	a := n.App
-	endpoints := map[string]func(context.Context, micro.Request, caller) (any, error){
-		SubjectShow: func(ctx context.Context, r micro.Request, _ caller) (any, error) {
-			var req idRequest
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			return showOp(ctx, a, req.ID)
-		},
-		SubjectAssign: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
-			var req natsAssign
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			return assignOp(ctx, a, cl, req.ID, req.AssignRequest)
-		},
-		SubjectClaim: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
-			var req natsClaim
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			return claimOp(ctx, a, cl, req.ID, req.ClaimRequest)
-		},
-		SubjectEscalate: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
-			var req natsEscalate
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			return escalateOp(ctx, a, cl, req.ID, req.EscalateRequest)
-		},
-		SubjectReview: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
-			var req natsReview
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			return reviewOp(ctx, a, cl, req.ID, req.ReviewRequest)
-		},
-		SubjectRequestInformation: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
-			var req natsRequestInformation
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			return requestInformationOp(ctx, a, cl, req.ID, req.InformationRequestRequest)
-		},
-		SubjectAnswer: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
-			var req natsAnswer
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			if req.RequestID == "" {
-				return nil, httpx.Invalid(httpx.FieldError{Field: "request_id", Detail: "is required"})
-			}
-			return answerOp(ctx, a, cl, req.ID, req.RequestID, req.InformationAnswer)
-		},
-		SubjectContact: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
-			var req natsContact
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			return contactOp(ctx, a, cl, req.ID, req.ContactRequest)
-		},
-		SubjectResolve: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
-			var req natsResolve
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			return resolveOp(ctx, a, cl, req.ID, req.ResolveRequest)
-		},
-		SubjectReopen: func(ctx context.Context, r micro.Request, cl caller) (any, error) {
-			var req natsReopen
-			if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
-				return nil, p
-			}
-			return reopenOp(ctx, a, cl, req.ID, req.ReopenRequest)
-		},
-		SubjectQueue: func(_ context.Context, r micro.Request, _ caller) (any, error) {
-			var req natsQueue
-			if p := httpx.Decode(bytes.NewReader(r.Data()), &req); p != nil {
-				return nil, p
-			}
-			q := queueQuery{Team: req.Team, Status: req.Status, Flag: req.Flag, Agent: req.Agent, Cursor: req.Cursor}
-			if req.Priority != 0 {
-				q.Priority = strconv.Itoa(req.Priority)
-			}
-			if req.Limit != 0 {
-				q.Limit = strconv.Itoa(req.Limit)
-			}
-			if req.Unassigned {
-				q.Unassigned = "true"
-			}
-			return queueOp(a, q)
-		},
+	handlers := map[string]natsHandler{
+		SubjectShow:               n.show,
+		SubjectAssign:             onCase[natsAssign](a, assignOp),
+		SubjectClaim:              onCase[natsClaim](a, claimOp),
+		SubjectEscalate:           onCase[natsEscalate](a, escalateOp),
+		SubjectReview:             onCase[natsReview](a, reviewOp),
+		SubjectRequestInformation: onCase[natsRequestInformation](a, requestInformationOp),
+		SubjectAnswer:             n.answer,
+		SubjectContact:            onCase[natsContact](a, contactOp),
+		SubjectResolve:            onCase[natsResolve](a, resolveOp),
+		SubjectReopen:             onCase[natsReopen](a, reopenOp),
+		SubjectQueue:              n.queue,
 	}
+	endpoints := make([]natsreply.Endpoint, 0, len(Subjects))
 	for _, subject := range Subjects {
-		handle, roles := endpoints[subject], subjectRoles[subject]
-		h := limiter.Handler(func(r micro.Request) {
-			ctx, end := natsreply.Context(app.ServiceName, r)
-			p, err := natsreply.Caller(ctx, n.Verifier, r, roles...)
-			if err != nil {
-				end(natsreply.Problem(ctx, r, err))
-				return
-			}
-			out, err := handle(ctx, r, natsCaller(r, p))
-			if err != nil {
-				end(natsreply.Problem(ctx, r, err))
-				return
-			}
-			end(r.RespondJSON(out))
-		})
-		name := subject[len("complaints.resolution."):]
-		if err := svc.AddEndpoint(name, h, micro.WithEndpointSubject(subject)); err != nil {
-			_ = svc.Stop()
-			return nil, err
-		}
+		handle := handlers[subject]
+		endpoints = append(endpoints, natsreply.Endpoint{Subject: subject, Roles: subjectRoles[subject],
+			Handle: func(ctx context.Context, r micro.Request, p auth.Principal) (any, error) {
+				return handle(ctx, r, natsCaller(r, p))
+			}})
+	}
+	if err := natsreply.Serve(svc, app.ServiceName, n.Verifier, natsreply.NewLimiter(n.MaxInFlight), endpoints...); err != nil {
+		_ = svc.Stop()
+		return nil, err
 	}
 	return svc, nil
+}
+
+// natsHandler answers one request of a caller.
+type natsHandler func(ctx context.Context, r micro.Request, cl caller) (any, error)
+
+// onCase serves an operation on a complaint's case: the request is the
+// operation's HTTP body with the complaint's "id" added.
+func onCase[N interface{ parts() (string, Req) }, Req, Res any](
+	a *app.Resolution, op func(context.Context, *app.Resolution, caller, string, Req) (Res, error),
+) natsHandler {
+	return func(ctx context.Context, r micro.Request, cl caller) (any, error) {
+		var req N
+		if p := natsreply.Decode(r, &req); p != nil {
+			return nil, p
+		}
+		id, body := req.parts()
+		if p := requireID(id); p != nil {
+			return nil, p
+		}
+		return op(ctx, a, cl, id, body)
+	}
+}
+
+func (n NATS) show(ctx context.Context, r micro.Request, _ caller) (any, error) {
+	var req idRequest
+	if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+		return nil, p
+	}
+	return showOp(ctx, n.App, req.ID)
+}
+
+func (n NATS) answer(ctx context.Context, r micro.Request, cl caller) (any, error) {
+	var req natsAnswer
+	if p := decodeWithID(r.Data(), &req, &req.ID); p != nil {
+		return nil, p
+	}
+	if req.RequestID == "" {
+		return nil, httpx.Invalid(httpx.FieldError{Field: "request_id", Detail: "is required"})
+	}
+	return answerOp(ctx, n.App, cl, req.ID, req.RequestID, req.InformationAnswer)
+}
+
+func (n NATS) queue(_ context.Context, r micro.Request, _ caller) (any, error) {
+	var req natsQueue
+	if p := natsreply.Decode(r, &req); p != nil {
+		return nil, p
+	}
+	q := queueQuery{Team: req.Team, Status: req.Status, Flag: req.Flag, Agent: req.Agent, Cursor: req.Cursor}
+	if req.Priority != 0 {
+		q.Priority = strconv.Itoa(req.Priority)
+	}
+	if req.Limit != 0 {
+		q.Limit = strconv.Itoa(req.Limit)
+	}
+	if req.Unassigned {
+		q.Unassigned = "true"
+	}
+	return queueOp(n.App, q)
 }
 
 // natsCaller is the caller of a NATS request made by p.
@@ -266,7 +246,12 @@ func decodeWithID(data []byte, dst any, id *string) *httpx.Problem {
 	if p := httpx.Decode(bytes.NewReader(data), dst); p != nil {
 		return p
 	}
+	return requireID(*id)
+}
+
+// requireID checks that a request names a complaint.
+func requireID(id string) *httpx.Problem {
 	var v httpx.Validator
-	v.Required(*id, "id")
+	v.Required(id, "id")
 	return v.Problem()
 }
