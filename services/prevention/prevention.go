@@ -108,8 +108,9 @@ func (s *service) Start(ctx context.Context) error {
 }
 
 // ---------------------------------------------------------------------------
-// Systemic issues and preventive actions (ADR 0032, ADR 0033): the spike
-// detector over resolutions, the views of issues and actions, their HTTP
+// Systemic issues and preventive actions (ADR 0032, ADR 0033, ADR 0047): the
+// spike detector over resolutions, the early warning over intake volume, the
+// views of issues and actions, their HTTP
 // routes and the timers that flag overdue actions and evaluate completed
 // ones (durable consumer "prevention-timers"). The policy is prevention.yaml
 // from the configuration directory, or the embedded default.
@@ -118,6 +119,7 @@ func (s *service) Start(ctx context.Context) error {
 type actionsWiring struct {
 	app      *app.Actions
 	detector *adapters.Detector
+	watch    *adapters.IntakeWatch
 	views    *adapters.ActionViews
 	timers   *timer.Timers
 }
@@ -137,13 +139,21 @@ func newActionsWiring(d host.Deps, pol policy.Loaded[domain.SystemicPolicy]) (*a
 		Counts: detector, Views: views, Timers: d.Timers, Logger: d.Logger,
 	})
 	detector.RecordWith(actions.Detect)
-	return &actionsWiring{app: actions, detector: detector, views: views, timers: d.Timers}, nil
+	// The early warning from intake volume (ADR 0047): bursts of received
+	// complaints about a product, recorded as systemic issues as they come.
+	watch, err := adapters.NewIntakeWatch(ctx, d.Log, d.JetStream, pol.Value.EarlyWarning)
+	if err != nil {
+		return nil, err
+	}
+	watch.RecordWith(actions.Detect)
+	return &actionsWiring{app: actions, detector: detector, watch: watch, views: views, timers: d.Timers}, nil
 }
 
 func (w *actionsWiring) routes(mux *http.ServeMux) { adapters.ActionsHTTP{Actions: w.app}.Routes(mux) }
 
 func (w *actionsWiring) start(ctx context.Context, goFn func(func())) error {
 	goFn(func() { _ = w.detector.Run(ctx) })
+	goFn(func() { _ = w.watch.Run(ctx) })
 	goFn(func() { _ = w.views.Run(ctx) })
 	c, err := w.timers.Consume(ctx, ServiceName, w.app.OnTimer)
 	if err != nil {

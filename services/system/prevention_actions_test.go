@@ -135,3 +135,58 @@ func TestABurstOfOneCauseBecomesASystemicIssueAndAnActionIsEvaluatedByTimer(t *t
 		issue.Observed, issue.Expected, issue.UpperLimit, e.Verdict, e.BeforeCount, e.BeforeExposure, e.AfterCount, e.AfterExposure, e.PValue)
 	_ = listed
 }
+
+// An outage storm is flagged from intake volume as it arrives, before any
+// of its complaints is resolved, on a new installation with no history
+// (the policy's prior stands in for it): ADR 0047, default policy.
+func TestAStormOfComplaintsAboutOneProductIsFlaggedBeforeAnyIsResolved(t *testing.T) {
+	dataDir := t.TempDir()
+	writeTestTokens(t, dataDir)
+	cfg := host.Config{HTTPAddr: "127.0.0.1:0", DataDir: dataDir, EmbeddedNATSHost: "127.0.0.1", EmbeddedNATSPort: -1}
+	s, err := host.Start(context.Background(), cfg, "complaints-storm-test", system.Services(intake.Config{Regime: "default"})...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	a := api{t: t, addr: oneAddress(s.Addr())}
+	owner := a.as(testTokens["process-owner"])
+
+	// 45 about broadband: wherever a 5-minute bucket ends, one side holds at
+	// least 23, above the policy's minimum of 20 and far above its prior of
+	// 50 a day.
+	storm := map[string]bool{}
+	for range 45 {
+		var sub submitted
+		a.call(http.MethodPost, "/v1/complaints", anotherCustomersComplaint(), http.StatusCreated, &sub)
+		storm[sub.ID] = true
+	}
+	var issue wire.SystemicIssue
+	testkit.EventuallyNil(t, func() error {
+		var issues wire.SystemicIssues
+		owner.call(http.MethodGet, "/v1/systemic-issues?status=open", nil, http.StatusOK, &issues)
+		for _, i := range issues.Issues {
+			if i.RootCause == "intake-volume" && i.Product == "broadband" {
+				issue = i
+			}
+		}
+		if issue.ID == "" {
+			return fmt.Errorf("no systemic issue from intake volume: %+v", issues)
+		}
+		return nil
+	})
+	if issue.Observed < 20 || len(issue.ComplaintIDs) == 0 {
+		t.Fatalf("issue %+v", issue)
+	}
+	for _, id := range issue.ComplaintIDs {
+		if !storm[id] {
+			t.Fatalf("issue names complaint %s, not of the storm", id)
+		}
+	}
+	// No complaint of the storm was resolved: the issue came from the intake
+	// volume alone.
+	var c map[string]any
+	a.call(http.MethodGet, "/v1/cases/"+issue.ComplaintIDs[0], nil, http.StatusOK, &c)
+	if c["status"] == "resolved" {
+		t.Fatalf("case %v", c)
+	}
+}

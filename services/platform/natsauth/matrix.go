@@ -92,7 +92,7 @@ var Services = []Service{
 	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"},
 		Projections: []string{"followup-silent-customers"}},
 	{Name: "prevention", Category: "prevention",
-		Projections: []string{"prevention-facts", "prevention-spike-detector", "prevention-issues-and-actions"}},
+		Projections: []string{"prevention-facts", "prevention-spike-detector", "prevention-intake-watch", "prevention-issues-and-actions"}},
 }
 
 // DocumentedRequests are the request/reply subjects other systems
