@@ -32,8 +32,12 @@ var Replaced = []string{"resolution-opens-cases", "resolution-clocks", "resoluti
 var Categories = []string{"complaint", "case", "clock", "followup"}
 
 // Workers handle the events of different complaints at once on Durable;
-// one complaint's events are handled in order by one of them.
-const Workers = 32
+// one complaint's events are handled in order by one of them. Each mostly
+// waits for its appends to be stored, so there are many: with 32, 64
+// complaints in flight queued behind each other and the lifecycle ran at
+// 0.8 times the five durables' rate; with 128, 1.1 to 1.6 times (make
+// bench-compare, ADR 0049).
+const Workers = 128
 
 const queueSnapshotKey = "resolution.queues"
 
