@@ -5,6 +5,9 @@ GO    ?= go
 # boundaries, so each module's packages are named one by one.
 MODULES := $(shell sed -n 's|^[[:space:]]*\./\([^[:space:]]*\)$$|\1|p' go.work)
 PKGS    := $(addprefix ./,$(addsuffix /...,$(MODULES)))
+# make test runs the deployment checks (module deploy) in their short form:
+# the full form builds the helm command and the six binaries (make test-deploy).
+TEST_PKGS := $(filter-out ./deploy/...,$(PKGS))
 
 # The race detector needs cgo and a C compiler; without them the tests run
 # without it rather than not at all.
@@ -18,7 +21,7 @@ TOOLS_BIN             := $(CURDIR)/.bin
 
 SERVICES := intake resolution compensation followup prevention
 
-.PHONY: run test deps vet lint fmt-check build proto bench loadgen fuzz clean
+.PHONY: run test test-deploy deps vet lint fmt-check build proto bench loadgen fuzz clean
 
 ## run: start the whole system in one process on the embedded event log (data in ./data),
 ## with the payment simulator and the fast demonstration policies (surveys at once)
@@ -30,10 +33,18 @@ deps:
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
 		{ SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
-## test: formatting, vet, staticcheck, and every test (unit, contract suite, end-to-end)
+## test: formatting, vet, staticcheck, and every test (unit, contract suite, end-to-end;
+## the deployment checks without helm and the binaries' start: make test-deploy runs those)
 test: deps fmt-check vet lint
 	@[ -n "$(RACE)" ] || echo "NOTE: cgo or gcc missing: the tests run WITHOUT the race detector"
-	$(GO) test $(RACE) -count=1 -timeout 9m $(PKGS)
+	$(GO) test $(RACE) -count=1 -timeout 9m $(TEST_PKGS)
+	$(GO) test -short -count=1 -timeout 2m ./deploy/...
+
+## test-deploy: every deployment check: compose and the units parsed, helm lint and
+## helm template on the chart (builds the helm command once into ~/.cache/complaintflow,
+## minutes the first time), each binary started as its unit says
+test-deploy:
+	$(GO) test -count=1 -timeout 20m ./deploy/...
 
 vet:
 	$(GO) vet $(PKGS)
@@ -44,7 +55,7 @@ lint:
 	$(TOOLS_BIN)/staticcheck $(PKGS)
 
 fmt-check:
-	@out=$$(gofmt -l proto services tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l proto services tools deploy); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 ## build: the five service binaries, the all-in-one binary and the tools, into ./bin
 build:
