@@ -21,12 +21,12 @@ func (h ActionsHTTP) Routes(mux *http.ServeMux) {
 	readers := []auth.Role{auth.RoleProcessOwner, auth.RoleAuditor, auth.RoleAdmin}
 	mux.HandleFunc("GET /v1/systemic-issues", auth.Require(h.listIssues, readers...))
 	mux.HandleFunc("GET /v1/systemic-issues/{id}", auth.Require(h.getIssue, readers...))
-	mux.HandleFunc("POST /v1/systemic-issues/{id}/closure", auth.Require(h.closeIssue, auth.RoleProcessOwner))
+	mux.HandleFunc("POST /v1/systemic-issues/{id}/closure", auth.Require(httpx.Endpoint(http.StatusOK, "id", checkCloseIssue, h.closeIssue), auth.RoleProcessOwner))
 	mux.HandleFunc("GET /v1/preventive-actions", auth.Require(h.listActions, readers...))
-	mux.HandleFunc("POST /v1/preventive-actions", auth.Require(h.openAction, auth.RoleProcessOwner))
+	mux.HandleFunc("POST /v1/preventive-actions", auth.Require(httpx.Endpoint(http.StatusCreated, "", checkOpenAction, h.openAction), auth.RoleProcessOwner))
 	mux.HandleFunc("GET /v1/preventive-actions/{id}", auth.Require(h.getAction, readers...))
-	mux.HandleFunc("POST /v1/preventive-actions/{id}/completion", auth.Require(h.completeAction, auth.RoleProcessOwner))
-	mux.HandleFunc("POST /v1/preventive-actions/{id}/evaluation", auth.Require(h.evaluateAction, auth.RoleProcessOwner))
+	mux.HandleFunc("POST /v1/preventive-actions/{id}/completion", auth.Require(httpx.Endpoint(http.StatusOK, "id", checkCompleteAction, h.completeAction), auth.RoleProcessOwner))
+	mux.HandleFunc("POST /v1/preventive-actions/{id}/evaluation", auth.Require(httpx.Endpoint(http.StatusOK, "id", checkEvaluateAction, h.evaluateAction), auth.RoleProcessOwner))
 }
 
 // Request bodies.
@@ -51,14 +51,6 @@ type (
 	}
 )
 
-const maxActionsIdempotencyKey = 200
-
-func actionsIdempotencyKey(r *http.Request, v *httpx.Validator) string {
-	key := r.Header.Get("Idempotency-Key")
-	v.Check(len(key) <= maxActionsIdempotencyKey, "Idempotency-Key", "must be at most 200 characters")
-	return key
-}
-
 func (h ActionsHTTP) listIssues(w http.ResponseWriter, r *http.Request) {
 	at, p := httpx.AsOf(r)
 	status := r.URL.Query().Get("status")
@@ -70,17 +62,13 @@ func (h ActionsHTTP) listIssues(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	all, err := h.Actions.SystemicIssues(r.Context(), at)
-	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
-	}
 	out := api.SystemicIssues{Issues: []api.SystemicIssue{}}
 	for _, i := range all {
 		if status == "" || i.Status == status {
 			out.Issues = append(out.Issues, i)
 		}
 	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	httpx.Reply(w, r, http.StatusOK, out, err)
 }
 
 func (h ActionsHTTP) getIssue(w http.ResponseWriter, r *http.Request) {
@@ -90,36 +78,16 @@ func (h ActionsHTTP) getIssue(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := h.Actions.Issue(r.Context(), id)
-	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, v)
+	httpx.Reply(w, r, http.StatusOK, v, err)
 }
 
-func (h ActionsHTTP) closeIssue(w http.ResponseWriter, r *http.Request) {
-	id, p := httpx.PathID(r, "id")
-	var req closeIssueRequest
-	if p == nil {
-		p = httpx.DecodeJSON(w, r, &req)
-	}
-	var v httpx.Validator
-	key := actionsIdempotencyKey(r, &v)
-	if p == nil {
-		v.Required(strings.TrimSpace(req.Reason), "reason")
-		v.MaxLen(req.Reason, 2000, "reason")
-		p = v.Problem()
-	}
-	if p != nil {
-		httpx.WriteProblem(w, r, p)
-		return
-	}
-	out, err := h.Actions.CloseIssue(r.Context(), id, req.Reason, auth.ActorFrom(r.Context()), key)
-	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+func checkCloseIssue(v *httpx.Validator, req *closeIssueRequest) {
+	v.Required(strings.TrimSpace(req.Reason), "reason")
+	v.MaxLen(req.Reason, 2000, "reason")
+}
+
+func (h ActionsHTTP) closeIssue(_ http.ResponseWriter, r *http.Request, c httpx.Command[closeIssueRequest]) (api.SystemicIssue, error) {
+	return h.Actions.CloseIssue(r.Context(), c.ID, c.Body.Reason, auth.ActorFrom(r.Context()), c.Key)
 }
 
 var actionStatuses = []string{"open", "overdue", "completed", "evaluated"}
@@ -136,51 +104,38 @@ func (h ActionsHTTP) listActions(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	all, err := h.Actions.PreventiveActions(r.Context(), at)
-	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
-	}
 	out := api.PreventiveActions{Actions: []api.PreventiveAction{}}
 	for _, a := range all {
 		if (status == "" || a.Status == status) && (cause == "" || a.RootCause == cause) {
 			out.Actions = append(out.Actions, a)
 		}
 	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	httpx.Reply(w, r, http.StatusOK, out, err)
 }
 
-func (h ActionsHTTP) openAction(w http.ResponseWriter, r *http.Request) {
-	var req openActionRequest
-	p := httpx.DecodeJSON(w, r, &req)
-	var v httpx.Validator
-	key := actionsIdempotencyKey(r, &v)
-	if p == nil {
-		v.Check(req.IssueID != "" || req.RootCause != "", "root_cause", "give the root cause or the systemic issue (issue_id) the action is for")
-		if req.IssueID != "" {
-			v.CheckID(req.IssueID, "issue_id")
-		}
-		v.MaxLen(req.RootCause, 200, "root_cause")
-		v.MaxLen(req.Product, 100, "product")
-		v.Required(req.Owner, "owner")
-		v.MaxLen(req.Owner, 100, "owner")
-		v.Required(strings.TrimSpace(req.Description), "description")
-		v.MaxLen(req.Description, 4000, "description")
-		v.Check(!req.Due.IsZero(), "due", "is required (RFC 3339)")
-		p = v.Problem()
+func checkOpenAction(v *httpx.Validator, req *openActionRequest) {
+	v.Check(req.IssueID != "" || req.RootCause != "", "root_cause", "give the root cause or the systemic issue (issue_id) the action is for")
+	if req.IssueID != "" {
+		v.CheckID(req.IssueID, "issue_id")
 	}
-	if p != nil {
-		httpx.WriteProblem(w, r, p)
-		return
-	}
+	v.MaxLen(req.RootCause, 200, "root_cause")
+	v.MaxLen(req.Product, 100, "product")
+	v.Required(req.Owner, "owner")
+	v.MaxLen(req.Owner, 100, "owner")
+	v.Required(strings.TrimSpace(req.Description), "description")
+	v.MaxLen(req.Description, 4000, "description")
+	v.Check(!req.Due.IsZero(), "due", "is required (RFC 3339)")
+}
+
+func (h ActionsHTTP) openAction(w http.ResponseWriter, r *http.Request, c httpx.Command[openActionRequest]) (api.PreventiveAction, error) {
+	req := c.Body
 	out, err := h.Actions.OpenAction(r.Context(), app.OpenRequest{
 		IssueID: req.IssueID, RootCause: req.RootCause, Product: req.Product, Owner: req.Owner, Description: req.Description, Due: req.Due,
-	}, auth.ActorFrom(r.Context()), key)
-	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
+	}, auth.ActorFrom(r.Context()), c.Key)
+	if err == nil {
+		w.Header().Set("Location", "/v1/preventive-actions/"+out.ID)
 	}
-	w.Header().Set("Location", "/v1/preventive-actions/"+out.ID)
-	httpx.WriteJSON(w, http.StatusCreated, out)
+	return out, err
 }
 
 func (h ActionsHTTP) getAction(w http.ResponseWriter, r *http.Request) {
@@ -190,65 +145,31 @@ func (h ActionsHTTP) getAction(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := h.Actions.Action(r.Context(), id)
-	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, v)
+	httpx.Reply(w, r, http.StatusOK, v, err)
 }
 
-func (h ActionsHTTP) completeAction(w http.ResponseWriter, r *http.Request) {
-	id, p := httpx.PathID(r, "id")
-	var req completeActionRequest
-	if p == nil {
-		p = httpx.DecodeJSON(w, r, &req)
-	}
-	var v httpx.Validator
-	key := actionsIdempotencyKey(r, &v)
-	if p == nil {
-		v.Required(strings.TrimSpace(req.Completion), "completion")
-		v.MaxLen(req.Completion, 4000, "completion")
-		p = v.Problem()
-	}
-	if p != nil {
-		httpx.WriteProblem(w, r, p)
-		return
-	}
-	out, err := h.Actions.CompleteAction(r.Context(), id, req.Completion, auth.ActorFrom(r.Context()), key)
-	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+func checkCompleteAction(v *httpx.Validator, req *completeActionRequest) {
+	v.Required(strings.TrimSpace(req.Completion), "completion")
+	v.MaxLen(req.Completion, 4000, "completion")
 }
 
-func (h ActionsHTTP) evaluateAction(w http.ResponseWriter, r *http.Request) {
-	id, p := httpx.PathID(r, "id")
-	var req evaluateActionRequest
-	if p == nil {
-		p = httpx.DecodeJSON(w, r, &req)
+func (h ActionsHTTP) completeAction(_ http.ResponseWriter, r *http.Request, c httpx.Command[completeActionRequest]) (api.PreventiveAction, error) {
+	return h.Actions.CompleteAction(r.Context(), c.ID, c.Body.Completion, auth.ActorFrom(r.Context()), c.Key)
+}
+
+func checkEvaluateAction(v *httpx.Validator, req *evaluateActionRequest) {
+	b, a := req.ExposureBefore, req.ExposureAfter
+	v.Check((b == nil) == (a == nil), "exposure_after", "give both exposures or neither")
+	if b != nil && a != nil {
+		v.Check(*b > 0, "exposure_before", "must be positive")
+		v.Check(*a > 0, "exposure_after", "must be positive")
 	}
-	var v httpx.Validator
-	key := actionsIdempotencyKey(r, &v)
+}
+
+func (h ActionsHTTP) evaluateAction(_ http.ResponseWriter, r *http.Request, c httpx.Command[evaluateActionRequest]) (api.PreventiveAction, error) {
 	var exposure *app.Exposure
-	if p == nil {
-		b, a := req.ExposureBefore, req.ExposureAfter
-		v.Check((b == nil) == (a == nil), "exposure_after", "give both exposures or neither")
-		if b != nil && a != nil {
-			v.Check(*b > 0, "exposure_before", "must be positive")
-			v.Check(*a > 0, "exposure_after", "must be positive")
-			exposure = &app.Exposure{Before: *b, After: *a}
-		}
-		p = v.Problem()
+	if b, a := c.Body.ExposureBefore, c.Body.ExposureAfter; b != nil && a != nil {
+		exposure = &app.Exposure{Before: *b, After: *a}
 	}
-	if p != nil {
-		httpx.WriteProblem(w, r, p)
-		return
-	}
-	out, err := h.Actions.EvaluateAction(r.Context(), id, exposure, auth.ActorFrom(r.Context()), key)
-	if err != nil {
-		httpx.WriteError(w, r, err)
-		return
-	}
-	httpx.WriteJSON(w, http.StatusOK, out)
+	return h.Actions.EvaluateAction(r.Context(), c.ID, exposure, auth.ActorFrom(r.Context()), c.Key)
 }

@@ -20,7 +20,7 @@ import (
 // and call them, so both validate, refuse and answer alike.
 
 // MaxIdempotencyKey bounds the Idempotency-Key header.
-const MaxIdempotencyKey = 200
+const MaxIdempotencyKey = httpx.MaxIdempotencyKey
 
 // caller is who calls an operation, and how a retry is recognised.
 type caller struct {
@@ -34,10 +34,6 @@ type caller struct {
 }
 
 func (c caller) request() app.Request { return app.Request{Actor: c.actor, IdempotencyKey: c.key} }
-
-func checkKey(v *httpx.Validator, key string) {
-	v.Check(len(key) <= MaxIdempotencyKey, "Idempotency-Key", "must be at most 200 characters")
-}
 
 func orDefault(s, def string) string {
 	if s == "" {
@@ -73,7 +69,7 @@ func assignOp(ctx context.Context, a *app.Resolution, cl caller, id string, req 
 	v.MaxLen(req.Agent, 100, "agent")
 	v.MaxLen(req.AgentDisplayName, 100, "agent_display_name")
 	v.MaxLen(req.Reason, 1000, "reason")
-	checkKey(&v, cl.key)
+	v.IdempotencyKey(cl.key)
 	if p := v.Problem(); p != nil {
 		return api.Case{}, p
 	}
@@ -89,7 +85,7 @@ func claimOp(ctx context.Context, a *app.Resolution, cl caller, id string, req a
 	v.Required(agent, "agent")
 	v.MaxLen(agent, 100, "agent")
 	v.MaxLen(req.AgentDisplayName, 100, "agent_display_name")
-	checkKey(&v, cl.key)
+	v.IdempotencyKey(cl.key)
 	if p := v.Problem(); p != nil {
 		return api.Case{}, p
 	}
@@ -101,7 +97,7 @@ func escalateOp(ctx context.Context, a *app.Resolution, cl caller, id string, re
 	var v httpx.Validator
 	v.Required(strings.TrimSpace(req.Reason), "reason")
 	v.MaxLen(req.Reason, 1000, "reason")
-	checkKey(&v, cl.key)
+	v.IdempotencyKey(cl.key)
 	if p := v.Problem(); p != nil {
 		return api.Case{}, p
 	}
@@ -115,7 +111,7 @@ func reviewOp(ctx context.Context, a *app.Resolution, cl caller, id string, req 
 	v.Required(reviewer, "reviewer")
 	v.MaxLen(reviewer, 100, "reviewer")
 	v.MaxLen(req.Notes, 5000, "notes")
-	checkKey(&v, cl.key)
+	v.IdempotencyKey(cl.key)
 	if p := v.Problem(); p != nil {
 		return api.Case{}, p
 	}
@@ -127,7 +123,7 @@ func requestInformationOp(ctx context.Context, a *app.Resolution, cl caller, id 
 	var v httpx.Validator
 	v.Required(strings.TrimSpace(req.Question), "question")
 	v.MaxLen(req.Question, 2000, "question")
-	checkKey(&v, cl.key)
+	v.IdempotencyKey(cl.key)
 	if p := v.Problem(); p != nil {
 		return api.Case{}, p
 	}
@@ -144,7 +140,7 @@ func answerOp(ctx context.Context, a *app.Resolution, cl caller, id, requestID s
 	v.Required(strings.TrimSpace(req.Answer), "answer")
 	v.MaxLen(req.Answer, 5000, "answer")
 	v.Check(slices.Contains(AnswerChannels, channel), "channel", "must be one of "+strings.Join(AnswerChannels, ", "))
-	checkKey(&v, cl.key)
+	v.IdempotencyKey(cl.key)
 	if p := v.Problem(); p != nil {
 		return api.CaseStatus{}, p
 	}
@@ -162,7 +158,7 @@ func contactOp(ctx context.Context, a *app.Resolution, cl caller, id string, req
 	v.Required(agent, "agent")
 	v.MaxLen(agent, 100, "agent")
 	v.MaxLen(req.Summary, 5000, "summary")
-	checkKey(&v, cl.key)
+	v.IdempotencyKey(cl.key)
 	if p := v.Problem(); p != nil {
 		return api.Case{}, p
 	}
@@ -180,7 +176,7 @@ func resolveOp(ctx context.Context, a *app.Resolution, cl caller, id string, req
 	}
 	v.MaxLen(req.Summary, 5000, "summary")
 	v.MaxLen(req.Agent, 100, "agent")
-	checkKey(&v, cl.key)
+	v.IdempotencyKey(cl.key)
 	if p := v.Problem(); p != nil {
 		return api.Case{}, p
 	}
@@ -194,7 +190,7 @@ func reopenOp(ctx context.Context, a *app.Resolution, cl caller, id string, req 
 	var v httpx.Validator
 	v.Required(strings.TrimSpace(req.Reason), "reason")
 	v.MaxLen(req.Reason, 2000, "reason")
-	checkKey(&v, cl.key)
+	v.IdempotencyKey(cl.key)
 	if p := v.Problem(); p != nil {
 		return api.CaseStatus{}, p
 	}
