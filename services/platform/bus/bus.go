@@ -68,6 +68,13 @@ type Subscription struct {
 	// before delivering it again; a worker still busy with an event (or
 	// retrying one) tells the server so every AckWait/3. Default 30s.
 	AckWait time.Duration
+	// PinnedTTL is how long the server keeps the durable pinned to an
+	// instance that has stopped asking for events before it hands the
+	// durable to another instance of the service (ADR 0042): the time a
+	// complaint's events wait when the instance working them dies (a stopped
+	// one hands it over at once). Default 5s; the pinned instance asks again
+	// every third of it.
+	PinnedTTL time.Duration
 	// CheckEvery is how often the consumer checks that its durable still
 	// exists on the server (it also checks whenever the server reports it
 	// deleted). Default 5s.
@@ -149,6 +156,9 @@ func Consume(ctx context.Context, js jetstream.JetStream, sub Subscription, h Ha
 	if sub.CheckEvery <= 0 {
 		sub.CheckEvery = 5 * time.Second
 	}
+	if sub.PinnedTTL <= 0 {
+		sub.PinnedTTL = 5 * time.Second
+	}
 	sub.Retry = sub.Retry.withDefaults()
 	m, err := newMetrics()
 	if err != nil {
@@ -200,6 +210,10 @@ func Consume(ctx context.Context, js jetstream.JetStream, sub Subscription, h Ha
 	return c, nil
 }
 
+// PriorityGroup is the one priority group of every durable: the instances
+// of a service pull in it, and the server pins the durable to one of them.
+const PriorityGroup = "instances"
+
 // consumerConfig is the durable's configuration. start > 0 recreates it from
 // that stream sequence.
 func (c *Consumer) consumerConfig(start uint64) jetstream.ConsumerConfig {
@@ -212,6 +226,13 @@ func (c *Consumer) consumerConfig(start uint64) jetstream.ConsumerConfig {
 		// dead-letters an event rather than leave it undelivered and unacked.
 		MaxDeliver:    -1,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
+		// Every instance of a service pulls from the durable; the server
+		// delivers to one of them only, so that one process keeps each
+		// complaint's events in order (ADR 0042). Another takes over once
+		// the pinned one has not pulled for PinnedTTL.
+		PriorityPolicy: jetstream.PriorityPolicyPinned,
+		PriorityGroups: []string{PriorityGroup},
+		PinnedTTL:      c.sub.PinnedTTL,
 	}
 	if start > 0 {
 		cfg.DeliverPolicy = jetstream.DeliverByStartSequencePolicy
@@ -296,7 +317,23 @@ func (c *Consumer) Stop() {
 			c.watch.stop()
 		}
 		c.stopWorkers()
+		c.unpin()
 	})
+}
+
+// unpin hands the durable to another instance of the service at once, not
+// after PinnedTTL: this one pulls no more. If another instance holds the pin,
+// the server pins again among those pulling, which is that one alone.
+func (c *Consumer) unpin() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	st, err := c.js.Stream(ctx, natswire.StreamName)
+	if err == nil {
+		err = st.UnpinConsumer(ctx, c.sub.Durable, PriorityGroup)
+	}
+	if err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		c.sub.Logger.Debug("bus: durable not unpinned at stop; another instance takes it after PinnedTTL", "consumer", c.sub.Durable, "err", err)
+	}
 }
 
 func (c *Consumer) stopWorkers() {

@@ -6,8 +6,11 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/bus"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
@@ -164,5 +167,90 @@ func TestAHandlerSeesTheEventsOfItsAppend(t *testing.T) {
 	}
 	if bus.AppendOf(context.Background()) != nil {
 		t.Fatal("an append outside a handler")
+	}
+}
+
+// Two instances of a service on one durable: the server delivers to one of
+// them only (pinned), so each complaint's events are handled in order by one
+// process; when that one stops, the other takes over with what is left, and
+// nothing is handled twice.
+func TestTwoInstancesShareADurableOneAtATime(t *testing.T) {
+	l, js := setup(t)
+	nc2, err := nats.Connect(js.Conn().ConnectedUrl())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc2.Close()
+	js2, err := jetstream.New(nc2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	by := map[string]string{} // event id → instance
+	twice := 0
+	all := newSeen()
+	instance := func(name string, js jetstream.JetStream) *bus.Consumer {
+		c, err := bus.Consume(context.Background(), js, bus.Subscription{Durable: "test-instances", Authenticate: bus.TrustEveryWriter, PinnedTTL: 2 * time.Second},
+			func(_ context.Context, e eventlog.RecordedEvent) error {
+				mu.Lock()
+				if _, ok := by[e.ID]; ok {
+					twice++
+				}
+				by[e.ID] = name
+				mu.Unlock()
+				all.add(e)
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	a := instance("a", js)
+	b := instance("b", js2)
+	defer b.Stop()
+	complaints := []string{uuid.NewString(), uuid.NewString(), uuid.NewString()}
+	for i := range 30 {
+		appendEvent(t, l, "complaint", complaints[i%3], "test.v1.Step")
+	}
+	all.waitFor(t, 30)
+	mu.Lock()
+	first := map[string]int{}
+	for _, inst := range by {
+		first[inst]++
+	}
+	mu.Unlock()
+	if len(first) != 1 {
+		t.Fatalf("the events went to %v: want one instance", first)
+	}
+	// The instance holding the durable stops: the other goes on.
+	pinned := a
+	other := "b"
+	if first["b"] > 0 {
+		pinned, other = b, "a"
+	}
+	pinned.Stop()
+	var later []string
+	for i := range 30 {
+		later = append(later, appendEvent(t, l, "complaint", complaints[i%3], "test.v1.Step"))
+	}
+	all.waitFor(t, 60)
+	mu.Lock()
+	defer mu.Unlock()
+	for _, id := range later {
+		if by[id] != other {
+			t.Fatalf("event %s handled by %q after the pinned instance stopped, want %q", id, by[id], other)
+		}
+	}
+	if twice != 0 || len(by) != 60 {
+		t.Fatalf("%d events handled twice, %d handled", twice, len(by))
+	}
+	for _, c := range complaints {
+		if got := len(all.ids[c]); got != 20 {
+			t.Fatalf("complaint %s: %d events handled, want 20", c, got)
+		}
+	}
+	if pinned == b {
+		a.Stop()
 	}
 }

@@ -44,7 +44,10 @@ func (w *watch) start(cons jetstream.Consumer) error {
 }
 
 func (w *watch) consume(cons jetstream.Consumer) error {
-	cc, err := cons.Consume(w.c.dispatch, jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
+	// The pinned instance's pulls must reach the server more often than
+	// PinnedTTL, even when no event comes, or the pin would move.
+	expiry := max(w.c.sub.PinnedTTL/3, time.Second)
+	cc, err := cons.Consume(w.c.dispatch, jetstream.PullPriorityGroup(PriorityGroup), jetstream.PullExpiry(expiry), jetstream.ConsumeErrHandler(func(_ jetstream.ConsumeContext, err error) {
 		if errors.Is(err, jetstream.ErrConsumerDeleted) || errors.Is(err, jetstream.ErrConsumerNotFound) ||
 			errors.Is(err, jetstream.ErrNoHeartbeat) {
 			select {

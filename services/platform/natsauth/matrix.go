@@ -363,7 +363,8 @@ func (p *permBuilder) pubDeny(s ...string) { p.denyPub = append(p.denyPub, s...)
 func (p *permBuilder) sub(s ...string)     { p.allowSub = append(p.allowSub, s...) }
 
 // durable allows one named durable consumer on a stream: create it (with or
-// without a filter subject), read its info, pull from it and acknowledge.
+// without a filter subject), read its info, pull from it, acknowledge and
+// unpin it (hand it to another instance as it stops).
 // Its filter is the client's choice: a consumer with several filters is
 // created on the bare subject, whose filters the server does not check
 // against the permissions.
@@ -382,7 +383,7 @@ func (p *permBuilder) filteredDurable(stream, name, filter string) {
 
 func (p *permBuilder) consume(stream, name string) {
 	p.pub(api+"CONSUMER.INFO."+stream+"."+name, api+"CONSUMER.MSG.NEXT."+stream+"."+name,
-		"$JS.ACK."+stream+"."+name+".>")
+		api+"CONSUMER.UNPIN."+stream+"."+name, "$JS.ACK."+stream+"."+name+".>")
 }
 
 // bucket allows the keys of a KV bucket: open it (read its stream's info),
