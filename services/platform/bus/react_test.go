@@ -254,3 +254,55 @@ func TestTwoInstancesShareADurableOneAtATime(t *testing.T) {
 		a.Stop()
 	}
 }
+
+// An instance that dies (its connection gone, no unpinning) loses the
+// durable after PinnedTTL: the other instance then handles what comes.
+func TestADeadInstancesDurableGoesToTheOtherAfterThePinnedTTL(t *testing.T) {
+	l, js := setup(t)
+	url := js.Conn().ConnectedUrl()
+	connect := func() (*nats.Conn, jetstream.JetStream) {
+		nc, err := nats.Connect(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return nc, js
+	}
+	var mu sync.Mutex
+	by := map[string]string{}
+	all := newSeen()
+	instance := func(name string, js jetstream.JetStream) *bus.Consumer {
+		c, err := bus.Consume(context.Background(), js, bus.Subscription{Durable: "test-dead-instance", Authenticate: bus.TrustEveryWriter, PinnedTTL: time.Second},
+			func(_ context.Context, e eventlog.RecordedEvent) error {
+				mu.Lock()
+				by[e.ID] = name
+				mu.Unlock()
+				all.add(e)
+				return nil
+			})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	ncA, jsA := connect()
+	a := instance("a", jsA)
+	complaint := uuid.NewString()
+	first := appendEvent(t, l, "complaint", complaint, "test.v1.Step")
+	all.waitFor(t, 1) // a holds the pin: it was alone
+	_, jsB := connect()
+	b := instance("b", jsB)
+	defer b.Stop()
+	ncA.Close() // a dies: nobody unpins
+	defer a.Stop()
+	second := appendEvent(t, l, "complaint", complaint, "test.v1.Step")
+	all.waitFor(t, 2)
+	mu.Lock()
+	defer mu.Unlock()
+	if by[first] != "a" || by[second] != "b" {
+		t.Fatalf("first handled by %q, second by %q: want a, then b once a's pin ran out", by[first], by[second])
+	}
+}
