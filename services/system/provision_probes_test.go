@@ -242,7 +242,7 @@ func TestTheMatrixNamesEveryProjection(t *testing.T) {
 	want := map[string][]string{
 		"compensation": {compadapters.LedgerProjection},
 		"followup":     {followadapters.SilentCustomersProjection},
-		"prevention":   {prevadapters.FactsProjection, prevadapters.DetectorProjection, prevadapters.ActionViewsProjection},
+		"prevention":   {prevadapters.FactsProjection, prevadapters.DetectorProjection, prevadapters.IntakeWatchProjection, prevadapters.ActionViewsProjection},
 	}
 	for _, s := range natsauth.Services {
 		got := map[string]bool{}

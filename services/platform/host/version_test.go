@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,15 +42,19 @@ func olderServer(t *testing.T, real *server.Server) string {
 				}
 				defer s.Close()
 				r := bufio.NewReader(s)
-				info, err := r.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if _, err := io.WriteString(c, version.ReplaceAllString(info, `"version":"2.9.10"`)); err != nil {
-					return
-				}
 				go func() { _, _ = io.Copy(s, c) }()
-				_, _ = io.Copy(c, r)
+				// Every INFO the server sends says the older version: it
+				// sends one again after the client's CONNECT, and that one
+				// must not tell the truth either.
+				for {
+					line, err := r.ReadString('\n')
+					if strings.HasPrefix(line, "INFO ") {
+						line = version.ReplaceAllString(line, `"version":"2.9.10"`)
+					}
+					if _, werr := io.WriteString(c, line); werr != nil || err != nil {
+						return
+					}
+				}
 			}()
 		}
 	}()
@@ -85,7 +90,9 @@ func TestReconnectingToAnOlderServerClosesTheConnection(t *testing.T) {
 			// What refuseOldServerOnReconnect installs, and a word when it
 			// has run.
 			closed := make(chan bool, 1)
-			nc, err := nats.Connect(first.ClientURL()+","+next, nats.DontRandomize(), nats.MaxReconnects(-1),
+			// Only the two URLs given: a server the proxy stands before
+			// would otherwise be reached directly, by its advertised URL.
+			nc, err := nats.Connect(first.ClientURL()+","+next, nats.DontRandomize(), nats.IgnoreDiscoveredServers(), nats.MaxReconnects(-1),
 				nats.ReconnectWait(10*time.Millisecond),
 				nats.ReconnectHandler(func(nc *nats.Conn) { closed <- closeIfTooOld("test", nc) }))
 			if err != nil {

@@ -3,6 +3,7 @@ package esdblog
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
@@ -80,11 +81,49 @@ func (g grpcClient) deadline(d *time.Duration) *time.Duration {
 }
 
 func (g grpcClient) AppendToStream(ctx context.Context, stream string, opts esdb.AppendToStreamOptions, events ...esdb.EventData) (*esdb.WriteResult, error) {
-	wr, err := g.c.AppendToStream(leaderOnly(ctx), stream, opts, events...)
-	if isCode(err, esdb.ErrorCodeNotLeader) {
-		wr, err = g.c.AppendToStream(leaderOnly(ctx), stream, opts, events...)
+	// A call refused by a follower (NotLeader) wrote nothing and is made
+	// again; so is one that could not be sent while the client drops a
+	// connection for another (after a NotLeader, or a node going away). The
+	// same event ids at the same expected revision make a repeat of one the
+	// leader did store a no-op.
+	notLeader := 0
+	for try := 0; ; try++ {
+		wr, err := g.c.AppendToStream(leaderOnly(ctx), stream, opts, events...)
+		switch {
+		case isCode(err, esdb.ErrorCodeNotLeader) && notLeader < afterNotLeader:
+			notLeader++
+		case movingToLeader(err) && try < 3 && pause(ctx, try):
+		default:
+			return wr, err
+		}
 	}
-	return wr, err
+}
+
+// afterNotLeader is how many times a call refused with NotLeader is made
+// again: once the client has reconnected, the next node it reaches is the
+// leader, unless the leader changed meanwhile.
+const afterNotLeader = 1
+
+// movingToLeader says whether err is what a call meets while the client
+// drops its connection to a follower for the leader: the connection closed,
+// or the request could not be sent (an unknown code).
+func movingToLeader(err error) bool {
+	if err == nil || cancelled(err) {
+		return false
+	}
+	c, ok := errorCode(err)
+	return !ok || c == esdb.ErrorCodeConnectionClosed || c == esdb.ErrorCodeUnknown
+}
+
+// pause waits a little longer each try before a call is made again; false
+// when ctx ended.
+func pause(ctx context.Context, try int) bool {
+	select {
+	case <-time.After(time.Duration(20<<try) * time.Millisecond):
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func (g grpcClient) ReadStream(ctx context.Context, stream string, opts esdb.ReadStreamOptions, count uint64) (reader, error) {
@@ -100,16 +139,26 @@ func (g grpcClient) ReadAll(ctx context.Context, opts esdb.ReadAllOptions, count
 // readOnLeader starts a read and takes its first answer, where a NotLeader
 // refusal comes: then the read is started once more, on the leader.
 func readOnLeader(open func() (*esdb.ReadStream, error)) (reader, error) {
+	refused := false
 	for attempt := 0; ; attempt++ {
 		rs, err := open()
 		if err != nil {
 			if attempt == 0 && isCode(err, esdb.ErrorCodeNotLeader) {
+				refused = true
 				continue
+			}
+			if refused && attempt < 3 && movingToLeader(err) && pause(context.Background(), attempt-1) {
+				continue // the client is still moving to the leader
 			}
 			return nil, err
 		}
 		first, err := rs.Recv()
 		if attempt == 0 && isCode(err, esdb.ErrorCodeNotLeader) {
+			rs.Close()
+			refused = true
+			continue
+		}
+		if refused && attempt < 3 && err != nil && !errors.Is(err, io.EOF) && movingToLeader(err) && pause(context.Background(), attempt-1) {
 			rs.Close()
 			continue
 		}
