@@ -33,8 +33,8 @@ type Config struct {
 	// (CONFIG_DIR): routing.yaml, taxonomy.yaml, triage.yaml, contacts.yaml,
 	// templates.yaml.
 	ConfigDir string `env:"CONFIG_DIR"`
-	// QueueSnapshotEvery is how often the queue projection is saved; zero
-	// is DefaultQueueSnapshotEvery.
+	// QueueSnapshotEvery is how often the queue projection's snapshot is
+	// saved in the projections bucket; zero is DefaultQueueSnapshotEvery.
 	QueueSnapshotEvery time.Duration `env:"-"`
 }
 
@@ -120,14 +120,10 @@ func (s *service) Start(ctx context.Context) error { return s.start(ctx) }
 // start starts resolution's one durable on the lifecycle, running the case
 // work's reactions and more (the clocks'), and the rest of the case work.
 func (s *service) start(ctx context.Context, more ...bus.Reaction) error {
-	if err := s.restoreQueues(ctx); err != nil {
+	if err := s.startQueues(ctx); err != nil {
 		return err
 	}
-	reactions := append(s.reactions(), more...)
-	// The queue folds last: when an earlier reaction fails, the event is
-	// handed to every reaction again, and the queue has not seen it yet.
-	reactions = append(reactions, bus.Reaction{Name: "queues", EventTypes: app.QueueEventTypes, Handle: adapters.OnQueueEvent(s.app)})
-	types, react := bus.React(reactions...)
+	types, react := bus.React(append(s.reactions(), more...)...)
 	if err := s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
 		Durable: Durable, Replaces: Replaced, Categories: Categories, EventTypes: types,
 		Workers: Workers,

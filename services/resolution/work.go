@@ -1,23 +1,18 @@
 package resolution
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
-	"errors"
-	"io"
-	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/projection"
 	"github.com/complaintflow/complaintflow/services/resolution/adapters"
+	"github.com/complaintflow/complaintflow/services/resolution/app"
 )
 
 // Durable is resolution's one consumer of the lifecycle (see
-// natsauth.Services): every reaction of the case work, the clocks and the
-// queue projection run on it, so each event is delivered, acknowledged and
-// its place written once (ADR 0043).
+// natsauth.Services): every reaction of the case work and the clocks run on
+// it, so each event is delivered, acknowledged and its place written once
+// (ADR 0049).
 const Durable = "resolution-lifecycle"
 
 // Replaced are the durables Durable took the place of, one per reaction: it
@@ -27,8 +22,8 @@ var Replaced = []string{"resolution-opens-cases", "resolution-clocks", "resoluti
 	"resolution-escalates-breaches", "resolution-queues"}
 
 // Categories are the streams Durable reads: the complaint's (opening,
-// acknowledgement), the case's, the clocks' (breaches, the queue's due
-// dates) and follow-up's (survey answers, closure).
+// acknowledgement), the case's (the clocks met by a resolution), the
+// clocks' (breaches) and follow-up's (survey answers, closure).
 var Categories = []string{"complaint", "case", "clock", "followup"}
 
 // Workers handle the events of different complaints at once on Durable;
@@ -39,12 +34,13 @@ var Categories = []string{"complaint", "case", "clock", "followup"}
 // bench-compare, ADR 0049).
 const Workers = 128
 
-const queueSnapshotKey = "resolution.queues"
+// QueueProjection names the queue projection and its snapshot in the
+// projections bucket. Every instance of resolution folds the whole log into
+// its own queue, so each answers the same (ADR 0024, ADR 0042).
+const QueueProjection = "resolution-queue"
 
-// startCaseWork starts the queue's snapshots and the request/reply API on
-// NATS.
+// startCaseWork starts the request/reply API on NATS.
 func (s *service) startCaseWork(ctx context.Context) error {
-	s.saveQueues(ctx)
 	svc, err := adapters.NATS{App: s.app, Verifier: s.deps.Verifier}.Serve(s.deps.Requests)
 	if err != nil {
 		return err
@@ -53,72 +49,30 @@ func (s *service) startCaseWork(ctx context.Context) error {
 	return nil
 }
 
-// restoreQueues restores the queue projection's snapshot; Durable keeps it
-// up to date (ADR 0024).
-func (s *service) restoreQueues(ctx context.Context) error {
-	q := s.app.Queues()
-	kv, err := s.deps.JetStream.KeyValue(ctx, natsauth.CheckpointBucket)
+// startQueues keeps the queue projection: restored from its snapshot, then
+// following the log with an ordered consumer of this instance's own, saved
+// every Config.QueueSnapshotEvery.
+func (s *service) startQueues(ctx context.Context) error {
+	p, err := projection.New(ctx, s.deps.Log, s.deps.JetStream, &queueFold{app: s.app}, projection.Options{
+		Name: QueueProjection, SnapshotInterval: s.queueSnapshotEvery,
+		Filter: eventlog.Filter{Categories: app.QueueCategories, EventTypes: app.QueueEventTypes},
+	})
 	if err != nil {
 		return err
 	}
-	entry, err := kv.Get(ctx, queueSnapshotKey)
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-	case err != nil:
-		return err
-	default:
-		zr, err := gzip.NewReader(bytes.NewReader(entry.Value()))
-		if err != nil {
-			return err
-		}
-		raw, err := io.ReadAll(zr)
-		if err != nil {
-			return err
-		}
-		if err := q.Restore(raw); err != nil {
-			return err
-		}
-	}
+	s.deps.Go(func() { _ = p.Run(ctx) })
 	return nil
 }
 
-// saveQueues saves the queue projection every Config.QueueSnapshotEvery and
-// at stop.
-func (s *service) saveQueues(ctx context.Context) {
-	q := s.app.Queues()
-	kv, err := s.deps.JetStream.KeyValue(ctx, natsauth.CheckpointBucket)
-	if err != nil {
-		if s.deps.Logger != nil {
-			s.deps.Logger.Warn("queue snapshots not saved", "err", err)
-		}
-		return
-	}
-	save := func(ctx context.Context) {
-		raw, dirty, err := q.Snapshot()
-		if err != nil || !dirty {
-			return
-		}
-		var b bytes.Buffer
-		zw := gzip.NewWriter(&b)
-		_, _ = zw.Write(raw)
-		_ = zw.Close()
-		if _, err := kv.Put(ctx, queueSnapshotKey, b.Bytes()); err != nil && s.deps.Logger != nil {
-			s.deps.Logger.Warn("queue snapshot not saved", "err", err)
-		}
-	}
-	s.deps.Go(func() {
-		t := time.NewTicker(s.queueSnapshotEvery)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				stop, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				save(stop)
-				cancel()
-				return
-			case <-t.C:
-				save(ctx)
-			}
-		}
-	})
+// queueFold is the queue projection's state: the application's queues,
+// folded by the application, which reads a reopened case's streams to bring
+// back the row a resolution dropped (app.Resolution.OnQueueEvent).
+type queueFold struct{ app *app.Resolution }
+
+func (f *queueFold) Apply(e eventlog.RecordedEvent) error {
+	return f.app.OnQueueEvent(context.Background(), e)
 }
+
+func (f *queueFold) MarshalJSON() ([]byte, error) { return f.app.Queues().MarshalJSON() }
+
+func (f *queueFold) UnmarshalJSON(data []byte) error { return f.app.Queues().UnmarshalJSON(data) }

@@ -18,6 +18,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/provision"
 	"github.com/complaintflow/complaintflow/services/platform/timer"
 	prevadapters "github.com/complaintflow/complaintflow/services/prevention/adapters"
+	"github.com/complaintflow/complaintflow/services/resolution"
 )
 
 // provJetStream connects to a server running the generated permissions as
@@ -242,6 +243,7 @@ func TestTheMatrixNamesEveryProjection(t *testing.T) {
 	want := map[string][]string{
 		"compensation": {compadapters.LedgerProjection},
 		"followup":     {followadapters.SilentCustomersProjection},
+		"resolution":   {resolution.QueueProjection},
 		"prevention":   {prevadapters.FactsProjection, prevadapters.DetectorProjection, prevadapters.IntakeWatchProjection, prevadapters.ActionViewsProjection},
 	}
 	for _, s := range natsauth.Services {

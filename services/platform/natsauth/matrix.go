@@ -84,7 +84,7 @@ type Service struct {
 // added here, or its user may not create it.
 var Services = []Service{
 	{Name: "intake", Category: "complaint", Durables: []string{"intake-indexes-customers"}, Vault: true},
-	{Name: "resolution", Category: "case", Durables: []string{"resolution-lifecycle"},
+	{Name: "resolution", Category: "case", Durables: []string{"resolution-lifecycle"}, Projections: []string{"resolution-queue"},
 		Retired: []string{"resolution-opens-cases", "resolution-clocks", "resolution-reopens-cases",
 			"resolution-escalates-breaches", "resolution-queues"}},
 	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"},

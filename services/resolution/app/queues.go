@@ -397,6 +397,26 @@ func (q *Queues) Snapshot() (data []byte, dirty bool, err error) {
 	return data, dirty, err
 }
 
+// MarshalJSON is the projection's snapshot (projection.New and Run save and
+// restore it): its rows.
+func (q *Queues) MarshalJSON() ([]byte, error) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	rows := make([]*QueueRow, 0, len(q.rows))
+	for _, r := range q.rows {
+		rows = append(rows, r)
+	}
+	return json.Marshal(rows)
+}
+
+// UnmarshalJSON restores a snapshot into an empty projection.
+func (q *Queues) UnmarshalJSON(data []byte) error {
+	if q.rows == nil {
+		q.rows = map[string]*QueueRow{}
+	}
+	return q.Restore(data)
+}
+
 // Restore loads a snapshot into an empty projection.
 func (q *Queues) Restore(data []byte) error {
 	var rows []*QueueRow
