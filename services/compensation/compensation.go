@@ -113,7 +113,8 @@ func (s *service) Name() string              { return app.ServiceName }
 func (s *service) Routes(mux *http.ServeMux) { adapters.HTTP{App: s.app}.Routes(mux) }
 
 // Start runs the resolution consumer, the timer consumer, the confirmation
-// endpoint on NATS and the redress ledger.
+// endpoint on NATS, the redress ledger and the list of redress awaiting
+// approval.
 func (s *service) Start(ctx context.Context) error {
 	d := s.deps
 	if d.JetStream != nil {
@@ -124,6 +125,12 @@ func (s *service) Start(ctx context.Context) error {
 		s.app.WithLedger(ledger)
 		d.Go(func() { _ = ledger.Run(ctx) })
 	}
+	awaiting, err := adapters.NewAwaiting(ctx, d.Log, d.JetStream)
+	if err != nil {
+		return fmt.Errorf("redress awaiting approval: %w", err)
+	}
+	s.app.WithAwaiting(awaiting)
+	d.Go(func() { _ = awaiting.Run(ctx) })
 	if d.Timers != nil {
 		c, err := d.Timers.Consume(ctx, app.ServiceName, adapters.OnTimer(s.app))
 		if err != nil {

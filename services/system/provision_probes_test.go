@@ -241,7 +241,7 @@ func TestServicesReadOnlyWhatIsTheirs(t *testing.T) {
 // its own snapshots.
 func TestTheMatrixNamesEveryProjection(t *testing.T) {
 	want := map[string][]string{
-		"compensation": {compadapters.LedgerProjection},
+		"compensation": {compadapters.LedgerProjection, compadapters.AwaitingProjection},
 		"followup":     {followadapters.SilentCustomersProjection},
 		"resolution":   {resolution.QueueProjection},
 		"prevention":   {prevadapters.FactsProjection, prevadapters.DetectorProjection, prevadapters.IntakeWatchProjection, prevadapters.ActionViewsProjection},

@@ -35,6 +35,7 @@ var confirmers = []auth.Role{auth.RolePayments}
 
 // Routes registers the routes.
 func (h HTTP) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v1/redress", auth.Require(h.list, append(readers, auth.RoleAdmin)...))
 	mux.HandleFunc("GET /v1/redress/{id}", auth.Require(h.show, readers...))
 	mux.HandleFunc("POST /v1/redress/{id}/approval", auth.Require(h.approval, auth.RoleApprover, auth.RoleAdmin))
 	mux.HandleFunc("POST /v1/redress/{id}/issuances/{issuance_id}/confirmation", auth.Require(h.confirmation, confirmers...))

@@ -54,6 +54,12 @@ type LedgerView interface {
 	LedgerAsOf(ctx context.Context, asOf time.Time, f func(domain.Ledger)) error
 }
 
+// AwaitingView is the projection of the redress waiting for an approver
+// (domain.Awaiting).
+type AwaitingView interface {
+	Awaiting(func(domain.Awaiting))
+}
+
 // Policy is the loaded redress policy: its rules and where it came from.
 type Policy struct {
 	domain.Policy
@@ -69,6 +75,7 @@ type Compensation struct {
 	streams   Streams
 	timers    Timers
 	ledger    LedgerView
+	awaiting  AwaitingView
 	decider   decider.Decider[domain.Redress, domain.Command]
 	now       func() time.Time
 }
@@ -97,6 +104,12 @@ func (a *Compensation) WithClock(now func() time.Time) *Compensation {
 // WithTimers sets the timers once the host has them.
 func (a *Compensation) WithTimers(t Timers) *Compensation {
 	a.timers = t
+	return a
+}
+
+// WithAwaiting sets the projection of the redress waiting for an approver.
+func (a *Compensation) WithAwaiting(v AwaitingView) *Compensation {
+	a.awaiting = v
 	return a
 }
 

@@ -88,7 +88,7 @@ var Services = []Service{
 		Retired: []string{"resolution-opens-cases", "resolution-clocks", "resolution-reopens-cases",
 			"resolution-escalates-breaches", "resolution-queues"}},
 	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"},
-		Projections: []string{"compensation-redress-ledger"}},
+		Projections: []string{"compensation-redress-ledger", "compensation-redress-awaiting"}},
 	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"},
 		Projections: []string{"followup-silent-customers"}},
 	{Name: "prevention", Category: "prevention",
