@@ -3,6 +3,7 @@ package web
 import (
 	"crypto/rand"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/complaintflow/complaintflow/services/api"
@@ -23,16 +24,41 @@ type approvalPage struct {
 	MayDecide bool
 	// Key makes a decision sent twice count once (Idempotency-Key).
 	Key string
+	// Waiting is the redress awaiting a decision, the longest waiting
+	// first (the list page); NextCursor continues it.
+	Waiting    []waitingRedress
+	NextCursor string
 }
 
-// approvals finds a complaint's redress: the approver comes with the
-// complaint's id from the approval's notice, or from the case page.
+// waitingRedress is one line of the list; Own: the signed-in person
+// resolved the case, so another approver decides.
+type waitingRedress struct {
+	api.RedressAwaiting
+	Own bool
+}
+
+// approvals lists the redress awaiting a decision, with the case, kind,
+// total and who proposed it; or finds one complaint's redress when the
+// approver comes with its id (from the approval's notice or the case page).
 func (s *Site) approvals(w http.ResponseWriter, r *http.Request, sess *session) {
 	if id := strings.TrimSpace(r.URL.Query().Get("complaint")); id != "" {
 		seeOther(w, r, "/app/approvals/"+esc(id))
 		return
 	}
-	s.render(w, r, "approvals", http.StatusOK, sess, "Approvals", approvalPage{})
+	var list api.RedressAwaitingList
+	path := "/v1/redress?status=awaiting_approval&limit=100"
+	if c := r.URL.Query().Get("cursor"); c != "" {
+		path += "&cursor=" + url.QueryEscape(c)
+	}
+	if err := s.caller(r, sess.token).get(r.Context(), path, &list); err != nil {
+		s.apiProblem(w, r, sess, err)
+		return
+	}
+	p := approvalPage{Waiting: make([]waitingRedress, 0, len(list.Items)), NextCursor: list.NextCursor}
+	for _, red := range list.Items {
+		p.Waiting = append(p.Waiting, waitingRedress{RedressAwaiting: red, Own: red.ResolvedBy != "" && red.ResolvedBy == sess.subject})
+	}
+	s.render(w, r, "approvals", http.StatusOK, sess, "Approvals", p)
 }
 
 func (s *Site) approval(w http.ResponseWriter, r *http.Request, sess *session) {

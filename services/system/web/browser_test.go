@@ -229,10 +229,19 @@ func TestAnApproverApprovesRedressFromThePage(t *testing.T) {
 	complaint := f.resolveForApproval()
 	c := newChrome(t)
 
+	other := f.resolveForApproval()
 	c.signIn(f.base, auth.RoleApprover)
-	c.run(chromedp.Click(`a[href="/app/approvals"]`, chromedp.ByQuery), chromedp.WaitVisible("#complaint", chromedp.ByQuery),
-		chromedp.SendKeys("#complaint", complaint.ID, chromedp.ByQuery), chromedp.Submit("#complaint", chromedp.ByQuery),
-		chromedp.WaitVisible("#approve", chromedp.ByQuery))
+	// The list holds every redress awaiting a decision, with its case, kind,
+	// total and who proposed it.
+	row := "#awaiting-" + complaint.ID
+	c.run(chromedp.Click(`a[href="/app/approvals"]`, chromedp.ByQuery), chromedp.WaitVisible(row, chromedp.ByQuery),
+		chromedp.WaitVisible("#awaiting-"+other.ID, chromedp.ByQuery))
+	if line := c.text(row); !strings.Contains(line, complaint.Reference) || !strings.Contains(line, "500.00 GBP") ||
+		!strings.Contains(line, "dev-agent") || strings.Contains(line, "(you") {
+		t.Fatalf("the list shows %q, want the reference %s, 500.00 GBP and dev-agent as proposer", line, complaint.Reference)
+	}
+	c.screenshot("approvals-list")
+	c.run(chromedp.Click(row+" a", chromedp.ByQuery), chromedp.WaitVisible("#approve", chromedp.ByQuery))
 	if st, total, by := c.text("#redress-status"), c.text("#redress-total"), c.text("#resolved-by"); st != "awaiting_approval" || total != "500.00 GBP" || by != "dev-agent" {
 		t.Fatalf("the approval page shows status %q, total %q, resolved by %q", st, total, by)
 	}
@@ -249,6 +258,19 @@ func TestAnApproverApprovesRedressFromThePage(t *testing.T) {
 		t.Fatalf("after approving the redress is still %q", st)
 	}
 	c.screenshot("approved")
+
+	// Decided, it leaves the list; the other still waits.
+	f.eventually("the approved redress off the list", func() bool {
+		var list api.RedressAwaitingList
+		st, _ := f.try(tokens[auth.RoleApprover], http.MethodGet, "/v1/redress?status=awaiting_approval", nil, &list)
+		return st == http.StatusOK && len(list.Items) == 1
+	})
+	c.run(chromedp.Navigate(f.base+"/app/approvals"), chromedp.WaitVisible("#awaiting-"+other.ID, chromedp.ByQuery))
+	var rows int
+	c.run(chromedp.Evaluate(`document.querySelectorAll("#awaiting tbody tr").length`, &rows))
+	if rows != 1 {
+		t.Fatalf("the list shows %d rows after the approval, want the other one alone", rows)
+	}
 }
 
 func TestAProcessOwnerOpensAndCompletesAPreventiveActionFromThePage(t *testing.T) {

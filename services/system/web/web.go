@@ -51,7 +51,7 @@ func New(cfg Config) *Site {
 		cfg.Now = time.Now
 	}
 	s := &Site{cfg: cfg, hc: &http.Client{Timeout: 30 * time.Second}, sessions: newSessions(), pages: map[string]*template.Template{}}
-	funcs := template.FuncMap{"left": s.left, "overdue": func(t time.Time) bool { return t.Before(s.cfg.Now()) }, "when": when, "words": words, "money": money, "has": hasRole, "verdict": func(v string) string {
+	funcs := template.FuncMap{"left": s.left, "overdue": func(t time.Time) bool { return t.Before(s.cfg.Now()) }, "when": when, "words": words, "money": money, "label": label, "has": hasRole, "verdict": func(v string) string {
 		if w, ok := verdictWords[v]; ok {
 			return w
 		}

@@ -127,3 +127,7 @@ func money(minor int64, currency string) string {
 	}
 	return strings.TrimSpace(fmt.Sprintf("%s%d.%02d %s", sign, minor/100, minor%100, currency))
 }
+
+// label is a code as words: "distress_and_inconvenience" reads "distress
+// and inconvenience", "over-limit" "over limit".
+func label(code string) string { return strings.NewReplacer("_", " ", "-", " ").Replace(code) }
