@@ -4,12 +4,15 @@
 //
 // Messages are kept in the event log in clear, so a template may use no
 // personal data: only the fields its caller passes, which are references,
-// dates, products, agent display names and contact routes.
+// dates, products, agent display names and contact routes. A link to the
+// customer page carries a placeholder where the delivery system puts the
+// complaint's capability token, never the token (ADR 0052).
 package notify
 
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"text/template"
@@ -37,8 +40,38 @@ const (
 // that writes to the customer.
 type Templates struct {
 	// Version is the file's label as written; label+digest once loaded.
-	Version   string              `yaml:"version"`
-	Templates map[string]Template `yaml:"templates"`
+	Version string `yaml:"version"`
+	// CustomerPageURL is the customer page's address
+	// (https://complaints.example.com/app/complaint); empty, messages carry
+	// no link. Templates write {{with customerLink}}…{{.}}…{{end}}.
+	CustomerPageURL string              `yaml:"customer_page_url"`
+	Templates       map[string]Template `yaml:"templates"`
+}
+
+// CustomerTokenPlaceholder stands in a message's link for the complaint's
+// capability token, which is never written to the log (ADR 0052): the
+// delivery system puts the customer's token in its place (FillCustomerToken)
+// when it sends the message, as it puts the customer's address on it.
+const CustomerTokenPlaceholder = "{customer_token}"
+
+// CustomerLink is the link templates get as customerLink: the customer
+// page with the placeholder for the token; "" when no page is configured.
+func (t *Templates) CustomerLink() string {
+	if t.CustomerPageURL == "" {
+		return ""
+	}
+	sep := "?"
+	if strings.Contains(t.CustomerPageURL, "?") {
+		sep = "&"
+	}
+	return t.CustomerPageURL + sep + "token=" + CustomerTokenPlaceholder
+}
+
+// FillCustomerToken is what a delivery system does to a message's text (or
+// subject) before sending it: the customer's capability token in place of
+// CustomerTokenPlaceholder.
+func FillCustomerToken(text, token string) string {
+	return strings.ReplaceAll(text, CustomerTokenPlaceholder, url.QueryEscape(token))
 }
 
 // Template is one message in text/template syntax. A template named
@@ -58,6 +91,11 @@ func (t *Templates) SetVersion(v string) { t.Version = v }
 // Validate checks that every template parses, naming the field in error.
 func (t *Templates) Validate() error {
 	var errs []error
+	if t.CustomerPageURL != "" {
+		if u, err := url.Parse(t.CustomerPageURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("customer_page_url: %q is not an http(s) address such as https://complaints.example.com/app/complaint", t.CustomerPageURL))
+		}
+	}
 	names := make([]string, 0, len(t.Templates))
 	for name := range t.Templates {
 		names = append(names, name)
@@ -69,7 +107,7 @@ func (t *Templates) Validate() error {
 			errs = append(errs, fmt.Errorf("templates.%s.text: is required", name))
 		}
 		for field, src := range map[string]string{"text": m.Text, "subject": m.Subject} {
-			if _, err := parse(src); err != nil {
+			if _, err := t.parse(src); err != nil {
 				errs = append(errs, fmt.Errorf("templates.%s.%s: %v", name, field, err))
 			}
 		}
@@ -113,10 +151,10 @@ func (t *Templates) Render(purpose, variant string, fields any) (subject, text s
 	if !ok {
 		return "", "", fmt.Errorf("templates.%s: is required", purpose)
 	}
-	if subject, err = execute(m.Subject, fields); err != nil {
+	if subject, err = t.execute(m.Subject, fields); err != nil {
 		return "", "", fmt.Errorf("templates.%s.subject: %v", name, err)
 	}
-	if text, err = execute(m.Text, fields); err != nil {
+	if text, err = t.execute(m.Text, fields); err != nil {
 		return "", "", fmt.Errorf("templates.%s.text: %v", name, err)
 	}
 	return subject, text, nil
@@ -166,15 +204,20 @@ func (t *Templates) Request(m Message) (*complaintsv1.NotificationRequested, err
 	}, nil
 }
 
-func parse(src string) (*template.Template, error) {
-	return template.New("message").Option("missingkey=error").Parse(src)
+// funcs are the functions templates may call.
+func (t *Templates) funcs() template.FuncMap {
+	return template.FuncMap{"customerLink": t.CustomerLink}
 }
 
-func execute(src string, fields any) (string, error) {
+func (t *Templates) parse(src string) (*template.Template, error) {
+	return template.New("message").Option("missingkey=error").Funcs(t.funcs()).Parse(src)
+}
+
+func (t *Templates) execute(src string, fields any) (string, error) {
 	if src == "" {
 		return "", nil
 	}
-	tpl, err := parse(src)
+	tpl, err := t.parse(src)
 	if err != nil {
 		return "", err
 	}
