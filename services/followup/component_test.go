@@ -460,7 +460,7 @@ func TestWithNoDelayTheSurveyIsOutAsSoonAsTheRedressIsSettled(t *testing.T) {
 	timers := &fakeTimers{pending: map[string]timer.Timer{}}
 	a := app.New(app.Ports{Followups: followup.Repository(log, rules, nil), Timers: timers, Complaints: adapters.Complaints{Log: log}, Silent: foldedSilent{adapters.NewSilentFold()}})
 	id := uuid.NewString()
-	if err := a.Schedule(context.Background(), id, 1, uuid.NewString()); err != nil {
+	if err := a.Schedule(context.Background(), &complaintsv1.RedressSettled{ComplaintId: id, Resolution: 1}, uuid.NewString()); err != nil {
 		t.Fatal(err)
 	}
 	f, err := a.Followup(context.Background(), id)

@@ -1073,9 +1073,15 @@ type CaseOpened struct {
 	// The complaint's reference, quoted to the customer.
 	Reference string `protobuf:"bytes,6,opt,name=reference,proto3" json:"reference,omitempty"`
 	// The regime of the complaint: the variant of its final response.
-	Regime        string `protobuf:"bytes,7,opt,name=regime,proto3" json:"regime,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Regime string `protobuf:"bytes,7,opt,name=regime,proto3" json:"regime,omitempty"`
+	// The amount the customer disputes, from the complaint's receipt, kept so
+	// that the resolution can carry it to redress (minor units, ISO 4217).
+	// Set (0 when the customer disputes no amount) on cases opened since it
+	// was carried; absent on cases opened before.
+	DisputedAmountMinor *int64 `protobuf:"varint,8,opt,name=disputed_amount_minor,json=disputedAmountMinor,proto3,oneof" json:"disputed_amount_minor,omitempty"`
+	DisputedCurrency    string `protobuf:"bytes,9,opt,name=disputed_currency,json=disputedCurrency,proto3" json:"disputed_currency,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *CaseOpened) Reset() {
@@ -1153,6 +1159,20 @@ func (x *CaseOpened) GetReference() string {
 func (x *CaseOpened) GetRegime() string {
 	if x != nil {
 		return x.Regime
+	}
+	return ""
+}
+
+func (x *CaseOpened) GetDisputedAmountMinor() int64 {
+	if x != nil && x.DisputedAmountMinor != nil {
+		return *x.DisputedAmountMinor
+	}
+	return 0
+}
+
+func (x *CaseOpened) GetDisputedCurrency() string {
+	if x != nil {
+		return x.DisputedCurrency
 	}
 	return ""
 }
@@ -2050,8 +2070,17 @@ type CaseResolved struct {
 	Resolution         int32 `protobuf:"varint,12,opt,name=resolution,proto3" json:"resolution,omitempty"`
 	SeverityPriority   int32 `protobuf:"varint,13,opt,name=severity_priority,json=severityPriority,proto3" json:"severity_priority,omitempty"`
 	VulnerableCustomer bool  `protobuf:"varint,14,opt,name=vulnerable_customer,json=vulnerableCustomer,proto3" json:"vulnerable_customer,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// From the case's opening, repeated so that redress is decided from this
+	// event alone: the complaint's reference, its customer (an id, no personal
+	// data) and the amount in dispute. The amount is absent when the case was
+	// opened before CaseOpened carried it: then only the complaint's receipt
+	// knows it.
+	Reference           string `protobuf:"bytes,15,opt,name=reference,proto3" json:"reference,omitempty"`
+	CustomerId          string `protobuf:"bytes,16,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	DisputedAmountMinor *int64 `protobuf:"varint,17,opt,name=disputed_amount_minor,json=disputedAmountMinor,proto3,oneof" json:"disputed_amount_minor,omitempty"`
+	DisputedCurrency    string `protobuf:"bytes,18,opt,name=disputed_currency,json=disputedCurrency,proto3" json:"disputed_currency,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *CaseResolved) Reset() {
@@ -2180,6 +2209,34 @@ func (x *CaseResolved) GetVulnerableCustomer() bool {
 		return x.VulnerableCustomer
 	}
 	return false
+}
+
+func (x *CaseResolved) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *CaseResolved) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *CaseResolved) GetDisputedAmountMinor() int64 {
+	if x != nil && x.DisputedAmountMinor != nil {
+		return *x.DisputedAmountMinor
+	}
+	return 0
+}
+
+func (x *CaseResolved) GetDisputedCurrency() string {
+	if x != nil {
+		return x.DisputedCurrency
+	}
+	return ""
 }
 
 // A clock of the complaint's regime has started.
@@ -3004,7 +3061,10 @@ type RedressDecided struct {
 	// The budget period the redress is counted in, e.g. "2026-11".
 	BudgetPeriod string `protobuf:"bytes,21,opt,name=budget_period,json=budgetPeriod,proto3" json:"budget_period,omitempty"`
 	// The complaint's reference quoted to the customer ("CMP-7K3Q9ZD2").
-	Reference     string `protobuf:"bytes,22,opt,name=reference,proto3" json:"reference,omitempty"`
+	Reference string `protobuf:"bytes,22,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The team that resolved the case, from the resolution: the follow-up
+	// of the settled redress reports by it.
+	Team          string `protobuf:"bytes,23,opt,name=team,proto3" json:"team,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3189,6 +3249,13 @@ func (x *RedressDecided) GetBudgetPeriod() string {
 func (x *RedressDecided) GetReference() string {
 	if x != nil {
 		return x.Reference
+	}
+	return ""
+}
+
+func (x *RedressDecided) GetTeam() string {
+	if x != nil {
+		return x.Team
 	}
 	return ""
 }
@@ -3920,7 +3987,16 @@ type RedressSettled struct {
 	SettledAt   *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=settled_at,json=settledAt,proto3" json:"settled_at,omitempty"`
 	// How the resolution's redress ended: "issued", "nothing-to-issue",
 	// "rejected".
-	Outcome       string `protobuf:"bytes,6,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	Outcome string `protobuf:"bytes,6,opt,name=outcome,proto3" json:"outcome,omitempty"`
+	// What the follow-up of the resolution needs, repeated from the
+	// resolution so that it needs no other stream: the customer (an id), the
+	// complaint's reference and product, the team that resolved it and the
+	// root cause found. Empty on settlements recorded before they were carried.
+	CustomerId    string `protobuf:"bytes,7,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	Reference     string `protobuf:"bytes,8,opt,name=reference,proto3" json:"reference,omitempty"`
+	Product       string `protobuf:"bytes,9,opt,name=product,proto3" json:"product,omitempty"`
+	Team          string `protobuf:"bytes,10,opt,name=team,proto3" json:"team,omitempty"`
+	RootCause     string `protobuf:"bytes,11,opt,name=root_cause,json=rootCause,proto3" json:"root_cause,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3993,6 +4069,41 @@ func (x *RedressSettled) GetSettledAt() *timestamppb.Timestamp {
 func (x *RedressSettled) GetOutcome() string {
 	if x != nil {
 		return x.Outcome
+	}
+	return ""
+}
+
+func (x *RedressSettled) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *RedressSettled) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *RedressSettled) GetProduct() string {
+	if x != nil {
+		return x.Product
+	}
+	return ""
+}
+
+func (x *RedressSettled) GetTeam() string {
+	if x != nil {
+		return x.Team
+	}
+	return ""
+}
+
+func (x *RedressSettled) GetRootCause() string {
+	if x != nil {
+		return x.RootCause
 	}
 	return ""
 }
@@ -5541,7 +5652,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x06change\x18\x04 \x01(\tR\x06change\x12*\n" +
 	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x18\n" +
 	"\achannel\x18\x06 \x01(\tR\achannel\x12!\n" +
-	"\frecontact_of\x18\a \x01(\tR\vrecontactOf\"\xf3\x01\n" +
+	"\frecontact_of\x18\a \x01(\tR\vrecontactOf\"\xf3\x02\n" +
 	"\n" +
 	"CaseOpened\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x18\n" +
@@ -5551,7 +5662,10 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\vcustomer_id\x18\x05 \x01(\tR\n" +
 	"customerId\x12\x1c\n" +
 	"\treference\x18\x06 \x01(\tR\treference\x12\x16\n" +
-	"\x06regime\x18\a \x01(\tR\x06regime\"\xa0\x02\n" +
+	"\x06regime\x18\a \x01(\tR\x06regime\x127\n" +
+	"\x15disputed_amount_minor\x18\b \x01(\x03H\x00R\x13disputedAmountMinor\x88\x01\x01\x12+\n" +
+	"\x11disputed_currency\x18\t \x01(\tR\x10disputedCurrencyB\x18\n" +
+	"\x16_disputed_amount_minor\"\xa0\x02\n" +
 	"\fCaseAssigned\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x12\n" +
 	"\x04team\x18\x02 \x01(\tR\x04team\x12\x1f\n" +
@@ -5632,7 +5746,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x04team\x18\x04 \x01(\tR\x04team\x12;\n" +
 	"\vreopened_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"reopenedAt\x12\x18\n" +
-	"\areopens\x18\x06 \x01(\x05R\areopens\"\xc9\x04\n" +
+	"\areopens\x18\x06 \x01(\x05R\areopens\"\x88\x06\n" +
 	"\fCaseResolved\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x120\n" +
 	"\aoutcome\x18\x02 \x01(\x0e2\x16.complaints.v1.OutcomeR\aoutcome\x12\x1d\n" +
@@ -5654,7 +5768,13 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"resolution\x18\f \x01(\x05R\n" +
 	"resolution\x12+\n" +
 	"\x11severity_priority\x18\r \x01(\x05R\x10severityPriority\x12/\n" +
-	"\x13vulnerable_customer\x18\x0e \x01(\bR\x12vulnerableCustomer\"\xc4\x05\n" +
+	"\x13vulnerable_customer\x18\x0e \x01(\bR\x12vulnerableCustomer\x12\x1c\n" +
+	"\treference\x18\x0f \x01(\tR\treference\x12\x1f\n" +
+	"\vcustomer_id\x18\x10 \x01(\tR\n" +
+	"customerId\x127\n" +
+	"\x15disputed_amount_minor\x18\x11 \x01(\x03H\x00R\x13disputedAmountMinor\x88\x01\x01\x12+\n" +
+	"\x11disputed_currency\x18\x12 \x01(\tR\x10disputedCurrencyB\x18\n" +
+	"\x16_disputed_amount_minor\"\xc4\x05\n" +
 	"\fClockStarted\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x14\n" +
 	"\x05clock\x18\x02 \x01(\tR\x05clock\x12,\n" +
@@ -5727,7 +5847,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x06relief\x18\x06 \x01(\tR\x06relief\x12\x1a\n" +
 	"\bgoodwill\x18\a \x01(\bR\bgoodwill\x12\x14\n" +
 	"\x05basis\x18\b \x01(\tR\x05basis\x12\x17\n" +
-	"\arule_id\x18\t \x01(\tR\x06ruleId\"\x87\a\n" +
+	"\arule_id\x18\t \x01(\tR\x06ruleId\"\x9b\a\n" +
 	"\x0eRedressDecided\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12.\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1a.complaints.v1.RedressKindR\x04kind\x12!\n" +
@@ -5759,7 +5879,8 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\x15disputed_amount_minor\x18\x13 \x01(\x03R\x13disputedAmountMinor\x12+\n" +
 	"\x11disputed_currency\x18\x14 \x01(\tR\x10disputedCurrency\x12#\n" +
 	"\rbudget_period\x18\x15 \x01(\tR\fbudgetPeriod\x12\x1c\n" +
-	"\treference\x18\x16 \x01(\tR\treference\"\xd3\x02\n" +
+	"\treference\x18\x16 \x01(\tR\treference\x12\x12\n" +
+	"\x04team\x18\x17 \x01(\tR\x04team\"\xd3\x02\n" +
 	"\x18RedressApprovalRequested\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
 	"\n" +
@@ -5840,7 +5961,7 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\vissuance_id\x18\a \x01(\tR\n" +
 	"issuanceId\x12-\n" +
 	"\x12external_reference\x18\b \x01(\tR\x11externalReference\x12\x17\n" +
-	"\aitem_id\x18\t \x01(\tR\x06itemId\"\xe5\x01\n" +
+	"\aitem_id\x18\t \x01(\tR\x06itemId\"\xf1\x02\n" +
 	"\x0eRedressSettled\x12!\n" +
 	"\fcomplaint_id\x18\x01 \x01(\tR\vcomplaintId\x12\x1e\n" +
 	"\n" +
@@ -5851,7 +5972,15 @@ const file_complaints_v1_events_proto_rawDesc = "" +
 	"\bcurrency\x18\x04 \x01(\tR\bcurrency\x129\n" +
 	"\n" +
 	"settled_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tsettledAt\x12\x18\n" +
-	"\aoutcome\x18\x06 \x01(\tR\aoutcome\"\xed\x02\n" +
+	"\aoutcome\x18\x06 \x01(\tR\aoutcome\x12\x1f\n" +
+	"\vcustomer_id\x18\a \x01(\tR\n" +
+	"customerId\x12\x1c\n" +
+	"\treference\x18\b \x01(\tR\treference\x12\x18\n" +
+	"\aproduct\x18\t \x01(\tR\aproduct\x12\x12\n" +
+	"\x04team\x18\n" +
+	" \x01(\tR\x04team\x12\x1d\n" +
+	"\n" +
+	"root_cause\x18\v \x01(\tR\trootCause\"\xed\x02\n" +
 	"\x0eBudgetReserved\x12\x16\n" +
 	"\x06period\x18\x01 \x01(\tR\x06period\x12\x1a\n" +
 	"\bcategory\x18\x02 \x01(\tR\bcategory\x12%\n" +
@@ -6221,6 +6350,8 @@ func file_complaints_v1_events_proto_init() {
 	if File_complaints_v1_events_proto != nil {
 		return
 	}
+	file_complaints_v1_events_proto_msgTypes[8].OneofWrappers = []any{}
+	file_complaints_v1_events_proto_msgTypes[19].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

@@ -16,11 +16,9 @@ const DecidesRedress = "compensation-decides-redress"
 // CaseResolvedType is the event compensation reacts to.
 var CaseResolvedType = es.TypeOf(&complaintsv1.CaseResolved{})
 
-// OnCaseResolved decides redress for every resolved case; the complaint's
-// ComplaintReceived (amount in dispute, currency, vulnerability) is read
-// from its stream when deciding, since it is always appended before the case
-// is resolved. A resolution the policy has no rule for comes back as a
-// permanent refusal.
+// OnCaseResolved decides redress for every resolved case, from what the
+// CaseResolved carries (the amount in dispute, the customer and the
+// reference among it).
 func OnCaseResolved(a *app.Compensation) func(context.Context, eventlog.RecordedEvent) error {
 	return func(ctx context.Context, e eventlog.RecordedEvent) error {
 		m, err := es.Decode(e)

@@ -34,8 +34,9 @@ type Budgets interface {
 	Load(ctx context.Context, id string) (domain.Budget, eventlog.Revision, error)
 }
 
-// Streams reads another service's stream: compensation reads the
-// complaint's stream for the amount in dispute when it decides.
+// Streams reads streams: compensation's own redress stream (to recognise a
+// repeated approval) and, for a resolution recorded before CaseResolved
+// carried the amount in dispute, the complaint's receipt.
 type Streams interface {
 	ReadStream(ctx context.Context, stream string, from eventlog.Revision) ([]eventlog.RecordedEvent, error)
 }

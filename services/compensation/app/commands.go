@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/platform/decider"
@@ -33,12 +35,12 @@ type Resolved struct {
 	Actor eventlog.Actor
 }
 
-// DecideFor decides redress for a resolved case: it reads the complaint for
-// the amount in dispute, reserves the redress from its budgets when it needs
-// no approval for its amount, and decides. A redelivered resolution decides
-// nothing new: the decision is made once per resolution (and its events'
-// ids derive from the resolution's event id). A resolution the policy has no
-// rule for is refused with domain.ErrNoRule, a permanent refusal.
+// DecideFor decides redress for a resolved case, from the CaseResolved
+// alone: the policy's plan, reserved from the budgets first when it is
+// issued without approval. A redelivered resolution decides nothing new: the
+// decision is made once per resolution (and its events' ids derive from the
+// resolution's event id). A resolution the policy has no rule for is
+// decided as earning nothing and settled.
 func (a *Compensation) DecideFor(ctx context.Context, r Resolved) error {
 	ev := r.Event
 	id := ev.ComplaintId
@@ -50,29 +52,25 @@ func (a *Compensation) DecideFor(ctx context.Context, r Resolved) error {
 	if current.Status != domain.Undecided && current.Resolution >= resolution {
 		return a.ensureTimers(ctx, current) // decided before: a redelivery
 	}
-	facts := domain.Facts{ComplaintID: id, Outcome: ev.Outcome, Product: ev.Product, RootCause: ev.RootCause,
-		RootCauseCategory: ev.RootCauseCategory, SeverityPriority: ev.SeverityPriority, Vulnerable: ev.VulnerableCustomer}
-	if facts.RootCauseCategory == "" {
-		// Resolutions recorded before the category was: a code's category
-		// is its first part ("billing" of "billing.proration-error").
-		facts.RootCauseCategory, _, _ = strings.Cut(ev.RootCause, ".")
+	if ev.DisputedAmountMinor == nil {
+		if ev, err = a.withReceipt(ctx, ev); err != nil {
+			return err
+		}
 	}
-	customerID, err := a.complaintFacts(ctx, &facts)
-	if err != nil {
-		return err
-	}
+	facts := domain.FactsOf(ev)
+	plan, _ := a.Policy.Plan(facts, resolution)
 	now := a.now()
 	period := domain.Period(now)
 	exhausted := false
-	if plan, ok := a.Policy.Decide(facts, resolution); ok && !domain.NeedsApproval(plan) {
-		exhausted, err = a.reserve(ctx, reservation{ComplaintID: id, ID: reservationID(id, resolution), Period: period, Items: plan.Items, At: now})
+	if items := plan.Reservation(); len(items) > 0 {
+		exhausted, err = a.reserve(ctx, reservation{ComplaintID: id, ID: reservationID(id, resolution), Period: period, Items: items, At: now})
 		if err != nil {
 			return err
 		}
 	}
 	res, err := a.redresses.Handle(ctx, id, es.Command[domain.Command]{
-		Body: domain.DecideRedress{Facts: facts, Resolution: resolution, ResolvedBy: ev.ResolvedBy, ResolverActor: string(r.Actor),
-			CustomerID: customerID, BudgetExhausted: exhausted, BudgetPeriod: period, At: now},
+		Body: domain.DecideRedress{Facts: facts, Plan: plan, Resolution: resolution, ResolvedBy: ev.ResolvedBy, ResolverActor: string(r.Actor),
+			CustomerID: ev.CustomerId, BudgetExhausted: exhausted, BudgetPeriod: period, At: now},
 		ComplaintID: id, CausationID: r.EventID, IdempotencyKey: r.EventID, Actor: Actor,
 	})
 	if err != nil {
@@ -81,40 +79,44 @@ func (a *Compensation) DecideFor(ctx context.Context, r Resolved) error {
 	return a.ensureTimers(ctx, res.State)
 }
 
-// complaintFacts fills the amount in dispute, its currency and the
-// vulnerability from the complaint's ComplaintReceived, and returns the
-// customer's id. A complaint whose stream is not readable (yet) decides
-// without an amount in dispute.
-func (a *Compensation) complaintFacts(ctx context.Context, f *domain.Facts) (string, error) {
+// withReceipt completes a resolution of a case opened before CaseOpened
+// carried the amount in dispute (an installation upgraded with such cases
+// open): the amount, its currency, the reference and the customer come from
+// the complaint's ComplaintReceived, as they did before. Every case opened
+// since carries them in its CaseResolved.
+func (a *Compensation) withReceipt(ctx context.Context, ev *complaintsv1.CaseResolved) (*complaintsv1.CaseResolved, error) {
 	if a.streams == nil {
-		return "", nil
+		return ev, nil
 	}
-	events, err := a.streams.ReadStream(ctx, eventlog.StreamName("complaint", f.ComplaintID), eventlog.FromStart)
+	events, err := a.streams.ReadStream(ctx, eventlog.StreamName("complaint", ev.ComplaintId), eventlog.FromStart)
 	if errors.Is(err, eventlog.ErrStreamNotFound) {
-		return "", nil
+		return ev, nil
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	for _, e := range events {
-		if e.Type != es.TypeOf(&complaintsv1.ComplaintReceived{}) {
+		if e.Type != receivedType {
 			continue
 		}
 		m, err := es.Decode(e)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
-		if c, ok := m.(*complaintsv1.ComplaintReceived); ok {
-			f.DisputedMinor, f.Currency, f.Reference = c.DisputedAmountMinor, c.Currency, c.Reference
-			f.Vulnerable = f.Vulnerable || c.CustomerVulnerable
-			if f.Product == "" {
-				f.Product = c.Product
-			}
-			return c.CustomerId, nil
+		c := m.(*complaintsv1.ComplaintReceived)
+		out := proto.CloneOf(ev)
+		out.DisputedAmountMinor, out.DisputedCurrency = proto.Int64(c.DisputedAmountMinor), c.Currency
+		out.Reference, out.CustomerId = c.Reference, c.CustomerId
+		out.VulnerableCustomer = out.VulnerableCustomer || c.CustomerVulnerable
+		if out.Product == "" {
+			out.Product = c.Product
 		}
+		return out, nil
 	}
-	return "", nil
+	return ev, nil
 }
+
+var receivedType = es.TypeOf(&complaintsv1.ComplaintReceived{})
 
 func reservationID(complaintID string, resolution int32) string {
 	return fmt.Sprintf("%s/%d", complaintID, resolution)

@@ -376,6 +376,22 @@ type Facts struct {
 	Vulnerable        bool
 	DisputedMinor     int64
 	Currency          string
+	// Team resolved the case (recorded, not a rule's condition).
+	Team string
+}
+
+// FactsOf are the facts of a resolution that redress rules look at, all
+// carried by the CaseResolved itself.
+func FactsOf(ev *complaintsv1.CaseResolved) Facts {
+	f := Facts{ComplaintID: ev.ComplaintId, Reference: ev.Reference, Outcome: ev.Outcome, Product: ev.Product,
+		RootCause: ev.RootCause, RootCauseCategory: ev.RootCauseCategory, SeverityPriority: ev.SeverityPriority,
+		Vulnerable: ev.VulnerableCustomer, DisputedMinor: ev.GetDisputedAmountMinor(), Currency: ev.DisputedCurrency, Team: ev.Team}
+	if f.RootCauseCategory == "" {
+		// Resolutions recorded before the category was: a code's category
+		// is its first part ("billing" of "billing.proration-error").
+		f.RootCauseCategory, _, _ = strings.Cut(ev.RootCause, ".")
+	}
+	return f
 }
 
 // Plan is the redress the policy gives a resolution, before approval.
@@ -390,6 +406,24 @@ type Plan struct {
 
 // Total is the plan's monetary total and its currency.
 func (pl Plan) Total() (int64, string) { return Total(pl.Items) }
+
+// NeedsApproval says whether the plan waits for an approver because of its
+// amount: its monetary total is above the rule's or the policy's limit.
+func (pl Plan) NeedsApproval() bool {
+	total, _ := pl.Total()
+	return total > pl.ApprovalLimit
+}
+
+// Reservation is what the budgets must set aside before the plan is
+// decided: every item of a plan issued at once, nothing of one an approver
+// will decide on (the approval reserves it). A budget that cannot take it
+// sends the plan to an approver (DecideRedress.BudgetExhausted).
+func (pl Plan) Reservation() []*complaintsv1.RedressItem {
+	if pl.NeedsApproval() {
+		return nil
+	}
+	return pl.Items
+}
 
 // Total sums monetary items (all in one currency in practice; the first
 // monetary item's currency is reported).
@@ -407,9 +441,10 @@ func Total(items []*complaintsv1.RedressItem) (int64, string) {
 	return total, currency
 }
 
-// Decide applies the rules to a resolution's facts: ok is false when no rule
-// fits. Item ids are "<resolution>-<index>".
-func (p Policy) Decide(f Facts, resolution int32) (Plan, bool) {
+// Plan applies the rules to a resolution's facts: the one place that says
+// what redress a resolution earns. ok is false when no rule fits. Item ids
+// are "<resolution>-<index>".
+func (p Policy) Plan(f Facts, resolution int32) (Plan, bool) {
 	var pl Plan
 	decided := false
 	for _, r := range p.Rules {

@@ -128,9 +128,12 @@ type Redress struct {
 // Command is what the redress aggregate accepts.
 type Command interface{ isRedressCommand() }
 
-// DecideRedress applies the redress policy to a resolved complaint.
+// DecideRedress records the redress the policy gives a resolved complaint.
+// Plan is the policy's answer for Facts (Policy.Plan), worked out once
+// before the decision so that the budgets can take its Reservation first.
 type DecideRedress struct {
 	Facts      Facts
+	Plan       Plan
 	Resolution int32
 	// ResolvedBy is CaseResolved's resolved_by; ResolverActor the actor
 	// who recorded it: neither may approve (four eyes).
@@ -232,12 +235,6 @@ func NewDecider(p Policy) decider.Decider[Redress, Command] {
 	}
 }
 
-// NeedsApproval says whether a plan waits for an approver because of its
-// amount: its monetary total is above the rule's or the policy's limit.
-func NeedsApproval(pl Plan) bool {
-	total, _ := pl.Total()
-	return total > pl.ApprovalLimit
-}
 
 // decide decides redress once per resolution: within the limits it is
 // requested at once (or settled when there is nothing to issue); otherwise
@@ -246,14 +243,13 @@ func decide(p Policy, cmd DecideRedress, r Redress) ([]proto.Message, error) {
 	if cmd.Resolution <= r.Resolution && r.Status != Undecided {
 		return nil, nil // this resolution (or a later one) is decided
 	}
-	f := cmd.Facts
+	f, pl := cmd.Facts, cmd.Plan
 	// A resolution no rule fits earns nothing: it is still decided (naming
 	// no rule) and settled, so that its follow-up starts.
-	pl, _ := p.Decide(f, cmd.Resolution)
 	total, currency := pl.Total()
 	reason := ""
 	switch {
-	case total > pl.ApprovalLimit:
+	case pl.NeedsApproval():
 		reason = "over-limit"
 	case total > 0 && cmd.BudgetExhausted:
 		reason = "budget-exhausted"
@@ -264,7 +260,7 @@ func decide(p Policy, cmd DecideRedress, r Redress) ([]proto.Message, error) {
 		Items:     pl.Items, Resolution: cmd.Resolution, ApprovalRequired: reason != "", ApprovalReason: reason,
 		ResolvedBy: cmd.ResolvedBy, RootCause: f.RootCause, Product: f.Product, ResolverActor: cmd.ResolverActor,
 		RootCauseCategory: f.RootCauseCategory, CustomerId: cmd.CustomerID, DisputedAmountMinor: f.DisputedMinor,
-		DisputedCurrency: f.Currency, BudgetPeriod: cmd.BudgetPeriod, Reference: f.Reference,
+		DisputedCurrency: f.Currency, BudgetPeriod: cmd.BudgetPeriod, Reference: f.Reference, Team: f.Team,
 	}
 	if len(pl.Items) > 0 {
 		first := pl.Items[0]
@@ -283,7 +279,15 @@ func decide(p Policy, cmd DecideRedress, r Redress) ([]proto.Message, error) {
 		})
 		return events, nil
 	}
-	return append(events, issue(f.ComplaintID, cmd.Resolution, cmd.CustomerID, pl.Items, cmd.At)...), nil
+	return append(events, issue(d, pl.Items, cmd.At)...), nil
+}
+
+// settled ends decision d's redress with outcome, carrying what its
+// follow-up needs from the resolution so that it reads no other stream.
+func settled(d *complaintsv1.RedressDecided, outcome string, total int64, currency string, at *timestamppb.Timestamp) *complaintsv1.RedressSettled {
+	return &complaintsv1.RedressSettled{ComplaintId: d.GetComplaintId(), Resolution: d.GetResolution(), TotalMinor: total, Currency: currency,
+		SettledAt: at, Outcome: outcome, CustomerId: d.GetCustomerId(), Reference: d.GetReference(), Product: d.GetProduct(),
+		Team: d.GetTeam(), RootCause: d.GetRootCause()}
 }
 
 // IssuanceID is the stable id of one item's issuance: the payment systems
@@ -291,8 +295,10 @@ func decide(p Policy, cmd DecideRedress, r Redress) ([]proto.Message, error) {
 // the item, so every retry, redelivery and restart requests the same one.
 func IssuanceID(complaintID, itemID string) string { return "iss_" + complaintID + "_" + itemID }
 
-// issue requests every monetary item, or settles at once when there is none.
-func issue(complaintID string, resolution int32, customerID string, items []*complaintsv1.RedressItem, at time.Time) []proto.Message {
+// issue requests every monetary item of decision d, or settles at once
+// when there is none.
+func issue(d *complaintsv1.RedressDecided, items []*complaintsv1.RedressItem, at time.Time) []proto.Message {
+	complaintID, customerID := d.GetComplaintId(), d.GetCustomerId()
 	var events []proto.Message
 	for _, it := range items {
 		if it.AmountMinor <= 0 {
@@ -304,8 +310,7 @@ func issue(complaintID string, resolution int32, customerID string, items []*com
 		})
 	}
 	if len(events) == 0 {
-		return []proto.Message{&complaintsv1.RedressSettled{ComplaintId: complaintID, Resolution: resolution,
-			SettledAt: timestamppb.New(at), Outcome: "nothing-to-issue"}}
+		return []proto.Message{settled(d, "nothing-to-issue", 0, "", timestamppb.New(at))}
 	}
 	return events
 }
@@ -327,7 +332,7 @@ func approve(p Policy, cmd DecideApproval, r Redress) ([]proto.Message, error) {
 		}
 		return []proto.Message{
 			&complaintsv1.RedressRejected{ComplaintId: r.ComplaintID, Resolution: r.Resolution, RejectedBy: cmd.Approver, Reason: cmd.Reason, RejectedAt: at},
-			&complaintsv1.RedressSettled{ComplaintId: r.ComplaintID, Resolution: r.Resolution, SettledAt: at, Outcome: "rejected"},
+			settled(r.Decided, "rejected", 0, "", at),
 		}, nil
 	case Approve, Amend:
 	default:
@@ -373,7 +378,7 @@ func approve(p Policy, cmd DecideApproval, r Redress) ([]proto.Message, error) {
 			total, currency, cmd.RoleLimit, r.ApproverRole)
 	}
 	events = append(events, &complaintsv1.RedressApproved{ComplaintId: r.ComplaintID, Resolution: r.Resolution, ApprovedBy: cmd.Approver, ApprovedAt: at})
-	return append(events, issue(r.ComplaintID, r.Resolution, d.CustomerId, items, cmd.At)...), nil
+	return append(events, issue(d, items, cmd.At)...), nil
 }
 
 // escalate moves a pending approval one level up when its timer fires for
@@ -435,8 +440,7 @@ func confirm(p Policy, cmd ConfirmIssuance, r Redress) ([]proto.Message, error) 
 			total += o.Item.AmountMinor
 			currency = o.Item.Currency
 		}
-		events = append(events, &complaintsv1.RedressSettled{ComplaintId: r.ComplaintID, Resolution: r.Resolution,
-			TotalMinor: total, Currency: currency, SettledAt: at, Outcome: "issued"})
+		events = append(events, settled(r.Decided, "issued", total, currency, at))
 		if p.Templates != nil {
 			n, err := p.Templates.Request(notify.Message{
 				ComplaintID: r.ComplaintID, CustomerID: r.Decided.GetCustomerId(), Purpose: IssuedTemplate,

@@ -54,11 +54,22 @@ func decide(outcome complaintsv1.Outcome, product, cause, category string, dispu
 
 func events(t *testing.T, p domain.Policy, given []proto.Message, cmd domain.Command) []proto.Message {
 	t.Helper()
+	cmd = planned(p, cmd)
 	evs, err := decidertest.For(t, domain.NewDecider(p)).Given(given...).When(cmd).Events()
 	if err != nil {
 		t.Fatal(err)
 	}
 	return evs
+}
+
+// planned gives a DecideRedress the plan of p for its facts, as the
+// application does before deciding.
+func planned(p domain.Policy, cmd domain.Command) domain.Command {
+	if d, ok := cmd.(domain.DecideRedress); ok {
+		d.Plan, _ = p.Plan(d.Facts, d.Resolution)
+		return d
+	}
+	return cmd
 }
 
 func items(t *testing.T, evs []proto.Message) []*complaintsv1.RedressItem {
@@ -230,7 +241,9 @@ func TestApprovalRequestsIssuanceAndRejectionSettlesWithNothing(t *testing.T) {
 	decidertest.For(t, d).Given(awaiting(t, p)...).
 		When(domain.DecideApproval{Decision: domain.Reject, Reason: "duplicate of an earlier refund", Approver: "agent:boss", Subject: "boss", RoleLimit: 5000, At: at}).
 		Then(&complaintsv1.RedressRejected{ComplaintId: id, Resolution: 1, RejectedBy: "agent:boss", Reason: "duplicate of an earlier refund", RejectedAt: timestamppb.New(at)},
-			&complaintsv1.RedressSettled{ComplaintId: id, Resolution: 1, SettledAt: timestamppb.New(at), Outcome: "rejected"}).
+			// The settlement carries what the follow-up needs from the resolution.
+			&complaintsv1.RedressSettled{ComplaintId: id, Resolution: 1, SettledAt: timestamppb.New(at), Outcome: "rejected",
+				CustomerId: "c-1", Product: "mobile", RootCause: "service.delay"}).
 		ThenState(func(t testing.TB, r domain.Redress) {
 			if r.Status != domain.Rejected {
 				t.Fatalf("status %v", r.Status)

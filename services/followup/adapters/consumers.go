@@ -41,7 +41,10 @@ func OnRoundEvent(a *app.Followup) func(context.Context, eventlog.RecordedEvent)
 		}
 		switch m := m.(type) {
 		case *complaintsv1.RedressSettled:
-			return a.Schedule(ctx, e.Metadata.ComplaintID, m.Resolution, e.ID)
+			if m.ComplaintId == "" {
+				m.ComplaintId = e.Metadata.ComplaintID
+			}
+			return a.Schedule(ctx, m, e.ID)
 		case *complaintsv1.CaseReopened:
 			return a.CancelRound(ctx, e.Metadata.ComplaintID, e.ID)
 		}

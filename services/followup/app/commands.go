@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 
+	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/followup/domain"
 	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/es"
@@ -11,14 +12,20 @@ import (
 )
 
 // Schedule starts the follow-up round of a resolution whose redress is
-// settled. causationID is the RedressSettled event's id.
-func (a *Followup) Schedule(ctx context.Context, complaintID string, resolution int32, causationID string) error {
-	c, err := a.complaints.Context(ctx, complaintID)
-	if err != nil {
-		return err
+// settled. causationID is the RedressSettled event's id. The settlement
+// carries the complaint's context; one recorded before it did has it read
+// from the complaint's and the case's streams.
+func (a *Followup) Schedule(ctx context.Context, settled *complaintsv1.RedressSettled, causationID string) error {
+	complaintID := settled.GetComplaintId()
+	c, ok := domain.ContextOf(settled)
+	if !ok {
+		var err error
+		if c, err = a.complaints.Context(ctx, complaintID); err != nil {
+			return err
+		}
 	}
 	return a.handle(ctx, complaintID, es.Command[domain.Command]{
-		Body:        domain.Schedule{ComplaintID: complaintID, Resolution: resolution, Context: c, At: a.now()},
+		Body:        domain.Schedule{ComplaintID: complaintID, Resolution: settled.GetResolution(), Context: c, At: a.now()},
 		ComplaintID: complaintID, CausationID: causationID, IdempotencyKey: causationID, Actor: Actor,
 	})
 }

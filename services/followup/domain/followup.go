@@ -73,6 +73,13 @@ type Context struct {
 	Reference  string
 }
 
+// ContextOf is the context a settlement carries; ok is false for one
+// recorded before settlements carried it (no customer).
+func ContextOf(s *complaintsv1.RedressSettled) (Context, bool) {
+	c := Context{CustomerID: s.GetCustomerId(), Product: s.GetProduct(), Team: s.GetTeam(), RootCause: s.GetRootCause(), Reference: s.GetReference()}
+	return c, c.CustomerID != ""
+}
+
 // Answer is one survey answer.
 type Answer struct {
 	Round    int32

@@ -19,7 +19,7 @@ func (a *Resolution) OpenCase(ctx context.Context, rec *complaintsv1.ComplaintRe
 	_, err := a.repo.Handle(ctx, rec.ComplaintId, es.Command[domain.CaseCommand]{
 		Body: domain.OpenCase{
 			ComplaintID: rec.ComplaintId, CustomerID: rec.CustomerId, Reference: rec.Reference, Regime: rec.Regime,
-			Product: rec.Product, Channel: rec.Channel, At: a.now(),
+			Product: rec.Product, Channel: rec.Channel, DisputedCurrency: rec.Currency, At: a.now(),
 			Complaint: domain.Complaint{
 				Description: rec.Description, Product: rec.Product, ProductCategory: rec.ProductCategory,
 				DisputedAmountMinor: rec.DisputedAmountMinor, Vulnerable: rec.CustomerVulnerable, Regime: rec.Regime,

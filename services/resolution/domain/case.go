@@ -72,6 +72,12 @@ type InformationRequest struct {
 	AnsweredAt time.Time
 }
 
+// Amount is a sum of money in minor units of an ISO 4217 currency.
+type Amount struct {
+	Minor    int64
+	Currency string
+}
+
 // Case is the resolution aggregate's state.
 type Case struct {
 	Status      CaseStatus
@@ -82,6 +88,10 @@ type Case struct {
 	Product     string
 	Channel     string
 	OpenedAt    time.Time
+	// Disputed is the amount the customer disputes, carried to the
+	// resolution for redress; nil when the case was opened before its
+	// opening carried it.
+	Disputed *Amount
 
 	// Triage.
 	Triaged        bool
@@ -161,6 +171,8 @@ type OpenCase struct {
 	Regime      string
 	Product     string
 	Channel     string
+	// DisputedCurrency is the currency of Complaint.DisputedAmountMinor.
+	DisputedCurrency string
 	// What triage looks at.
 	Complaint Complaint
 	At        time.Time
@@ -367,7 +379,8 @@ func open(p Policy, cmd OpenCase, c Case) ([]proto.Message, error) {
 	v := p.Triage.Assess(cmd.Complaint)
 	return []proto.Message{
 		&complaintsv1.CaseOpened{ComplaintId: cmd.ComplaintID, Product: cmd.Product, Channel: cmd.Channel, OpenedAt: at,
-			CustomerId: cmd.CustomerID, Reference: cmd.Reference, Regime: cmd.Regime},
+			CustomerId: cmd.CustomerID, Reference: cmd.Reference, Regime: cmd.Regime,
+			DisputedAmountMinor: &cmd.Complaint.DisputedAmountMinor, DisputedCurrency: cmd.DisputedCurrency},
 		&complaintsv1.CaseTriaged{
 			ComplaintId: cmd.ComplaintID, Severity: v.Severity, Priority: int32(v.Priority), VulnerableCustomer: v.Vulnerable,
 			Flags: v.Flags, ReviewRequired: v.ReviewRequired, TriagedAt: at,
@@ -601,6 +614,10 @@ func resolve(p Policy, cmd ResolveCase, c Case) ([]proto.Message, error) {
 		FirstContactResolution: c.firstContact(round),
 		Team:                   c.Team, RootCauseCategory: cause.CategoryOf(), Resolution: int32(round),
 		SeverityPriority: int32(c.Priority), VulnerableCustomer: c.Vulnerable,
+		Reference: c.Reference, CustomerId: c.CustomerID,
+	}
+	if c.Disputed != nil {
+		resolved.DisputedAmountMinor, resolved.DisputedCurrency = &c.Disputed.Minor, c.Disputed.Currency
 	}
 	n, err := p.Templates.Request(notify.Message{
 		ComplaintID: c.ComplaintID, CustomerID: c.CustomerID, Purpose: notify.FinalResponse, Variant: c.Regime,
@@ -674,6 +691,9 @@ func Evolve(c Case, event proto.Message) Case {
 	case *complaintsv1.CaseOpened:
 		c.Status, c.ComplaintID, c.Product, c.Channel, c.OpenedAt = Open, e.ComplaintId, e.Product, e.Channel, e.OpenedAt.AsTime()
 		c.CustomerID, c.Reference, c.Regime, c.Tier = e.CustomerId, e.Reference, e.Regime, 1
+		if e.DisputedAmountMinor != nil {
+			c.Disputed = &Amount{Minor: e.GetDisputedAmountMinor(), Currency: e.DisputedCurrency}
+		}
 	case *complaintsv1.CaseTriaged:
 		c.Triaged, c.Severity, c.Priority, c.Vulnerable = true, e.Severity, int(e.Priority), e.VulnerableCustomer
 		c.Flags, c.ReviewRequired = append([]string(nil), e.Flags...), e.ReviewRequired

@@ -53,7 +53,7 @@ const id = "0193e6a0-0000-7000-8000-000000000001"
 
 func opened() *complaintsv1.CaseOpened {
 	return &complaintsv1.CaseOpened{ComplaintId: id, Product: "broadband", Channel: "web", OpenedAt: timestamppb.New(at),
-		CustomerId: "cust-1", Reference: "CMP-1", Regime: "uk-fca"}
+		CustomerId: "cust-1", Reference: "CMP-1", Regime: "uk-fca", DisputedAmountMinor: proto.Int64(0)}
 }
 
 func triaged() *complaintsv1.CaseTriaged {
@@ -384,6 +384,32 @@ func resolved(round int32) *complaintsv1.CaseResolved {
 		Summary: "line fault fixed", ResolvedBy: "agent-7", ResolvedAt: timestamppb.New(at), Product: "broadband",
 		DecidedBy:              &complaintsv1.PolicyRef{Policy: "taxonomy", Version: "t1+bbbbbbbbbbbb", RuleId: "network.outage"},
 		FirstContactResolution: round == 1, Team: "network-support", RootCauseCategory: "network", Resolution: round, SeverityPriority: 4,
+		Reference: "CMP-1", CustomerId: "cust-1", DisputedAmountMinor: proto.Int64(0),
+	}
+}
+
+func TestTheAmountInDisputeTravelsFromTheOpeningToTheResolution(t *testing.T) {
+	cmd := openCase(domain.Complaint{DisputedAmountMinor: 12000})
+	cmd.DisputedCurrency = "GBP"
+	o := decidertest.For(t, decider).Given().When(cmd)
+	if got := events(t, o)[0].(*complaintsv1.CaseOpened); got.GetDisputedAmountMinor() != 12000 || got.DisputedCurrency != "GBP" {
+		t.Fatalf("opened %v, want the amount in dispute 12000 GBP", got)
+	}
+	withAmount := opened()
+	withAmount.DisputedAmountMinor, withAmount.DisputedCurrency = proto.Int64(12000), "GBP"
+	o = decidertest.For(t, decider).Given(withAmount, triaged(), routed()).When(resolve(complaintsv1.Outcome_OUTCOME_UPHELD, "network.outage"))
+	want := resolved(1)
+	want.DisputedAmountMinor, want.DisputedCurrency = proto.Int64(12000), "GBP"
+	if got := events(t, o)[0]; !proto.Equal(got, want) {
+		t.Fatalf("resolved %v\nwant %v", got, want)
+	}
+	// A case opened before its opening carried the amount does not claim
+	// to know it: redress then reads it from the complaint's receipt.
+	legacy := opened()
+	legacy.DisputedAmountMinor = nil
+	o = decidertest.For(t, decider).Given(legacy, triaged(), routed()).When(resolve(complaintsv1.Outcome_OUTCOME_UPHELD, "network.outage"))
+	if got := events(t, o)[0].(*complaintsv1.CaseResolved); got.DisputedAmountMinor != nil {
+		t.Fatalf("resolved %v claims an amount in dispute its case never knew", got)
 	}
 }
 
