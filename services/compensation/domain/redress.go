@@ -235,7 +235,6 @@ func NewDecider(p Policy) decider.Decider[Redress, Command] {
 	}
 }
 
-
 // decide decides redress once per resolution: within the limits it is
 // requested at once (or settled when there is nothing to issue); otherwise
 // it waits for an approver.
