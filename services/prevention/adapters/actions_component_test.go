@@ -51,6 +51,9 @@ var actionTokens = auth.StaticTokens{
 var testPolicy = domain.SystemicPolicy{
 	Detection: domain.DetectionPolicy{
 		Bucket: 24 * time.Hour, EWMALambda: 0.1, TailProbability: 1e-6, MinCount: 5, WarmUpBuckets: 7, Retention: 60 * 24 * time.Hour,
+		// Resolutions here come the day their complaint is received: a day
+		// is complete the day after.
+		Horizon: 24 * time.Hour,
 	},
 	Evaluation: domain.EvaluationPolicy{Window: 10 * 24 * time.Hour, Alpha: 0.05, Reduction: 0.5, Power: 0.8},
 	Owners:     []string{"billing", "billing-process"},
@@ -530,5 +533,74 @@ func TestARebuiltDetectorRecordsNoIssueTwice(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%s holds %d events, want one detection", stream, n)
 		}
+	}
+}
+
+// A snapshot of the detector's counts by day resolved (before ADR 0050)
+// is folded again by day received when the detector starts; the spikes of
+// the past are not recorded again.
+func TestADetectorSnapshotOfTheOldCountsIsRebuiltWithoutRecordingThePast(t *testing.T) {
+	const cause = "billing.incorrect-charge"
+	ctx := context.Background()
+	log := memlog.New()
+	t.Cleanup(func() { _ = log.Close() })
+	_, js := natsservertest.JetStreamForTest(t)
+	day0 := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -30)
+	r := &rig{t: t, log: log}
+	for d := range 12 {
+		r.resolve(day0.AddDate(0, 0, d), cause, "")
+	}
+	for i := range 12 {
+		r.resolve(day0.AddDate(0, 0, 12).Add(time.Duration(i)*time.Minute), cause, "")
+	}
+	start := func() (*adapters.Detector, *atomic.Int32, context.CancelFunc, chan struct{}) {
+		runCtx, cancel := context.WithCancel(ctx)
+		detector, err := adapters.NewDetector(runCtx, log, js, testPolicy.Detection)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var recorded atomic.Int32
+		detector.RecordWith(func(context.Context, domain.Detection) error { recorded.Add(1); return nil })
+		done := make(chan struct{})
+		go func() { defer close(done); _ = detector.Run(runCtx) }()
+		return detector, &recorded, cancel, done
+	}
+	detector, recorded, cancel, done := start()
+	testkit.Eventually(t, "the spike recorded", func() bool { return recorded.Load() == 1 })
+	cancel()
+	<-done
+
+	// The snapshot as an older version wrote it: version 1.
+	kv, err := js.KeyValue(ctx, "projections")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := kv.Get(ctx, adapters.DetectorProjection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var snap map[string]any
+	if err := json.Unmarshal(entry.Value(), &snap); err != nil {
+		t.Fatal(err)
+	}
+	state := snap["state"].(map[string]any)
+	state["detector"] = map[string]any{"version": 1, "origin": 0, "started": true, "causes": map[string]any{"billing.incorrect-charge": map[string]any{"series": map[string]any{"bucket": 3}}}}
+	data, err := json.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kv.Put(ctx, adapters.DetectorProjection, data); err != nil {
+		t.Fatal(err)
+	}
+	_ = detector
+
+	detector, recorded, cancel, done = start()
+	defer func() { cancel(); <-done }()
+	testkit.Eventually(t, "the counts folded again by day received", func() bool {
+		c := detector.CountsBetween(cause, "", day0, day0.AddDate(0, 0, 13))
+		return c.Cause == 24 && c.Volume == 24
+	})
+	if n, p := recorded.Load(), detector.Pending(); n != 0 || p != 0 {
+		t.Fatalf("%d spikes recorded and %d pending after the rebuild, want the past left as it was judged", n, p)
 	}
 }

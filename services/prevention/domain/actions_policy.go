@@ -38,6 +38,43 @@ type DetectionPolicy struct {
 	WarmUpBuckets   int64         `yaml:"warm_up_buckets"`
 	// Retention is how long bucketed counts are kept, for evaluations.
 	Retention time.Duration `yaml:"retention"`
+	// Horizon is how long after a bucket ends the resolutions of its
+	// complaints still count for detection (ADR 0050): until then it is
+	// judged again at each; then it is complete and enters the baseline.
+	// DefaultHorizon when absent.
+	Horizon time.Duration `yaml:"horizon"`
+	// RunBuckets is how many consecutive buckets are also judged together
+	// (ADR 0050); DefaultRunBuckets when absent, 1 for none.
+	RunBuckets int64 `yaml:"run_buckets"`
+}
+
+// DefaultRunBuckets: a fault of three days or more is judged over three
+// days.
+const DefaultRunBuckets = 3
+
+func (d DetectionPolicy) runBuckets() int64 {
+	if d.RunBuckets == 0 {
+		return DefaultRunBuckets
+	}
+	return d.RunBuckets
+}
+
+// DefaultHorizon is the detection horizon when the policy sets none: most
+// complaints are resolved within a week of their receipt.
+const DefaultHorizon = 7 * 24 * time.Hour
+
+// horizonBuckets is the horizon in whole buckets, at least one.
+func (d DetectionPolicy) horizonBuckets() int64 {
+	h := d.Horizon
+	if h == 0 {
+		h = DefaultHorizon
+	}
+	return max(1, int64((h+d.Bucket-1)/d.Bucket))
+}
+
+// Method names the method and its parameters, as recorded on events.
+func (d DetectionPolicy) Method() string {
+	return fmt.Sprintf("%s by bucket received, open %d buckets, runs of %d", d.Spike().Method(), d.horizonBuckets(), d.runBuckets())
 }
 
 // EvaluationPolicy tunes the effectiveness measure (ADR 0033).
@@ -74,6 +111,12 @@ func (p *SystemicPolicy) Validate() error {
 	}
 	if d.MinCount < 1 {
 		bad("detection.min_count", "must be at least 1")
+	}
+	if d.RunBuckets < 0 {
+		bad("detection.run_buckets", "must not be negative")
+	}
+	if d.Horizon < 0 {
+		bad("detection.horizon", "must not be negative")
 	}
 	if d.WarmUpBuckets < 1 {
 		bad("detection.warm_up_buckets", "must be at least 1")

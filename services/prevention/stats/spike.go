@@ -109,8 +109,14 @@ func (s Series) close(count int64, p SpikeParams) Series {
 // low would make noise look like a spike. The limit is therefore taken at
 // the baseline plus one standard error.
 func (s Series) limit(p SpikeParams) int64 {
-	guarded := s.Mean + math.Sqrt(s.Mean*p.Lambda/(2-p.Lambda))
+	guarded := s.Mean + s.StandardError(p)
 	return max(p.MinCount, PoissonUpperLimit(guarded, p.TailProbability))
+}
+
+// StandardError is the baseline's standard error as an EWMA of Poisson
+// counts: sqrt(mean * lambda / (2 - lambda)).
+func (s Series) StandardError(p SpikeParams) float64 {
+	return math.Sqrt(s.Mean * p.Lambda / (2 - p.Lambda))
 }
 
 // Add counts n more in the bucket in progress. It reports a spike the first
