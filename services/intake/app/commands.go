@@ -69,10 +69,6 @@ func ComplaintIDFor(customerID, idempotencyKey string) string {
 // phone number cannot be matched to anyone.
 var ErrNoCustomer = decider.Rejects("customer", "needs an id, an e-mail address or a phone number")
 
-// inFlight is how long an opening in the customer index is taken to be a
-// submission still being recorded, rather than one that failed half-way.
-const inFlight = 30 * time.Second
-
 // Submit receives and acknowledges a complaint, or, when the customer has a
 // complaint about the same product open, records the submission on it as a
 // repeat contact. The customer index (stream customer-<customer>) decides
@@ -101,14 +97,15 @@ func (a *Intake) Submit(ctx context.Context, s Submission) (Submitted, error) {
 		if err != nil {
 			return Submitted{}, err
 		}
-		if k, ok := routed.State.Find(id); ok {
-			cmd.RecontactOf = k.RecontactOf
-			return a.open(ctx, cmd, s.Actor)
-		}
-		open, ok := routed.State.OpenFor(s.Product)
+		route, ok := routed.State.Route(id, s.Product)
 		if !ok || attempt > 100 {
 			return Submitted{}, fmt.Errorf("intake: customer index of %s routed submission %s nowhere", customer, id)
 		}
+		if route.Opens {
+			cmd.RecontactOf = route.RecontactOf
+			return a.open(ctx, cmd, s.Actor)
+		}
+		open := route.RepeatOn
 		// The index learns of closures from a consumer, which may lag: a
 		// complaint the log already holds as closed takes no repeat contact.
 		// Index its closure here (under the id the consumer uses, so the
@@ -126,9 +123,9 @@ func (a *Intake) Submit(ctx context.Context, s Submission) (Submitted, error) {
 			return out, err
 		}
 		// The open complaint is not recorded (yet): its submission is in
-		// flight, or failed after indexing it. Wait for the first; abandon
-		// the second, so this submission opens a complaint of its own.
-		if a.now().Sub(open.OpenedAt) < inFlight {
+		// flight (wait for it), or failed after indexing it (abandon it, so
+		// this submission opens a complaint of its own).
+		if !open.OpeningAbandoned(a.now()) {
 			select {
 			case <-ctx.Done():
 				return Submitted{}, ctx.Err()

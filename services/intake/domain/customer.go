@@ -105,6 +105,40 @@ func (c Customer) recentlyClosed(product string, at time.Time, window time.Durat
 	return best, best.ID != ""
 }
 
+// OpeningInFlight is how long an opening in the index is taken to be a
+// submission still being recorded, rather than one that failed half-way
+// (after indexing, before its complaint was recorded).
+const OpeningInFlight = 30 * time.Second
+
+// Routing is what a submission is, once the index has routed it: the
+// repeat-contact rule in one place. A submission opens a complaint when the
+// index holds it (RecontactOf: the complaint closed within the recontact
+// window it follows); otherwise it is a repeat contact on RepeatOn, the
+// customer's open complaint about the same product.
+type Routing struct {
+	Opens       bool
+	RecontactOf string
+	RepeatOn    IndexedComplaint
+}
+
+// Route is the routing of submission id about product by the index c
+// (after RouteSubmission). ok is false when the index routed it nowhere,
+// which RouteSubmission never leaves.
+func (c Customer) Route(id, product string) (r Routing, ok bool) {
+	if k, found := c.Find(id); found {
+		return Routing{Opens: true, RecontactOf: k.RecontactOf}, true
+	}
+	open, found := c.OpenFor(product)
+	return Routing{RepeatOn: open}, found
+}
+
+// OpeningAbandoned says whether the opening k, whose complaint is not
+// recorded, is to be abandoned at now (so that the submission waiting on it
+// opens a complaint of its own) rather than waited for.
+func (k IndexedComplaint) OpeningAbandoned(now time.Time) bool {
+	return now.Sub(k.OpenedAt) >= OpeningInFlight
+}
+
 // CustomerCommand is a command the customer index decider accepts.
 type CustomerCommand interface{ isCustomerCommand() }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
@@ -138,5 +139,31 @@ func TestFingerprintsMatchNormalisedValuesAndNeedTheKey(t *testing.T) {
 	if domain.Fingerprint(key, "", "") != "" || domain.CustomerKey("", "") != "" ||
 		domain.CustomerKey("c-1", a) != "c-1" || domain.CustomerKey("", a) != "fp-"+a {
 		t.Fatal("customer keys")
+	}
+}
+
+func TestARoutedSubmissionOpensOrRepeatsOnTheOpenComplaint(t *testing.T) {
+	closedThenOpened := []proto.Message{opened("c0", "broadband", receivedAt), change("c0", "broadband", domain.ChangeClosed, receivedAt.Add(time.Hour))}
+	decidertest.For(t, customers).Given(closedThenOpened...).When(route("c1", "broadband", receivedAt.Add(2*time.Hour))).
+		ThenState(func(t testing.TB, c domain.Customer) {
+			if r, ok := c.Route("c1", "broadband"); !ok || !r.Opens || r.RecontactOf != "c0" {
+				t.Errorf("routing %+v %v, want c1 opened as a recontact of c0", r, ok)
+			}
+			if r, ok := c.Route("c2", "broadband"); !ok || r.Opens || r.RepeatOn.ID != "c1" {
+				t.Errorf("routing of a second submission %+v %v, want a repeat contact on c1", r, ok)
+			}
+			if _, ok := c.Route("c3", "tv"); ok {
+				t.Error("a submission the index has not routed is routed somewhere")
+			}
+		})
+}
+
+func TestAnOpeningIsWaitedForWhileInFlightThenAbandoned(t *testing.T) {
+	k := domain.IndexedComplaint{ID: "c1", Open: true, OpenedAt: receivedAt}
+	if k.OpeningAbandoned(receivedAt.Add(domain.OpeningInFlight - time.Millisecond)) {
+		t.Error("an opening still in flight is abandoned")
+	}
+	if !k.OpeningAbandoned(receivedAt.Add(domain.OpeningInFlight)) {
+		t.Error("an opening older than the in-flight time is waited for")
 	}
 }
