@@ -174,7 +174,8 @@ func Start(ctx context.Context, p *Plan, configDir string) (*Run, error) {
 		return nil, err
 	}
 	r := &Run{Plan: p, Clock: &Clock{now: p.Scenario.StartTime()}, agenda: &Agenda{}, byID: map[string]int{}, reopened: map[int]bool{}}
-	r.Truth = TruthOf(p, regimes, Policies{Window: pol.Value.Evaluation.Window, Params: pol.Value.Evaluation.Effect(), SurveyDelay: rules.Policy.SurveyDelay})
+	r.Truth = TruthOf(p, regimes, Policies{Window: pol.Value.Evaluation.Window, Params: pol.Value.Evaluation.Effect(), SurveyDelay: rules.Policy.SurveyDelay,
+		TailProbability: pol.Value.Detection.TailProbability, MinCount: pol.Value.Detection.MinCount})
 	r.timers = newTimers(r.Clock, r.agenda)
 	r.log = &tapLog{Log: memlog.New(), last: map[string]eventlog.Position{}, lastCat: map[string]eventlog.Position{}}
 	now := r.Clock.Now

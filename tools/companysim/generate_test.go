@@ -108,3 +108,31 @@ func TestPoissonCountsHaveTheirMean(t *testing.T) {
 		}
 	}
 }
+
+// A fault is revealed by the resolution that brings the count of one of its
+// days (received that day, resolved with its cause) to what the true base
+// rate makes a spike at the policy's tail probability; misclassified
+// complaints are not its.
+func TestAFaultIsRevealedByTheResolutionThatBringsItsDayToTheLimit(t *testing.T) {
+	s := Scenario{Name: "reveal", Start: "2026-03-02", Days: 3,
+		Causes: []Cause{{Code: "delivery.late", Rates: []Rate{{Product: "delivery", PerDay: 2}}}},
+		Faults: []Fault{{Cause: "delivery.late", Product: "delivery", Factor: 10, Start: 1, Days: 1}}}
+	day1 := s.StartTime().AddDate(0, 0, 1)
+	p := &Plan{Scenario: s}
+	for i := range 20 {
+		st := Story{Product: "delivery", TrueCause: "delivery.late", RecordedCause: "delivery.late", Fault: 0, Storm: -1,
+			ReceivedAt: day1.Add(8 * time.Hour), Resolve: time.Duration(i+1) * time.Hour}
+		if i == 0 {
+			st.RecordedCause = "delivery.damaged"
+		}
+		p.Complaints = append(p.Complaints, st)
+	}
+	f := FaultTruth{Fault: s.Faults[0], From: day1, To: day1.AddDate(0, 0, 1)}
+	revealed(p, &f, Policies{TailProbability: 1e-6, MinCount: 5})
+	u := stats.PoissonUpperLimit(2, 1e-6) // the day's true base rate
+	// The first complaint is recorded under another cause: the u-th of
+	// the fault's is resolved u+1 hours after receipt.
+	if want := day1.Add(8*time.Hour + time.Duration(u+1)*time.Hour); !f.RevealedAt.Equal(want) || f.RevealedBy != u || f.RevealedDays != 1 {
+		t.Fatalf("revealed at %s by %d over %d days, want %s by %d over one", f.RevealedAt, f.RevealedBy, f.RevealedDays, want, u)
+	}
+}

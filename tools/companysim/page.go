@@ -44,7 +44,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{padding:.25em .6em;border-bott
 <h1>Scenario {{.Scenario}} (seed {{.Seed}})</h1>
 <p>{{.Truth.Complaints}} simulated complaints over {{.Days}} days, from {{date .Truth.Start}}; {{.Series}} series watched by the detector.</p>
 {{with figures .}}<ul>
-<li>Faults of at least 3× their base for at least 3 days flagged: <b>{{.FaultsFlagged}} of {{.FaultsQualifying}}</b></li>
+<li>Faults of at least 3× their base for at least 3 days flagged: <b>{{.FaultsFlagged}} of {{.FaultsQualifying}}</b>; within a day of the resolutions that reveal them: <b>{{.FaultsTimely}} of {{.FaultsQualifying}}</b></li>
 <li>Outage storms flagged: {{.StormsFlagged}} of {{.Storms}}; from intake volume, before any resolution, within 15 minutes: <b>{{.StormsEarly}} of {{.Storms}}</b></li>
 <li>False alarms: <b>{{.FalseAlarms}}</b> ({{printf "%.1f" .FalseAlarmsPerYear}} a year)</li>
 <li>Preventive-action verdicts right: {{.ActionsRight}} of {{.ActionsPowered}} with the power to tell; {{.ActionsUnpoweredRight}} of {{.ActionsUnpowered}} without</li>
@@ -63,10 +63,11 @@ table{border-collapse:collapse;margin:1em 0}td,th{padding:.25em .6em;border-bott
 <text x="{{x $sc $s.Onset}}" dx="10" y="{{add (y (add $n $j)) 11}}">storm: {{$s.Complaints}} {{$s.Product}} complaints in {{$s.Minutes}} min: {{if $s.Flagged}}flagged {{lag $s.Detected $s.Onset}} after onset{{else}}not flagged{{end}}; first resolution {{lag (ptr $s.FirstResolvedAt) $s.Onset}} after onset</text>
 {{end}}
 </svg>
-<p>Bars: injected faults (amber when flagged, red when not); green marks: when the system flagged them. Purple: outage storms.</p>
-<table><tr><th>Fault</th><th>Product</th><th>Factor</th><th>From</th><th>Days</th><th>Complaints</th><th>Flagged</th><th>After onset</th><th>After its first resolution</th></tr>
+<p>A fault is revealed by the resolution that brings the count of its complaints received on one of its days (or on all of them) and resolved with its cause to what an observer who knew the true base rate would flag at the detector's tail probability. Bars: injected faults (amber when flagged, red when not); green marks: when the system flagged them. Purple: outage storms.</p>
+<table><tr><th>Fault</th><th>Product</th><th>Factor</th><th>From</th><th>Days</th><th>Complaints</th><th>Revealed after onset</th><th>Flagged</th><th>After onset</th><th>After its first resolution</th><th>After the resolutions that reveal it</th></tr>
 {{range .Faults}}<tr><td>{{.Cause}}</td><td>{{.Product}}</td><td>×{{.Factor}}</td><td>{{day .From}}</td><td>{{.Days}}</td><td>{{.Complaints}}</td>
-<td class="{{if .Flagged}}ok{{else}}bad{{end}}">{{if .Flagged}}yes{{else}}no{{end}}</td><td>{{lag .Detected .From}}</td><td>{{lag .Detected .FirstResolvedAt}}</td></tr>{{end}}
+<td>{{if .RevealedAt.IsZero}}never{{else}}{{lag (ptr .RevealedAt) .From}}{{end}}</td>
+<td class="{{if .Timely}}ok{{else}}bad{{end}}">{{if .Flagged}}yes{{else}}no{{end}}</td><td>{{lag .Detected .From}}</td><td>{{lag .Detected .FirstResolvedAt}}</td><td>{{if .RevealedAt.IsZero}}-{{else}}{{lag .Detected .RevealedAt}}{{end}}</td></tr>{{end}}
 </table>
 {{if .Actions}}<h2>Preventive actions: true effect and verdict</h2>
 <table><tr><th>Action</th><th>Cause</th><th>True factor</th><th>Power to see the policy's fall</th><th>Power to see the true fall</th><th>Before</th><th>After</th><th>Verdict</th><th>Right verdict</th></tr>

@@ -47,6 +47,9 @@ type FaultScore struct {
 	Flagged   bool       `json:"flagged"`
 	Issue     string     `json:"issue,omitempty"`
 	Detected  *time.Time `json:"detected_at,omitempty"`
+	// Timely: flagged within a day of the resolutions that reveal it
+	// (FaultTruth.RevealedAt), or at all when they never do.
+	Timely bool `json:"timely"`
 	// EarlyWarning is when intake volume flagged the fault's product, if
 	// it did.
 	EarlyWarning *time.Time `json:"early_warning_at,omitempty"`
@@ -140,7 +143,9 @@ func Score(ctx context.Context, c *client.Client, t Truth, s Scenario) (*Scoreca
 			if is.RootCause != f.Cause || (is.Product != "" && is.Product != f.Product) {
 				continue
 			}
-			if is.WindowEnd.After(f.From) && is.WindowStart.Before(f.To.Add(maxResolve)) {
+			// Issues count complaints by the day they were received
+			// (ADR 0050): the fault's are those over its days.
+			if is.WindowEnd.After(f.From) && is.WindowStart.Before(f.To) {
 				explained[is.ID] = true
 				if !fs.Flagged {
 					at := is.DetectedAt
@@ -148,6 +153,7 @@ func Score(ctx context.Context, c *client.Client, t Truth, s Scenario) (*Scoreca
 				}
 			}
 		}
+		fs.Timely = fs.Flagged && (f.RevealedAt.IsZero() || !fs.Detected.After(f.RevealedAt.Add(24*time.Hour)))
 		sc.Faults = append(sc.Faults, fs)
 	}
 	for _, st := range t.Storms {
@@ -315,6 +321,7 @@ func expectedVerdict(a ActionTruth) (string, bool) {
 // Figures are the headline results of a scorecard.
 type Figures struct {
 	FaultsQualifying, FaultsFlagged         int
+	FaultsTimely                            int
 	StormsFlagged, StormsEarly, Storms      int
 	FalseAlarms                             int
 	FalseAlarmsPerYear                      float64
@@ -331,6 +338,9 @@ func (sc *Scorecard) Figures() Figures {
 			f.FaultsQualifying++
 			if fs.Flagged {
 				f.FaultsFlagged++
+			}
+			if fs.Timely {
+				f.FaultsTimely++
 			}
 		}
 	}
@@ -384,16 +394,23 @@ func (sc *Scorecard) Table(w io.Writer) {
 	f := sc.Figures()
 	fmt.Fprintf(w, "scenario %s, seed %d: %d complaints over %d days, %d series watched\n", sc.Scenario, sc.Seed, sc.Truth.Complaints, sc.Days, sc.Series)
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "FAULT\tPRODUCT\tFACTOR\tFROM\tDAYS\tCOMPLAINTS\tFLAGGED\tAFTER ONSET\tAFTER 1ST RESOLUTION\tINTAKE VOLUME")
+	fmt.Fprintln(tw, "FAULT\tPRODUCT\tFACTOR\tFROM\tDAYS\tCOMPLAINTS\tREVEALED AFTER ONSET\tFLAGGED\tAFTER ONSET\tAFTER 1ST RESOLUTION\tAFTER REVEALED\tINTAKE VOLUME")
 	for _, fs := range sc.Faults {
-		flagged, lag, lag2, early := "no", "-", "-", "-"
+		flagged, lag, lag2, lag3, revealed, early := "no", "-", "-", "-", "never", "-"
+		if !fs.RevealedAt.IsZero() {
+			revealed = fmt.Sprintf("%s (%d over %dd)", hm(fs.RevealedAt.Sub(fs.From)), fs.RevealedBy, fs.RevealedDays)
+		}
 		if fs.Flagged {
 			flagged, lag, lag2 = "yes", hm(fs.Detected.Sub(fs.From)), hm(fs.Detected.Sub(fs.FirstResolvedAt))
+			if !fs.RevealedAt.IsZero() {
+				lag3 = hm(fs.Detected.Sub(fs.RevealedAt))
+			}
 		}
 		if fs.EarlyWarning != nil {
 			early = hm(fs.EarlyWarning.Sub(fs.From)) + " after onset"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%gx\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", fs.Cause, fs.Product, fs.Factor, fs.From.Format(time.DateOnly), fs.Days, fs.Complaints, flagged, lag, lag2, early)
+		fmt.Fprintf(tw, "%s\t%s\t%gx\t%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", fs.Cause, fs.Product, fs.Factor, fs.From.Format(time.DateOnly), fs.Days, fs.Complaints,
+			revealed, flagged, lag, lag2, lag3, early)
 	}
 	for _, s := range sc.Storms {
 		flagged, lag := "no", "-"
@@ -445,7 +462,7 @@ func (sc *Scorecard) Table(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "faults >=3x for >=3 days flagged: %d/%d\n", f.FaultsFlagged, f.FaultsQualifying)
+	fmt.Fprintf(w, "faults >=3x for >=3 days flagged: %d/%d, within a day of the resolutions that reveal them: %d/%d\n", f.FaultsFlagged, f.FaultsQualifying, f.FaultsTimely, f.FaultsQualifying)
 	fmt.Fprintf(w, "storms flagged: %d/%d, early (from intake, before any resolution, within 15 min): %d/%d\n", f.StormsFlagged, f.Storms, f.StormsEarly, f.Storms)
 	fmt.Fprintf(w, "false alarms: %d (%.1f a year over %d series); issues of a wrong cause made of a fault's or storm's misclassified complaints: %d\n", f.FalseAlarms, f.FalseAlarmsPerYear, sc.Series, len(sc.Echoes))
 	fmt.Fprintf(w, "action verdicts right: %d/%d powered, %d/%d unpowered\n", f.ActionsRight, f.ActionsPowered, f.ActionsUnpoweredRight, f.ActionsUnpowered)

@@ -1,6 +1,7 @@
 package companysim
 
 import (
+	"slices"
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/platform/regime"
@@ -46,6 +47,15 @@ type FaultTruth struct {
 	To              time.Time `json:"to"`
 	Complaints      int       `json:"complaints"`
 	FirstResolvedAt time.Time `json:"first_resolved_at,omitzero"`
+	// RevealedAt is when the resolutions reveal the fault: the resolution
+	// that brings the count of complaints received on one of its days (or
+	// on all its days together) and resolved with its cause to the count
+	// an observer who knew the true base rate would flag, at the policy's
+	// tail probability. Zero when they never do.
+	RevealedAt time.Time `json:"revealed_at,omitzero"`
+	// RevealedBy is the count that revealed it, and over how many days.
+	RevealedBy   int64 `json:"revealed_by,omitempty"`
+	RevealedDays int   `json:"revealed_days,omitempty"`
 }
 
 // StormTruth is an outage storm.
@@ -111,6 +121,10 @@ type Policies struct {
 	Window      time.Duration
 	Params      stats.EffectParams
 	SurveyDelay time.Duration
+	// TailProbability and MinCount are the spike detection's: what a count
+	// must reach to reveal a fault.
+	TailProbability float64
+	MinCount        int64
 }
 
 // TruthOf works out the truth of a plan. Business days are counted in the
@@ -205,6 +219,9 @@ func TruthOf(p *Plan, regimes regime.Policy, eval Policies) Truth {
 			g.Rejected++
 		}
 	}
+	for i := range t.Faults {
+		revealed(p, &t.Faults[i], eval)
+	}
 	products := s.products()
 	for _, c := range s.Causes {
 		for _, prod := range products {
@@ -254,4 +271,60 @@ func TruthOf(p *Plan, regimes regime.Policy, eval Policies) Truth {
 		t.Actions = append(t.Actions, at)
 	}
 	return t
+}
+
+// revealed works out when the resolutions reveal a fault (FaultTruth's
+// RevealedAt): for each day of the fault, and for all its days together,
+// the expected count of complaints received then and resolved with its
+// cause were there no fault (its base rate, less the share recorded under
+// another cause, plus the other causes' complaints about the product
+// recorded under it), the count u an observer would flag (P(X >= u) <=
+// the tail probability for X Poisson with that mean, and at least the
+// minimum count), and the time of the u-th first resolution of those
+// complaints. The earliest is when the fault is revealed.
+func revealed(p *Plan, f *FaultTruth, eval Policies) {
+	s := p.Scenario
+	if eval.TailProbability <= 0 {
+		return
+	}
+	m := s.Agents.Misclassification
+	expected := func(d int) float64 {
+		e := s.Rate(f.Cause, f.Product, d) / f.Factor * (1 - m)
+		if len(s.Causes) > 1 {
+			for _, c := range s.Causes {
+				if c.Code != f.Cause {
+					e += s.Rate(c.Code, f.Product, d) * m / float64(len(s.Causes)-1)
+				}
+			}
+		}
+		return e
+	}
+	start := s.StartTime()
+	byDay := make([][]time.Time, f.Days)
+	for _, st := range p.Complaints {
+		d := int(st.ReceivedAt.Sub(start)/(24*time.Hour)) - f.Start
+		if d < 0 || d >= f.Days || st.RecordedCause != f.Cause || st.Product != f.Product {
+			continue
+		}
+		byDay[d] = append(byDay[d], st.ReceivedAt.Add(st.Resolve))
+	}
+	consider := func(times []time.Time, mean float64, days int) {
+		u := max(eval.MinCount, stats.PoissonUpperLimit(mean, eval.TailProbability))
+		if int64(len(times)) < u {
+			return
+		}
+		times = slices.Clone(times)
+		slices.SortFunc(times, time.Time.Compare)
+		if at := times[u-1]; f.RevealedAt.IsZero() || at.Before(f.RevealedAt) {
+			f.RevealedAt, f.RevealedBy, f.RevealedDays = at, u, days
+		}
+	}
+	var all []time.Time
+	var total float64
+	for d, times := range byDay {
+		consider(times, expected(f.Start+d), 1)
+		all = append(all, times...)
+		total += expected(f.Start + d)
+	}
+	consider(all, total, f.Days)
 }

@@ -150,7 +150,8 @@ func policies(dir string) (companysim.Policies, regime.Policy, error) {
 		return companysim.Policies{}, regime.Policy{}, err
 	}
 	regimes, err := regime.Load(dir)
-	return companysim.Policies{Window: pol.Value.Evaluation.Window, Params: pol.Value.Evaluation.Effect(), SurveyDelay: rules.Policy.SurveyDelay}, regimes, err
+	return companysim.Policies{Window: pol.Value.Evaluation.Window, Params: pol.Value.Evaluation.Effect(), SurveyDelay: rules.Policy.SurveyDelay,
+		TailProbability: pol.Value.Detection.TailProbability, MinCount: pol.Value.Detection.MinCount}, regimes, err
 }
 
 func truth(args []string) error {
