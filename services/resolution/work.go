@@ -9,8 +9,8 @@ import (
 	"github.com/complaintflow/complaintflow/services/resolution/app"
 )
 
-// Durable is resolution's one consumer of the lifecycle (see
-// natsauth.Services): every reaction of the case work and the clocks run on
+// Durable is resolution's one consumer of the lifecycle (declared in
+// Declaration): every reaction of the case work and the clocks run on
 // it, so each event is delivered, acknowledged and its place written once
 // (ADR 0049).
 const Durable = "resolution-lifecycle"

@@ -11,11 +11,22 @@ import (
 	"github.com/complaintflow/complaintflow/services/followup"
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/prevention"
 	"github.com/complaintflow/complaintflow/services/resolution"
 	"github.com/complaintflow/complaintflow/services/system/paysim"
 	"github.com/complaintflow/complaintflow/services/system/web"
 )
+
+// Declarations are what every service declares of its place on NATS, in its
+// own package, in the order the matrix lists their users. Here, where every
+// service is known, they make the whole permission matrix (natsauth): of
+// the all-in-one process, of natsusers, of every program and test that
+// links this package.
+var Declarations = []natsauth.Service{intake.Declaration, resolution.Declaration, compensation.Declaration,
+	followup.Declaration, prevention.Declaration}
+
+func init() { natsauth.Declare(Declarations...) }
 
 // DefaultAddr is where the all-in-one process listens.
 const DefaultAddr = "127.0.0.1:8080"
@@ -91,11 +102,11 @@ func Services(intakeCfg intake.Config, opts ...Option) []host.Unit {
 		opt(&o)
 	}
 	units := []host.Unit{
-		{Name: "intake", Build: intake.New(intakeCfg), SignsCustomerTokens: true},
-		{Name: "resolution", Build: resolution.New(resolution.Config{ConfigDir: intakeCfg.ConfigDir})},
-		{Name: "compensation", Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
-		{Name: "followup", Build: followup.NewWithConfig(followup.Config{ConfigDir: intakeCfg.ConfigDir})},
-		{Name: "prevention", Build: prevention.New(prevention.Config{ConfigDir: intakeCfg.ConfigDir})},
+		{Name: intake.Declaration.Name, Build: intake.New(intakeCfg), SignsCustomerTokens: true},
+		{Name: resolution.Declaration.Name, Build: resolution.New(resolution.Config{ConfigDir: intakeCfg.ConfigDir})},
+		{Name: compensation.Declaration.Name, Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
+		{Name: followup.Declaration.Name, Build: followup.NewWithConfig(followup.Config{ConfigDir: intakeCfg.ConfigDir})},
+		{Name: prevention.Declaration.Name, Build: prevention.New(prevention.Config{ConfigDir: intakeCfg.ConfigDir})},
 		web.Unit(web.Config{APIURL: o.webAPIURL, OIDC: o.webOIDC}),
 	}
 	if !o.withoutPaySim {

@@ -1,8 +1,10 @@
 // Package natsauth says who may do what on NATS: one user per service, a user
 // for the EventStoreDB relay, one for the company's other systems, one for
-// its payment systems and one for operators. The permission matrix lives here, as data, and is rendered both
-// for the embedded server (development) and as a nats-server.conf block
-// (production).
+// its payment systems and one for operators. The permission matrix is
+// derived here from what each service declares of itself in its own package
+// (Service, Declare: its durables, projections, request subjects, keys), and
+// is rendered both for the embedded server (development) and as a
+// nats-server.conf block (production).
 //
 // A service may publish only its own events (complaints.events.<category>.*),
 // its own timers and dead letters and answers to re-drives on the inboxes of
@@ -22,6 +24,7 @@
 package natsauth
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -60,7 +63,10 @@ const (
 	Relay = "relay"
 )
 
-// Service is one service's place in the matrix.
+// Service is what one service declares of its place on NATS, in its own
+// package (its declarations.go): the matrix is derived from the
+// declarations, and this package names no service. The categories it
+// writes are the writers table's (bus/writers).
 type Service struct {
 	Name string
 	// Category is the service's main event category (its aggregate's
@@ -76,32 +82,65 @@ type Service struct {
 	// ordered (ephemeral) consumers and keeps their snapshots in the
 	// projections bucket, under keys "<name>" and "<name>.>".
 	Projections []string
+	// Serves are the request subjects it answers for the company's other
+	// systems (Outside may call them: the documented requests). A request
+	// subject only Payments may call is not one of them.
+	Serves []string
 	// Vault: it seals and opens personal data (the customer-keys bucket).
 	Vault bool
 }
 
-// Services is the matrix of the five services. A new durable consumer is
-// added here, or its user may not create it.
-var Services = []Service{
-	{Name: "intake", Category: "complaint", Durables: []string{"intake-indexes-customers"}, Vault: true},
-	{Name: "resolution", Category: "case", Durables: []string{"resolution-lifecycle"}, Projections: []string{"resolution-queue"},
-		Retired: []string{"resolution-opens-cases", "resolution-clocks", "resolution-reopens-cases",
-			"resolution-escalates-breaches", "resolution-queues"}},
-	{Name: "compensation", Category: "redress", Durables: []string{"compensation-decides-redress"},
-		Projections: []string{"compensation-redress-ledger", "compensation-redress-awaiting"}},
-	{Name: "followup", Category: "followup", Durables: []string{"followup-requests-surveys"},
-		Projections: []string{"followup-silent-customers"}},
-	{Name: "prevention", Category: "prevention",
-		Projections: []string{"prevention-facts", "prevention-spike-detector", "prevention-intake-watch", "prevention-issues-and-actions"}},
+// Services are the services of this process's matrix, in the order their
+// users are listed, as Declare was given them. Empty until then: a process
+// declares the services it knows at start, before the matrix is read (the
+// all-in-one process and natsusers every service, a service's own binary
+// itself only).
+var Services []Service
+
+// Declare makes services the matrix's services, replacing any declared
+// before. It panics if a declaration is not well formed (no name or main
+// category, a name or a durable twice, a name of a user that is no
+// service): a declaration is the program's own, and a mistake in it is one
+// of the program. Call it at start, before the matrix is read.
+func Declare(services ...Service) {
+	if err := check(services); err != nil {
+		panic("natsauth: " + err.Error())
+	}
+	Services = slices.Clone(services)
+}
+
+func check(services []Service) error {
+	names := map[string]bool{Operator: true, Outside: true, Payments: true, Relay: true}
+	durables := map[string]string{}
+	for _, s := range services {
+		switch {
+		case s.Name == "" || s.Category == "":
+			return fmt.Errorf("a service declared without a name or a main category: %+v", s)
+		case names[s.Name]:
+			return fmt.Errorf("%q declared twice, or is a user that is no service", s.Name)
+		case strings.HasSuffix(s.Name, "-api"):
+			return fmt.Errorf("%q: a service's name may not end in -api (its API user's does)", s.Name)
+		}
+		names[s.Name] = true
+		for _, d := range append(slices.Clone(s.Durables), s.Retired...) {
+			if other, ok := durables[d]; ok {
+				return fmt.Errorf("durable %q declared by %s and %s", d, other, s.Name)
+			}
+			durables[d] = s.Name
+		}
+	}
+	return nil
 }
 
 // DocumentedRequests are the request/reply subjects other systems
-// (Outside) may call.
-var DocumentedRequests = []string{"complaints.intake.submit", "complaints.intake.show",
-	"complaints.resolution.show", "complaints.resolution.assign", "complaints.resolution.claim",
-	"complaints.resolution.escalate", "complaints.resolution.review", "complaints.resolution.request-information",
-	"complaints.resolution.answer", "complaints.resolution.contact", "complaints.resolution.resolve",
-	"complaints.resolution.reopen", "complaints.resolution.queue", "complaints.followup.answer"}
+// (Outside) may call: every subject a declared service serves them.
+func DocumentedRequests() []string {
+	var out []string
+	for _, s := range Services {
+		out = append(out, s.Serves...)
+	}
+	return out
+}
 
 // SubjectConfirm is compensation's confirmation of a redress issuance: the
 // one request subject Payments may call, and no other user but the
@@ -307,7 +346,7 @@ func relay() Permissions {
 
 func outside() Permissions {
 	var p permBuilder
-	p.pub(DocumentedRequests...)
+	p.pub(DocumentedRequests()...)
 	// Service discovery: PING, INFO and STATS to every service, to one by
 	// name, or to one instance; the services answer on the caller's inbox.
 	for _, verb := range []string{"PING", "INFO", "STATS"} {

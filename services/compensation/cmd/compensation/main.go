@@ -7,6 +7,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/compensation"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 )
 
 func main() {
@@ -15,5 +16,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	host.Main("compensation", compensation.DefaultAddr, []host.Unit{{Name: "compensation", Build: compensation.New(cfg)}})
+	// Its own declaration: the users of an embedded server, its API user,
+	// its keys; the other services declare theirs in their own processes.
+	natsauth.Declare(compensation.Declaration)
+	host.Main(compensation.Declaration.Name, compensation.DefaultAddr, []host.Unit{{Name: compensation.Declaration.Name, Build: compensation.New(cfg)}})
 }

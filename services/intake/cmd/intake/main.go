@@ -7,6 +7,7 @@ import (
 
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 )
 
 func main() {
@@ -15,5 +16,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	host.Main("intake", intake.DefaultAddr, []host.Unit{{Name: "intake", Build: intake.New(cfg), SignsCustomerTokens: true}})
+	// Its own declaration: the users of an embedded server, its API user,
+	// its keys; the other services declare theirs in their own processes.
+	natsauth.Declare(intake.Declaration)
+	host.Main(intake.Declaration.Name, intake.DefaultAddr, []host.Unit{{Name: intake.Declaration.Name, Build: intake.New(cfg), SignsCustomerTokens: true}})
 }

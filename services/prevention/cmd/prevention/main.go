@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/prevention"
 )
 
@@ -15,5 +16,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	host.Main("prevention", prevention.DefaultAddr, []host.Unit{{Name: "prevention", Build: prevention.New(cfg)}})
+	// Its own declaration: the users of an embedded server, its API user,
+	// its keys; the other services declare theirs in their own processes.
+	natsauth.Declare(prevention.Declaration)
+	host.Main(prevention.Declaration.Name, prevention.DefaultAddr, []host.Unit{{Name: prevention.Declaration.Name, Build: prevention.New(cfg)}})
 }

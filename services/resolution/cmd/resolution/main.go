@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/resolution"
 )
 
@@ -15,5 +16,8 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	host.Main("resolution", resolution.DefaultAddr, []host.Unit{{Name: "resolution", Build: resolution.New(cfg)}})
+	// Its own declaration: the users of an embedded server, its API user,
+	// its keys; the other services declare theirs in their own processes.
+	natsauth.Declare(resolution.Declaration)
+	host.Main(resolution.Declaration.Name, resolution.DefaultAddr, []host.Unit{{Name: resolution.Declaration.Name, Build: resolution.New(cfg)}})
 }

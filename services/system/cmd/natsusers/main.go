@@ -38,6 +38,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 	"github.com/complaintflow/complaintflow/services/platform/provision"
+	"github.com/complaintflow/complaintflow/services/system"
 )
 
 func main() {
@@ -87,9 +88,11 @@ func kekFile(path string, rotate bool) error {
 }
 
 // splitByProcess copies each service's seeds into a folder of its own under
-// root: the folder a service process is given, and nothing else.
+// root: the folder a service process is given, and nothing else. The
+// services are every one the all-in-one process knows (system.Declarations),
+// as are the users and permissions it writes.
 func splitByProcess(dir, root string) error {
-	for _, s := range natsauth.Services {
+	for _, s := range system.Declarations {
 		own := filepath.Join(root, s.Name)
 		if err := os.MkdirAll(own, 0o700); err != nil {
 			return err
