@@ -1,6 +1,8 @@
 package adapters
 
 import (
+	"context"
+
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 
@@ -49,43 +51,33 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	handler := natsreply.NewLimiter(n.MaxInFlight).Handler(n.answer)
-	if err := svc.AddEndpoint("answer", handler, micro.WithEndpointSubject(SubjectAnswer)); err != nil {
+	answer := natsreply.Endpoint{Subject: SubjectAnswer, Roles: answerers, Handle: n.answer}
+	if err := natsreply.Serve(svc, app.ServiceName, n.Verifier, natsreply.NewLimiter(n.MaxInFlight), answer); err != nil {
 		_ = svc.Stop()
 		return nil, err
 	}
 	return svc, nil
 }
 
-func (n NATS) answer(r micro.Request) {
-	ctx, end := natsreply.Context(app.ServiceName, r)
-	caller, err := natsreply.Caller(ctx, n.Verifier, r, answerers...)
-	if err != nil {
-		end(natsreply.Problem(ctx, r, err))
-		return
-	}
+func (n NATS) answer(ctx context.Context, r micro.Request, caller auth.Principal) (any, error) {
 	var msg api.AnswerMessage
 	if p := httpx.DecodeBytes(r.Data(), &msg); p != nil {
-		end(natsreply.Problem(ctx, r, p))
-		return
+		return nil, p
 	}
 	var v httpx.Validator
 	v.Required(msg.ComplaintID, "complaint_id")
 	if p := v.Problem(); p != nil {
-		end(natsreply.Problem(ctx, r, p))
-		return
+		return nil, p
 	}
 	key := r.Headers().Get("Idempotency-Key")
 	ans, p := validAnswer(api.AnswerRequest{CSAT: msg.CSAT, Effort: msg.Effort, NPS: msg.NPS, Resolved: msg.Resolved,
 		Reason: msg.Reason, Comment: msg.Comment}, key)
 	if p != nil {
-		end(natsreply.Problem(ctx, r, p))
-		return
+		return nil, p
 	}
 	f, err := n.App.RecordAnswer(ctx, msg.ComplaintID, caller.Actor(), key, ans)
 	if err != nil {
-		end(natsreply.Problem(ctx, r, err))
-		return
+		return nil, err
 	}
-	end(r.RespondJSON(toJSON(f)))
+	return toJSON(f), nil
 }
