@@ -6,6 +6,7 @@ require (
 	github.com/caarlos0/env/v11 v11.4.2
 	github.com/complaintflow/complaintflow/proto v0.0.0
 	github.com/complaintflow/complaintflow/services/platform v0.0.0
+	github.com/google/btree v1.1.3
 	github.com/google/uuid v1.6.0
 	google.golang.org/protobuf v1.36.12
 )

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/btree"
 	"google.golang.org/protobuf/proto"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
@@ -75,16 +76,67 @@ func (r QueueRow) active() bool {
 // the log by a consumer, so a queue is read without reading the log. Safe
 // for concurrent use. Folding an event twice changes nothing.
 type Queues struct {
-	mu    sync.RWMutex
-	rows  map[string]*QueueRow
-	dirty bool
+	mu   sync.RWMutex
+	rows map[string]*QueueRow
+	// byTeam indexes the active rows of each team in queue order (soonest
+	// due first), so a page of a queue reads its rows in order instead of
+	// scanning every case; indexed is each indexed row's entry, to take it
+	// out before the row changes.
+	byTeam  map[string]*btree.BTreeG[queueEntry]
+	indexed map[string]queueEntry
+	dirty   bool
 	// keepResolved keeps the rows of resolved cases: set when one case's
 	// history is replayed.
 	keepResolved bool
 }
 
 // NewQueues returns an empty projection.
-func NewQueues() *Queues { return &Queues{rows: map[string]*QueueRow{}} }
+func NewQueues() *Queues {
+	return &Queues{rows: map[string]*QueueRow{}, byTeam: map[string]*btree.BTreeG[queueEntry]{}, indexed: map[string]queueEntry{}}
+}
+
+// queueEntry is an active row in its team's index, under its sort key.
+type queueEntry struct {
+	team string
+	key  sortKey
+	row  *QueueRow
+}
+
+func entryLess(a, b queueEntry) bool { return a.key.less(b.key) }
+
+// unindex takes the row of id out of its team's index. Call with mu held.
+func (q *Queues) unindex(id string) {
+	e, ok := q.indexed[id]
+	if !ok {
+		return
+	}
+	delete(q.indexed, id)
+	if t := q.byTeam[e.team]; t != nil {
+		t.Delete(e)
+		if t.Len() == 0 {
+			delete(q.byTeam, e.team)
+		}
+	}
+}
+
+// index puts an active row in its team's index. Call with mu held, the
+// row not indexed.
+func (q *Queues) index(r *QueueRow) {
+	if !r.active() {
+		return
+	}
+	if q.byTeam == nil {
+		q.byTeam, q.indexed = map[string]*btree.BTreeG[queueEntry]{}, map[string]queueEntry{}
+	}
+	t := q.byTeam[r.Team]
+	if t == nil {
+		t = btree.NewG(32, entryLess)
+		q.byTeam[r.Team] = t
+	}
+	e := queueEntry{team: r.Team, key: keyOf(*r), row: r}
+	t.ReplaceOrInsert(e)
+	q.indexed[r.ComplaintID] = e
+}
 
 // Apply folds one recorded event in; events of other types are ignored.
 func (q *Queues) Apply(e eventlog.RecordedEvent) error {
@@ -103,6 +155,14 @@ func (q *Queues) Apply(e eventlog.RecordedEvent) error {
 func (q *Queues) Fold(id string, m proto.Message) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	// The row leaves its team's index while it changes, and goes back
+	// under its new key if it is still active.
+	q.unindex(id)
+	defer func() {
+		if r := q.rows[id]; r != nil {
+			q.index(r)
+		}
+	}()
 	r := q.rows[id]
 	if r == nil {
 		r = &QueueRow{ComplaintID: id}
@@ -204,7 +264,9 @@ func (q *Queues) Row(id string) (QueueRow, bool) {
 func (q *Queues) Put(r QueueRow) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.unindex(r.ComplaintID)
 	q.rows[r.ComplaintID] = &r
+	q.index(&r)
 	q.dirty = true
 }
 
@@ -258,32 +320,28 @@ func (q *Queues) Queue(f QueueFilter) (Page, error) {
 		}
 		after = &k
 	}
-	// Keep the first limit+1 rows in order, without sorting the whole team.
-	var top []*QueueRow
-	var keys []sortKey
+	// The team's index is in queue order: read from the cursor on until
+	// limit+1 rows match the filter.
+	rows := make([]QueueRow, 0, limit+1)
 	q.mu.RLock()
-	for _, r := range q.rows {
-		if r.Team != f.Team || !r.active() || !f.matches(*r) {
-			continue
+	collect := func(e queueEntry) bool {
+		if after != nil && !after.less(e.key) {
+			return true
 		}
-		k := keyOf(*r)
-		if after != nil && !after.less(k) {
-			continue
+		if !f.matches(*e.row) {
+			return true
 		}
-		if len(keys) > limit && !k.less(keys[limit]) {
-			continue
-		}
-		i, _ := slices.BinarySearchFunc(keys, k, sortKey.compare)
-		keys, top = slices.Insert(keys, i, k), slices.Insert(top, i, r)
-		if len(keys) > limit+1 {
-			keys, top = keys[:limit+1], top[:limit+1]
-		}
-	}
-	rows := make([]QueueRow, 0, min(len(top), limit))
-	for _, r := range top {
-		row := *r
-		row.Flags = slices.Clone(r.Flags)
+		row := *e.row
+		row.Flags = slices.Clone(e.row.Flags)
 		rows = append(rows, row)
+		return len(rows) <= limit
+	}
+	if t := q.byTeam[f.Team]; t != nil {
+		if after != nil {
+			t.AscendGreaterOrEqual(queueEntry{key: *after}, collect)
+		} else {
+			t.Ascend(collect)
+		}
 	}
 	q.mu.RUnlock()
 	var p Page
@@ -414,6 +472,9 @@ func (q *Queues) UnmarshalJSON(data []byte) error {
 	if q.rows == nil {
 		q.rows = map[string]*QueueRow{}
 	}
+	if q.byTeam == nil {
+		q.byTeam, q.indexed = map[string]*btree.BTreeG[queueEntry]{}, map[string]queueEntry{}
+	}
 	return q.Restore(data)
 }
 
@@ -428,6 +489,7 @@ func (q *Queues) Restore(data []byte) error {
 	for _, r := range rows {
 		if _, ok := q.rows[r.ComplaintID]; !ok {
 			q.rows[r.ComplaintID] = r
+			q.index(r)
 		}
 	}
 	return nil
