@@ -2,57 +2,105 @@ package web_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/api"
+	"github.com/complaintflow/complaintflow/services/intake"
+	intakeadapters "github.com/complaintflow/complaintflow/services/intake/adapters"
+	intakeapp "github.com/complaintflow/complaintflow/services/intake/app"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
-	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
+	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
+	preventionadapters "github.com/complaintflow/complaintflow/services/prevention/adapters"
+	preventionapp "github.com/complaintflow/complaintflow/services/prevention/app"
+	preventiondomain "github.com/complaintflow/complaintflow/services/prevention/domain"
 	"github.com/complaintflow/complaintflow/services/resolution"
 	"github.com/complaintflow/complaintflow/services/resolution/adapters"
 	"github.com/complaintflow/complaintflow/services/resolution/app"
+	"github.com/complaintflow/complaintflow/services/resolution/clocks"
 	"github.com/complaintflow/complaintflow/services/system/web"
 )
 
-// BenchmarkTheQueuePageWith40000OpenCases serves a team's queue page while
-// 40,000 cases are open: resolution over the memory log, its HTTP API and
-// the pages on one address, the page fetched as a signed-in agent's
-// browser does. It reports the page's bytes; ns/op is one page served,
-// the API call included (page), and that API call alone (api). Run with
+// BenchmarkThePagesWith40000OpenCases serves the pages while 40,000 cases
+// are open: intake, resolution (with its clocks) and prevention's report
+// over the memory log, their HTTP APIs and the pages on one address, each
+// page fetched as a signed-in browser does (the API calls it makes
+// included). Each page reports its latency distribution (p50, p99 and max
+// over the b.N fetches, in ms) and its bytes; "queue-api" is the queue's API
+// call alone. Run with
 //
-//	go test -run '^$' -bench QueuePage -benchtime 200x ./web/
-func BenchmarkTheQueuePageWith40000OpenCases(b *testing.B) {
+//	go test -run '^$' -bench PagesWith40000 -benchtime 300x ./web/
+//
+// The must-have is every page under 100 KB (checked) and served in under
+// 50 ms at p99 (reported, not asserted: a timed assert would fail on a
+// busy machine, not on slow code).
+func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 	const open = 40000
-	p, err := resolution.LoadPolicy("")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := memlog.New()
+	defer log.Close()
+
+	// Intake, as the API's submissions reach it: sealed personal data,
+	// a customer token per complaint.
+	ip, err := intake.LoadPolicy("")
 	if err != nil {
 		b.Fatal(err)
 	}
-	log := memlog.New()
-	defer log.Close()
-	a := app.New(app.Deps{Log: log, Policy: p})
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	public, private, _ := ed25519.GenerateKey(rand.Reader)
+	issuer, err := auth.NewCustomerTokens(private, auth.DefaultCustomerTokenTTL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	customers, err := auth.NewCustomerVerifier(public)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fingerprint := make([]byte, 32)
+	_, _ = rand.Read(fingerprint)
+	in, err := intakeapp.New(intakeapp.Deps{Log: log, Vault: &benchVault{}, Tokens: issuer, Policy: ip, FingerprintKey: fingerprint})
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	// Resolution opens the cases and keeps the queue; its clocks run.
+	rp, err := resolution.LoadPolicy("")
+	if err != nil {
+		b.Fatal(err)
+	}
+	res := app.New(app.Deps{Log: log, Policy: rp})
+	clk, err := clocks.New("", host.Deps{Log: log})
+	if err != nil {
+		b.Fatal(err)
+	}
+	react := clk.Reaction()
 	for _, s := range []struct {
 		filter  eventlog.Filter
 		handler func(context.Context, eventlog.RecordedEvent) error
 	}{
-		{eventlog.Filter{Categories: []string{"complaint"}, EventTypes: []string{adapters.ComplaintReceivedType}}, adapters.OnComplaintReceived(a)},
-		{eventlog.Filter{Categories: app.QueueCategories, EventTypes: app.QueueEventTypes}, adapters.OnQueueEvent(a)},
+		{eventlog.Filter{Categories: []string{"complaint"}, EventTypes: []string{adapters.ComplaintReceivedType}}, adapters.OnComplaintReceived(res)},
+		{eventlog.Filter{Categories: app.QueueCategories, EventTypes: app.QueueEventTypes}, adapters.OnQueueEvent(res)},
+		{eventlog.Filter{Categories: clocks.Categories, EventTypes: react.EventTypes}, react.Handle},
 	} {
 		sub, err := log.Subscribe(ctx, 0, s.filter, s.handler)
 		if err != nil {
@@ -60,103 +108,236 @@ func BenchmarkTheQueuePageWith40000OpenCases(b *testing.B) {
 		}
 		defer sub.Stop()
 	}
-	for i := range open {
-		id := uuid.Must(uuid.NewV7()).String()
-		rec := &complaintsv1.ComplaintReceived{ComplaintId: id, Channel: "web", Reference: fmt.Sprintf("CMP-%06d", i),
-			CustomerId: fmt.Sprintf("c-%d", i), Product: "broadband", Description: "No service", Regime: "uk-fca"}
-		e, err := es.Encode(uuid.Must(uuid.NewV7()).String(), rec, eventlog.Metadata{ComplaintID: id, CausationID: id,
-			Service: "intake", Actor: eventlog.NewActor(eventlog.ActorSystem, "intake")})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := log.Append(ctx, "complaint-"+id, eventlog.Any(), e); err != nil {
-			b.Fatal(err)
-		}
+
+	// Prevention's fact table, for the report page (snapshots on an
+	// embedded server).
+	_, js := natsservertest.JetStreamForTest(b)
+	facts, err := preventionadapters.NewFacts(ctx, log, js)
+	if err != nil {
+		b.Fatal(err)
+	}
+	registry := preventionadapters.NewRegistry(facts)
+	registry.Start(ctx)
+	go func() { _ = facts.Run(ctx) }()
+
+	// 40,000 complaints from as many customers, all about broadband: one
+	// team's queue holds them all.
+	var next atomic.Int64
+	var mu sync.Mutex
+	var first intakeapp.Submitted
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < open; i = next.Add(1) - 1 {
+				s, err := in.Submit(ctx, intakeapp.Submission{CustomerID: fmt.Sprintf("bench-c-%d", i), CustomerName: "Ann Lee",
+					CustomerEmail: fmt.Sprintf("c%d@example.com", i), Channel: "web", Product: "broadband",
+					Description: "No service for 3 days", DesiredOutcome: "a refund", Actor: eventlog.NewActor(eventlog.ActorSystem, "web-form")})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if i == 0 {
+					mu.Lock()
+					first = s
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
 	}
 
 	dir := b.TempDir()
-	devTokens := map[auth.Role]string{auth.RoleAgent: "bench-agent-token"}
+	devTokens := map[auth.Role]string{auth.RoleAgent: "bench-agent-token", auth.RoleProcessOwner: "bench-owner-token"}
 	data, _ := json.Marshal(devTokens)
 	if err := os.WriteFile(filepath.Join(dir, auth.DevTokensFile), data, 0o600); err != nil {
 		b.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	adapters.HTTP{App: a}.Routes(mux)
+	intakeadapters.HTTP{App: in}.Routes(mux)
+	adapters.HTTP{App: res}.Routes(mux)
+	clk.Routes(mux)
+	preventionadapters.HTTP{App: preventionapp.New(facts, registry)}.Routes(mux)
 	web.New(web.Config{DevTokensFile: filepath.Join(dir, auth.DevTokensFile)}).Routes(mux)
-	srv := httptest.NewServer(auth.Authenticate(auth.StaticTokens{"bench-agent-token": {Subject: "dev-agent", Roles: []auth.Role{auth.RoleAgent}}}, mux))
+	staff := auth.StaticTokens{
+		"bench-agent-token": {Subject: "dev-agent", Roles: []auth.Role{auth.RoleAgent}},
+		"bench-owner-token": {Subject: "dev-owner", Roles: []auth.Role{auth.RoleProcessOwner}},
+	}
+	srv := httptest.NewServer(auth.Authenticate(auth.Chain{staff, customers}, mux))
 	defer srv.Close()
 
-	// The queue holds every case before the clock starts.
+	// Every case queued, every complaint in the fact table, before the
+	// clock starts.
 	team := ""
-	for deadline := time.Now().Add(10 * time.Minute); ; {
+	for deadline := time.Now().Add(15 * time.Minute); ; {
 		n, t := queued(b, srv.URL)
-		if n >= open {
+		rows := 0
+		facts.ReadFacts(func(f *preventiondomain.Facts, _ eventlog.Position) { rows = len(f.Rows) })
+		if n >= open && rows >= open {
 			team = t
 			break
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d cases queued", n, open)
+			b.Fatalf("%d of %d cases queued, %d in the fact table", n, open, rows)
 		}
-		time.Sleep(2 * time.Second)
+		time.Sleep(time.Second)
 	}
-
-	jar, _ := cookiejar.New(nil)
-	hc := &http.Client{Jar: jar}
-	resp, err := hc.Get(srv.URL + "/app/sign-in")
+	var q api.Queue
+	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/queues/"+url.PathEscape(team)+"?limit=1", nil)
+	req.Header.Set("Authorization", "Bearer bench-agent-token")
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		b.Fatal(err)
 	}
-	page, _ := io.ReadAll(resp.Body)
+	_ = json.NewDecoder(resp.Body).Decode(&q)
 	resp.Body.Close()
-	csrf := strings.SplitN(strings.SplitN(string(page), `name="csrf" value="`, 2)[1], `"`, 2)[0]
-	if resp, err = hc.PostForm(srv.URL+"/app/sign-in", url.Values{"csrf": {csrf}, "role": {"agent"}}); err != nil {
-		b.Fatal(err)
+	if len(q.Items) == 0 {
+		b.Fatal("the team's queue is empty")
 	}
-	resp.Body.Close()
+	caseID := q.Items[0].ComplaintID
 
-	// The page, and the API call it makes alone: the difference is what
-	// the pages cost.
-	b.Run("page", func(b *testing.B) {
-		path := srv.URL + "/app/queue?team=" + url.QueryEscape(team)
-		var size int
-		for b.Loop() {
-			resp, err := hc.Get(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "CMP-") {
-				b.Fatalf("queue page: %d\n%.300s", resp.StatusCode, body)
-			}
-			size = len(body)
-		}
-		b.ReportMetric(float64(size), "bytes/page")
-		if size > 100<<10 {
-			b.Errorf("the queue page weighs %d bytes, over 100 KB", size)
-		}
+	agent, owner := signedIn(b, srv.URL, "agent"), signedIn(b, srv.URL, "process-owner")
+	customer := &http.Client{Jar: newJar()}
+	if resp, err := customer.Get(srv.URL + "/app/complaint?token=" + url.QueryEscape(first.CustomerToken)); err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("the customer's link: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+
+	b.Run("queue", func(b *testing.B) {
+		benchPage(b, agent, srv.URL+"/app/queue?team="+url.QueryEscape(team), "CMP-")
 	})
-	b.Run("api", func(b *testing.B) {
+	b.Run("case", func(b *testing.B) {
+		benchPage(b, agent, srv.URL+"/app/cases/"+caseID, `id="timeline-h"`)
+	})
+	b.Run("customer", func(b *testing.B) {
+		benchPage(b, customer, srv.URL+"/app/complaint", first.Complaint.Reference)
+	})
+	b.Run("reports", func(b *testing.B) {
+		benchPage(b, owner, srv.URL+"/app/reports", "Root causes (Pareto)")
+	})
+	b.Run("queue-api", func(b *testing.B) {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/queues/"+url.PathEscape(team), nil)
 		req.Header.Set("Authorization", "Bearer bench-agent-token")
+		var lat latencies
 		for b.Loop() {
+			start := time.Now()
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				b.Fatal(err)
 			}
 			_, _ = io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
+			lat.add(time.Since(start))
 		}
+		lat.report(b)
 	})
 }
 
+// benchPage fetches page b.N times with the signed-in client, checking each
+// answer is the page (200, holding want), and reports its latency
+// distribution and its size, which must stay under 100 KB.
+func benchPage(b *testing.B, hc *http.Client, page, want string) {
+	b.Helper()
+	var lat latencies
+	size := 0
+	for b.Loop() {
+		start := time.Now()
+		resp, err := hc.Get(page)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		lat.add(time.Since(start))
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+			b.Fatalf("%s: %d\n%.400s", page, resp.StatusCode, body)
+		}
+		size = len(body)
+	}
+	lat.report(b)
+	b.ReportMetric(float64(size), "bytes/page")
+	if size > 100<<10 {
+		b.Errorf("%s weighs %d bytes, over 100 KB", page, size)
+	}
+}
+
+// latencies is the distribution of one benchmark's fetch times: every
+// sample kept (b.N is hundreds), so its percentiles are exact.
+type latencies []time.Duration
+
+func (l *latencies) add(d time.Duration) { *l = append(*l, d) }
+
+// percentile is the nearest-rank percentile p (0 < p <= 100).
+func (l latencies) percentile(p float64) time.Duration {
+	if len(l) == 0 {
+		return 0
+	}
+	s := slices.Clone(l)
+	slices.Sort(s)
+	rank := int(math.Ceil(p/100*float64(len(s)))) - 1
+	return s[max(0, min(rank, len(s)-1))]
+}
+
+func (l latencies) report(b *testing.B) {
+	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+	b.ReportMetric(ms(l.percentile(50)), "p50-ms")
+	b.ReportMetric(ms(l.percentile(99)), "p99-ms")
+	b.ReportMetric(ms(l.percentile(100)), "max-ms")
+}
+
+func newJar() http.CookieJar {
+	jar, _ := cookiejar.New(nil)
+	return jar
+}
+
+// signedIn is a browser signed in with the development sign-in as role.
+func signedIn(b *testing.B, base, role string) *http.Client {
+	b.Helper()
+	hc := &http.Client{Jar: newJar()}
+	resp, err := hc.Get(base + "/app/sign-in")
+	if err != nil {
+		b.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	parts := strings.SplitN(string(page), `name="csrf" value="`, 2)
+	if len(parts) != 2 {
+		b.Fatalf("the sign-in page has no CSRF token:\n%.400s", page)
+	}
+	csrf := strings.SplitN(parts[1], `"`, 2)[0]
+	if resp, err = hc.PostForm(base+"/app/sign-in", url.Values{"csrf": {csrf}, "role": {role}}); err != nil {
+		b.Fatal(err)
+	}
+	resp.Body.Close()
+	return hc
+}
+
+// benchVault seals by keeping the text as it is, under the customer's id:
+// the pages' cost, not the cipher's, is measured here.
+type benchVault struct{}
+
+func (benchVault) Seal(_ context.Context, customerID, plaintext string) (*complaintsv1.SealedValue, error) {
+	return &complaintsv1.SealedValue{KeyId: customerID, Ciphertext: []byte(plaintext)}, nil
+}
+
+func (benchVault) Open(_ context.Context, s *complaintsv1.SealedValue) (string, error) {
+	return string(s.GetCiphertext()), nil
+}
+
+func (benchVault) Forget(context.Context, string) error { return nil }
+
+func (benchVault) KeyID(_ context.Context, customerID string) (string, error) { return customerID, nil }
+
 // queued counts the cases in every team's queue, read from the API 200 at
-// a time, and names the team they were routed to.
+// a time, and names the team with the most.
 func queued(b *testing.B, base string) (int, string) {
 	b.Helper()
-	n, team := 0, ""
+	n, team, most := 0, "", 0
 	for _, t := range []string{"network-support", "customer-care", "billing", "logistics"} {
-		cursor := ""
+		cursor, inTeam := "", 0
 		for {
 			req, _ := http.NewRequest(http.MethodGet, base+"/v1/queues/"+t+"?limit=200&cursor="+url.QueryEscape(cursor), nil)
 			req.Header.Set("Authorization", "Bearer bench-agent-token")
@@ -167,14 +348,15 @@ func queued(b *testing.B, base string) (int, string) {
 			var q api.Queue
 			_ = json.NewDecoder(resp.Body).Decode(&q)
 			resp.Body.Close()
-			if len(q.Items) > 0 && team == "" {
-				team = t
-			}
-			n += len(q.Items)
+			inTeam += len(q.Items)
 			if q.NextCursor == "" {
 				break
 			}
 			cursor = q.NextCursor
+		}
+		n += inTeam
+		if inTeam > most {
+			team, most = t, inTeam
 		}
 	}
 	return n, team
