@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"bytes"
+	"context"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -66,12 +67,10 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	concurrent := natsreply.NewLimiter(n.MaxInFlight).Handler
-	if err := svc.AddEndpoint("submit", concurrent(n.submit), micro.WithEndpointSubject(SubjectSubmit)); err != nil {
-		_ = svc.Stop()
-		return nil, err
-	}
-	if err := svc.AddEndpoint("show", concurrent(n.show), micro.WithEndpointSubject(SubjectShow)); err != nil {
+	if err := natsreply.Serve(svc, app.ServiceName, n.Verifier, natsreply.NewLimiter(n.MaxInFlight),
+		natsreply.Endpoint{Subject: SubjectSubmit, Roles: submitters, Handle: n.submit},
+		natsreply.Endpoint{Subject: SubjectShow, Roles: showers, Handle: n.show},
+	); err != nil {
 		_ = svc.Stop()
 		return nil, err
 	}
@@ -85,28 +84,19 @@ func decodeSubmit(data []byte) (submitRequest, *httpx.Problem) {
 	return req, p
 }
 
-func (n NATS) submit(r micro.Request) {
-	ctx, end := natsreply.Context(app.ServiceName, r)
-	caller, err := natsreply.Caller(ctx, n.Verifier, r, submitters...)
-	if err != nil {
-		end(natsreply.Problem(ctx, r, err))
-		return
-	}
+func (n NATS) submit(ctx context.Context, r micro.Request, caller auth.Principal) (any, error) {
 	req, p := decodeSubmit(r.Data())
 	if p != nil {
-		end(natsreply.Problem(ctx, r, p))
-		return
+		return nil, p
 	}
 	out, replayed, err := submit(ctx, n.App, req, r.Headers().Get("Idempotency-Key"), caller.Actor())
 	if err != nil {
-		end(natsreply.Problem(ctx, r, err))
-		return
+		return nil, err
 	}
-	var opts []micro.RespondOpt
 	if replayed {
-		opts = append(opts, micro.WithHeaders(micro.Headers{"Idempotent-Replayed": {"true"}}))
+		return natsreply.Reply{Body: out, Headers: micro.Headers{"Idempotent-Replayed": {"true"}}}, nil
 	}
-	end(r.RespondJSON(out, opts...))
+	return out, nil
 }
 
 type showRequest struct {
@@ -130,25 +120,14 @@ func decodeShow(data []byte) (showRequest, *httpx.Problem) {
 	return req, v.Problem()
 }
 
-func (n NATS) show(r micro.Request) {
-	ctx, end := natsreply.Context(app.ServiceName, r)
-	if _, err := natsreply.Caller(ctx, n.Verifier, r, showers...); err != nil {
-		end(natsreply.Problem(ctx, r, err))
-		return
-	}
+func (n NATS) show(ctx context.Context, r micro.Request, _ auth.Principal) (any, error) {
 	req, p := decodeShow(r.Data())
 	if p != nil {
-		end(natsreply.Problem(ctx, r, p))
-		return
+		return nil, p
 	}
 	var at time.Time
 	if req.AsOf != "" {
 		at, _ = time.Parse(time.RFC3339Nano, req.AsOf)
 	}
-	out, err := view(ctx, n.App, req.ID, at)
-	if err != nil {
-		end(natsreply.Problem(ctx, r, err))
-		return
-	}
-	end(r.RespondJSON(out))
+	return view(ctx, n.App, req.ID, at)
 }

@@ -174,6 +174,13 @@ type Endpoint struct {
 	Handle  func(ctx context.Context, r micro.Request, caller auth.Principal) (any, error)
 }
 
+// Reply is a reply with headers: an Endpoint's Handle returns one where
+// the reply says more than its body (Idempotent-Replayed on a retry).
+type Reply struct {
+	Body    any
+	Headers micro.Headers
+}
+
 // Serve adds endpoints to svc, each named after its subject's last token.
 // Every request is handled through l, in its own Context, its caller
 // checked by Caller with v, and answered with Handle's reply or Problem.
@@ -189,6 +196,10 @@ func Serve(svc micro.Service, service string, v auth.Verifier, l *Limiter, endpo
 			out, err := e.Handle(ctx, r, p)
 			if err != nil {
 				end(Problem(ctx, r, err))
+				return
+			}
+			if rep, ok := out.(Reply); ok {
+				end(r.RespondJSON(rep.Body, micro.WithHeaders(rep.Headers)))
 				return
 			}
 			end(r.RespondJSON(out))
