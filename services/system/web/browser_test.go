@@ -166,6 +166,10 @@ func TestACustomerAnswersAQuestionAndTheSurveyFromTheirPage(t *testing.T) {
 	if due := c.text("#respond-by"); due == "" {
 		t.Fatal("the customer page shows no promised date")
 	}
+	// How to reach the owner: the team's own line from contacts.yaml.
+	if contact := c.text("#contact"); !strings.HasPrefix(contact, "Sam Rivers or the team, directly: 0800 123 4001") || !strings.Contains(contact, complaint.Reference) {
+		t.Fatalf("the customer page tells how to reach the owner as %q", contact)
+	}
 	c.screenshot("question")
 
 	c.run(chromedp.SendKeys("textarea[name=answer]", "Monday to Wednesday", chromedp.ByQuery),

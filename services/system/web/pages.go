@@ -337,6 +337,9 @@ type complaintPage struct {
 	// SurveyKey makes a survey answer sent twice (a double press, a
 	// resend) count once: the API's Idempotency-Key.
 	SurveyKey string
+	// Contact is how to reach the team that owns the complaint directly
+	// (contacts.yaml), the company's complaints line before one owns it.
+	Contact string
 }
 
 // complaint opens the customer's complaint. With ?token= (the link they
@@ -359,6 +362,11 @@ func (s *Site) complaint(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.SurveyKey = rand.Text()
+	team := ""
+	if p.Complaint.HandledBy != nil {
+		team = p.Complaint.HandledBy.Team
+	}
+	p.Contact = s.contacts.For(team).Route
 	s.render(w, r, "complaint", http.StatusOK, sess, "Your complaint "+p.Complaint.Reference, p)
 }
 

@@ -10,12 +10,16 @@ package web
 import (
 	"embed"
 	"html/template"
+	"log/slog"
 	"net/http"
+	"os"
 	"slices"
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/policy"
+	resolutiondomain "github.com/complaintflow/complaintflow/services/resolution/domain"
 )
 
 // Config configures the pages.
@@ -31,11 +35,16 @@ type Config struct {
 	OIDC OIDC
 	// Now is the clock the pages show time left by (time.Now if nil).
 	Now func() time.Time
+	// ConfigDir holds the policy files overriding the embedded defaults
+	// (CONFIG_DIR, as the services read it): the pages read contacts.yaml,
+	// to tell a customer how to reach the team that owns their complaint.
+	ConfigDir string
 }
 
 // Site serves the pages under /app/.
 type Site struct {
 	cfg      Config
+	contacts resolutiondomain.Contacts
 	hc       *http.Client
 	sessions *sessions
 	pages    map[string]*template.Template
@@ -51,6 +60,13 @@ func New(cfg Config) *Site {
 		cfg.Now = time.Now
 	}
 	s := &Site{cfg: cfg, hc: &http.Client{Timeout: 30 * time.Second}, sessions: newSessions(), pages: map[string]*template.Template{}}
+	// The same file resolution tells customers the routes from (its start
+	// refuses a broken one); here a broken one only hides the route.
+	if c, err := policy.Load[resolutiondomain.Contacts](cfg.ConfigDir, "contacts"); err == nil {
+		s.contacts = c.Value
+	} else {
+		slog.Error("web: contacts policy", "err", err)
+	}
 	funcs := template.FuncMap{"left": s.left, "overdue": func(t time.Time) bool { return t.Before(s.cfg.Now()) }, "when": when, "words": words, "money": money, "label": label, "has": hasRole, "verdict": func(v string) string {
 		if w, ok := verdictWords[v]; ok {
 			return w
@@ -100,6 +116,9 @@ func (s *Site) Routes(mux *http.ServeMux) {
 func Unit(cfg Config) host.Unit {
 	return host.Unit{Name: "web", Pages: func(mux *http.ServeMux, d host.PagesDeps) {
 		cfg.DevTokensFile = d.DevTokensFile
+		if cfg.ConfigDir == "" {
+			cfg.ConfigDir = os.Getenv("CONFIG_DIR")
+		}
 		New(cfg).Routes(mux)
 	}}
 }
