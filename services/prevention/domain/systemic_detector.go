@@ -125,6 +125,10 @@ type Detector struct {
 	// all products and by product: the complaint volume that normalises
 	// evaluations.
 	Volume map[string]map[int64]int64 `json:"volume"`
+	// Weekly is the weekly profile of the volume (see week), as of the
+	// oldest open bucket WeeklyAt.
+	Weekly   []float64 `json:"weekly,omitempty"`
+	WeeklyAt int64     `json:"weekly_at,omitempty"`
 }
 
 // NewDetector is the detector before any case.
@@ -215,6 +219,7 @@ func (d *Detector) Observe(r Resolution, p DetectionPolicy) []Detection {
 		products = append(products, r.Product)
 	}
 	open := d.Now - p.horizonBuckets()
+	factor := d.week(open, p)
 	var out []Detection
 	for _, product := range products {
 		key := seriesKey(r.RootCause, product)
@@ -248,10 +253,10 @@ func (d *Detector) Observe(r Resolution, p DetectionPolicy) []Detection {
 		if t.Baseline.Completed < p.WarmUpBuckets {
 			continue
 		}
-		if det, ok := t.judgeDay(b, p); ok {
+		if det, ok := t.judgeDay(b, factor, p); ok {
 			out = append(out, d.detection(r, product, det, p))
 		}
-		if det, ok := t.judgeRun(b, d.Now, p); ok {
+		if det, ok := t.judgeRun(b, d.Now, factor, p); ok {
 			out = append(out, d.detection(r, product, det, p))
 		}
 	}
@@ -269,29 +274,38 @@ type judged struct {
 
 // judgeDay judges bucket b alone against the baseline's limit: a spike the
 // first time its count reaches it, unless a flagged run holds it already.
-func (t *Tally) judgeDay(b int64, p DetectionPolicy) (judged, bool) {
+func (t *Tally) judgeDay(b int64, factor func(int64) float64, p DetectionPolicy) (judged, bool) {
 	w := t.Open[b]
-	limit := t.Baseline.Limit
-	if w.Flagged || w.InRun || w.Count < limit {
+	if w.Flagged || w.InRun {
+		return judged{}, false
+	}
+	f := factor(b)
+	limit := max(p.MinCount, stats.PoissonUpperLimit((t.Baseline.Mean+t.Baseline.StandardError(p.Spike()))*f, p.TailProbability))
+	if w.Count < limit {
 		return judged{}, false
 	}
 	w.Flagged, w.Limit = true, limit
-	return judged{from: b, to: b, observed: w.Count, expected: t.Baseline.Mean, limit: limit, complaints: slices.Clone(w.Complaints)}, true
+	return judged{from: b, to: b, observed: w.Count, expected: t.Baseline.Mean * f, limit: limit, complaints: slices.Clone(w.Complaints)}, true
 }
 
 // judgeRun judges each run of the policy's run length that holds bucket b,
 // ends no later than now and holds no flagged bucket, against the limit of a count over that many
 // buckets: a fault of a few days that no single day shows above the noise
 // shows over the run.
-func (t *Tally) judgeRun(b, now int64, p DetectionPolicy) (judged, bool) {
+func (t *Tally) judgeRun(b, now int64, factor func(int64) float64, p DetectionPolicy) (judged, bool) {
 	n := p.runBuckets()
 	if n < 2 {
 		return judged{}, false
 	}
-	mean := float64(n) * t.Baseline.Mean
-	limit := max(p.MinCount, stats.PoissonUpperLimit(mean+float64(n)*t.Baseline.StandardError(p.Spike()), p.TailProbability))
+	se := t.Baseline.StandardError(p.Spike())
 	for end := b; end < b+n && end <= now; end++ {
 		from := end - n + 1
+		var mean, guarded float64
+		for k := from; k <= end; k++ {
+			mean += t.Baseline.Mean * factor(k)
+			guarded += (t.Baseline.Mean + se) * factor(k)
+		}
+		limit := max(p.MinCount, stats.PoissonUpperLimit(guarded, p.TailProbability))
 		var count int64
 		clean := true
 		for k := from; k <= end && clean; k++ {
@@ -313,6 +327,57 @@ func (t *Tally) judgeRun(b, now int64, p DetectionPolicy) (judged, bool) {
 		return judged{from: from, to: end, observed: count, expected: mean, limit: limit, complaints: ids}, true
 	}
 	return judged{}, false
+}
+
+// weeks is how many weeks of complete buckets the weekly profile is taken
+// from.
+const weeks = 8
+
+// week is the weekly profile of the complaint volume: for each bucket, the
+// ratio of the median volume of its phase of the week (Monday, Tuesday...
+// for daily buckets) to the mean of the medians, over the complete buckets
+// of the last eight weeks. Every series' baseline is the mean of its week;
+// a bucket is judged against it times its factor. The factor is 1 when
+// the buckets do not divide a week, or before two weeks are complete.
+func (d *Detector) week(open int64, p DetectionPolicy) func(int64) float64 {
+	one := func(int64) float64 { return 1 }
+	period := int64(7 * 24 * time.Hour / p.Bucket)
+	if period < 2 || time.Duration(period)*p.Bucket != 7*24*time.Hour {
+		return one
+	}
+	if d.WeeklyAt != open || d.Weekly == nil {
+		d.Weekly, d.WeeklyAt = nil, open
+		from := max(d.Origin, open-weeks*period)
+		if open-from >= 2*period {
+			// The median of each phase, so that one storm does not make
+			// its day of the week look busy for weeks.
+			byPhase := make([][]float64, period)
+			volume := d.Volume[""]
+			for b := from; b < open; b++ {
+				k := ((b % period) + period) % period
+				byPhase[k] = append(byPhase[k], float64(volume[b]))
+			}
+			medians := make([]float64, period)
+			var total float64
+			for k, vs := range byPhase {
+				slices.Sort(vs)
+				medians[k] = (vs[(len(vs)-1)/2] + vs[len(vs)/2]) / 2
+				total += medians[k]
+			}
+			if total > 0 {
+				d.Weekly = make([]float64, period)
+				for k, m := range medians {
+					d.Weekly[k] = m * float64(period) / total
+				}
+			}
+		}
+	}
+	if d.Weekly == nil {
+		return one
+	}
+	return func(b int64) float64 {
+		return d.Weekly[((b%period)+period)%period]
+	}
 }
 
 // detection is a spike as the event records it.

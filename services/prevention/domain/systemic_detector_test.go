@@ -265,3 +265,51 @@ func TestTheDetectorResumedFromItsSnapshotFindsTheSame(t *testing.T) {
 		}
 	}
 }
+
+// weekly is a busy week: Monday first, quiet weekends.
+var weekly = [7]float64{1.45, 1.4, 1.3, 1.25, 1.25, 0.95, 0.75}
+
+// dayOfWeek is Monday 0 ... Sunday 6.
+func dayOfWeek(day int) int { return (int(day0.AddDate(0, 0, day).Weekday()) + 6) % 7 }
+
+// Given a week with quiet weekends, when a Sunday brings 3.5 times a
+// Sunday's complaints, then that Sunday is judged against the Sundays
+// (taken from the weekly profile of the whole volume), not against the
+// week's mean, and is flagged; and a year of such weeks raises nothing.
+func TestADayIsJudgedAgainstItsDayOfTheWeek(t *testing.T) {
+	p := defaultDetection
+	p.RunBuckets = 1
+	r := rand.New(rand.NewPCG(17, 2026))
+	sunday := 62
+	for dayOfWeek(sunday) != 6 {
+		sunday++
+	}
+	var cs []complaint
+	for i := range 6 {
+		cs = append(cs, company(r, "delivery.late", fmt.Sprint("product-", i), 90, func(day int) float64 {
+			rate := 16 * weekly[dayOfWeek(day)]
+			if i == 0 && day == sunday {
+				rate *= 3.5
+			}
+			return rate
+		})...)
+	}
+	found := onProduct(replay(domain.NewDetector(), p, cs), "product-0")
+	if len(found) != 1 || !found[0].WindowStart.Equal(day0.AddDate(0, 0, sunday)) {
+		t.Fatalf("detections %+v, want the Sunday of the fault", found)
+	}
+	if got := found[0]; got.Expected > 16 {
+		t.Fatalf("expected %.1f on a Sunday, want about 16 x 0.75 = 12, not the week's mean of 19", got.Expected)
+	}
+
+	cs = nil
+	for i, mean := range []float64{0.5, 2, 6, 16, 40} {
+		for j := range 4 {
+			cs = append(cs, company(r, fmt.Sprint("cause-", i), fmt.Sprint("product-", j), 365, func(day int) float64 { return mean * weekly[dayOfWeek(day)] })...)
+		}
+	}
+	for _, f := range replay(domain.NewDetector(), defaultDetection, cs) {
+		t.Errorf("a quiet week flagged: %s/%s %s..%s observed %d limit %.0f expected %.2f", f.RootCause, f.Product,
+			f.WindowStart.Format(time.DateOnly), f.WindowEnd.Format(time.DateOnly), f.Observed, f.UpperLimit, f.Expected)
+	}
+}
