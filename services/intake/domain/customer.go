@@ -25,15 +25,24 @@ const (
 	ChangeAbandoned = "abandoned"
 )
 
+// Standing is where an indexed complaint stands.
+type Standing int
+
+const (
+	// Open: opened or reopened, and not closed since.
+	Open Standing = iota + 1
+	// Closed: follow-up closed it.
+	Closed
+	// Abandoned: the opening was never followed by the complaint itself.
+	Abandoned
+)
+
 // IndexedComplaint is one complaint of a customer as the index knows it.
 type IndexedComplaint struct {
 	ID, Product, Channel, RecontactOf string
-	// Open: opened or reopened, and not closed since.
-	Open bool
-	// Abandoned: the opening was never followed by the complaint itself.
-	Abandoned bool
-	OpenedAt  time.Time
-	ClosedAt  time.Time
+	Standing                          Standing
+	OpenedAt                          time.Time
+	ClosedAt                          time.Time
 }
 
 // CustomerStatus is where a customer stands.
@@ -73,7 +82,7 @@ func (c Customer) Find(id string) (IndexedComplaint, bool) {
 // recently opened one when there are several.
 func (c Customer) OpenFor(product string) (IndexedComplaint, bool) {
 	for i := len(c.Complaints) - 1; i >= 0; i-- {
-		if k := c.Complaints[i]; k.Open && k.Product == product {
+		if k := c.Complaints[i]; k.Standing == Open && k.Product == product {
 			return k, true
 		}
 	}
@@ -84,7 +93,7 @@ func (c Customer) OpenFor(product string) (IndexedComplaint, bool) {
 func (c Customer) ComplaintIDs() []string {
 	var out []string
 	for _, k := range c.Complaints {
-		if !k.Abandoned {
+		if k.Standing != Abandoned {
 			out = append(out, k.ID)
 		}
 	}
@@ -97,7 +106,7 @@ func (c Customer) recentlyClosed(product string, at time.Time, window time.Durat
 	var best IndexedComplaint
 	for _, k := range c.Complaints {
 		// A closure a little after at (another service's clock) counts too.
-		if k.Product == product && !k.Open && !k.Abandoned && !k.ClosedAt.IsZero() &&
+		if k.Product == product && k.Standing == Closed && !k.ClosedAt.IsZero() &&
 			at.Sub(k.ClosedAt) <= window && k.ClosedAt.After(best.ClosedAt) {
 			best = k
 		}
@@ -218,19 +227,19 @@ func DecideCustomer(p Policy, cmd CustomerCommand, c Customer) ([]proto.Message,
 		return []proto.Message{e}, nil
 	case RecordClosure:
 		k, ok := c.Find(cmd.ComplaintID)
-		if !ok || !k.Open {
+		if !ok || k.Standing != Open {
 			return nil, nil
 		}
 		return []proto.Message{indexed(c.ID, k.ID, k.Product, ChangeClosed, cmd.At)}, nil
 	case RecordReopen:
 		k, ok := c.Find(cmd.ComplaintID)
-		if !ok || k.Open || k.Abandoned {
+		if !ok || k.Standing != Closed {
 			return nil, nil
 		}
 		return []proto.Message{indexed(c.ID, k.ID, k.Product, ChangeReopened, cmd.At)}, nil
 	case AbandonOpening:
 		k, ok := c.Find(cmd.ComplaintID)
-		if !ok || !k.Open {
+		if !ok || k.Standing != Open {
 			return nil, nil
 		}
 		return []proto.Message{indexed(c.ID, k.ID, k.Product, ChangeAbandoned, cmd.At)}, nil
@@ -272,7 +281,7 @@ func EvolveCustomer(c Customer, event proto.Message) Customer {
 		}
 		if e.Change == ChangeOpened {
 			c.Complaints = append(c.Complaints, IndexedComplaint{ID: e.ComplaintId, Product: e.Product, Channel: e.Channel,
-				RecontactOf: e.RecontactOf, Open: true, OpenedAt: at})
+				RecontactOf: e.RecontactOf, Standing: Open, OpenedAt: at})
 			return c
 		}
 		if i < 0 {
@@ -282,11 +291,11 @@ func EvolveCustomer(c Customer, event proto.Message) Customer {
 		k := &c.Complaints[i]
 		switch e.Change {
 		case ChangeClosed:
-			k.Open, k.ClosedAt = false, at
+			k.Standing, k.ClosedAt = Closed, at
 		case ChangeReopened:
-			k.Open, k.ClosedAt = true, time.Time{}
+			k.Standing, k.ClosedAt = Open, time.Time{}
 		case ChangeAbandoned:
-			k.Open, k.Abandoned = false, true
+			k.Standing = Abandoned
 		}
 	case *complaintsv1.CustomerPersonalDataErased:
 		c.Status = ErasedCustomer

@@ -159,7 +159,7 @@ func TestARoutedSubmissionOpensOrRepeatsOnTheOpenComplaint(t *testing.T) {
 }
 
 func TestAnOpeningIsWaitedForWhileInFlightThenAbandoned(t *testing.T) {
-	k := domain.IndexedComplaint{ID: "c1", Open: true, OpenedAt: receivedAt}
+	k := domain.IndexedComplaint{ID: "c1", Standing: domain.Open, OpenedAt: receivedAt}
 	if k.OpeningAbandoned(receivedAt.Add(domain.OpeningInFlight - time.Millisecond)) {
 		t.Error("an opening still in flight is abandoned")
 	}
