@@ -20,13 +20,17 @@ import (
 
 // Declarations are what every service declares of its place on NATS, in its
 // own package, in the order the matrix lists their users. Here, where every
-// service is known, they make the whole permission matrix (natsauth): of
+// service is known, they and the payment systems' (paysim.Declaration)
+// make the whole permission matrix (natsauth): of
 // the all-in-one process, of natsusers, of every program and test that
 // links this package.
 var Declarations = []natsauth.Service{intake.Declaration, resolution.Declaration, compensation.Declaration,
 	followup.Declaration, prevention.Declaration}
 
-func init() { natsauth.Declare(Declarations...) }
+func init() {
+	natsauth.Declare(Declarations...)
+	natsauth.DeclarePayments(paysim.Declaration)
+}
 
 // DefaultAddr is where the all-in-one process listens.
 const DefaultAddr = "127.0.0.1:8080"

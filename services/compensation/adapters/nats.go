@@ -13,7 +13,6 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
-	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 )
 
@@ -26,7 +25,7 @@ import (
 // actor recorded. An error reply carries Nats-Service-Error-Code (the HTTP
 // status the same error would have: 401 without a valid token, 403 with
 // another role) and a problem+json body.
-const SubjectConfirm = natsauth.SubjectConfirm
+const SubjectConfirm = "complaints.compensation.confirm"
 
 // NATS serves compensation's request/reply endpoint as a NATS service
 // ("compensation"), in the queue group "compensation" so that replicas share

@@ -49,12 +49,14 @@ const (
 	Operator = "operator"
 	// Outside is the company's other systems: they read the event stream,
 	// discover the services ($SRV.PING, INFO, STATS) and call the documented
-	// request subjects, and never publish an event. They may not confirm a
-	// redress issuance: that is Payments' alone.
+	// request subjects, and never publish an event. They may not call what
+	// the payment systems call (a confirmation of a redress issuance): that
+	// is Payments' alone.
 	Outside = "outside"
 	// Payments is the company's payment and voucher systems: they read the
-	// redress events (issuance requests) with consumers of their own and
-	// confirm issuances on SubjectConfirm, and may do nothing else. Each
+	// events they declare (issuance requests) with consumers of their own
+	// and call the request subjects they declare (confirmations of
+	// issuances), and may do nothing else (PaymentSystems). Each
 	// confirmation carries a token with the payments role too (ADR 0036).
 	Payments = "payments"
 	// Relay republishes EventStoreDB's events to the bus: it publishes every
@@ -142,14 +144,27 @@ func DocumentedRequests() []string {
 	return out
 }
 
-// SubjectConfirm is compensation's confirmation of a redress issuance: the
-// one request subject Payments may call, and no other user but the
-// operator.
-const SubjectConfirm = "complaints.compensation.confirm"
+// Client is what a user that is no service declares: the request subjects
+// it calls and the events it reads.
+type Client struct {
+	// Calls are the request subjects it may call, and no other user but
+	// the operator.
+	Calls []string
+	// Reads is the filter subject of every consumer it creates on the
+	// event log.
+	Reads string
+}
 
-// PaymentsFilter is the filter of every consumer Payments creates on the
-// event log: the redress events, where issuances are requested.
-const PaymentsFilter = "complaints.events.redress.*"
+// PaymentSystems is what the company's payment systems (Payments) declare,
+// where their stand-in, the payment simulator, is known: they call the
+// confirmation of an issuance and read the events where issuances are
+// requested. Nothing until DeclarePayments: they may then call nothing and
+// read nothing.
+var PaymentSystems Client
+
+// DeclarePayments makes c what the payment systems may do. Call it at
+// start, with Declare, before the matrix is read.
+func DeclarePayments(c Client) { PaymentSystems = Client{Calls: slices.Clone(c.Calls), Reads: c.Reads} }
 
 // Categories are every event category the service writes, from the writers
 // table (bus/writers), its main category first.
@@ -359,24 +374,27 @@ func outside() Permissions {
 	// operator's "_INBOX.>" nor another user's replies.
 	p.sub(InboxPrefix(Outside)+".>", "complaints.events.>")
 	// Never an event, a timer, a dead letter or a re-drive, whatever the
-	// allow list above says; nor a confirmation of a redress issuance,
-	// which is the payment systems' alone.
-	p.pubDeny("complaints.events.>", "complaints.timers.>", "complaints.deadletters.>", "complaints.redrive.>", "$KV.>",
-		SubjectConfirm)
+	// allow list above says; nor what the payment systems call (the
+	// confirmation of a redress issuance), which is theirs alone.
+	p.pubDeny("complaints.events.>", "complaints.timers.>", "complaints.deadletters.>", "complaints.redrive.>", "$KV.>")
+	p.pubDeny(PaymentSystems.Calls...)
 	return p.build(false)
 }
 
 // payments is the company's payment and voucher systems: they read the
-// issuance requests (redress events) with durable consumers of their own,
-// named as they like but filtered on the redress events, and confirm
-// issuances. Nothing else: no other request subject, no event, no key.
+// events they declare (issuance requests) with durable consumers of their
+// own, named as they like but filtered on those events, and call what they
+// declare (confirmations of issuances). Nothing else: no other request
+// subject, no event, no key.
 func payments() Permissions {
 	var p permBuilder
-	p.pub(SubjectConfirm)
-	// Consumers of its own on the redress events only: the server refuses
+	p.pub(PaymentSystems.Calls...)
+	// Consumers of its own on the events it reads only: the server refuses
 	// a create whose configured filter is not the one its subject names,
 	// and the bare create subject, which takes any filter, is not allowed.
-	p.pub(api + "CONSUMER.CREATE." + EventStream + ".*." + PaymentsFilter)
+	if PaymentSystems.Reads != "" {
+		p.pub(api + "CONSUMER.CREATE." + EventStream + ".*." + PaymentSystems.Reads)
+	}
 	for _, verb := range []string{"INFO", "DELETE", "MSG.NEXT"} {
 		p.pub(api + "CONSUMER." + verb + "." + EventStream + ".*")
 	}

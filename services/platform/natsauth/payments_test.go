@@ -9,6 +9,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
+	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
 )
 
 // Confirming a redress issuance is the payment systems' user's alone: the
@@ -17,7 +18,7 @@ import (
 func TestOnlyThePaymentSystemsUserMayConfirmAnIssuance(t *testing.T) {
 	url, creds := secured(t)
 	api, _ := connect(t, url, creds, natsauth.APIUser("compensation"))
-	sub, err := api.Subscribe(natsauth.SubjectConfirm, func(m *nats.Msg) { _ = m.Respond([]byte("confirmed")) })
+	sub, err := api.Subscribe(natsauthtest.PaymentSystems.Calls[0], func(m *nats.Msg) { _ = m.Respond([]byte("confirmed")) })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,13 +28,13 @@ func TestOnlyThePaymentSystemsUserMayConfirmAnIssuance(t *testing.T) {
 	}
 
 	outside, violations := connect(t, url, creds, natsauth.Outside)
-	if err := outside.PublishRequest(natsauth.SubjectConfirm, outside.NewInbox(), []byte(`{}`)); err != nil {
+	if err := outside.PublishRequest(natsauthtest.PaymentSystems.Calls[0], outside.NewInbox(), []byte(`{}`)); err != nil {
 		t.Fatal(err)
 	}
-	waitViolation(t, violations, natsauth.SubjectConfirm)
+	waitViolation(t, violations, natsauthtest.PaymentSystems.Calls[0])
 
 	payments, violations := connect(t, url, creds, natsauth.Payments)
-	if m, err := payments.Request(natsauth.SubjectConfirm, []byte(`{}`), 5*time.Second); err != nil || string(m.Data) != "confirmed" {
+	if m, err := payments.Request(natsauthtest.PaymentSystems.Calls[0], []byte(`{}`), 5*time.Second); err != nil || string(m.Data) != "confirmed" {
 		t.Fatalf("the payment system's confirmation: %v, %v", m, err)
 	}
 	for _, subject := range []string{"complaints.intake.submit", "complaints.resolution.resolve", "complaints.events.redress.r-1"} {
@@ -65,7 +66,7 @@ func TestThePaymentSystemsUserReadsOnlyRedressEvents(t *testing.T) {
 	nc, violations := connect(t, url, creds, natsauth.Payments)
 	js, _ := jetstream.New(nc)
 	cons, err := js.CreateOrUpdateConsumer(ctx, natsauth.EventStream, jetstream.ConsumerConfig{
-		Durable: "paysim", FilterSubject: natsauth.PaymentsFilter, AckPolicy: jetstream.AckExplicitPolicy})
+		Durable: "paysim", FilterSubject: natsauthtest.PaymentSystems.Reads, AckPolicy: jetstream.AckExplicitPolicy})
 	if err != nil {
 		t.Fatalf("the payment system's consumer of redress events: %v", err)
 	}
@@ -87,7 +88,7 @@ func TestThePaymentSystemsUserReadsOnlyRedressEvents(t *testing.T) {
 	for _, c := range []jetstream.ConsumerConfig{
 		{Durable: "peek", FilterSubject: "complaints.events.complaint.>"},
 		{Durable: "peek-all"},
-		{Durable: "compensation-decides-redress", FilterSubject: natsauth.PaymentsFilter},
+		{Durable: "compensation-decides-redress", FilterSubject: natsauthtest.PaymentSystems.Reads},
 	} {
 		short, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
 		_, err := js.CreateOrUpdateConsumer(short, natsauth.EventStream, c)

@@ -7,4 +7,7 @@ import (
 
 // The services' real declarations are theirs: these tests run with
 // services shaped like them.
-func init() { natsauth.Declare(natsauthtest.Services...) }
+func init() {
+	natsauth.Declare(natsauthtest.Services...)
+	natsauth.DeclarePayments(natsauthtest.PaymentSystems)
+}

@@ -29,14 +29,14 @@ import (
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/api"
+	compadapters "github.com/complaintflow/complaintflow/services/compensation/adapters"
 	"github.com/complaintflow/complaintflow/services/platform/es"
-	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
 )
 
 // SubjectConfirm is where confirmations are sent (compensation's
-// documented request subject).
-const SubjectConfirm = natsauth.SubjectConfirm
+// request subject for the payment systems).
+const SubjectConfirm = compadapters.SubjectConfirm
 
 // DefaultDurable is the simulator's consumer on the event stream.
 const DefaultDurable = "paysim"
@@ -109,7 +109,7 @@ func Start(ctx context.Context, nc *nats.Conn, o Options) (*Sim, error) {
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, natswire.StreamName, jetstream.ConsumerConfig{
 		Durable: o.Durable, Description: "simulated payment system",
-		FilterSubject: natsauth.PaymentsFilter,
+		FilterSubject: Declaration.Reads,
 		AckPolicy:     jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
 		AckWait: 30 * time.Second, MaxAckPending: 4 * o.Concurrency,
 	})

@@ -25,3 +25,8 @@ var Services = []natsauth.Service{
 	{Name: "prevention", Category: "prevention",
 		Projections: []string{"prevention-facts", "prevention-spike-detector", "prevention-intake-watch", "prevention-issues-and-actions"}},
 }
+
+// PaymentSystems is a declaration shaped like the payment simulator's
+// (natsauth.DeclarePayments): it confirms issuances and reads the redress
+// events.
+var PaymentSystems = natsauth.Client{Calls: []string{"complaints.compensation.confirm"}, Reads: "complaints.events.redress.*"}
