@@ -210,12 +210,7 @@ func (s *Site) signInCallback(w http.ResponseWriter, r *http.Request) {
 		refuse(http.StatusUnauthorized, "the access granted is not valid for complaintflow", err)
 		return
 	}
-	var roles []auth.Role
-	for _, role := range auth.StaffRoles {
-		if who.Has(role) {
-			roles = append(roles, role)
-		}
-	}
+	roles := staffRoles(who)
 	if len(roles) == 0 {
 		refuse(http.StatusForbidden, "your account holds no role in complaint handling", nil)
 		return
@@ -233,10 +228,11 @@ func (s *Site) signInCallback(w http.ResponseWriter, r *http.Request) {
 		display = who.Subject
 	}
 	// A new session: the id of the pending one is worth nothing now. It
-	// ends when the access token does (or after a working day).
+	// lasts a working day; without a refresh token it ends when the access
+	// token does.
 	s.sessions.end(sess)
 	lifetime := staffLifetime
-	if !tok.Expiry.IsZero() {
+	if !tok.Expiry.IsZero() && tok.RefreshToken == "" {
 		lifetime = min(lifetime, time.Until(tok.Expiry))
 	}
 	fresh := s.sessions.create(lifetime)
@@ -245,9 +241,89 @@ func (s *Site) signInCallback(w http.ResponseWriter, r *http.Request) {
 		if slices.Contains(roles, auth.RoleAgent) {
 			f.role = auth.RoleAgent
 		}
+		if tok.RefreshToken != "" {
+			f.refreshToken, f.accessExpiry, f.refreshing = tok.RefreshToken, s.expiryOf(tok), &sync.Mutex{}
+		}
 	})
 	s.setCookie(w, r, fresh)
 	seeOther(w, r, "/app/")
+}
+
+// renewAhead is how long before its expiry an access token is renewed,
+// so that no call to the API goes with one about to expire.
+const renewAhead = time.Minute
+
+// expiryOf is when tok expires by the pages' clock (oauth2 dates it from
+// time.Now when it arrives); zero when the provider did not say.
+func (s *Site) expiryOf(tok *oauth2.Token) time.Time {
+	if tok.Expiry.IsZero() {
+		return time.Time{}
+	}
+	return s.cfg.Now().Add(time.Until(tok.Expiry))
+}
+
+// staffRoles are the staff roles a principal holds.
+func staffRoles(who auth.Principal) []auth.Role {
+	var roles []auth.Role
+	for _, role := range auth.StaffRoles {
+		if who.Has(role) {
+			roles = append(roles, role)
+		}
+	}
+	return roles
+}
+
+// renew gives a session signed in through the provider a new access token
+// with its refresh token once the one it holds expires (or is about to),
+// checked as at sign-in: the API's check, the same person, a staff role
+// still held. The roles follow the new token. An error means the session
+// cannot go on: the refresh was refused (the person was signed out or lost
+// access at the provider) or the new token is not one the API accepts.
+func (s *Site) renew(ctx context.Context, sess *session) error {
+	if sess.refreshing == nil {
+		return nil
+	}
+	sess.refreshing.Lock()
+	defer sess.refreshing.Unlock()
+	var refresh string
+	var expiry time.Time
+	s.sessions.update(sess, func(se *session) { refresh, expiry = se.refreshToken, se.accessExpiry })
+	if refresh == "" || expiry.IsZero() || s.cfg.Now().Before(expiry.Add(-renewAhead)) {
+		return nil
+	}
+	oc, _, access, err := s.discover(ctx)
+	if err != nil {
+		return err
+	}
+	// An expiry in the past has the token source use the refresh token.
+	tok, err := oc.TokenSource(s.oidcContext(ctx), &oauth2.Token{RefreshToken: refresh, Expiry: time.Unix(1, 0)}).Token()
+	if err != nil {
+		return fmt.Errorf("refresh refused: %w", err)
+	}
+	who, err := access.Verify(ctx, tok.AccessToken)
+	if err != nil {
+		return fmt.Errorf("renewed access token: %w", err)
+	}
+	if who.Subject != sess.subject {
+		return fmt.Errorf("renewed access token is %s's, not %s's", who.Subject, sess.subject)
+	}
+	roles := staffRoles(who)
+	if len(roles) == 0 {
+		return errors.New("renewed access token holds no staff role")
+	}
+	s.sessions.update(sess, func(se *session) {
+		se.token, se.roles, se.accessExpiry = tok.AccessToken, roles, s.expiryOf(tok)
+		if !slices.Contains(roles, se.role) {
+			se.role = roles[0]
+		}
+		if tok.RefreshToken != "" {
+			se.refreshToken = tok.RefreshToken // rotated
+		}
+		if id, _ := tok.Extra("id_token").(string); id != "" {
+			se.idToken = id
+		}
+	})
+	return nil
 }
 
 // signedOutAt is where the browser goes once signed out: the provider's

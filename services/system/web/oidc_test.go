@@ -45,6 +45,12 @@ type issuer struct {
 	roles         []string
 	// challengeMethods are the code_challenge_method of each authorization.
 	challengeMethods []string
+	// giveRefresh: the code's answer carries a refresh token; refreshTokens
+	// are those not spent yet (each use gives a new one), refreshes how many
+	// were used; refuseRefresh refuses them all (signed out at the provider).
+	giveRefresh, refuseRefresh bool
+	refreshTokens              map[string]bool
+	refreshes                  int
 }
 
 type grant struct{ challenge, nonce, redirect string }
@@ -54,7 +60,7 @@ func newIssuer(t *testing.T) *issuer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	is := &issuer{t: t, key: key, codes: map[string]grant{}, idAudience: pagesClientID, accessAudience: apiAudience,
+	is := &issuer{t: t, key: key, codes: map[string]grant{}, refreshTokens: map[string]bool{}, idAudience: pagesClientID, accessAudience: apiAudience,
 		lifetime: time.Hour, roles: []string{"agent", "approver"}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", is.discovery)
@@ -115,7 +121,37 @@ func (is *issuer) token(w http.ResponseWriter, r *http.Request) {
 	g, ok := is.codes[r.PostForm.Get("code")]
 	delete(is.codes, r.PostForm.Get("code"))
 	idAud, accessAud, lifetime, roles, accessExpired := is.idAudience, is.accessAudience, is.lifetime, is.roles, is.accessExpired
+	refresh := ""
+	if r.PostForm.Get("grant_type") == "refresh_token" {
+		spent := r.PostForm.Get("refresh_token")
+		client, _, basic := r.BasicAuth()
+		if !basic {
+			client = r.PostForm.Get("client_id")
+		}
+		ok = is.refreshTokens[spent] && !is.refuseRefresh && client == pagesClientID
+		delete(is.refreshTokens, spent)
+		if ok {
+			is.refreshes++
+		}
+	}
+	if ok && (is.giveRefresh || r.PostForm.Get("grant_type") == "refresh_token") {
+		refresh = rand.Text()
+		is.refreshTokens[refresh] = true
+	}
 	is.mu.Unlock()
+	if r.PostForm.Get("grant_type") == "refresh_token" {
+		if !ok {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"error":"invalid_grant"}`))
+			return
+		}
+		now := time.Now()
+		access := map[string]any{"iss": is.url(), "sub": "agent-7", "aud": accessAud, "iat": now.Unix(), "exp": now.Add(lifetime).Unix(), "roles": roles}
+		writeJSON(w, map[string]any{"access_token": is.sign(access), "token_type": "Bearer", "refresh_token": refresh,
+			"expires_in": int(lifetime.Seconds())})
+		return
+	}
 	sum := sha256.Sum256([]byte(r.PostForm.Get("code_verifier")))
 	if !ok || r.PostForm.Get("grant_type") != "authorization_code" || r.PostForm.Get("redirect_uri") != g.redirect || b64(sum[:]) != g.challenge {
 		w.Header().Set("Content-Type", "application/json")
@@ -135,8 +171,12 @@ func (is *issuer) token(w http.ResponseWriter, r *http.Request) {
 	if accessExpired {
 		access["exp"] = now.Add(-time.Hour).Unix()
 	}
-	writeJSON(w, map[string]any{"access_token": is.sign(access), "id_token": is.sign(id), "token_type": "Bearer",
-		"expires_in": int(time.Until(exp).Seconds())})
+	answer := map[string]any{"access_token": is.sign(access), "id_token": is.sign(id), "token_type": "Bearer",
+		"expires_in": int(time.Until(exp).Seconds())}
+	if refresh != "" {
+		answer["refresh_token"] = refresh
+	}
+	writeJSON(w, answer)
 }
 
 // sign makes an ES256 JWS of claims.
@@ -172,6 +212,26 @@ type oidcFixture struct {
 	*fixture
 	is    *issuer
 	pages *httptest.Server
+	clock *pagesClock
+}
+
+// pagesClock is the pages' clock, which a test moves on (sessions and
+// access tokens expire by it); the API keeps the real one.
+type pagesClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *pagesClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+func (c *pagesClock) advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 func startWithIssuer(t *testing.T) *oidcFixture {
@@ -185,9 +245,10 @@ func startWithIssuer(t *testing.T) *oidcFixture {
 	pages := httptest.NewUnstartedServer(mux)
 	pages.StartTLS()
 	t.Cleanup(pages.Close)
-	web.New(web.Config{APIURL: f.base, OIDC: web.OIDC{Provider: provider, ClientID: pagesClientID,
+	clock := &pagesClock{}
+	web.New(web.Config{APIURL: f.base, Now: clock.now, OIDC: web.OIDC{Provider: provider, ClientID: pagesClientID,
 		RedirectURL: pages.URL + "/app/sign-in/callback"}}).Routes(mux)
-	return &oidcFixture{fixture: f, is: is, pages: pages}
+	return &oidcFixture{fixture: f, is: is, pages: pages, clock: clock}
 }
 
 // person is a browser that follows redirects, as a person's does.
@@ -440,5 +501,62 @@ func TestTheApprovalPageTellsTheResolverTheyMayNotDecide(t *testing.T) {
 	}
 	if !strings.Contains(page, "500.00 GBP") || !strings.Contains(page, "agent-7") {
 		t.Fatalf("the approval page does not show the total and who resolved:\n%s", page)
+	}
+}
+
+// With a refresh token, a session outlives its access token: once the
+// token expires the pages renew it (the refresh token spent once, the new
+// token's roles followed); a refresh the provider refuses ends the session.
+// Without one, the session ends with the access token.
+func TestAStaffSessionRenewsItsAccessTokenWithTheRefreshToken(t *testing.T) {
+	o := startWithIssuer(t)
+	o.is.set(func(is *issuer) { is.giveRefresh = true })
+	c := o.submit()
+	hc := o.person()
+	resp, page := o.open(hc, "/app/sign-in/oidc")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, `href="/app/approvals"`) {
+		t.Fatalf("after signing in: %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	o.open(hc, "/app/queue?team=network-support")
+	if o.is.refreshes != 0 {
+		t.Fatalf("%d refreshes while the access token is fresh", o.is.refreshes)
+	}
+
+	// An hour on, the token has expired: the next page renews it, once,
+	// and the person's roles are the new token's.
+	o.is.set(func(is *issuer) { is.roles = []string{"agent"} })
+	o.clock.advance(time.Hour)
+	resp, page = o.open(hc, "/app/queue?team=network-support")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, c.Reference) {
+		t.Fatalf("the queue after the access token expired: %d at %s\n%.400s", resp.StatusCode, resp.Request.URL, page)
+	}
+	if strings.Contains(page, `href="/app/approvals"`) {
+		t.Fatal("the renewed session still offers the approver's page the new token does not grant")
+	}
+	o.open(hc, "/app/queue?team=network-support")
+	if o.is.refreshes != 1 {
+		t.Fatalf("%d refreshes for one expiry, want 1", o.is.refreshes)
+	}
+
+	// Signed out at the provider: the refresh is refused and the session
+	// ends.
+	o.is.set(func(is *issuer) { is.refuseRefresh = true })
+	o.clock.advance(time.Hour)
+	if resp, page := o.open(hc, "/app/queue?team=network-support"); resp.StatusCode != http.StatusUnauthorized || !strings.Contains(page, "Sign in again") {
+		t.Fatalf("a refused refresh: %d\n%.400s", resp.StatusCode, page)
+	}
+	hc.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if resp, _ := o.open(hc, "/app/queue"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/app/sign-in" {
+		t.Fatalf("the queue after the session ended: %d", resp.StatusCode)
+	}
+
+	// No refresh token: the session ends with the access token.
+	o.is.set(func(is *issuer) { is.giveRefresh, is.refuseRefresh = false, false })
+	other := o.person()
+	o.open(other, "/app/sign-in/oidc")
+	o.clock.advance(time.Hour)
+	other.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	if resp, _ := o.open(other, "/app/queue"); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/app/sign-in" {
+		t.Fatalf("a session without a refresh token after its access token expired: %d", resp.StatusCode)
 	}
 }

@@ -200,6 +200,13 @@ func (s *Site) signedIn(may func(auth.Role) bool, h func(http.ResponseWriter, *h
 			s.problem(w, r, sess, http.StatusForbidden, "This form has expired. Reload the page and try again.")
 			return
 		}
+		if err := s.renew(r.Context(), sess); err != nil {
+			slog.Warn("web session ended: its access could not be renewed", "err", err)
+			s.sessions.end(sess)
+			s.clearCookie(w, r)
+			s.problem(w, r, nil, http.StatusUnauthorized, "Your sign-in has ended. Sign in again and repeat what you were doing.")
+			return
+		}
 		h(w, r, sess)
 	}
 }

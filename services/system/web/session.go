@@ -36,6 +36,12 @@ type session struct {
 	// idToken is the provider's ID token (signed in through it), the hint
 	// its end-session endpoint asks for.
 	idToken string
+	// refreshToken renews token when it expires (accessExpiry), if the
+	// provider gave one; renewing holds refreshing, so that one refresh
+	// token is spent once.
+	refreshToken string
+	accessExpiry time.Time
+	refreshing   *sync.Mutex
 	// signIn is an identity provider's sign-in under way: what its
 	// answer must match. Cleared at the first answer.
 	signIn *pendingSignIn
@@ -59,11 +65,12 @@ type sessions struct {
 	now func() time.Time
 }
 
-func newSessions() *sessions {
-	return &sessions{all: map[string]*session{}, now: time.Now}
+func newSessions(now func() time.Time) *sessions {
+	return &sessions{all: map[string]*session{}, now: now}
 }
 
-// Lifetimes: staff sign in for a working day; a customer's cookie lasts
+// Lifetimes: staff sign in for a working day (renewing the provider's
+// access token meanwhile when it gives a refresh token); a customer's cookie lasts
 // as long as they may follow their complaint from one link.
 const (
 	staffLifetime    = 10 * time.Hour

@@ -33,7 +33,8 @@ type Config struct {
 	// OIDC is staff sign-in through the organisation's identity provider;
 	// off unless its ClientID is set.
 	OIDC OIDC
-	// Now is the clock the pages show time left by (time.Now if nil).
+	// Now is the clock the pages show time left by, and sessions and
+	// access tokens expire by (time.Now if nil).
 	Now func() time.Time
 	// ConfigDir holds the policy files overriding the embedded defaults
 	// (CONFIG_DIR, as the services read it): the pages read contacts.yaml,
@@ -59,7 +60,7 @@ func New(cfg Config) *Site {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Site{cfg: cfg, hc: &http.Client{Timeout: 30 * time.Second}, sessions: newSessions(), pages: map[string]*template.Template{}}
+	s := &Site{cfg: cfg, hc: &http.Client{Timeout: 30 * time.Second}, sessions: newSessions(cfg.Now), pages: map[string]*template.Template{}}
 	// The same file resolution tells customers the routes from (its start
 	// refuses a broken one); here a broken one only hides the route.
 	if c, err := policy.Load[resolutiondomain.Contacts](cfg.ConfigDir, "contacts"); err == nil {
