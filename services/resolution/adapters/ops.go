@@ -292,10 +292,10 @@ func toJSON(c domain.Case) api.Case {
 	for _, r := range c.Requests {
 		ir := api.InformationRequest{RequestID: r.ID, Question: r.Question, RequestedBy: r.RequestedBy, RequestedAt: r.RequestedAt, Status: api.RequestOpen}
 		switch {
-		case r.Answered:
+		case r.Standing == domain.Answered:
 			at := r.AnsweredAt
 			ir.Status, ir.Answer, ir.Channel, ir.AnsweredAt = api.RequestAnswered, r.Answer, r.Channel, &at
-		case r.Withdrawn:
+		case r.Standing == domain.Withdrawn:
 			ir.Status = api.RequestWithdrawn
 		}
 		out.InformationRequests = append(out.InformationRequests, ir)

@@ -58,18 +58,28 @@ func (s CaseStatus) String() string {
 // for the customer.
 func (s CaseStatus) Active() bool { return s == Open || s == AwaitingCustomer || s == Reopened }
 
+// RequestStanding is where an information request stands.
+type RequestStanding int
+
+const (
+	// Waiting for the customer's answer.
+	Waiting RequestStanding = iota
+	// Answered by the customer.
+	Answered
+	// Withdrawn: the case was resolved before the customer answered.
+	Withdrawn
+)
+
 // InformationRequest is one question put to the customer.
 type InformationRequest struct {
 	ID          string
 	Question    string
 	RequestedBy string
 	RequestedAt time.Time
-	Answered    bool
-	// Withdrawn: the case was resolved before the customer answered.
-	Withdrawn  bool
-	Answer     string
-	Channel    string
-	AnsweredAt time.Time
+	Standing    RequestStanding
+	Answer      string
+	Channel     string
+	AnsweredAt  time.Time
 }
 
 // Amount is a sum of money in minor units of an ISO 4217 currency.
@@ -136,7 +146,7 @@ type Case struct {
 // OpenRequest returns the information request waiting for the customer.
 func (c Case) OpenRequest() (InformationRequest, bool) {
 	for _, r := range c.Requests {
-		if !r.Answered && !r.Withdrawn {
+		if r.Standing == Waiting {
 			return r, true
 		}
 	}
@@ -564,9 +574,9 @@ func provideInformation(cmd ProvideInformation, c Case) ([]proto.Message, error)
 		return nil, decider.Refusef(ErrUnknownRequest, "%q", cmd.RequestID)
 	case strings.TrimSpace(cmd.Answer) == "":
 		return nil, ErrAnswerRequired
-	case r.Answered && r.Answer == cmd.Answer:
+	case r.Standing == Answered && r.Answer == cmd.Answer:
 		return nil, nil
-	case r.Answered:
+	case r.Standing == Answered:
 		return nil, ErrRequestAnswered
 	}
 	return []proto.Message{&complaintsv1.InformationProvided{
@@ -732,7 +742,7 @@ func Evolve(c Case, event proto.Message) Case {
 		for i := range c.Requests {
 			if c.Requests[i].ID == e.RequestId {
 				r := &c.Requests[i]
-				r.Answered, r.Answer, r.Channel, r.AnsweredAt = true, e.Answer, e.Channel, e.ProvidedAt.AsTime()
+				r.Standing, r.Answer, r.Channel, r.AnsweredAt = Answered, e.Answer, e.Channel, e.ProvidedAt.AsTime()
 			}
 		}
 		if _, waiting := c.OpenRequest(); !waiting && c.Status == AwaitingCustomer {
@@ -757,7 +767,9 @@ func Evolve(c Case, event proto.Message) Case {
 		// A resolution withdraws what was still asked.
 		c.Requests = slices.Clone(c.Requests)
 		for i := range c.Requests {
-			c.Requests[i].Withdrawn = !c.Requests[i].Answered
+			if c.Requests[i].Standing == Waiting {
+				c.Requests[i].Standing = Withdrawn
+			}
 		}
 	case *complaintsv1.CaseReopened:
 		c.Status, c.Reopens = Reopened, c.Reopens+1

@@ -571,13 +571,13 @@ func TestEvolveLeavesAnEarlierStateAsItWas(t *testing.T) {
 	waiting := domain.Evolve(domain.Evolve(domain.Case{}, asked(1, "r1")), asked(2, "r2"))
 	answered := domain.Evolve(waiting, &complaintsv1.InformationProvided{ComplaintId: id, RequestId: "r1", Answer: "12 High St", ProvidedAt: timestamppb.New(at)})
 	resolved := domain.Evolve(answered, &complaintsv1.CaseResolved{ComplaintId: id, ResolvedAt: timestamppb.New(at)})
-	if r := waiting.Requests[0]; r.Answered || r.Withdrawn {
+	if r := waiting.Requests[0]; r.Standing != domain.Waiting {
 		t.Errorf("answering a request changed the state before it: %+v", r)
 	}
-	if r := answered.Requests[1]; r.Withdrawn {
+	if r := answered.Requests[1]; r.Standing != domain.Waiting {
 		t.Errorf("resolving changed the state before it: %+v", r)
 	}
-	if r := resolved.Requests; !r[0].Answered || !r[1].Withdrawn {
+	if r := resolved.Requests; r[0].Standing != domain.Answered || r[1].Standing != domain.Withdrawn {
 		t.Errorf("resolved state %+v, want the first answered and the second withdrawn", r)
 	}
 }
