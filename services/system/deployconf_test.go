@@ -1,4 +1,4 @@
-package natsauth_test
+package system_test
 
 import (
 	"os"
@@ -11,10 +11,10 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 )
 
-const deployConf = "../../../deploy/nats/nats-server.conf"
+const deployConf = "../../deploy/nats/nats-server.conf"
 
-// The production server's configuration carries the generated permissions,
-// and nats-server reads it.
+// The production server's configuration carries the permissions derived
+// from the services' declarations, and nats-server reads it.
 func TestDeployConfigCarriesThePermissionMatrix(t *testing.T) {
 	b, err := os.ReadFile(deployConf)
 	if err != nil {
@@ -32,7 +32,7 @@ func TestDeployConfigCarriesThePermissionMatrix(t *testing.T) {
 		return
 	}
 	if !strings.HasSuffix(string(b), want) {
-		t.Fatalf("%s does not end with the generated authorization block; run UPDATE_DEPLOY_CONF=1 go test -run TestDeployConfig ./natsauth/", deployConf)
+		t.Fatalf("%s does not end with the generated authorization block; run UPDATE_DEPLOY_CONF=1 go test -run TestDeployConfig . in services/system", deployConf)
 	}
 	pubs, err := natsauth.EnsureSeeds(t.TempDir())
 	if err != nil {
