@@ -3,6 +3,7 @@ package domain
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
 	"slices"
 	"time"
 
@@ -336,7 +337,7 @@ const weeks = 8
 // week is the weekly profile of the complaint volume: for each bucket, the
 // ratio of the median volume of its phase of the week (Monday, Tuesday...
 // for daily buckets) to the mean of the medians, over the complete buckets
-// of the last eight weeks. Every series' baseline is the mean of its week;
+// of the last eight weeks, drawn towards 1 by its noise. Every series' baseline is the mean of its week;
 // a bucket is judged against it times its factor. The factor is 1 when
 // the buckets do not divide a week, or before two weeks are complete.
 func (d *Detector) week(open int64, p DetectionPolicy) func(int64) float64 {
@@ -365,10 +366,7 @@ func (d *Detector) week(open int64, p DetectionPolicy) func(int64) float64 {
 				total += medians[k]
 			}
 			if total > 0 {
-				d.Weekly = make([]float64, period)
-				for k, m := range medians {
-					d.Weekly[k] = m * float64(period) / total
-				}
+				d.Weekly = shrunk(medians, byPhase, total)
 			}
 		}
 	}
@@ -378,6 +376,35 @@ func (d *Detector) week(open int64, p DetectionPolicy) func(int64) float64 {
 	return func(b int64) float64 {
 		return d.Weekly[((b%period)+period)%period]
 	}
+}
+
+// shrunk is the weekly profile of the phases' medians, each drawn towards
+// 1 as much as its noise calls for: a median of n Poisson counts of mean m
+// is off by about 1.25 / sqrt(n m) of itself, and a profile drawn from few
+// complaints must not lower a limit by chance. The weight of a phase's
+// factor is the spread of the factors beyond their noise over the spread
+// with it (an empirical Bayes estimate): nearly 1 for a busy company,
+// nearly 0 for a quiet one.
+func shrunk(medians []float64, byPhase [][]float64, total float64) []float64 {
+	n := float64(len(medians))
+	factors, noise := make([]float64, len(medians)), make([]float64, len(medians))
+	var spread, meanNoise float64
+	for k, m := range medians {
+		factors[k] = m * n / total
+		rel := 1.25 / math.Sqrt(float64(len(byPhase[k]))*max(m, 1))
+		noise[k] = rel * rel * factors[k] * factors[k]
+		spread += (factors[k] - 1) * (factors[k] - 1) / n
+		meanNoise += noise[k] / n
+	}
+	signal := max(0, spread-meanNoise)
+	for k := range factors {
+		w := 0.0
+		if signal > 0 {
+			w = signal / (signal + noise[k])
+		}
+		factors[k] = 1 + w*(factors[k]-1)
+	}
+	return factors
 }
 
 // detection is a spike as the event records it.

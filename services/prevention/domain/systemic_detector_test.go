@@ -115,8 +115,8 @@ func TestAFaultOfOneDayIsFlaggedAtTheResolutionThatRevealsIt(t *testing.T) {
 	if !got.WindowStart.Equal(burst) || !got.WindowEnd.Equal(burst.AddDate(0, 0, 1)) {
 		t.Fatalf("window %s..%s, want the day received %s", got.WindowStart, got.WindowEnd, burst)
 	}
-	if got.Observed != int64(got.UpperLimit) || got.UpperLimit > 40 || got.Expected < 10 || got.Expected > 14 {
-		t.Fatalf("detection %+v: want the count at the limit, against a baseline of about 12", got)
+	if got.Observed != int64(got.UpperLimit) || got.UpperLimit > 40 || got.Expected < 10 || got.Expected > 16 {
+		t.Fatalf("detection %+v: want the count at the limit, against a baseline of about 12 (raised by the noise of a weekly profile drawn from one series)", got)
 	}
 	// The resolution that revealed it is the one that brought day 30's
 	// count of resolved complaints to the limit: the detection is made at
