@@ -17,8 +17,9 @@ import (
 )
 
 // fastPrevention is a prevention policy on a scale of seconds: two-second
-// buckets, one bucket of warm-up, three resolutions of a cause in a bucket
-// where there were none is a spike, and an action's effect is measured three
+// buckets, one bucket of warm-up, a bucket open to late resolutions for one
+// more, three resolutions of a cause received in a bucket (or a run of
+// three) where there were none is a spike, and an action's effect is measured three
 // seconds after completion (plus a second of grace).
 const fastPrevention = `version: "system-test"
 detection:
@@ -28,6 +29,7 @@ detection:
   min_count: 3
   warm_up_buckets: 1
   retention: 1h
+  horizon: 2s
 evaluation:
   window: 3s
   grace: 1s
@@ -66,14 +68,14 @@ func TestABurstOfOneCauseBecomesASystemicIssueAndAnActionIsEvaluatedByTimer(t *t
 		}, http.StatusOK, nil)
 	}
 
-	// One resolution of another cause starts the counts; the burst comes in
-	// a later bucket, after the warm-up.
+	// One resolution of another cause starts the counts; the burst is
+	// received two buckets later, when the first is complete (ADR 0050).
 	resolve(opened(), "delivery.late")
+	time.Sleep(time.Until(time.Now().Truncate(2 * time.Second).Add(4*time.Second + 50*time.Millisecond)))
 	burst := make([]string, 5)
 	for i := range burst {
 		burst[i] = opened()
 	}
-	time.Sleep(time.Until(time.Now().Truncate(2 * time.Second).Add(2*time.Second + 50*time.Millisecond)))
 	for _, id := range burst {
 		resolve(id, "billing.incorrect-charge")
 	}
