@@ -23,13 +23,16 @@ func init() {
 func TestDeclareRefusesADeclarationNotWellFormed(t *testing.T) {
 	defer natsauth.Declare(natsauthtest.Services...)
 	for name, services := range map[string][]natsauth.Service{
-		"no name":           {{Category: "complaint"}},
-		"no main category":  {{Name: "intake"}},
-		"a name twice":      {{Name: "intake", Category: "complaint"}, {Name: "intake", Category: "customer"}},
-		"a user's name":     {{Name: natsauth.Outside, Category: "complaint"}},
-		"an API user's":     {{Name: "intake-api", Category: "complaint"}},
-		"a durable twice":   {{Name: "a", Category: "x", Durables: []string{"d"}}, {Name: "b", Category: "y", Durables: []string{"d"}}},
-		"retired elsewhere": {{Name: "a", Category: "x", Durables: []string{"d"}}, {Name: "b", Category: "y", Retired: []string{"d"}}},
+		"no name":            {{Category: "complaint"}},
+		"no main category":   {{Name: "intake"}},
+		"a name twice":       {{Name: "intake", Category: "complaint"}, {Name: "intake", Category: "customer"}},
+		"a user's name":      {{Name: natsauth.Outside, Category: "complaint"}},
+		"an API user's":      {{Name: "intake-api", Category: "complaint"}},
+		"another's category": {{Name: "intake", Category: "case"}},
+		"a durable twice": {{Name: "intake", Category: "complaint", Durables: []string{"d"}},
+			{Name: "resolution", Category: "case", Durables: []string{"d"}}},
+		"retired elsewhere": {{Name: "intake", Category: "complaint", Durables: []string{"d"}},
+			{Name: "resolution", Category: "case", Retired: []string{"d"}}},
 	} {
 		func() {
 			defer func() {

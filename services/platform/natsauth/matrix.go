@@ -101,8 +101,9 @@ var Services []Service
 
 // Declare makes services the matrix's services, replacing any declared
 // before. It panics if a declaration is not well formed (no name or main
-// category, a name or a durable twice, a name of a user that is no
-// service): a declaration is the program's own, and a mistake in it is one
+// category, a main category the writers table gives another service, a
+// name or a durable twice, a name of a user that is no service): a
+// declaration is the program's own, and a mistake in it is one
 // of the program. Call it at start, before the matrix is read.
 func Declare(services ...Service) {
 	if err := check(services); err != nil {
@@ -122,6 +123,9 @@ func check(services []Service) error {
 			return fmt.Errorf("%q declared twice, or is a user that is no service", s.Name)
 		case strings.HasSuffix(s.Name, "-api"):
 			return fmt.Errorf("%q: a service's name may not end in -api (its API user's does)", s.Name)
+		}
+		if w, _ := writers.Writer(s.Category); w != s.Name {
+			return fmt.Errorf("%s declares main category %q, which the writers table gives to %q", s.Name, s.Category, w)
 		}
 		names[s.Name] = true
 		for _, d := range append(slices.Clone(s.Durables), s.Retired...) {
