@@ -192,9 +192,10 @@ func (d *Detector) Receive(complaintID string, at time.Time, p DetectionPolicy) 
 }
 
 // Observe counts one resolution in the bucket its complaint was received in
-// and returns the spikes it completes: at most one for its cause and one for
-// its product and cause. A resolution that comes after its bucket is
-// complete (the policy's horizon) counts for evaluations only.
+// and returns the spikes it completes: for its cause and for its product and
+// cause, each at most one of its bucket and one of a run of buckets. A
+// resolution that comes after its bucket is complete (the policy's horizon)
+// counts for evaluations only.
 func (d *Detector) Observe(r Resolution, p DetectionPolicy) []Detection {
 	d.tick(r.At, p)
 	b, known := d.Received[r.ComplaintID]
@@ -273,8 +274,9 @@ type judged struct {
 	complaints []string
 }
 
-// judgeDay judges bucket b alone against the baseline's limit: a spike the
-// first time its count reaches it, unless a flagged run holds it already.
+// judgeDay judges bucket b alone against the limit of the baseline times
+// its factor of the week: a spike the first time its count reaches it,
+// unless a flagged run holds it already.
 func (t *Tally) judgeDay(b int64, factor func(int64) float64, p DetectionPolicy) (judged, bool) {
 	w := t.Open[b]
 	if w.Flagged || w.InRun {
