@@ -50,32 +50,20 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	}
 	// Confirmations of one complaint that race are serialised by its
 	// stream's expected revision.
-	concurrent := natsreply.NewLimiter(n.MaxInFlight).Handler(n.confirm)
-	if err := svc.AddEndpoint("confirm", concurrent, micro.WithEndpointSubject(SubjectConfirm)); err != nil {
+	endpoint := natsreply.Endpoint{Subject: SubjectConfirm, Roles: confirmers, Handle: n.confirm}
+	if err := natsreply.Serve(svc, app.ServiceName, n.Verifier, natsreply.NewLimiter(n.MaxInFlight), endpoint); err != nil {
 		_ = svc.Stop()
 		return nil, err
 	}
 	return svc, nil
 }
 
-func (n NATS) confirm(r micro.Request) {
-	ctx, end := natsreply.Context(app.ServiceName, r)
-	caller, err := natsreply.Caller(ctx, n.Verifier, r, confirmers...)
-	if err != nil {
-		end(natsreply.Problem(ctx, r, err))
-		return
-	}
+func (n NATS) confirm(ctx context.Context, r micro.Request, caller auth.Principal) (any, error) {
 	var req api.IssuanceConfirmation
 	if p := httpx.DecodeBytes(r.Data(), &req); p != nil {
-		end(natsreply.Problem(ctx, r, p))
-		return
+		return nil, p
 	}
-	out, err := confirm(ctx, n.App, req, caller.Actor())
-	if err != nil {
-		end(natsreply.Problem(ctx, r, err))
-		return
-	}
-	end(r.RespondJSON(out))
+	return confirm(ctx, n.App, req, caller.Actor())
 }
 
 // confirm validates and records a confirmation, for HTTP and NATS alike.
