@@ -1,8 +1,12 @@
 // Package writers says which service may write which events: each stream
 // category has exactly one writer, and each event type of the catalogue
-// belongs to one category. NATS permissions are generated from it, and every
-// consumer checks an event against it before acting on it, so a forged event
-// is refused even where permissions are misconfigured.
+// belongs to one category (a customer notification to several). The event
+// catalogue says both (proto/complaints/v1/events.proto, its options
+// stream_writers and categories); this package reads them from the compiled
+// catalogue when the program starts and names no service itself. NATS
+// permissions are generated from it, and every consumer checks an event
+// against it before acting on it, so a forged event is refused even where
+// permissions are misconfigured.
 package writers
 
 import (
@@ -10,82 +14,52 @@ import (
 	"slices"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 )
 
-// ByCategory names the one service allowed to write each stream category.
-var ByCategory = map[string]string{
-	"complaint":  "intake",
-	"customer":   "intake",
-	"case":       "resolution",
-	"clock":      "resolution",
-	"redress":    "compensation",
-	"budget":     "compensation",
-	"followup":   "followup",
-	"prevention": "prevention",
-}
+// ByCategory names the one service allowed to write each stream category, as
+// the catalogue lists them (option stream_writers of events.proto). It is
+// read, never written.
+var ByCategory map[string]string
 
 // categoriesOf places every event of the catalogue in the categories whose
-// streams may hold it, by the message's short name. Most events belong to one
-// category; a customer notification belongs to every category whose service
-// talks to the customer. The test beside this file fails when the catalogue
-// gains an event that is not placed here.
-var categoriesOf = map[string][]string{
-	"ComplaintReceived":          {"complaint"},
-	"ComplaintAcknowledged":      {"complaint"},
-	"RepeatContactRecorded":      {"complaint"},
-	"CustomerPersonalDataErased": {"customer"},
-	"CustomerComplaintIndexed":   {"customer"},
-	"NotificationRequested":      {"complaint", "case", "clock", "redress", "followup"},
+// streams may hold it, by the message's short name, as each event says
+// (option categories). The test beside this file fails when the catalogue
+// has an event that names no category.
+var categoriesOf map[string][]string
 
-	"CaseOpened":           {"case"},
-	"CaseAssigned":         {"case"},
-	"CaseTriaged":          {"case"},
-	"CaseClaimed":          {"case"},
-	"CaseTransferred":      {"case"},
-	"CaseEscalated":        {"case"},
-	"CaseReviewed":         {"case"},
-	"InformationRequested": {"case"},
-	"InformationProvided":  {"case"},
-	"CustomerContacted":    {"case"},
-	"CaseReopened":         {"case"},
-	"CaseResolved":         {"case"},
+func init() {
+	ByCategory, categoriesOf = fromCatalogue(complaintsv1.File_complaints_v1_events_proto)
+}
 
-	"ClockStarted":  {"clock"},
-	"ClockPaused":   {"clock"},
-	"ClockResumed":  {"clock"},
-	"ClockWarning":  {"clock"},
-	"ClockBreached": {"clock"},
-	"ClockMet":      {"clock"},
-	"ClockStopped":  {"clock"},
-
-	"RedressDecided":           {"redress"},
-	"RedressApprovalRequested": {"redress"},
-	"RedressApproved":          {"redress"},
-	"RedressRejected":          {"redress"},
-	"RedressAmended":           {"redress"},
-	"RedressApprovalEscalated": {"redress"},
-	"RedressIssuanceRequested": {"redress"},
-	"RedressIssuanceFailed":    {"redress"},
-	"RedressIssued":            {"redress"},
-	"RedressSettled":           {"redress"},
-	"BudgetReserved":           {"budget"},
-	"BudgetReleased":           {"budget"},
-
-	"FollowUpScheduled":    {"followup"},
-	"SurveyRequested":      {"followup"},
-	"SurveyChaserSent":     {"followup"},
-	"SurveyAnswered":       {"followup"},
-	"LowSatisfactionAlert": {"followup"},
-	"ComplaintClosed":      {"followup"},
-	"FollowUpCancelled":    {"followup"},
-
-	"SystemicIssueDetected":     {"prevention"},
-	"SystemicIssueClosed":       {"prevention"},
-	"PreventiveActionOpened":    {"prevention"},
-	"PreventiveActionOverdue":   {"prevention"},
-	"PreventiveActionCompleted": {"prevention"},
-	"PreventiveActionEvaluated": {"prevention"},
+// fromCatalogue reads the writers table from the catalogue's options. A
+// category listed twice, or a writer with no category or no service, is a
+// catalogue that says nothing reliable about who writes what: it panics, so
+// no program runs on it.
+func fromCatalogue(file protoreflect.FileDescriptor) (map[string]string, map[string][]string) {
+	byCategory := map[string]string{}
+	for _, w := range proto.GetExtension(file.Options(), complaintsv1.E_StreamWriters).([]*complaintsv1.StreamWriter) {
+		category, service := w.GetCategory(), w.GetService()
+		if category == "" || service == "" {
+			panic(fmt.Sprintf("writers: %s lists a stream writer without a category or a service (%q, %q)", file.Path(), category, service))
+		}
+		if _, twice := byCategory[category]; twice {
+			panic(fmt.Sprintf("writers: %s lists category %q twice: a category has one writer", file.Path(), category))
+		}
+		byCategory[category] = service
+	}
+	placed := map[string][]string{}
+	messages := file.Messages()
+	for i := range messages.Len() {
+		m := messages.Get(i)
+		if categories := proto.GetExtension(m.Options(), complaintsv1.E_Categories).([]string); len(categories) > 0 {
+			placed[string(m.Name())] = categories
+		}
+	}
+	return byCategory, placed
 }
 
 // catalogue is the package of every event type name ("complaints.v1.").

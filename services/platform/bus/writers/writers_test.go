@@ -2,9 +2,13 @@ package writers_test
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
@@ -33,26 +37,79 @@ func events() []protoreflect.MessageDescriptor {
 	return out
 }
 
+// categories are the categories a message of the catalogue names (option
+// categories of events.proto).
+func categories(m protoreflect.MessageDescriptor) []string {
+	return proto.GetExtension(m.Options(), complaintsv1.E_Categories).([]string)
+}
+
 func TestEveryEventOfTheCatalogueHasOneWriter(t *testing.T) {
 	evs := events()
 	if len(evs) < 10 {
 		t.Fatalf("found %d events in the catalogue, want at least the 10 of the lifecycle", len(evs))
 	}
+	used := map[string]bool{}
 	for _, m := range evs {
-		cats, ok := writers.Categories(string(m.FullName()))
-		if !ok {
-			t.Errorf("event %s has no category: place it in writers.categoriesOf", m.FullName())
+		named := categories(m)
+		if len(named) == 0 {
+			t.Errorf("event %s names no category: give it option (complaints.v1.categories) in events.proto", m.FullName())
 			continue
 		}
-		for _, cat := range cats {
+		cats, ok := writers.Categories(string(m.FullName()))
+		if !ok || !slices.Equal(cats, named) {
+			t.Errorf("event %s is placed in %v, %v; the catalogue says %v", m.FullName(), cats, ok, named)
+		}
+		for _, cat := range named {
+			used[cat] = true
 			if _, ok := writers.Writer(cat); !ok {
-				t.Errorf("event %s is in category %q, which has no writer", m.FullName(), cat)
+				t.Errorf("event %s is in category %q, which has no writer: list it in option (complaints.v1.stream_writers) of events.proto", m.FullName(), cat)
 			}
 		}
 	}
-	for _, name := range []string{"complaints.v1.SealedValue", "complaints.v1.PolicyRef", "complaints.v1.Nonexistent", "CaseResolved"} {
+	for cat, service := range writers.ByCategory {
+		if !used[cat] {
+			t.Errorf("category %q has a writer (%s) but no event of the catalogue is in it", cat, service)
+		}
+	}
+	msgs := complaintsv1.File_complaints_v1_events_proto.Messages()
+	for i := range msgs.Len() {
+		if m := msgs.Get(i); !slices.Contains(evs, m) && len(categories(m)) > 0 {
+			t.Errorf("%s is a part of events, not an event, yet names categories %v", m.FullName(), categories(m))
+		}
+	}
+	for _, name := range []string{"complaints.v1.SealedValue", "complaints.v1.PolicyRef", "complaints.v1.RedressItem", "complaints.v1.StreamWriter", "complaints.v1.Nonexistent", "CaseResolved"} {
 		if c, ok := writers.Categories(name); ok {
 			t.Errorf("%s placed in categories %q, but it is not an event", name, c)
+		}
+	}
+}
+
+// The table is the catalogue's: the package's own files name no service and
+// no category of it.
+func TestThePackageNamesNoServiceNorCategory(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for category, service := range writers.ByCategory {
+		names = append(names, category, service)
+	}
+	if len(names) == 0 {
+		t.Fatal("the catalogue lists no writer")
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if strings.Contains(string(b), `"`+n+`"`) {
+				t.Errorf("%s names %q", f, n)
+			}
 		}
 	}
 }
