@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -51,45 +52,120 @@ func (l *Log) openFeed(ctx context.Context, after eventlog.Position, filter even
 	// The iterator's Next waits without a context: stop the iterator when
 	// the subscription ends, which makes Next return.
 	context.AfterFunc(ctx, it.Stop)
-	return &feed{it: it, after: after}, nil
+	f := &feed{it: it, after: after, ahead: make(chan decoded, decodeAhead), quit: make(chan struct{}), done: make(chan struct{})}
+	if len(filter.EventTypes) > 0 {
+		// The subscription hands over only these: the others need not be
+		// built.
+		f.dec.Keep = func(eventType string) bool { return slices.Contains(filter.EventTypes, eventType) }
+	}
+	go f.read()
+	return f, nil
 }
 
-// feed reads an ordered consumer's messages, and hands out their events one
-// by one.
+// decodeAhead is how many messages' events a feed decodes ahead of the
+// subscription's handler.
+const decodeAhead = 64
+
+// slab is how many events a feed decodes into one allocation.
+const slab = 512
+
+// feed reads an ordered consumer's messages and hands out their events one
+// by one. A goroutine reads and decodes the messages ahead of the handler,
+// so that on more than one core the reading of the log and the folding of
+// its events run side by side.
 type feed struct {
 	it jetstream.MessagesContext
 	// after is the position the feed resumes after: events up to it are
 	// passed over.
-	after   eventlog.Position
-	pending []eventlog.RecordedEvent
+	after eventlog.Position
+	dec   natswire.Decoder
+	// ahead carries the events of each message read, in log order, and
+	// lastly the failure that ended the reading.
+	ahead chan decoded
+	// quit tells the reader the feed is closed; done is closed when it
+	// has returned.
+	quit, done chan struct{}
+	pending    []eventlog.RecordedEvent
+}
+
+// decoded is the events of one message, or the failure that ends a feed.
+type decoded struct {
+	events []eventlog.RecordedEvent
+	// err is a failure of the consumer when next is set, of the message
+	// otherwise.
+	err  error
+	next bool
+}
+
+// read decodes the consumer's messages into f.ahead until one fails or the
+// feed is closed.
+func (f *feed) read() {
+	defer close(f.done)
+	var buf []eventlog.RecordedEvent
+	for {
+		m, err := f.it.Next()
+		if err != nil {
+			f.send(decoded{err: err, next: true})
+			return
+		}
+		meta, err := m.Metadata()
+		if err != nil {
+			f.send(decoded{err: err, next: true})
+			return
+		}
+		if cap(buf)-len(buf) < natswire.EventCount(m.Headers()) {
+			buf = make([]eventlog.RecordedEvent, 0, max(slab, natswire.EventCount(m.Headers())))
+		}
+		from := len(buf)
+		buf, err = f.dec.Append(buf, meta.Sequence.Stream, m.Subject(), m.Headers(), m.Data())
+		if err != nil {
+			f.send(decoded{err: err})
+			return
+		}
+		events := buf[from:len(buf):len(buf)]
+		for len(events) > 0 && events[0].Position <= f.after {
+			events = events[1:]
+		}
+		if len(events) > 0 && !f.send(decoded{events: events}) {
+			return
+		}
+	}
+}
+
+func (f *feed) send(d decoded) bool {
+	select {
+	case f.ahead <- d:
+		return true
+	case <-f.quit:
+		return false
+	}
 }
 
 func (f *feed) Next(ctx context.Context) (eventlog.RecordedEvent, error) {
 	for len(f.pending) == 0 {
-		m, err := f.it.Next()
-		if err != nil {
-			if ctx.Err() != nil {
-				return eventlog.RecordedEvent{}, ctx.Err()
-			}
-			return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", err)
+		var d decoded
+		select {
+		case d = <-f.ahead:
+		case <-ctx.Done():
+			return eventlog.RecordedEvent{}, ctx.Err()
 		}
-		meta, err := m.Metadata()
-		if err != nil {
-			return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", err)
+		switch {
+		case d.err != nil && ctx.Err() != nil:
+			return eventlog.RecordedEvent{}, ctx.Err()
+		case d.err != nil && d.next:
+			return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", d.err)
+		case d.err != nil:
+			return eventlog.RecordedEvent{}, d.err
 		}
-		events, err := decode(m.Subject(), m.Headers(), m.Data(), meta.Sequence.Stream)
-		if err != nil {
-			return eventlog.RecordedEvent{}, err
-		}
-		for _, e := range events {
-			if e.Position > f.after {
-				f.pending = append(f.pending, e)
-			}
-		}
+		f.pending = d.events
 	}
 	e := f.pending[0]
 	f.pending = f.pending[1:]
 	return e, nil
 }
 
-func (f *feed) Close() { f.it.Stop() }
+func (f *feed) Close() {
+	close(f.quit)
+	f.it.Stop()
+	<-f.done
+}
