@@ -124,6 +124,7 @@ func (l *Log) publishAppend(r *appendRequest) (eventlog.AppendResult, error) {
 			// answer with where it was first written.
 			return l.recoverRetry(ctx, r, 0)
 		}
+		l.written.note(r.subject, ack.Sequence)
 		last := natswire.LastOfMessage(ack.Sequence)
 		return eventlog.AppendResult{NextRevision: eventlog.Revision(last), Position: last}, nil
 	}

@@ -69,6 +69,8 @@ type Log struct {
 	once     sync.Once
 	subs     eventlog.Subscriptions
 	metrics  metrics
+	// written is what this process appended, for reading its own writes.
+	written written
 }
 
 var _ eventlog.Log = (*Log)(nil)

@@ -138,7 +138,9 @@ func (l *Log) ReadStream(ctx context.Context, stream string, after eventlog.Revi
 	// From the message holding the event at after, whose later events
 	// are read too.
 	from, _ := natswire.SequenceOfRevision(after)
-	events, err := l.read(ctx, subject, max(from, 1))
+	events, err := l.readYourWrites(ctx, subject, max(from, 1), func() ([]eventlog.RecordedEvent, error) {
+		return l.read(ctx, subject, max(from, 1))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +164,10 @@ func (l *Log) ReadTimeline(ctx context.Context, complaintID string) ([]eventlog.
 	if !eventlog.ValidID(complaintID) {
 		return nil, fmt.Errorf("%w: complaint id %q", eventlog.ErrInvalidStreamName, complaintID)
 	}
-	events, err := l.read(ctx, natswire.ComplaintSubject(complaintID), 1)
+	subject := natswire.ComplaintSubject(complaintID)
+	events, err := l.readYourWrites(ctx, subject, 1, func() ([]eventlog.RecordedEvent, error) {
+		return l.read(ctx, subject, 1)
+	})
 	if err != nil {
 		return nil, err
 	}
