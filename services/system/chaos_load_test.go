@@ -122,12 +122,22 @@ func retryable(status int) bool {
 // acknowledged once intake answers 201 (an idempotency key makes trying it
 // again safe); every later step is tried again until it is done, or seen
 // done (another try of it, answered by an instance that died, had done it).
-func (w *walker) walkOne() *walk {
+func (w *walker) walkOne() {
 	n := w.seq.Add(1)
-	wk := &walk{key: fmt.Sprintf("fleet-%d-%d", time.Now().UnixNano(), n), submittedAt: time.Now()}
+	// The walk is worked on in wk and shown to the others (figures,
+	// recovery) in shared, under w.mu, once acknowledged and once ended.
+	wk := walk{key: fmt.Sprintf("fleet-%d-%d", time.Now().UnixNano(), n), submittedAt: time.Now()}
+	shared := &walk{}
 	w.mu.Lock()
-	w.walks = append(w.walks, wk)
+	*shared = wk
+	w.walks = append(w.walks, shared)
 	w.mu.Unlock()
+	publish := func() {
+		w.mu.Lock()
+		*shared = wk
+		w.mu.Unlock()
+	}
+	defer publish()
 	body := anotherCustomersComplaint()
 	body["description"] = fmt.Sprintf("No service for 3 days (walk %d)", n)
 	// The submission is refused for good only by a client error; a server
@@ -138,6 +148,7 @@ func (w *walker) walkOne() *walk {
 			var sub submitted
 			if json.Unmarshal(data, &sub) == nil && sub.ID != "" {
 				wk.id, wk.token, wk.acknowledged = sub.ID, sub.CustomerToken, time.Now()
+				publish()
 				return true
 			}
 		}
@@ -147,12 +158,12 @@ func (w *walker) walkOne() *walk {
 		if wk.err == nil {
 			wk.err = fmt.Errorf("submission refused")
 		}
-		return wk
+		return
 	}
 	id := wk.id
 	var c wire.Case
 	if wk.err = w.until("case opened", func() bool { return w.get("/v1/cases/"+id, &c) }); wk.err != nil {
-		return wk
+		return
 	}
 	wk.err = w.until("resolution", func() bool {
 		status, _ := w.send(http.MethodPost, "/v1/cases/"+id+"/resolution", map[string]any{
@@ -164,11 +175,11 @@ func (w *walker) walkOne() *walk {
 		return w.get("/v1/cases/"+id, &c) && c.Status == "resolved"
 	})
 	if wk.err != nil {
-		return wk
+		return
 	}
 	var f wire.FollowUp
 	if wk.err = w.until("survey sent", func() bool { return w.get("/v1/followups/"+id, &f) && f.SurveyedAt != nil }); wk.err != nil {
-		return wk
+		return
 	}
 	wk.err = w.until("survey answered", func() bool {
 		status, _ := w.send(http.MethodPost, "/v1/followups/"+id+"/answer", map[string]any{
@@ -180,14 +191,13 @@ func (w *walker) walkOne() *walk {
 		return w.get("/v1/followups/"+id, &f) && f.Status == "closed"
 	})
 	if wk.err != nil {
-		return wk
+		return
 	}
 	var v wire.Complaint
 	wk.err = w.until("closed", func() bool { return w.get("/v1/complaints/"+id, &v) && v.Status == "closed" })
 	if wk.err == nil {
 		wk.closedAt = time.Now()
 	}
-	return wk
 }
 
 // load walks complaints, inFlight at a time, until stop is closed (or n
@@ -287,6 +297,10 @@ type audit struct {
 	ClocksStarted, Warnings, Breaches int
 	// MissedFirings are clocks still running past their due time.
 	MissedFirings []string
+	// awaitingConfirmation are the lost complaints whose last step is a
+	// request to issue redress: the payment system's confirmation was not
+	// recorded.
+	awaitingConfirmation []string
 }
 
 func (a audit) problems() int {
@@ -411,6 +425,9 @@ func checkComplaint(t *testing.T, a *audit, id string, events []eventlog.Recorde
 		a.Closed++
 	} else {
 		a.Lost = append(a.Lost, short)
+		if len(events) > 0 && es.ShortType(events[len(events)-1].Type) == "RedressIssuanceRequested" {
+			a.awaitingConfirmation = append(a.awaitingConfirmation, short)
+		}
 	}
 	for name, c := range clocks {
 		if c.running && time.Now().After(c.due.Add(time.Minute)) {
