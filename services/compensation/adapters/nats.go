@@ -41,21 +41,10 @@ type NATS struct {
 
 // Serve registers the endpoint on nc.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
-	svc, err := micro.AddService(nc, micro.Config{
-		Name: app.ServiceName, Version: "1.0.0", QueueGroup: app.ServiceName,
-		Description: "Records the payment systems' confirmations of redress issuances",
-	})
-	if err != nil {
-		return nil, err
-	}
 	// Confirmations of one complaint that race are serialised by its
 	// stream's expected revision.
-	endpoint := natsreply.Endpoint{Subject: SubjectConfirm, Roles: confirmers, Handle: n.confirm}
-	if err := natsreply.Serve(svc, app.ServiceName, n.Verifier, natsreply.NewLimiter(n.MaxInFlight), endpoint); err != nil {
-		_ = svc.Stop()
-		return nil, err
-	}
-	return svc, nil
+	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Records the payment systems' confirmations of redress issuances", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight},
+		natsreply.Endpoint{Subject: SubjectConfirm, Roles: confirmers, Handle: n.confirm})
 }
 
 func (n NATS) confirm(ctx context.Context, r micro.Request, caller auth.Principal) (any, error) {

@@ -42,21 +42,8 @@ type NATS struct {
 // Serve registers the endpoint on nc. Stop the returned service to stop
 // serving.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
-	svc, err := micro.AddService(nc, micro.Config{
-		Name:        app.ServiceName,
-		Version:     "1.0.0",
-		Description: "Records customers' answers to follow-up surveys",
-		QueueGroup:  app.ServiceName,
-	})
-	if err != nil {
-		return nil, err
-	}
-	answer := natsreply.Endpoint{Subject: SubjectAnswer, Roles: answerers, Handle: n.answer}
-	if err := natsreply.Serve(svc, app.ServiceName, n.Verifier, natsreply.NewLimiter(n.MaxInFlight), answer); err != nil {
-		_ = svc.Stop()
-		return nil, err
-	}
-	return svc, nil
+	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Records customers' answers to follow-up surveys", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight},
+		natsreply.Endpoint{Subject: SubjectAnswer, Roles: answerers, Handle: n.answer})
 }
 
 func (n NATS) answer(ctx context.Context, r micro.Request, caller auth.Principal) (any, error) {

@@ -58,23 +58,10 @@ type NATS struct {
 // Serve registers the endpoints on nc. Stop the returned service to stop
 // serving; requests in flight finish first.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
-	svc, err := micro.AddService(nc, micro.Config{
-		Name:        app.ServiceName,
-		Version:     "1.0.0",
-		Description: "Receives complaints and shows their current view",
-		QueueGroup:  app.ServiceName,
-	})
-	if err != nil {
-		return nil, err
-	}
-	if err := natsreply.Serve(svc, app.ServiceName, n.Verifier, natsreply.NewLimiter(n.MaxInFlight),
+	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Receives complaints and shows their current view", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight},
 		natsreply.Endpoint{Subject: SubjectSubmit, Roles: submitters, Handle: n.submit},
 		natsreply.Endpoint{Subject: SubjectShow, Roles: showers, Handle: n.show},
-	); err != nil {
-		_ = svc.Stop()
-		return nil, err
-	}
-	return svc, nil
+	)
 }
 
 // decodeSubmit reads a submit request's data; submit validates it.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -179,6 +180,33 @@ type Endpoint struct {
 type Reply struct {
 	Body    any
 	Headers micro.Headers
+}
+
+// Service is a service's request/reply API on NATS.
+type Service struct {
+	// Name names the NATS service and its queue group, so that replicas
+	// share the requests.
+	Name        string
+	Description string
+	// Verifier checks the bearer token of each request; without one every
+	// request is refused.
+	Verifier auth.Verifier
+	// MaxInFlight bounds the requests handled at once (NewLimiter).
+	MaxInFlight int
+}
+
+// Start adds service s on nc and serves its endpoints (Serve). Stop the
+// returned service to stop serving; requests in flight finish first.
+func Start(nc *nats.Conn, s Service, endpoints ...Endpoint) (micro.Service, error) {
+	svc, err := micro.AddService(nc, micro.Config{Name: s.Name, Version: "1.0.0", Description: s.Description, QueueGroup: s.Name})
+	if err != nil {
+		return nil, err
+	}
+	if err := Serve(svc, s.Name, s.Verifier, NewLimiter(s.MaxInFlight), endpoints...); err != nil {
+		_ = svc.Stop()
+		return nil, err
+	}
+	return svc, nil
 }
 
 // Serve adds endpoints to svc, each named after its subject's last token.

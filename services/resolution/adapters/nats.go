@@ -140,15 +140,6 @@ func (r natsReopen) parts() (string, api.ReopenRequest)   { return r.ID, r.Reope
 // Serve registers the endpoints on nc. Stop the returned service to stop
 // serving; requests in flight finish first.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
-	svc, err := micro.AddService(nc, micro.Config{
-		Name:        app.ServiceName,
-		Version:     "1.0.0",
-		Description: "Works complaint cases: queues, claims, transfers, escalations, reviews, information requests, contacts, resolutions, reopens",
-		QueueGroup:  app.ServiceName,
-	})
-	if err != nil {
-		return nil, err
-	}
 	a := n.App
 	handlers := map[string]natsHandler{
 		SubjectShow:               n.show,
@@ -171,11 +162,7 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 				return handle(ctx, r, natsCaller(r, p))
 			}})
 	}
-	if err := natsreply.Serve(svc, app.ServiceName, n.Verifier, natsreply.NewLimiter(n.MaxInFlight), endpoints...); err != nil {
-		_ = svc.Stop()
-		return nil, err
-	}
-	return svc, nil
+	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Works complaint cases: queues, claims, transfers, escalations, reviews, information requests, contacts, resolutions, reopens", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight}, endpoints...)
 }
 
 // natsHandler answers one request of a caller.
