@@ -215,20 +215,38 @@ func pinnedClient(t *testing.T, js jetstream.JetStream, durable string) string {
 }
 
 // measure walks size.measured complaints through the fleet as it is, with
-// size.inFlight in flight, and returns their throughput and CPU.
+// size.inFlight in flight, and returns their throughput and CPU, both taken
+// at the last closure: a complaint left waiting for ever (the known defect
+// below) would otherwise count the walker's polling of it.
 func measure(t *testing.T, f *fleet, size chaosSize, what string) chaosRow {
 	t.Helper()
 	w := newWalker(t, f.addr)
+	w.within = 2 * time.Minute
 	servicesBefore, selfBefore := f.cpu(), selfCPU()
-	start := time.Now()
-	w.load(size.inFlight, size.measured, nil)
-	elapsed := time.Since(start)
-	row := chaosRow{what: what, walks: w.figures(), elapsed: elapsed,
-		servicesCPU: f.cpu() - servicesBefore, selfCPU: selfCPU() - selfBefore}
+	done := make(chan struct{})
+	go func() { defer close(done); w.load(size.inFlight, size.measured, nil) }()
+	row := chaosRow{what: what}
+	for closed := 0; ; {
+		select {
+		case <-done:
+		case <-time.After(100 * time.Millisecond):
+			if n := w.figures().Closed; n > closed {
+				closed = n
+				row.servicesCPU, row.selfCPU = f.cpu()-servicesBefore, selfCPU()-selfBefore
+			}
+			continue
+		}
+		break
+	}
+	row.walks = w.figures()
+	row.elapsed = row.walks.Duration
+	if row.walks.Closed == size.measured {
+		row.servicesCPU, row.selfCPU = f.cpu()-servicesBefore, selfCPU()-selfBefore
+	}
 	t.Logf("%s: %d complaints closed in %s: %.1f complaints/s; CPU per complaint: services %s, NATS nodes with the load driver %s",
-		what, row.walks.Closed, elapsed.Round(time.Millisecond), row.rate(), row.perComplaint(row.servicesCPU), row.perComplaint(row.selfCPU))
+		what, row.walks.Closed, row.elapsed.Round(time.Millisecond), row.rate(), row.perComplaint(row.servicesCPU), row.perComplaint(row.selfCPU))
 	if row.walks.Closed != size.measured {
-		t.Fatalf("%s: %d of %d complaints closed: %v", what, row.walks.Closed, size.measured, w.stuck())
+		t.Errorf("%s: %d of %d complaints closed: %v", what, row.walks.Closed, size.measured, w.stuck())
 	}
 	return row
 }
