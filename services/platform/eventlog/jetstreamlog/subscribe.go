@@ -52,7 +52,7 @@ func (l *Log) openFeed(ctx context.Context, after eventlog.Position, filter even
 	// The iterator's Next waits without a context: stop the iterator when
 	// the subscription ends, which makes Next return.
 	context.AfterFunc(ctx, it.Stop)
-	f := &feed{it: it, after: after, ahead: make(chan decoded, decodeAhead), quit: make(chan struct{}), done: make(chan struct{})}
+	f := &feed{it: it, after: after, ahead: make(chan decoded, decodeAhead), free: make(chan []eventlog.RecordedEvent, 4), quit: make(chan struct{}), done: make(chan struct{})}
 	if len(filter.EventTypes) > 0 {
 		// The subscription hands over only these: the others need not be
 		// built.
@@ -66,7 +66,8 @@ func (l *Log) openFeed(ctx context.Context, after eventlog.Position, filter even
 // subscription's handler.
 const decodeAhead = 64
 
-// slab is how many events a feed decodes into one allocation.
+// slab is how many events a feed decodes into one allocation, which it
+// uses again once the handler has had them all.
 const slab = 512
 
 // feed reads an ordered consumer's messages and hands out their events one
@@ -82,6 +83,9 @@ type feed struct {
 	// ahead carries the events of each message read, in log order, and
 	// lastly the failure that ended the reading.
 	ahead chan decoded
+	// free are the slabs whose events the handler has had, for the reader
+	// to decode into again.
+	free chan []eventlog.RecordedEvent
 	// quit tells the reader the feed is closed; done is closed when it
 	// has returned.
 	quit, done chan struct{}
@@ -95,6 +99,9 @@ type decoded struct {
 	// otherwise.
 	err  error
 	next bool
+	// used, if set, is a slab the reader has gone past: once the events
+	// sent before it are handed out, it may be used again.
+	used []eventlog.RecordedEvent
 }
 
 // read decodes the consumer's messages into f.ahead until one fails or the
@@ -113,8 +120,19 @@ func (f *feed) read() {
 			f.send(decoded{err: err, next: true})
 			return
 		}
-		if cap(buf)-len(buf) < natswire.EventCount(m.Headers()) {
-			buf = make([]eventlog.RecordedEvent, 0, max(slab, natswire.EventCount(m.Headers())))
+		if n := natswire.EventCount(m.Headers()); cap(buf)-len(buf) < n {
+			if cap(buf) == slab && !f.send(decoded{used: buf}) {
+				return
+			}
+			select {
+			case buf = <-f.free:
+				buf = buf[:0]
+			default:
+				buf = make([]eventlog.RecordedEvent, 0, slab)
+			}
+			if n > slab {
+				buf = make([]eventlog.RecordedEvent, 0, n)
+			}
 		}
 		from := len(buf)
 		buf, err = f.dec.Append(buf, meta.Sequence.Stream, m.Subject(), m.Headers(), m.Data())
@@ -156,6 +174,11 @@ func (f *feed) Next(ctx context.Context) (eventlog.RecordedEvent, error) {
 			return eventlog.RecordedEvent{}, fmt.Errorf("jetstreamlog: subscription: %w", d.err)
 		case d.err != nil:
 			return eventlog.RecordedEvent{}, d.err
+		case d.used != nil:
+			select {
+			case f.free <- d.used:
+			default:
+			}
 		}
 		f.pending = d.events
 	}
