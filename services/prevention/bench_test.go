@@ -91,7 +91,7 @@ func BenchmarkPreventionAtScale(b *testing.B) {
 	b.ResetTimer()
 	var folded uint64
 	var took, replaying time.Duration
-	cpu0 := processCPU()
+	cpu0, alloc0 := processCPU(), allocated()
 	for range b.N {
 		t0 := time.Now()
 		if err := facts.Rebuild(ctx); err != nil {
@@ -103,7 +103,7 @@ func BenchmarkPreventionAtScale(b *testing.B) {
 		replaying += r.FinishedAt.Sub(r.StartedAt)
 	}
 	b.StopTimer()
-	cpu := processCPU() - cpu0
+	cpu, alloc := processCPU()-cpu0, allocated()-alloc0
 	pprof.StopCPUProfile()
 	// A rebuild is the replay, then the save of the new snapshot.
 	b.Logf("rebuild: %s, of which replay %s and snapshot save %s", (took / time.Duration(b.N)).Round(time.Millisecond),
@@ -115,6 +115,9 @@ func BenchmarkPreventionAtScale(b *testing.B) {
 	// other work on the machine does not lengthen as it does the wall time.
 	b.Logf("rebuild CPU time: %s (%.2f cores busy)", (cpu / time.Duration(b.N)).Round(time.Millisecond), cpu.Seconds()/took.Seconds())
 	b.ReportMetric(float64(written)*float64(b.N)/cpu.Seconds(), "log-events/cpu-s")
+	// What the rebuild allocates (the NATS server's included), which the
+	// garbage collector's work follows.
+	b.ReportMetric(float64(alloc)/float64(b.N)/float64(written), "alloc-B/log-event")
 
 	// The log read alone: every event delivered to a handler that only
 	// counts it, the ceiling of any rebuild through this log.
@@ -183,6 +186,13 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+}
+
+// allocated is the bytes the process has allocated on the heap so far.
+func allocated() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.TotalAlloc
 }
 
 // procStatus reads a kB field of /proc/self/status (0 when unknown).
