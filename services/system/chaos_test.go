@@ -184,10 +184,8 @@ func (w *walker) recovery(t *testing.T, killed time.Time) recovery {
 					r.closed = d
 				}
 			case wk.closedAt.IsZero():
-				if wk.err != nil {
-					return true // stuck for good: the audit tells
-				}
-				caughtUp = false
+				// A walk that gave up is stuck for good: the audit tells.
+				caughtUp = caughtUp && wk.err != nil
 			default:
 				r.caughtUp = max(r.caughtUp, wk.closedAt.Sub(killed))
 			}
