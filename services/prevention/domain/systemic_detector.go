@@ -167,12 +167,13 @@ func (d *Detector) see(b int64) {
 // tick moves the detector's clock on to the bucket holding at, and forgets
 // the received bucket of cases open for longer than keep buckets.
 func (d *Detector) tick(at time.Time, p DetectionPolicy) {
+	if d.Received == nil {
+		// A snapshot holding no open case restores none (omitempty).
+		d.Received = map[string]int64{}
+	}
 	now := BucketOf(at, p.Bucket)
 	if d.Started && now <= d.Now {
 		return
-	}
-	if d.Received == nil {
-		d.Received = map[string]int64{}
 	}
 	keep := int64(p.Retention / p.Bucket)
 	for id, b := range d.Received {
