@@ -411,8 +411,11 @@ func payments() Permissions {
 	return p.build(false)
 }
 
+// directGet is what reading a stream takes: batched direct gets, which any
+// replica answers, and the leader's get of a subject's last message, which
+// tells a read on a cluster how far it must reach.
 func directGet(stream string) []string {
-	return []string{api + "DIRECT.GET." + stream, api + "DIRECT.GET." + stream + ".>"}
+	return []string{api + "DIRECT.GET." + stream, api + "DIRECT.GET." + stream + ".>", api + "STREAM.MSG.GET." + stream}
 }
 
 type permBuilder struct {

@@ -2,6 +2,8 @@ package jetstreamlog
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -14,11 +16,9 @@ import (
 // subject and to each complaint, so that a read can tell it is stale. On a
 // cluster any replica answers a direct get, and a follower may answer
 // before it holds the message the stream leader acknowledged: the read
-// would not see a write this process has just made. A read that ends before
-// what was written here is made again (readYourWrites). What other
-// processes wrote is not known here: across processes the log is as fresh
-// as the replica that answers, and appends stay safe through their
-// expected revisions.
+// would not see a write just made. A read that ends before what was
+// written here, or (on a replicated stream) before the last message the
+// leader holds on the subject, is made again (readYourWrites).
 //
 // The memory is bounded: when it holds maxWritten subjects it starts
 // afresh, which only lets an old subject's read go unchecked.
@@ -69,6 +69,12 @@ func complaintKey(subject string) string {
 // fresh as its replicas.
 func (l *Log) readYourWrites(ctx context.Context, key string, from uint64, read func() ([]eventlog.RecordedEvent, error)) ([]eventlog.RecordedEvent, error) {
 	want := l.written.at(key)
+	if l.replicated {
+		// What other instances wrote: the leader knows the last message.
+		if last, err := l.leaderLast(ctx, key); err == nil {
+			want = max(want, last)
+		}
+	}
 	wait := 10 * time.Millisecond
 	for attempt := 1; ; attempt++ {
 		events, err := read()
@@ -92,3 +98,48 @@ func reaches(events []eventlog.RecordedEvent, seq uint64) bool {
 	last, _ := natswire.SequenceOfRevision(events[len(events)-1].Revision)
 	return last >= seq
 }
+
+// leaderLast asks the stream's leader for the sequence of the last message
+// on subject (wildcards allowed); 0 when there is none. Direct gets, which
+// any replica answers, cannot say it.
+func (l *Log) leaderLast(ctx context.Context, subject string) (uint64, error) {
+	req, _ := json.Marshal(struct {
+		LastBySubject string `json:"last_by_subj"`
+	}{subject})
+	ctx, cancel := context.WithTimeout(ctx, leaderGetTimeout)
+	defer cancel()
+	msg, err := l.nc.RequestWithContext(ctx, leaderGetSubject, req)
+	if err != nil {
+		return 0, err
+	}
+	var resp struct {
+		Error *struct {
+			ErrCode int    `json:"err_code"`
+			Desc    string `json:"description"`
+		} `json:"error"`
+		Message *struct {
+			Sequence uint64 `json:"seq"`
+		} `json:"message"`
+	}
+	if err := json.Unmarshal(msg.Data, &resp); err != nil {
+		return 0, err
+	}
+	switch {
+	case resp.Error != nil && resp.Error.ErrCode == errCodeNoMessage:
+		return 0, nil
+	case resp.Error != nil:
+		return 0, fmt.Errorf("jetstreamlog: leader's last message of %s: %s", subject, resp.Error.Desc)
+	case resp.Message == nil:
+		return 0, fmt.Errorf("jetstreamlog: leader's last message of %s: empty answer", subject)
+	}
+	return resp.Message.Sequence, nil
+}
+
+var leaderGetSubject = "$JS.API.STREAM.MSG.GET." + natswire.StreamName
+
+// leaderGetTimeout bounds the leader's answer: without one (no leader for
+// the moment) the read goes on with what this process knows.
+const leaderGetTimeout = 2 * time.Second
+
+// errCodeNoMessage is JetStream's "no message found".
+const errCodeNoMessage = 10037

@@ -71,6 +71,8 @@ type Log struct {
 	metrics  metrics
 	// written is what this process appended, for reading its own writes.
 	written written
+	// replicated: the stream has replicas, any of which answers a read.
+	replicated bool
 }
 
 var _ eventlog.Log = (*Log)(nil)
@@ -96,7 +98,8 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstreamlog: metrics: %w", err)
 	}
-	return &Log{opts: o, nc: nc, pub: js, stream: st, metrics: m}, nil
+	replicated := st.CachedInfo() != nil && st.CachedInfo().Config.Replicas > 1
+	return &Log{opts: o, nc: nc, pub: js, stream: st, metrics: m, replicated: replicated}, nil
 }
 
 // Close stops the running subscriptions (waiting for their handlers) and
