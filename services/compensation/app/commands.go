@@ -343,7 +343,10 @@ func (a *Compensation) Confirm(ctx context.Context, c Confirmation) (domain.Redr
 		ComplaintID: c.ComplaintID, CausationID: key, IdempotencyKey: key, Actor: c.Actor,
 	})
 	if err != nil {
-		if res.State.Status == domain.Undecided {
+		// Only the domain's "no such issuance" of a complaint with no
+		// redress is that: a failure to read or append stays what it is
+		// (a 5xx the payment system retries), never a final 404.
+		if res.State.Status == domain.Undecided && errors.Is(err, domain.ErrNoSuchIssuance) {
 			err = decider.Refusef(ErrNoRedress, "complaint %s", c.ComplaintID)
 		}
 		return res.State, false, err
