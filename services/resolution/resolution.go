@@ -123,7 +123,12 @@ func (s *service) start(ctx context.Context, more ...bus.Reaction) error {
 	if err := s.startQueues(ctx); err != nil {
 		return err
 	}
-	types, react := bus.React(append(s.reactions(), more...)...)
+	// The clocks react first: a received complaint's clocks start before
+	// its case opens, so that an instance dying between the two leaves a
+	// case that no one can resolve yet, never a resolved case whose clocks
+	// start after it (and then run with nothing left to meet them) when the
+	// receipt is delivered again.
+	types, react := bus.React(append(more, s.reactions()...)...)
 	if err := s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
 		Durable: Durable, Replaces: Replaced, Categories: Categories, EventTypes: types,
 		Workers: Workers,
