@@ -354,9 +354,8 @@ func checkComplaint(t *testing.T, a *audit, id string, events []eventlog.Recorde
 	first := map[string]int{} // event type -> first index
 	seen := map[string]int{}  // effect key -> count
 	type clock struct {
-		due              time.Time
-		running          bool
-		warned, breached int
+		due     time.Time
+		running bool
 	}
 	clocks := map[string]*clock{}
 	closed := false
