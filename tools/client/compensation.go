@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"github.com/complaintflow/complaintflow/services/api"
 )
@@ -20,6 +21,8 @@ type (
 	RedressBudget          = api.RedressBudget
 	RedressReport          = api.RedressReport
 	RedressTotal           = api.RedressTotal
+	RedressAwaiting        = api.RedressAwaiting
+	RedressAwaitingList    = api.RedressAwaitingList
 )
 
 // Redress approval decisions.
@@ -53,6 +56,23 @@ func (c *Client) DecideApproval(ctx context.Context, id string, req RedressAppro
 		h = http.Header{"Idempotency-Key": {idempotencyKey}}
 	}
 	_, err := c.do(ctx, RoleApprover, http.MethodPost, "/v1/redress/"+url.PathEscape(id)+"/approval", h, req, &out)
+	return out, err
+}
+
+// RedressAwaitingApproval lists the redress waiting for an approver, the
+// longest waiting first, as an approver: limit of them (1 to 500; the API's
+// default of 100 when 0) after cursor ("" for the first page). The list's
+// NextCursor continues it; it is empty on the last page.
+func (c *Client) RedressAwaitingApproval(ctx context.Context, cursor string, limit int) (RedressAwaitingList, error) {
+	q := url.Values{"status": {RedressAwaitingApproval}}
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out RedressAwaitingList
+	_, err := c.do(ctx, RoleApprover, http.MethodGet, "/v1/redress?"+q.Encode(), nil, nil, &out)
 	return out, err
 }
 
