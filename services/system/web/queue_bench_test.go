@@ -23,6 +23,7 @@ import (
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/api"
+	compadapters "github.com/complaintflow/complaintflow/services/compensation/adapters"
 	"github.com/complaintflow/complaintflow/services/intake"
 	intakeadapters "github.com/complaintflow/complaintflow/services/intake/adapters"
 	intakeapp "github.com/complaintflow/complaintflow/services/intake/app"
@@ -31,6 +32,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/eventlog/memlog"
 	"github.com/complaintflow/complaintflow/services/platform/host"
 	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
+	"github.com/complaintflow/complaintflow/services/platform/timer"
 	preventionadapters "github.com/complaintflow/complaintflow/services/prevention/adapters"
 	preventionapp "github.com/complaintflow/complaintflow/services/prevention/app"
 	preventiondomain "github.com/complaintflow/complaintflow/services/prevention/domain"
@@ -42,12 +44,18 @@ import (
 )
 
 // BenchmarkThePagesWith40000OpenCases serves the pages while 40,000 cases
-// are open: intake, resolution (with its clocks) and prevention's report
-// over the memory log, their HTTP APIs and the pages on one address, each
-// page fetched as a signed-in browser does (the API calls it makes
-// included). Each page reports its latency distribution (p50, p99 and max
-// over the b.N fetches, in ms) and its bytes; "queue-api" is the queue's API
-// call alone. Run with
+// are open: intake, resolution (with its clocks), compensation (with its
+// list of redress awaiting approval) and prevention (its report, systemic
+// issues and preventive actions) over the memory log, their HTTP APIs and
+// the pages on one address, each page fetched as a signed-in browser does
+// (the API calls it makes included). Beside the open cases, 500 billing
+// complaints are resolved upheld, and the refunds of their amounts in
+// dispute wait for an approver (under a policy whose auto-approval limit is
+// lowered to 100.00); the burst of complaints is flagged by prevention's
+// early warning as systemic issues, and a process owner has opened 50
+// preventive actions. Each page reports its latency distribution (p50, p99
+// and max over the b.N fetches, in ms) and its bytes; "queue-api" is the
+// queue's API call alone. Run with
 //
 //	go test -run '^$' -bench PagesWith40000 -benchtime 300x ./web/
 //
@@ -55,7 +63,11 @@ import (
 // 50 ms at p99 (reported, not asserted: a timed assert would fail on a
 // busy machine, not on slow code).
 func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
-	const open = 40000
+	const (
+		open     = 40000
+		awaiting = 500
+		actions  = 50
+	)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	log := memlog.New()
@@ -120,6 +132,16 @@ func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 	registry.Start(ctx)
 	go func() { _ = facts.Run(ctx) }()
 
+	// Compensation and prevention's systemic issues and actions, with the
+	// timers they schedule (escalations, overdue actions) on the same
+	// server.
+	if _, err := timer.EnsureStream(ctx, js); err != nil {
+		b.Fatal(err)
+	}
+	timers := timer.New(js, timer.Options{})
+	comp := benchCompensation(ctx, b, log, js, timers)
+	prevention := benchActions(ctx, b, log, js, timers)
+
 	// 40,000 complaints from as many customers, all about broadband: one
 	// team's queue holds them all.
 	var next atomic.Int64
@@ -148,9 +170,32 @@ func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 	if b.Failed() {
 		b.FailNow()
 	}
+	// The billing complaints whose refunds will wait for an approver:
+	// 90.00 to 199.99 in dispute each.
+	billing := make([]string, awaiting)
+	next.Store(0)
+	for range 4 {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < awaiting; i = next.Add(1) - 1 {
+				s, err := in.Submit(ctx, intakeapp.Submission{CustomerID: fmt.Sprintf("bench-b-%d", i), CustomerName: "Raj Patel",
+					CustomerEmail: fmt.Sprintf("b%d@example.com", i), Channel: "web", Product: "billing",
+					Description: "Charged twice for March", DesiredOutcome: "the second charge back",
+					DisputedAmountMinor: 9000 + i*2203%11000, Currency: "GBP", Actor: eventlog.NewActor(eventlog.ActorSystem, "web-form")})
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				billing[i] = s.Complaint.ID
+			}
+		})
+	}
+	wg.Wait()
+	if b.Failed() {
+		b.FailNow()
+	}
 
 	dir := b.TempDir()
-	devTokens := map[auth.Role]string{auth.RoleAgent: "bench-agent-token", auth.RoleProcessOwner: "bench-owner-token"}
+	devTokens := map[auth.Role]string{auth.RoleAgent: "bench-agent-token", auth.RoleProcessOwner: "bench-owner-token", auth.RoleApprover: "bench-approver-token"}
 	data, _ := json.Marshal(devTokens)
 	if err := os.WriteFile(filepath.Join(dir, auth.DevTokensFile), data, 0o600); err != nil {
 		b.Fatal(err)
@@ -159,31 +204,62 @@ func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 	intakeadapters.HTTP{App: in}.Routes(mux)
 	adapters.HTTP{App: res}.Routes(mux)
 	clk.Routes(mux)
-	preventionadapters.HTTP{App: preventionapp.New(facts, registry)}.Routes(mux)
+	compadapters.HTTP{App: comp}.Routes(mux)
+	preventionadapters.HTTP{App: preventionapp.New(facts, registry), Prevention: prevention}.Routes(mux)
+	preventionadapters.ActionsHTTP{Actions: prevention}.Routes(mux)
 	web.New(web.Config{DevTokensFile: filepath.Join(dir, auth.DevTokensFile)}).Routes(mux)
 	staff := auth.StaticTokens{
-		"bench-agent-token": {Subject: "dev-agent", Roles: []auth.Role{auth.RoleAgent}},
-		"bench-owner-token": {Subject: "dev-owner", Roles: []auth.Role{auth.RoleProcessOwner}},
+		"bench-agent-token":    {Subject: "dev-agent", Roles: []auth.Role{auth.RoleAgent}},
+		"bench-owner-token":    {Subject: "dev-owner", Roles: []auth.Role{auth.RoleProcessOwner}},
+		"bench-approver-token": {Subject: "dev-approver", Roles: []auth.Role{auth.RoleApprover}},
 	}
 	srv := httptest.NewServer(auth.Authenticate(auth.Chain{staff, customers}, mux))
 	defer srv.Close()
 
-	// Every case queued, every complaint in the fact table, before the
+	// Every case queued, every complaint in the fact table; then the
+	// billing cases resolved, their redress waiting for an approver, the
+	// early warning's issues recorded and the actions opened, before the
 	// clock starts.
 	team := ""
 	for deadline := time.Now().Add(15 * time.Minute); ; {
 		n, t := queued(b, srv.URL)
 		rows := 0
 		facts.ReadFacts(func(f *preventiondomain.Facts, _ eventlog.Position) { rows = len(f.Rows) })
-		if n >= open && rows >= open {
+		if n >= open+awaiting && rows >= open+awaiting {
 			team = t
 			break
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d cases queued, %d in the fact table", n, open, rows)
+			b.Fatalf("%d of %d cases queued, %d in the fact table", n, open+awaiting, rows)
 		}
 		time.Sleep(time.Second)
 	}
+	resolveUpheld(ctx, b, res, billing)
+	for deadline := time.Now().Add(5 * time.Minute); ; {
+		n, _ := queued(b, srv.URL)
+		waiting := awaitingCount(ctx, b, comp)
+		issues, _ := prevention.SystemicIssues(ctx, time.Time{})
+		if n == open && waiting == awaiting && len(issues) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d cases queued (want %d), %d redress awaiting approval (want %d), %d systemic issues", n, open, waiting, awaiting, len(issues))
+		}
+		time.Sleep(time.Second)
+	}
+	actionIDs := openActions(ctx, b, prevention, res.RootCauses(), actions)
+	for deadline := time.Now().Add(time.Minute); ; {
+		listed, _ := prevention.PreventiveActions(ctx, time.Time{})
+		if len(listed) == actions {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d preventive actions listed, want %d", len(listed), actions)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	issues, _ := prevention.SystemicIssues(ctx, time.Time{})
+	b.Logf("%d cases open, %d redress awaiting approval, %d systemic issues, %d preventive actions", open, awaiting, len(issues), actions)
 	var q api.Queue
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/queues/"+url.PathEscape(team)+"?limit=1", nil)
 	req.Header.Set("Authorization", "Bearer bench-agent-token")
@@ -198,7 +274,7 @@ func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 	}
 	caseID := q.Items[0].ComplaintID
 
-	agent, owner := signedIn(b, srv.URL, "agent"), signedIn(b, srv.URL, "process-owner")
+	agent, owner, approver := signedIn(b, srv.URL, "agent"), signedIn(b, srv.URL, "process-owner"), signedIn(b, srv.URL, "approver")
 	customer := &http.Client{Jar: newJar()}
 	if resp, err := customer.Get(srv.URL + "/app/complaint?token=" + url.QueryEscape(first.CustomerToken)); err != nil || resp.StatusCode != http.StatusOK {
 		b.Fatalf("the customer's link: %v %v", resp, err)
@@ -217,6 +293,18 @@ func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 	})
 	b.Run("reports", func(b *testing.B) {
 		benchPage(b, owner, srv.URL+"/app/reports", "Root causes (Pareto)")
+	})
+	b.Run("approvals", func(b *testing.B) {
+		benchPage(b, approver, srv.URL+"/app/approvals", "More waiting redress")
+	})
+	b.Run("approval", func(b *testing.B) {
+		benchPage(b, approver, srv.URL+"/app/approvals/"+billing[0], `id="approve"`)
+	})
+	b.Run("prevention", func(b *testing.B) {
+		benchPage(b, owner, srv.URL+"/app/prevention", actionIDs[len(actionIDs)-1])
+	})
+	b.Run("action", func(b *testing.B) {
+		benchPage(b, owner, srv.URL+"/app/prevention/actions/"+actionIDs[0], "Preventive action")
 	})
 	b.Run("queue-api", func(b *testing.B) {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/queues/"+url.PathEscape(team), nil)
