@@ -1,9 +1,11 @@
 package system_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/complaintflow/complaintflow/services/system"
+	"github.com/complaintflow/complaintflow/services/system/paysim"
 )
 
 // The all-in-one process's own settings come from its environment: PAYSIM
@@ -43,5 +45,37 @@ func TestThePagesSignInIsReadWithTheAPIsIssuer(t *testing.T) {
 	t.Setenv("OIDC_AUDIENCE", "")
 	if _, err := system.ConfigFromEnv(); err == nil {
 		t.Fatal("a client without the API's audience was accepted")
+	}
+}
+
+// The simulated payment system's token and misbehaviour are read with the
+// rest (PAYSIM_*), an option of Services only when set; a value that does
+// not parse, or that the simulator would refuse, is refused at start.
+func TestThePaymentSimulatorsSettingsAreReadFromTheEnvironment(t *testing.T) {
+	t.Setenv("PAYSIM_TOKEN", "payments-token")
+	t.Setenv("PAYSIM_FAIL_RATE", "0.25")
+	t.Setenv("PAYSIM_FAIL_EVERY", "3")
+	t.Setenv("PAYSIM_ANSWER_TWICE", "true")
+	c, err := system.ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := paysim.Config{Token: "payments-token", FailRate: 0.25, FailEvery: 3, AnswerTwice: true}
+	if c.PaySimConfig != want || len(c.Options()) != 1 {
+		t.Fatalf("configuration %+v with %d options, want %+v and one option", c.PaySimConfig, len(c.Options()), want)
+	}
+	for _, bad := range []struct{ name, value, says string }{
+		{"PAYSIM_FAIL_RATE", "often", "FailRate"},
+		{"PAYSIM_FAIL_RATE", "1.5", "PAYSIM_FAIL_RATE"},
+		{"PAYSIM_FAIL_EVERY", "-2", "PAYSIM_FAIL_EVERY"},
+		{"PAYSIM_ANSWER_TWICE", "maybe", "AnswerTwice"},
+	} {
+		t.Run(bad.name+"="+bad.value, func(t *testing.T) {
+			t.Setenv(bad.name, bad.value)
+			_, err := system.ConfigFromEnv()
+			if err == nil || !strings.Contains(err.Error(), bad.says) {
+				t.Fatalf("%s=%s: error %v, want one naming %s", bad.name, bad.value, err, bad.says)
+			}
+		})
 	}
 }

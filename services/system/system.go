@@ -41,6 +41,10 @@ type Config struct {
 	// PaySim is "off" to run without the simulated payment system
 	// (PAYSIM): a real one, or a test's own, answers the issuance requests.
 	PaySim string `env:"PAYSIM"`
+	// PaySimConfig is the simulated payment system's token and misbehaviour
+	// (PAYSIM_TOKEN, PAYSIM_FAIL_RATE, PAYSIM_FAIL_EVERY,
+	// PAYSIM_ANSWER_TWICE).
+	PaySimConfig paysim.Config
 	// WebAPIURL is where the browser pages call the API (WEB_API_URL).
 	// Empty: the address each request came in on.
 	WebAPIURL string `env:"WEB_API_URL"`
@@ -59,6 +63,9 @@ func ConfigFromEnv() (Config, error) {
 	if err := c.WebOIDC.Check(); err != nil {
 		return Config{}, fmt.Errorf("system configuration: %w", err)
 	}
+	if err := c.PaySimConfig.Check(); err != nil {
+		return Config{}, fmt.Errorf("system configuration: %w", err)
+	}
 	return c, nil
 }
 
@@ -67,6 +74,8 @@ func (c Config) Options() []Option {
 	var opts []Option
 	if c.PaySim == "off" {
 		opts = append(opts, WithoutPaySim())
+	} else if c.PaySimConfig != (paysim.Config{}) {
+		opts = append(opts, WithPaySim(c.PaySimConfig))
 	}
 	if c.WebAPIURL != "" {
 		opts = append(opts, WithWebAPIURL(c.WebAPIURL))
@@ -82,12 +91,17 @@ type Option func(*options)
 
 type options struct {
 	withoutPaySim bool
+	paySim        paysim.Config
 	webAPIURL     string
 	webOIDC       web.OIDC
 }
 
 // WithoutPaySim leaves out the simulated payment system.
 func WithoutPaySim() Option { return func(o *options) { o.withoutPaySim = true } }
+
+// WithPaySim runs the simulated payment system with cfg instead of the
+// zero Config (the development token, no misbehaviour).
+func WithPaySim(cfg paysim.Config) Option { return func(o *options) { o.paySim = cfg } }
 
 // WithWebAPIURL makes the browser pages call the API at url instead of the
 // address each request came in on.
@@ -111,10 +125,10 @@ func Services(intakeCfg intake.Config, opts ...Option) []host.Unit {
 		{Name: compensation.Declaration.Name, Build: compensation.New(compensation.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: followup.Declaration.Name, Build: followup.NewWithConfig(followup.Config{ConfigDir: intakeCfg.ConfigDir})},
 		{Name: prevention.Declaration.Name, Build: prevention.New(prevention.Config{ConfigDir: intakeCfg.ConfigDir})},
-		web.Unit(web.Config{APIURL: o.webAPIURL, OIDC: o.webOIDC}),
+		web.Unit(web.Config{APIURL: o.webAPIURL, OIDC: o.webOIDC, ConfigDir: intakeCfg.ConfigDir}),
 	}
 	if !o.withoutPaySim {
-		units = append(units, paysim.Unit())
+		units = append(units, paysim.Unit(o.paySim))
 	}
 	return units
 }

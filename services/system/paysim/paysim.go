@@ -100,8 +100,8 @@ func Start(ctx context.Context, nc *nats.Conn, o Options) (*Sim, error) {
 	if o.Token == "" {
 		return nil, errors.New("paysim: a token of the payments role is needed to confirm issuances")
 	}
-	if o.FailRate < 0 || o.FailRate > 1 || o.FailEvery < 0 {
-		return nil, errors.New("paysim: fail rate must be within 0..1 and fail-every not negative")
+	if err := checkFailures(o.FailRate, o.FailEvery); err != nil {
+		return nil, fmt.Errorf("paysim: %w", err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -131,6 +131,15 @@ func Start(ctx context.Context, nc *nats.Conn, o Options) (*Sim, error) {
 		return nil, fmt.Errorf("paysim: consume: %w", err)
 	}
 	return s, nil
+}
+
+// checkFailures refuses a fail rate outside 0..1 and a negative
+// fail-every.
+func checkFailures(rate float64, every int) error {
+	if rate < 0 || rate > 1 || every < 0 {
+		return errors.New("fail rate must be within 0..1 and fail-every not negative")
+	}
+	return nil
 }
 
 // Stop ends consumption once the requests in hand are answered.

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"os"
-	"strconv"
 
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/host"
@@ -18,14 +16,11 @@ import (
 // the simulator uses that connection only for what the payment systems'
 // user ("payments") may do (its own consumer on the redress events,
 // confirmations). The standalone command connects as "payments" itself.
-// Its confirmations carry the token of the payments role: PAYSIM_TOKEN, else
-// the process's development token of that role.
-//
-// PAYSIM_FAIL_RATE, PAYSIM_FAIL_EVERY and PAYSIM_ANSWER_TWICE set its
-// Options.
-func Unit() host.Unit {
+// Its confirmations carry the token of the payments role: cfg.Token, else
+// the process's development token of that role; cfg sets its Options.
+func Unit(cfg Config) host.Unit {
 	return host.Unit{Name: natsauth.Operator, Build: func(d host.Deps) (host.Service, error) {
-		o := Options{Logger: d.Logger, Token: os.Getenv("PAYSIM_TOKEN")}
+		o := Options{Logger: d.Logger, Token: cfg.Token, FailRate: cfg.FailRate, FailEvery: cfg.FailEvery, AnswerTwice: cfg.AnswerTwice}
 		if o.Token == "" && d.DevTokensFile != "" {
 			tokens, err := auth.ReadDevTokens(d.DevTokensFile)
 			if err != nil {
@@ -36,9 +31,6 @@ func Unit() host.Unit {
 		if o.Token == "" {
 			return nil, errors.New("paysim: no token of the payments role: set PAYSIM_TOKEN, or PAYSIM=off")
 		}
-		o.FailRate, _ = strconv.ParseFloat(os.Getenv("PAYSIM_FAIL_RATE"), 64)
-		o.FailEvery, _ = strconv.Atoi(os.Getenv("PAYSIM_FAIL_EVERY"))
-		o.AnswerTwice, _ = strconv.ParseBool(os.Getenv("PAYSIM_ANSWER_TWICE"))
 		return &unit{deps: d, o: o}, nil
 	}}
 }

@@ -12,7 +12,6 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
-	"os"
 	"slices"
 	"time"
 
@@ -37,8 +36,9 @@ type Config struct {
 	// access tokens expire by (time.Now if nil).
 	Now func() time.Time
 	// ConfigDir holds the policy files overriding the embedded defaults
-	// (CONFIG_DIR, as the services read it): the pages read contacts.yaml,
-	// to tell a customer how to reach the team that owns their complaint.
+	// (CONFIG_DIR, the services' own: the all-in-one process gives the
+	// pages intake's): the pages read contacts.yaml, to tell a customer how
+	// to reach the team that owns their complaint.
 	ConfigDir string
 }
 
@@ -117,9 +117,6 @@ func (s *Site) Routes(mux *http.ServeMux) {
 func Unit(cfg Config) host.Unit {
 	return host.Unit{Name: "web", Pages: func(mux *http.ServeMux, d host.PagesDeps) {
 		cfg.DevTokensFile = d.DevTokensFile
-		if cfg.ConfigDir == "" {
-			cfg.ConfigDir = os.Getenv("CONFIG_DIR")
-		}
 		New(cfg).Routes(mux)
 	}}
 }
