@@ -139,7 +139,7 @@ func (s *service) Start(ctx context.Context) error {
 		d.Go(func() { <-ctx.Done(); c.Stop() })
 	}
 	if d.Requests != nil {
-		svc, err := adapters.NATS{App: s.app, Verifier: d.Verifier}.Serve(d.Requests)
+		svc, err := adapters.NATS{App: s.app, Verifier: d.Verifier, Meter: d.Meter}.Serve(d.Requests)
 		if err != nil {
 			return fmt.Errorf("confirmation endpoint: %w", err)
 		}

@@ -130,7 +130,7 @@ func (s *service) Start(ctx context.Context) error {
 		return err
 	}
 	s.deps.Go(func() { _ = s.silent.Run(ctx) })
-	svc, err := adapters.NATS{App: s.app, Verifier: s.deps.Verifier}.Serve(s.deps.Requests)
+	svc, err := adapters.NATS{App: s.app, Verifier: s.deps.Verifier, Meter: s.deps.Meter}.Serve(s.deps.Requests)
 	if err != nil {
 		return err
 	}

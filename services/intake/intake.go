@@ -145,7 +145,7 @@ func New(cfg Config, opts ...Option) host.Factory {
 		if err != nil {
 			return nil, err
 		}
-		return &service{deps: d, app: a, http: adapters.HTTP{App: a}, nats: adapters.NATS{App: a, Verifier: d.Verifier}}, nil
+		return &service{deps: d, app: a, http: adapters.HTTP{App: a}, nats: adapters.NATS{App: a, Verifier: d.Verifier, Meter: d.Meter}}, nil
 	}
 }
 

@@ -95,7 +95,7 @@ func New(cfg Config) host.Factory {
 		if err != nil {
 			return nil, err
 		}
-		a := app.New(app.Deps{Log: d.Log, Policy: p, Metadata: telemetry.InjectMetadata})
+		a := app.New(app.Deps{Log: d.Log, Policy: p, Metadata: telemetry.InjectMetadata, Meter: d.Meter})
 		every := cfg.QueueSnapshotEvery
 		if every <= 0 {
 			every = DefaultQueueSnapshotEvery

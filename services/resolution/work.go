@@ -41,7 +41,7 @@ const QueueProjection = "resolution-queue"
 
 // startCaseWork starts the request/reply API on NATS.
 func (s *service) startCaseWork(ctx context.Context) error {
-	svc, err := adapters.NATS{App: s.app, Verifier: s.deps.Verifier}.Serve(s.deps.Requests)
+	svc, err := adapters.NATS{App: s.app, Verifier: s.deps.Verifier, Meter: s.deps.Meter}.Serve(s.deps.Requests)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/compensation/app"
@@ -37,13 +38,16 @@ type NATS struct {
 	Verifier auth.Verifier
 	// MaxInFlight bounds the confirmations handled at once (default 64).
 	MaxInFlight int
+	// Meter counts the refused requests (natsreply.Metrics); nil means the
+	// global provider.
+	Meter metric.MeterProvider
 }
 
 // Serve registers the endpoint on nc.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 	// Confirmations of one complaint that race are serialised by its
 	// stream's expected revision.
-	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Records the payment systems' confirmations of redress issuances", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight},
+	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Records the payment systems' confirmations of redress issuances", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight, Meter: n.Meter},
 		natsreply.Endpoint{Subject: SubjectConfirm, Roles: confirmers, Handle: n.confirm})
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/followup/app"
@@ -37,12 +38,15 @@ type NATS struct {
 	Verifier auth.Verifier
 	// MaxInFlight bounds the requests handled at once (default 64).
 	MaxInFlight int
+	// Meter counts the refused requests (natsreply.Metrics); nil means the
+	// global provider.
+	Meter metric.MeterProvider
 }
 
 // Serve registers the endpoint on nc. Stop the returned service to stop
 // serving.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
-	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Records customers' answers to follow-up surveys", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight},
+	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Records customers' answers to follow-up surveys", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight, Meter: n.Meter},
 		natsreply.Endpoint{Subject: SubjectAnswer, Roles: answerers, Handle: n.answer})
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/intake/app"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
@@ -53,12 +54,15 @@ type NATS struct {
 	Verifier auth.Verifier
 	// MaxInFlight bounds the requests handled at once (default 64).
 	MaxInFlight int
+	// Meter counts the refused requests (natsreply.Metrics); nil means the
+	// global provider.
+	Meter metric.MeterProvider
 }
 
 // Serve registers the endpoints on nc. Stop the returned service to stop
 // serving; requests in flight finish first.
 func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
-	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Receives complaints and shows their current view", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight},
+	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Receives complaints and shows their current view", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight, Meter: n.Meter},
 		natsreply.Endpoint{Subject: SubjectSubmit, Roles: submitters, Handle: n.submit},
 		natsreply.Endpoint{Subject: SubjectShow, Roles: showers, Handle: n.show},
 	)

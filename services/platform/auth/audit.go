@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -27,28 +26,30 @@ const (
 // status.
 const DeniedMetric = "complaints.http.denied"
 
-// denied is the counter on the current global meter provider, made again
-// when the provider changes (telemetry setup, tests).
-var denied struct {
-	mu       sync.Mutex
-	provider metric.MeterProvider
-	counter  metric.Int64Counter
+// newDeniedCounter makes the DeniedMetric counter on mp.
+func newDeniedCounter(mp metric.MeterProvider) metric.Int64Counter {
+	c, err := mp.Meter("github.com/complaintflow/complaintflow/services/platform/auth").Int64Counter(DeniedMetric,
+		metric.WithDescription("HTTP requests refused with 401 or 403, by route pattern and reason"),
+		metric.WithUnit("{request}"))
+	if err != nil {
+		otel.Handle(err)
+		return nil
+	}
+	return c
 }
 
-func deniedCounter() metric.Int64Counter {
-	denied.mu.Lock()
-	defer denied.mu.Unlock()
-	if mp := otel.GetMeterProvider(); mp != denied.provider || denied.counter == nil {
-		c, err := mp.Meter("github.com/complaintflow/complaintflow/services/platform/auth").Int64Counter(DeniedMetric,
-			metric.WithDescription("HTTP requests refused with 401 or 403, by route pattern and reason"),
-			metric.WithUnit("{request}"))
-		if err != nil {
-			otel.Handle(err)
-			return nil
-		}
-		denied.provider, denied.counter = mp, c
+type deniedKey struct{}
+
+// countingDenials has the denials of the requests next serves counted in c
+// (the Gate's counter): a route's Require finds it in the request's
+// context. Routes served without a Gate (tests) log their denials only.
+func countingDenials(c metric.Int64Counter, next http.Handler) http.Handler {
+	if c == nil {
+		return next
 	}
-	return denied.counter
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), deniedKey{}, c)))
+	})
 }
 
 // deny answers p and records the denial: a log line and a count. Neither
@@ -71,7 +72,7 @@ func deny(w http.ResponseWriter, r *http.Request, p *httpx.Problem, reason strin
 }
 
 func countDenied(ctx context.Context, route, reason string, status int) {
-	if c := deniedCounter(); c != nil {
+	if c, _ := ctx.Value(deniedKey{}).(metric.Int64Counter); c != nil {
 		c.Add(ctx, 1, metric.WithAttributes(
 			attribute.String("http.route", route),
 			attribute.String("reason", reason),

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/caarlos0/env/v11"
@@ -63,6 +62,9 @@ type Config struct {
 	ProxyHeader string `env:"HTTP_PROXY_HEADER" envDefault:"X-Forwarded-For"`
 	// Extra verifiers tried first, before the development tokens (tests).
 	Extra []Verifier `env:"-"`
+	// Meter makes the gate's counters (RateLimitedMetric, DeniedMetric);
+	// nil means the global provider.
+	Meter metric.MeterProvider `env:"-"`
 }
 
 // Rates are the request rates of each kind of caller: a token bucket per
@@ -129,6 +131,7 @@ type Gate struct {
 	cfg           Config
 	oidc          *OIDC
 	limits        *rateLimits
+	denied        metric.Int64Counter
 }
 
 // GateFromEnv is NewGate over the configuration in the environment: the
@@ -144,11 +147,14 @@ func GateFromEnv(ctx context.Context, dataDir string) (*Gate, error) {
 // NewGate builds a process's authentication from cfg, keeping generated
 // files (development tokens, customer-token key) in dataDir.
 func NewGate(ctx context.Context, cfg Config, dataDir string) (*Gate, error) {
+	if cfg.Meter == nil {
+		cfg.Meter = otel.GetMeterProvider()
+	}
 	limits, err := newRateLimits(cfg)
 	if err != nil {
 		return nil, err
 	}
-	g := &Gate{cfg: cfg, limits: limits}
+	g := &Gate{cfg: cfg, limits: limits, denied: newDeniedCounter(cfg.Meter)}
 	chain := Chain(append([]Verifier(nil), cfg.Extra...))
 	dev := cfg.OIDC.JWKSURL == ""
 	switch cfg.DevTokens {
@@ -216,7 +222,7 @@ func NewGate(ctx context.Context, cfg Config, dataDir string) (*Gate, error) {
 // verification against its client address too. Over the rate: 429
 // problem+json with Retry-After, and the request goes no further.
 func (g *Gate) Handler(next http.Handler) http.Handler {
-	return g.limits.beforeAuthentication(Authenticate(g.Verifier, g.limits.afterAuthentication(next)))
+	return g.limits.beforeAuthentication(countingDenials(g.denied, Authenticate(g.Verifier, g.limits.afterAuthentication(next))))
 }
 
 // Close stops the OIDC key refresh.
@@ -233,6 +239,8 @@ type rateLimits struct {
 	customer, staff, system, anonymous callerRate
 	proxies                            httpx.TrustedProxies
 	buckets                            *httpx.Buckets
+	// refused counts the 429 answers (RateLimitedMetric).
+	refused metric.Int64Counter
 }
 
 // callerRate is the rate of one kind of caller: its name in bucket keys
@@ -246,28 +254,16 @@ type callerRate struct {
 // system, anonymous): what to watch before changing a rate.
 const RateLimitedMetric = "complaints.http.rate_limited"
 
-// rateLimited is the counter on the current global meter provider, made
-// again when the provider changes (telemetry setup, tests).
-var rateLimited struct {
-	mu       sync.Mutex
-	provider metric.MeterProvider
-	counter  metric.Int64Counter
-}
-
-func rateLimitedCounter() metric.Int64Counter {
-	rateLimited.mu.Lock()
-	defer rateLimited.mu.Unlock()
-	if mp := otel.GetMeterProvider(); mp != rateLimited.provider || rateLimited.counter == nil {
-		c, err := mp.Meter("github.com/complaintflow/complaintflow/services/platform/auth").Int64Counter(RateLimitedMetric,
-			metric.WithDescription("HTTP requests refused with 429, by kind of caller"),
-			metric.WithUnit("{request}"))
-		if err != nil {
-			otel.Handle(err)
-			return nil
-		}
-		rateLimited.provider, rateLimited.counter = mp, c
+// newRateLimitedCounter makes the RateLimitedMetric counter on mp.
+func newRateLimitedCounter(mp metric.MeterProvider) metric.Int64Counter {
+	c, err := mp.Meter("github.com/complaintflow/complaintflow/services/platform/auth").Int64Counter(RateLimitedMetric,
+		metric.WithDescription("HTTP requests refused with 429, by kind of caller"),
+		metric.WithUnit("{request}"))
+	if err != nil {
+		otel.Handle(err)
+		return nil
 	}
-	return rateLimited.counter
+	return c
 }
 
 // newRateLimits resolves cfg's rates against DefaultRates.
@@ -290,6 +286,7 @@ func newRateLimits(cfg Config) (*rateLimits, error) {
 		anonymous: callerRate{"anonymous", "a client address without a valid token", rateOr(r.Anonymous, r.AnonymousBurst, d.Anonymous, d.AnonymousBurst)},
 		proxies:   proxies,
 		buckets:   httpx.NewBuckets(nil),
+		refused:   newRateLimitedCounter(cfg.Meter),
 	}
 	if r.Off < 0 {
 		for _, c := range []*callerRate{&l.customer, &l.staff, &l.system, &l.anonymous} {
@@ -353,8 +350,8 @@ func (l *rateLimits) caller(p Principal) callerRate {
 func (l *rateLimits) take(w http.ResponseWriter, r *http.Request, c callerRate, id string) bool {
 	wait, ok := l.buckets.Take(c.name+":"+id, c.rate)
 	if !ok {
-		if counter := rateLimitedCounter(); counter != nil {
-			counter.Add(r.Context(), 1, metric.WithAttributes(attribute.String("caller", c.name)))
+		if l.refused != nil {
+			l.refused.Add(r.Context(), 1, metric.WithAttributes(attribute.String("caller", c.name)))
 		}
 		httpx.RefuseOverRate(w, r, wait, c.words+" ("+strconv.FormatFloat(c.rate.PerSecond, 'f', -1, 64)+
 			" a second, "+strconv.Itoa(c.rate.Burst)+" at once)")

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
@@ -26,9 +25,6 @@ import (
 // 401 and 403 is logged without the token and counted by route and reason.
 func TestGateChainsDevCustomerAndOIDCTokensAndAuditsDenials(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
-	prevMP := otel.GetMeterProvider()
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
-	t.Cleanup(func() { otel.SetMeterProvider(prevMP) })
 	var logs bytes.Buffer
 	prevLog := slog.Default()
 	slog.SetDefault(slog.New(slog.NewJSONHandler(&logs, nil)))
@@ -37,6 +33,7 @@ func TestGateChainsDevCustomerAndOIDCTokensAndAuditsDenials(t *testing.T) {
 	idp := newProvider(t)
 	dir := t.TempDir()
 	gate, err := auth.NewGate(context.Background(), auth.Config{
+		Meter:     sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)),
 		DevTokens: "true", SignsCustomerTokens: true,
 		OIDC: auth.OIDCConfig{Issuer: testIssuer, JWKSURL: idp.srv.URL, Audience: testAudience},
 	}, dir)

@@ -26,6 +26,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/platform/natswire"
@@ -83,6 +84,9 @@ type Subscription struct {
 	// trace context.
 	Trace  func(ctx context.Context, e eventlog.RecordedEvent) (context.Context, func(error))
 	Logger *slog.Logger
+	// Meter makes the consumer's instruments (see metrics); nil means the
+	// global provider.
+	Meter metric.MeterProvider
 }
 
 // Retry bounds the handling of one event.
@@ -160,7 +164,7 @@ func Consume(ctx context.Context, js jetstream.JetStream, sub Subscription, h Ha
 		sub.PinnedTTL = 5 * time.Second
 	}
 	sub.Retry = sub.Retry.withDefaults()
-	m, err := newMetrics()
+	m, err := newMetrics(sub.Meter)
 	if err != nil {
 		return nil, fmt.Errorf("bus: metrics: %w", err)
 	}

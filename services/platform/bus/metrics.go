@@ -7,10 +7,12 @@ import (
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/complaintflow/complaintflow/services/platform/natsreply"
 )
 
-// metrics are a consumer's instruments, on the meter provider in place when
-// it starts.
+// metrics are a consumer's instruments, on its subscription's meter
+// provider.
 type metrics struct {
 	// duration measures event handling, by consumer, event type and outcome
 	// (handled, ignored, dead-lettered, stopped).
@@ -19,11 +21,16 @@ type metrics struct {
 	deadLetters metric.Int64Counter
 	// recreated counts durables found deleted and created again, by consumer.
 	recreated metric.Int64Counter
+	// replies counts the re-drive requests refused for their reply subject.
+	replies *natsreply.Metrics
 }
 
-func newMetrics() (metrics, error) {
-	meter := otel.GetMeterProvider().Meter("github.com/complaintflow/complaintflow/services/platform/bus")
-	var m metrics
+func newMetrics(mp metric.MeterProvider) (metrics, error) {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	meter := mp.Meter("github.com/complaintflow/complaintflow/services/platform/bus")
+	m := metrics{replies: natsreply.NewMetrics(mp)}
 	var err error
 	if m.duration, err = meter.Float64Histogram("complaints.bus.handle.duration",
 		metric.WithUnit("s"), metric.WithDescription("Time to handle one event delivered to a durable consumer")); err != nil {

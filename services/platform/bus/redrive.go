@@ -43,7 +43,7 @@ const RedriveTimeout = 20 * time.Second
 func (c *Consumer) listenForRedrives() (*nats.Subscription, error) {
 	return c.js.Conn().QueueSubscribe(RedriveSubject(c.sub.Durable), c.sub.Durable, func(m *nats.Msg) {
 		if !natsreply.IsInbox(m.Reply) {
-			natsreply.Refuse(m.Subject, m.Reply)
+			c.metrics.replies.Refuse(m.Subject, m.Reply)
 			return
 		}
 		res := c.redriveOne(m)

@@ -21,7 +21,7 @@ import (
 // consumer whose event decodes reaches the handler.
 func FuzzRedriveRequest(f *testing.F) {
 	const durable = "fuzz"
-	m, err := newMetrics()
+	m, err := newMetrics(nil)
 	if err != nil {
 		f.Fatal(err)
 	}

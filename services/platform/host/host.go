@@ -18,6 +18,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/bus"
@@ -70,6 +72,9 @@ type Deps struct {
 	// are off: a unit that makes requests itself (the simulated payment
 	// system) reads the token of its role there.
 	DevTokensFile string
+	// Meter is the process's meter provider (the one telemetry installed):
+	// a service makes its instruments on it.
+	Meter metric.MeterProvider
 	// consumers collects the process's durable consumers, so /healthz can
 	// tell when one is not running.
 	consumers *bus.Consumers
@@ -133,6 +138,7 @@ type System struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	shutdown  func(context.Context) error
+	meter     metric.MeterProvider
 	debug     *http.Server
 	names     []string
 	url       string
@@ -173,6 +179,10 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 	if err != nil {
 		return nil, fmt.Errorf("telemetry: %w", err)
 	}
+	// The provider telemetry has just installed: every instrument of the
+	// process is made on it.
+	s.meter = otel.GetMeterProvider()
+	cfg.Auth.Meter = s.meter
 	for _, u := range units {
 		cfg.Auth.SignsCustomerTokens = cfg.Auth.SignsCustomerTokens || u.SignsCustomerTokens
 	}
@@ -198,7 +208,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 		if err != nil {
 			return nil, fmt.Errorf("EVENTSTORE_USERS: %w", err)
 		}
-		el, err := esdblog.New(ctx, cfg.EventStoreURL, esdblog.Options{Writers: owners})
+		el, err := esdblog.New(ctx, cfg.EventStoreURL, esdblog.Options{Writers: owners, Meter: s.meter})
 		if err != nil {
 			return nil, fmt.Errorf("EventStoreDB: %w", err)
 		}
@@ -210,7 +220,7 @@ func Start(ctx context.Context, cfg Config, name string, units ...Unit) (_ *Syst
 			}
 		}
 	} else if s.admin != nil {
-		jl, err := jetstreamlog.New(ctx, s.admin, jetstreamlog.Options{})
+		jl, err := jetstreamlog.New(ctx, s.admin, jetstreamlog.Options{Meter: s.meter})
 		if err != nil {
 			return nil, fmt.Errorf("JetStream event log: %w", err)
 		}
@@ -373,7 +383,7 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 		log = s.sharedLog
 	}
 	if log == nil {
-		jl, err := jetstreamlog.New(ctx, nc, jetstreamlog.Options{})
+		jl, err := jetstreamlog.New(ctx, nc, jetstreamlog.Options{Meter: s.meter})
 		if err != nil {
 			return Deps{}, fmt.Errorf("JetStream event log: %w", err)
 		}
@@ -396,11 +406,11 @@ func (s *System) open(ctx context.Context, process, service string) (Deps, error
 		if err != nil {
 			return Deps{}, fmt.Errorf("personal-data vault: %w", err)
 		}
-		reportKeys(ctx, census, keks)
+		reportKeys(ctx, s.meter, census, keks)
 	}
 	logger := slog.Default().With("service", service)
 	return Deps{Log: log, NATS: nc, Requests: u.api, JetStream: js, Vault: u.vault, Checkpoints: cps, Logger: logger,
-		Timers: timer.New(js, timer.Options{Logger: logger})}, nil
+		Timers: timer.New(js, timer.Options{Logger: logger}), Meter: s.meter}, nil
 }
 
 // provisioned are the streams a service uses, buckets' streams included.
@@ -431,7 +441,7 @@ func (s *System) startRelay(ctx, runCtx context.Context, process string) error {
 	if err != nil {
 		return fmt.Errorf("relay checkpoint store: %w", err)
 	}
-	var o relay.Options
+	o := relay.Options{Meter: s.meter}
 	if w, ok := s.esdb.(relay.Writers); ok && len(s.cfg.EventStoreUsers) > 0 {
 		o.Writers = w
 	}
@@ -589,6 +599,9 @@ func (d Deps) Consume(ctx context.Context, service string, sub bus.Subscription,
 	}
 	if sub.Logger == nil {
 		sub.Logger = d.Logger
+	}
+	if sub.Meter == nil {
+		sub.Meter = d.Meter
 	}
 	c, err := bus.Consume(ctx, d.JetStream, sub, h)
 	if err != nil {

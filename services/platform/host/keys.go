@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 
-	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 
@@ -23,7 +22,7 @@ const PersonalDataKeysMetric = "complaints.pii.keys"
 // the current KEK, keys stored unwrapped (refused, and worth a look: a key
 // stored before KEKs, or planted by someone who may write to the bucket),
 // and older KEKs that wrap nothing any more and may leave the file.
-func reportKeys(ctx context.Context, c pii.KeyCensus, keks *pii.KeyRing) {
+func reportKeys(ctx context.Context, mp metric.MeterProvider, c pii.KeyCensus, keks *pii.KeyRing) {
 	current := keks.Current()
 	if c.Rewrapped > 0 {
 		slog.Info("personal-data keys wrapped with the current key-encryption key", "keys", c.Rewrapped, "kek", current)
@@ -40,7 +39,7 @@ func reportKeys(ctx context.Context, c pii.KeyCensus, keks *pii.KeyRing) {
 		slog.Info("older key-encryption keys wrap no key any more and may leave PII_KEK_FILE (complaintctl kek retire)",
 			"keks", retired)
 	}
-	g, err := otel.Meter("github.com/complaintflow/complaintflow/services/platform/host").Int64Gauge(PersonalDataKeysMetric,
+	g, err := mp.Meter("github.com/complaintflow/complaintflow/services/platform/host").Int64Gauge(PersonalDataKeysMetric,
 		metric.WithDescription("personal-data keys in the customer-keys bucket at the process's start, by what wraps them"))
 	if err != nil {
 		return

@@ -95,7 +95,7 @@ func haveCredentials(dir, user string) bool {
 func (s *System) connect(process, user string) (*nats.Conn, error) {
 	cfg := s.cfg
 	dir := cfg.credentialsDir()
-	opts := []nats.Option{nats.Name(process + "/" + user), nats.MaxReconnects(-1), nats.ErrorHandler(asyncErrors(user)),
+	opts := []nats.Option{nats.Name(process + "/" + user), nats.MaxReconnects(-1), nats.ErrorHandler(asyncErrors(user, violations(s.meter))),
 		refuseOldServerOnReconnect(user)}
 	if haveCredentials(dir, user) {
 		creds, err := natsauth.ClientOptions(dir, user)
@@ -210,26 +210,30 @@ func parseVersion(s string) []int {
 // reported on a service's connections, by user and operation.
 const PermissionViolationsMetric = "complaints.nats.permission_violations"
 
-// violations is the counter of permission violations, from the meter
-// provider installed when one happens (the SDK keeps one instrument per name).
-func violations() metric.Int64Counter {
-	c, _ := otel.Meter("github.com/complaintflow/complaintflow/services/platform/host").Int64Counter(
+// violations is the counter of permission violations on mp (the global
+// provider when nil).
+func violations(mp metric.MeterProvider) metric.Int64Counter {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	c, _ := mp.Meter("github.com/complaintflow/complaintflow/services/platform/host").Int64Counter(
 		PermissionViolationsMetric,
 		metric.WithDescription("NATS permission violations a service's connection was told of"))
 	return c
 }
 
-// asyncErrors logs and counts the permission violations the server reports
-// on a user's connection. The log names the operation and the subject's
-// first tokens only: later tokens may carry a complaint or customer id.
-func asyncErrors(user string) nats.ErrHandler {
+// asyncErrors logs and counts in c the permission violations the server
+// reports on a user's connection. The log names the operation and the
+// subject's first tokens only: later tokens may carry a complaint or
+// customer id.
+func asyncErrors(user string, c metric.Int64Counter) nats.ErrHandler {
 	return func(_ *nats.Conn, _ *nats.Subscription, err error) {
 		if !errors.Is(err, nats.ErrPermissionViolation) {
 			slog.Warn("NATS asynchronous error", "user", user, "err", err)
 			return
 		}
 		op, subject := violationDetail(err.Error())
-		if c := violations(); c != nil {
+		if c != nil {
 			c.Add(context.Background(), 1, metric.WithAttributes(attribute.String("user", user), attribute.String("operation", op)))
 		}
 		slog.Warn("NATS permission violation", "user", user, "operation", op, "subject", subject)

@@ -36,15 +36,47 @@ const Timeout = 30 * time.Second
 
 // Limiter runs the requests of a service's endpoints concurrently, at most
 // max at once: a micro endpoint hands requests over one at a time.
-type Limiter struct{ slots chan struct{} }
+type Limiter struct {
+	slots   chan struct{}
+	metrics *Metrics
+}
 
 // NewLimiter returns a limiter of max requests in flight (DefaultMaxInFlight
-// when max is not positive).
-func NewLimiter(max int) *Limiter {
+// when max is not positive), counting its refusals in m (nil: on the global
+// meter provider).
+func NewLimiter(max int, m *Metrics) *Limiter {
 	if max <= 0 {
 		max = DefaultMaxInFlight
 	}
-	return &Limiter{slots: make(chan struct{}, max)}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	return &Limiter{slots: make(chan struct{}, max), metrics: m}
+}
+
+// Metrics count the requests a service refused: for their reply subject
+// (RefusedMetric) and for their caller (DeniedMetric).
+type Metrics struct {
+	refused, denied metric.Int64Counter
+}
+
+// NewMetrics makes the counters on mp (the global provider when nil).
+func NewMetrics(mp metric.MeterProvider) *Metrics {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	meter := mp.Meter("github.com/complaintflow/complaintflow/services/platform/natsreply")
+	var m Metrics
+	var err error
+	if m.refused, err = meter.Int64Counter(RefusedMetric, metric.WithUnit("{request}"),
+		metric.WithDescription("Requests not answered because their reply subject is not an inbox")); err != nil {
+		otel.Handle(err)
+	}
+	if m.denied, err = meter.Int64Counter(DeniedMetric, metric.WithUnit("{request}"),
+		metric.WithDescription("NATS requests refused for their caller (no token, a token not valid, a role missing)")); err != nil {
+		otel.Handle(err)
+	}
+	return &m
 }
 
 // Handler runs h for each request in its own goroutine, waiting for a slot.
@@ -53,7 +85,7 @@ func NewLimiter(max int) *Limiter {
 func (l *Limiter) Handler(h func(micro.Request)) micro.Handler {
 	return micro.HandlerFunc(func(r micro.Request) {
 		if !IsInbox(r.Reply()) {
-			Refuse(r.Subject(), r.Reply())
+			l.metrics.Refuse(r.Subject(), r.Reply())
 			return
 		}
 		l.slots <- struct{}{}
@@ -87,13 +119,10 @@ const RefusedMetric = "complaints.nats.replies_refused"
 // Refuse logs and counts a request refused for its reply subject. The log
 // names the reply subject's first token only: later tokens may carry a
 // complaint or customer id.
-func Refuse(subject, reply string) {
+func (m *Metrics) Refuse(subject, reply string) {
 	first, _, _ := strings.Cut(reply, ".")
-	c, _ := otel.Meter("github.com/complaintflow/complaintflow/services/platform/natsreply").Int64Counter(RefusedMetric,
-		metric.WithUnit("{request}"),
-		metric.WithDescription("Requests not answered because their reply subject is not an inbox"))
-	if c != nil {
-		c.Add(context.Background(), 1, metric.WithAttributes(attribute.String("subject", subject)))
+	if m.refused != nil {
+		m.refused.Add(context.Background(), 1, metric.WithAttributes(attribute.String("subject", subject)))
 	}
 	slog.Warn("NATS request refused: its reply subject is not an inbox", "subject", subject, "reply_prefix", first)
 }
@@ -140,10 +169,11 @@ const DeniedMetric = "complaints.nats.denied"
 // v (the process's verifier chain, the HTTP API's), must hold one of roles.
 // Otherwise the error is the problem to answer with Problem (401 without a
 // token or with one that is not valid, 403 with the wrong role), and the
-// denial is logged and counted in DeniedMetric, without the token or the
-// caller's subject. The NATS user only decides which subjects a client may
-// reach; the token says who it is and what it may do.
-func Caller(ctx context.Context, v auth.Verifier, r micro.Request, roles ...auth.Role) (auth.Principal, error) {
+// denial is logged and counted in m's DeniedMetric (nil m: on the global
+// provider), without the token or the caller's subject. The NATS user only
+// decides which subjects a client may reach; the token says who it is and
+// what it may do.
+func Caller(ctx context.Context, v auth.Verifier, r micro.Request, m *Metrics, roles ...auth.Role) (auth.Principal, error) {
 	p, refused := auth.Authorize(ctx, v, r.Headers().Get("Authorization"), r.Subject(), roles...)
 	if refused == nil {
 		return p, nil
@@ -154,11 +184,11 @@ func Caller(ctx context.Context, v auth.Verifier, r micro.Request, roles ...auth
 	}
 	slog.WarnContext(ctx, "request denied", "status", refused.Problem.Status, "reason", refused.Reason,
 		"subject", r.Subject(), "roles", held)
-	c, _ := otel.Meter("github.com/complaintflow/complaintflow/services/platform/natsreply").Int64Counter(DeniedMetric,
-		metric.WithUnit("{request}"),
-		metric.WithDescription("NATS requests refused for their caller (no token, a token not valid, a role missing)"))
-	if c != nil {
-		c.Add(ctx, 1, metric.WithAttributes(attribute.String("subject", r.Subject()),
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	if m.denied != nil {
+		m.denied.Add(ctx, 1, metric.WithAttributes(attribute.String("subject", r.Subject()),
 			attribute.String("reason", refused.Reason),
 			attribute.String("status", strconv.Itoa(refused.Problem.Status))))
 	}
@@ -193,6 +223,9 @@ type Service struct {
 	Verifier auth.Verifier
 	// MaxInFlight bounds the requests handled at once (NewLimiter).
 	MaxInFlight int
+	// Meter counts the refused requests (Metrics); nil means the global
+	// provider.
+	Meter metric.MeterProvider
 }
 
 // Start adds service s on nc and serves its endpoints (Serve). Stop the
@@ -202,7 +235,7 @@ func Start(nc *nats.Conn, s Service, endpoints ...Endpoint) (micro.Service, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := Serve(svc, s.Name, s.Verifier, NewLimiter(s.MaxInFlight), endpoints...); err != nil {
+	if err := Serve(svc, s.Name, s.Verifier, NewLimiter(s.MaxInFlight, NewMetrics(s.Meter)), endpoints...); err != nil {
 		_ = svc.Stop()
 		return nil, err
 	}
@@ -216,7 +249,7 @@ func Serve(svc micro.Service, service string, v auth.Verifier, l *Limiter, endpo
 	for _, e := range endpoints {
 		h := l.Handler(func(r micro.Request) {
 			ctx, end := Context(service, r)
-			p, err := Caller(ctx, v, r, e.Roles...)
+			p, err := Caller(ctx, v, r, l.metrics, e.Roles...)
 			if err != nil {
 				end(Problem(ctx, r, err))
 				return

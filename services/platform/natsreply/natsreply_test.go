@@ -10,7 +10,6 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
-	"go.opentelemetry.io/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
@@ -31,7 +30,7 @@ func TestRequestsRunConcurrentlyAndRefusalsAnswerAsProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = svc.Stop() }()
-	limiter := natsreply.NewLimiter(4)
+	limiter := natsreply.NewLimiter(4, nil)
 	err = svc.AddEndpoint("slow", limiter.Handler(func(r micro.Request) {
 		ctx, end := natsreply.Context("test", r)
 		n := inFlight.Add(1)
@@ -104,7 +103,7 @@ func TestARequestWhoseReplyIsNotAnInboxIsRefused(t *testing.T) {
 	}
 	defer func() { _ = svc.Stop() }()
 	var ran atomic.Int32
-	err = svc.AddEndpoint("show", natsreply.NewLimiter(1).Handler(func(r micro.Request) {
+	err = svc.AddEndpoint("show", natsreply.NewLimiter(1, nil).Handler(func(r micro.Request) {
 		ran.Add(1)
 		_ = r.Respond([]byte("answer"))
 	}), micro.WithEndpointSubject("test.show"))
@@ -137,9 +136,7 @@ func TestARequestWhoseReplyIsNotAnInboxIsRefused(t *testing.T) {
 // naming why; each refusal is counted by subject and reason.
 func TestARequestIsHandledOnlyForACallerWithTheRole(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
-	prev := otel.GetMeterProvider()
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
-	t.Cleanup(func() { otel.SetMeterProvider(prev) })
+	metrics := natsreply.NewMetrics(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
 
 	_, url := natsservertest.RunForTest(t)
 	nc := natsservertest.ConnectForTest(t, url)
@@ -153,9 +150,9 @@ func TestARequestIsHandledOnlyForACallerWithTheRole(t *testing.T) {
 		"intake-token":   {Subject: "crm", Roles: []auth.Role{auth.RoleIntakeSystem}},
 	}
 	var ran atomic.Int32
-	err = svc.AddEndpoint("confirm", natsreply.NewLimiter(1).Handler(func(r micro.Request) {
+	err = svc.AddEndpoint("confirm", natsreply.NewLimiter(1, metrics).Handler(func(r micro.Request) {
 		ctx, end := natsreply.Context("test", r)
-		p, err := natsreply.Caller(ctx, tokens, r, auth.RolePayments)
+		p, err := natsreply.Caller(ctx, tokens, r, metrics, auth.RolePayments)
 		if err != nil {
 			end(natsreply.Problem(ctx, r, err))
 			return

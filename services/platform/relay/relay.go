@@ -65,6 +65,8 @@ type Options struct {
 	// Writers vouches for each event's writer before it is published
 	// (esdblog.Log with its Writers). Nil publishes every event.
 	Writers Writers
+	// Meter makes the relay's instruments; nil means the global provider.
+	Meter metric.MeterProvider
 }
 
 // Writers tells whether the log vouches for an event's writer.
@@ -107,7 +109,10 @@ func New(src eventlog.Log, js jetstream.JetStream, cps checkpoint.Store, o Optio
 	if o.MaxInFlight > 1000 {
 		o.MaxInFlight = 1000
 	}
-	meter := otel.GetMeterProvider().Meter("github.com/complaintflow/complaintflow/services/platform/relay")
+	if o.Meter == nil {
+		o.Meter = otel.GetMeterProvider()
+	}
+	meter := o.Meter.Meter("github.com/complaintflow/complaintflow/services/platform/relay")
 	unvouched, _ := meter.Int64Counter("complaints.relay.unvouched", metric.WithUnit("{event}"),
 		metric.WithDescription("Events not relayed because the log does not vouch for their writer"))
 	return &Relay{src: src, js: js, cps: cps, o: o, log: o.Logger.With("component", "relay", "relay", o.Name), unvouched: unvouched}

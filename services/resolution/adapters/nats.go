@@ -7,6 +7,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/micro"
+	"go.opentelemetry.io/otel/metric"
 
 	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
@@ -70,6 +71,9 @@ type NATS struct {
 	Verifier auth.Verifier
 	// MaxInFlight bounds the requests handled at once (default 64).
 	MaxInFlight int
+	// Meter counts the refused requests (natsreply.Metrics); nil means the
+	// global provider.
+	Meter metric.MeterProvider
 }
 
 type (
@@ -162,7 +166,7 @@ func (n NATS) Serve(nc *nats.Conn) (micro.Service, error) {
 				return handle(ctx, r, natsCaller(r, p))
 			}})
 	}
-	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Works complaint cases: queues, claims, transfers, escalations, reviews, information requests, contacts, resolutions, reopens", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight}, endpoints...)
+	return natsreply.Start(nc, natsreply.Service{Name: app.ServiceName, Description: "Works complaint cases: queues, claims, transfers, escalations, reviews, information requests, contacts, resolutions, reopens", Verifier: n.Verifier, MaxInFlight: n.MaxInFlight, Meter: n.Meter}, endpoints...)
 }
 
 // natsHandler answers one request of a caller.

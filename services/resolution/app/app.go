@@ -7,6 +7,8 @@ import (
 	"context"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/resolution/domain"
@@ -29,6 +31,7 @@ type Resolution struct {
 	queues *Queues
 	repo   *es.Repository[domain.Case, domain.CaseCommand]
 	now    func() time.Time
+	effort metric.Int64Counter
 }
 
 // Deps are what the application works with.
@@ -39,6 +42,9 @@ type Deps struct {
 	Metadata func(context.Context, *eventlog.Metadata)
 	// Now is the clock; nil for the system clock.
 	Now func() time.Time
+	// Meter counts the customer's effort (EffortMetric); nil means the
+	// global provider.
+	Meter metric.MeterProvider
 }
 
 // New builds the application.
@@ -48,6 +54,7 @@ func New(d Deps) *Resolution {
 		now = func() time.Time { return time.Now().UTC() }
 	}
 	return &Resolution{
+		effort: newEffortCounter(d.Meter),
 		policy: d.Policy,
 		log:    d.Log,
 		queues: NewQueues(),

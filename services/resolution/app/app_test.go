@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"go.opentelemetry.io/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"google.golang.org/protobuf/proto"
@@ -44,11 +43,9 @@ func TestQueueFoldingIsIdempotent(t *testing.T) {
 
 func TestEffortIsCountedByKindAndTeam(t *testing.T) {
 	reader := sdkmetric.NewManualReader()
-	prev := otel.GetMeterProvider()
-	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
-	t.Cleanup(func() { otel.SetMeterProvider(prev) })
+	counter := newEffortCounter(sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)))
 
-	countEffort(context.Background(), "a", []proto.Message{
+	countEffort(context.Background(), counter, "a", []proto.Message{
 		&complaintsv1.CaseTransferred{ToTeam: "b"}, &complaintsv1.CaseAssigned{}, &complaintsv1.InformationRequested{},
 		&complaintsv1.CaseReopened{Team: "b"}, &complaintsv1.CaseEscalated{},
 	})

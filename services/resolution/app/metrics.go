@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"sync"
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
@@ -16,32 +15,24 @@ import (
 // (transfer, information_request, reopen, escalation) and team.
 const EffortMetric = "complaints.resolution.effort"
 
-var effort struct {
-	mu       sync.Mutex
-	provider metric.MeterProvider
-	counter  metric.Int64Counter
-}
-
-// effortCounter is the counter on the current global meter provider, made
-// again when the provider changes (telemetry setup, tests).
-func effortCounter() metric.Int64Counter {
-	effort.mu.Lock()
-	defer effort.mu.Unlock()
-	if mp := otel.GetMeterProvider(); mp != effort.provider || effort.counter == nil {
-		c, err := mp.Meter("github.com/complaintflow/complaintflow/services/resolution").Int64Counter(EffortMetric,
-			metric.WithDescription("Transfers, information requests, reopens and escalations of cases: customer effort"),
-			metric.WithUnit("{step}"))
-		if err != nil {
-			otel.Handle(err)
-			return nil
-		}
-		effort.provider, effort.counter = mp, c
+// newEffortCounter makes the EffortMetric counter on mp (the global
+// provider when nil).
+func newEffortCounter(mp metric.MeterProvider) metric.Int64Counter {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
 	}
-	return effort.counter
+	c, err := mp.Meter("github.com/complaintflow/complaintflow/services/resolution").Int64Counter(EffortMetric,
+		metric.WithDescription("Transfers, information requests, reopens and escalations of cases: customer effort"),
+		metric.WithUnit("{step}"))
+	if err != nil {
+		otel.Handle(err)
+		return nil
+	}
+	return c
 }
 
-// countEffort counts the effort steps among events just recorded.
-func countEffort(ctx context.Context, team string, events []proto.Message) {
+// countEffort counts in c the effort steps among events just recorded.
+func countEffort(ctx context.Context, c metric.Int64Counter, team string, events []proto.Message) {
 	for _, e := range events {
 		var kind string
 		switch e := e.(type) {
@@ -56,7 +47,7 @@ func countEffort(ctx context.Context, team string, events []proto.Message) {
 		default:
 			continue
 		}
-		if c := effortCounter(); c != nil {
+		if c != nil {
 			c.Add(ctx, 1, metric.WithAttributes(attribute.String("kind", kind), attribute.String("team", team)))
 		}
 	}

@@ -115,6 +115,8 @@ type Options struct {
 	// an ACL. Empty: streams are created without an ACL of their own, and
 	// Vouch vouches for nothing.
 	Writers map[string]string
+	// Meter makes the adapter's instruments; nil means the global provider.
+	Meter metric.MeterProvider
 }
 
 // DefaultMaxAppendSize is the server's default limit on one append: 1 MiB.
@@ -177,7 +179,10 @@ func open(c client, o Options) *Log {
 	if o.MaxAppendSize <= 0 {
 		o.MaxAppendSize = DefaultMaxAppendSize
 	}
-	meter := otel.GetMeterProvider().Meter("github.com/complaintflow/complaintflow/services/platform/eventlog/esdblog")
+	if o.Meter == nil {
+		o.Meter = otel.GetMeterProvider()
+	}
+	meter := o.Meter.Meter("github.com/complaintflow/complaintflow/services/platform/eventlog/esdblog")
 	refusals, _ := meter.Int64Counter("complaints.eventlog.refusals", metric.WithUnit("{refusal}"),
 		metric.WithDescription("Operations EventStoreDB refused for want of a right (access denied)"))
 	return &Log{

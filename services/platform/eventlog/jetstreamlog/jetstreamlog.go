@@ -47,6 +47,8 @@ type Options struct {
 	// Timeout bounds one publish when the caller's context has no deadline
 	// (default 10s).
 	Timeout time.Duration
+	// Meter makes the adapter's instruments; nil means the global provider.
+	Meter metric.MeterProvider
 }
 
 // Log is the JetStream event log.
@@ -94,7 +96,7 @@ func New(ctx context.Context, nc *nats.Conn, o Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := newMetrics()
+	m, err := newMetrics(o.Meter)
 	if err != nil {
 		return nil, fmt.Errorf("jetstreamlog: metrics: %w", err)
 	}
@@ -123,10 +125,12 @@ type metrics struct {
 	appendEvents   metric.Int64Histogram
 }
 
-// newMetrics makes the instruments on the meter provider in place when the
-// log is opened.
-func newMetrics() (m metrics, err error) {
-	meter := otel.GetMeterProvider().Meter("github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog")
+// newMetrics makes the instruments on mp (the global provider when nil).
+func newMetrics(mp metric.MeterProvider) (m metrics, err error) {
+	if mp == nil {
+		mp = otel.GetMeterProvider()
+	}
+	meter := mp.Meter("github.com/complaintflow/complaintflow/services/platform/eventlog/jetstreamlog")
 	m.appendDuration, err = meter.Float64Histogram("complaints.eventlog.append.duration",
 		metric.WithUnit("s"), metric.WithDescription("Time from an append's call to its acknowledgement, fsync included"))
 	if err != nil {
