@@ -88,7 +88,7 @@ func (h HTTP) rootCauses(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := h.App.RootCauses(r.Context(), q)
-	answer(w, r, rep, err)
+	answer(w, r, rootCausesWire(rep), err)
 }
 
 func (h HTTP) effort(w http.ResponseWriter, r *http.Request) {
@@ -104,7 +104,7 @@ func (h HTTP) effort(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rep, err := h.App.Effort(r.Context(), q, days)
-	answer(w, r, rep, err)
+	answer(w, r, effortWire(rep), err)
 }
 
 // wantsCSV reports whether the caller asked for CSV: format=csv, or an
@@ -142,7 +142,7 @@ func (h HTTP) regulatory(w http.ResponseWriter, r *http.Request) {
 	}
 	if !wantsCSV(r) {
 		rep, err := h.App.Regulatory(r.Context(), q)
-		answer(w, r, rep, err)
+		answer(w, r, regulatoryWire(rep), err)
 		return
 	}
 	var rows [][]string
@@ -152,14 +152,14 @@ func (h HTTP) regulatory(w http.ResponseWriter, r *http.Request) {
 			answer(w, r, list, err)
 			return
 		}
-		rows = CFPBRows(list)
+		rows = CFPBRows(cfpbExportWire(list))
 	} else {
 		rep, err := h.App.Regulatory(r.Context(), q)
 		if err != nil {
 			answer(w, r, rep, err)
 			return
 		}
-		rows = ReturnRows(rep)
+		rows = ReturnRows(regulatoryWire(rep))
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", fmt.Sprintf("attachment; filename=%q", "complaints-"+orAll(export, "fca")+".csv"))

@@ -130,12 +130,12 @@ func (h HTTP) page(w http.ResponseWriter, r *http.Request) {
 	}
 	root, err := h.App.RootCauses(r.Context(), q)
 	if err != nil {
-		answer(w, r, root, err)
+		answer(w, r, rootCausesWire(root), err)
 		return
 	}
 	effort, err := h.App.Effort(r.Context(), q, app.DefaultRecontactDays)
 	if err != nil {
-		answer(w, r, effort, err)
+		answer(w, r, effortWire(effort), err)
 		return
 	}
 	pv := h.Prevention
@@ -152,7 +152,7 @@ func (h HTTP) page(w http.ResponseWriter, r *http.Request) {
 		httpx.WriteError(w, r, err)
 		return
 	}
-	pg := buildPage(root, effort, issues, actions)
+	pg := buildPage(rootCausesWire(root), effortWire(effort), issues, actions)
 	var buf bytes.Buffer
 	if err := reportTemplate.Execute(&buf, pg); err != nil {
 		slog.ErrorContext(r.Context(), "report page", "err", err)

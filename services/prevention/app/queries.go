@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
 	"github.com/complaintflow/complaintflow/services/prevention/domain"
 )
@@ -39,21 +38,27 @@ func (a *Prevention) read(ctx context.Context, asOf time.Time, fn func(t *domain
 	return pos, nil
 }
 
-func asOfPtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	t = t.UTC()
-	return &t
+// Report is a report as read: when, at which position of the log, and as
+// of which instant (zero: the live projection).
+type Report[T any] struct {
+	Body        T
+	GeneratedAt time.Time
+	Position    eventlog.Position
+	AsOf        time.Time
+}
+
+// report reads a report from the fact table the query is about.
+func report[T any](a *Prevention, ctx context.Context, asOf time.Time, fn func(t *domain.Facts) T) (Report[T], error) {
+	var rep Report[T]
+	pos, err := a.read(ctx, asOf, func(t *domain.Facts) { rep.Body = fn(t) })
+	rep.GeneratedAt, rep.Position, rep.AsOf = a.now(), pos, asOf
+	return rep, err
 }
 
 // RootCauses is the Pareto of root causes with what each costs and its
 // weekly trend.
-func (a *Prevention) RootCauses(ctx context.Context, q Query) (api.RootCauseReport, error) {
-	var rep api.RootCauseReport
-	pos, err := a.read(ctx, q.AsOf, func(t *domain.Facts) { rep = t.RootCauseReport(q.Filter) })
-	rep.GeneratedAt, rep.Position, rep.AsOf = a.now(), uint64(pos), asOfPtr(q.AsOf)
-	return rep, err
+func (a *Prevention) RootCauses(ctx context.Context, q Query) (Report[domain.RootCauseReport], error) {
+	return report(a, ctx, q.AsOf, func(t *domain.Facts) domain.RootCauseReport { return t.RootCauseReport(q.Filter) })
 }
 
 // DefaultRecontactDays is how soon after closure a new complaint about the
@@ -61,14 +66,11 @@ func (a *Prevention) RootCauses(ctx context.Context, q Query) (api.RootCauseRepo
 const DefaultRecontactDays = 7
 
 // Effort is the effort report; recontactDays <= 0 takes the default.
-func (a *Prevention) Effort(ctx context.Context, q Query, recontactDays int) (api.EffortReport, error) {
+func (a *Prevention) Effort(ctx context.Context, q Query, recontactDays int) (Report[domain.EffortReport], error) {
 	if recontactDays <= 0 {
 		recontactDays = DefaultRecontactDays
 	}
-	var rep api.EffortReport
-	pos, err := a.read(ctx, q.AsOf, func(t *domain.Facts) { rep = t.EffortReport(q.Filter, recontactDays) })
-	rep.GeneratedAt, rep.Position, rep.AsOf = a.now(), uint64(pos), asOfPtr(q.AsOf)
-	return rep, err
+	return report(a, ctx, q.AsOf, func(t *domain.Facts) domain.EffortReport { return t.EffortReport(q.Filter, recontactDays) })
 }
 
 // RegulatoryQuery selects a complaints return.
@@ -79,16 +81,15 @@ type RegulatoryQuery struct {
 }
 
 // Regulatory is the complaints return of a regime and period.
-func (a *Prevention) Regulatory(ctx context.Context, q RegulatoryQuery) (api.RegulatoryReport, error) {
-	var rep api.RegulatoryReport
-	pos, err := a.read(ctx, q.AsOf, func(t *domain.Facts) { rep = t.RegulatoryReportIn(a.in3, q.Regime, q.From, q.To) })
-	rep.GeneratedAt, rep.Position, rep.AsOf = a.now(), uint64(pos), asOfPtr(q.AsOf)
-	return rep, err
+func (a *Prevention) Regulatory(ctx context.Context, q RegulatoryQuery) (Report[domain.RegulatoryReport], error) {
+	return report(a, ctx, q.AsOf, func(t *domain.Facts) domain.RegulatoryReport {
+		return t.RegulatoryReportIn(a.in3, q.Regime, q.From, q.To)
+	})
 }
 
 // CFPBExport lists the complaints closed in the period, CFPB style.
-func (a *Prevention) CFPBExport(ctx context.Context, q RegulatoryQuery) ([]api.CFPBComplaint, error) {
-	var out []api.CFPBComplaint
+func (a *Prevention) CFPBExport(ctx context.Context, q RegulatoryQuery) ([]domain.CFPBComplaint, error) {
+	var out []domain.CFPBComplaint
 	_, err := a.read(ctx, q.AsOf, func(t *domain.Facts) { out = t.CFPBExport(q.Regime, q.From, q.To) })
 	return out, err
 }

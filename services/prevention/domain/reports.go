@@ -5,7 +5,6 @@ import (
 	"time"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
-	"github.com/complaintflow/complaintflow/services/api"
 )
 
 // Filter selects the complaints of a report: received in [From, To) (zero:
@@ -28,18 +27,6 @@ func (q Filter) Keeps(f *Fact) bool {
 
 func inPeriod(t, from, to time.Time) bool {
 	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || t.Before(to))
-}
-
-// Wire is the filter as the reports echo it.
-func (q Filter) Wire() api.ReportFilter {
-	w := api.ReportFilter{Product: q.Product, Channel: q.Channel, Team: q.Team}
-	if !q.From.IsZero() {
-		w.From = &q.From
-	}
-	if !q.To.IsZero() {
-		w.To = &q.To
-	}
-	return w
 }
 
 const (
@@ -70,6 +57,43 @@ func WeekOf(t time.Time) time.Time { return time.Unix(weekStart(t), 0).UTC() }
 // MaxTrendWeeks bounds the weekly trend to its latest weeks.
 const MaxTrendWeeks = 52
 
+// RootCauseReport is the Pareto of root causes of the resolved complaints
+// its Filter keeps, most frequent first, with each cause's weekly trend.
+type RootCauseReport struct {
+	Filter Filter
+	Total  int64
+	Causes []CauseShare
+	// Weeks are the Mondays (UTC) of the weekly trend, oldest first.
+	Weeks []time.Time
+	Trend []CauseTrend
+}
+
+// CauseShare is one root cause's line of the report: its complaints, their
+// share and the cumulative share down to it, and what they cost.
+type CauseShare struct {
+	RootCause  string
+	Complaints int64
+	Share      float64
+	Cumulative float64
+	// RedressPaidMinor is the redress paid, in minor units of whatever
+	// currency.
+	RedressPaidMinor int64
+	// MeanEffort is the mean number of effort steps per complaint.
+	MeanEffort float64
+	// CES is the mean Customer Effort Score of the CESAnswers answers.
+	CES               float64
+	CESAnswers        int64
+	ReopenRate        float64
+	RepeatContactRate float64
+}
+
+// CauseTrend is one root cause's complaints per week (the report's Weeks,
+// in order).
+type CauseTrend struct {
+	RootCause string
+	Counts    []int64
+}
+
 type causeAcc struct {
 	n, paid, effort, cesSum, cesN, reopened, repeated int64
 	weeks                                             map[int64]int64
@@ -78,7 +102,7 @@ type causeAcc struct {
 // RootCauseReport is the Pareto of root causes of the resolved complaints
 // the filter keeps, with what each cause costs (redress, effort, CES,
 // reopens, repeat contacts) and its weekly trend by week of receipt.
-func (t *Facts) RootCauseReport(q Filter) api.RootCauseReport {
+func (t *Facts) RootCauseReport(q Filter) RootCauseReport {
 	acc := map[string]*causeAcc{}
 	var total int64
 	var first, last int64
@@ -114,9 +138,9 @@ func (t *Facts) RootCauseReport(q Filter) api.RootCauseReport {
 			last = w
 		}
 	})
-	rep := api.RootCauseReport{Filter: q.Wire(), Total: total, Causes: []api.CauseShare{}, Weeks: []time.Time{}, Trend: []api.CauseTrend{}}
+	rep := RootCauseReport{Filter: q, Total: total, Causes: []CauseShare{}, Weeks: []time.Time{}, Trend: []CauseTrend{}}
 	for cause, a := range acc {
-		rep.Causes = append(rep.Causes, api.CauseShare{
+		rep.Causes = append(rep.Causes, CauseShare{
 			RootCause: cause, Complaints: a.n, RedressPaidMinor: a.paid,
 			MeanEffort: ratio(a.effort, a.n), CES: ratio(a.cesSum, a.cesN), CESAnswers: a.cesN,
 			ReopenRate: ratio(a.reopened, a.n), RepeatContactRate: ratio(a.repeated, a.n),
@@ -146,7 +170,7 @@ func (t *Facts) RootCauseReport(q Filter) api.RootCauseReport {
 		for i := range rep.Weeks {
 			counts[i] = acc[c.RootCause].weeks[first+int64(i)*week]
 		}
-		rep.Trend = append(rep.Trend, api.CauseTrend{RootCause: c.RootCause, Counts: counts})
+		rep.Trend = append(rep.Trend, CauseTrend{RootCause: c.RootCause, Counts: counts})
 	}
 	return rep
 }
@@ -156,6 +180,55 @@ func ratio(a, b int64) float64 {
 		return 0
 	}
 	return float64(a) / float64(b)
+}
+
+// EffortFigures measure what complaints cost customers (Dixon): how often
+// they had to come back, be passed on, switch channel, answer questions or
+// reopen, and how hard they said it was.
+type EffortFigures struct {
+	Complaints        int64
+	RepeatContactRate float64
+	// Closed complaints, and the share of them that came back as a new
+	// complaint within the report's recontact days after closure.
+	Closed        int64
+	RecontactRate float64
+	// Per complaint.
+	TransfersPerComplaint           float64
+	ChannelSwitchesPerComplaint     float64
+	InformationRequestsPerComplaint float64
+	// Resolved complaints, and the share resolved at first contact.
+	Resolved   int64
+	FCRRate    float64
+	ReopenRate float64
+	// MeanEffort is the mean number of effort steps (repeat contacts,
+	// channel switches, transfers, information requests, reopens).
+	MeanEffort float64
+	CES        CESDistribution
+}
+
+// CESDistribution is the Customer Effort Scores answered (1 = very easy to
+// 7 = very hard): Counts[i] answered i+1.
+type CESDistribution struct {
+	Answers int64
+	Mean    float64
+	Counts  []int64
+}
+
+// EffortGroup is the effort of one cause, product or team.
+type EffortGroup struct {
+	Key string
+	EffortFigures
+}
+
+// EffortReport is the effort of the complaints its Filter keeps, overall
+// and by cause, product and team (the most effort first).
+type EffortReport struct {
+	Filter        Filter
+	RecontactDays int
+	Overall       EffortFigures
+	ByCause       []EffortGroup
+	ByProduct     []EffortGroup
+	ByTeam        []EffortGroup
 }
 
 type effortAcc struct {
@@ -195,7 +268,7 @@ func (a *effortAcc) add(f *Fact, recontactWithin time.Duration) {
 	}
 }
 
-func (a *effortAcc) figures() api.EffortFigures {
+func (a *effortAcc) figures() EffortFigures {
 	var answers, sum int64
 	counts := make([]int64, 7)
 	for i, c := range a.ces {
@@ -203,21 +276,21 @@ func (a *effortAcc) figures() api.EffortFigures {
 		answers += c
 		sum += c * int64(i+1)
 	}
-	return api.EffortFigures{
+	return EffortFigures{
 		Complaints: a.n, RepeatContactRate: ratio(a.repeated, a.n),
 		Closed: a.closed, RecontactRate: ratio(a.recontacted, a.closed),
 		TransfersPerComplaint: ratio(a.transfers, a.n), ChannelSwitchesPerComplaint: ratio(a.switches, a.n),
 		InformationRequestsPerComplaint: ratio(a.infos, a.n),
 		Resolved:                        a.resolved, FCRRate: ratio(a.fcr, a.resolved), ReopenRate: ratio(a.reopened, a.n),
 		MeanEffort: ratio(a.effort, a.n),
-		CES:        api.CESDistribution{Answers: answers, Mean: ratio(sum, answers), Counts: counts},
+		CES:        CESDistribution{Answers: answers, Mean: ratio(sum, answers), Counts: counts},
 	}
 }
 
-func groups(m map[string]*effortAcc) []api.EffortGroup {
-	out := make([]api.EffortGroup, 0, len(m))
+func groups(m map[string]*effortAcc) []EffortGroup {
+	out := make([]EffortGroup, 0, len(m))
 	for k, a := range m {
-		out = append(out, api.EffortGroup{Key: k, EffortFigures: a.figures()})
+		out = append(out, EffortGroup{Key: k, EffortFigures: a.figures()})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].MeanEffort != out[j].MeanEffort {
@@ -232,7 +305,7 @@ func groups(m map[string]*effortAcc) []api.EffortGroup {
 // customers, overall and by cause, product and team (the most effort
 // first). A closed complaint counts as recontacted when a later complaint
 // came back about it within recontactDays of its closure.
-func (t *Facts) EffortReport(q Filter, recontactDays int) api.EffortReport {
+func (t *Facts) EffortReport(q Filter, recontactDays int) EffortReport {
 	within := time.Duration(recontactDays) * 24 * time.Hour
 	var all effortAcc
 	by := [3]map[string]*effortAcc{{}, {}, {}}
@@ -253,7 +326,7 @@ func (t *Facts) EffortReport(q Filter, recontactDays int) api.EffortReport {
 			a.add(f, within)
 		}
 	})
-	return api.EffortReport{Filter: q.Wire(), RecontactDays: recontactDays, Overall: all.figures(),
+	return EffortReport{Filter: q, RecontactDays: recontactDays, Overall: all.figures(),
 		ByCause: groups(by[0]), ByProduct: groups(by[1]), ByTeam: groups(by[2])}
 }
 
@@ -314,7 +387,62 @@ func (f *Fact) Timely() bool {
 	return !f.Open() && f.ResolvedAt.Sub(f.ReceivedAt) <= CFPBTimely
 }
 
-type regAcc struct{ f api.RegulatoryFigures }
+// RegulatoryFigures are the counts of a complaints return (FCA DISP 1
+// Annex 1 style): complaints opened and closed in the period, how fast the
+// closed ones got their final response, how many were upheld, and the
+// redress paid for them (minor units per currency).
+type RegulatoryFigures struct {
+	Opened                    int64
+	Closed                    int64
+	ClosedWithin3BusinessDays int64
+	ClosedWithin8Weeks        int64
+	ClosedLater               int64
+	Upheld                    int64
+	PartlyUpheld              int64
+	Rejected                  int64
+	UpheldShare               float64
+	RedressPaidMinor          map[string]int64
+}
+
+// RegulatoryRow is one product, cause or product and cause of the return.
+type RegulatoryRow struct {
+	Product   string
+	RootCause string
+	RegulatoryFigures
+}
+
+// CFPBResponse counts the complaints of one company-response category
+// (CFPB style), and how many of them were answered in time (15 days).
+type CFPBResponse struct {
+	CompanyResponse string
+	Complaints      int64
+	Timely          int64
+}
+
+// RegulatoryReport is the complaints return of a Regime (empty: every
+// regime) for [From, To) (zero: unbounded).
+type RegulatoryReport struct {
+	Regime            string
+	From, To          time.Time
+	Total             RegulatoryFigures
+	ByProduct         []RegulatoryRow
+	ByCause           []RegulatoryRow
+	ByProductAndCause []RegulatoryRow
+	CFPB              []CFPBResponse
+}
+
+// CFPBComplaint is one line of the CFPB-style export.
+type CFPBComplaint struct {
+	ComplaintID     string
+	Product         string
+	SubmittedVia    string
+	ReceivedAt      time.Time
+	RespondedAt     time.Time
+	CompanyResponse string
+	Timely          bool
+}
+
+type regAcc struct{ f RegulatoryFigures }
 
 func (a *regAcc) add(f *Fact, from, to time.Time, in3 AnsweredIn3BusinessDays) {
 	if inPeriod(f.ReceivedAt, from, to) {
@@ -350,7 +478,7 @@ func (a *regAcc) add(f *Fact, from, to time.Time, in3 AnsweredIn3BusinessDays) {
 }
 
 func newRegAcc() *regAcc {
-	return &regAcc{f: api.RegulatoryFigures{RedressPaidMinor: map[string]int64{}}}
+	return &regAcc{f: RegulatoryFigures{RedressPaidMinor: map[string]int64{}}}
 }
 
 // merge adds b's counts to a's.
@@ -369,7 +497,7 @@ func (a *regAcc) merge(b *regAcc) {
 }
 
 // figures are the counts with the upheld share worked out.
-func (a *regAcc) figures() api.RegulatoryFigures {
+func (a *regAcc) figures() RegulatoryFigures {
 	f := a.f
 	f.UpheldShare = ratio(f.Upheld+f.PartlyUpheld, f.Closed)
 	return f
@@ -381,20 +509,20 @@ func (a *regAcc) figures() api.RegulatoryFigures {
 // (within 3 business days, within 8 weeks, later), upheld share and
 // redress paid, in total and by product, cause and both, plus the CFPB
 // company-response summary of the complaints closed in the period.
-func (t *Facts) RegulatoryReport(regime string, from, to time.Time) api.RegulatoryReport {
+func (t *Facts) RegulatoryReport(regime string, from, to time.Time) RegulatoryReport {
 	return t.RegulatoryReportIn(MondayToFriday, regime, from, to)
 }
 
 // RegulatoryReportIn is RegulatoryReport with the third business day
 // counted by in3 (the regimes' calendars).
-func (t *Facts) RegulatoryReportIn(in3 AnsweredIn3BusinessDays, regime string, from, to time.Time) api.RegulatoryReport {
+func (t *Facts) RegulatoryReportIn(in3 AnsweredIn3BusinessDays, regime string, from, to time.Time) RegulatoryReport {
 	if in3 == nil {
 		in3 = MondayToFriday
 	}
 	// One pass counts by product and cause; the totals by product, by
 	// cause and overall are sums of those.
 	byBoth := map[[2]string]*regAcc{}
-	cfpb := map[string]*api.CFPBResponse{}
+	cfpb := map[string]*CFPBResponse{}
 	t.Each(func(f *Fact) {
 		if f.ReceivedAt.IsZero() || (regime != "" && f.Regime != regime) {
 			return
@@ -412,7 +540,7 @@ func (t *Facts) RegulatoryReportIn(in3 AnsweredIn3BusinessDays, regime string, f
 		if closed {
 			r := f.CompanyResponse()
 			if cfpb[r] == nil {
-				cfpb[r] = &api.CFPBResponse{CompanyResponse: r}
+				cfpb[r] = &CFPBResponse{CompanyResponse: r}
 			}
 			cfpb[r].Complaints++
 			if f.Timely() {
@@ -434,24 +562,18 @@ func (t *Facts) RegulatoryReportIn(in3 AnsweredIn3BusinessDays, regime string, f
 			g.m[g.key].merge(a)
 		}
 	}
-	rep := api.RegulatoryReport{Regime: regime, Total: total.figures(), ByProduct: []api.RegulatoryRow{}, ByCause: []api.RegulatoryRow{},
-		ByProductAndCause: []api.RegulatoryRow{}, CFPB: []api.CFPBResponse{}}
-	if !from.IsZero() {
-		rep.From = &from
-	}
-	if !to.IsZero() {
-		rep.To = &to
-	}
+	rep := RegulatoryReport{Regime: regime, From: from, To: to, Total: total.figures(), ByProduct: []RegulatoryRow{}, ByCause: []RegulatoryRow{},
+		ByProductAndCause: []RegulatoryRow{}, CFPB: []CFPBResponse{}}
 	for k, a := range byProduct {
-		rep.ByProduct = append(rep.ByProduct, api.RegulatoryRow{Product: k, RegulatoryFigures: a.figures()})
+		rep.ByProduct = append(rep.ByProduct, RegulatoryRow{Product: k, RegulatoryFigures: a.figures()})
 	}
 	for k, a := range byCause {
-		rep.ByCause = append(rep.ByCause, api.RegulatoryRow{RootCause: k, RegulatoryFigures: a.figures()})
+		rep.ByCause = append(rep.ByCause, RegulatoryRow{RootCause: k, RegulatoryFigures: a.figures()})
 	}
 	for k, a := range byBoth {
-		rep.ByProductAndCause = append(rep.ByProductAndCause, api.RegulatoryRow{Product: k[0], RootCause: k[1], RegulatoryFigures: a.figures()})
+		rep.ByProductAndCause = append(rep.ByProductAndCause, RegulatoryRow{Product: k[0], RootCause: k[1], RegulatoryFigures: a.figures()})
 	}
-	for _, rows := range [][]api.RegulatoryRow{rep.ByProduct, rep.ByCause, rep.ByProductAndCause} {
+	for _, rows := range [][]RegulatoryRow{rep.ByProduct, rep.ByCause, rep.ByProductAndCause} {
 		sort.Slice(rows, func(i, j int) bool {
 			if rows[i].Product != rows[j].Product {
 				return rows[i].Product < rows[j].Product
@@ -469,13 +591,13 @@ func (t *Facts) RegulatoryReportIn(in3 AnsweredIn3BusinessDays, regime string, f
 
 // CFPBExport lists the complaints of a regime (empty: all) closed in
 // [from, to), one line each, CFPB style.
-func (t *Facts) CFPBExport(regime string, from, to time.Time) []api.CFPBComplaint {
-	var out []api.CFPBComplaint
+func (t *Facts) CFPBExport(regime string, from, to time.Time) []CFPBComplaint {
+	var out []CFPBComplaint
 	t.Each(func(f *Fact) {
 		if f.ReceivedAt.IsZero() || (regime != "" && f.Regime != regime) || f.Open() || !inPeriod(f.ResolvedAt, from, to) {
 			return
 		}
-		out = append(out, api.CFPBComplaint{ComplaintID: f.ID, Product: f.Product, SubmittedVia: f.Channel,
+		out = append(out, CFPBComplaint{ComplaintID: f.ID, Product: f.Product, SubmittedVia: f.Channel,
 			ReceivedAt: f.ReceivedAt, RespondedAt: f.ResolvedAt, CompanyResponse: f.CompanyResponse(), Timely: f.Timely()})
 	})
 	return out

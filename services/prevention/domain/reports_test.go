@@ -9,7 +9,6 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
-	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/prevention/domain"
 )
 
@@ -84,10 +83,10 @@ func TestTheRootCauseReportIsAParetoWithWhatEachCauseCosts(t *testing.T) {
 	if rep.Total != 3 || len(rep.Causes) != 2 {
 		t.Fatalf("total %d, causes %+v", rep.Total, rep.Causes)
 	}
-	billing := api.CauseShare{RootCause: "billing.error", Complaints: 2, Share: 2.0 / 3, Cumulative: 2.0 / 3,
+	billing := domain.CauseShare{RootCause: "billing.error", Complaints: 2, Share: 2.0 / 3, Cumulative: 2.0 / 3,
 		RedressPaidMinor: 2500, MeanEffort: 2.5, // a: repeat + switch + transfer = 3; b: info + reopen = 2
 		CES: 3.5, CESAnswers: 2, ReopenRate: 0.5, RepeatContactRate: 0.5}
-	outage := api.CauseShare{RootCause: "network.outage", Complaints: 1, Share: 1.0 / 3, Cumulative: 1}
+	outage := domain.CauseShare{RootCause: "network.outage", Complaints: 1, Share: 1.0 / 3, Cumulative: 1}
 	if !reflect.DeepEqual(rep.Causes[0], billing) || !reflect.DeepEqual(rep.Causes[1], outage) {
 		t.Fatalf("causes\n %+v\n %+v\nwant\n %+v\n %+v", rep.Causes[0], rep.Causes[1], billing, outage)
 	}
@@ -97,7 +96,7 @@ func TestTheRootCauseReportIsAParetoWithWhatEachCauseCosts(t *testing.T) {
 	if !reflect.DeepEqual(rep.Weeks, wantWeeks) {
 		t.Fatalf("weeks %v, want %v", rep.Weeks, wantWeeks)
 	}
-	wantTrend := []api.CauseTrend{{RootCause: "billing.error", Counts: []int64{2, 0}}, {RootCause: "network.outage", Counts: []int64{0, 1}}}
+	wantTrend := []domain.CauseTrend{{RootCause: "billing.error", Counts: []int64{2, 0}}, {RootCause: "network.outage", Counts: []int64{0, 1}}}
 	if !reflect.DeepEqual(rep.Trend, wantTrend) {
 		t.Fatalf("trend %+v, want %+v", rep.Trend, wantTrend)
 	}
@@ -127,12 +126,12 @@ func TestTheRootCauseReportFilters(t *testing.T) {
 
 func TestTheEffortReportCountsWhatComplaintsCostCustomers(t *testing.T) {
 	rep := scenario().EffortReport(domain.Filter{}, 7)
-	want := api.EffortFigures{
+	want := domain.EffortFigures{
 		Complaints: 4, RepeatContactRate: 0.25,
 		Closed: 1, RecontactRate: 1, // a closed day 3, b came back day 5
 		TransfersPerComplaint: 0.25, ChannelSwitchesPerComplaint: 0.25, InformationRequestsPerComplaint: 0.25,
 		Resolved: 3, FCRRate: 1.0 / 3, ReopenRate: 0.25, MeanEffort: 5.0 / 4,
-		CES: api.CESDistribution{Answers: 2, Mean: 3.5, Counts: []int64{0, 1, 0, 0, 1, 0, 0}},
+		CES: domain.CESDistribution{Answers: 2, Mean: 3.5, Counts: []int64{0, 1, 0, 0, 1, 0, 0}},
 	}
 	if !reflect.DeepEqual(rep.Overall, want) {
 		t.Fatalf("overall\n %+v\nwant\n %+v", rep.Overall, want)
@@ -141,7 +140,7 @@ func TestTheEffortReportCountsWhatComplaintsCostCustomers(t *testing.T) {
 	if r := scenario().EffortReport(domain.Filter{}, 1).Overall.RecontactRate; r != 0 {
 		t.Errorf("recontact within 1 day: %v, want 0", r)
 	}
-	keys := func(gs []api.EffortGroup) []string {
+	keys := func(gs []domain.EffortGroup) []string {
 		var out []string
 		for _, g := range gs {
 			out = append(out, g.Key)
@@ -164,7 +163,7 @@ func TestTheEffortReportCountsWhatComplaintsCostCustomers(t *testing.T) {
 
 func TestTheRegulatoryReportIsTheComplaintsReturn(t *testing.T) {
 	rep := scenario().RegulatoryReport("uk-fca", day(0), day(90))
-	want := api.RegulatoryFigures{Opened: 3, Closed: 3,
+	want := domain.RegulatoryFigures{Opened: 3, Closed: 3,
 		ClosedWithin3BusinessDays: 2,                 // a (1 business day), c (Mon to Thu: 3)
 		ClosedWithin8Weeks:        0, ClosedLater: 1, // b: 65 days
 		Upheld: 1, PartlyUpheld: 1, Rejected: 1, UpheldShare: 2.0 / 3,
@@ -178,7 +177,7 @@ func TestTheRegulatoryReportIsTheComplaintsReturn(t *testing.T) {
 	if len(rep.ByProductAndCause) != 2 || rep.ByProductAndCause[1].RootCause != "network.outage" {
 		t.Errorf("by product and cause %+v", rep.ByProductAndCause)
 	}
-	wantCFPB := []api.CFPBResponse{
+	wantCFPB := []domain.CFPBResponse{
 		{CompanyResponse: domain.CFPBMonetary, Complaints: 1, Timely: 1},
 		{CompanyResponse: domain.CFPBNonMonetary, Complaints: 1, Timely: 1},
 		{CompanyResponse: domain.CFPBExplanation, Complaints: 1, Timely: 0},
