@@ -93,7 +93,7 @@ func LoadPolicy(dir string) (domain.Policy, error) {
 	if err != nil {
 		return domain.Policy{}, err
 	}
-	return domain.Policy{Regimes: domain.RegimesOf(regimes), Templates: templates.Value, Products: products.Value, Contacts: contacts.Value}, nil
+	return domain.Policy{Regimes: regimes.Regimes, Templates: templates.Value, Products: products.Value, Contacts: contacts.Value}, nil
 }
 
 // fingerprintSecret names the fingerprint key in the vault's bucket.

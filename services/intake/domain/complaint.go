@@ -175,7 +175,7 @@ func submit(p Policy, cmd SubmitComplaint, c Complaint) ([]proto.Message, error)
 	respondBy := regime.RespondBy(cmd.ReceivedAt)
 	ack, err := p.Templates.Request(notify.Message{
 		ComplaintID: cmd.ComplaintID, CustomerID: cmd.CustomerID, Purpose: notify.Acknowledgement, Variant: regime.Name,
-		Fields: AcknowledgementFields{Reference: cmd.Reference, Product: cmd.Product, RespondBy: regime.promise(respondBy)},
+		Fields: AcknowledgementFields{Reference: cmd.Reference, Product: cmd.Product, RespondBy: regime.Promise(respondBy)},
 		At:     cmd.ReceivedAt,
 	})
 	if err != nil {

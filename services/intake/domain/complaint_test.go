@@ -11,12 +11,13 @@ import (
 	"github.com/complaintflow/complaintflow/services/intake/domain"
 	"github.com/complaintflow/complaintflow/services/platform/decider/decidertest"
 	"github.com/complaintflow/complaintflow/services/platform/notify"
+	"github.com/complaintflow/complaintflow/services/platform/regime"
 )
 
 var receivedAt = time.Date(2026, 11, 20, 9, 30, 0, 0, time.UTC) // a Friday
 
 var policy = domain.Policy{
-	Regimes: domain.Regimes{Version: "test+000000000000", Default: "default", Regimes: []domain.Regime{
+	Regimes: regime.Regimes{Version: "test+000000000000", Default: "default", Regimes: []regime.Regime{
 		{Name: "default", BusinessDays: 10},
 		{Name: "monthly", CalendarDays: 30},
 		{Name: "demo", Within: 30 * time.Second},
@@ -92,12 +93,12 @@ func TestARegimeInSecondsPromisesAnInstant(t *testing.T) {
 
 func TestRegimesInDaysEndAtTheEndOfTheDay(t *testing.T) {
 	for _, c := range []struct {
-		regime domain.Regime
+		regime regime.Regime
 		want   time.Time
 	}{
-		{domain.Regime{BusinessDays: 10}, time.Date(2026, 12, 4, 23, 59, 59, 0, time.UTC)},
-		{domain.Regime{CalendarDays: 30}, time.Date(2026, 12, 20, 23, 59, 59, 0, time.UTC)},
-		{domain.Regime{BusinessDays: 1}, time.Date(2026, 11, 23, 23, 59, 59, 0, time.UTC)}, // Friday → Monday
+		{regime.Regime{BusinessDays: 10}, time.Date(2026, 12, 4, 23, 59, 59, 0, time.UTC)},
+		{regime.Regime{CalendarDays: 30}, time.Date(2026, 12, 20, 23, 59, 59, 0, time.UTC)},
+		{regime.Regime{BusinessDays: 1}, time.Date(2026, 11, 23, 23, 59, 59, 0, time.UTC)}, // Friday → Monday
 	} {
 		if got := c.regime.RespondBy(receivedAt); !got.Equal(c.want) {
 			t.Errorf("%+v: %v, want %v", c.regime, got, c.want)
@@ -129,7 +130,7 @@ func TestDifferentSubmissionUnderSameIDIsRefused(t *testing.T) {
 }
 
 func TestRegimesPolicyNamesEveryFieldInError(t *testing.T) {
-	r := domain.Regimes{Default: "gone", Regimes: []domain.Regime{
+	r := regime.Regimes{Default: "gone", Regimes: []regime.Regime{
 		{Name: "a", BusinessDays: 3, CalendarDays: 4},
 		{Name: "a", Within: time.Second},
 		{BusinessDays: -1},

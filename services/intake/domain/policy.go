@@ -7,11 +7,16 @@ import (
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/platform/notify"
+	"github.com/complaintflow/complaintflow/services/platform/regime"
 )
 
 // Policy is the data intake decides with.
 type Policy struct {
-	Regimes   Regimes
+	// Regimes are the regimes policy, its clocks bound to their calendars
+	// (regime.Load): when the final response is due, which the
+	// acknowledgement promises. Resolution's final-response clock computes
+	// the same due time from the same policy.
+	Regimes   regime.Regimes
 	Templates notify.Templates
 	Products  Products
 	Contacts  Contacts
