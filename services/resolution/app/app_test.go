@@ -27,9 +27,9 @@ func TestQueueFoldingIsIdempotent(t *testing.T) {
 	}
 	once, twice := NewQueues(), NewQueues()
 	for _, e := range events {
-		once.Fold(id, e)
-		twice.Fold(id, e)
-		twice.Fold(id, e)
+		once.Evolve(id, e)
+		twice.Evolve(id, e)
+		twice.Evolve(id, e)
 	}
 	a, _ := once.Row(id)
 	b, _ := twice.Row(id)
@@ -79,9 +79,9 @@ func TestPagingThroughAQueueGivesEveryCaseOnceInOrder(t *testing.T) {
 	var want []string
 	for i := range 500 {
 		id := fmt.Sprintf("0193e6a0-0000-7000-8000-%012d", i)
-		q.Fold(id, &complaintsv1.CaseOpened{ComplaintId: id, OpenedAt: timestamppb.New(base)})
-		q.Fold(id, &complaintsv1.CaseAssigned{Team: "a"})
-		q.Fold(id, &complaintsv1.ComplaintAcknowledged{RespondBy: timestamppb.New(base.Add(time.Duration((i*7919)%500) * time.Hour))})
+		q.Evolve(id, &complaintsv1.CaseOpened{ComplaintId: id, OpenedAt: timestamppb.New(base)})
+		q.Evolve(id, &complaintsv1.CaseAssigned{Team: "a"})
+		q.Evolve(id, &complaintsv1.ComplaintAcknowledged{RespondBy: timestamppb.New(base.Add(time.Duration((i*7919)%500) * time.Hour))})
 	}
 	for i := range 500 {
 		for j := range 500 {

@@ -138,7 +138,8 @@ func (q *Queues) index(r *QueueRow) {
 	q.indexed[r.ComplaintID] = e
 }
 
-// Apply folds one recorded event in; events of other types are ignored.
+// Apply folds one recorded event in (Evolve); events of other types are
+// ignored.
 func (q *Queues) Apply(e eventlog.RecordedEvent) error {
 	if !slices.Contains(QueueEventTypes, e.Type) {
 		return nil
@@ -147,12 +148,12 @@ func (q *Queues) Apply(e eventlog.RecordedEvent) error {
 	if err != nil {
 		return err
 	}
-	q.Fold(e.Metadata.ComplaintID, m)
+	q.Evolve(e.Metadata.ComplaintID, m)
 	return nil
 }
 
-// Fold folds one event of complaint id in.
-func (q *Queues) Fold(id string, m proto.Message) {
+// Evolve folds one event of complaint id into the queues.
+func (q *Queues) Evolve(id string, m proto.Message) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	// The row leaves its team's index while it changes, and goes back

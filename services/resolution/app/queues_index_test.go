@@ -87,7 +87,7 @@ func TestTheTeamIndexAnswersAsASortOfEveryRow(t *testing.T) {
 		default:
 			m = &complaintsv1.CaseClaimed{Agent: fmt.Sprintf("a-%d", rng.IntN(3))}
 		}
-		q.Fold(id(n), m)
+		q.Evolve(id(n), m)
 		if step%2500 != 2499 {
 			continue
 		}
@@ -129,9 +129,9 @@ func BenchmarkAQueuePageOf40000OpenCases(b *testing.B) {
 	base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 40000 {
 		id := fmt.Sprintf("0193e6a0-0000-7000-8000-%012d", i)
-		q.Fold(id, &complaintsv1.CaseOpened{ComplaintId: id, OpenedAt: timestamppb.New(base)})
-		q.Fold(id, &complaintsv1.CaseAssigned{Team: "network-support"})
-		q.Fold(id, &complaintsv1.ClockStarted{Clock: FinalResponseClock, Due: timestamppb.New(base.Add(time.Duration((i*7919)%40000) * time.Minute))})
+		q.Evolve(id, &complaintsv1.CaseOpened{ComplaintId: id, OpenedAt: timestamppb.New(base)})
+		q.Evolve(id, &complaintsv1.CaseAssigned{Team: "network-support"})
+		q.Evolve(id, &complaintsv1.ClockStarted{Clock: FinalResponseClock, Due: timestamppb.New(base.Add(time.Duration((i*7919)%40000) * time.Minute))})
 	}
 	for b.Loop() {
 		if p, err := q.Queue(QueueFilter{Team: "network-support"}); err != nil || len(p.Rows) != 50 {
