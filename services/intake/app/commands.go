@@ -199,34 +199,27 @@ func (a *Intake) answer(out Submitted) (Submitted, error) {
 	return out, nil
 }
 
-// closing is the event that closed a complaint.
-type closing struct {
-	ID string
-	At time.Time
-}
-
 // closure returns the event that closed the complaint, if the log holds it
-// closed: a ComplaintClosed not followed by a CaseReopened.
-func (a *Intake) closure(ctx context.Context, complaintID string) (closing, bool, error) {
+// closed (domain.Closure): the complaint's timeline, read for the events
+// the rule looks at.
+func (a *Intake) closure(ctx context.Context, complaintID string) (domain.Closing, bool, error) {
 	events, err := a.log.ReadTimeline(ctx, complaintID)
 	if err != nil {
-		return closing{}, false, err
+		return domain.Closing{}, false, err
 	}
-	var last closing
-	closed := false
+	var timeline []domain.TimelineEvent
 	for _, e := range events {
-		switch e.Type {
-		case closedType:
-			m, err := es.Decode(e)
-			if err != nil {
-				return closing{}, false, err
-			}
-			last, closed = closing{ID: e.ID, At: m.(*complaintsv1.ComplaintClosed).GetClosedAt().AsTime()}, true
-		case reopenedType:
-			closed = false
+		if e.Type != closedType && e.Type != reopenedType {
+			continue
 		}
+		m, err := es.Decode(e)
+		if err != nil {
+			return domain.Closing{}, false, err
+		}
+		timeline = append(timeline, domain.TimelineEvent{ID: e.ID, Event: m})
 	}
-	return last, closed, nil
+	closed, ok := domain.Closure(timeline)
+	return closed, ok, nil
 }
 
 var (

@@ -148,6 +148,38 @@ func (k IndexedComplaint) OpeningAbandoned(now time.Time) bool {
 	return now.Sub(k.OpenedAt) >= OpeningInFlight
 }
 
+// TimelineEvent is one event of a complaint's timeline, as Closure reads
+// it: the event's id and its message.
+type TimelineEvent struct {
+	ID    string
+	Event proto.Message
+}
+
+// Closing is the event that closed a complaint: its id (the cause the
+// index records the closure under) and when.
+type Closing struct {
+	ID string
+	At time.Time
+}
+
+// Closure is the closing that stands at the end of a complaint's timeline:
+// its last ComplaintClosed, unless a CaseReopened came after it. A
+// complaint that stands closed takes no repeat contact: the index, which
+// learns of closures from a consumer that may lag, is told of it first.
+func Closure(timeline []TimelineEvent) (Closing, bool) {
+	var last Closing
+	closed := false
+	for _, e := range timeline {
+		switch m := e.Event.(type) {
+		case *complaintsv1.ComplaintClosed:
+			last, closed = Closing{ID: e.ID, At: m.GetClosedAt().AsTime()}, true
+		case *complaintsv1.CaseReopened:
+			closed = false
+		}
+	}
+	return last, closed
+}
+
 // CustomerCommand is a command the customer index decider accepts.
 type CustomerCommand interface{ isCustomerCommand() }
 

@@ -167,3 +167,30 @@ func TestAnOpeningIsWaitedForWhileInFlightThenAbandoned(t *testing.T) {
 		t.Error("an opening older than the in-flight time is waited for")
 	}
 }
+
+func TestAComplaintStandsClosedByItsLastClosureUnlessReopenedAfterIt(t *testing.T) {
+	closedAt := func(h int) *complaintsv1.ComplaintClosed {
+		return &complaintsv1.ComplaintClosed{ComplaintId: "c1", ClosedAt: timestamppb.New(receivedAt.Add(time.Duration(h) * time.Hour))}
+	}
+	reopened := &complaintsv1.CaseReopened{ComplaintId: "c1"}
+	other := &complaintsv1.ComplaintAcknowledged{ComplaintId: "c1"}
+	for _, tc := range []struct {
+		name     string
+		timeline []domain.TimelineEvent
+		closed   bool
+		id       string
+		at       time.Time
+	}{
+		{"never closed", []domain.TimelineEvent{{ID: "e1", Event: other}}, false, "", time.Time{}},
+		{"closed", []domain.TimelineEvent{{ID: "e1", Event: other}, {ID: "e2", Event: closedAt(1)}}, true, "e2", receivedAt.Add(time.Hour)},
+		{"closed, then reopened", []domain.TimelineEvent{{ID: "e2", Event: closedAt(1)}, {ID: "e3", Event: reopened}}, false, "", time.Time{}},
+		{"closed again after a reopening", []domain.TimelineEvent{{ID: "e2", Event: closedAt(1)}, {ID: "e3", Event: reopened}, {ID: "e4", Event: closedAt(5)}}, true, "e4", receivedAt.Add(5 * time.Hour)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, closed := domain.Closure(tc.timeline)
+			if closed != tc.closed || closed && (got.ID != tc.id || !got.At.Equal(tc.at)) {
+				t.Errorf("Closure = %+v, %v; want %s at %v, %v", got, closed, tc.id, tc.at, tc.closed)
+			}
+		})
+	}
+}
