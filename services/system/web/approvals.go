@@ -30,11 +30,48 @@ type approvalPage struct {
 	NextCursor string
 }
 
-// waitingRedress is one line of the list; Own: the signed-in person
-// resolved the case, so another approver decides.
+// waitingRedress is one line of the list as it reads, each cell's words
+// made once here: the template only places them (a field reached through
+// an embedded struct, or a function called, on each of a hundred lines
+// cost the page most of its time).
 type waitingRedress struct {
-	api.RedressAwaiting
-	Own bool
+	// ComplaintID links the line to the complaint's redress; Case is what
+	// the link reads: the reference quoted to the customer, else the id.
+	ComplaintID, Case string
+	// Kind, Reason: the redress's kind and why it waits, in words; Total
+	// its amount ("—" for none).
+	Kind, Total, Reason string
+	// WaitsFor: the approver's role and until when ("an approver, until
+	// ...").
+	WaitsFor string
+	// Proposer resolved the case ("not recorded" if unknown); Own: that is
+	// the signed-in person, so another approver decides.
+	Proposer string
+	Own      bool
+	Decided  string
+}
+
+// waitingLine is the redress as the list shows it to subject.
+func waitingLine(red api.RedressAwaiting, subject string) waitingRedress {
+	l := waitingRedress{ComplaintID: red.ComplaintID, Case: red.Reference, Kind: label(red.Kind), Total: "—",
+		Reason: label(red.ApprovalReason), Proposer: red.ResolvedBy, Own: red.ResolvedBy != "" && red.ResolvedBy == subject,
+		Decided: when(red.DecidedAt)}
+	if l.Case == "" {
+		l.Case = red.ComplaintID
+	}
+	if red.TotalMinor != 0 {
+		l.Total = money(red.TotalMinor, red.Currency)
+	}
+	if red.ApproverRole != "" {
+		l.WaitsFor = "an " + red.ApproverRole
+	}
+	if red.EscalateAt != nil {
+		l.WaitsFor += ", until " + when(*red.EscalateAt)
+	}
+	if l.Proposer == "" {
+		l.Proposer = "not recorded"
+	}
+	return l
 }
 
 // approvals lists the redress awaiting a decision, with the case, kind,
@@ -56,7 +93,7 @@ func (s *Site) approvals(w http.ResponseWriter, r *http.Request, sess *session) 
 	}
 	p := approvalPage{Waiting: make([]waitingRedress, 0, len(list.Items)), NextCursor: list.NextCursor}
 	for _, red := range list.Items {
-		p.Waiting = append(p.Waiting, waitingRedress{RedressAwaiting: red, Own: red.ResolvedBy != "" && red.ResolvedBy == sess.subject})
+		p.Waiting = append(p.Waiting, waitingLine(red, sess.subject))
 	}
 	s.render(w, r, "approvals", http.StatusOK, sess, "Approvals", p)
 }
