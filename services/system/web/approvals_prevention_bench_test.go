@@ -155,11 +155,11 @@ func benchActions(ctx context.Context, b *testing.B, log eventlog.Log, js jetstr
 	return actions
 }
 
-// openActions opens n preventive actions as a process owner does over a
-// year: one for each systemic issue open, the rest for the taxonomy's
-// causes in turn, owned by the policy's teams and processes in turn, due
-// in the coming months. It answers their ids.
-func openActions(ctx context.Context, b *testing.B, actions *preventionapp.Actions, causes []resolutiondomain.RootCause, n int) []string {
+// openActions opens the preventive actions from to n (counted from 0) as
+// a process owner does over a year: one for each systemic issue open, the
+// rest for the taxonomy's causes in turn, owned by the policy's teams and
+// processes in turn, due in the coming months. It answers their ids.
+func openActions(ctx context.Context, b *testing.B, actions *preventionapp.Actions, causes []resolutiondomain.RootCause, from, n int) []string {
 	b.Helper()
 	issues, err := actions.SystemicIssues(ctx, time.Time{})
 	if err != nil {
@@ -168,7 +168,7 @@ func openActions(ctx context.Context, b *testing.B, actions *preventionapp.Actio
 	owners := actions.Policy().Value.Owners
 	owner := eventlog.NewActor(eventlog.ActorAgent, "dev-process-owner")
 	var ids []string
-	for i := range n {
+	for i := from; i < n; i++ {
 		r := preventionapp.OpenRequest{Owner: owners[i%len(owners)], Due: time.Now().UTC().Add(time.Duration(30+i%60) * 24 * time.Hour)}
 		if i < len(issues) {
 			r.IssueID = issues[i].ID
@@ -185,4 +185,16 @@ func openActions(ctx context.Context, b *testing.B, actions *preventionapp.Actio
 		ids = append(ids, a.ID)
 	}
 	return ids
+}
+
+// completeEveryOther completes every other action of ids (the second,
+// the fourth, ...), as their owners report the changes made.
+func completeEveryOther(ctx context.Context, b *testing.B, actions *preventionapp.Actions, ids []string) {
+	b.Helper()
+	owner := eventlog.NewActor(eventlog.ActorAgent, "dev-process-owner")
+	for i := 1; i < len(ids); i += 2 {
+		if _, err := actions.CompleteAction(ctx, ids[i], "The change is made", owner, "bench-complete-"+ids[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -11,15 +14,42 @@ import (
 )
 
 // preventionPage is what a process owner works from: the systemic issues
-// still open, the preventive actions, and the form to open one.
+// still open, one page of the preventive actions (the open ones by
+// default), and the form to open one.
 type preventionPage struct {
-	Issues     []api.SystemicIssue
-	Actions    []api.PreventiveAction
+	Issues []api.SystemicIssue
+	// Actions are this page's actions: Show's, the First to the Last of
+	// Of (counted from 1).
+	Actions         []api.PreventiveAction
+	Show            string
+	Shows           []actionShow
+	First, Last, Of int
+	// More is the next page's address, empty on the last.
+	More       string
 	RootCauses []api.RootCause
 	Owners     []string
 	// Issue is the issue the form opens an action for (?issue=).
 	Issue string
 }
+
+// actionShow is one of the filters offered over the actions.
+type actionShow struct {
+	Name, Words string
+	// Statuses are the API's statuses it lists (none: every one).
+	Statuses []string
+}
+
+// actionShows are the filters (?show=), the first the default: the
+// actions still to do, the overdue and soonest due first; those done, the
+// latest completed first; all, those to do before those done.
+var actionShows = []actionShow{
+	{Name: "open", Words: "Still to do", Statuses: []string{"open", "overdue"}},
+	{Name: "completed", Words: "Completed", Statuses: []string{"completed", "evaluated"}},
+	{Name: "all", Words: "All"},
+}
+
+// actionsPerPage is how many actions a page lists (about 250 bytes each).
+const actionsPerPage = 50
 
 // owners are offered as the action's owner: the teams and processes of
 // prevention.yaml's defaults; the API refuses one it does not list.
@@ -28,24 +58,97 @@ var owners = []string{"network-support", "billing", "logistics", "customer-care"
 func (s *Site) prevention(w http.ResponseWriter, r *http.Request, sess *session) {
 	c := s.caller(r, sess.token)
 	ctx := r.Context()
-	p := preventionPage{Owners: owners, Issue: r.URL.Query().Get("issue")}
+	q := r.URL.Query()
+	p := preventionPage{Owners: owners, Issue: q.Get("issue"), Shows: actionShows}
+	show := actionShows[0]
+	for _, f := range actionShows {
+		if f.Name == q.Get("show") {
+			show = f
+		}
+	}
+	p.Show = show.Name
 	var issues api.SystemicIssues
 	if err := c.get(ctx, "/v1/systemic-issues?status=open", &issues); err != nil {
 		s.apiProblem(w, r, sess, err)
 		return
 	}
 	p.Issues = issues.Issues
-	var actions api.PreventiveActions
-	if err := c.get(ctx, "/v1/preventive-actions", &actions); err != nil {
-		s.apiProblem(w, r, sess, err)
-		return
+	// The API lists every action of a status at once (it has no paging):
+	// the page asks for the filter's statuses, orders them and shows a
+	// page of them, the next page from an offset (?from=).
+	var all []api.PreventiveAction
+	for _, path := range actionPaths(show) {
+		var actions api.PreventiveActions
+		if err := c.get(ctx, path, &actions); err != nil {
+			s.apiProblem(w, r, sess, err)
+			return
+		}
+		all = append(all, actions.Actions...)
 	}
-	p.Actions = actions.Actions
+	slices.SortStableFunc(all, actionOrder)
+	// An action that changed status between two calls is listed by both:
+	// the two lines are neighbours (the same due date or completion), one
+	// is shown.
+	all = slices.CompactFunc(all, func(a, b api.PreventiveAction) bool { return a.ID == b.ID })
+	from, _ := strconv.Atoi(q.Get("from"))
+	from = min(max(from, 0), len(all))
+	to := min(from+actionsPerPage, len(all))
+	p.Actions, p.First, p.Last, p.Of = all[from:to], from+1, to, len(all)
+	if to < len(all) {
+		p.More = "/app/prevention?show=" + url.QueryEscape(show.Name) + "&from=" + strconv.Itoa(to) + "#actions-h"
+	}
 	var rc api.RootCauses
 	if c.get(ctx, "/v1/root-causes", &rc) == nil {
 		p.RootCauses = rc.RootCauses
 	}
 	s.render(w, r, "prevention", http.StatusOK, sess, "Prevention", p)
+}
+
+// actionPaths are the API calls listing a filter's actions.
+func actionPaths(show actionShow) []string {
+	if len(show.Statuses) == 0 {
+		return []string{"/v1/preventive-actions"}
+	}
+	paths := make([]string, 0, len(show.Statuses))
+	for _, st := range show.Statuses {
+		paths = append(paths, "/v1/preventive-actions?status="+url.QueryEscape(st))
+	}
+	return paths
+}
+
+// actionOrder puts the actions still to do first, the soonest due first
+// (so the overdue lead), then those done, the latest completed first; the
+// id decides a tie, so that paging by offset sees one order.
+func actionOrder(a, b api.PreventiveAction) int {
+	aDone, bDone := actionDone(a), actionDone(b)
+	switch {
+	case aDone != bDone:
+		if aDone {
+			return 1
+		}
+		return -1
+	case !aDone:
+		if c := a.Due.Compare(b.Due); c != 0 {
+			return c
+		}
+	default:
+		if c := completedAt(b).Compare(completedAt(a)); c != 0 {
+			return c
+		}
+	}
+	return strings.Compare(a.ID, b.ID)
+}
+
+// actionDone: the change is made (completed, or its effect measured).
+func actionDone(a api.PreventiveAction) bool {
+	return a.Status == "completed" || a.Status == "evaluated"
+}
+
+func completedAt(a api.PreventiveAction) time.Time {
+	if a.CompletedAt == nil {
+		return time.Time{}
+	}
+	return *a.CompletedAt
 }
 
 // openActionRequest is prevention's body for opening an action.

@@ -53,9 +53,10 @@ import (
 // dispute wait for an approver (under a policy whose auto-approval limit is
 // lowered to 100.00); the burst of complaints is flagged by prevention's
 // early warning as systemic issues, and a process owner has opened 50
-// preventive actions. Each page reports its latency distribution (p50, p99
-// and max over the b.N fetches, in ms) and its bytes; "queue-api" is the
-// queue's API call alone. Run with
+// preventive actions; last, the prevention page is served again with
+// 1,000 actions, half of them completed. Each page reports its latency
+// distribution (p50, p99 and max over the b.N fetches, in ms) and its
+// bytes; "queue-api" is the queue's API call alone. Run with
 //
 //	go test -run '^$' -bench PagesWith40000 -benchtime 300x ./web/
 //
@@ -67,6 +68,8 @@ func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 		open     = 40000
 		awaiting = 500
 		actions  = 50
+		// manyActions are the actions the last pages are served with.
+		manyActions = 1000
 	)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -247,7 +250,7 @@ func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 		}
 		time.Sleep(time.Second)
 	}
-	actionIDs := openActions(ctx, b, prevention, res.RootCauses(), actions)
+	actionIDs := openActions(ctx, b, prevention, res.RootCauses(), 0, actions)
 	for deadline := time.Now().Add(time.Minute); ; {
 		listed, _ := prevention.PreventiveActions(ctx, time.Time{})
 		if len(listed) == actions {
@@ -321,6 +324,34 @@ func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 			lat.add(time.Since(start))
 		}
 		lat.report(b)
+	})
+
+	// Years of a busy process owner's actions: 1,000, every other one
+	// completed. The page lists a page of them, the open ones by default.
+	actionIDs = append(actionIDs, openActions(ctx, b, prevention, res.RootCauses(), actions, manyActions)...)
+	completeEveryOther(ctx, b, prevention, actionIDs)
+	for deadline := time.Now().Add(5 * time.Minute); ; {
+		listed, _ := prevention.PreventiveActions(ctx, time.Time{})
+		completed := 0
+		for _, a := range listed {
+			if a.Status == "completed" {
+				completed++
+			}
+		}
+		if len(listed) == manyActions && completed == manyActions/2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d preventive actions listed (want %d), %d completed (want %d)", len(listed), manyActions, completed, manyActions/2)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	b.Logf("%d preventive actions, %d of them completed", manyActions, manyActions/2)
+	b.Run("prevention-1000-actions", func(b *testing.B) {
+		benchPage(b, owner, srv.URL+"/app/prevention", "More preventive actions")
+	})
+	b.Run("prevention-1000-actions-all", func(b *testing.B) {
+		benchPage(b, owner, srv.URL+"/app/prevention?show=all&from=450", "More preventive actions")
 	})
 }
 
