@@ -121,7 +121,7 @@ func (a *Resolution) ReopenOnSurvey(ctx context.Context, complaintID string, res
 		Body:        domain.ReopenCase{Reason: reason, By: domain.SurveyReopener, Resolution: resolution, At: a.now()},
 		ComplaintID: complaintID, CausationID: eventID, IdempotencyKey: eventID, Actor: FollowupActor,
 	})
-	countEffort(ctx, res.State.Team, res.Events)
+	countEffort(ctx, a.effort, res.State.Team, res.Events)
 	return err
 }
 
@@ -134,7 +134,7 @@ func (a *Resolution) EscalateOnBreach(ctx context.Context, b *complaintsv1.Clock
 		Body:        domain.EscalateCase{Clock: b.Clock, Window: b.Window, By: string(Actor), At: a.now()},
 		ComplaintID: complaintID, CausationID: eventID, IdempotencyKey: eventID, Actor: Actor,
 	})
-	countEffort(ctx, res.State.Team, res.Events)
+	countEffort(ctx, a.effort, res.State.Team, res.Events)
 	if errors.Is(err, domain.ErrCaseNotOpen) {
 		return nil // a clock of a complaint without a case: nothing to escalate
 	}
@@ -171,6 +171,6 @@ func (a *Resolution) handle(ctx context.Context, r Request, kind, complaintID st
 	res, err := a.repo.Handle(ctx, complaintID, es.Command[domain.CaseCommand]{
 		Body: cmd, ComplaintID: complaintID, CausationID: complaintID, Actor: r.Actor, IdempotencyKey: key,
 	})
-	countEffort(ctx, res.State.Team, res.Events)
+	countEffort(ctx, a.effort, res.State.Team, res.Events)
 	return res.State, err
 }
