@@ -20,6 +20,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/intake"
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/host"
+	"github.com/complaintflow/complaintflow/services/platform/natsserver/natsservertest"
 	"github.com/complaintflow/complaintflow/services/platform/pii"
 	"github.com/complaintflow/complaintflow/services/system"
 )
@@ -46,6 +47,11 @@ func TestServiceInstanceProcess(t *testing.T) {
 	}
 	os.Exit(runServiceInstance(service))
 }
+
+// TestNATSNodeProcess is not a test either: it is one node of the chaos
+// test's NATS cluster when the test binary runs as a child of it
+// (natsservertest.NodeEnv set), and skips otherwise.
+func TestNATSNodeProcess(t *testing.T) { natsservertest.ServeNodeProcess(t) }
 
 func runServiceInstance(service string) int {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -290,8 +296,9 @@ func processCPU(pid int) time.Duration {
 	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }
 
-// selfCPU is the CPU time the test process has used: here the NATS nodes,
-// the payment simulator and the driver of the load.
+// selfCPU is the CPU time the test process has used: here the payment
+// simulator and the driver of the load (the NATS nodes of the chaos test
+// are processes of their own).
 func selfCPU() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {

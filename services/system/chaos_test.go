@@ -36,23 +36,25 @@ func chaosSizeFromEnv() chaosSize {
 }
 
 // Under load, one instance of a service is killed with SIGKILL and started
-// again; then the node leading the log's stream is stopped and started
-// again. Every acknowledged complaint reaches closed, no effect is
-// recorded twice, no reaction comes before its cause, and every clock
-// fires at most once and none is left running past its due time.
+// again; then the node leading the log's stream is killed with SIGKILL and
+// started again on its store. Every acknowledged complaint reaches closed,
+// no effect is recorded twice, no reaction comes before its cause, and
+// every clock fires at most once and none is left running past its due
+// time.
 //
-// The service instances are processes of their own, killed with SIGKILL.
-// The NATS nodes run in the test process (natsservertest.Cluster): a node
-// is stopped with the server's Shutdown, the nearest there is to a kill in
-// process: its clients' connections drop at once and the others elect new
-// leaders, but the node steps down the leaders it held as it goes rather
-// than vanish.
+// The service instances and the three NATS nodes are processes of their
+// own (TestServiceInstanceProcess, TestNATSNodeProcess), so both kills are
+// SIGKILL: the killed node steps down from nothing, its clients' connections
+// drop when the kernel closes them, and the other two elect new leaders for
+// what it led once they have missed its heartbeats. Which node leads the
+// log's stream is asked of the cluster (the stream's info), as a client
+// would.
 func TestChaosKillAnInstanceAndANodeUnderLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 3-node cluster and ten service processes")
 	}
 	size := chaosSizeFromEnv()
-	cluster := natsservertest.ProvisionedClusterForTest(t)
+	cluster := natsservertest.ProvisionedClusterForTest(t, natsservertest.NodeProcesses("TestNATSNodeProcess"))
 	nc := cluster.Connect()
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -64,11 +66,11 @@ func TestChaosKillAnInstanceAndANodeUnderLoad(t *testing.T) {
 	var rows []chaosRow
 	if size.long {
 		f.start(1)
-		rows = append(rows, measure(t, f, size, "one instance of each service"))
+		rows = append(rows, measure(t, f, cluster, size, "one instance of each service"))
 		for _, s := range fleetServices {
 			f.waitHealthy(f.launch(s))
 		}
-		rows = append(rows, measure(t, f, size, "two instances of each service"))
+		rows = append(rows, measure(t, f, cluster, size, "two instances of each service"))
 	} else {
 		f.start(2)
 	}
@@ -99,16 +101,19 @@ func TestChaosKillAnInstanceAndANodeUnderLoad(t *testing.T) {
 	t.Logf("after the kill of %s: %s; the durable's pin moved: %v", victim, instanceKill, pinnedBefore != pinnedAfter)
 	f.restart(victim)
 
-	// The node leading the log's stream stopped, and started again.
+	// The node leading the log's stream killed, and started again on its
+	// store and ports.
 	warm()
 	leader := cluster.StreamLeader(natswire.StreamName)
-	cluster.Stop(leader)
-	stopped := time.Now()
-	t.Logf("node %d (leader of %s) stopped with %d complaints acknowledged", leader+1, natswire.StreamName, w.figures().Acknowledged)
-	nodeKill := w.recovery(t, stopped)
-	t.Logf("after the stop of node %d: %s", leader+1, nodeKill)
+	cluster.Kill(leader)
+	killed = time.Now()
+	t.Logf("node %d (leader of %s) killed (SIGKILL) with %d complaints acknowledged", leader+1, natswire.StreamName, w.figures().Acknowledged)
+	nodeKill := w.recovery(t, killed)
+	t.Logf("after the kill of node %d: %s; %s now leads %s", leader+1, nodeKill, nodeName(cluster.StreamLeader(natswire.StreamName)), natswire.StreamName)
+	restarted := time.Now()
 	cluster.Restart(leader)
 	cluster.WaitForStreamCurrent(natswire.StreamName)
+	t.Logf("node %d restarted, and %s current on every node, after %s", leader+1, natswire.StreamName, time.Since(restarted).Round(10*time.Millisecond))
 
 	warm()
 	close(stop)
@@ -117,9 +122,9 @@ func TestChaosKillAnInstanceAndANodeUnderLoad(t *testing.T) {
 	a := auditLog(t, nc, w.acknowledged())
 	rows = append(rows,
 		chaosRow{what: "SIGKILL " + victim.String(), walks: fig, audit: a, recovery: instanceKill},
-		chaosRow{what: fmt.Sprintf("stop of node %d", leader+1), recovery: nodeKill})
+		chaosRow{what: "SIGKILL of " + nodeName(leader), recovery: nodeKill})
 	t.Logf("chaos: %d submitted, %d acknowledged, %d closed, %d lost, %d duplicated, %d order violations; "+
-		"recovery after the instance kill %s, after the node stop %s",
+		"recovery after the instance kill %s, after the node kill %s",
 		fig.Started, fig.Acknowledged, a.Closed, len(a.Lost), len(a.Duplicated), len(a.OrderViolations), instanceKill, nodeKill)
 	t.Logf("log: %s", a)
 	if size.long {
@@ -139,6 +144,9 @@ func TestChaosKillAnInstanceAndANodeUnderLoad(t *testing.T) {
 		t.Fatalf("the log shows problems: %s", a)
 	}
 }
+
+// nodeName is how the test names node i of the cluster.
+func nodeName(i int) string { return fmt.Sprintf("node %d", i+1) }
 
 // recovery are the times the system took to carry on after a kill at
 // killed: until a submission was acknowledged again, until a complaint
@@ -206,11 +214,11 @@ func pinnedClient(t *testing.T, js jetstream.JetStream, durable string) string {
 // size.inFlight in flight, and returns their throughput and CPU, both taken
 // at the last closure: a complaint left waiting for ever (the known defect
 // below) would otherwise count the walker's polling of it.
-func measure(t *testing.T, f *fleet, size chaosSize, what string) chaosRow {
+func measure(t *testing.T, f *fleet, cluster *natsservertest.Cluster, size chaosSize, what string) chaosRow {
 	t.Helper()
 	w := newWalker(t, f.addr)
 	w.within = 2 * time.Minute
-	servicesBefore, selfBefore := f.cpu(), selfCPU()
+	servicesBefore, nodesBefore, selfBefore := f.cpu(), cluster.CPU(), selfCPU()
 	done := make(chan struct{})
 	go func() { defer close(done); w.load(size.inFlight, size.measured, nil) }()
 	row := chaosRow{what: what}
@@ -220,7 +228,7 @@ func measure(t *testing.T, f *fleet, size chaosSize, what string) chaosRow {
 		case <-time.After(100 * time.Millisecond):
 			if n := w.figures().Closed; n > closed {
 				closed = n
-				row.servicesCPU, row.selfCPU = f.cpu()-servicesBefore, selfCPU()-selfBefore
+				row.servicesCPU, row.nodesCPU, row.selfCPU = f.cpu()-servicesBefore, cluster.CPU()-nodesBefore, selfCPU()-selfBefore
 			}
 			continue
 		}
@@ -229,10 +237,10 @@ func measure(t *testing.T, f *fleet, size chaosSize, what string) chaosRow {
 	row.walks = w.figures()
 	row.elapsed = row.walks.Duration
 	if row.walks.Closed == size.measured {
-		row.servicesCPU, row.selfCPU = f.cpu()-servicesBefore, selfCPU()-selfBefore
+		row.servicesCPU, row.nodesCPU, row.selfCPU = f.cpu()-servicesBefore, cluster.CPU()-nodesBefore, selfCPU()-selfBefore
 	}
-	t.Logf("%s: %d complaints closed in %s: %.1f complaints/s; CPU per complaint: services %s, NATS nodes with the load driver %s",
-		what, row.walks.Closed, row.elapsed.Round(time.Millisecond), row.rate(), row.perComplaint(row.servicesCPU), row.perComplaint(row.selfCPU))
+	t.Logf("%s: %d complaints closed in %s: %.1f complaints/s; CPU per complaint: services %s, NATS nodes %s, payment simulator with the load driver %s",
+		what, row.walks.Closed, row.elapsed.Round(time.Millisecond), row.rate(), row.perComplaint(row.servicesCPU), row.perComplaint(row.nodesCPU), row.perComplaint(row.selfCPU))
 	if row.walks.Closed != size.measured {
 		t.Errorf("%s: %d of %d complaints closed: %v", what, row.walks.Closed, size.measured, w.stuck())
 	}
@@ -241,12 +249,14 @@ func measure(t *testing.T, f *fleet, size chaosSize, what string) chaosRow {
 
 // chaosRow is one line of the long form's table.
 type chaosRow struct {
-	what                 string
-	walks                walkFigures
-	audit                audit
-	elapsed              time.Duration
-	servicesCPU, selfCPU time.Duration
-	recovery             recovery
+	what    string
+	walks   walkFigures
+	audit   audit
+	elapsed time.Duration
+	// CPU of the service processes, of the node processes, and of the test
+	// process (the payment simulator and the load driver).
+	servicesCPU, nodesCPU, selfCPU time.Duration
+	recovery                       recovery
 }
 
 func (r chaosRow) rate() float64 {
@@ -265,8 +275,8 @@ func (r chaosRow) perComplaint(d time.Duration) string {
 
 func chaosTable(rows []chaosRow) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| %-32s | %6s | %6s | %6s | %4s | %5s | %5s | %11s | %12s | %12s | %10s | %10s |\n",
-		"run", "acked", "closed", "lost", "dup", "order", "c/s", "svc CPU/c", "nodes CPU/c", "first ack", "first close", "caught up")
+	fmt.Fprintf(&b, "| %-32s | %6s | %6s | %6s | %4s | %5s | %5s | %11s | %11s | %12s | %10s | %11s | %10s |\n",
+		"run", "acked", "closed", "lost", "dup", "order", "c/s", "svc CPU/c", "nodes CPU/c", "driver CPU/c", "first ack", "first close", "caught up")
 	for _, r := range rows {
 		rate := "-"
 		if r.elapsed > 0 {
@@ -278,9 +288,9 @@ func chaosTable(rows []chaosRow) string {
 			}
 			return d.Round(10 * time.Millisecond).String()
 		}
-		fmt.Fprintf(&b, "| %-32s | %6d | %6d | %6d | %4d | %5d | %5s | %11s | %12s | %12s | %10s | %10s |\n",
+		fmt.Fprintf(&b, "| %-32s | %6d | %6d | %6d | %4d | %5d | %5s | %11s | %11s | %12s | %10s | %11s | %10s |\n",
 			r.what, r.walks.Acknowledged, r.walks.Closed, len(r.audit.Lost), len(r.audit.Duplicated), len(r.audit.OrderViolations), rate,
-			r.perComplaint(r.servicesCPU), r.perComplaint(r.selfCPU), rec(r.recovery.acknowledged), rec(r.recovery.closed), rec(r.recovery.caughtUp))
+			r.perComplaint(r.servicesCPU), r.perComplaint(r.nodesCPU), r.perComplaint(r.selfCPU), rec(r.recovery.acknowledged), rec(r.recovery.closed), rec(r.recovery.caughtUp))
 	}
 	return b.String()
 }

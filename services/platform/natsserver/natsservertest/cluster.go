@@ -31,11 +31,17 @@ const clusterWait = 2 * time.Minute
 // Cluster is a JetStream cluster of embedded servers on loopback, for
 // tests: every node has its own store and its own client and route ports,
 // the nodes are routed to each other, and a test may stop a node and start
-// it again on the same store and ports.
+// it again on the same store and ports. The nodes run in the test process,
+// or each in a process of its own (NodeProcesses), which a test may kill.
 type Cluster struct {
 	t     testing.TB
 	name  string
 	nodes []*clusterNode
+	// processTest is the test that runs a node when the test binary is
+	// started again (NodeProcesses); "" while the nodes run in process.
+	processTest string
+	// retired is the CPU used by node processes that have exited.
+	retired time.Duration
 }
 
 type clusterNode struct {
@@ -43,7 +49,24 @@ type clusterNode struct {
 	dir         string
 	port        int // client port, kept across restarts
 	clusterPort int // route port, kept across restarts
+	monitorPort int // HTTP monitoring port of a node process, kept across restarts
 	srv         *server.Server
+	proc        *nodeProcess
+}
+
+// running: the node is started and not stopped or killed.
+func (n *clusterNode) running() bool { return n.srv != nil || n.proc != nil }
+
+// ClusterOption changes how ClusterForTest runs its nodes.
+type ClusterOption func(*Cluster)
+
+// NodeProcesses runs every node as a process of its own, so that a test
+// may kill one with SIGKILL (Kill): the test binary started again with
+// NodeEnv naming the node, running only the test named test, which must
+// call ServeNodeProcess. The provisioning, ports and stores are those of
+// the nodes run in process.
+func NodeProcesses(test string) ClusterOption {
+	return func(c *Cluster) { c.processTest = test }
 }
 
 // ClusterForTest starts a cluster of size nodes, waits until JetStream has a
@@ -57,15 +80,28 @@ type clusterNode struct {
 // outgoing connections (see freePorts). A node keeps its ports, so that a
 // restarted node is found at the same addresses by the other nodes and by
 // clients given every node's URL.
-func ClusterForTest(t testing.TB, size int) *Cluster {
+func ClusterForTest(t testing.TB, size int, opts ...ClusterOption) *Cluster {
 	t.Helper()
 	if size < 1 {
 		t.Fatalf("natsservertest: a cluster of %d nodes", size)
 	}
 	c := &Cluster{t: t, name: "complaints-test"}
-	ports := freePorts(t, 2*size)
+	for _, o := range opts {
+		o(c)
+	}
+	// A node process has a monitoring port too: the test asks it, not the
+	// server in process, who leads and who is current.
+	perNode := 2
+	if c.processTest != "" {
+		perNode = 3
+	}
+	ports := freePorts(t, perNode*size)
 	for i := range size {
-		c.nodes = append(c.nodes, &clusterNode{name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), port: ports[2*i], clusterPort: ports[2*i+1]})
+		n := &clusterNode{name: fmt.Sprintf("n%d", i+1), dir: t.TempDir(), port: ports[perNode*i], clusterPort: ports[perNode*i+1]}
+		if c.processTest != "" {
+			n.monitorPort = ports[perNode*i+2]
+		}
+		c.nodes = append(c.nodes, n)
 	}
 	// After the stores' cleanup in registration, so before it when run.
 	t.Cleanup(c.shutdown)
@@ -119,9 +155,9 @@ func freePorts(t testing.TB, n int) []int {
 // ProvisionedClusterForTest starts a 3-node cluster (ClusterForTest) and
 // provisions its streams and buckets as an operator would, at
 // ClusterReplicas replicas.
-func ProvisionedClusterForTest(t testing.TB) *Cluster {
+func ProvisionedClusterForTest(t testing.TB, opts ...ClusterOption) *Cluster {
 	t.Helper()
-	c := ClusterForTest(t, ClusterReplicas)
+	c := ClusterForTest(t, ClusterReplicas, opts...)
 	nc := c.Connect()
 	defer nc.Close()
 	js, err := jetstream.New(nc)
@@ -139,28 +175,60 @@ func ProvisionedClusterForTest(t testing.TB) *Cluster {
 	return c
 }
 
-// start starts node n on its store and ports, routed to every other node.
-func (c *Cluster) start(n *clusterNode) {
-	c.t.Helper()
-	var routes []*url.URL
+// nodeConfig is what a node is started with, in process or in a process
+// of its own (passed in NodeEnv, as JSON).
+type nodeConfig struct {
+	Name        string `json:"name"`
+	Cluster     string `json:"cluster"`
+	Store       string `json:"store"`
+	Port        int    `json:"port"`
+	ClusterPort int    `json:"cluster_port"`
+	MonitorPort int    `json:"monitor_port,omitempty"`
+	Routes      []int  `json:"routes"` // the other nodes' route ports
+}
+
+func (c *Cluster) config(n *clusterNode) nodeConfig {
+	cfg := nodeConfig{Name: n.name, Cluster: c.name, Store: filepath.Join(n.dir, "store"),
+		Port: n.port, ClusterPort: n.clusterPort, MonitorPort: n.monitorPort}
 	for _, o := range c.nodes {
 		if o != n {
-			routes = append(routes, &url.URL{Scheme: "nats-route", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(o.clusterPort))})
+			cfg.Routes = append(cfg.Routes, o.clusterPort)
 		}
 	}
-	opts := &server.Options{
-		ServerName: n.name,
+	return cfg
+}
+
+// options are the server's options for a node: JetStream on its own
+// store, every write synced, routed to every other node.
+func (cfg nodeConfig) options() *server.Options {
+	var routes []*url.URL
+	for _, p := range cfg.Routes {
+		routes = append(routes, &url.URL{Scheme: "nats-route", Host: net.JoinHostPort("127.0.0.1", strconv.Itoa(p))})
+	}
+	return &server.Options{
+		ServerName: cfg.Name,
 		Host:       "127.0.0.1",
-		Port:       n.port,
+		Port:       cfg.Port,
+		HTTPHost:   "127.0.0.1",
+		HTTPPort:   cfg.MonitorPort, // 0: none
 		JetStream:  true,
-		StoreDir:   filepath.Join(n.dir, "store"),
+		StoreDir:   cfg.Store,
 		SyncAlways: true,
 		NoSigs:     true,
 		MaxPayload: 8 << 20,
-		Cluster:    server.ClusterOpts{Name: c.name, Host: "127.0.0.1", Port: n.clusterPort},
+		Cluster:    server.ClusterOpts{Name: cfg.Cluster, Host: "127.0.0.1", Port: cfg.ClusterPort},
 		Routes:     routes,
 	}
-	srv, err := server.NewServer(opts)
+}
+
+// start starts node n on its store and ports, routed to every other node.
+func (c *Cluster) start(n *clusterNode) {
+	c.t.Helper()
+	if c.processTest != "" {
+		c.startProcess(n)
+		return
+	}
+	srv, err := server.NewServer(c.config(n).options())
 	if err != nil {
 		c.t.Fatalf("natsservertest: node %s: %v", n.name, err)
 	}
@@ -175,7 +243,8 @@ func (c *Cluster) start(n *clusterNode) {
 // Size is how many nodes the cluster has, running or not.
 func (c *Cluster) Size() int { return len(c.nodes) }
 
-// Server returns node i's server (nil while the node is stopped).
+// Server returns node i's server (nil while the node is stopped, and for a
+// node run as a process of its own).
 func (c *Cluster) Server(i int) *server.Server { return c.nodes[i].srv }
 
 // URL is every node's client URL, comma-separated, as nats.Connect takes
@@ -216,10 +285,33 @@ func (c *Cluster) connect(url string, opts ...nats.Option) *nats.Conn {
 }
 
 // StreamLeader is the index of the running node that leads stream, once
-// the stream has a leader.
+// the stream has a leader. A node in process is asked itself; of node
+// processes, the leader is the one the stream's info names.
 func (c *Cluster) StreamLeader(stream string) int {
 	c.t.Helper()
 	leader := -1
+	if c.processTest != "" {
+		nc := c.Connect()
+		defer nc.Close()
+		js, err := jetstream.New(nc)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		c.eventually("a leader of stream "+stream, func() bool {
+			info := streamInfo(js, stream)
+			if info == nil || info.Cluster == nil {
+				return false
+			}
+			for i, n := range c.nodes {
+				if n.running() && n.name == info.Cluster.Leader {
+					leader = i
+					return true
+				}
+			}
+			return false
+		})
+		return leader
+	}
 	c.eventually("a leader of stream "+stream, func() bool {
 		for i, n := range c.nodes {
 			if n.srv != nil && n.srv.JetStreamIsStreamLeader(server.DEFAULT_GLOBAL_ACCOUNT, stream) {
@@ -232,16 +324,32 @@ func (c *Cluster) StreamLeader(stream string) int {
 	return leader
 }
 
-// Stop shuts node i down and waits until it is down. Its store stays.
+// streamInfo is a stream's info as its leader answers it, nil while none
+// answers.
+func streamInfo(js jetstream.JetStream, stream string) *jetstream.StreamInfo {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		return nil
+	}
+	return st.CachedInfo()
+}
+
+// Stop shuts node i down and waits until it is down. Its store stays. The
+// server shuts down as it does when asked to: it steps down from what it
+// leads before it goes (see Kill).
 func (c *Cluster) Stop(i int) {
 	c.t.Helper()
 	n := c.nodes[i]
-	if n.srv == nil {
-		return
+	switch {
+	case n.proc != nil:
+		c.stopProcess(n)
+	case n.srv != nil:
+		n.srv.Shutdown()
+		n.srv.WaitForShutdown()
+		n.srv = nil
 	}
-	n.srv.Shutdown()
-	n.srv.WaitForShutdown()
-	n.srv = nil
 }
 
 // Restart starts the stopped node i again on its store and ports, and waits
@@ -249,7 +357,7 @@ func (c *Cluster) Stop(i int) {
 func (c *Cluster) Restart(i int) {
 	c.t.Helper()
 	n := c.nodes[i]
-	if n.srv != nil {
+	if n.running() {
 		c.t.Fatalf("natsservertest: node %s is running", n.name)
 	}
 	c.start(n)
@@ -257,9 +365,12 @@ func (c *Cluster) Restart(i int) {
 }
 
 // MetaLeader waits until a running node is JetStream's meta leader and
-// returns it.
+// returns it. Nodes in process only.
 func (c *Cluster) MetaLeader() *server.Server {
 	c.t.Helper()
+	if c.processTest != "" {
+		c.t.Fatal("natsservertest: MetaLeader of node processes")
+	}
 	var leader *server.Server
 	c.eventually("a JetStream meta leader", func() bool {
 		for _, n := range c.nodes {
@@ -277,7 +388,12 @@ func (c *Cluster) MetaLeader() *server.Server {
 // running node is current with it.
 func (c *Cluster) WaitForPeers() {
 	c.t.Helper()
-	c.eventually(fmt.Sprintf("a meta leader with %d peers, every running node current", len(c.nodes)), func() bool {
+	what := fmt.Sprintf("a meta leader with %d peers, every running node current", len(c.nodes))
+	if c.processTest != "" {
+		c.eventually(what, c.processesCurrent)
+		return
+	}
+	c.eventually(what, func() bool {
 		var leader *server.Server
 		for _, n := range c.nodes {
 			if n.srv != nil && n.srv.JetStreamIsLeader() {
@@ -308,19 +424,13 @@ func (c *Cluster) WaitForStreamCurrent(stream string) {
 		c.t.Fatal(err)
 	}
 	c.eventually("stream "+stream+" current on every running node that holds it", func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		st, err := js.Stream(ctx, stream)
-		if err != nil {
-			return false
-		}
-		info := st.CachedInfo()
-		if info.Cluster == nil || info.Cluster.Leader == "" {
+		info := streamInfo(js, stream)
+		if info == nil || info.Cluster == nil || info.Cluster.Leader == "" {
 			return false
 		}
 		running := 0
 		for _, n := range c.nodes {
-			if n.srv != nil {
+			if n.running() {
 				running++
 			}
 		}
@@ -346,6 +456,10 @@ func (c *Cluster) eventually(what string, ok func() bool) {
 }
 
 func (c *Cluster) shutdown() {
+	if c.processTest != "" {
+		c.shutdownProcesses()
+		return
+	}
 	for _, n := range c.nodes {
 		if n.srv != nil {
 			n.srv.Shutdown()

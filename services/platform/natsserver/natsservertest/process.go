@@ -1,0 +1,270 @@
+package natsservertest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+)
+
+// The nodes of a cluster as processes of their own (NodeProcesses): the
+// test binary started again with NodeEnv holding the node's configuration,
+// running only a test that calls ServeNodeProcess. A test can then kill a
+// node with SIGKILL: it vanishes as a crashed machine does, without
+// stepping down from what it leads, and what it had not written to its
+// store is gone. Restarted, it comes back on the same store and ports.
+
+// NodeEnv holds the configuration of the node a child process of the test
+// binary runs (JSON).
+const NodeEnv = "COMPLAINTS_TEST_NATS_NODE"
+
+// ServeNodeProcess is the body of the test a node process runs (see
+// NodeProcesses): when NodeEnv is set it runs the node it names until its
+// standard input closes (the test that started it is gone, or stops it),
+// and exits; otherwise it skips.
+func ServeNodeProcess(t *testing.T) {
+	raw := os.Getenv(NodeEnv)
+	if raw == "" {
+		t.Skip("a node of a cluster, run by the cluster tests as a process of its own")
+	}
+	os.Exit(serveNode(raw))
+}
+
+func serveNode(raw string) int {
+	var cfg nodeConfig
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		fmt.Fprintln(os.Stderr, NodeEnv+":", err)
+		return 2
+	}
+	srv, err := server.NewServer(cfg.options())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "node", cfg.Name+":", err)
+		return 2
+	}
+	// Its log goes to standard error, which the test keeps in a file.
+	srv.ConfigureLogger()
+	go srv.Start()
+	if !srv.ReadyForConnections(clusterWait) {
+		fmt.Fprintln(os.Stderr, "node", cfg.Name, "not ready")
+		srv.Shutdown()
+		return 1
+	}
+	_, _ = io.Copy(io.Discard, os.Stdin)
+	srv.Shutdown()
+	srv.WaitForShutdown()
+	return 0
+}
+
+// nodeProcess is a running node process.
+type nodeProcess struct {
+	cmd    *exec.Cmd
+	stdin  io.WriteCloser
+	exited chan struct{} // closed once the process has exited
+}
+
+func (n *clusterNode) logPath() string { return filepath.Join(n.dir, "node.log") }
+
+// startProcess starts node n as a process and waits until it takes
+// clients.
+func (c *Cluster) startProcess(n *clusterNode) {
+	c.t.Helper()
+	raw, err := json.Marshal(c.config(n))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^"+c.processTest+"$", "-test.timeout=0")
+	cmd.Env = append(os.Environ(), NodeEnv+"="+string(raw))
+	log, err := os.OpenFile(n.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer log.Close()
+	cmd.Stdout, cmd.Stderr = log, log
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	// Killed with the test process, should it die first.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	p := &nodeProcess{cmd: cmd, stdin: stdin, exited: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(p.exited) }()
+	n.proc = p
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port))
+	c.eventually("node "+n.name+" taking clients on "+addr, func() bool {
+		select {
+		case <-p.exited:
+			n.proc = nil
+			c.t.Fatalf("natsservertest: node %s exited: %s\n%s", n.name, cmd.ProcessState, tail(n.logPath()))
+		default:
+		}
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return false
+		}
+		_ = conn.Close()
+		return true
+	})
+}
+
+// Kill kills node i with SIGKILL and waits until it is gone. Its store
+// stays, as its last synced writes left it. Node processes only
+// (NodeProcesses).
+func (c *Cluster) Kill(i int) {
+	c.t.Helper()
+	n := c.nodes[i]
+	if n.proc == nil {
+		c.t.Fatalf("natsservertest: node %s is not a running process", n.name)
+	}
+	if err := n.proc.cmd.Process.Kill(); err != nil {
+		c.t.Fatal(err)
+	}
+	<-n.proc.exited
+	c.retire(n)
+}
+
+// stopProcess closes node n's standard input, so that it shuts down, and
+// kills it if it has not after a while.
+func (c *Cluster) stopProcess(n *clusterNode) {
+	_ = n.proc.stdin.Close()
+	select {
+	case <-n.proc.exited:
+	case <-time.After(30 * time.Second):
+		_ = n.proc.cmd.Process.Kill()
+		<-n.proc.exited
+	}
+	c.retire(n)
+}
+
+func (c *Cluster) retire(n *clusterNode) {
+	if st := n.proc.cmd.ProcessState; st != nil {
+		c.retired += st.UserTime() + st.SystemTime()
+	}
+	n.proc = nil
+}
+
+func (c *Cluster) shutdownProcesses() {
+	var wg sync.WaitGroup
+	for _, n := range c.nodes {
+		if p := n.proc; p != nil {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = p.stdin.Close()
+				select {
+				case <-p.exited:
+				case <-time.After(30 * time.Second):
+					_ = p.cmd.Process.Kill()
+					<-p.exited
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	for _, n := range c.nodes {
+		n.proc = nil
+		if c.t.Failed() {
+			c.t.Logf("log of node %s (end):\n%s", n.name, tail(n.logPath()))
+		}
+	}
+}
+
+// CPU is the user and system CPU time the node processes have used so far,
+// those killed or stopped included (zero for nodes in process).
+func (c *Cluster) CPU() time.Duration {
+	total := c.retired
+	for _, n := range c.nodes {
+		if n.proc != nil {
+			total += processCPU(n.proc.cmd.Process.Pid)
+		}
+	}
+	return total
+}
+
+// processCPU is the user and system CPU time of a running process, from
+// /proc (zero where there is none).
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name, which is in parentheses.
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64)
+	stime, _ := strconv.ParseInt(fields[12], 10, 64)
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond
+}
+
+// processesCurrent: of the node processes, one is the meta leader, every
+// running one names it, and it sees every node online and current, as its
+// monitoring endpoint (/jsz) says.
+func (c *Cluster) processesCurrent() bool {
+	var leader *server.MetaClusterInfo
+	leaders := map[string]bool{}
+	for _, n := range c.nodes {
+		if n.proc == nil {
+			continue
+		}
+		jsz, ok := monitor(n)
+		if !ok || jsz.Meta == nil || jsz.Meta.Leader == "" {
+			return false
+		}
+		leaders[jsz.Meta.Leader] = true
+		if jsz.Meta.Leader == n.name {
+			leader = jsz.Meta
+		}
+	}
+	if leader == nil || len(leaders) != 1 {
+		return false
+	}
+	current := 1
+	for _, r := range leader.Replicas {
+		if r.Current && !r.Offline {
+			current++
+		}
+	}
+	return current == len(c.nodes)
+}
+
+// monitor is node n's JetStream information, from its monitoring port.
+func monitor(n *clusterNode) (server.JSInfo, bool) {
+	var jsz server.JSInfo
+	client := http.Client{Timeout: 2 * time.Second}
+	resp, err := client.Get("http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(n.monitorPort)) + "/jsz")
+	if err != nil {
+		return jsz, false
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return jsz, false
+	}
+	return jsz, json.NewDecoder(resp.Body).Decode(&jsz) == nil
+}
+
+// tail is the end of the file at path.
+func tail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 4000 {
+		b = b[len(b)-4000:]
+	}
+	return string(b)
+}
