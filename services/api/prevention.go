@@ -100,9 +100,18 @@ type PreventiveAction struct {
 	OpenedAt      time.Time      `json:"opened_at"`
 }
 
-// PreventiveActions is GET /v1/preventive-actions.
+// PreventiveActions is GET /v1/preventive-actions: with limit or cursor, a
+// page of the actions, those still to do first (the soonest due first),
+// then those done (the latest completed first); without, every action, the
+// latest opened first.
 type PreventiveActions struct {
 	Actions []PreventiveAction `json:"actions"`
+	// Total counts the actions the statuses and cause select, on every
+	// page.
+	Total int `json:"total"`
+	// NextCursor fetches the next page (?cursor=); absent on the last page
+	// and on an answer without limit or cursor.
+	NextCursor string `json:"next_cursor,omitempty"`
 }
 
 // ReportFilter is the slice of complaints a report covers: received in

@@ -1,8 +1,11 @@
 package adapters
 
 import (
+	"errors"
+	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,6 +13,7 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/httpx"
 	"github.com/complaintflow/complaintflow/services/prevention/app"
+	"github.com/complaintflow/complaintflow/services/prevention/domain"
 )
 
 // ActionsHTTP serves systemic issues (/v1/systemic-issues) and preventive
@@ -92,25 +96,59 @@ func (h ActionsHTTP) closeIssue(_ http.ResponseWriter, r *http.Request, c httpx.
 
 var actionStatuses = []string{"open", "overdue", "completed", "evaluated"}
 
+// listActions answers GET /v1/preventive-actions. With limit or cursor it
+// answers a page in domain.ActionListKey's order; without either, every
+// action selected, the latest opened first, as before the list had pages
+// (tools/client and the reports read it whole).
 func (h ActionsHTTP) listActions(w http.ResponseWriter, r *http.Request) {
 	at, p := httpx.AsOf(r)
-	q := r.URL.Query()
-	status, cause := q.Get("status"), q.Get("cause")
-	if p == nil && status != "" && !slices.Contains(actionStatuses, status) {
-		p = httpx.Invalid(httpx.FieldError{Field: "status", Detail: "must be one of " + strings.Join(actionStatuses, ", ")})
-	}
 	if p != nil {
 		httpx.WriteProblem(w, r, p)
 		return
 	}
-	all, err := h.Actions.PreventiveActions(r.Context(), at)
-	out := api.PreventiveActions{Actions: []api.PreventiveAction{}}
-	for _, a := range all {
-		if (status == "" || a.Status == status) && (cause == "" || a.RootCause == cause) {
-			out.Actions = append(out.Actions, a)
+	q := r.URL.Query()
+	query := app.ActionsQuery{AsOf: at, Cause: q.Get("cause"), Cursor: q.Get("cursor")}
+	var v httpx.Validator
+	// status=open,overdue and status=open&status=overdue say the same.
+	for _, list := range q["status"] {
+		if list == "" {
+			continue // status= alone: every status, as before
+		}
+		for name := range strings.SplitSeq(list, ",") {
+			st := domain.ActionStatusNamed(name)
+			v.Check(st != domain.ActionUnknown, "status", "must be one or more (comma-separated, or repeated) of "+strings.Join(actionStatuses, ", "))
+			if st != domain.ActionUnknown && !slices.Contains(query.Statuses, st) {
+				query.Statuses = append(query.Statuses, st)
+			}
 		}
 	}
-	httpx.Reply(w, r, http.StatusOK, out, err)
+	paged := q.Has("limit") || q.Has("cursor")
+	if q.Has("limit") {
+		n, err := strconv.Atoi(q.Get("limit"))
+		v.Check(err == nil && n >= 1 && n <= app.MaxActionsLimit, "limit", fmt.Sprintf("must be a whole number from 1 to %d", app.MaxActionsLimit))
+		query.Limit = n
+	}
+	v.MaxLen(query.Cursor, 400, "cursor")
+	if p := v.Problem(); p != nil {
+		httpx.WriteProblem(w, r, p)
+		return
+	}
+	if !paged {
+		all := h.Actions.SelectedActions(r.Context(), query)
+		httpx.WriteJSON(w, http.StatusOK, api.PreventiveActions{Actions: all, Total: len(all)})
+		return
+	}
+	page, err := h.Actions.PreventiveActionsPage(r.Context(), query)
+	if errors.Is(err, app.ErrBadActionsCursor) {
+		v.Check(false, "cursor", err.Error()+"; start again without one")
+		httpx.WriteProblem(w, r, v.Problem())
+		return
+	}
+	if err != nil {
+		httpx.WriteError(w, r, err)
+		return
+	}
+	httpx.WriteJSON(w, http.StatusOK, api.PreventiveActions{Actions: page.Actions, Total: page.Total, NextCursor: page.NextCursor})
 }
 
 func checkOpenAction(v *httpx.Validator, req *openActionRequest) {
