@@ -267,7 +267,7 @@ func (r chaosRow) rate() float64 {
 }
 
 func (r chaosRow) perComplaint(d time.Duration) string {
-	if r.walks.Closed == 0 {
+	if r.walks.Closed == 0 || d == 0 { // not measured (the chaos phase)
 		return "-"
 	}
 	return (d / time.Duration(r.walks.Closed)).Round(10 * time.Microsecond).String()
