@@ -122,7 +122,7 @@ simulate:
 
 ## chaos: the chaos test in its long form, on a 3-node cluster on loopback with two instances of
 ## each service as processes of their own: throughput and CPU per complaint with one and with two
-## instances, then under load an instance killed (SIGKILL) and the stream leader's node stopped;
+## instances, then under load an instance killed (SIGKILL) and the stream leader's node killed (SIGKILL);
 ## a table of what was acknowledged, closed, lost, duplicated, out of order, and the recovery times
 ## (make test runs its short form)
 .PHONY: chaos
