@@ -132,13 +132,7 @@ func (v *ActionViews) Issues(asOf time.Time) []api.SystemicIssue {
 // Actions implements app.PreventionViews.
 func (v *ActionViews) Actions(asOf time.Time) []api.PreventiveAction {
 	out := []api.PreventiveAction{}
-	v.p.Read(func(f *viewsFold, _ eventlog.Position) {
-		for _, vs := range f.Actions {
-			if i := lastBy(len(vs), func(i int) time.Time { return vs[i].At }, asOf); i >= 0 {
-				out = append(out, vs[i].View)
-			}
-		}
-	})
+	v.EachAction(asOf, func(a api.PreventiveAction) { out = append(out, a) })
 	slices.SortFunc(out, func(a, b api.PreventiveAction) int {
 		if c := b.OpenedAt.Compare(a.OpenedAt); c != 0 {
 			return c
@@ -146,6 +140,17 @@ func (v *ActionViews) Actions(asOf time.Time) []api.PreventiveAction {
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out
+}
+
+// EachAction implements app.PreventionViews.
+func (v *ActionViews) EachAction(asOf time.Time, fn func(api.PreventiveAction)) {
+	v.p.Read(func(f *viewsFold, _ eventlog.Position) {
+		for _, vs := range f.Actions {
+			if i := lastBy(len(vs), func(i int) time.Time { return vs[i].At }, asOf); i >= 0 {
+				fn(vs[i].View)
+			}
+		}
+	})
 }
 
 // IssueActions implements app.PreventionViews.

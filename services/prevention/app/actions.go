@@ -37,6 +37,9 @@ type PreventionViews interface {
 	// Actions are the actions as of asOf (the latest when zero), latest
 	// opened first.
 	Actions(asOf time.Time) []api.PreventiveAction
+	// EachAction gives fn each action as of asOf (the latest when zero), in
+	// no order; fn must not call the views.
+	EachAction(asOf time.Time, fn func(api.PreventiveAction))
 	// IssueActions are the ids of the actions opened for an issue.
 	IssueActions(issueID string) []string
 }

@@ -68,13 +68,12 @@ func (a *Actions) PreventiveActionsPage(_ context.Context, q ActionsQuery) (Acti
 		key domain.ActionListKey
 		v   api.PreventiveAction
 	}
-	all := a.views.Actions(q.AsOf)
-	selected := make([]keyed, 0, len(all))
-	for _, v := range all {
+	var selected []keyed
+	a.views.EachAction(q.AsOf, func(v api.PreventiveAction) {
 		if st, ok := q.selects(v); ok {
 			selected = append(selected, keyed{key: listKey(v, st), v: v})
 		}
-	}
+	})
 	slices.SortFunc(selected, func(x, y keyed) int { return x.key.Compare(y.key) })
 	page := ActionsPage{Total: len(selected)}
 	from := 0
