@@ -5,7 +5,6 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +18,8 @@ import (
 type preventionPage struct {
 	Issues []api.SystemicIssue
 	// Actions are this page's actions: Show's, the First to the Last of
-	// Of (counted from 1).
+	// Of (counted from 1; First is what the "more" link of the page before
+	// said).
 	Actions         []api.PreventiveAction
 	Show            string
 	Shows           []actionShow
@@ -41,7 +41,8 @@ type actionShow struct {
 
 // actionShows are the filters (?show=), the first the default: the
 // actions still to do, the overdue and soonest due first; those done, the
-// latest completed first; all, those to do before those done.
+// latest completed first; all, those to do before those done (the order
+// the API pages them in).
 var actionShows = []actionShow{
 	{Name: "open", Words: "Still to do", Statuses: []string{"open", "overdue"}},
 	{Name: "completed", Words: "Completed", Statuses: []string{"completed", "evaluated"}},
@@ -73,82 +74,34 @@ func (s *Site) prevention(w http.ResponseWriter, r *http.Request, sess *session)
 		return
 	}
 	p.Issues = issues.Issues
-	// The API lists every action of a status at once (it has no paging):
-	// the page asks for the filter's statuses, orders them and shows a
-	// page of them, the next page from an offset (?from=).
-	var all []api.PreventiveAction
-	for _, path := range actionPaths(show) {
-		var actions api.PreventiveActions
-		if err := c.get(ctx, path, &actions); err != nil {
-			s.apiProblem(w, r, sess, err)
-			return
-		}
-		all = append(all, actions.Actions...)
+	// One page of the filter's actions, in the API's order (those still to
+	// do by soonest due, then those done by latest completion); the "more"
+	// link carries the API's cursor, and from (how many came before, for
+	// the caption).
+	list := "/v1/preventive-actions?limit=" + strconv.Itoa(actionsPerPage) + "&cursor=" + url.QueryEscape(q.Get("cursor"))
+	if len(show.Statuses) > 0 {
+		list += "&status=" + url.QueryEscape(strings.Join(show.Statuses, ","))
 	}
-	slices.SortStableFunc(all, actionOrder)
-	// An action that changed status between two calls is listed by both:
-	// the two lines are neighbours (the same due date or completion), one
-	// is shown.
-	all = slices.CompactFunc(all, func(a, b api.PreventiveAction) bool { return a.ID == b.ID })
-	from, _ := strconv.Atoi(q.Get("from"))
-	from = min(max(from, 0), len(all))
-	to := min(from+actionsPerPage, len(all))
-	p.Actions, p.First, p.Last, p.Of = all[from:to], from+1, to, len(all)
-	if to < len(all) {
-		p.More = "/app/prevention?show=" + url.QueryEscape(show.Name) + "&from=" + strconv.Itoa(to) + "#actions-h"
+	var actions api.PreventiveActions
+	if err := c.get(ctx, list, &actions); err != nil {
+		s.apiProblem(w, r, sess, err)
+		return
+	}
+	from := 0
+	if q.Get("cursor") != "" {
+		from, _ = strconv.Atoi(q.Get("from"))
+		from = max(from, 0)
+	}
+	p.Actions, p.First, p.Last, p.Of = actions.Actions, from+1, from+len(actions.Actions), actions.Total
+	if actions.NextCursor != "" {
+		p.More = "/app/prevention?show=" + url.QueryEscape(show.Name) + "&cursor=" + url.QueryEscape(actions.NextCursor) +
+			"&from=" + strconv.Itoa(p.Last) + "#actions-h"
 	}
 	var rc api.RootCauses
 	if c.get(ctx, "/v1/root-causes", &rc) == nil {
 		p.RootCauses = rc.RootCauses
 	}
 	s.render(w, r, "prevention", http.StatusOK, sess, "Prevention", p)
-}
-
-// actionPaths are the API calls listing a filter's actions.
-func actionPaths(show actionShow) []string {
-	if len(show.Statuses) == 0 {
-		return []string{"/v1/preventive-actions"}
-	}
-	paths := make([]string, 0, len(show.Statuses))
-	for _, st := range show.Statuses {
-		paths = append(paths, "/v1/preventive-actions?status="+url.QueryEscape(st))
-	}
-	return paths
-}
-
-// actionOrder puts the actions still to do first, the soonest due first
-// (so the overdue lead), then those done, the latest completed first; the
-// id decides a tie, so that paging by offset sees one order.
-func actionOrder(a, b api.PreventiveAction) int {
-	aDone, bDone := actionDone(a), actionDone(b)
-	switch {
-	case aDone != bDone:
-		if aDone {
-			return 1
-		}
-		return -1
-	case !aDone:
-		if c := a.Due.Compare(b.Due); c != 0 {
-			return c
-		}
-	default:
-		if c := completedAt(b).Compare(completedAt(a)); c != 0 {
-			return c
-		}
-	}
-	return strings.Compare(a.ID, b.ID)
-}
-
-// actionDone: the change is made (completed, or its effect measured).
-func actionDone(a api.PreventiveAction) bool {
-	return a.Status == "completed" || a.Status == "evaluated"
-}
-
-func completedAt(a api.PreventiveAction) time.Time {
-	if a.CompletedAt == nil {
-		return time.Time{}
-	}
-	return *a.CompletedAt
 }
 
 // openActionRequest is prevention's body for opening an action.

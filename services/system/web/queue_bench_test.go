@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"math"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -350,9 +352,33 @@ func BenchmarkThePagesWith40000OpenCases(b *testing.B) {
 	b.Run("prevention-1000-actions", func(b *testing.B) {
 		benchPage(b, owner, srv.URL+"/app/prevention", "More preventive actions")
 	})
+	// The tenth page of them all (from the 451st), where the open ones
+	// give way to those completed, reached by the "more" links.
+	tenth := morePages(b, owner, srv.URL, "/app/prevention?show=all", 9)
 	b.Run("prevention-1000-actions-all", func(b *testing.B) {
-		benchPage(b, owner, srv.URL+"/app/prevention?show=all&from=450", "More preventive actions")
+		benchPage(b, owner, srv.URL+tenth, "More preventive actions")
 	})
+}
+
+// morePages follows a page's "more" link n times from page and answers the
+// address it leads to.
+func morePages(b *testing.B, hc *http.Client, base, page string, n int) string {
+	b.Helper()
+	more := regexp.MustCompile(`<a id="more-actions" href="([^"]+)">`)
+	for range n {
+		resp, err := hc.Get(base + page)
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		m := more.FindSubmatch(body)
+		if resp.StatusCode != http.StatusOK || m == nil {
+			b.Fatalf("%s: %d, no more link\n%.400s", page, resp.StatusCode, body)
+		}
+		page = html.UnescapeString(string(m[1]))
+	}
+	return page
 }
 
 // benchPage fetches page b.N times with the signed-in client, checking each
