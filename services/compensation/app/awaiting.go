@@ -2,14 +2,13 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/compensation/domain"
 	"github.com/complaintflow/complaintflow/services/platform/decider"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/page"
 )
 
 // ErrNoAwaitingList answers a list of redress awaiting approval where the
@@ -53,18 +52,17 @@ func (a *Compensation) AwaitingApproval(_ context.Context, cursor string, limit 
 }
 
 func encodeAwaitingCursor(r domain.AwaitingRedress) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(r.DecidedAt.UnixNano(), 10) + "|" + r.ComplaintID))
+	return page.Cursor(strconv.FormatInt(r.DecidedAt.UnixNano(), 10), r.ComplaintID)
 }
 
 func decodeAwaitingCursor(c string) (domain.AwaitingRedress, bool) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
+	f, ok := page.Fields(c, 2)
+	if !ok {
 		return domain.AwaitingRedress{}, false
 	}
-	at, id, ok := strings.Cut(string(raw), "|")
-	n, err := strconv.ParseInt(at, 10, 64)
-	if !ok || err != nil || !eventlog.ValidID(id) {
+	n, err := strconv.ParseInt(f[0], 10, 64)
+	if err != nil || !eventlog.ValidID(f[1]) {
 		return domain.AwaitingRedress{}, false
 	}
-	return domain.AwaitingRedress{ComplaintID: id, DecidedAt: time.Unix(0, n).UTC()}, true
+	return domain.AwaitingRedress{ComplaintID: f[1], DecidedAt: time.Unix(0, n).UTC()}, true
 }

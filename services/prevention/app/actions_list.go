@@ -2,14 +2,13 @@ package app
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/complaintflow/complaintflow/services/api"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/page"
 	"github.com/complaintflow/complaintflow/services/prevention/domain"
 )
 
@@ -123,23 +122,18 @@ func listKey(v api.PreventiveAction, st domain.ActionStatus) domain.ActionListKe
 }
 
 // A cursor is the last key of a page: "t" (to do) or "d" (done), its time
-// (RFC 3339, which a zero time survives) and its id, base64url.
+// (RFC 3339, which a zero time survives) and its id (page.Cursor).
 func encodeActionsCursor(k domain.ActionListKey) string {
 	part := "t"
 	if k.Done {
 		part = "d"
 	}
-	s := part + "|" + k.At.Format(time.RFC3339Nano) + "|" + k.ID
-	return base64.RawURLEncoding.EncodeToString([]byte(s))
+	return page.Cursor(part, k.At.Format(time.RFC3339Nano), k.ID)
 }
 
 func decodeActionsCursor(c string) (domain.ActionListKey, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return domain.ActionListKey{}, ErrBadActionsCursor
-	}
-	parts := strings.SplitN(string(raw), "|", 3)
-	if len(parts) != 3 || parts[0] != "t" && parts[0] != "d" {
+	parts, ok := page.Fields(c, 3)
+	if !ok || parts[0] != "t" && parts[0] != "d" {
 		return domain.ActionListKey{}, ErrBadActionsCursor
 	}
 	at, err := time.Parse(time.RFC3339Nano, parts[1])

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -16,6 +15,7 @@ import (
 	complaintsv1 "github.com/complaintflow/complaintflow/proto/complaints/v1"
 	"github.com/complaintflow/complaintflow/services/platform/es"
 	"github.com/complaintflow/complaintflow/services/platform/eventlog"
+	"github.com/complaintflow/complaintflow/services/platform/page"
 )
 
 // FinalResponseClock is the prefix of the names of the clocks whose due
@@ -419,17 +419,12 @@ func cmpInt(a, b int64) int {
 }
 
 func (k sortKey) encode() string {
-	s := strconv.FormatInt(k.Due, 10) + "|" + strconv.Itoa(k.Priority) + "|" + strconv.FormatInt(k.Opened, 10) + "|" + k.ID
-	return base64.RawURLEncoding.EncodeToString([]byte(s))
+	return page.Cursor(strconv.FormatInt(k.Due, 10), strconv.Itoa(k.Priority), strconv.FormatInt(k.Opened, 10), k.ID)
 }
 
 func decodeCursor(c string) (sortKey, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return sortKey{}, ErrBadCursor
-	}
-	parts := strings.SplitN(string(raw), "|", 4)
-	if len(parts) != 4 {
+	parts, ok := page.Fields(c, 4)
+	if !ok {
 		return sortKey{}, ErrBadCursor
 	}
 	due, err1 := strconv.ParseInt(parts[0], 10, 64)
