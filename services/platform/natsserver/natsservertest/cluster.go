@@ -384,6 +384,36 @@ func (c *Cluster) MetaLeader() *server.Server {
 	return leader
 }
 
+// MetaLeaderIndex waits until every running node names a meta leader of
+// JetStream and one of them names itself, and returns that node's index. A
+// node in process is asked itself; a node process answers on its monitoring
+// port (/jsz).
+func (c *Cluster) MetaLeaderIndex() int {
+	c.t.Helper()
+	leader := -1
+	c.eventually("a JetStream meta leader", func() bool {
+		leader = -1
+		for i, n := range c.nodes {
+			switch {
+			case n.srv != nil:
+				if n.srv.JetStreamIsLeader() {
+					leader = i
+				}
+			case n.proc != nil:
+				jsz, ok := monitor(n)
+				if !ok || jsz.Meta == nil || jsz.Meta.Leader == "" {
+					return false
+				}
+				if jsz.Meta.Leader == n.name {
+					leader = i
+				}
+			}
+		}
+		return leader >= 0
+	})
+	return leader
+}
+
 // WaitForPeers waits until the meta leader knows every node and every
 // running node is current with it.
 func (c *Cluster) WaitForPeers() {

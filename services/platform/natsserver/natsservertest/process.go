@@ -260,9 +260,16 @@ func monitor(n *clusterNode) (server.JSInfo, bool) {
 	return jsz, json.NewDecoder(resp.Body).Decode(&jsz) == nil
 }
 
-// tail is the end of the file at path.
+// tail is the end of the file at path, without the attempts to reach a
+// node that is down (one a second for each route, they would fill it).
 func tail(path string) string {
-	b, _ := os.ReadFile(path)
+	raw, _ := os.ReadFile(path)
+	var b []byte
+	for _, line := range strings.SplitAfter(string(raw), "\n") {
+		if !strings.Contains(line, "Error trying to connect to route") {
+			b = append(b, line...)
+		}
+	}
 	if len(b) > 4000 {
 		b = b[len(b)-4000:]
 	}

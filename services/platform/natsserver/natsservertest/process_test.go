@@ -2,6 +2,7 @@ package natsservertest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -31,23 +32,10 @@ func TestKilledNodeProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	// Each message is published until acknowledged, under its id: one
-	// published again after an answer lost on the way is not kept twice.
 	publish := func(from, to int) {
 		t.Helper()
 		for i := from; i < to; i++ {
-			for {
-				_, err := js.Publish(ctx, fmt.Sprintf("%s.test.c%d", natswire.SubjectPrefix, i), []byte("x"), jetstream.WithMsgID(fmt.Sprint(i)))
-				if err == nil {
-					break
-				}
-				if ctx.Err() != nil {
-					t.Fatalf("message %d: %v", i, err)
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
+			publishUntilAcked(t, js, i)
 		}
 	}
 	publish(0, 20)
@@ -62,7 +50,7 @@ func TestKilledNodeProcess(t *testing.T) {
 		t.Fatalf("node %d, killed, still leads", leader+1)
 	}
 	publish(20, 40)
-	st, err := js.Stream(ctx, natswire.StreamName)
+	st, err := js.Stream(t.Context(), natswire.StreamName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,11 +61,85 @@ func TestKilledNodeProcess(t *testing.T) {
 	c.Restart(leader)
 	c.WaitForStreamCurrent(natswire.StreamName)
 	publish(40, 41)
-	st, err = js.Stream(ctx, natswire.StreamName)
+	st, err = js.Stream(t.Context(), natswire.StreamName)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if n := st.CachedInfo().State.Msgs; n != 41 {
 		t.Fatalf("%d messages with the killed node back, want 41", n)
+	}
+}
+
+// A node killed and restarted, then, once the helpers say the cluster is
+// current again, a second node killed: the two left (the restarted one among
+// them) elect a meta leader and a stream leader between them and take
+// publishes, which they can only do if the restarted node votes in both
+// groups.
+func TestSecondKillAfterRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 3-node cluster of processes")
+	}
+	c := natsservertest.ProvisionedClusterForTest(t, natsservertest.NodeProcesses("TestNodeProcess"))
+	js, err := jetstream.New(c.Connect())
+	if err != nil {
+		t.Fatal(err)
+	}
+	publish := func(i int) {
+		t.Helper()
+		publishUntilAcked(t, js, i)
+	}
+	publish(0)
+
+	first := c.StreamLeader(natswire.StreamName)
+	c.Kill(first)
+	publish(1)
+	c.Restart(first)
+	c.WaitForStreamCurrent(natswire.StreamName)
+
+	// The meta leader goes, unless it is the node that came back: then
+	// another one. Either way the restarted node is one of the two left.
+	second := c.MetaLeaderIndex()
+	if second == first {
+		second = (first + 1) % c.Size()
+	}
+	t.Logf("killed node %d, restarted it, now killing node %d", first+1, second+1)
+	c.Kill(second)
+	publish(2)
+	// Both wait for a leader among the running nodes, and fail the test if
+	// none comes.
+	t.Logf("meta leader node %d, stream leader node %d", c.MetaLeaderIndex()+1, c.StreamLeader(natswire.StreamName)+1)
+	st, err := js.Stream(t.Context(), natswire.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := st.CachedInfo().State.Msgs; n != 3 {
+		t.Fatalf("%d messages, want 3", n)
+	}
+}
+
+// publishUntilAcked publishes message i under its id until the stream
+// acknowledges it: an answer lost on the way, or a request sent while the
+// stream has no leader, is not waited for for ever but asked again, and a
+// message published again is not kept twice. Each attempt and the whole are
+// bounded only so that a test that would hang stops: a publish asked while
+// the leader's node is dead goes unanswered, and one that waited for the
+// whole bound would fail the test though the next attempt is acknowledged.
+func publishUntilAcked(t *testing.T, js jetstream.JetStream, i int) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := js.Publish(ctx, fmt.Sprintf("%s.test.c%d", natswire.SubjectPrefix, i), []byte("x"), jetstream.WithMsgID(fmt.Sprint(i)))
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Logf("message %d: no answer, asked again", i)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
