@@ -45,10 +45,11 @@ func TestKilledNodeProcess(t *testing.T) {
 	if c.Server(leader) != nil {
 		t.Fatal("a node process has a server in the test process")
 	}
+	// StreamLeader waits (failing the test past its bound) until the
+	// stream's info names a leader among the nodes still running: the two
+	// survivors elected one.
 	after := c.StreamLeader(natswire.StreamName)
-	if after == leader {
-		t.Fatalf("node %d, killed, still leads", leader+1)
-	}
+	t.Logf("node %d killed; node %d leads", leader+1, after+1)
 	publish(20, 40)
 	st, err := js.Stream(t.Context(), natswire.StreamName)
 	if err != nil {
