@@ -270,30 +270,11 @@ func (f *fleet) cpu() time.Duration {
 	for _, is := range f.instances {
 		for _, i := range is {
 			if i.alive {
-				total += processCPU(i.cmd.Process.Pid)
+				total += natsservertest.ProcessCPU(i.cmd.Process.Pid)
 			}
 		}
 	}
 	return total
-}
-
-// processCPU is the user and system CPU time of a running process, from
-// /proc (zero where there is none).
-func processCPU(pid int) time.Duration {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The fields after the command name, which is in parentheses.
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(fields) < 13 {
-		return 0
-	}
-	utime, _ := strconv.ParseInt(fields[11], 10, 64)
-	stime, _ := strconv.ParseInt(fields[12], 10, 64)
-	const ticksPerSecond = 100 // USER_HZ on Linux
-	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }
 
 // selfCPU is the CPU time the test process has used: here the payment

@@ -189,15 +189,16 @@ func (c *Cluster) CPU() time.Duration {
 	total := c.retired
 	for _, n := range c.nodes {
 		if n.proc != nil {
-			total += processCPU(n.proc.cmd.Process.Pid)
+			total += ProcessCPU(n.proc.cmd.Process.Pid)
 		}
 	}
 	return total
 }
 
-// processCPU is the user and system CPU time of a running process, from
-// /proc (zero where there is none).
-func processCPU(pid int) time.Duration {
+// ProcessCPU is the user and system CPU time of a running process, from
+// /proc (zero where there is none): what a test that runs processes of its
+// own (nodes, service instances) reports their cost with.
+func ProcessCPU(pid int) time.Duration {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return 0
