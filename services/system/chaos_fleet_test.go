@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -103,9 +102,7 @@ type instance struct {
 	service string
 	n       int // 1, 2, ...
 	addr    string
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	exited  chan struct{} // closed once the process has exited
+	proc    *natsservertest.Child
 	alive   bool
 }
 
@@ -163,31 +160,17 @@ func (f *fleet) launch(service string) *instance {
 
 func (f *fleet) exec(i *instance) {
 	f.t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestServiceInstanceProcess$", "-test.timeout=0")
-	cmd.Env = append(os.Environ(), instanceEnv+"="+i.service,
-		"NATS_URL="+f.natsURL, "HTTP_ADDR="+i.addr, "DATA_DIR="+f.data, "CONFIG_DIR="+f.configDir,
+	p, err := natsservertest.StartChild("TestServiceInstanceProcess", []string{instanceEnv + "=" + i.service,
+		"NATS_URL=" + f.natsURL, "HTTP_ADDR=" + i.addr, "DATA_DIR=" + f.data, "CONFIG_DIR=" + f.configDir,
 		"REGIME=", "LOG_LEVEL=warn", "OTEL_SDK_DISABLED=true",
 		// One test token works every case and answers every survey.
-		"HTTP_RATE_STAFF=-1", "HTTP_RATE_SYSTEM=-1", "HTTP_RATE_CUSTOMER=-1")
-	log, err := os.OpenFile(filepath.Join(f.logs, i.String()+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		"HTTP_RATE_STAFF=-1", "HTTP_RATE_SYSTEM=-1", "HTTP_RATE_CUSTOMER=-1"},
+		filepath.Join(f.logs, i.String()+".log"))
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = log, log
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	// Killed with the test process, should it die first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		f.t.Fatal(err)
-	}
-	_ = log.Close()
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
 	f.mu.Lock()
-	i.cmd, i.stdin, i.exited, i.alive = cmd, stdin, exited, true
+	i.proc, i.alive = p, true
 	f.mu.Unlock()
 }
 
@@ -224,8 +207,8 @@ func (f *fleet) waitHealthy(i *instance) {
 	f.t.Helper()
 	waitUntil(f.t, i.String()+" healthy", 3*time.Minute, func() bool {
 		select {
-		case <-i.exited:
-			f.t.Fatalf("%s exited: %s\n%s", i, i.cmd.ProcessState, f.log(i))
+		case <-i.proc.Exited():
+			f.t.Fatalf("%s exited: %s\n%s", i, i.proc.State(), f.log(i))
 		default:
 		}
 		return healthy(i.addr)
@@ -240,10 +223,9 @@ func (f *fleet) kill(i *instance) {
 	f.mu.Lock()
 	i.alive = false
 	f.mu.Unlock()
-	if err := i.cmd.Process.Kill(); err != nil {
+	if err := i.proc.Kill(); err != nil {
 		f.t.Fatal(err)
 	}
-	<-i.exited
 	f.retire(i)
 }
 
@@ -255,11 +237,9 @@ func (f *fleet) restart(i *instance) {
 }
 
 func (f *fleet) retire(i *instance) {
-	if st := i.cmd.ProcessState; st != nil {
-		f.mu.Lock()
-		f.retired += st.UserTime() + st.SystemTime()
-		f.mu.Unlock()
-	}
+	f.mu.Lock()
+	f.retired += i.proc.CPU()
+	f.mu.Unlock()
 }
 
 // cpu is the CPU time every process of the fleet has used so far.
@@ -270,7 +250,7 @@ func (f *fleet) cpu() time.Duration {
 	for _, is := range f.instances {
 		for _, i := range is {
 			if i.alive {
-				total += natsservertest.ProcessCPU(i.cmd.Process.Pid)
+				total += i.proc.CPU()
 			}
 		}
 	}
@@ -366,13 +346,7 @@ func (f *fleet) stopAll() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_ = i.stdin.Close()
-			select {
-			case <-i.exited:
-			case <-time.After(20 * time.Second):
-				_ = i.cmd.Process.Kill()
-				<-i.exited
-			}
+			i.proc.Stop(20 * time.Second)
 		}()
 	}
 	wg.Wait()

@@ -51,7 +51,7 @@ type clusterNode struct {
 	clusterPort int // route port, kept across restarts
 	monitorPort int // HTTP monitoring port of a node process, kept across restarts
 	srv         *server.Server
-	proc        *nodeProcess
+	proc        *Child
 }
 
 // running: the node is started and not stopped or killed.

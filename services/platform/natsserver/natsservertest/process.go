@@ -7,12 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -67,13 +65,6 @@ func serveNode(raw string) int {
 	return 0
 }
 
-// nodeProcess is a running node process.
-type nodeProcess struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
-	exited chan struct{} // closed once the process has exited
-}
-
 func (n *clusterNode) logPath() string { return filepath.Join(n.dir, "node.log") }
 
 // startProcess starts node n as a process and waits until it takes
@@ -84,32 +75,17 @@ func (c *Cluster) startProcess(n *clusterNode) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^"+c.processTest+"$", "-test.timeout=0")
-	cmd.Env = append(os.Environ(), NodeEnv+"="+string(raw))
-	log, err := os.OpenFile(n.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	p, err := StartChild(c.processTest, []string{NodeEnv + "=" + string(raw)}, n.logPath())
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	defer log.Close()
-	cmd.Stdout, cmd.Stderr = log, log
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	// Killed with the test process, should it die first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		c.t.Fatal(err)
-	}
-	p := &nodeProcess{cmd: cmd, stdin: stdin, exited: make(chan struct{})}
-	go func() { _ = cmd.Wait(); close(p.exited) }()
 	n.proc = p
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(n.port))
 	c.eventually("node "+n.name+" taking clients on "+addr, func() bool {
 		select {
-		case <-p.exited:
+		case <-p.Exited():
 			n.proc = nil
-			c.t.Fatalf("natsservertest: node %s exited: %s\n%s", n.name, cmd.ProcessState, tail(n.logPath()))
+			c.t.Fatalf("natsservertest: node %s exited: %s\n%s", n.name, p.State(), tail(n.logPath()))
 		default:
 		}
 		conn, err := net.DialTimeout("tcp", addr, time.Second)
@@ -130,30 +106,21 @@ func (c *Cluster) Kill(i int) {
 	if n.proc == nil {
 		c.t.Fatalf("natsservertest: node %s is not a running process", n.name)
 	}
-	if err := n.proc.cmd.Process.Kill(); err != nil {
+	if err := n.proc.Kill(); err != nil {
 		c.t.Fatal(err)
 	}
-	<-n.proc.exited
 	c.retire(n)
 }
 
 // stopProcess closes node n's standard input, so that it shuts down, and
 // kills it if it has not after a while.
 func (c *Cluster) stopProcess(n *clusterNode) {
-	_ = n.proc.stdin.Close()
-	select {
-	case <-n.proc.exited:
-	case <-time.After(30 * time.Second):
-		_ = n.proc.cmd.Process.Kill()
-		<-n.proc.exited
-	}
+	n.proc.Stop(30 * time.Second)
 	c.retire(n)
 }
 
 func (c *Cluster) retire(n *clusterNode) {
-	if st := n.proc.cmd.ProcessState; st != nil {
-		c.retired += st.UserTime() + st.SystemTime()
-	}
+	c.retired += n.proc.CPU()
 	n.proc = nil
 }
 
@@ -164,13 +131,7 @@ func (c *Cluster) shutdownProcesses() {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_ = p.stdin.Close()
-				select {
-				case <-p.exited:
-				case <-time.After(30 * time.Second):
-					_ = p.cmd.Process.Kill()
-					<-p.exited
-				}
+				p.Stop(30 * time.Second)
 			}()
 		}
 	}
@@ -189,7 +150,7 @@ func (c *Cluster) CPU() time.Duration {
 	total := c.retired
 	for _, n := range c.nodes {
 		if n.proc != nil {
-			total += ProcessCPU(n.proc.cmd.Process.Pid)
+			total += n.proc.CPU()
 		}
 	}
 	return total
