@@ -4,12 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -94,7 +91,6 @@ type fleet struct {
 	// retired is the CPU used by processes that have exited (killed or
 	// stopped), so that a fleet's CPU counts every process it ran.
 	retired time.Duration
-	ports   map[int]bool // taken by an instance
 }
 
 // instance is one process running one service.
@@ -146,7 +142,7 @@ func (f *fleet) start(instances int) {
 // launch starts one more instance of service, without waiting for it.
 func (f *fleet) launch(service string) *instance {
 	f.t.Helper()
-	addr := f.freeAddr()
+	addr := freeAddr(f.t)
 	f.mu.Lock()
 	f.next[service]++
 	i := &instance{service: service, n: f.next[service], addr: addr}
@@ -172,35 +168,6 @@ func (f *fleet) exec(i *instance) {
 	f.mu.Lock()
 	i.proc, i.alive = p, true
 	f.mu.Unlock()
-}
-
-// freeAddr is a loopback address no other instance has and nothing
-// listens on now, on a port below the range the system hands out to
-// outgoing connections, so that none takes it before the instance
-// listens (the port a listener on port 0 got is handed out again).
-func (f *fleet) freeAddr() string {
-	f.t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.ports == nil {
-		f.ports = map[int]bool{}
-	}
-	for range 1000 {
-		p := 10000 + rand.IntN(22000)
-		if f.ports[p] {
-			continue
-		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
-		l, err := net.Listen("tcp", addr)
-		if err != nil {
-			continue
-		}
-		_ = l.Close()
-		f.ports[p] = true
-		return addr
-	}
-	f.t.Fatal("no free port for an instance")
-	return ""
 }
 
 func (f *fleet) waitHealthy(i *instance) {

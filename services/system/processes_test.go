@@ -2,12 +2,14 @@ package system_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +18,6 @@ import (
 	"github.com/complaintflow/complaintflow/services/platform/auth"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth"
 	"github.com/complaintflow/complaintflow/services/platform/natsauth/natsauthtest"
-	"github.com/complaintflow/complaintflow/services/platform/testkit"
 	"github.com/complaintflow/complaintflow/services/system/paysim"
 )
 
@@ -138,24 +139,46 @@ func TestHappyPathAcrossFiveProcesses(t *testing.T) {
 	}
 }
 
+// freeAddr is a loopback address no other caller of this test binary got
+// and nothing listens on now, on a port below the range the system hands
+// out to outgoing connections: a port a listener on port 0 got is handed
+// out again, and an outgoing connection of another test could take it
+// before the process that is to listen on it starts.
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	ports.mu.Lock()
+	defer ports.mu.Unlock()
+	if ports.taken == nil {
+		ports.taken = map[int]bool{}
 	}
-	defer l.Close()
-	return l.Addr().String()
+	for range 1000 {
+		p := 10000 + rand.IntN(22000)
+		if ports.taken[p] {
+			continue
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		ports.taken[p] = true
+		return addr
+	}
+	t.Fatal("no free loopback port")
+	return ""
 }
 
+// ports are those freeAddr handed out.
+var ports struct {
+	mu    sync.Mutex
+	taken map[int]bool
+}
+
+// waitHealthy waits until the process at addr answers /healthz with 200,
+// two minutes at most: a binary starting on a busy machine opens its store
+// and catches its projections up first.
 func waitHealthy(t *testing.T, addr string) {
 	t.Helper()
-	testkit.Eventually(t, "the service at "+addr+" to become healthy", func() bool {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitUntil(t, "the service at "+addr+" to become healthy", 2*time.Minute, func() bool { return healthy(addr) })
 }
