@@ -285,6 +285,11 @@ func service(s Service) Permissions {
 	// Its own timers: schedules, and the firing of a timer that is already
 	// due when it is set (timer.Schedule publishes that one at once).
 	p.pub("complaints.timers.schedule."+s.Name+".>", "complaints.timers.fire."+s.Name+".>")
+	// What stands on a schedule's subject, read from the stream's leader
+	// before a write that may not be needed (timer.Schedule, timer.Cancel).
+	// The API names no subject, so the right reaches every timer's message:
+	// due times, kinds and complaint ids, never personal data.
+	p.pub(api + "STREAM.MSG.GET." + TimerStream)
 	p.pub(api+"STREAM.INFO."+EventStream, api+"STREAM.INFO."+TimerStream, api+"STREAM.INFO."+DeadLetterStream)
 	// Streams and buckets are the operator's (package provision): a
 	// service reads their info, never creates, changes or deletes one.

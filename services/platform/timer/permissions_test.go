@@ -122,3 +122,32 @@ func TestAServiceCannotFireAnotherServicesTimer(t *testing.T) {
 		t.Fatalf("followup handled %d firings, want 1", n)
 	}
 }
+
+// A service may read what stands on its timers' schedule subjects, so that
+// it spares the writes that change nothing: under the generated permissions
+// a timer set again as it is, or cancelled twice, is written once.
+func TestAServiceReadsItsPendingSchedulesUnderTheGeneratedPermissions(t *testing.T) {
+	url, creds := natsauthtest.RunForTest(t)
+	operator := connectAs(t, url, creds, natsauth.Operator)
+	if _, err := timer.EnsureStream(t.Context(), operator); err != nil {
+		t.Fatal(err)
+	}
+	ts := timer.New(connectAs(t, url, creds, service), timer.Options{})
+	tid := id(t, "c-1", "clocks")
+	x := timer.Timer{Service: service, ID: tid, Due: time.Now().Add(time.Hour), Kind: "warning", ComplaintID: "c-1"}
+	for _, step := range []func() error{
+		func() error { return ts.Schedule(t.Context(), x) },
+		func() error { return ts.Schedule(t.Context(), x) },
+		func() error { return ts.Cancel(t.Context(), service, tid) },
+		func() error { return ts.Cancel(t.Context(), service, tid) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two writes: the schedule and its tombstone. A refused read would have
+	// written all four.
+	if n := lastSeq(t, operator); n != 2 {
+		t.Fatalf("%d writes to the timers stream, want 2", n)
+	}
+}

@@ -1,9 +1,12 @@
 package timer
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -34,11 +37,12 @@ type Timer struct {
 	Actor eventlog.Actor
 }
 
-// JetStream is what the timers need of JetStream: publish schedules and
-// create the services' consumers.
+// JetStream is what the timers need of JetStream: publish schedules, read
+// what stands on a schedule's subject, and create the services' consumers.
 type JetStream interface {
 	jetstream.Publisher
 	jetstream.StreamConsumerManager
+	Stream(ctx context.Context, stream string) (jetstream.Stream, error)
 }
 
 // Options of the timers.
@@ -55,6 +59,9 @@ type Timers struct {
 	js     JetStream
 	clock  Clock
 	logger *slog.Logger
+
+	mu     sync.Mutex
+	stream jetstream.Stream // the timers stream, once looked up
 }
 
 // New returns the timers over js. It does not touch the stream: the process
@@ -90,6 +97,11 @@ func (ts *Timers) Schedule(ctx context.Context, t Timer) error {
 	}
 	now := ts.clock.Now()
 	fire := FireSubject(t.Service, t.ID)
+	if t.Due.After(now) {
+		if m, ok := ts.standing(ctx, t.Service, t.ID); ok && same(m, t, fire) {
+			return nil // this very schedule is pending already: no write
+		}
+	}
 	if !t.Due.After(now) {
 		if err := ts.Cancel(ctx, t.Service, t.ID); err != nil {
 			return err
@@ -114,6 +126,69 @@ func (ts *Timers) Schedule(ctx context.Context, t Timer) error {
 	return nil
 }
 
+// standing reads what stands on a timer's schedule subject: its pending
+// schedule, the tombstone of its cancellation, or nil when nothing does (never
+// set, fired, or the tombstone expired). ok is false when it could not be
+// read; the caller then writes as if it had not looked, as it did before it
+// looked at all.
+//
+// Every write to the timers stream is a synced write (and a roll-up removes
+// the message it replaces with a second one), so a read that spares one pays:
+// a complaint's clocks keep the same next firing through most of its changes,
+// and a follow-up is cancelled when it is answered whether or not a round is
+// pending. The read goes to the stream's leader (the stream does not allow
+// direct gets, which a replica that lags could answer), so it sees every
+// write acknowledged before it, this process's or another's. A write racing
+// it is a race that two writes had already; either order stood.
+func (ts *Timers) standing(ctx context.Context, service, id string) (*jetstream.RawStreamMsg, bool) {
+	st, err := ts.timersStream(ctx)
+	if err != nil {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	m, err := st.GetLastMsgForSubject(ctx, ScheduleSubject(service, id))
+	switch {
+	case errors.Is(err, jetstream.ErrMsgNotFound):
+		return nil, true
+	case err != nil:
+		return nil, false
+	}
+	return m, true
+}
+
+// lookupTimeout bounds the read of what stands on a schedule's subject; past
+// it the schedule is written without looking.
+const lookupTimeout = 2 * time.Second
+
+func (ts *Timers) timersStream(ctx context.Context) (jetstream.Stream, error) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if ts.stream != nil {
+		return ts.stream, nil
+	}
+	st, err := ts.js.Stream(ctx, StreamName)
+	if err != nil {
+		return nil, err
+	}
+	ts.stream = st
+	return st, nil
+}
+
+// same tells whether m is the schedule Schedule would write for t, firing
+// on fire: the same due time, kind, command and complaint.
+func same(m *jetstream.RawStreamMsg, t Timer, fire string) bool {
+	if m == nil {
+		return false
+	}
+	h := m.Header
+	return h.Get(jetstream.ScheduleHeader) == "@at "+formatDue(t.Due) &&
+		h.Get(jetstream.ScheduleTargetHeader) == fire &&
+		h.Get(HeaderKind) == t.Kind &&
+		h.Get(natswire.HeaderComplaintID) == t.ComplaintID &&
+		bytes.Equal(m.Data, t.Command)
+}
+
 // Cancel removes the pending schedule of a service's timer: a tombstone rolls
 // up its subject, and the server forgets the schedule. Cancelling a timer that
 // is not pending does nothing. A timer that fired before Cancel reached the
@@ -125,6 +200,9 @@ func (ts *Timers) Cancel(ctx context.Context, service, id string) error {
 	}
 	if err := checkToken("timer id", id); err != nil {
 		return err
+	}
+	if m, ok := ts.standing(ctx, service, id); ok && (m == nil || m.Header.Get(jetstream.ScheduleHeader) == "") {
+		return nil // nothing pending (never set, fired, or cancelled already): no write
 	}
 	m := nats.NewMsg(ScheduleSubject(service, id))
 	m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)

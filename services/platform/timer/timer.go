@@ -78,7 +78,9 @@ const DuplicateWindow = 10 * time.Minute
 
 // StreamConfig is the timers stream as the operator provisions it. File
 // storage; message schedules, subject roll-ups (a schedule replaces the
-// previous one of its subject) and per-message TTLs allowed.
+// previous one of its subject) and per-message TTLs allowed. No direct gets:
+// Schedule and Cancel read what stands on a schedule's subject before they
+// write, and only the stream's leader answers that without lag.
 func StreamConfig() jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:              StreamName,

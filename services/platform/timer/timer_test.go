@@ -212,6 +212,69 @@ func TestACancelledTimerNeverFires(t *testing.T) {
 	}
 }
 
+// lastSeq is the timers stream's last sequence: it moves with every write.
+func lastSeq(t *testing.T, js jetstream.JetStream) uint64 {
+	t.Helper()
+	st, err := js.Stream(t.Context(), timer.StreamName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.State.LastSeq
+}
+
+// Every write to the timers stream is synced, and one that replaces a
+// message removes it with a second: a schedule already pending and a cancel
+// with nothing pending write nothing, while every change still does.
+func TestASchedulePendingAlreadyOrACancelOfNothingWritesNothing(t *testing.T) {
+	ts, js := open(t, nil)
+	got := consume(t, ts, nil)
+	tid, other := id(t, "c-1", "clocks"), id(t, "c-2", "clocks")
+	due := time.Now().Add(2 * time.Second)
+	at := timer.Timer{Service: service, ID: tid, Due: due, Kind: "warning", Command: []byte(`{"clock":"first-human-contact"}`), ComplaintID: "c-1"}
+	write := func(what string, f func() error, writes uint64) {
+		t.Helper()
+		before := lastSeq(t, js)
+		if err := f(); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if n := lastSeq(t, js) - before; n != writes {
+			t.Fatalf("%s: %d writes to the timers stream, want %d", what, n, writes)
+		}
+	}
+	schedule := func(x timer.Timer) func() error { return func() error { return ts.Schedule(t.Context(), x) } }
+	cancel := func(id string) func() error { return func() error { return ts.Cancel(t.Context(), service, id) } }
+
+	write("cancelling a timer never set", cancel(other), 0)
+	write("setting a timer", schedule(at), 1)
+	write("setting it again as it is", schedule(at), 0)
+	for _, changed := range []timer.Timer{
+		{Service: service, ID: tid, Due: due.Add(time.Millisecond), Kind: at.Kind, Command: at.Command, ComplaintID: at.ComplaintID},
+		{Service: service, ID: tid, Due: due, Kind: "due", Command: at.Command, ComplaintID: at.ComplaintID},
+		{Service: service, ID: tid, Due: due, Kind: at.Kind, Command: []byte(`{"clock":"final-response"}`), ComplaintID: at.ComplaintID},
+		at,
+	} {
+		write(fmt.Sprintf("changing it to %s %s %s", changed.Due.Format(time.StampMilli), changed.Kind, changed.Command), schedule(changed), 1)
+	}
+	write("cancelling it", cancel(tid), 1)
+	write("cancelling it again", cancel(tid), 0)
+	write("setting it after the cancel", schedule(at), 1)
+
+	// It fires once, as it was set last; the server removes the schedule,
+	// so a cancel after the firing writes nothing either.
+	if f := got.next(t); f.ID != tid || !f.Due.Equal(due) || string(f.Command) != string(at.Command) {
+		t.Fatalf("fired %s due %v with %q", f.ID, f.Due, f.Command)
+	}
+	settled(t, js)
+	write("cancelling it once it fired", cancel(tid), 0)
+	if n := messages(t, js, timer.FireSubject(service, tid)); n != 1 || got.count() != 1 {
+		t.Fatalf("%d messages, %d firings; want one", n, got.count())
+	}
+}
+
 func TestALaterScheduleSupersedesAnEarlierOne(t *testing.T) {
 	ts, js := open(t, nil)
 	got := consume(t, ts, nil)
