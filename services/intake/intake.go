@@ -159,14 +159,14 @@ type service struct {
 func (s *service) Name() string              { return app.ServiceName }
 func (s *service) Routes(mux *http.ServeMux) { s.http.Routes(mux) }
 
-// Start keeps the customer index up to date with closures and reopens, and
-// serves intake's request/reply API on NATS, until ctx ends.
+// Start keeps the customer index up to date with reopens, and serves
+// intake's request/reply API on NATS, until ctx ends.
 func (s *service) Start(ctx context.Context) error {
 	if err := s.deps.Consume(ctx, app.ServiceName, bus.Subscription{
 		Durable:    adapters.IndexesCustomers,
 		Categories: adapters.IndexedCategories,
-		EventTypes: []string{adapters.ComplaintClosedType, adapters.CaseReopenedType},
-	}, adapters.OnComplaintClosedOrReopened(s.app)); err != nil {
+		EventTypes: []string{adapters.CaseReopenedType},
+	}, adapters.OnCaseReopened(s.app)); err != nil {
 		return err
 	}
 	svc, err := s.nats.Serve(s.deps.Requests)

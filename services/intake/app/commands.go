@@ -106,10 +106,10 @@ func (a *Intake) Submit(ctx context.Context, s Submission) (Submitted, error) {
 			return a.open(ctx, cmd, s.Actor)
 		}
 		open := route.RepeatOn
-		// The index learns of closures from a consumer, which may lag: a
-		// complaint the log already holds as closed takes no repeat contact.
-		// Index its closure here (under the id the consumer uses, so the
-		// consumer then changes nothing) and route again.
+		// The index learns of a closure here, when a submission needs it
+		// (ADR 0055): a complaint the log holds as closed takes no repeat
+		// contact. Index its closure (under the closing event's id, so a
+		// retry indexes it once) and route again.
 		if closed, ok, err := a.closure(ctx, open.ID); err != nil {
 			return Submitted{}, err
 		} else if ok {

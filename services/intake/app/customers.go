@@ -52,8 +52,10 @@ func (a *Intake) Erase(ctx context.Context, customerID, reason string, actor eve
 }
 
 // IndexClosure records in the customer index that a complaint closed, so
-// the customer's next submission about the product opens a new complaint
-// (a recontact, within the window). cause is the closing event's id.
+// that the submission routed again opens a new complaint (a recontact,
+// within the window). Submit calls it when it finds that a complaint the
+// index holds open stands closed in the log. cause is the closing event's
+// id.
 func (a *Intake) IndexClosure(ctx context.Context, complaintID, cause string, at time.Time) error {
 	return a.index(ctx, complaintID, cause, func(id string) domain.CustomerCommand {
 		return domain.RecordClosure{ComplaintID: id, At: at}

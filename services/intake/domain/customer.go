@@ -29,9 +29,11 @@ const (
 type Standing int
 
 const (
-	// Open: opened or reopened, and not closed since.
+	// Open: opened or reopened, and no closure indexed since. The log may
+	// hold it closed already: a submission reads that (Closure) when it
+	// would be a repeat contact on it, and indexes the closure first.
 	Open Standing = iota + 1
-	// Closed: follow-up closed it.
+	// Closed: follow-up closed it, and a later submission indexed that.
 	Closed
 	// Abandoned: the opening was never followed by the complaint itself.
 	Abandoned
@@ -165,7 +167,8 @@ type Closing struct {
 // Closure is the closing that stands at the end of a complaint's timeline:
 // its last ComplaintClosed, unless a CaseReopened came after it. A
 // complaint that stands closed takes no repeat contact: the index, which
-// learns of closures from a consumer that may lag, is told of it first.
+// learns of a closure only when a submission finds the complaint open in it,
+// is told of it first.
 func Closure(timeline []TimelineEvent) (Closing, bool) {
 	var last Closing
 	closed := false
