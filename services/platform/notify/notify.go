@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 	"time"
 
@@ -205,13 +206,30 @@ func (t *Templates) Request(m Message) (*complaintsv1.NotificationRequested, err
 }
 
 // funcs are the functions templates may call.
-func (t *Templates) funcs() template.FuncMap {
-	return template.FuncMap{"customerLink": t.CustomerLink}
+// parse returns the template src, parsed once for each customer page
+// address: a message is rendered with every acknowledgement, survey and
+// redress, and parsing took most of the rendering's time. A parsed template
+// is safe to execute concurrently.
+func (t *Templates) parse(src string) (*template.Template, error) {
+	key := parsedKey{pageURL: t.CustomerPageURL, src: src}
+	if tpl, ok := parsedTemplates.Load(key); ok {
+		return tpl.(*template.Template), nil
+	}
+	link := (&Templates{CustomerPageURL: key.pageURL}).CustomerLink()
+	tpl, err := template.New("message").Option("missingkey=error").
+		Funcs(template.FuncMap{"customerLink": func() string { return link }}).Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	parsedTemplates.Store(key, tpl)
+	return tpl, nil
 }
 
-func (t *Templates) parse(src string) (*template.Template, error) {
-	return template.New("message").Option("missingkey=error").Funcs(t.funcs()).Parse(src)
-}
+// parsedTemplates holds every template parsed, by customer page address and
+// source: the few of a policy file, and of each version of it loaded.
+var parsedTemplates sync.Map // parsedKey → *template.Template
+
+type parsedKey struct{ pageURL, src string }
 
 func (t *Templates) execute(src string, fields any) (string, error) {
 	if src == "" {

@@ -63,3 +63,21 @@ func TestAMissingFieldOrTemplateIsAnError(t *testing.T) {
 		t.Fatalf("validate: %v", err)
 	}
 }
+
+// The acknowledgement as intake renders it with every complaint
+// (go test -run '^$' -bench Render ./notify/).
+func BenchmarkRenderTheAcknowledgement(b *testing.B) {
+	l, err := policy.Load[notify.Templates]("../policy/defaults", "templates")
+	if err != nil {
+		b.Fatal(err)
+	}
+	tpl := &l.Value
+	tpl.CustomerPageURL = "https://complaints.example.com/app/complaint"
+	fields := map[string]any{"Reference": "CMP-1", "Product": "broadband", "RespondBy": "Friday 18 December 2026"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, text, err := tpl.Render(notify.Acknowledgement, "", fields); err != nil || text == "" {
+			b.Fatal(text, err)
+		}
+	}
+}
