@@ -31,10 +31,13 @@
 //     store (the event log, timers, dead letters, key-value buckets) after
 //     the run, divided by the complaints; event-log messages per complaint:
 //     those of the stream COMPLAINT_EVENTS (one per event before ADR 0040,
-//     one per append since); durable writes (fsyncs) per complaint: the
+//     one per append since); messages written per complaint: the
 //     messages ever written to every stream (their last sequences), which
 //     counts the timer schedules and bucket values that a later write
-//     replaced. The counts are read by starting an
+//     replaced. Each is one fsync with sync always; the server also syncs
+//     the record of a message removed by a roll-up and the consumers'
+//     state files, which no count here sees (docs/capacity.md counts them
+//     with strace). The counts are read by starting an
 //     embedded NATS server on the stopped server's store.
 //
 // The table gives each figure's median over the rounds for BASE and HEAD and
