@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -149,5 +150,61 @@ func TestAServiceReadsItsPendingSchedulesUnderTheGeneratedPermissions(t *testing
 	// written all four.
 	if n := lastSeq(t, operator); n != 2 {
 		t.Fatalf("%d writes to the timers stream, want 2", n)
+	}
+}
+
+// A server whose permissions predate the read (it refuses the service's
+// request for a schedule's message, which then times out) still gets every
+// timer written: a write that cannot look writes as before.
+func TestTimersAreWrittenWhereTheirStreamCannotBeRead(t *testing.T) {
+	deny := []string{"$JS.API.STREAM.MSG.GET.>", "$JS.API.DIRECT.GET.>"}
+	srv, err := server.NewServer(&server.Options{
+		Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true,
+		Users: []*server.User{
+			{Username: "operator", Password: "operator"},
+			{Username: "service", Password: "service", Permissions: &server.Permissions{
+				Publish:   &server.SubjectPermission{Allow: []string{">"}, Deny: deny},
+				Subscribe: &server.SubjectPermission{Allow: []string{">"}},
+			}},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Start()
+	t.Cleanup(srv.Shutdown)
+	if !srv.ReadyForConnections(10 * time.Second) {
+		t.Fatal("server not ready")
+	}
+	as := func(user string) jetstream.JetStream {
+		nc, err := nats.Connect(srv.ClientURL(), nats.UserInfo(user, user), nats.ErrorHandler(func(*nats.Conn, *nats.Subscription, error) {}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nc.Close)
+		js, err := jetstream.New(nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	operator := as("operator")
+	if _, err := timer.EnsureStream(t.Context(), operator); err != nil {
+		t.Fatal(err)
+	}
+	ts := timer.New(as("service"), timer.Options{})
+	tid := id(t, "c-1", "clocks")
+	x := timer.Timer{Service: service, ID: tid, Due: time.Now().Add(time.Hour), Kind: "warning", ComplaintID: "c-1"}
+	for _, step := range []func() error{
+		func() error { return ts.Schedule(t.Context(), x) },
+		func() error { return ts.Schedule(t.Context(), x) },
+		func() error { return ts.Cancel(t.Context(), service, tid) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := lastSeq(t, operator); n != 3 {
+		t.Fatalf("%d writes to the timers stream, want 3 (nothing could be read, so nothing was spared)", n)
 	}
 }

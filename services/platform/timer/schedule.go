@@ -62,6 +62,10 @@ type Timers struct {
 
 	mu     sync.Mutex
 	stream jetstream.Stream // the timers stream, once looked up
+	// blindUntil is when to try reading a schedule's subject again after a
+	// read timed out (a server whose permissions predate the read refuses
+	// it, and the request only times out): until then writes do not look.
+	blindUntil time.Time
 }
 
 // New returns the timers over js. It does not touch the stream: the process
@@ -145,12 +149,19 @@ func (ts *Timers) standing(ctx context.Context, service, id string) (*jetstream.
 	if err != nil {
 		return nil, false
 	}
-	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	lctx, cancel := context.WithTimeout(ctx, lookupTimeout)
 	defer cancel()
-	m, err := st.GetLastMsgForSubject(ctx, ScheduleSubject(service, id))
+	m, err := st.GetLastMsgForSubject(lctx, ScheduleSubject(service, id))
 	switch {
 	case errors.Is(err, jetstream.ErrMsgNotFound):
 		return nil, true
+	case err != nil && ctx.Err() == nil && lctx.Err() != nil:
+		ts.mu.Lock()
+		ts.blindUntil = time.Now().Add(blindFor)
+		ts.mu.Unlock()
+		ts.logger.Warn("timers: the timers stream's messages cannot be read; timers are written without looking for a while (are the NATS permissions those of this version? natsusers -format conf)",
+			"retry_in", blindFor, "err", err)
+		return nil, false
 	case err != nil:
 		return nil, false
 	}
@@ -158,12 +169,19 @@ func (ts *Timers) standing(ctx context.Context, service, id string) (*jetstream.
 }
 
 // lookupTimeout bounds the read of what stands on a schedule's subject; past
-// it the schedule is written without looking.
-const lookupTimeout = 2 * time.Second
+// it the schedule is written without looking, and so are the others for
+// blindFor.
+const (
+	lookupTimeout = time.Second
+	blindFor      = time.Minute
+)
 
 func (ts *Timers) timersStream(ctx context.Context) (jetstream.Stream, error) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	if time.Now().Before(ts.blindUntil) {
+		return nil, errBlind
+	}
 	if ts.stream != nil {
 		return ts.stream, nil
 	}
@@ -174,6 +192,8 @@ func (ts *Timers) timersStream(ctx context.Context) (jetstream.Stream, error) {
 	ts.stream = st
 	return st, nil
 }
+
+var errBlind = errors.New("timer: not reading the timers stream for a while")
 
 // same tells whether m is the schedule Schedule would write for t, firing
 // on fire: the same due time, kind, command and complaint.
